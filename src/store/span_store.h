@@ -1,0 +1,86 @@
+// SpanStore: the single boundary between the pipeline (writes) and the query side (reads).
+// Engines: embedded/ (default, our own WAL + columnar blocks); a ClickHouse engine comes later.
+//
+// Threads: every method may be called concurrently from any thread.
+// Durability: an append is reported OK only once the batch would survive a crash (kill -9 or power
+// loss after fsync); the pipeline acknowledges clients on that signal and not before.
+// Errors: kResourceExhausted (disk budget spent or the write queue is full: shed load and tell the
+// client to retry later), kUnavailable (an I/O failure; retry may succeed), kInvalidArgument (the
+// batch itself is bad; never retry).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "model/ids.h"
+#include "model/span_batch.h"
+
+namespace ariadne::store {
+
+struct ServiceSummary {
+  std::string environment;
+  std::string name;
+  uint64_t span_count = 0;
+  uint64_t trace_root_count = 0;  // spans without a parent
+  uint64_t error_count = 0;       // spans with status ERROR
+  uint64_t first_seen_unix_nano = 0;
+  uint64_t last_seen_unix_nano = 0;
+};
+
+// One stored trace. `environments` lists, per span of `spans`, which environment it was stored in
+// (a trace normally lives in exactly one).
+struct TraceResult {
+  model::SpanBatch spans;
+  std::vector<std::string> environments;
+};
+
+struct StoreStats {
+  uint64_t spans_appended = 0;
+  uint64_t batches_appended = 0;
+  uint64_t append_errors = 0;
+  uint64_t wal_bytes = 0;
+  uint64_t wal_syncs = 0;
+  uint64_t head_spans = 0;       // not yet sealed into a block
+  uint64_t blocks = 0;
+  uint64_t block_bytes = 0;      // bytes of block files on disk
+  uint64_t block_spans = 0;
+  uint64_t pending_appends = 0;  // waiting for the group commit
+};
+
+class SpanStore {
+ public:
+  using AppendCallback = std::function<void(Status)>;
+
+  virtual ~SpanStore() = default;
+
+  // Stores `batch` under `environment` and calls `done` exactly once, from an internal thread, when
+  // the batch is durable (OK) or has failed (error). Never blocks for the durability wait.
+  virtual void AppendAsync(std::string environment, model::SpanBatch batch,
+                           AppendCallback done) = 0;
+
+  // Blocking form of AppendAsync.
+  Status Append(std::string environment, model::SpanBatch batch);
+
+  // Every span of trace `id` in any environment (or only `environment` when non-empty).
+  // kNotFound when there is none.
+  virtual Result<TraceResult> GetTrace(const model::TraceId& id,
+                                       std::string_view environment = {}) = 0;
+
+  // Services that sent spans, with counts, for one environment or (empty) all.
+  virtual Result<std::vector<ServiceSummary>> ListServices(std::string_view environment = {}) = 0;
+
+  // Seals the in-memory head into block files (used on shutdown and by tests).
+  virtual Status Flush() = 0;
+
+  // Flushes and stops background work; later calls fail. Idempotent.
+  virtual Status Close() = 0;
+
+  virtual StoreStats Stats() const = 0;
+};
+
+}  // namespace ariadne::store
