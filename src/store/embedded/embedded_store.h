@@ -1,0 +1,36 @@
+// The embedded span store: one directory on local disk, no other process needed.
+//
+//   append → write-ahead log (CRC per record, group-commit fdatasync) → in-memory columnar head
+//          → sealed into immutable block files (per environment; zstd-compressed columns,
+//            dictionary-encoded strings, per-block time range and trace-id bloom filter)
+//
+// Opening a directory replays the WAL into the head, so every append that was acknowledged before
+// a crash is readable again. Formats are specified in docs/formats/wal.md and docs/formats/block.md.
+//
+// Threads: the returned store is safe for concurrent use; it runs one group-commit thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "store/span_store.h"
+
+namespace ariadne::store::embedded {
+
+struct EmbeddedStoreOptions {
+  std::string data_dir;
+  // Seal the head of an environment into a block once it holds this many spans.
+  size_t head_max_spans = 64 * 1024;
+  // Appends waiting for the group commit beyond this many spans are refused with
+  // kResourceExhausted (clients get 503 + Retry-After) instead of growing memory without bound.
+  size_t max_pending_spans = 1 << 20;
+  // false only in tests that measure the cost of fsync itself.
+  bool sync = true;
+};
+
+Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+
+}  // namespace ariadne::store::embedded
