@@ -1,0 +1,256 @@
+#include "net/http_client.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ariadne::net {
+
+std::optional<std::string_view> ClientResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (EqualsIgnoreCase(key, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Status::InvalidArgument("'" + std::string(url) +
+                                   "' is not an http:// URL (e.g. http://127.0.0.1:8686)");
+  }
+  url.remove_prefix(kScheme.size());
+  ParsedUrl parsed;
+  size_t slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  parsed.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    std::string_view port_text = authority.substr(colon + 1);
+    unsigned port = 0;
+    if (port_text.empty() || port_text.size() > 5) {
+      return Status::InvalidArgument("bad port in URL '" + std::string(url) + "'");
+    }
+    for (char c : port_text) {
+      if (c < '0' || c > '9') return Status::InvalidArgument("bad port in URL");
+      port = port * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (port > 65535) return Status::InvalidArgument("bad port in URL");
+    parsed.port = static_cast<uint16_t>(port);
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty()) return Status::InvalidArgument("URL has no host");
+  parsed.host = std::string(authority);
+  return parsed;
+}
+
+HttpClient::HttpClient(std::string host, uint16_t port, std::chrono::milliseconds timeout)
+    : host_(std::move(host)), port_(port), timeout_(timeout) {}
+
+HttpClient::~HttpClient() { Close(); }
+
+void HttpClient::Close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  buffer_.clear();
+  pos_ = 0;
+}
+
+Status HttpClient::EnsureConnected() {
+  if (fd_ >= 0) return Status::Ok();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  std::string port_text = std::to_string(port_);
+  int rc = ::getaddrinfo(host_.c_str(), port_text.c_str(), &hints, &result);
+  if (rc != 0) {
+    return Status::Unavailable("cannot resolve " + host_ + ": " + gai_strerror(rc));
+  }
+  int last_errno = 0;
+  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last_errno = errno;
+      continue;
+    }
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      fd_ = fd;
+      break;
+    }
+    last_errno = errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(result);
+  if (fd_ < 0) {
+    return Status::Unavailable("cannot connect to " + host_ + ":" + port_text + ": " +
+                               std::strerror(last_errno) + " (is `ariadne serve` running there?)");
+  }
+  ++connection_id_;
+  buffer_.clear();
+  pos_ = 0;
+  return Status::Ok();
+}
+
+Status HttpClient::SendRaw(std::string_view bytes) {
+  ARIADNE_RETURN_IF_ERROR(EnsureConnected());
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status status = Status::Unavailable(std::string("send failed: ") + std::strerror(errno));
+      Close();
+      return status;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status HttpClient::Fill() {
+  if (fd_ < 0) return Status::Unavailable("not connected");
+  pollfd pfd{fd_, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&pfd, 1, static_cast<int>(timeout_.count()));
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) return Status(StatusCode::kDeadlineExceeded, "timed out waiting for the server");
+  if (rc < 0) return Status::Unavailable(std::string("poll failed: ") + std::strerror(errno));
+  if (pos_ > 0 && pos_ == buffer_.size()) {
+    buffer_.clear();
+    pos_ = 0;
+  }
+  char chunk[16384];
+  ssize_t n;
+  do {
+    n = ::recv(fd_, chunk, sizeof(chunk), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::Unavailable(std::string("recv failed: ") + std::strerror(errno));
+  if (n == 0) return Status(StatusCode::kAborted, "connection closed by the server");
+  buffer_.append(chunk, static_cast<size_t>(n));
+  return Status::Ok();
+}
+
+Result<std::string> HttpClient::ReadLine() {
+  for (;;) {
+    size_t eol = buffer_.find("\r\n", pos_);
+    if (eol != std::string::npos) {
+      std::string line = buffer_.substr(pos_, eol - pos_);
+      pos_ = eol + 2;
+      return line;
+    }
+    ARIADNE_RETURN_IF_ERROR(Fill());
+  }
+}
+
+Status HttpClient::ReadExactly(size_t n, std::string* out) {
+  while (buffer_.size() - pos_ < n) ARIADNE_RETURN_IF_ERROR(Fill());
+  out->append(buffer_, pos_, n);
+  pos_ += n;
+  return Status::Ok();
+}
+
+namespace {
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+}  // namespace
+
+Result<ClientResponse> HttpClient::ReadResponse() {
+  ClientResponse response;
+  std::string status_line;
+  // Skip interim 1xx responses (100 Continue).
+  for (;;) {
+    ARIADNE_ASSIGN_OR_RETURN(status_line, ReadLine());
+    if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) {
+      return Status::InvalidArgument("bad status line from server: '" + status_line + "'");
+    }
+    response.status = std::atoi(status_line.c_str() + 9);
+    response.headers.clear();
+    for (;;) {
+      ARIADNE_ASSIGN_OR_RETURN(std::string line, ReadLine());
+      if (line.empty()) break;
+      size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      response.headers.emplace_back(line.substr(0, colon), Trim(line.substr(colon + 1)));
+    }
+    if (response.status >= 200) break;
+  }
+  auto connection = response.Header("connection");
+  response.connection_closed = connection && EqualsIgnoreCase(*connection, "close");
+  auto transfer = response.Header("transfer-encoding");
+  auto length = response.Header("content-length");
+  if (transfer && EqualsIgnoreCase(*transfer, "chunked")) {
+    for (;;) {
+      ARIADNE_ASSIGN_OR_RETURN(std::string size_line, ReadLine());
+      size_t size = std::strtoul(size_line.c_str(), nullptr, 16);
+      if (size == 0) {
+        // Trailers until the empty line.
+        for (;;) {
+          ARIADNE_ASSIGN_OR_RETURN(std::string trailer, ReadLine());
+          if (trailer.empty()) break;
+        }
+        break;
+      }
+      ARIADNE_RETURN_IF_ERROR(ReadExactly(size, &response.body));
+      ARIADNE_ASSIGN_OR_RETURN(std::string crlf, ReadLine());
+    }
+  } else if (length) {
+    size_t size = std::strtoull(std::string(*length).c_str(), nullptr, 10);
+    ARIADNE_RETURN_IF_ERROR(ReadExactly(size, &response.body));
+  } else if (response.status != 204 && response.status != 304) {
+    // Body until close.
+    for (;;) {
+      Status status = Fill();
+      if (!status.ok()) break;
+    }
+    response.body.append(buffer_, pos_, std::string::npos);
+    pos_ = buffer_.size();
+    response.connection_closed = true;
+  }
+  if (response.connection_closed) Close();
+  return response;
+}
+
+Result<ClientResponse> HttpClient::Request(std::string_view method, std::string_view target,
+                                           const HeaderList& headers, std::string_view body) {
+  std::string request;
+  request.reserve(256 + body.size());
+  request.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  request.append("Host: ").append(host_).append(":").append(std::to_string(port_)).append("\r\n");
+  bool has_length = false;
+  for (const auto& [name, value] : headers) {
+    if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding")) {
+      has_length = true;
+    }
+    request.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!has_length && (!body.empty() || method == "POST" || method == "PUT")) {
+    request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  request.append("\r\n").append(body);
+  // A kept-alive connection may have been closed by the server since the last call; retry once
+  // on a fresh connection if nothing came back.
+  bool fresh = fd_ < 0;
+  ARIADNE_RETURN_IF_ERROR(SendRaw(request));
+  Result<ClientResponse> response = ReadResponse();
+  if (!response.ok() && !fresh && response.status().code() == StatusCode::kAborted) {
+    Close();
+    ARIADNE_RETURN_IF_ERROR(SendRaw(request));
+    return ReadResponse();
+  }
+  return response;
+}
+
+}  // namespace ariadne::net

@@ -1,0 +1,67 @@
+#include "pipeline/pipeline.h"
+
+#include <chrono>
+#include <utility>
+
+namespace ariadne::pipeline {
+
+Pipeline::Pipeline(store::SpanStore* store, IngestMetrics* metrics, PipelineOptions options)
+    : store_(store), metrics_(metrics), options_(std::move(options)) {}
+
+uint64_t Pipeline::Now() const {
+  if (options_.clock) return options_.clock();
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+bool IsRetryable(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted ||
+         status.code() == StatusCode::kUnavailable;
+}
+
+void Pipeline::Submit(std::string environment, model::SpanBatch batch, uint64_t prior_rejected,
+                      std::string prior_message, SubmitCallback done) {
+  metrics_->AddReceived(batch.spans.size() + prior_rejected);
+  if (prior_rejected > 0) metrics_->AddRejected(RejectReason::kDecode, prior_rejected);
+
+  ValidationReport report = ValidateBatch(batch, options_.validation, Now());
+  for (size_t i = 0; i < kRejectReasonCount; ++i) {
+    if (report.rejected_by_reason[i] > 0) {
+      metrics_->AddRejected(static_cast<RejectReason>(i), report.rejected_by_reason[i]);
+    }
+  }
+  if (report.clamped > 0) metrics_->AddClamped(report.clamped);
+
+  SubmitResult result;
+  result.rejected_spans = prior_rejected + report.rejected;
+  result.message = std::move(prior_message);
+  if (!report.message.empty()) {
+    if (!result.message.empty()) result.message += "; ";
+    result.message += report.message;
+  }
+  if (result.rejected_spans > 0 && result.message.empty()) {
+    result.message = std::to_string(result.rejected_spans) + " spans rejected";
+  }
+
+  const uint64_t span_count = batch.spans.size();
+  if (span_count == 0) {
+    done(std::move(result));
+    return;
+  }
+  IngestMetrics* metrics = metrics_;
+  store_->AppendAsync(std::move(environment), std::move(batch),
+                      [metrics, span_count, result = std::move(result),
+                       done = std::move(done)](Status status) mutable {
+                        if (status.ok()) {
+                          metrics->AddAccepted(span_count);
+                          result.accepted_spans = span_count;
+                        } else {
+                          metrics->AddFailed(span_count);
+                        }
+                        result.status = std::move(status);
+                        done(std::move(result));
+                      });
+}
+
+}  // namespace ariadne::pipeline
