@@ -1,8 +1,8 @@
 // OTLP trace codec: ExportTraceServiceRequest bodies (protobuf and OTLP/JSON) into SpanBatches,
 // and ExportTraceServiceResponse / google.rpc.Status bodies out.
 //
-// Decoders never stop at an invalid span: a span whose trace id is not 16 non-zero bytes, whose span
-// id is not 8 non-zero bytes, or whose parent id is neither empty nor 8 bytes is left out and
+// Decoders never stop at an invalid span: a span whose trace id is not 16 non-zero bytes, whose
+// span id is not 8 non-zero bytes, or whose parent id is neither empty nor 8 bytes is left out and
 // counted in `rejected_spans`, with the first few reasons in `rejection_message`; its neighbours
 // are decoded as usual. Only a body that cannot be parsed at all fails the whole request
 // (kInvalidArgument, message says where).
