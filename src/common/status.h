@@ -70,7 +70,9 @@ class [[nodiscard]] Status {
   }
   static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
   static Status DataLoss(std::string msg) { return Status(StatusCode::kDataLoss, std::move(msg)); }
-  static Status IoError(std::string msg) { return Status(StatusCode::kUnavailable, std::move(msg)); }
+  static Status IoError(std::string msg) {
+    return Status(StatusCode::kUnavailable, std::move(msg));
+  }
   static Status Unauthenticated(std::string msg) {
     return Status(StatusCode::kUnauthenticated, std::move(msg));
   }
@@ -107,7 +109,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : storage_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : storage_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : storage_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(storage_).ok() && "Result built from an OK status has no value");
   }
@@ -137,10 +139,10 @@ class [[nodiscard]] Result {
 #define ARIADNE_CONCAT_INNER_(a, b) a##b
 #define ARIADNE_CONCAT_(a, b) ARIADNE_CONCAT_INNER_(a, b)
 
-#define ARIADNE_RETURN_IF_ERROR(expr)                   \
-  do {                                                  \
-    ::ariadne::Status ariadne_status_ = (expr);         \
-    if (!ariadne_status_.ok()) return ariadne_status_;  \
+#define ARIADNE_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::ariadne::Status ariadne_status_ = (expr);        \
+    if (!ariadne_status_.ok()) return ariadne_status_; \
   } while (0)
 
 #define ARIADNE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

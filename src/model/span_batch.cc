@@ -36,35 +36,52 @@ std::string_view StringArena::Copy(std::string_view text) {
 
 std::string_view SpanKindName(SpanKind kind) {
   switch (kind) {
-    case SpanKind::kUnspecified: return "unspecified";
-    case SpanKind::kInternal: return "internal";
-    case SpanKind::kServer: return "server";
-    case SpanKind::kClient: return "client";
-    case SpanKind::kProducer: return "producer";
-    case SpanKind::kConsumer: return "consumer";
+    case SpanKind::kUnspecified:
+      return "unspecified";
+    case SpanKind::kInternal:
+      return "internal";
+    case SpanKind::kServer:
+      return "server";
+    case SpanKind::kClient:
+      return "client";
+    case SpanKind::kProducer:
+      return "producer";
+    case SpanKind::kConsumer:
+      return "consumer";
   }
   return "unspecified";
 }
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kUnset: return "unset";
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kError: return "error";
+    case StatusCode::kUnset:
+      return "unset";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kError:
+      return "error";
   }
   return "unset";
 }
 
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::kEmpty: return "empty";
-    case ValueType::kString: return "string";
-    case ValueType::kBool: return "bool";
-    case ValueType::kInt: return "int";
-    case ValueType::kDouble: return "double";
-    case ValueType::kBytes: return "bytes";
-    case ValueType::kArray: return "array";
-    case ValueType::kKvList: return "kvlist";
+    case ValueType::kEmpty:
+      return "empty";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kInt:
+      return "int";
+    case ValueType::kDouble:
+      return "double";
+    case ValueType::kBytes:
+      return "bytes";
+    case ValueType::kArray:
+      return "array";
+    case ValueType::kKvList:
+      return "kvlist";
   }
   return "empty";
 }
@@ -72,13 +89,17 @@ std::string_view ValueTypeName(ValueType type) {
 bool Value::operator==(const Value& other) const {
   if (type != other.type) return false;
   switch (type) {
-    case ValueType::kEmpty: return true;
-    case ValueType::kBool: return bool_value == other.bool_value;
-    case ValueType::kInt: return int_value == other.int_value;
+    case ValueType::kEmpty:
+      return true;
+    case ValueType::kBool:
+      return bool_value == other.bool_value;
+    case ValueType::kInt:
+      return int_value == other.int_value;
     case ValueType::kDouble:
       return double_value == other.double_value ||
              (std::isnan(double_value) && std::isnan(other.double_value));
-    default: return str == other.str;
+    default:
+      return str == other.str;
   }
 }
 

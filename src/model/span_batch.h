@@ -228,12 +228,14 @@ struct SpanBatch {
 
   // The service.name resource attribute of a resource, or "" when absent.
   std::string_view ServiceName(uint32_t resource_index) const;
-  std::string_view ServiceNameOf(const Span& span) const { return ServiceName(span.resource_index); }
+  std::string_view ServiceNameOf(const Span& span) const {
+    return ServiceName(span.resource_index);
+  }
 
   // Attribute lookup inside a range; nullptr when the key is absent.
   const Value* FindAttribute(Range range, std::string_view key) const;
 
- private:
+  // Appends copies of other.attributes[range] (strings into this arena); returns their range.
   Range CopyAttributes(const SpanBatch& other, Range range);
 };
 

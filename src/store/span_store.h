@@ -45,9 +45,9 @@ struct StoreStats {
   uint64_t append_errors = 0;
   uint64_t wal_bytes = 0;
   uint64_t wal_syncs = 0;
-  uint64_t head_spans = 0;       // not yet sealed into a block
+  uint64_t head_spans = 0;  // not yet sealed into a block
   uint64_t blocks = 0;
-  uint64_t block_bytes = 0;      // bytes of block files on disk
+  uint64_t block_bytes = 0;  // bytes of block files on disk
   uint64_t block_spans = 0;
   uint64_t pending_appends = 0;  // waiting for the group commit
 };

@@ -5,7 +5,8 @@
 //            dictionary-encoded strings, per-block time range and trace-id bloom filter)
 //
 // Opening a directory replays the WAL into the head, so every append that was acknowledged before
-// a crash is readable again. Formats are specified in docs/formats/wal.md and docs/formats/block.md.
+// a crash is readable again. Formats are specified in docs/formats/wal.md and
+// docs/formats/block.md.
 //
 // Threads: the returned store is safe for concurrent use; it runs one group-commit thread.
 #pragma once

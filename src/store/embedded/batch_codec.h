@@ -1,0 +1,28 @@
+// Binary serialization of a model::SpanBatch, used for WAL records and the events/links column of
+// block files. The format (docs/formats/wal.md) is self-delimiting and versioned by its first byte.
+//
+// DecodeSpanBatch returns a batch whose string_views point into `data`; the caller must keep
+// `data` alive as long as the batch (usually via batch.arena.Retain).
+//
+// Threads: reentrant.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "model/span_batch.h"
+#include "store/embedded/coding.h"
+
+namespace ariadne::store::embedded {
+
+void EncodeSpanBatch(const model::SpanBatch& batch, std::string* out);
+Result<model::SpanBatch> DecodeSpanBatch(std::string_view data);
+
+// Attribute lists, events and links on their own, for block columns. `attributes` receives the
+// decoded key/values; the returned Range points into it.
+void EncodeAttributes(const model::SpanBatch& batch, model::Range range, std::string* out);
+bool DecodeAttributes(ByteReader* in, std::vector<model::KeyValue>* attributes,
+                      model::Range* range);
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,986 @@
+#include "store/embedded/block.h"
+
+#include <xxhash.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "store/embedded/batch_codec.h"
+#include "store/embedded/coding.h"
+
+namespace ariadne::store::embedded {
+namespace {
+
+constexpr char kBlockMagic[8] = {'A', 'R', 'I', 'A', 'D', 'N', 'E', 'B'};
+constexpr uint32_t kBlockFormatVersion = 1;
+constexpr int kZstdLevel = 3;
+constexpr size_t kFooterSize = 8 * 4 + 4 + 8;
+
+bool IsStringLike(model::ValueType t) {
+  return t == model::ValueType::kString || t == model::ValueType::kBytes ||
+         t == model::ValueType::kArray || t == model::ValueType::kKvList;
+}
+
+uint64_t ValueBits(const model::Value& v) {
+  switch (v.type) {
+    case model::ValueType::kBool:
+      return v.bool_value ? 1 : 0;
+    case model::ValueType::kInt:
+      return static_cast<uint64_t>(v.int_value);
+    case model::ValueType::kDouble: {
+      uint64_t bits;
+      std::memcpy(&bits, &v.double_value, 8);
+      return bits;
+    }
+    default:
+      return 0;
+  }
+}
+
+// Copies the events and links of `from` (which has no spans) into `to`, keeping their order so
+// that ranges into them stay valid.
+void CopyTables(const model::SpanBatch& from, model::SpanBatch* to) {
+  for (uint32_t i = 0; i < from.resources.size(); ++i) to->CopyResourceFrom(from, i);
+  for (uint32_t i = 0; i < from.scopes.size(); ++i) to->CopyScopeFrom(from, i);
+  for (const model::Event& e : from.events) {
+    model::Event copy = e;
+    copy.name = to->arena.Copy(e.name);
+    copy.attributes = to->CopyAttributes(from, e.attributes);
+    to->events.push_back(copy);
+  }
+  for (const model::Link& l : from.links) {
+    model::Link copy = l;
+    copy.trace_state = to->arena.Copy(l.trace_state);
+    copy.attributes = to->CopyAttributes(from, l.attributes);
+    to->links.push_back(copy);
+  }
+}
+
+template <typename T>
+std::vector<T> Permute(const std::vector<T>& in, const std::vector<uint32_t>& order) {
+  std::vector<T> out;
+  out.reserve(order.size());
+  for (uint32_t row : order) out.push_back(in[row]);
+  return out;
+}
+
+DictColumn PermuteDict(const DictColumn& in, const std::vector<uint32_t>& order) {
+  DictColumn out;
+  out.dict = in.dict;
+  out.codes = Permute(in.codes, order);
+  return out;
+}
+
+}  // namespace
+
+// ---- AttributeColumn ----
+
+int64_t AttributeColumn::Find(uint32_t row) const {
+  auto it = std::lower_bound(rows.begin(), rows.end(), row);
+  if (it == rows.end() || *it != row) return -1;
+  return it - rows.begin();
+}
+
+model::Value AttributeColumn::ValueAt(size_t entry) const {
+  model::Value v;
+  v.type = types[entry];
+  uint64_t bits = values[entry];
+  switch (v.type) {
+    case model::ValueType::kEmpty:
+      break;
+    case model::ValueType::kBool:
+      v.bool_value = bits != 0;
+      break;
+    case model::ValueType::kInt:
+      v.int_value = static_cast<int64_t>(bits);
+      break;
+    case model::ValueType::kDouble:
+      std::memcpy(&v.double_value, &bits, 8);
+      break;
+    default:
+      v.str = dict[bits];
+      break;
+  }
+  return v;
+}
+
+void ServiceCounts::Add(const ServiceCounts& other) {
+  if (span_count == 0 || (other.span_count > 0 && other.first_seen < first_seen))
+    first_seen = other.first_seen;
+  last_seen = std::max(last_seen, other.last_seen);
+  span_count += other.span_count;
+  root_count += other.root_count;
+  error_count += other.error_count;
+}
+
+// ---- TraceIdBloom ----
+
+TraceIdBloom::TraceIdBloom(size_t expected_items) {
+  size_t bits = std::max<size_t>(64, expected_items * 10);
+  bits_.assign((bits + 7) / 8, '\0');
+}
+
+void TraceIdBloom::Add(const model::TraceId& id) {
+  XXH128_hash_t h = XXH3_128bits(id.bytes.data(), id.bytes.size());
+  const uint64_t nbits = bits_.size() * 8;
+  for (int i = 0; i < kHashes; ++i) {
+    uint64_t bit = (h.low64 + static_cast<uint64_t>(i) * h.high64) % nbits;
+    bits_[bit / 8] = static_cast<char>(bits_[bit / 8] | (1 << (bit % 8)));
+  }
+}
+
+bool TraceIdBloom::MayContain(const model::TraceId& id) const {
+  if (bits_.empty()) return true;
+  XXH128_hash_t h = XXH3_128bits(id.bytes.data(), id.bytes.size());
+  const uint64_t nbits = bits_.size() * 8;
+  for (int i = 0; i < kHashes; ++i) {
+    uint64_t bit = (h.low64 + static_cast<uint64_t>(i) * h.high64) % nbits;
+    if ((bits_[bit / 8] & (1 << (bit % 8))) == 0) return false;
+  }
+  return true;
+}
+
+TraceIdBloom TraceIdBloom::FromBits(std::string bits) {
+  TraceIdBloom bloom;
+  bloom.bits_ = std::move(bits);
+  return bloom;
+}
+
+// ---- Block ----
+
+std::string_view Block::ServiceName(size_t row) const { return tables.ServiceName(resource[row]); }
+
+void Block::Materialize(const std::vector<uint32_t>& rows, model::SpanBatch* out) const {
+  std::unordered_map<uint32_t, uint32_t> resource_map, scope_map;
+  for (uint32_t row : rows) {
+    model::Span s;
+    s.trace_id = trace_id[row];
+    s.span_id = span_id[row];
+    s.parent_span_id = parent_span_id[row];
+    s.trace_state = out->arena.Copy(trace_state.at(row));
+    s.name = out->arena.Copy(name.at(row));
+    s.kind = static_cast<model::SpanKind>(kind[row]);
+    s.status_code = static_cast<model::StatusCode>(status_code[row]);
+    s.status_message = out->arena.Copy(status_message.at(row));
+    s.start_time_unix_nano = start_unix_nano[row];
+    s.end_time_unix_nano = end_unix_nano[row];
+    s.flags = flags[row];
+    s.dropped_attributes_count = dropped_attributes[row];
+    s.dropped_events_count = dropped_events[row];
+    s.dropped_links_count = dropped_links[row];
+    auto [rit, rnew] = resource_map.try_emplace(resource[row], 0);
+    if (rnew) rit->second = out->CopyResourceFrom(tables, resource[row]);
+    s.resource_index = rit->second;
+    auto [sit, snew] = scope_map.try_emplace(scope[row], 0);
+    if (snew) sit->second = out->CopyScopeFrom(tables, scope[row]);
+    s.scope_index = sit->second;
+
+    s.attributes.begin = static_cast<uint32_t>(out->attributes.size());
+    for (const AttributeColumn& column : attributes) {
+      int64_t entry = column.Find(row);
+      if (entry < 0) continue;
+      model::Value v = column.ValueAt(static_cast<size_t>(entry));
+      v.str = out->arena.Copy(v.str);
+      out->attributes.push_back({out->arena.Copy(column.key), v});
+    }
+    s.attributes.count = static_cast<uint32_t>(out->attributes.size()) - s.attributes.begin;
+
+    s.events = {static_cast<uint32_t>(out->events.size()), events[row].count};
+    for (uint32_t i = events[row].begin; i < events[row].end(); ++i) {
+      model::Event e = tables.events[i];
+      e.name = out->arena.Copy(e.name);
+      e.attributes = out->CopyAttributes(tables, e.attributes);
+      out->events.push_back(e);
+    }
+    s.links = {static_cast<uint32_t>(out->links.size()), links[row].count};
+    for (uint32_t i = links[row].begin; i < links[row].end(); ++i) {
+      model::Link l = tables.links[i];
+      l.trace_state = out->arena.Copy(l.trace_state);
+      l.attributes = out->CopyAttributes(tables, l.attributes);
+      out->links.push_back(l);
+    }
+    out->spans.push_back(s);
+  }
+}
+
+std::vector<uint32_t> Block::SortedRowsOfTrace(const model::TraceId& id) const {
+  auto lo = std::lower_bound(trace_id.begin(), trace_id.end(), id);
+  std::vector<uint32_t> rows;
+  for (auto it = lo; it != trace_id.end() && *it == id; ++it)
+    rows.push_back(static_cast<uint32_t>(it - trace_id.begin()));
+  return rows;
+}
+
+BlockMeta Block::ComputeMeta() const {
+  BlockMeta meta;
+  meta.environment = environment;
+  meta.num_rows = num_rows;
+  meta.bloom = TraceIdBloom(num_rows);
+  meta.min_start_unix_nano = num_rows ? UINT64_MAX : 0;
+  for (size_t row = 0; row < num_rows; ++row) {
+    meta.min_start_unix_nano = std::min(meta.min_start_unix_nano, start_unix_nano[row]);
+    meta.max_end_unix_nano = std::max(meta.max_end_unix_nano, end_unix_nano[row]);
+    if (row == 0 || !(trace_id[row] == trace_id[row - 1])) meta.bloom.Add(trace_id[row]);
+    ServiceCounts one;
+    one.span_count = 1;
+    one.root_count = parent_span_id[row].IsZero() ? 1 : 0;
+    one.error_count = status_code[row] == static_cast<uint8_t>(model::StatusCode::kError);
+    one.first_seen = one.last_seen = start_unix_nano[row];
+    meta.services[std::string(ServiceName(row))].Add(one);
+  }
+  return meta;
+}
+
+// ---- BlockBuilder ----
+
+BlockBuilder::BlockBuilder(std::string environment) { block_.environment = std::move(environment); }
+
+uint32_t BlockBuilder::Intern(DictColumn* column, std::unordered_map<std::string, uint32_t>* index,
+                              std::string_view value) {
+  auto it = index->find(std::string(value));
+  if (it != index->end()) return it->second;
+  uint32_t code = static_cast<uint32_t>(column->dict.size());
+  column->dict.emplace_back(value);
+  index->emplace(std::string(value), code);
+  return code;
+}
+
+void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& value, uint32_t row) {
+  auto [it, inserted] = attribute_column_index_.try_emplace(std::string(key), 0);
+  if (inserted) {
+    it->second = block_.attributes.size();
+    block_.attributes.push_back(AttributeColumn{std::string(key), {}, {}, {}, {}});
+    attribute_dict_index_.emplace_back();
+  }
+  AttributeColumn& column = block_.attributes[it->second];
+  uint64_t bits = ValueBits(value);
+  if (IsStringLike(value.type)) {
+    auto& dict_index = attribute_dict_index_[it->second];
+    auto [dit, dnew] = dict_index.try_emplace(std::string(value.str), 0);
+    if (dnew) {
+      dit->second = static_cast<uint32_t>(column.dict.size());
+      column.dict.emplace_back(value.str);
+    }
+    bits = dit->second;
+  }
+  if (!column.rows.empty() && column.rows.back() == row) {  // duplicate key in one span: last wins
+    column.types.back() = value.type;
+    column.values.back() = bits;
+    return;
+  }
+  column.rows.push_back(row);
+  column.types.push_back(value.type);
+  column.values.push_back(bits);
+}
+
+void BlockBuilder::Append(const model::SpanBatch& batch) {
+  std::vector<int64_t> resource_map(batch.resources.size(), -1);
+  std::vector<int64_t> scope_map(batch.scopes.size(), -1);
+  std::string key;
+  for (const model::Span& span : batch.spans) {
+    const uint32_t row = static_cast<uint32_t>(block_.num_rows);
+    if (resource_map[span.resource_index] < 0) {
+      const model::Resource& r = batch.resources[span.resource_index];
+      key.clear();
+      EncodeAttributes(batch, r.attributes, &key);
+      PutVarint(&key, r.dropped_attributes_count);
+      PutString(&key, r.schema_url);
+      auto [it, inserted] = resource_index_.try_emplace(key, 0);
+      if (inserted) it->second = block_.tables.CopyResourceFrom(batch, span.resource_index);
+      resource_map[span.resource_index] = it->second;
+    }
+    if (scope_map[span.scope_index] < 0) {
+      const model::Scope& s = batch.scopes[span.scope_index];
+      key.clear();
+      PutString(&key, s.name);
+      PutString(&key, s.version);
+      EncodeAttributes(batch, s.attributes, &key);
+      PutVarint(&key, s.dropped_attributes_count);
+      PutString(&key, s.schema_url);
+      auto [it, inserted] = scope_index_.try_emplace(key, 0);
+      if (inserted) it->second = block_.tables.CopyScopeFrom(batch, span.scope_index);
+      scope_map[span.scope_index] = it->second;
+    }
+    block_.trace_id.push_back(span.trace_id);
+    block_.span_id.push_back(span.span_id);
+    block_.parent_span_id.push_back(span.parent_span_id);
+    block_.start_unix_nano.push_back(span.start_time_unix_nano);
+    block_.end_unix_nano.push_back(span.end_time_unix_nano);
+    block_.name.codes.push_back(Intern(&block_.name, &name_index_, span.name));
+    block_.kind.push_back(static_cast<uint8_t>(span.kind));
+    block_.status_code.push_back(static_cast<uint8_t>(span.status_code));
+    block_.status_message.codes.push_back(
+        Intern(&block_.status_message, &status_message_index_, span.status_message));
+    block_.trace_state.codes.push_back(
+        Intern(&block_.trace_state, &trace_state_index_, span.trace_state));
+    block_.flags.push_back(span.flags);
+    block_.dropped_attributes.push_back(span.dropped_attributes_count);
+    block_.dropped_events.push_back(span.dropped_events_count);
+    block_.dropped_links.push_back(span.dropped_links_count);
+    block_.resource.push_back(static_cast<uint32_t>(resource_map[span.resource_index]));
+    block_.scope.push_back(static_cast<uint32_t>(scope_map[span.scope_index]));
+    for (uint32_t i = span.attributes.begin; i < span.attributes.end(); ++i)
+      AppendAttribute(batch.attributes[i].key, batch.attributes[i].value, row);
+
+    model::SpanBatch& tables = block_.tables;
+    block_.events.push_back({static_cast<uint32_t>(tables.events.size()), span.events.count});
+    for (uint32_t i = span.events.begin; i < span.events.end(); ++i) {
+      model::Event e = batch.events[i];
+      e.name = tables.arena.Copy(e.name);
+      e.attributes = tables.CopyAttributes(batch, e.attributes);
+      tables.events.push_back(e);
+    }
+    block_.links.push_back({static_cast<uint32_t>(tables.links.size()), span.links.count});
+    for (uint32_t i = span.links.begin; i < span.links.end(); ++i) {
+      model::Link l = batch.links[i];
+      l.trace_state = tables.arena.Copy(l.trace_state);
+      l.attributes = tables.CopyAttributes(batch, l.attributes);
+      tables.links.push_back(l);
+    }
+
+    trace_rows_[span.trace_id].push_back(row);
+    ServiceCounts one;
+    one.span_count = 1;
+    one.root_count = span.is_root() ? 1 : 0;
+    one.error_count = span.status_code == model::StatusCode::kError;
+    one.first_seen = one.last_seen = span.start_time_unix_nano;
+    services_[std::string(batch.ServiceNameOf(span))].Add(one);
+    block_.num_rows++;
+  }
+}
+
+std::vector<uint32_t> BlockBuilder::RowsOfTrace(const model::TraceId& id) const {
+  auto it = trace_rows_.find(id);
+  return it == trace_rows_.end() ? std::vector<uint32_t>{} : it->second;
+}
+
+std::shared_ptr<const Block> BlockBuilder::Seal() const {
+  const Block& in = block_;
+  std::vector<uint32_t> order(in.num_rows);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (!(in.trace_id[a] == in.trace_id[b])) return in.trace_id[a] < in.trace_id[b];
+    if (in.start_unix_nano[a] != in.start_unix_nano[b])
+      return in.start_unix_nano[a] < in.start_unix_nano[b];
+    return a < b;
+  });
+  std::vector<uint32_t> new_row_of(in.num_rows);
+  for (uint32_t i = 0; i < order.size(); ++i) new_row_of[order[i]] = i;
+
+  auto out = std::make_shared<Block>();
+  out->environment = in.environment;
+  out->num_rows = in.num_rows;
+  out->trace_id = Permute(in.trace_id, order);
+  out->span_id = Permute(in.span_id, order);
+  out->parent_span_id = Permute(in.parent_span_id, order);
+  out->start_unix_nano = Permute(in.start_unix_nano, order);
+  out->end_unix_nano = Permute(in.end_unix_nano, order);
+  out->name = PermuteDict(in.name, order);
+  out->kind = Permute(in.kind, order);
+  out->status_code = Permute(in.status_code, order);
+  out->status_message = PermuteDict(in.status_message, order);
+  out->trace_state = PermuteDict(in.trace_state, order);
+  out->flags = Permute(in.flags, order);
+  out->dropped_attributes = Permute(in.dropped_attributes, order);
+  out->dropped_events = Permute(in.dropped_events, order);
+  out->dropped_links = Permute(in.dropped_links, order);
+  out->resource = Permute(in.resource, order);
+  out->scope = Permute(in.scope, order);
+  out->events = Permute(in.events, order);
+  out->links = Permute(in.links, order);
+  CopyTables(in.tables, &out->tables);
+
+  std::vector<size_t> column_order(in.attributes.size());
+  std::iota(column_order.begin(), column_order.end(), 0);
+  std::sort(column_order.begin(), column_order.end(),
+            [&](size_t a, size_t b) { return in.attributes[a].key < in.attributes[b].key; });
+  for (size_t c : column_order) {
+    const AttributeColumn& src = in.attributes[c];
+    std::vector<uint32_t> entries(src.rows.size());
+    std::iota(entries.begin(), entries.end(), 0);
+    std::sort(entries.begin(), entries.end(), [&](uint32_t a, uint32_t b) {
+      return new_row_of[src.rows[a]] < new_row_of[src.rows[b]];
+    });
+    AttributeColumn dst;
+    dst.key = src.key;
+    dst.dict = src.dict;
+    dst.rows.reserve(entries.size());
+    for (uint32_t e : entries) {
+      dst.rows.push_back(new_row_of[src.rows[e]]);
+      dst.types.push_back(src.types[e]);
+      dst.values.push_back(src.values[e]);
+    }
+    out->attributes.push_back(std::move(dst));
+  }
+  return out;
+}
+
+// ---- File format ----
+
+namespace {
+
+void PutDict(std::string* out, const DictColumn& column) {
+  PutVarint(out, column.dict.size());
+  for (const std::string& s : column.dict) PutString(out, s);
+  for (uint32_t code : column.codes) PutVarint(out, code);
+}
+
+bool GetDict(ByteReader* in, size_t rows, DictColumn* column) {
+  uint64_t n;
+  if (!in->GetVarint(&n) || n > in->remaining()) return in->Fail();
+  column->dict.resize(n);
+  for (std::string& s : column->dict) {
+    std::string_view v;
+    if (!in->GetString(&v)) return false;
+    s.assign(v);
+  }
+  column->codes.resize(rows);
+  for (uint32_t& code : column->codes)
+    if (!in->GetVarint32(&code) || code >= n) return in->Fail();
+  return true;
+}
+
+template <typename T>
+void PutVarints(std::string* out, const std::vector<T>& values) {
+  for (T v : values) PutVarint(out, v);
+}
+
+template <typename T>
+bool GetVarints(ByteReader* in, size_t rows, std::vector<T>* values) {
+  values->resize(rows);
+  for (T& v : *values) {
+    uint64_t wide;
+    if (!in->GetVarint(&wide)) return false;
+    v = static_cast<T>(wide);
+  }
+  return true;
+}
+
+struct Section {
+  std::string name;
+  uint64_t offset = 0;
+  uint64_t compressed = 0;
+  uint64_t raw = 0;
+  uint32_t crc = 0;
+};
+
+uint32_t Crc(std::string_view data) {
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+class SectionWriter {
+ public:
+  explicit SectionWriter(std::string* file) : file_(file) {}
+  void Add(std::string name, const std::string& raw) {
+    Section s;
+    s.name = std::move(name);
+    s.offset = file_->size();
+    s.raw = raw.size();
+    size_t bound = ZSTD_compressBound(raw.size());
+    file_->resize(file_->size() + bound);
+    size_t n = ZSTD_compress(file_->data() + s.offset, bound, raw.data(), raw.size(), kZstdLevel);
+    // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+    file_->resize(s.offset + n);
+    s.compressed = n;
+    s.crc = Crc(std::string_view(file_->data() + s.offset, n));
+    sections_.push_back(std::move(s));
+  }
+  const std::vector<Section>& sections() const { return sections_; }
+
+ private:
+  std::string* file_;
+  std::vector<Section> sections_;
+};
+
+void EncodeMeta(const BlockMeta& meta, std::string* out) {
+  PutVarint(out, meta.id);
+  PutVarint(out, meta.checkpoint);
+  PutString(out, meta.environment);
+  PutVarint(out, meta.num_rows);
+  PutFixed64(out, meta.min_start_unix_nano);
+  PutFixed64(out, meta.max_end_unix_nano);
+  PutVarint(out, meta.services.size());
+  for (const auto& [name, c] : meta.services) {
+    PutString(out, name);
+    PutVarint(out, c.span_count);
+    PutVarint(out, c.root_count);
+    PutVarint(out, c.error_count);
+    PutFixed64(out, c.first_seen);
+    PutFixed64(out, c.last_seen);
+  }
+  PutString(out, meta.bloom.bits());
+}
+
+bool DecodeMeta(std::string_view data, BlockMeta* meta) {
+  ByteReader in(data);
+  uint64_t services;
+  std::string_view env, bloom;
+  if (!in.GetVarint(&meta->id) || !in.GetVarint(&meta->checkpoint) || !in.GetString(&env) ||
+      !in.GetVarint(&meta->num_rows) || !in.GetFixed64(&meta->min_start_unix_nano) ||
+      !in.GetFixed64(&meta->max_end_unix_nano) || !in.GetVarint(&services) ||
+      services > in.remaining())
+    return false;
+  meta->environment.assign(env);
+  for (uint64_t i = 0; i < services; ++i) {
+    std::string_view name;
+    ServiceCounts c;
+    if (!in.GetString(&name) || !in.GetVarint(&c.span_count) || !in.GetVarint(&c.root_count) ||
+        !in.GetVarint(&c.error_count) || !in.GetFixed64(&c.first_seen) ||
+        !in.GetFixed64(&c.last_seen))
+      return false;
+    meta->services[std::string(name)] = c;
+  }
+  if (!in.GetString(&bloom)) return false;
+  meta->bloom = TraceIdBloom::FromBits(std::string(bloom));
+  return in.ok() && in.empty();
+}
+
+struct FileLayout {
+  std::string_view meta;
+  std::vector<Section> sections;
+};
+
+Result<FileLayout> ReadLayout(std::string_view file) {
+  auto corrupt = [](std::string what) {
+    return Status::DataLoss("block file is corrupt: " + what +
+                            "; move it out of the data directory to start without it");
+  };
+  if (file.size() < sizeof(kBlockMagic) + 4 + kFooterSize ||
+      std::memcmp(file.data(), kBlockMagic, 8) != 0 ||
+      std::memcmp(file.data() + file.size() - 8, kBlockMagic, 8) != 0)
+    return corrupt("bad magic or too short");
+  if (DecodeFixed32(file.data() + 8) != kBlockFormatVersion)
+    return corrupt("unsupported format version");
+  const char* footer = file.data() + file.size() - kFooterSize;
+  uint64_t meta_offset = DecodeFixed64(footer), meta_len = DecodeFixed64(footer + 8);
+  uint64_t dir_offset = DecodeFixed64(footer + 16), dir_len = DecodeFixed64(footer + 24);
+  uint32_t crc = DecodeFixed32(footer + 32);
+  uint64_t limit = file.size() - kFooterSize;
+  if (meta_offset > limit || meta_len > limit - meta_offset || dir_offset > limit ||
+      dir_len > limit - dir_offset)
+    return corrupt("footer offsets out of range");
+  FileLayout layout;
+  layout.meta = file.substr(meta_offset, meta_len);
+  std::string_view dir = file.substr(dir_offset, dir_len);
+  uLong c = crc32(0L, reinterpret_cast<const Bytef*>(layout.meta.data()),
+                  static_cast<uInt>(layout.meta.size()));
+  c = crc32(c, reinterpret_cast<const Bytef*>(dir.data()), static_cast<uInt>(dir.size()));
+  if (static_cast<uint32_t>(c) != crc) return corrupt("footer checksum mismatch");
+  ByteReader in(dir);
+  uint64_t n;
+  if (!in.GetVarint(&n) || n > dir.size()) return corrupt("section directory");
+  for (uint64_t i = 0; i < n; ++i) {
+    Section s;
+    std::string_view name;
+    if (!in.GetString(&name) || !in.GetVarint(&s.offset) || !in.GetVarint(&s.compressed) ||
+        !in.GetVarint(&s.raw) || !in.GetFixed32(&s.crc))
+      return corrupt("section directory");
+    if (s.offset > limit || s.compressed > limit - s.offset) return corrupt("section bounds");
+    s.name.assign(name);
+    layout.sections.push_back(std::move(s));
+  }
+  return layout;
+}
+
+Result<std::string> ReadSection(std::string_view file, const Section& s) {
+  std::string_view compressed = file.substr(s.offset, s.compressed);
+  if (Crc(compressed) != s.crc)
+    return Status::DataLoss("block section '" + s.name + "' failed its checksum");
+  std::string raw(s.raw, '\0');
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != s.raw)
+    return Status::DataLoss("block section '" + s.name + "' does not decompress");
+  return raw;
+}
+
+}  // namespace
+
+std::string EncodeBlockFile(const Block& block, const BlockMeta& meta) {
+  std::string file(kBlockMagic, 8);
+  PutFixed32(&file, kBlockFormatVersion);
+  SectionWriter writer(&file);
+  const size_t rows = block.num_rows;
+  std::string raw;
+
+  // Trace ids: run-length encoded (a sealed block keeps each trace's spans together).
+  for (size_t row = 0; row < rows;) {
+    size_t end = row + 1;
+    while (end < rows && block.trace_id[end] == block.trace_id[row]) ++end;
+    raw.append(block.trace_id[row].AsStringView());
+    PutVarint(&raw, end - row);
+    row = end;
+  }
+  writer.Add("trace_id", raw);
+
+  raw.clear();
+  for (const model::SpanId& id : block.span_id) raw.append(id.AsStringView());
+  writer.Add("span_id", raw);
+
+  // Parent ids: mostly another span of the same trace in this block, written as a row distance.
+  raw.clear();
+  std::unordered_map<uint64_t, uint32_t> row_of_span;
+  row_of_span.reserve(rows);
+  for (uint32_t row = 0; row < rows; ++row) {
+    uint64_t key;
+    std::memcpy(&key, block.span_id[row].bytes.data(), 8);
+    row_of_span.emplace(key, row);
+  }
+  for (uint32_t row = 0; row < rows; ++row) {
+    const model::SpanId& parent = block.parent_span_id[row];
+    if (parent.IsZero()) {
+      PutVarint(&raw, 0);
+      continue;
+    }
+    uint64_t key;
+    std::memcpy(&key, parent.bytes.data(), 8);
+    auto it = row_of_span.find(key);
+    if (it != row_of_span.end() && block.trace_id[it->second] == block.trace_id[row]) {
+      PutVarint(&raw, ZigZag(static_cast<int64_t>(row) - it->second) + 2);
+    } else {
+      PutVarint(&raw, 1);
+      raw.append(parent.AsStringView());
+    }
+  }
+  writer.Add("parent_span_id", raw);
+
+  raw.clear();
+  uint64_t previous = 0;
+  for (uint64_t start : block.start_unix_nano) {
+    PutVarint(&raw, ZigZag(static_cast<int64_t>(start - previous)));
+    previous = start;
+  }
+  writer.Add("start", raw);
+
+  raw.clear();
+  for (size_t row = 0; row < rows; ++row)
+    PutVarint(&raw,
+              ZigZag(static_cast<int64_t>(block.end_unix_nano[row] - block.start_unix_nano[row])));
+  writer.Add("duration", raw);
+
+  raw.clear();
+  PutDict(&raw, block.name);
+  writer.Add("name", raw);
+  raw.assign(block.kind.begin(), block.kind.end());
+  writer.Add("kind", raw);
+  raw.assign(block.status_code.begin(), block.status_code.end());
+  writer.Add("status_code", raw);
+  raw.clear();
+  PutDict(&raw, block.status_message);
+  writer.Add("status_message", raw);
+  raw.clear();
+  PutDict(&raw, block.trace_state);
+  writer.Add("trace_state", raw);
+  raw.clear();
+  PutVarints(&raw, block.flags);
+  PutVarints(&raw, block.dropped_attributes);
+  PutVarints(&raw, block.dropped_events);
+  PutVarints(&raw, block.dropped_links);
+  writer.Add("flags_dropped", raw);
+  raw.clear();
+  PutVarints(&raw, block.resource);
+  PutVarints(&raw, block.scope);
+  writer.Add("resource_scope", raw);
+
+  // Resources and scopes as a span-less batch; events and links per row.
+  raw.clear();
+  model::SpanBatch tables_only;
+  for (uint32_t i = 0; i < block.tables.resources.size(); ++i)
+    tables_only.CopyResourceFrom(block.tables, i);
+  for (uint32_t i = 0; i < block.tables.scopes.size(); ++i)
+    tables_only.CopyScopeFrom(block.tables, i);
+  EncodeSpanBatch(tables_only, &raw);
+  writer.Add("tables", raw);
+  raw.clear();
+  for (size_t row = 0; row < rows; ++row) {
+    PutVarint(&raw, block.events[row].count);
+    for (uint32_t i = block.events[row].begin; i < block.events[row].end(); ++i) {
+      const model::Event& e = block.tables.events[i];
+      PutFixed64(&raw, e.time_unix_nano);
+      PutString(&raw, e.name);
+      EncodeAttributes(block.tables, e.attributes, &raw);
+      PutVarint(&raw, e.dropped_attributes_count);
+    }
+    PutVarint(&raw, block.links[row].count);
+    for (uint32_t i = block.links[row].begin; i < block.links[row].end(); ++i) {
+      const model::Link& l = block.tables.links[i];
+      raw.append(l.trace_id.AsStringView());
+      raw.append(l.span_id.AsStringView());
+      PutString(&raw, l.trace_state);
+      EncodeAttributes(block.tables, l.attributes, &raw);
+      PutVarint(&raw, l.dropped_attributes_count);
+      PutVarint(&raw, l.flags);
+    }
+  }
+  writer.Add("events_links", raw);
+
+  for (const AttributeColumn& column : block.attributes) {
+    raw.clear();
+    PutVarint(&raw, column.rows.size());
+    uint32_t prev_row = 0;
+    for (uint32_t row : column.rows) {
+      PutVarint(&raw, row - prev_row);
+      prev_row = row;
+    }
+    for (model::ValueType t : column.types) raw.push_back(static_cast<char>(t));
+    for (size_t i = 0; i < column.values.size(); ++i) {
+      switch (column.types[i]) {
+        case model::ValueType::kEmpty:
+          break;
+        case model::ValueType::kBool:
+          raw.push_back(static_cast<char>(column.values[i]));
+          break;
+        case model::ValueType::kInt:
+          PutVarint(&raw, ZigZag(static_cast<int64_t>(column.values[i])));
+          break;
+        case model::ValueType::kDouble:
+          PutFixed64(&raw, column.values[i]);
+          break;
+        default:
+          PutVarint(&raw, column.values[i]);
+          break;
+      }
+    }
+    PutVarint(&raw, column.dict.size());
+    for (const std::string& s : column.dict) PutString(&raw, s);
+    writer.Add("attr:" + column.key, raw);
+  }
+
+  std::string meta_bytes;
+  EncodeMeta(meta, &meta_bytes);
+  uint64_t meta_offset = file.size();
+  file += meta_bytes;
+  std::string dir;
+  PutVarint(&dir, writer.sections().size());
+  for (const Section& s : writer.sections()) {
+    PutString(&dir, s.name);
+    PutVarint(&dir, s.offset);
+    PutVarint(&dir, s.compressed);
+    PutVarint(&dir, s.raw);
+    PutFixed32(&dir, s.crc);
+  }
+  uint64_t dir_offset = file.size();
+  file += dir;
+  PutFixed64(&file, meta_offset);
+  PutFixed64(&file, meta_bytes.size());
+  PutFixed64(&file, dir_offset);
+  PutFixed64(&file, dir.size());
+  uLong c = crc32(0L, reinterpret_cast<const Bytef*>(meta_bytes.data()),
+                  static_cast<uInt>(meta_bytes.size()));
+  c = crc32(c, reinterpret_cast<const Bytef*>(dir.data()), static_cast<uInt>(dir.size()));
+  PutFixed32(&file, static_cast<uint32_t>(c));
+  file.append(kBlockMagic, 8);
+  return file;
+}
+
+Result<BlockMeta> DecodeBlockMeta(std::string_view file) {
+  ARIADNE_ASSIGN_OR_RETURN(FileLayout layout, ReadLayout(file));
+  BlockMeta meta;
+  if (!DecodeMeta(layout.meta, &meta)) return Status::DataLoss("block meta section is corrupt");
+  meta.file_bytes = file.size();
+  return meta;
+}
+
+Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
+  ARIADNE_ASSIGN_OR_RETURN(FileLayout layout, ReadLayout(file));
+  BlockMeta meta;
+  if (!DecodeMeta(layout.meta, &meta)) return Status::DataLoss("block meta section is corrupt");
+  auto block = std::make_shared<Block>();
+  block->environment = meta.environment;
+  const size_t rows = meta.num_rows;
+  block->num_rows = rows;
+  auto bad = [](const std::string& section) {
+    return Status::DataLoss("block section '" + section + "' is malformed");
+  };
+
+  for (const Section& section : layout.sections) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string raw, ReadSection(file, section));
+    ByteReader in(raw);
+    const std::string& name = section.name;
+    if (name == "trace_id") {
+      block->trace_id.reserve(rows);
+      while (!in.empty() && in.ok()) {
+        std::string_view id;
+        uint64_t run;
+        if (!in.GetBytes(16, &id) || !in.GetVarint(&run) || run > rows - block->trace_id.size())
+          return bad(name);
+        block->trace_id.insert(block->trace_id.end(), run, *model::TraceId::FromBytes(id));
+      }
+      if (block->trace_id.size() != rows) return bad(name);
+    } else if (name == "span_id") {
+      if (raw.size() != rows * 8) return bad(name);
+      block->span_id.resize(rows);
+      for (size_t r = 0; r < rows; ++r) std::memcpy(block->span_id[r].bytes.data(), &raw[r * 8], 8);
+    } else if (name == "parent_span_id") {
+      block->parent_span_id.resize(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        uint64_t code;
+        if (!in.GetVarint(&code)) return bad(name);
+        if (code == 1) {
+          std::string_view id;
+          if (!in.GetBytes(8, &id)) return bad(name);
+          block->parent_span_id[r] = *model::SpanId::FromBytes(id);
+        } else if (code >= 2) {
+          int64_t parent_row = static_cast<int64_t>(r) - UnZigZag(code - 2);
+          if (parent_row < 0 || static_cast<uint64_t>(parent_row) >= rows) return bad(name);
+          if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
+          block->parent_span_id[r] = block->span_id[parent_row];
+        }
+      }
+    } else if (name == "start") {
+      block->start_unix_nano.resize(rows);
+      uint64_t previous = 0;
+      for (uint64_t& start : block->start_unix_nano) {
+        uint64_t z;
+        if (!in.GetVarint(&z)) return bad(name);
+        start = previous + static_cast<uint64_t>(UnZigZag(z));
+        previous = start;
+      }
+    } else if (name == "duration") {
+      if (block->start_unix_nano.size() != rows) return bad("start before duration");
+      block->end_unix_nano.resize(rows);
+      for (size_t r = 0; r < rows; ++r) {
+        uint64_t z;
+        if (!in.GetVarint(&z)) return bad(name);
+        block->end_unix_nano[r] = block->start_unix_nano[r] + static_cast<uint64_t>(UnZigZag(z));
+      }
+    } else if (name == "name") {
+      if (!GetDict(&in, rows, &block->name)) return bad(name);
+    } else if (name == "kind" || name == "status_code") {
+      if (raw.size() != rows) return bad(name);
+      auto& target = name == "kind" ? block->kind : block->status_code;
+      target.assign(raw.begin(), raw.end());
+    } else if (name == "status_message") {
+      if (!GetDict(&in, rows, &block->status_message)) return bad(name);
+    } else if (name == "trace_state") {
+      if (!GetDict(&in, rows, &block->trace_state)) return bad(name);
+    } else if (name == "flags_dropped") {
+      if (!GetVarints(&in, rows, &block->flags) ||
+          !GetVarints(&in, rows, &block->dropped_attributes) ||
+          !GetVarints(&in, rows, &block->dropped_events) ||
+          !GetVarints(&in, rows, &block->dropped_links))
+        return bad(name);
+    } else if (name == "resource_scope") {
+      if (!GetVarints(&in, rows, &block->resource) || !GetVarints(&in, rows, &block->scope))
+        return bad(name);
+    } else if (name == "tables") {
+      ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch tables, DecodeSpanBatch(raw));
+      for (uint32_t i = 0; i < tables.resources.size(); ++i)
+        block->tables.CopyResourceFrom(tables, i);
+      for (uint32_t i = 0; i < tables.scopes.size(); ++i) block->tables.CopyScopeFrom(tables, i);
+    } else if (name == "events_links") {
+      model::SpanBatch& t = block->tables;
+      block->events.resize(rows);
+      block->links.resize(rows);
+      // Decode into a scratch batch whose views point into `raw`, then copy into the block.
+      model::SpanBatch scratch;
+      for (size_t r = 0; r < rows; ++r) {
+        uint32_t count;
+        if (!in.GetVarint32(&count) || count > in.remaining()) return bad(name);
+        block->events[r] = {static_cast<uint32_t>(t.events.size()), count};
+        for (uint32_t i = 0; i < count; ++i) {
+          model::Event e;
+          if (!in.GetFixed64(&e.time_unix_nano) || !in.GetString(&e.name) ||
+              !DecodeAttributes(&in, &scratch.attributes, &e.attributes) ||
+              !in.GetVarint32(&e.dropped_attributes_count))
+            return bad(name);
+          e.name = t.arena.Copy(e.name);
+          e.attributes = t.CopyAttributes(scratch, e.attributes);
+          t.events.push_back(e);
+        }
+        if (!in.GetVarint32(&count) || count > in.remaining()) return bad(name);
+        block->links[r] = {static_cast<uint32_t>(t.links.size()), count};
+        for (uint32_t i = 0; i < count; ++i) {
+          model::Link l;
+          std::string_view tid, sid;
+          if (!in.GetBytes(16, &tid) || !in.GetBytes(8, &sid) || !in.GetString(&l.trace_state) ||
+              !DecodeAttributes(&in, &scratch.attributes, &l.attributes) ||
+              !in.GetVarint32(&l.dropped_attributes_count) || !in.GetVarint32(&l.flags))
+            return bad(name);
+          l.trace_id = *model::TraceId::FromBytes(tid);
+          l.span_id = *model::SpanId::FromBytes(sid);
+          l.trace_state = t.arena.Copy(l.trace_state);
+          l.attributes = t.CopyAttributes(scratch, l.attributes);
+          t.links.push_back(l);
+        }
+      }
+    } else if (name.rfind("attr:", 0) == 0) {
+      AttributeColumn column;
+      column.key = name.substr(5);
+      uint64_t n;
+      if (!in.GetVarint(&n) || n > rows) return bad(name);
+      column.rows.resize(n);
+      uint32_t row = 0;
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t delta;
+        if (!in.GetVarint32(&delta)) return bad(name);
+        row += delta;
+        if (row >= rows || (i > 0 && delta == 0)) return bad(name);
+        column.rows[i] = row;
+      }
+      column.types.resize(n);
+      for (auto& t : column.types) {
+        uint8_t b;
+        if (!in.GetByte(&b) || b > static_cast<uint8_t>(model::ValueType::kKvList))
+          return bad(name);
+        t = static_cast<model::ValueType>(b);
+      }
+      column.values.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        switch (column.types[i]) {
+          case model::ValueType::kEmpty:
+            break;
+          case model::ValueType::kBool: {
+            uint8_t b;
+            if (!in.GetByte(&b)) return bad(name);
+            column.values[i] = b;
+            break;
+          }
+          case model::ValueType::kInt: {
+            uint64_t z;
+            if (!in.GetVarint(&z)) return bad(name);
+            column.values[i] = static_cast<uint64_t>(UnZigZag(z));
+            break;
+          }
+          case model::ValueType::kDouble:
+            if (!in.GetFixed64(&column.values[i])) return bad(name);
+            break;
+          default:
+            if (!in.GetVarint(&column.values[i])) return bad(name);
+            break;
+        }
+      }
+      uint64_t dict_size;
+      if (!in.GetVarint(&dict_size) || dict_size > in.remaining()) return bad(name);
+      column.dict.resize(dict_size);
+      for (std::string& s : column.dict) {
+        std::string_view v;
+        if (!in.GetString(&v)) return bad(name);
+        s.assign(v);
+      }
+      for (size_t i = 0; i < n; ++i)
+        if (IsStringLike(column.types[i]) && column.values[i] >= dict_size) return bad(name);
+      block->attributes.push_back(std::move(column));
+    }
+    if (!in.ok()) return bad(name);
+  }
+  if (block->trace_id.size() != rows || block->span_id.size() != rows ||
+      block->parent_span_id.size() != rows || block->end_unix_nano.size() != rows ||
+      block->name.codes.size() != rows || block->kind.size() != rows ||
+      block->status_code.size() != rows || block->status_message.codes.size() != rows ||
+      block->trace_state.codes.size() != rows || block->flags.size() != rows ||
+      block->resource.size() != rows || block->events.size() != rows)
+    return Status::DataLoss("block file lacks a required column");
+  for (size_t r = 0; r < rows; ++r) {
+    if (block->resource[r] >= block->tables.resources.size() ||
+        block->scope[r] >= block->tables.scopes.size() || block->kind[r] > 5 ||
+        block->status_code[r] > 2)
+      return Status::DataLoss("block file has an out-of-range resource, scope, kind or status");
+  }
+  return std::shared_ptr<const Block>(std::move(block));
+}
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,571 @@
+#include "store/embedded/embedded_store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <list>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "store/embedded/batch_codec.h"
+#include "store/embedded/block.h"
+#include "store/embedded/wal.h"
+
+namespace ariadne::store::embedded {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Checkpoints make sealing atomic across environments: every block file written by checkpoint N
+// carries N, and the CHECKPOINT file, written last, names N and the last WAL segment those blocks
+// cover. At open, blocks of a checkpoint newer than the file are leftovers of a crash mid-seal:
+// they are deleted and their spans are replayed from the WAL instead.
+struct CheckpointRecord {
+  uint64_t checkpoint = 0;
+  uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
+};
+
+Status WriteFileDurably(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::IoError("cannot write " + tmp + ": " + std::strerror(err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::IoError("cannot fsync " + tmp + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::IoError("cannot rename " + tmp + ": " + std::strerror(errno));
+  return SyncDirectory(fs::path(path).parent_path().string());
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Status::IoError("cannot open " + path);
+  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) return Status::IoError("cannot read " + path);
+  return data;
+}
+
+std::string BlockFileName(uint64_t id) {
+  char name[40];
+  std::snprintf(name, sizeof(name), "%012llu.blk", static_cast<unsigned long long>(id));
+  return name;
+}
+
+struct PendingAppend {
+  std::string environment;
+  model::SpanBatch batch;
+  std::string framed;  // the WAL record, encoded by the caller's thread
+  SpanStore::AppendCallback done;
+};
+
+struct BlockEntry {
+  BlockMeta meta;
+  std::string path;
+};
+
+class EmbeddedStore final : public SpanStore {
+ public:
+  explicit EmbeddedStore(EmbeddedStoreOptions options) : options_(std::move(options)) {
+    wal_dir_ = options_.data_dir + "/wal";
+    blocks_dir_ = options_.data_dir + "/blocks";
+  }
+
+  ~EmbeddedStore() override { (void)Close(); }
+
+  Status Open() {
+    std::error_code ec;
+    fs::create_directories(wal_dir_, ec);
+    if (!ec) fs::create_directories(blocks_dir_, ec);
+    if (ec)
+      return Status::IoError("cannot create data directory " + options_.data_dir + ": " +
+                             ec.message() + " (check the path and its permissions)");
+    lock_fd_ = ::open((options_.data_dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0 || ::lockf(lock_fd_, F_TLOCK, 0) != 0)
+      return Status::FailedPrecondition("data directory " + options_.data_dir +
+                                        " is in use by another ariadne process; stop it or "
+                                        "choose another --data-dir");
+
+    CheckpointRecord checkpoint;
+    {
+      std::ifstream file(options_.data_dir + "/CHECKPOINT");
+      if (file) file >> checkpoint.checkpoint >> checkpoint.covered_segment;
+    }
+    checkpoint_ = checkpoint;
+
+    for (const auto& entry : fs::directory_iterator(blocks_dir_, ec)) {
+      std::string path = entry.path().string();
+      if (entry.path().extension() == ".tmp") {
+        fs::remove(entry.path(), ec);
+        continue;
+      }
+      if (entry.path().extension() != ".blk") continue;
+      ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+      Result<BlockMeta> meta = DecodeBlockMeta(data);
+      if (!meta.ok()) return meta.status().WithContext(path);
+      if (meta->checkpoint > checkpoint.checkpoint) {
+        fs::remove(entry.path(), ec);  // sealed by a checkpoint that never completed
+        continue;
+      }
+      next_block_id_ = std::max(next_block_id_, meta->id + 1);
+      stats_block_bytes_ += meta->file_bytes;
+      stats_block_spans_ += meta->num_rows;
+      blocks_.push_back(BlockEntry{std::move(*meta), path});
+    }
+    std::sort(blocks_.begin(), blocks_.end(),
+              [](const BlockEntry& a, const BlockEntry& b) { return a.meta.id < b.meta.id; });
+
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    uint64_t last_segment = checkpoint.covered_segment;
+    for (uint64_t segment : segments) {
+      last_segment = std::max(last_segment, segment);
+      std::string path = WalSegmentPath(wal_dir_, segment);
+      if (segment <= checkpoint.covered_segment) {
+        fs::remove(path, ec);
+        continue;
+      }
+      ARIADNE_ASSIGN_OR_RETURN(
+          WalReadSummary summary,
+          ReadWalSegment(path, [this](WalRecordType, std::string_view payload) {
+            return ReplayRecord(payload);
+          }));
+      replayed_records_ += summary.records;
+      if (summary.bytes_dropped > 0)
+        std::fprintf(stderr,
+                     "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
+                     "(%s); these were never acknowledged\n",
+                     path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
+                     summary.drop_reason.c_str());
+    }
+    ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_dir_, last_segment + 1));
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+    return Status::Ok();
+  }
+
+  void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
+    if (batch.spans.empty()) {
+      done(Status::Ok());
+      return;
+    }
+    PendingAppend pending;
+    std::string payload;
+    PutString(&payload, environment);
+    EncodeSpanBatch(batch, &payload);
+    if (payload.size() > kWalMaxRecordBytes) {
+      done(Status::InvalidArgument("batch too large for one WAL record; send smaller batches"));
+      return;
+    }
+    FrameWalRecord(WalRecordType::kSpanBatch, payload, &pending.framed);
+    pending.environment = std::move(environment);
+    pending.done = std::move(done);
+    const size_t spans = batch.spans.size();
+    pending.batch = std::move(batch);
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (closed_) {
+        pending.done(Status::Unavailable("store is shutting down"));
+        return;
+      }
+      if (queued_spans_ + spans > options_.max_pending_spans) {
+        append_errors_++;
+        pending.done(
+            Status::ResourceExhausted("the store is behind: " + std::to_string(queued_spans_) +
+                                      " spans are waiting to be written; retry shortly"));
+        return;
+      }
+      queued_spans_ += spans;
+      queue_.push_back(std::move(pending));
+    }
+    queue_cv_.notify_one();
+  }
+
+  Result<TraceResult> GetTrace(const model::TraceId& id, std::string_view environment) override {
+    TraceResult result;
+    std::vector<const BlockEntry*> candidates;
+    std::vector<BlockEntry> candidate_copies;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : heads_) {
+        if (!environment.empty() && env != environment) continue;
+        std::vector<uint32_t> rows = head->RowsOfTrace(id);
+        if (rows.empty()) continue;
+        head->block().Materialize(rows, &result.spans);
+        result.environments.resize(result.spans.spans.size(), env);
+      }
+      for (const BlockEntry& entry : blocks_) {
+        if (!environment.empty() && entry.meta.environment != environment) continue;
+        if (!entry.meta.bloom.MayContain(id)) continue;
+        candidate_copies.push_back(BlockEntry{BlockMeta{}, entry.path});
+        candidate_copies.back().meta.id = entry.meta.id;
+        candidate_copies.back().meta.environment = entry.meta.environment;
+      }
+    }
+    for (const BlockEntry& entry : candidate_copies) {
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+      std::vector<uint32_t> rows = block->SortedRowsOfTrace(id);
+      if (rows.empty()) continue;
+      block->Materialize(rows, &result.spans);
+      result.environments.resize(result.spans.spans.size(), entry.meta.environment);
+    }
+    if (result.spans.spans.empty())
+      return Status::NotFound("no span of trace " + id.ToHex() + " is stored");
+    SortByStartTime(&result);
+    return result;
+  }
+
+  Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
+    std::map<std::pair<std::string, std::string>, ServiceCounts> merged;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const BlockEntry& entry : blocks_) {
+        if (!environment.empty() && entry.meta.environment != environment) continue;
+        for (const auto& [name, counts] : entry.meta.services)
+          merged[{entry.meta.environment, name}].Add(counts);
+      }
+      for (const auto& [env, head] : heads_) {
+        if (!environment.empty() && env != environment) continue;
+        for (const auto& [name, counts] : head->services()) merged[{env, name}].Add(counts);
+      }
+    }
+    std::vector<ServiceSummary> out;
+    for (const auto& [key, c] : merged) {
+      ServiceSummary s;
+      s.environment = key.first;
+      s.name = key.second;
+      s.span_count = c.span_count;
+      s.trace_root_count = c.root_count;
+      s.error_count = c.error_count;
+      s.first_seen_unix_nano = c.first_seen;
+      s.last_seen_unix_nano = c.last_seen;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Status Flush() override {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    if (closed_) return Status::FailedPrecondition("store is closed");
+    uint64_t ticket = ++flush_requested_;
+    queue_cv_.notify_one();
+    flush_done_cv_.wait(lock, [&] { return flush_completed_ >= ticket; });
+    return flush_status_;
+  }
+
+  Status Close() override {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (closed_) return close_status_;
+      closed_ = true;
+      ++flush_requested_;
+    }
+    queue_cv_.notify_one();
+    if (commit_thread_.joinable()) commit_thread_.join();
+    if (wal_) close_status_ = wal_->Close();
+    if (!flush_status_.ok()) close_status_ = flush_status_;
+    if (lock_fd_ >= 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+    }
+    return close_status_;
+  }
+
+  StoreStats Stats() const override {
+    StoreStats s;
+    s.spans_appended = spans_appended_;
+    s.batches_appended = batches_appended_;
+    s.append_errors = append_errors_;
+    s.wal_bytes = wal_bytes_;
+    s.wal_syncs = wal_syncs_;
+    s.head_spans = head_spans_;
+    s.blocks = blocks_count_;
+    s.block_bytes = stats_block_bytes_;
+    s.block_spans = stats_block_spans_;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      s.pending_appends = queued_spans_;
+    }
+    return s;
+  }
+
+  uint64_t replayed_records() const { return replayed_records_; }
+
+ private:
+  Status ReplayRecord(std::string_view payload) {
+    ByteReader in(payload);
+    std::string_view environment;
+    if (!in.GetString(&environment)) return Status::DataLoss("WAL record lacks its environment");
+    ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch batch,
+                             DecodeSpanBatch(payload.substr(in.position())));
+    ApplyToHead(std::string(environment), batch);
+    return Status::Ok();
+  }
+
+  // REQUIRES: called by the commit thread, or during Open before it starts.
+  void ApplyToHead(const std::string& environment, const model::SpanBatch& batch) {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    auto& head = heads_[environment];
+    if (!head) head = std::make_unique<BlockBuilder>(environment);
+    head->Append(batch);
+    head_spans_ += batch.spans.size();
+  }
+
+  void CommitLoop() {
+    std::vector<PendingAppend> work;
+    std::string framed;
+    for (;;) {
+      uint64_t flush_ticket = 0;
+      bool closing = false;
+      {
+        std::unique_lock<std::mutex> lock(queue_mu_);
+        queue_cv_.wait(lock, [&] {
+          return !queue_.empty() || closed_ || flush_requested_ > flush_completed_;
+        });
+        work.clear();
+        while (!queue_.empty()) {
+          work.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        flush_ticket = flush_requested_;
+        closing = closed_;
+      }
+      if (!work.empty()) CommitGroup(&work, &framed);
+      const bool want_flush = flush_ticket > flush_completed_snapshot_;
+      if (want_flush || head_spans_ >= options_.head_max_spans) {
+        Status s = Checkpoint();
+        if (want_flush) {
+          std::lock_guard<std::mutex> lock(queue_mu_);
+          flush_status_ = s;
+          flush_completed_ = flush_ticket;
+          flush_completed_snapshot_ = flush_ticket;
+          flush_done_cv_.notify_all();
+        } else if (!s.ok()) {
+          std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
+                       s.ToString().c_str());
+        }
+      }
+      if (closing) {
+        std::lock_guard<std::mutex> lock(queue_mu_);
+        if (queue_.empty()) return;
+      }
+    }
+  }
+
+  void CommitGroup(std::vector<PendingAppend>* work, std::string* framed) {
+    framed->clear();
+    size_t spans = 0;
+    for (const PendingAppend& p : *work) {
+      framed->append(p.framed);
+      spans += p.batch.spans.size();
+    }
+    Status status = wal_->Append(*framed);
+    if (status.ok() && options_.sync) {
+      status = wal_->Sync();
+      wal_syncs_++;
+    }
+    if (status.ok()) {
+      wal_bytes_ += framed->size();
+      for (const PendingAppend& p : *work) ApplyToHead(p.environment, p.batch);
+      spans_appended_ += spans;
+      batches_appended_ += work->size();
+    } else {
+      append_errors_ += work->size();
+    }
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      queued_spans_ -= spans;
+    }
+    for (PendingAppend& p : *work) p.done(status);
+    work->clear();
+  }
+
+  // Seals every head into block files and retires the WAL segments they cover.
+  // REQUIRES: commit thread.
+  Status Checkpoint() {
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      if (heads_.empty()) return Status::Ok();
+    }
+    const uint64_t covered_segment = wal_->segment();
+    ARIADNE_ASSIGN_OR_RETURN(std::unique_ptr<WalWriter> next_wal,
+                             WalWriter::Create(wal_dir_, covered_segment + 1));
+    ARIADNE_RETURN_IF_ERROR(wal_->Close());
+    wal_ = std::move(next_wal);
+
+    const uint64_t checkpoint = checkpoint_.checkpoint + 1;
+    std::vector<BlockEntry> written;
+    std::vector<std::shared_ptr<const Block>> sealed_blocks;
+    {
+      // Reads keep seeing the heads while blocks are written; only the commit thread mutates them.
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : heads_) {
+        if (head->num_rows() == 0) continue;
+        std::shared_ptr<const Block> sealed = head->Seal();
+        BlockMeta meta = sealed->ComputeMeta();
+        meta.id = next_block_id_++;
+        meta.checkpoint = checkpoint;
+        std::string file = EncodeBlockFile(*sealed, meta);
+        meta.file_bytes = file.size();
+        std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
+        Status written_ok = WriteFileDurably(path, file);
+        if (!written_ok.ok()) {
+          // A later checkpoint reuses this checkpoint number: leave no block of this attempt.
+          std::error_code ec;
+          fs::remove(path + ".tmp", ec);
+          for (const BlockEntry& entry : written) fs::remove(entry.path, ec);
+          return written_ok;
+        }
+        written.push_back(BlockEntry{std::move(meta), path});
+        sealed_blocks.push_back(std::move(sealed));
+      }
+    }
+    CheckpointRecord record{checkpoint, covered_segment};
+    ARIADNE_RETURN_IF_ERROR(WriteFileDurably(
+        options_.data_dir + "/CHECKPOINT",
+        std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
+    checkpoint_ = record;
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      for (size_t i = 0; i < written.size(); ++i) {
+        stats_block_bytes_ += written[i].meta.file_bytes;
+        stats_block_spans_ += written[i].meta.num_rows;
+        CacheBlock(written[i].meta.id, sealed_blocks[i]);
+        blocks_.push_back(std::move(written[i]));
+      }
+      heads_.clear();
+      head_spans_ = 0;
+      blocks_count_ = blocks_.size();
+    }
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    std::error_code ec;
+    for (uint64_t segment : segments)
+      if (segment <= covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
+    return Status::Ok();
+  }
+
+  Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry) {
+    {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      auto it = cache_.find(entry.meta.id);
+      if (it != cache_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second.second);
+        return it->second.first;
+      }
+    }
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(entry.path));
+    Result<std::shared_ptr<const Block>> block = DecodeBlockFile(data);
+    if (!block.ok()) return block.status().WithContext(entry.path);
+    CacheBlock(entry.meta.id, *block);
+    return block;
+  }
+
+  void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_.count(id)) return;
+    lru_.push_front(id);
+    cache_[id] = {std::move(block), lru_.begin()};
+    while (cache_.size() > kCachedBlocks) {
+      cache_.erase(lru_.back());
+      lru_.pop_back();
+    }
+  }
+
+  static void SortByStartTime(TraceResult* result) {
+    auto& spans = result->spans.spans;
+    std::vector<size_t> order(spans.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return spans[a].start_time_unix_nano < spans[b].start_time_unix_nano;
+    });
+    std::vector<model::Span> sorted;
+    std::vector<std::string> envs;
+    for (size_t i : order) {
+      sorted.push_back(spans[i]);
+      envs.push_back(result->environments[i]);
+    }
+    spans = std::move(sorted);
+    result->environments = std::move(envs);
+  }
+
+  static constexpr size_t kCachedBlocks = 16;
+
+  const EmbeddedStoreOptions options_;
+  std::string wal_dir_;
+  std::string blocks_dir_;
+  int lock_fd_ = -1;
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable flush_done_cv_;
+  std::deque<PendingAppend> queue_;
+  size_t queued_spans_ = 0;
+  bool closed_ = false;
+  uint64_t flush_requested_ = 0;
+  uint64_t flush_completed_ = 0;
+  uint64_t flush_completed_snapshot_ = 0;  // commit thread's copy
+  Status flush_status_;
+  Status close_status_;
+  std::thread commit_thread_;
+  std::unique_ptr<WalWriter> wal_;  // commit thread only (and Open/Close)
+  CheckpointRecord checkpoint_;     // commit thread only
+  uint64_t next_block_id_ = 1;
+
+  mutable std::shared_mutex state_mu_;
+  std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
+  std::vector<BlockEntry> blocks_;
+
+  std::mutex cache_mu_;
+  std::list<uint64_t> lru_;
+  std::unordered_map<uint64_t,
+                     std::pair<std::shared_ptr<const Block>, std::list<uint64_t>::iterator>>
+      cache_;
+
+  std::atomic<uint64_t> spans_appended_{0};
+  std::atomic<uint64_t> batches_appended_{0};
+  std::atomic<uint64_t> append_errors_{0};
+  std::atomic<uint64_t> wal_bytes_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> head_spans_{0};
+  std::atomic<uint64_t> blocks_count_{0};
+  std::atomic<uint64_t> stats_block_bytes_{0};
+  std::atomic<uint64_t> stats_block_spans_{0};
+  uint64_t replayed_records_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
+  if (options.data_dir.empty())
+    return Status::InvalidArgument("the embedded store needs a data directory (--data-dir)");
+  auto store = std::make_unique<EmbeddedStore>(options);
+  ARIADNE_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<SpanStore>(std::move(store));
+}
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,247 @@
+#include "store/embedded/embedded_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/embedded/wal.h"
+#include "tests/common/random_spans.h"
+#include "tests/common/span_equality.h"
+#include "tests/store/store_test_util.h"
+
+namespace ariadne::store::embedded {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<SpanStore> Open(const std::string& dir, size_t head_max_spans = 64 * 1024) {
+  EmbeddedStoreOptions options;
+  options.data_dir = dir;
+  options.head_max_spans = head_max_spans;
+  auto store = OpenEmbeddedStore(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// Checks that every trace of `batch` reads back with every span, field for field.
+void ExpectAllTracesReadable(SpanStore& store, const model::SpanBatch& batch,
+                             const std::string& environment) {
+  std::map<model::TraceId, std::vector<size_t>> by_trace;
+  for (size_t i = 0; i < batch.spans.size(); ++i) by_trace[batch.spans[i].trace_id].push_back(i);
+  for (const auto& [trace, indexes] : by_trace) {
+    Result<TraceResult> got = store.GetTrace(trace);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->spans.spans.size(), indexes.size()) << trace.ToHex();
+    for (const std::string& env : got->environments) EXPECT_EQ(env, environment);
+    for (size_t i : indexes) {
+      const model::Span& want = batch.spans[i];
+      bool found = false;
+      for (const model::Span& s : got->spans.spans) {
+        if (s.span_id == want.span_id) {
+          testing::ExpectSameSpan(batch, want, got->spans, s);
+          found = true;
+        }
+      }
+      EXPECT_TRUE(found);
+    }
+  }
+}
+
+TEST(EmbeddedStoreTest, AppendedTraceIsReadableFromTheHead) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::RandomSpans gen(11);
+  model::SpanBatch batch = gen.Batch(200);
+  model::SpanBatch copy = batch.Clone();
+  ASSERT_TRUE(store->Append("default", std::move(batch)).ok());
+  ExpectAllTracesReadable(*store, copy, "default");
+  EXPECT_TRUE(store->GetTrace(model::TraceId{}).status().IsNotFound());
+  EXPECT_EQ(store->Stats().head_spans, copy.spans.size());
+}
+
+TEST(EmbeddedStoreTest, AcknowledgedSpansSurviveARestartWithoutFlush) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(12);
+  model::SpanBatch batch = gen.Batch(300);
+  model::SpanBatch copy = batch.Clone();
+  {
+    auto store = Open(dir.path());
+    ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+    // Simulate a crash: no Close(), no Flush(); copy the directory as it is on disk.
+    fs::copy(dir.path(), dir.path() + "-crash", fs::copy_options::recursive);
+    fs::remove(dir.path() + "-crash/LOCK");
+  }
+  auto reopened = Open(dir.path() + "-crash");
+  ExpectAllTracesReadable(*reopened, copy, "prod");
+  reopened.reset();
+  fs::remove_all(dir.path() + "-crash");
+}
+
+TEST(EmbeddedStoreTest, SealedBlocksServeTracesAfterRestart) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(13);
+  model::SpanBatch a = gen.Batch(400), b = gen.Batch(400);
+  model::SpanBatch a_copy = a.Clone(), b_copy = b.Clone();
+  {
+    auto store = Open(dir.path());
+    ASSERT_TRUE(store->Append("prod", std::move(a)).ok());
+    ASSERT_TRUE(store->Append("dev", std::move(b)).ok());
+    ASSERT_TRUE(store->Flush().ok());
+    StoreStats stats = store->Stats();
+    EXPECT_EQ(stats.head_spans, 0u);
+    EXPECT_EQ(stats.blocks, 2u);
+    EXPECT_GT(stats.block_bytes, 0u);
+    ASSERT_TRUE(store->Close().ok());
+  }
+  // The WAL segments covered by the blocks are gone.
+  auto segments = ListWalSegments(dir.path() + "/wal");
+  ASSERT_TRUE(segments.ok());
+  EXPECT_EQ(segments->size(), 1u);
+  auto store = Open(dir.path());
+  ExpectAllTracesReadable(*store, a_copy, "prod");
+  ExpectAllTracesReadable(*store, b_copy, "dev");
+  EXPECT_TRUE(store->GetTrace(a_copy.spans[0].trace_id, "dev").status().IsNotFound());
+}
+
+TEST(EmbeddedStoreTest, HeadSealsAutomaticallyAndSpansStayReadableThroughout) {
+  testing::TempDir dir;
+  auto store = Open(dir.path(), /*head_max_spans=*/500);
+  testing::RandomSpans gen(14);
+  std::vector<model::SpanBatch> sent;
+  for (int i = 0; i < 8; ++i) {
+    model::SpanBatch batch = gen.Batch(200);
+    sent.push_back(batch.Clone());
+    ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+  }
+  EXPECT_GE(store->Stats().blocks, 2u);
+  for (const model::SpanBatch& batch : sent) ExpectAllTracesReadable(*store, batch, "prod");
+}
+
+TEST(EmbeddedStoreTest, BlocksOfAnUnfinishedCheckpointAreDiscardedAndReplayedFromTheWal) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(15);
+  model::SpanBatch batch = gen.Batch(300);
+  model::SpanBatch copy = batch.Clone();
+  {
+    auto store = Open(dir.path());
+    ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+    // Crash image: WAL as it is now (spans only in the head)...
+    fs::copy(dir.path(), dir.path() + "-crash", fs::copy_options::recursive);
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  // ...plus the block file a checkpoint wrote before the crash, but not its CHECKPOINT record.
+  for (const auto& entry : fs::directory_iterator(dir.path() + "/blocks"))
+    fs::copy(entry.path(), dir.path() + "-crash/blocks/" + entry.path().filename().string());
+  fs::remove(dir.path() + "-crash/LOCK");
+  {
+    auto store = Open(dir.path() + "-crash");
+    ExpectAllTracesReadable(*store, copy, "prod");  // exactly once: no duplicate spans
+    EXPECT_EQ(store->Stats().blocks, 0u);
+    auto services = store->ListServices();
+    ASSERT_TRUE(services.ok());
+    uint64_t total = 0;
+    for (const auto& s : *services) total += s.span_count;
+    EXPECT_EQ(total, copy.spans.size());
+  }
+  fs::remove_all(dir.path() + "-crash");
+}
+
+TEST(EmbeddedStoreTest, ConcurrentAppendsAreAllDurableAndGroupCommitted) {
+  testing::TempDir dir;
+  auto store = Open(dir.path(), /*head_max_spans=*/3000);
+  constexpr int kThreads = 4, kBatches = 25;
+  std::vector<std::vector<model::SpanBatch>> sent(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      testing::RandomSpans gen(100 + t);
+      for (int i = 0; i < kBatches; ++i) {
+        model::SpanBatch batch = gen.Batch(40);
+        sent[t].push_back(batch.Clone());
+        EXPECT_TRUE(store->Append("env" + std::to_string(t % 2), std::move(batch)).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.batches_appended, static_cast<uint64_t>(kThreads * kBatches));
+  EXPECT_LE(stats.wal_syncs, stats.batches_appended);
+  for (int t = 0; t < kThreads; ++t)
+    for (const auto& batch : sent[t])
+      ExpectAllTracesReadable(*store, batch, "env" + std::to_string(t % 2));
+}
+
+TEST(EmbeddedStoreTest, ListServicesCountsSpansErrorsAndRootsPerEnvironment) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::RandomSpans gen(16);
+  model::SpanBatch batch = gen.Batch(500);
+  std::map<std::string, ServiceSummary> want;
+  for (const model::Span& s : batch.spans) {
+    ServiceSummary& w = want[std::string(batch.ServiceNameOf(s))];
+    w.span_count++;
+    w.error_count += s.status_code == model::StatusCode::kError;
+    w.trace_root_count += s.is_root();
+  }
+  model::SpanBatch copy = batch.Clone();
+  ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->Append("prod", std::move(copy)).ok());  // same spans again, now in the head
+  auto services = store->ListServices("prod");
+  ASSERT_TRUE(services.ok());
+  ASSERT_EQ(services->size(), want.size());
+  for (const ServiceSummary& s : *services) {
+    EXPECT_EQ(s.environment, "prod");
+    EXPECT_EQ(s.span_count, 2 * want[s.name].span_count) << s.name;
+    EXPECT_EQ(s.error_count, 2 * want[s.name].error_count) << s.name;
+    EXPECT_EQ(s.trace_root_count, 2 * want[s.name].trace_root_count) << s.name;
+  }
+  EXPECT_TRUE(store->ListServices("nope")->empty());
+}
+
+TEST(EmbeddedStoreTest, SecondProcessOnTheSameDirectoryIsRefusedWithAClearMessage) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  EmbeddedStoreOptions options;
+  options.data_dir = dir.path();
+  // lockf locks are per process, so probe from a child process.
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto second = OpenEmbeddedStore(options);
+    _exit(!second.ok() && second.status().message().find("in use") != std::string::npos ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(EmbeddedStoreTest, AppendsBeyondThePendingLimitAreRefusedNotQueued) {
+  testing::TempDir dir;
+  EmbeddedStoreOptions options;
+  options.data_dir = dir.path();
+  options.max_pending_spans = 10;
+  auto store = OpenEmbeddedStore(options);
+  ASSERT_TRUE(store.ok());
+  testing::RandomSpans gen(17);
+  Status s = (*store)->Append("prod", gen.Batch(50));
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("retry"), std::string::npos);
+}
+
+TEST(EmbeddedStoreTest, AppendAfterCloseFailsAsUnavailable) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  ASSERT_TRUE(store->Close().ok());
+  testing::RandomSpans gen(18);
+  EXPECT_TRUE(store->Append("prod", gen.Batch(5)).IsUnavailable());
+}
+
+}  // namespace
+}  // namespace ariadne::store::embedded
