@@ -71,6 +71,15 @@ class SpanStore {
   virtual Result<TraceResult> GetTrace(const model::TraceId& id,
                                        std::string_view environment = {}) = 0;
 
+  // Calls `visit` once per trace that has at least one span starting in
+  // [start_unix_nano, end_unix_nano), with every stored span of that trace, in order of the
+  // traces' earliest start time within the window, until `visit` returns false. Limited to
+  // `environment` when non-empty. Used by X-Ray's trace summaries and by tests as the simple,
+  // obviously right way to see every trace; the query engine has faster paths.
+  virtual Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
+                              std::string_view environment,
+                              const std::function<bool(const TraceResult&)>& visit) = 0;
+
   // Services that sent spans, with counts, for one environment or (empty) all.
   virtual Result<std::vector<ServiceSummary>> ListServices(std::string_view environment = {}) = 0;
 

@@ -235,6 +235,48 @@ TEST(EmbeddedStoreTest, AppendsBeyondThePendingLimitAreRefusedNotQueued) {
   EXPECT_NE(s.message().find("retry"), std::string::npos);
 }
 
+TEST(EmbeddedStoreTest, ForEachTraceVisitsEachTraceInTheWindowOnceAndWhole) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::RandomSpans gen(19);
+  model::SpanBatch first = gen.Batch(300), second = gen.Batch(300);
+  std::map<model::TraceId, std::pair<size_t, uint64_t>> want;  // spans, earliest start
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const model::SpanBatch* b : {&first, &second}) {
+    for (const model::Span& s : b->spans) {
+      auto& w = want[s.trace_id];
+      w.second = w.first == 0 ? s.start_time_unix_nano : std::min(w.second, s.start_time_unix_nano);
+      w.first++;
+      lo = std::min(lo, s.start_time_unix_nano);
+      hi = std::max(hi, s.start_time_unix_nano);
+    }
+  }
+  ASSERT_TRUE(store->Append("prod", std::move(first)).ok());
+  ASSERT_TRUE(store->Flush().ok());  // half in a block, half in the head
+  ASSERT_TRUE(store->Append("prod", std::move(second)).ok());
+  const uint64_t mid = lo + (hi - lo) / 2;
+  std::map<model::TraceId, size_t> seen;
+  ASSERT_TRUE(store
+                  ->ForEachTrace(lo, mid, "prod",
+                                 [&](const TraceResult& t) {
+                                   seen[t.spans.spans[0].trace_id] += t.spans.spans.size();
+                                   return true;
+                                 })
+                  .ok());
+  size_t expected = 0;
+  for (const auto& [id, w] : want) {
+    if (w.second < mid) {
+      ++expected;
+      EXPECT_EQ(seen[id], w.first) << id.ToHex();
+    }
+  }
+  EXPECT_EQ(seen.size(), expected);
+  int visits = 0;
+  ASSERT_TRUE(
+      store->ForEachTrace(lo, hi + 1, "", [&](const TraceResult&) { return ++visits < 3; }).ok());
+  EXPECT_EQ(visits, 3);
+}
+
 TEST(EmbeddedStoreTest, AppendAfterCloseFailsAsUnavailable) {
   testing::TempDir dir;
   auto store = Open(dir.path());

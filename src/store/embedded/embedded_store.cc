@@ -240,6 +240,53 @@ class EmbeddedStore final : public SpanStore {
     return result;
   }
 
+  Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
+                      std::string_view environment,
+                      const std::function<bool(const TraceResult&)>& visit) override {
+    // Earliest in-window start per trace, then whole traces in that order.
+    std::unordered_map<model::TraceId, uint64_t, model::TraceIdHash> first_start;
+    auto note = [&](const Block& block, size_t row) {
+      uint64_t start = block.start_unix_nano[row];
+      if (start < start_unix_nano || start >= end_unix_nano) return;
+      auto [it, inserted] = first_start.try_emplace(block.trace_id[row], start);
+      if (!inserted) it->second = std::min(it->second, start);
+    };
+    std::vector<BlockEntry> candidates;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : heads_) {
+        if (!environment.empty() && env != environment) continue;
+        for (size_t row = 0; row < head->num_rows(); ++row) note(head->block(), row);
+      }
+      for (const BlockEntry& entry : blocks_) {
+        if (!environment.empty() && entry.meta.environment != environment) continue;
+        if (entry.meta.min_start_unix_nano >= end_unix_nano ||
+            entry.meta.max_end_unix_nano < start_unix_nano)
+          continue;
+        BlockEntry copy;
+        copy.meta.id = entry.meta.id;
+        copy.meta.environment = entry.meta.environment;
+        copy.path = entry.path;
+        candidates.push_back(std::move(copy));
+      }
+    }
+    for (const BlockEntry& entry : candidates) {
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+      for (size_t row = 0; row < block->num_rows; ++row) note(*block, row);
+    }
+    std::vector<std::pair<uint64_t, model::TraceId>> order;
+    order.reserve(first_start.size());
+    for (const auto& [id, start] : first_start) order.emplace_back(start, id);
+    std::sort(order.begin(), order.end());
+    for (const auto& [start, id] : order) {
+      Result<TraceResult> trace = GetTrace(id, environment);
+      if (trace.status().IsNotFound()) continue;  // cannot happen unless retention removed it
+      if (!trace.ok()) return trace.status();
+      if (!visit(*trace)) break;
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
     std::map<std::pair<std::string, std::string>, ServiceCounts> merged;
     {
