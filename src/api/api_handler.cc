@@ -1,0 +1,339 @@
+#include "api/api_handler.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace ariadne::api {
+namespace {
+
+using nlohmann::json;
+
+net::HttpResponse JsonResponse(int status, const json& body) {
+  return net::HttpResponse(status, "application/json", body.dump() + "\n");
+}
+
+net::HttpResponse JsonError(int status, std::string message) {
+  return JsonResponse(status, json{{"error", std::move(message)}, {"status", status}});
+}
+
+std::string Base64(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16 | static_cast<uint8_t>(data[i + 1]) << 8 |
+                 static_cast<uint8_t>(data[i + 2]);
+    out.push_back(kAlphabet[n >> 18 & 63]);
+    out.push_back(kAlphabet[n >> 12 & 63]);
+    out.push_back(kAlphabet[n >> 6 & 63]);
+    out.push_back(kAlphabet[n & 63]);
+  }
+  if (i + 1 == data.size()) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
+    out.push_back(kAlphabet[n >> 18 & 63]);
+    out.push_back(kAlphabet[n >> 12 & 63]);
+    out.append("==");
+  } else if (i + 2 == data.size()) {
+    uint32_t n = static_cast<uint8_t>(data[i]) << 16 | static_cast<uint8_t>(data[i + 1]) << 8;
+    out.push_back(kAlphabet[n >> 18 & 63]);
+    out.push_back(kAlphabet[n >> 12 & 63]);
+    out.push_back(kAlphabet[n >> 6 & 63]);
+    out.push_back('=');
+  }
+  return out;
+}
+
+json ValueJson(const model::Value& value) {
+  switch (value.type) {
+    case model::ValueType::kEmpty:
+      return nullptr;
+    case model::ValueType::kString:
+      return std::string(value.str);
+    case model::ValueType::kBool:
+      return value.bool_value;
+    case model::ValueType::kInt:
+      return value.int_value;
+    case model::ValueType::kDouble:
+      if (std::isnan(value.double_value)) return "NaN";
+      if (std::isinf(value.double_value)) return value.double_value > 0 ? "Infinity" : "-Infinity";
+      return value.double_value;
+    case model::ValueType::kBytes:
+      return Base64(value.str);
+    case model::ValueType::kArray:
+    case model::ValueType::kKvList: {
+      json parsed = json::parse(value.str, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_discarded()) return std::string(value.str);
+      return parsed;
+    }
+  }
+  return nullptr;
+}
+
+json AttributesJson(const model::SpanBatch& batch, model::Range range) {
+  json out = json::array();
+  for (uint32_t i = range.begin; i < range.end() && i < batch.attributes.size(); ++i) {
+    const model::KeyValue& kv = batch.attributes[i];
+    out.push_back({{"key", std::string(kv.key)},
+                   {"type", std::string(model::ValueTypeName(kv.value.type))},
+                   {"value", ValueJson(kv.value)}});
+  }
+  return out;
+}
+
+double DurationMs(uint64_t start, uint64_t end) {
+  return end > start ? static_cast<double>(end - start) / 1e6 : 0.0;
+}
+
+std::string Rfc3339(uint64_t unix_nano) {
+  time_t seconds = static_cast<time_t>(unix_nano / 1'000'000'000);
+  uint64_t nanos = unix_nano % 1'000'000'000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned long long>(nanos));
+  return buf;
+}
+
+json SpanJson(const model::SpanBatch& batch, const model::Span& span, std::string_view env) {
+  json out;
+  out["trace_id"] = span.trace_id.ToHex();
+  out["span_id"] = span.span_id.ToHex();
+  out["parent_span_id"] = span.is_root() ? std::string() : span.parent_span_id.ToHex();
+  out["name"] = std::string(span.name);
+  out["kind"] = std::string(model::SpanKindName(span.kind));
+  out["kind_code"] = static_cast<int>(span.kind);
+  out["start_time_unix_nano"] = std::to_string(span.start_time_unix_nano);
+  out["end_time_unix_nano"] = std::to_string(span.end_time_unix_nano);
+  out["duration_ms"] = DurationMs(span.start_time_unix_nano, span.end_time_unix_nano);
+  out["status"] = {{"code", std::string(model::StatusCodeName(span.status_code))},
+                   {"message", std::string(span.status_message)}};
+  out["trace_state"] = std::string(span.trace_state);
+  out["flags"] = span.flags;
+  out["service_name"] = std::string(batch.ServiceNameOf(span));
+  out["environment"] = std::string(env);
+  if (span.resource_index < batch.resources.size()) {
+    const model::Resource& resource = batch.resources[span.resource_index];
+    out["resource"] = {{"attributes", AttributesJson(batch, resource.attributes)},
+                       {"dropped_attributes_count", resource.dropped_attributes_count},
+                       {"schema_url", std::string(resource.schema_url)}};
+  } else {
+    out["resource"] = {
+        {"attributes", json::array()}, {"dropped_attributes_count", 0}, {"schema_url", ""}};
+  }
+  if (span.scope_index < batch.scopes.size()) {
+    const model::Scope& scope = batch.scopes[span.scope_index];
+    out["scope"] = {{"name", std::string(scope.name)},
+                    {"version", std::string(scope.version)},
+                    {"attributes", AttributesJson(batch, scope.attributes)},
+                    {"dropped_attributes_count", scope.dropped_attributes_count},
+                    {"schema_url", std::string(scope.schema_url)}};
+  } else {
+    out["scope"] = {{"name", ""},
+                    {"version", ""},
+                    {"attributes", json::array()},
+                    {"dropped_attributes_count", 0},
+                    {"schema_url", ""}};
+  }
+  out["attributes"] = AttributesJson(batch, span.attributes);
+  out["dropped_attributes_count"] = span.dropped_attributes_count;
+  out["dropped_events_count"] = span.dropped_events_count;
+  out["dropped_links_count"] = span.dropped_links_count;
+  json events = json::array();
+  for (uint32_t i = span.events.begin; i < span.events.end() && i < batch.events.size(); ++i) {
+    const model::Event& event = batch.events[i];
+    events.push_back({{"time_unix_nano", std::to_string(event.time_unix_nano)},
+                      {"name", std::string(event.name)},
+                      {"attributes", AttributesJson(batch, event.attributes)},
+                      {"dropped_attributes_count", event.dropped_attributes_count}});
+  }
+  out["events"] = std::move(events);
+  json links = json::array();
+  for (uint32_t i = span.links.begin; i < span.links.end() && i < batch.links.size(); ++i) {
+    const model::Link& link = batch.links[i];
+    links.push_back({{"trace_id", link.trace_id.ToHex()},
+                     {"span_id", link.span_id.ToHex()},
+                     {"trace_state", std::string(link.trace_state)},
+                     {"flags", link.flags},
+                     {"attributes", AttributesJson(batch, link.attributes)},
+                     {"dropped_attributes_count", link.dropped_attributes_count}});
+  }
+  out["links"] = std::move(links);
+  return out;
+}
+
+}  // namespace
+
+std::string TraceToJson(const model::TraceId& id, const store::TraceResult& trace) {
+  const model::SpanBatch& batch = trace.spans;
+  std::vector<size_t> order(batch.spans.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return batch.spans[a].start_time_unix_nano < batch.spans[b].start_time_unix_nano;
+  });
+  uint64_t start = UINT64_MAX, end = 0;
+  std::vector<std::string> services;
+  std::set<std::string> environments;
+  json spans = json::array();
+  for (size_t span_idx : order) {
+    const model::Span& span = batch.spans[span_idx];
+    start = std::min(start, span.start_time_unix_nano);
+    end = std::max(end, span.end_time_unix_nano);
+    std::string service(batch.ServiceNameOf(span));
+    if (std::find(services.begin(), services.end(), service) == services.end()) {
+      services.push_back(service);
+    }
+    std::string_view env = span_idx < trace.environments.size()
+                               ? std::string_view(trace.environments[span_idx])
+                               : std::string_view();
+    environments.insert(std::string(env));
+    spans.push_back(SpanJson(batch, span, env));
+  }
+  if (order.empty()) start = 0;
+  json out;
+  out["trace_id"] = id.ToHex();
+  out["xray_trace_id"] = model::FormatXrayTraceId(id);
+  out["span_count"] = batch.spans.size();
+  out["services"] = services;
+  out["environments"] = environments;
+  out["start_time_unix_nano"] = std::to_string(start);
+  out["end_time_unix_nano"] = std::to_string(end);
+  out["start"] = Rfc3339(start);
+  out["duration_ms"] = DurationMs(start, end);
+  out["spans"] = std::move(spans);
+  return out.dump() + "\n";
+}
+
+uint64_t ProcessRssBytes() {
+  FILE* file = std::fopen("/proc/self/statm", "r");
+  if (file == nullptr) return 0;
+  unsigned long long size = 0, resident = 0;
+  int fields = std::fscanf(file, "%llu %llu", &size, &resident);
+  std::fclose(file);
+  if (fields != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+ApiHandler::ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics)
+    : store_(store), metrics_(metrics) {}
+
+net::HttpHandler ApiHandler::AsHandler() {
+  return [this](net::HttpRequest&& request, net::Responder respond) {
+    Handle(std::move(request), std::move(respond));
+  };
+}
+
+void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
+  const std::string& path = request.path;
+  const bool is_read = request.method == "GET";
+  auto method_not_allowed = [&] {
+    auto response = JsonError(405, "method " + request.method + " not allowed on " + path);
+    response.SetHeader("Allow", "GET");
+    return response;
+  };
+  constexpr std::string_view kTracePrefix = "/api/v1/traces/";
+  net::HttpResponse response;
+  if (path.compare(0, kTracePrefix.size(), kTracePrefix) == 0) {
+    std::string id = net::PercentDecode(std::string_view(path).substr(kTracePrefix.size()), false);
+    response = is_read ? GetTrace(request, id) : method_not_allowed();
+  } else if (path == "/api/v1/services") {
+    response = is_read ? ListServices(request) : method_not_allowed();
+  } else if (path == "/healthz") {
+    response = is_read ? JsonResponse(200, json{{"status", "ok"}}) : method_not_allowed();
+  } else if (path == "/metrics") {
+    response = is_read ? Metrics() : method_not_allowed();
+  } else if (path == "/" && is_read) {
+    response = net::HttpResponse(
+        200, "text/plain; charset=utf-8",
+        "ariadne query API\n  GET /api/v1/traces/{trace_id}\n  GET /api/v1/services\n"
+        "  GET /healthz\n  GET /metrics\n");
+  } else {
+    response = JsonError(
+        404, "no such endpoint: " + request.method + " " + path + " (see GET / for the list)");
+  }
+  respond(std::move(response));
+}
+
+net::HttpResponse ApiHandler::GetTrace(const net::HttpRequest& request, std::string_view id_text) {
+  std::optional<model::TraceId> id = model::ParseAnyTraceId(id_text);
+  if (!id) {
+    return JsonError(400, "malformed trace id '" + std::string(id_text) +
+                              "': expected 32 hex digits or an X-Ray id like "
+                              "1-5759e988-bd862e3fe1be46a994272793");
+  }
+  std::string_view environment = request.QueryParam("environment").value_or("");
+  Result<store::TraceResult> trace = store_->GetTrace(*id, environment);
+  if (!trace.ok()) {
+    if (trace.status().IsNotFound()) {
+      return JsonError(404, "trace " + id->ToHex() + " not found");
+    }
+    return JsonError(
+        500, "reading trace " + id->ToHex() + " failed: " + std::string(trace.status().message()));
+  }
+  if (trace->spans.spans.empty()) return JsonError(404, "trace " + id->ToHex() + " not found");
+  return net::HttpResponse(200, "application/json", TraceToJson(*id, *trace));
+}
+
+net::HttpResponse ApiHandler::ListServices(const net::HttpRequest& request) {
+  std::string_view environment = request.QueryParam("environment").value_or("");
+  auto services = store_->ListServices(environment);
+  if (!services.ok()) {
+    return JsonError(500, "listing services failed: " + std::string(services.status().message()));
+  }
+  json list = json::array();
+  for (const store::ServiceSummary& service : *services) {
+    list.push_back({{"environment", service.environment},
+                    {"name", service.name},
+                    {"span_count", service.span_count},
+                    {"trace_root_count", service.trace_root_count},
+                    {"error_count", service.error_count},
+                    {"first_seen_unix_nano", std::to_string(service.first_seen_unix_nano)},
+                    {"last_seen_unix_nano", std::to_string(service.last_seen_unix_nano)}});
+  }
+  return JsonResponse(200, json{{"services", std::move(list)}});
+}
+
+net::HttpResponse ApiHandler::Metrics() {
+  std::string out;
+  out.reserve(4096);
+  if (metrics_ != nullptr) metrics_->AppendPrometheus(&out);
+  store::StoreStats stats = store_->Stats();
+  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+                       uint64_t value) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+    out.append(name).append(" ").append(std::to_string(value)).append("\n");
+  };
+  metric("ariadne_store_spans_appended_total", "counter", "Spans appended to the store.",
+         stats.spans_appended);
+  metric("ariadne_store_batches_appended_total", "counter", "Batches appended to the store.",
+         stats.batches_appended);
+  metric("ariadne_store_append_errors_total", "counter", "Appends that failed.",
+         stats.append_errors);
+  metric("ariadne_store_wal_bytes_total", "counter", "Bytes written to the write-ahead log.",
+         stats.wal_bytes);
+  metric("ariadne_store_wal_syncs_total", "counter", "Group-commit fsyncs of the WAL.",
+         stats.wal_syncs);
+  metric("ariadne_store_head_spans", "gauge", "Spans in memory not yet sealed into a block.",
+         stats.head_spans);
+  metric("ariadne_store_blocks", "gauge", "Block files on disk.", stats.blocks);
+  metric("ariadne_store_block_bytes", "gauge", "Bytes of block files on disk.", stats.block_bytes);
+  metric("ariadne_store_block_spans", "gauge", "Spans in block files.", stats.block_spans);
+  metric("ariadne_store_pending_appends", "gauge", "Appends waiting for the group commit.",
+         stats.pending_appends);
+  metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+         ProcessRssBytes());
+  return net::HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));
+}
+
+}  // namespace ariadne::api

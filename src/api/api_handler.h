@@ -1,0 +1,46 @@
+// ApiHandler: the HTTP routes of the query port (8686).
+//
+//   GET /api/v1/traces/{trace_id}   every span of a trace as JSON (32-hex or X-Ray id; 400 for a
+//                                   malformed id, 404 when unknown); ?environment=NAME narrows it
+//   GET /api/v1/services            services with span and error counts; ?environment=NAME
+//   GET /healthz                    liveness
+//   GET /metrics                    Prometheus text: ingest counters, store stats, process RSS
+// Anything else under /api is a 404 JSON error ({"error": "...", "status": 404}).
+//
+// The JSON shape of a trace is documented in docs/api.md and pinned by tests/api. The store calls
+// are synchronous and run on the HTTP server's I/O threads.
+//
+// Threads: Handle may run concurrently; store and metrics must outlive the handler.
+#pragma once
+
+#include <string>
+
+#include "net/http_server.h"
+#include "pipeline/metrics.h"
+#include "store/span_store.h"
+
+namespace ariadne::api {
+
+class ApiHandler {
+ public:
+  ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics);
+
+  void Handle(net::HttpRequest&& request, net::Responder respond);
+  net::HttpHandler AsHandler();
+
+ private:
+  net::HttpResponse GetTrace(const net::HttpRequest& request, std::string_view id_text);
+  net::HttpResponse ListServices(const net::HttpRequest& request);
+  net::HttpResponse Metrics();
+
+  store::SpanStore* store_;
+  const pipeline::IngestMetrics* metrics_;
+};
+
+// The JSON document GET /api/v1/traces/{id} returns (exposed for tests and tools).
+std::string TraceToJson(const model::TraceId& id, const store::TraceResult& trace);
+
+// Resident set size of this process in bytes (0 when /proc is unavailable).
+uint64_t ProcessRssBytes();
+
+}  // namespace ariadne::api

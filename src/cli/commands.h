@@ -1,0 +1,53 @@
+// The `ariadne` subcommands as plain functions; src/cli/main.cc (the only CLI11 user) parses the
+// command line into these configs and calls them. Each returns the process exit code and prints
+// errors that say what to do next.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace ariadne::cli {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// "HOST:PORT", "[v6]:PORT", ":PORT" or "PORT"; a missing host is `default_host`.
+Result<ListenAddress> ParseListenAddress(const std::string& text, const std::string& default_host);
+
+struct ServeConfig {
+  std::string data_dir = "./ariadne-data";
+  std::string listen_host = "127.0.0.1";
+  std::string otlp_http = "4318";
+  std::string http = "8686";
+  std::string keys_file;  // extra keys file besides <data-dir>/keys.json
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  size_t max_decompressed_bytes = 64 * 1024 * 1024;
+  int io_threads = 2;
+};
+int RunServe(const ServeConfig& config);
+
+struct TraceConfig {
+  std::string trace_id;
+  std::string server = "http://127.0.0.1:8686";
+  std::string environment;
+  bool json = false;
+};
+int RunTrace(const TraceConfig& config);
+
+struct KeysConfig {
+  std::string data_dir = "./ariadne-data";
+  std::string keys_file;  // overrides <data-dir>/keys.json
+  std::string environment;
+};
+int RunKeysCreate(const KeysConfig& config);
+int RunKeysList(const KeysConfig& config);
+
+// <data-dir>/keys.json unless `keys_file` is set.
+std::string KeysPath(const std::string& data_dir, const std::string& keys_file);
+
+}  // namespace ariadne::cli

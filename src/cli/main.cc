@@ -1,0 +1,78 @@
+// The `ariadne` executable: command-line parsing only (the project's one CLI11 user; it costs
+// 3-4 s to compile, see docs/dependencies.md). The work happens in the Run* functions.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace ariadne::cli;
+  CLI::App app{"Ariadne: self-hosted distributed tracing (OTLP in, traces out)", "ariadne"};
+  app.require_subcommand(1);
+
+  ServeConfig serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the server: OTLP/HTTP ingest, store, API");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Where spans and keys live")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--listen", serve.listen_host,
+                   "Default host of every listener (0.0.0.0 to accept remote clients)")
+      ->capture_default_str();
+  serve_cmd->add_option("--otlp-http", serve.otlp_http, "OTLP/HTTP listener, HOST:PORT or PORT")
+      ->capture_default_str();
+  serve_cmd->add_option("--http", serve.http, "Query API listener, HOST:PORT or PORT")
+      ->capture_default_str();
+  serve_cmd->add_option("--keys-file", serve.keys_file,
+                        "Extra ingest keys file (besides DATA_DIR/keys.json)");
+  serve_cmd
+      ->add_option("--max-body-bytes", serve.max_body_bytes,
+                   "Largest OTLP request body as sent (413 beyond)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-decompressed-bytes", serve.max_decompressed_bytes,
+                   "Largest OTLP request body after decompression (413 beyond)")
+      ->capture_default_str();
+  serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads of the OTLP listener")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+
+  TraceConfig trace;
+  CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");
+  trace_cmd->add_option("trace_id", trace.trace_id, "32-hex or X-Ray trace id")->required();
+  trace_cmd->add_option("--server", trace.server, "Query API base URL")->capture_default_str();
+  trace_cmd->add_option("--environment", trace.environment, "Only spans of this environment");
+  trace_cmd->add_flag("--json", trace.json, "Print the API's JSON instead of the tree");
+
+  KeysConfig keys;
+  CLI::App* keys_cmd = app.add_subcommand("keys", "Manage ingest keys");
+  keys_cmd->require_subcommand(1);
+  CLI::App* create_cmd = keys_cmd->add_subcommand("create", "Create a key for an environment");
+  create_cmd->add_option("--env", keys.environment, "Environment the key sends to")->required();
+  create_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
+      ->capture_default_str();
+  create_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
+  CLI::App* list_cmd = keys_cmd->add_subcommand("list", "List keys");
+  list_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
+      ->capture_default_str();
+  list_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*serve_cmd) return RunServe(serve);
+    if (*trace_cmd) return RunTrace(trace);
+    if (*create_cmd) return RunKeysCreate(keys);
+    if (*list_cmd) return RunKeysList(keys);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ariadne: unexpected error: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}

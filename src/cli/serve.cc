@@ -1,0 +1,173 @@
+// `ariadne serve`: opens the embedded store, starts the OTLP/HTTP receiver and the query API, and
+// runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush + WAL close).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "api/api_handler.h"
+#include "cli/commands.h"
+#include "net/http_server.h"
+#include "pipeline/keys.h"
+#include "pipeline/metrics.h"
+#include "pipeline/pipeline.h"
+#include "receivers/otlp_http/otlp_http_receiver.h"
+#include "store/embedded/embedded_store.h"
+
+namespace ariadne::cli {
+
+std::string KeysPath(const std::string& data_dir, const std::string& keys_file) {
+  if (!keys_file.empty()) return keys_file;
+  return (std::filesystem::path(data_dir) / "keys.json").string();
+}
+
+Result<ListenAddress> ParseListenAddress(const std::string& text, const std::string& default_host) {
+  std::string host = default_host;
+  std::string port_text = text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return Status::InvalidArgument("bad address '" + text + "': use [IPv6]:PORT");
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (size_t colon = text.rfind(':'); colon != std::string::npos) {
+    if (colon > 0) host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port_text) > 65535) {
+    return Status::InvalidArgument("bad address '" + text +
+                                   "': expected HOST:PORT or PORT (0-65535), e.g. 127.0.0.1:4318");
+  }
+  return ListenAddress{host, static_cast<uint16_t>(std::stoul(port_text))};
+}
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ariadne serve: %s\n", message.c_str());
+  return 1;
+}
+
+std::string Display(const net::HttpServer& server) {
+  std::string host = server.bound_host();
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(server.bound_port());
+}
+
+}  // namespace
+
+int RunServe(const ServeConfig& config) {
+  auto otlp_address = ParseListenAddress(config.otlp_http, config.listen_host);
+  if (!otlp_address.ok())
+    return Fail("--otlp-http: " + std::string(otlp_address.status().message()));
+  auto http_address = ParseListenAddress(config.http, config.listen_host);
+  if (!http_address.ok()) return Fail("--http: " + std::string(http_address.status().message()));
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Fail("cannot create data directory " + config.data_dir + ": " + ec.message() +
+                " (choose another with --data-dir)");
+  }
+
+  // Keys: <data-dir>/keys.json plus --keys-file.
+  pipeline::KeyRegistry keys;
+  for (const std::string& path : {KeysPath(config.data_dir, ""), config.keys_file}) {
+    if (path.empty()) continue;
+    if (!config.keys_file.empty() && path == config.keys_file && !std::filesystem::exists(path)) {
+      return Fail("keys file " + path +
+                  " does not exist (create keys with `ariadne keys create "
+                  "--env NAME --keys-file " +
+                  path + "`)");
+    }
+    auto loaded = pipeline::KeyRegistry::LoadFile(path);
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    Status merged = keys.Merge(*loaded);
+    if (!merged.ok()) return Fail(std::string(merged.message()));
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  store::embedded::EmbeddedStoreOptions store_options;
+  store_options.data_dir = config.data_dir;
+  auto opened = store::embedded::OpenEmbeddedStore(store_options);
+  if (!opened.ok()) {
+    return Fail("cannot open the span store in " + config.data_dir + ": " +
+                std::string(opened.status().message()));
+  }
+  std::unique_ptr<store::SpanStore> span_store = std::move(opened).value();
+
+  pipeline::IngestMetrics metrics;
+  pipeline::Pipeline pipeline(span_store.get(), &metrics);
+  receivers::otlp_http::OtlpHttpOptions otlp_options;
+  otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
+  receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
+  api::ApiHandler api_handler(span_store.get(), &metrics);
+
+  net::HttpServerOptions otlp_server_options;
+  otlp_server_options.name = "otlp-http";
+  otlp_server_options.max_body_bytes = config.max_body_bytes;
+  otlp_server_options.io_threads = config.io_threads;
+  auto otlp_server = net::HttpServer::Start(otlp_address->host, otlp_address->port,
+                                            otlp_receiver.AsHandler(), otlp_server_options);
+  if (!otlp_server.ok()) {
+    (void)span_store->Close();
+    return Fail(std::string(otlp_server.status().message()));
+  }
+  net::HttpServerOptions api_server_options;
+  api_server_options.name = "http";
+  api_server_options.max_body_bytes = 1024 * 1024;
+  api_server_options.io_threads = 1;
+  auto api_server = net::HttpServer::Start(http_address->host, http_address->port,
+                                           api_handler.AsHandler(), api_server_options);
+  if (!api_server.ok()) {
+    (*otlp_server)->Stop();
+    (void)span_store->Close();
+    return Fail(std::string(api_server.status().message()));
+  }
+
+  if (keys.empty()) {
+    std::fprintf(stderr,
+                 "WARNING: no ingest keys configured, so every request is accepted without a key "
+                 "into environment 'default'.\n"
+                 "         Create one with `ariadne keys create --env NAME --data-dir %s` and "
+                 "restart to require keys.\n",
+                 config.data_dir.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "ariadne: %zu ingest key(s) loaded; requests without a known key get 401\n",
+                 keys.entries().size());
+  }
+  std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
+  std::fflush(stderr);
+  std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
+  std::printf("listening http %s\n", Display(**api_server).c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "ariadne: %s received, shutting down\n",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  (*otlp_server)->Stop();
+  (*api_server)->Stop();
+  Status closed = span_store->Close();
+  if (!closed.ok()) {
+    std::fprintf(stderr, "ariadne: closing the span store failed: %s\n", closed.ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "ariadne: stopped cleanly\n");
+  return 0;
+}
+
+}  // namespace ariadne::cli

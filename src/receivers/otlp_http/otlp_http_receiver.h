@@ -1,0 +1,50 @@
+// OTLP/HTTP trace receiver: the handler behind `POST /v1/traces` on port 4318.
+//
+// Per request: route (404 elsewhere, 405 for other methods, CORS preflight on OPTIONS) →
+// Content-Type (application/x-protobuf, application/protobuf or application/json, parameters
+// ignored; else 415) → key → environment (401) → Content-Encoding undone with a cap on the
+// decompressed size (413; corrupt stream 400; unknown encoding 415) → decode (400 with a
+// google.rpc.Status body) → Pipeline::Submit. The 200 with ExportTraceServiceResponse (with
+// partial_success when spans were rejected) is sent only after the store acknowledged durability;
+// kResourceExhausted/kUnavailable from the store become 503 + Retry-After. Every answer is encoded
+// like the request (protobuf or JSON).
+//
+// Threads: Handle runs on the HTTP server's I/O threads; the answer may be sent from the store's
+// commit thread. The pipeline, keys and metrics must outlive the server using this handler.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "net/http_server.h"
+#include "pipeline/keys.h"
+#include "pipeline/pipeline.h"
+
+namespace ariadne::receivers::otlp_http {
+
+struct OtlpHttpOptions {
+  // Cap on the body after Content-Encoding is undone (the raw body cap is the HTTP server's).
+  size_t max_decompressed_bytes = 64 * 1024 * 1024;
+  // Seconds in the Retry-After header of a 503.
+  int retry_after_seconds = 1;
+  // Label on /metrics.
+  std::string receiver_name = "otlp_http";
+};
+
+class OtlpHttpReceiver {
+ public:
+  OtlpHttpReceiver(pipeline::Pipeline* pipeline, const pipeline::KeyRegistry* keys,
+                   OtlpHttpOptions options = {});
+
+  void Handle(net::HttpRequest&& request, net::Responder respond);
+
+  // A handler for net::HttpServer::Start that forwards to Handle.
+  net::HttpHandler AsHandler();
+
+ private:
+  pipeline::Pipeline* pipeline_;
+  const pipeline::KeyRegistry* keys_;
+  OtlpHttpOptions options_;
+};
+
+}  // namespace ariadne::receivers::otlp_http
