@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <cctype>
@@ -36,7 +37,14 @@ bool Grow(std::string& out, size_t used, size_t cap, size_t input_size) {
   if (used < out.size()) return true;
   if (used >= cap) return false;
   size_t want = out.empty() ? std::max(kInitialOutput, input_size * 4) : out.size() * 2;
-  out.resize(std::min(want, cap));
+  want = std::min(want, cap);
+  // Not out.resize(want): libstdc++ would round the capacity up to twice the old one, past the cap.
+  // An empty string's reserve() allocates exactly what is asked.
+  std::string bigger;
+  bigger.reserve(want);
+  bigger.append(out, 0, used);
+  bigger.resize(want);
+  out.swap(bigger);
   return true;
 }
 
@@ -133,7 +141,9 @@ Result<std::string> ZstdDecompress(std::string_view body, size_t cap) {
   if (ctx == nullptr) return Status::Internal("ZSTD_createDCtx failed");
   // The window is memory zstd allocates itself; bound it by the cap (at least 1 MiB so ordinary
   // streaming compressors still work, at most zstd's default 128 MiB).
-  ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, std::clamp(CeilLog2(cap), 20, 27));
+  const int window_log = std::clamp(CeilLog2(cap), 20, 27);
+  const size_t max_window_bytes = size_t{1} << window_log;
+  ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, window_log);
   std::string out;
   size_t used = 0;
   ZSTD_inBuffer in{body.data(), body.size(), 0};
@@ -145,6 +155,11 @@ Result<std::string> ZstdDecompress(std::string_view body, size_t cap) {
                                 : ZSTD_outBuffer{out.data() + used, out.size() - used, 0};
     size_t in_before = in.pos;
     size_t rc = ZSTD_decompressStream(ctx, &ob, &in);
+    if (ZSTD_isError(rc) && ZSTD_getErrorCode(rc) == ZSTD_error_frameParameter_windowTooLarge) {
+      status = Status::ResourceExhausted("zstd body needs a decompression window larger than the " +
+                                         std::to_string(max_window_bytes) + "-byte limit");
+      break;
+    }
     if (ZSTD_isError(rc)) {
       status =
           Status::InvalidArgument(std::string("zstd body is corrupt: ") + ZSTD_getErrorName(rc) +
@@ -156,11 +171,11 @@ Result<std::string> ZstdDecompress(std::string_view body, size_t cap) {
       break;
     }
     if (!probing) used += ob.pos;
+    // 0 = the current frame is complete and fully flushed.
+    if (rc == 0 && in.pos == in.size) break;
     if (in.pos == in.size && ob.pos < ob.size) {
-      // All input consumed and zstd did not fill the buffer: it has nothing more to flush.
-      if (rc != 0) {
-        status = Status::InvalidArgument("zstd body is truncated: the frame ends early");
-      }
+      // All input consumed mid-frame and zstd had room to spare: nothing more can come out.
+      status = Status::InvalidArgument("zstd body is truncated: the frame ends early");
       break;
     }
     if (ob.pos == 0 && in.pos == in_before) {
