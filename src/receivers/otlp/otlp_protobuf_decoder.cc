@@ -55,7 +55,8 @@ struct Cursor {
   bool done() const { return p >= end; }
 };
 
-inline bool ReadVarint(const uint8_t*& p, const uint8_t* end, uint64_t* out) {
+[[gnu::always_inline]] inline bool ReadVarint(const uint8_t*& p, const uint8_t* end,
+                                              uint64_t* out) {
   if (p < end && *p < 0x80) {
     *out = *p++;
     return true;
@@ -127,14 +128,61 @@ class ProtoDecoder {
  private:
   size_t Offset(const uint8_t* p) const { return static_cast<size_t>(p - base_); }
 
-  bool Fail(const uint8_t* at, std::string what) {
+  [[gnu::cold, gnu::noinline]] bool Fail(const uint8_t* at, std::string what) {
     error_ = Status::InvalidArgument("malformed OTLP protobuf body at byte offset " +
                                      std::to_string(Offset(at)) + ": " + std::move(what));
     return false;
   }
 
-  // Reads the next key and value of the message under `c`. `message` names it for errors.
-  bool NextField(Cursor& c, Field* f, const char* message) {
+  // Reads the next key and value of the message under `c`. `message` names it for errors. The
+  // fast path is inline; error reporting (with its string building) is out of line.
+  inline bool NextField(Cursor& c, Field* f, const char* message) {
+    const uint8_t* p = c.p;
+    uint64_t key;
+    if (__builtin_expect(ReadVarint(p, c.end, &key) && key >= 8 && key <= 0xFFFFFFFFu, 1)) {
+      switch (key & 7) {
+        case kVarint:
+          if (ReadVarint(p, c.end, &f->bits)) {
+            f->tag = static_cast<uint32_t>(key);
+            c.p = p;
+            return true;
+          }
+          break;
+        case kLen: {
+          uint64_t len;
+          if (ReadVarint(p, c.end, &len) && len <= static_cast<uint64_t>(c.end - p)) {
+            f->tag = static_cast<uint32_t>(key);
+            f->bytes = std::string_view(reinterpret_cast<const char*>(p), len);
+            c.p = p + len;
+            return true;
+          }
+          break;
+        }
+        case kFixed64:
+          if (c.end - p >= 8) {
+            f->tag = static_cast<uint32_t>(key);
+            f->bits = LoadLe64(p);
+            c.p = p + 8;
+            return true;
+          }
+          break;
+        case kFixed32:
+          if (c.end - p >= 4) {
+            f->tag = static_cast<uint32_t>(key);
+            f->bits = LoadLe32(p);
+            c.p = p + 4;
+            return true;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    // Errors (and only errors) end up here; it re-reads the field to say what went wrong.
+    return NextFieldSlow(c, f, message);
+  }
+
+  [[gnu::noinline]] bool NextFieldSlow(Cursor& c, Field* f, const char* message) {
     const uint8_t* start = c.p;
     uint64_t key;
     if (!ReadVarint(c.p, c.end, &key)) {
