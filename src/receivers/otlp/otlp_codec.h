@@ -5,7 +5,10 @@
 // span id is not 8 non-zero bytes, or whose parent id is neither empty nor 8 bytes is left out and
 // counted in `rejected_spans`, with the first few reasons in `rejection_message`; its neighbours
 // are decoded as usual. Only a body that cannot be parsed at all fails the whole request
-// (kInvalidArgument, message says where).
+// (kInvalidArgument, message says where). A link whose ids are not 16/8 non-zero bytes is dropped
+// and added to its span's dropped_links_count. Array and kvlist attribute values are stored as
+// compact JSON text (kArray / kKvList); both decoders produce identical text for the same value.
+// The protobuf walker does not validate UTF-8 in strings.
 //
 // The protobuf path is a hand-written zero-copy walker over the wire format (libprotobuf is its
 // test oracle); string_views in the batch point into `body`, which the batch retains. The JSON
