@@ -211,11 +211,13 @@ TEST(XraySegmentDecoderTest, IndependentSubsegmentUsesParentIdAndOwnTraceId) {
 }
 
 TEST(XraySegmentDecoderTest, TopLevelArrayOfSubsegmentsIsAccepted) {
-  auto b = Decode(R"([{"type":"subsegment","name":"a","id":"4444444444444444","trace_id":")" +
-                  std::string(kTrace) + R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,
+  auto b = Decode(
+      R"([{"type":"subsegment","name":"a","id":"4444444444444444","trace_id":")" +
+      std::string(kTrace) + R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,
                      "end_time":1478293361.5},{"type":"subsegment","name":"b","id":"5555555555555555",
-                     "trace_id":")" + std::string(kTrace) +
-                  R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,"end_time":1478293361.5}])");
+                     "trace_id":")" +
+      std::string(kTrace) +
+      R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,"end_time":1478293361.5}])");
   EXPECT_EQ(b.spans.size(), 2u);
 }
 
@@ -229,8 +231,8 @@ TEST(XraySegmentDecoderTest, InProgressSegmentIsStoredWithZeroDurationAndFlag) {
 
 TEST(XraySegmentDecoderTest, SegmentParentIdFromUpstreamBecomesParentSpanId) {
   auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","parent_id":"53995c3f42cd8ad8",
-                     "trace_id":")" + std::string(kTrace) +
-                  R"(","start_time":1478293361.0,"end_time":1478293362.0})");
+                     "trace_id":")" +
+                  std::string(kTrace) + R"(","start_time":1478293361.0,"end_time":1478293362.0})");
   EXPECT_EQ(b.spans[0].parent_span_id.ToHex(), "53995c3f42cd8ad8");
   EXPECT_EQ(b.spans[0].kind, model::SpanKind::kServer);
 }
@@ -245,17 +247,21 @@ TEST(XraySegmentDecoderTest, BadDocumentsAreRejectedWithTheFieldNamedAndBatchUnt
   const BadDoc cases[] = {
       {"{not json", "InvalidJson", "not valid JSON"},
       {R"({"id":"70de5b6f19ff9a0a","trace_id":"1-5759e988-bd862e3fe1be46a994272793",
-          "start_time":1,"end_time":2})", "MissingField", "'name'"},
+          "start_time":1,"end_time":2})",
+       "MissingField", "'name'"},
       {R"({"name":"a","id":"xyz","trace_id":"1-5759e988-bd862e3fe1be46a994272793",
-          "start_time":1,"end_time":2})", "InvalidId", "'id'"},
+          "start_time":1,"end_time":2})",
+       "InvalidId", "'id'"},
       {R"({"name":"a","id":"70de5b6f19ff9a0a","trace_id":"nope","start_time":1,"end_time":2})",
        "InvalidTraceId", "'trace_id'"},
       {R"({"name":"a","id":"70de5b6f19ff9a0a","start_time":1,"end_time":2})", "MissingField",
        "'trace_id'"},
       {R"({"name":"a","id":"70de5b6f19ff9a0a","trace_id":"1-5759e988-bd862e3fe1be46a994272793",
-          "start_time":1})", "MissingField", "end_time"},
+          "start_time":1})",
+       "MissingField", "end_time"},
       {R"({"name":"a","id":"70de5b6f19ff9a0a","trace_id":"1-5759e988-bd862e3fe1be46a994272793",
-          "end_time":1})", "MissingField", "start_time"},
+          "end_time":1})",
+       "MissingField", "start_time"},
       {R"({"type":"subsegment","name":"a","id":"70de5b6f19ff9a0a",
           "trace_id":"1-5759e988-bd862e3fe1be46a994272793","start_time":1,"end_time":2})",
        "MissingField", "parent_id"},
@@ -263,9 +269,9 @@ TEST(XraySegmentDecoderTest, BadDocumentsAreRejectedWithTheFieldNamedAndBatchUnt
       {R"("str")", "InvalidDocument", "JSON object"},
   };
   for (const BadDoc& c : cases) {
-    model::SpanBatch batch = Decode(R"({"name":"keep","id":"70de5b6f19ff9a0a","trace_id":")" +
-                                    std::string(kTrace) +
-                                    R"(","start_time":1478293361.0,"end_time":1478293362.0})");
+    model::SpanBatch batch =
+        Decode(R"({"name":"keep","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
+               R"(","start_time":1478293361.0,"end_time":1478293362.0})");
     DecodeError error;
     auto result = DecodeSegmentDocument(c.doc, &batch, {}, &error);
     EXPECT_FALSE(result.ok()) << c.doc;
@@ -290,8 +296,9 @@ TEST(XraySegmentDecoderTest, DeepNestingIsRejectedNotCrashed) {
 }
 
 TEST(XrayDaemonDatagramTest, AcceptsBothHeaderSpellings) {
-  for (std::string header : {R"({"format": "json", "version": 1})", R"({"format":"json","version":1})",
-                             R"({ "version" : 1 , "format" : "JSON" })"}) {
+  for (std::string header :
+       {R"({"format": "json", "version": 1})", R"({"format":"json","version":1})",
+        R"({ "version" : 1 , "format" : "JSON" })"}) {
     auto body = SplitDaemonDatagram(header + "\n{\"a\":1}");
     ASSERT_TRUE(body.ok()) << header;
     EXPECT_EQ(*body, "{\"a\":1}");

@@ -1,0 +1,65 @@
+// The X-Ray filter expression language: lexer, recursive-descent parser and an evaluator over one
+// trace (TraceView). Used by X-Ray groups, GetTraceSummaries and GetServiceGraph.
+//
+// Grammar (keywords and boolean words are case-insensitive, string values case-sensitive):
+//   expr     := and_expr (OR and_expr)*
+//   and_expr := unary ([AND] unary)*            adjacency means AND ("ok !partial duration < 3")
+//   unary    := ('!' | NOT) unary | '(' expr ')' | term
+//   term     := service '(' [selector] ')' ['{' expr '}']
+//             | edge '(' selector ',' selector ')' ['{' expr '}']
+//             | rootcause.(fault|error).(service|entity|exception) ['{' expr '}']
+//             | rootcause.responsetime.(service|entity) ['{' expr '}']
+//             | rootcause.json '=' #[ json ]
+//             | keyword [op literal | IN '(' literal, ... ')']
+//   selector := "name" | id '(' (name|type|account.id) ':' "value" , ... ')'
+//   op       := = != < <= > >= CONTAINS BEGINSWITH ENDSWITH
+// Keywords are typed (boolean: ok error fault throttle partial inferred first last remote root;
+// number: responsetime duration http.status index coverage; string: http.url http.method
+// http.useragent http.clientip user name type message availabilityzone instance.id resource.arn
+// group.name group.arn; annotation.KEY takes the stored value's type). A keyword used with an
+// operator or literal of the wrong type is a parse error.
+//
+// Errors: kInvalidArgument with "column N: expected X, found Y" — N is 1-based.
+//
+// Threads: a parsed Filter is immutable and may be evaluated from any number of threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "query/xray_filter/trace_view.h"
+
+namespace ariadne::query::xray_filter {
+
+struct Expr;
+
+// Resolves `group.name = "x"` / `group.arn = "x"` to that group's filter expression text
+// (nullopt: no such group, the comparison is false).
+using GroupResolver =
+    std::function<std::optional<std::string>(std::string_view name_or_arn, bool is_arn)>;
+
+class Filter {
+ public:
+  // Parses `text`. An empty or all-blank text is a filter that matches every trace.
+  static Result<Filter> Parse(std::string_view text);
+
+  bool Matches(const TraceView& trace, const GroupResolver* groups = nullptr) const;
+
+  // Exact service names used in service()/edge()/id(name:) selectors, for the "this group matches
+  // no service that ever sent data" hint.
+  std::vector<std::string> ReferencedServices() const;
+
+  const std::string& text() const { return text_; }
+  bool empty() const { return root_ == nullptr; }
+
+ private:
+  std::string text_;
+  std::shared_ptr<const Expr> root_;
+};
+
+}  // namespace ariadne::query::xray_filter
