@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "query/query_spec.h"
 
 namespace ariadne::store {
 
@@ -79,6 +80,10 @@ class SpanStore {
   virtual Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                               std::string_view environment,
                               const std::function<bool(const TraceResult&)>& visit) = 0;
+
+  // Runs an aggregate query (validated by query::ParseQuerySpec) over every span in the spec's
+  // window, environment and dataset.
+  virtual Result<query::QueryResult> RunQuery(const query::QuerySpec& spec) = 0;
 
   // Services that sent spans, with counts, for one environment or (empty) all.
   virtual Result<std::vector<ServiceSummary>> ListServices(std::string_view environment = {}) = 0;

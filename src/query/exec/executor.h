@@ -1,0 +1,51 @@
+// QueryExecutor: runs a validated QuerySpec over column blocks (the embedded store's heads and
+// sealed blocks) — filter, group, aggregate — and produces a QueryResult.
+//
+//   plan (resolve columns per block) → filter rows into a selection → group id and time bucket per
+//   selected row → update per-(group, bucket) aggregate states → Finish: totals, having, order,
+//   limit, series.
+//
+// Columns are resolved per block into dense vectors. String columns keep their dictionary codes,
+// so a filter or breakdown on a string evaluates its predicate once per distinct value, not once
+// per row. Each span counts with its sample rate (SampleRate attribute, else the OTel tracestate
+// `ot=th:` threshold) in COUNT, SUM, AVG, RATE_* and percentiles; COUNT_DISTINCT, MIN and MAX are
+// not weighted.
+//
+// Threads: an executor is used by one thread. For a parallel scan, give each thread its own
+// executor over a share of the blocks and Merge() them before Finish().
+#pragma once
+
+#include <memory>
+
+#include "query/query_spec.h"
+#include "store/embedded/block.h"
+
+namespace ariadne::query {
+
+class QueryExecutor {
+ public:
+  explicit QueryExecutor(const QuerySpec& spec);
+  ~QueryExecutor();
+  QueryExecutor(QueryExecutor&&) noexcept;
+  QueryExecutor& operator=(QueryExecutor&&) noexcept;
+
+  // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
+  void Consume(const store::embedded::Block& block);
+  // Records a block that was skipped without reading it (time range or dataset pruning).
+  void CountSkippedBlock();
+
+  // Folds `other` (same spec) into this executor.
+  void Merge(QueryExecutor&& other);
+
+  QueryResult Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The effective sample rate of a span from its SampleRate attribute or W3C tracestate (OTel
+// `ot=th:` rejection threshold); 1 when neither says otherwise. Exposed for tests.
+double SampleRateFromTraceState(std::string_view trace_state);
+
+}  // namespace ariadne::query
