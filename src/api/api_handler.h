@@ -7,7 +7,7 @@
 //   GET /metrics                    Prometheus text: ingest counters, store stats, process RSS
 // Anything else under /api is a 404 JSON error ({"error": "...", "status": 404}).
 //
-// The JSON shape of a trace is documented in docs/api.md and pinned by tests/api. The store calls
+// The JSON shape of a trace is pinned by tests/api/api_test.cc. The store calls
 // are synchronous and run on the HTTP server's I/O threads.
 //
 // Threads: Handle may run concurrently; store and metrics must outlive the handler.
