@@ -53,6 +53,61 @@ struct StoreStats {
   uint64_t pending_appends = 0;  // waiting for the group commit
 };
 
+// Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes
+// every filter (span columns as in query::QuerySpec: name, service.name, duration_ms, error,
+// attributes). Newest first.
+struct TraceSearchRequest {
+  std::string environment;  // empty: all
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+  std::vector<query::Filter> filters;
+  size_t limit = 20;
+};
+
+struct TraceSummary {
+  model::TraceId trace_id;
+  std::string environment;
+  std::string root_service;
+  std::string root_name;
+  uint64_t start_unix_nano = 0;
+  uint64_t duration_nano = 0;
+  uint64_t span_count = 0;
+  uint64_t error_count = 0;
+  std::vector<std::string> services;
+};
+
+// Columns seen in a window, for autocomplete: span/resource attribute keys and the intrinsics.
+struct ColumnInfo {
+  std::string name;
+  std::string type;    // string, int, double, bool, mixed
+  std::string source;  // intrinsic, resource, span
+};
+
+// Caller → callee edges between services (and CLIENT spans to un-instrumented peers such as
+// databases), kept per minute as spans arrive.
+struct ServiceGraphNode {
+  std::string name;
+  std::string kind;  // service, database, remote
+  uint64_t request_count = 0;
+  uint64_t error_count = 0;
+};
+struct ServiceGraphEdge {
+  std::string source;
+  std::string target;
+  uint64_t request_count = 0;
+  uint64_t error_count = 0;
+  double p50_ms = 0;
+  double p95_ms = 0;
+  double p99_ms = 0;
+};
+struct ServiceGraph {
+  std::vector<ServiceGraphNode> nodes;
+  std::vector<ServiceGraphEdge> edges;
+};
+
+// Summarizes one trace for search results: root span, time range, services, errors.
+TraceSummary SummarizeTrace(const TraceResult& trace);
+
 class SpanStore {
  public:
   using AppendCallback = std::function<void(Status)>;
@@ -84,6 +139,16 @@ class SpanStore {
   // Runs an aggregate query (validated by query::ParseQuerySpec) over every span in the spec's
   // window, environment and dataset.
   virtual Result<query::QueryResult> RunQuery(const query::QuerySpec& spec) = 0;
+
+  virtual Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request) = 0;
+
+  virtual Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
+                                                      uint64_t start_unix_nano,
+                                                      uint64_t end_unix_nano) = 0;
+
+  virtual Result<ServiceGraph> GetServiceGraph(std::string_view environment,
+                                               uint64_t start_unix_nano,
+                                               uint64_t end_unix_nano) = 0;
 
   // Services that sent spans, with counts, for one environment or (empty) all.
   virtual Result<std::vector<ServiceSummary>> ListServices(std::string_view environment = {}) = 0;

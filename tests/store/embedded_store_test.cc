@@ -277,6 +277,95 @@ TEST(EmbeddedStoreTest, ForEachTraceVisitsEachTraceInTheWindowOnceAndWhole) {
   EXPECT_EQ(visits, 3);
 }
 
+TEST(EmbeddedStoreTest, SearchTracesFindsTracesByAnySpanNewestFirst) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::RandomSpans gen(20);
+  model::SpanBatch first = gen.Batch(300), second = gen.Batch(300);
+  // Expected: traces with a span named op-3 in service svc-1.
+  std::map<model::TraceId, uint64_t> want;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const model::SpanBatch* b : {&first, &second}) {
+    for (const model::Span& s : b->spans) {
+      lo = std::min(lo, s.start_time_unix_nano);
+      hi = std::max(hi, s.start_time_unix_nano);
+      if (s.name == "op-3" && b->ServiceNameOf(s) == "svc-1")
+        want[s.trace_id] = std::max(want[s.trace_id], s.start_time_unix_nano);
+    }
+  }
+  ASSERT_FALSE(want.empty());
+  ASSERT_TRUE(store->Append("prod", std::move(first)).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->Append("prod", std::move(second)).ok());
+  TraceSearchRequest request;
+  request.start_unix_nano = lo;
+  request.end_unix_nano = hi + 1;
+  request.limit = 1000;
+  query::Filter by_name{"name", query::FilterOp::kEq, {std::string("op-3")}};
+  query::Filter by_service{"service.name", query::FilterOp::kEq, {std::string("svc-1")}};
+  request.filters = {by_name, by_service};
+  auto found = store->SearchTraces(request);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), want.size());
+  for (size_t i = 1; i < found->size(); ++i)
+    EXPECT_GE(want[(*found)[i - 1].trace_id], want[(*found)[i].trace_id]);
+  for (const TraceSummary& t : *found) {
+    EXPECT_TRUE(want.count(t.trace_id));
+    EXPECT_EQ(t.environment, "prod");
+    EXPECT_GT(t.span_count, 0u);
+    EXPECT_FALSE(t.root_name.empty());
+    EXPECT_NE(std::find(t.services.begin(), t.services.end(), "svc-1"), t.services.end());
+  }
+  request.limit = 2;
+  EXPECT_EQ(store->SearchTraces(request)->size(), std::min<size_t>(2, want.size()));
+}
+
+TEST(EmbeddedStoreTest, ListColumnsCoversHeadAndBlocksWithTypes) {
+  testing::TempDir dir;
+  auto store = Open(dir.path());
+  testing::RandomSpans gen(21);
+  ASSERT_TRUE(store->Append("prod", gen.Batch(100)).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  auto columns = store->ListColumns("", 0, UINT64_MAX);
+  ASSERT_TRUE(columns.ok());
+  std::map<std::string, ColumnInfo> by_name;
+  for (const auto& c : *columns) by_name[c.name] = c;
+  EXPECT_EQ(by_name["duration_ms"].source, "intrinsic");
+  EXPECT_EQ(by_name["http.status_code"].type, "int");
+  EXPECT_EQ(by_name["http.status_code"].source, "span");
+  EXPECT_EQ(by_name["app.cached"].type, "bool");
+  EXPECT_EQ(by_name["app.ratio"].type, "double");
+  EXPECT_EQ(by_name["host.name"].source, "resource");
+  EXPECT_EQ(by_name["service.name"].source, "intrinsic");
+}
+
+TEST(EmbeddedStoreTest, ServiceGraphSurvivesCheckpointAndRestart) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(22);
+  model::SpanBatch batch = gen.Batch(500);
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (const model::Span& s : batch.spans) {
+    lo = std::min(lo, s.start_time_unix_nano);
+    hi = std::max(hi, s.start_time_unix_nano);
+  }
+  ServiceGraph before;
+  {
+    auto store = Open(dir.path());
+    ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+    before = *store->GetServiceGraph("prod", lo, hi + 1);
+    ASSERT_FALSE(before.edges.empty());
+    ASSERT_TRUE(store->Close().ok());
+  }
+  auto store = Open(dir.path());
+  ServiceGraph after = *store->GetServiceGraph("prod", lo, hi + 1);
+  ASSERT_EQ(after.edges.size(), before.edges.size());
+  for (size_t i = 0; i < after.edges.size(); ++i) {
+    EXPECT_EQ(after.edges[i].source, before.edges[i].source);
+    EXPECT_EQ(after.edges[i].target, before.edges[i].target);
+    EXPECT_EQ(after.edges[i].request_count, before.edges[i].request_count);
+  }
+}
+
 TEST(EmbeddedStoreTest, AppendAfterCloseFailsAsUnavailable) {
   testing::TempDir dir;
   auto store = Open(dir.path());

@@ -491,7 +491,69 @@ int CompareResultValues(const ResultValue& a, const ResultValue& b) {
   return 0;
 }
 
+template <typename ViewOf>
+std::vector<uint8_t> SelectRowsWithViews(const QuerySpec& spec, const Block& block,
+                                         ViewOf&& view_of) {
+  const size_t rows = block.num_rows;
+  // 1. Rows in the time window (and dataset).
+  std::vector<uint8_t> selected(rows, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t start = block.start_unix_nano[r];
+    selected[r] = start >= spec.start_unix_nano && start < spec.end_unix_nano;
+  }
+  if (!spec.dataset.empty()) {
+    std::vector<uint8_t> resource_ok(block.tables.resources.size());
+    for (size_t i = 0; i < resource_ok.size(); ++i)
+      resource_ok[i] = block.tables.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
+    for (size_t r = 0; r < rows; ++r) selected[r] &= resource_ok[block.resource[r]];
+  }
+
+  // 2. Filters. String rows evaluate each filter once per dictionary entry.
+  if (!spec.filters.empty()) {
+    std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
+    for (const Filter& f : spec.filters) {
+      const ColumnView& view = view_of(f.column);
+      std::vector<uint8_t> dict_match(view.dict.size());
+      for (size_t c = 0; c < view.dict.size(); ++c)
+        dict_match[c] = Matches(model::Value::String(view.dict[c]), f);
+      const bool null_match = f.op == FilterOp::kDoesNotExist;
+      for (size_t r = 0; r < rows; ++r) {
+        if (!selected[r]) continue;
+        bool m;
+        const uint8_t t = view.type[r];
+        if (t == kNull) {
+          m = null_match;
+        } else if (t == static_cast<uint8_t>(model::ValueType::kString)) {
+          m = dict_match[view.code[r]];
+        } else {
+          m = Matches(view.ValueAt(r), f);
+        }
+        if (spec.filter_or)
+          combined[r] |= m;
+        else
+          combined[r] &= m;
+      }
+    }
+    for (size_t r = 0; r < rows; ++r) selected[r] &= combined[r];
+  }
+
+  return selected;
+}
+
 }  // namespace
+
+std::vector<uint8_t> SelectRows(const QuerySpec& spec, const Block& block) {
+  std::unordered_map<std::string, std::unique_ptr<ColumnView>> views;
+  auto view_of = [&](const std::string& column) -> const ColumnView& {
+    auto& slot = views[column];
+    if (!slot) {
+      slot = std::make_unique<ColumnView>();
+      BuildView(block, column, slot.get());
+    }
+    return *slot;
+  };
+  return SelectRowsWithViews(spec, block, view_of);
+}
 
 double SampleRateFromTraceState(std::string_view trace_state) {
   // ot=th:HEX (possibly among other ot sub-keys separated by ';'); threshold T over 56 bits:
@@ -571,20 +633,6 @@ void QueryExecutor::Consume(const Block& block) {
   st.counters.spans_scanned += rows;
   if (rows == 0) return;
 
-  // 1. Rows in the time window (and dataset).
-  std::vector<uint8_t> selected(rows, 0);
-  for (size_t r = 0; r < rows; ++r) {
-    const uint64_t start = block.start_unix_nano[r];
-    selected[r] = start >= spec.start_unix_nano && start < spec.end_unix_nano;
-  }
-  if (!spec.dataset.empty()) {
-    std::vector<uint8_t> resource_ok(block.tables.resources.size());
-    for (size_t i = 0; i < resource_ok.size(); ++i)
-      resource_ok[i] = block.tables.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
-    for (size_t r = 0; r < rows; ++r) selected[r] &= resource_ok[block.resource[r]];
-  }
-
-  // 2. Filters. String rows evaluate each filter once per dictionary entry.
   std::unordered_map<std::string, std::unique_ptr<ColumnView>> views;
   auto view_of = [&](const std::string& column) -> const ColumnView& {
     auto& slot = views[column];
@@ -594,33 +642,7 @@ void QueryExecutor::Consume(const Block& block) {
     }
     return *slot;
   };
-  if (!spec.filters.empty()) {
-    std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
-    for (const Filter& f : spec.filters) {
-      const ColumnView& view = view_of(f.column);
-      std::vector<uint8_t> dict_match(view.dict.size());
-      for (size_t c = 0; c < view.dict.size(); ++c)
-        dict_match[c] = Matches(model::Value::String(view.dict[c]), f);
-      const bool null_match = f.op == FilterOp::kDoesNotExist;
-      for (size_t r = 0; r < rows; ++r) {
-        if (!selected[r]) continue;
-        bool m;
-        const uint8_t t = view.type[r];
-        if (t == kNull) {
-          m = null_match;
-        } else if (t == static_cast<uint8_t>(model::ValueType::kString)) {
-          m = dict_match[view.code[r]];
-        } else {
-          m = Matches(view.ValueAt(r), f);
-        }
-        if (spec.filter_or)
-          combined[r] |= m;
-        else
-          combined[r] &= m;
-      }
-    }
-    for (size_t r = 0; r < rows; ++r) selected[r] &= combined[r];
-  }
+  std::vector<uint8_t> selected = SelectRowsWithViews(spec, block, view_of);
 
   // 3. Sample rates.
   std::vector<double> weight(rows, 1.0);

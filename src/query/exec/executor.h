@@ -44,6 +44,10 @@ class QueryExecutor {
   std::unique_ptr<State> state_;
 };
 
+// Rows of `block` that lie in the spec's time window and dataset and pass its filters (1 = match).
+// Used by trace search; Consume does the same internally.
+std::vector<uint8_t> SelectRows(const QuerySpec& spec, const store::embedded::Block& block);
+
 // The effective sample rate of a span from its SampleRate attribute or W3C tracestate (OTel
 // `ot=th:` rejection threshold); 1 when neither says otherwise. Exposed for tests.
 double SampleRateFromTraceState(std::string_view trace_state);

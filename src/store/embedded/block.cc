@@ -231,7 +231,26 @@ BlockMeta Block::ComputeMeta() const {
     one.first_seen = one.last_seen = start_unix_nano[row];
     meta.services[std::string(ServiceName(row))].Add(one);
   }
+  meta.columns = ComputeColumns();
   return meta;
+}
+
+std::map<std::string, BlockMeta::ColumnTypes> Block::ComputeColumns() const {
+  std::map<std::string, BlockMeta::ColumnTypes> columns;
+  for (const AttributeColumn& column : attributes) {
+    auto& c = columns[column.key];
+    c.sources |= kColumnFromSpan;
+    for (model::ValueType t : column.types)
+      c.types |= static_cast<uint16_t>(1u << static_cast<uint8_t>(t));
+  }
+  for (const model::Resource& r : tables.resources) {
+    for (uint32_t i = r.attributes.begin; i < r.attributes.end(); ++i) {
+      auto& c = columns[std::string(tables.attributes[i].key)];
+      c.sources |= kColumnFromResource;
+      c.types |= static_cast<uint16_t>(1u << static_cast<uint8_t>(tables.attributes[i].value.type));
+    }
+  }
+  return columns;
 }
 
 // ---- BlockBuilder ----
@@ -513,6 +532,12 @@ void EncodeMeta(const BlockMeta& meta, std::string* out) {
     PutFixed64(out, c.last_seen);
   }
   PutString(out, meta.bloom.bits());
+  PutVarint(out, meta.columns.size());
+  for (const auto& [name, c] : meta.columns) {
+    PutString(out, name);
+    PutVarint(out, c.types);
+    out->push_back(static_cast<char>(c.sources));
+  }
 }
 
 bool DecodeMeta(std::string_view data, BlockMeta* meta) {
@@ -536,6 +561,16 @@ bool DecodeMeta(std::string_view data, BlockMeta* meta) {
   }
   if (!in.GetString(&bloom)) return false;
   meta->bloom = TraceIdBloom::FromBits(std::string(bloom));
+  uint64_t columns;
+  if (!in.GetVarint(&columns) || columns > in.remaining()) return false;
+  for (uint64_t i = 0; i < columns; ++i) {
+    std::string_view name;
+    uint64_t types;
+    uint8_t sources;
+    if (!in.GetString(&name) || !in.GetVarint(&types) || !in.GetByte(&sources)) return false;
+    meta->columns[std::string(name)] =
+        BlockMeta::ColumnTypes{static_cast<uint16_t>(types), sources};
+  }
   return in.ok() && in.empty();
 }
 

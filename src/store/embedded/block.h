@@ -88,7 +88,17 @@ struct BlockMeta {
   uint64_t file_bytes = 0;
   std::map<std::string, ServiceCounts> services;
   TraceIdBloom bloom;
+  // Attribute keys present in the block: bit (1 << ValueType) per type seen, and where
+  // (kColumnFromSpan / kColumnFromResource).
+  struct ColumnTypes {
+    uint16_t types = 0;
+    uint8_t sources = 0;
+  };
+  std::map<std::string, ColumnTypes> columns;
 };
+
+constexpr uint8_t kColumnFromSpan = 1;
+constexpr uint8_t kColumnFromResource = 2;
 
 struct Block {
   std::string environment;
@@ -124,8 +134,10 @@ struct Block {
   // Rows whose trace id is `id`. REQUIRES: the block is sealed (sorted by trace id).
   std::vector<uint32_t> SortedRowsOfTrace(const model::TraceId& id) const;
 
-  // Time range, per-service counts and bloom filter over this block.
+  // Time range, per-service counts, attribute columns and bloom filter over this block.
   BlockMeta ComputeMeta() const;
+  // Just the attribute columns part of ComputeMeta (cheap: no per-row work).
+  std::map<std::string, BlockMeta::ColumnTypes> ComputeColumns() const;
 };
 
 // The mutable head of one environment.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -23,6 +24,7 @@
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
 #include "store/embedded/wal.h"
+#include "store/service_graph.h"
 
 namespace ariadne::store::embedded {
 namespace {
@@ -80,6 +82,16 @@ std::string BlockFileName(uint64_t id) {
   return name;
 }
 
+uint64_t WallClockNano() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string ServiceGraphPath(const std::string& data_dir, uint64_t checkpoint) {
+  return data_dir + "/servicegraph-" + std::to_string(checkpoint) + ".dat";
+}
+
 struct PendingAppend {
   std::string environment;
   model::SpanBatch batch;
@@ -120,6 +132,16 @@ class EmbeddedStore final : public SpanStore {
       if (file) file >> checkpoint.checkpoint >> checkpoint.covered_segment;
     }
     checkpoint_ = checkpoint;
+    if (checkpoint.checkpoint > 0) {
+      Result<std::string> snapshot =
+          ReadWholeFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
+      if (snapshot.ok()) {
+        Status restored = graph_.Restore(*snapshot);
+        if (!restored.ok())
+          std::fprintf(stderr, "ariadne: %s; the service map restarts empty\n",
+                       restored.ToString().c_str());
+      }
+    }
 
     for (const auto& entry : fs::directory_iterator(blocks_dir_, ec)) {
       std::string path = entry.path().string();
@@ -347,6 +369,103 @@ class EmbeddedStore final : public SpanStore {
     return head_executor.Finish();
   }
 
+  Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request) override {
+    query::QuerySpec spec;
+    spec.environment = request.environment;
+    spec.start_unix_nano = request.start_unix_nano;
+    spec.end_unix_nano = request.end_unix_nano;
+    spec.filters = request.filters;
+    // Newest matching span start per trace.
+    std::unordered_map<model::TraceId, std::pair<uint64_t, std::string>, model::TraceIdHash> latest;
+    auto collect = [&](const Block& block, const std::string& env) {
+      std::vector<uint8_t> selected = query::SelectRows(spec, block);
+      for (size_t r = 0; r < block.num_rows; ++r) {
+        if (!selected[r]) continue;
+        auto [it, inserted] = latest.try_emplace(block.trace_id[r], block.start_unix_nano[r], env);
+        if (!inserted) it->second.first = std::max(it->second.first, block.start_unix_nano[r]);
+      }
+    };
+    std::vector<BlockEntry> candidates = CandidateBlocks(spec, nullptr);
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : heads_)
+        if (spec.environment.empty() || env == spec.environment) collect(head->block(), env);
+    }
+    for (const BlockEntry& entry : candidates) {
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+      collect(*block, entry.meta.environment);
+    }
+    std::vector<std::pair<uint64_t, model::TraceId>> order;
+    for (const auto& [id, v] : latest) order.emplace_back(v.first, id);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    if (order.size() > request.limit) order.resize(request.limit);
+    std::vector<TraceSummary> out;
+    for (const auto& [start, id] : order) {
+      Result<TraceResult> trace = GetTrace(id, latest[id].second);
+      if (!trace.ok()) continue;
+      out.push_back(SummarizeTrace(*trace));
+    }
+    return out;
+  }
+
+  Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
+                                              uint64_t start_unix_nano,
+                                              uint64_t end_unix_nano) override {
+    std::map<std::string, BlockMeta::ColumnTypes> merged;
+    auto merge = [&](const std::map<std::string, BlockMeta::ColumnTypes>& columns) {
+      for (const auto& [name, c] : columns) {
+        merged[name].types |= c.types;
+        merged[name].sources |= c.sources;
+      }
+    };
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : heads_)
+        if (environment.empty() || env == environment) merge(head->block().ComputeColumns());
+      for (const BlockEntry& entry : blocks_) {
+        if (!environment.empty() && entry.meta.environment != environment) continue;
+        if (entry.meta.min_start_unix_nano >= end_unix_nano ||
+            entry.meta.max_end_unix_nano < start_unix_nano)
+          continue;
+        merge(entry.meta.columns);
+      }
+    }
+    std::vector<ColumnInfo> out = {
+        {"name", "string", "intrinsic"},          {"service.name", "string", "intrinsic"},
+        {"duration_ms", "double", "intrinsic"},   {"span.kind", "string", "intrinsic"},
+        {"status_code", "int", "intrinsic"},      {"status_message", "string", "intrinsic"},
+        {"error", "bool", "intrinsic"},           {"trace.trace_id", "string", "intrinsic"},
+        {"trace.span_id", "string", "intrinsic"}, {"trace.parent_id", "string", "intrinsic"},
+        {"span.num_events", "int", "intrinsic"},  {"span.num_links", "int", "intrinsic"},
+        {"library.name", "string", "intrinsic"},  {"library.version", "string", "intrinsic"},
+    };
+    for (const auto& [name, c] : merged) {
+      if (name == "service.name") continue;
+      static const char* kTypeNames[] = {"empty",  "string", "bool",   "int",
+                                         "double", "string", "string", "string"};
+      std::string type;
+      for (int t = 1; t <= 7; ++t) {
+        if (!(c.types & (1u << t))) continue;
+        if (type.empty())
+          type = kTypeNames[t];
+        else if (type != kTypeNames[t])
+          type = "mixed";
+      }
+      if (type.empty()) type = "string";
+      out.push_back({name, type, (c.sources & kColumnFromSpan) ? "span" : "resource"});
+    }
+    return out;
+  }
+
+  Result<ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start_unix_nano,
+                                       uint64_t end_unix_nano) override {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    graph_.Expire(WallClockNano());
+    return graph_.Get(environment, start_unix_nano, end_unix_nano);
+  }
+
   Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
     std::map<std::pair<std::string, std::string>, ServiceCounts> merged;
     {
@@ -440,6 +559,7 @@ class EmbeddedStore final : public SpanStore {
     auto& head = heads_[environment];
     if (!head) head = std::make_unique<BlockBuilder>(environment);
     head->Append(batch);
+    graph_.Observe(environment, batch, WallClockNano());
     head_spans_ += batch.spans.size();
   }
 
@@ -552,6 +672,11 @@ class EmbeddedStore final : public SpanStore {
         sealed_blocks.push_back(std::move(sealed));
       }
     }
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      ARIADNE_RETURN_IF_ERROR(
+          WriteFileDurably(ServiceGraphPath(options_.data_dir, checkpoint), graph_.Snapshot()));
+    }
     CheckpointRecord record{checkpoint, covered_segment};
     ARIADNE_RETURN_IF_ERROR(WriteFileDurably(
         options_.data_dir + "/CHECKPOINT",
@@ -569,11 +694,34 @@ class EmbeddedStore final : public SpanStore {
       head_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
     std::error_code ec;
+    if (checkpoint > 1) fs::remove(ServiceGraphPath(options_.data_dir, checkpoint - 1), ec);
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
     for (uint64_t segment : segments)
       if (segment <= covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
     return Status::Ok();
+  }
+
+  // Sealed blocks that may hold rows of `spec` (environment, time window, dataset).
+  std::vector<BlockEntry> CandidateBlocks(const query::QuerySpec& spec, uint64_t* skipped) {
+    std::vector<BlockEntry> candidates;
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    for (const BlockEntry& entry : blocks_) {
+      const BlockMeta& meta = entry.meta;
+      if (!spec.environment.empty() && meta.environment != spec.environment) continue;
+      if (meta.min_start_unix_nano >= spec.end_unix_nano ||
+          meta.max_end_unix_nano < spec.start_unix_nano ||
+          (!spec.dataset.empty() && meta.services.count(spec.dataset) == 0)) {
+        if (skipped) ++*skipped;
+        continue;
+      }
+      BlockEntry copy;
+      copy.meta.id = meta.id;
+      copy.meta.environment = meta.environment;
+      copy.path = entry.path;
+      candidates.push_back(std::move(copy));
+    }
+    return candidates;
   }
 
   Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry) {
@@ -646,6 +794,7 @@ class EmbeddedStore final : public SpanStore {
   mutable std::shared_mutex state_mu_;
   std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
   std::vector<BlockEntry> blocks_;
+  ServiceGraphBuilder graph_;  // guarded by state_mu_
 
   std::mutex cache_mu_;
   std::list<uint64_t> lru_;
