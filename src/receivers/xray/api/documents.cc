@@ -1,0 +1,288 @@
+#include "receivers/xray/api/documents.h"
+
+#include <cmath>
+#include <map>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "model/xray_attributes.h"
+
+namespace ariadne::receivers::xray {
+namespace {
+
+using json = nlohmann::json;
+namespace attr = model::xray;
+using query::xray_filter::SegmentInfo;
+using query::xray_filter::TraceView;
+
+double Seconds(uint64_t nanos) { return std::round(nanos / 1000.0) / 1e6; }
+
+json ValueToJson(const model::Value& v) {
+  switch (v.type) {
+    case model::ValueType::kString:
+      return std::string(v.str);
+    case model::ValueType::kBool:
+      return v.bool_value;
+    case model::ValueType::kInt:
+      return v.int_value;
+    case model::ValueType::kDouble:
+      return v.double_value;
+    case model::ValueType::kArray:
+    case model::ValueType::kKvList: {
+      json parsed = json::parse(v.str, nullptr, /*allow_exceptions=*/false);
+      return parsed.is_discarded() ? json(std::string(v.str)) : parsed;
+    }
+    case model::ValueType::kBytes:
+      return std::string(v.str);
+    case model::ValueType::kEmpty:
+      break;
+  }
+  return nullptr;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+class Encoder {
+ public:
+  explicit Encoder(const TraceView& view) : view_(view), batch_(view.batch()) {
+    for (size_t i : view.spans()) {
+      const model::Span& s = batch_.spans[i];
+      if (!s.parent_span_id.IsZero()) children_[s.parent_span_id.ToHex()].push_back(i);
+    }
+  }
+
+  json Entity(size_t index, const SegmentInfo* segment, bool embedded) {
+    const model::Span& s = batch_.spans[index];
+    json doc;
+    doc["id"] = s.span_id.ToHex();
+    doc["name"] = segment ? std::string(segment->name) : std::string(s.name);
+    doc["start_time"] = Seconds(s.start_time_unix_nano);
+    if (!embedded) doc["trace_id"] = model::FormatXrayTraceId(s.trace_id);
+    if (!s.parent_span_id.IsZero() && !embedded) doc["parent_id"] = s.parent_span_id.ToHex();
+    if (TraceView::IsInProgress(batch_, s)) {
+      doc["in_progress"] = true;
+    } else {
+      doc["end_time"] = Seconds(s.end_time_unix_nano);
+    }
+    if (!segment && !embedded) doc["type"] = "subsegment";
+
+    json http, aws, sql, annotations = json::object(), metadata = json::object(), cause;
+    bool has_flags = false;
+    for (uint32_t k = s.attributes.begin; k < s.attributes.end(); ++k) {
+      const model::KeyValue& kv = batch_.attributes[k];
+      std::string_view key = kv.key;
+      json value = ValueToJson(kv.value);
+      if (key == attr::kType || key == attr::kInProgress) continue;
+      if (key == attr::kNamespace)
+        doc["namespace"] = value;
+      else if (key == attr::kInferred)
+        doc["inferred"] = value;
+      else if (key == attr::kUser)
+        doc["user"] = value;
+      else if (key == attr::kResourceArn)
+        doc["resource_arn"] = value;
+      else if (key == attr::kOrigin)
+        doc["origin"] = value;
+      else if (key == attr::kPrecursorIds)
+        doc["precursor_ids"] = value;
+      else if (key == attr::kHttpMethod || key == attr::kOldHttpMethod)
+        http["request"]["method"] = value;
+      else if (key == attr::kHttpUrl || key == attr::kOldHttpUrl)
+        http["request"]["url"] = value;
+      else if (key == attr::kHttpUserAgent || key == attr::kOldHttpUserAgent)
+        http["request"]["user_agent"] = value;
+      else if (key == attr::kHttpClientIp || key == attr::kOldHttpClientIp)
+        http["request"]["client_ip"] = value;
+      else if (key == attr::kHttpXForwardedFor)
+        http["request"]["x_forwarded_for"] = value;
+      else if (key == attr::kTraced)
+        http["request"]["traced"] = value;
+      else if (key == attr::kHttpStatus || key == attr::kOldHttpStatus)
+        http["response"]["status"] = value;
+      else if (key == attr::kHttpContentLength)
+        http["response"]["content_length"] = value;
+      else if (key == attr::kError || key == attr::kFault || key == attr::kThrottle) {
+        doc[std::string(key.substr(9))] = value;  // "aws.xray." prefix
+        has_flags = true;
+      } else if (key == attr::kCauseId)
+        cause = value;
+      else if (key == attr::kCauseWorkingDirectory)
+        cause["working_directory"] = value;
+      else if (key == attr::kCausePaths)
+        cause["paths"] = value;
+      else if (key == attr::kSamplingRuleName)
+        aws["xray"]["sampling_rule_name"] = value;
+      else if (key == attr::kAwsOperation)
+        aws["operation"] = value;
+      else if (key == attr::kAwsRegion)
+        aws["region"] = value;
+      else if (key == attr::kAwsRequestId)
+        aws["request_id"] = value;
+      else if (key == attr::kAwsQueueUrl)
+        aws["queue_url"] = value;
+      else if (key == attr::kAwsTableName)
+        aws["table_name"] = value;
+      else if (key == attr::kAwsRetries)
+        aws["retries"] = value;
+      else if (key == attr::kAwsAccountId)
+        aws["account_id"] = value;
+      else if (key == attr::kAwsResourceNames)
+        aws["resource_names"] = value;
+      else if (key == attr::kDbSystem)
+        sql["database_type"] = value;
+      else if (key == attr::kDbStatement)
+        sql["sanitized_query"] = value;
+      else if (key == attr::kDbConnectionString)
+        sql["connection_string"] = value;
+      else if (key == attr::kDbUser)
+        sql["user"] = value;
+      else if (key == attr::kDbUrl)
+        sql["url"] = value;
+      else if (key == attr::kDbVersion)
+        sql["database_version"] = value;
+      else if (key == attr::kDbDriverVersion)
+        sql["driver_version"] = value;
+      else if (key == attr::kDbPreparation)
+        sql["preparation"] = value;
+      else if (StartsWith(key, attr::kAnnotationPrefix)) {
+        annotations[std::string(key.substr(attr::kAnnotationPrefix.size()))] = value;
+      } else if (StartsWith(key, attr::kMetadataPrefix)) {
+        metadata[std::string(key.substr(attr::kMetadataPrefix.size()))] = value;
+      } else if (StartsWith(key, attr::kAwsPrefix) && !StartsWith(key, "aws.xray.")) {
+        aws[std::string(key.substr(4))] = value;
+      } else {
+        metadata["otel"][std::string(key)] = value;
+      }
+    }
+    if (segment) {
+      // Resource → segment-level fields.
+      std::string_view version = ResourceStr(s, attr::kServiceVersion);
+      if (!version.empty()) doc["service"]["version"] = std::string(version);
+      std::string_view origin = ResourceStr(s, attr::kOrigin);
+      if (!origin.empty()) doc["origin"] = std::string(origin);
+      auto set = [&](json& target, const char* field, std::string_view key) {
+        std::string_view v = ResourceStr(s, key);
+        if (!v.empty()) target[field] = std::string(v);
+      };
+      set(aws, "account_id", attr::kCloudAccountId);
+      set(aws["ec2"], "instance_id", attr::kHostId);
+      set(aws["ec2"], "availability_zone", attr::kCloudAvailabilityZone);
+      set(aws["ec2"], "instance_size", attr::kHostType);
+      set(aws["ec2"], "ami_id", attr::kHostImageId);
+      set(aws["ecs"], "container", attr::kContainerName);
+      set(aws["elastic_beanstalk"], "environment_name", attr::kDeploymentEnvironment);
+      set(aws["xray"], "sdk", attr::kSdkName);
+      set(aws["xray"], "sdk_version", attr::kSdkVersion);
+      for (const char* k : {"ec2", "ecs", "elastic_beanstalk", "xray"}) {
+        if (aws.contains(k) && aws[k].is_null()) aws.erase(k);
+      }
+      if (!has_flags) {
+        if (segment->error) doc["error"] = true;
+        if (segment->fault) doc["fault"] = true;
+        if (segment->throttle) doc["throttle"] = true;
+      }
+    } else if (!has_flags && s.status_code == model::StatusCode::kError) {
+      doc["fault"] = true;
+    }
+    // Exception events → cause.exceptions.
+    for (uint32_t e = s.events.begin; e < s.events.end(); ++e) {
+      const model::Event& ev = batch_.events[e];
+      if (ev.name != attr::kExceptionEvent) continue;
+      json ex;
+      for (uint32_t k = ev.attributes.begin; k < ev.attributes.end(); ++k) {
+        const model::KeyValue& kv = batch_.attributes[k];
+        json value = ValueToJson(kv.value);
+        if (kv.key == attr::kExceptionId)
+          ex["id"] = value;
+        else if (kv.key == attr::kExceptionType)
+          ex["type"] = value;
+        else if (kv.key == attr::kExceptionMessage)
+          ex["message"] = value;
+        else if (kv.key == attr::kExceptionRemote)
+          ex["remote"] = value;
+        else if (kv.key == attr::kExceptionTruncated)
+          ex["truncated"] = value;
+        else if (kv.key == attr::kExceptionSkipped)
+          ex["skipped"] = value;
+        else if (kv.key == attr::kExceptionCause)
+          ex["cause"] = value;
+        else if (kv.key == attr::kExceptionStack)
+          ex["stack"] = value;
+      }
+      if (!ex.contains("id")) ex["id"] = s.span_id.ToHex();
+      if (cause.is_string()) cause = json::object();
+      cause["exceptions"].push_back(ex);
+    }
+    if (!http.is_null()) doc["http"] = http;
+    if (!aws.is_null() && !aws.empty()) doc["aws"] = aws;
+    if (!sql.is_null()) doc["sql"] = sql;
+    if (!cause.is_null()) doc["cause"] = cause;
+    if (!annotations.empty()) doc["annotations"] = annotations;
+    if (!metadata.empty()) doc["metadata"] = metadata;
+
+    // Nested subsegments: children of this span in the same segment.
+    auto it = children_.find(s.span_id.ToHex());
+    if (it != children_.end()) {
+      for (size_t child : it->second) {
+        if (view_.SegmentOfSpan(child) != view_.SegmentOfSpan(index)) continue;
+        if (IsSegmentSpan(child)) continue;
+        doc["subsegments"].push_back(Entity(child, nullptr, /*embedded=*/true));
+      }
+    }
+    return doc;
+  }
+
+  json Inferred(const SegmentInfo& seg) {
+    const model::Span& s = batch_.spans[seg.span];
+    json doc;
+    model::SpanId id = s.span_id;
+    id.bytes[0] ^= 0x80;  // a stable id distinct from the subsegment's
+    doc["id"] = id.ToHex();
+    doc["name"] = std::string(seg.name);
+    doc["trace_id"] = model::FormatXrayTraceId(s.trace_id);
+    doc["parent_id"] = s.span_id.ToHex();
+    doc["start_time"] = Seconds(s.start_time_unix_nano);
+    doc["end_time"] = Seconds(s.end_time_unix_nano);
+    doc["inferred"] = true;
+    if (!seg.type.empty()) doc["origin"] = std::string(seg.type);
+    if (seg.http.status) doc["http"]["response"]["status"] = seg.http.status;
+    if (!seg.http.url.empty()) doc["http"]["request"]["url"] = std::string(seg.http.url);
+    if (!seg.http.method.empty()) doc["http"]["request"]["method"] = std::string(seg.http.method);
+    if (seg.error) doc["error"] = true;
+    if (seg.fault) doc["fault"] = true;
+    if (seg.throttle) doc["throttle"] = true;
+    return doc;
+  }
+
+ private:
+  std::string_view ResourceStr(const model::Span& s, std::string_view key) {
+    return query::xray_filter::ResourceStringAttr(batch_, s, key);
+  }
+  bool IsSegmentSpan(size_t span) {
+    for (const SegmentInfo& seg : view_.segments()) {
+      if (!seg.inferred && seg.span == span) return true;
+    }
+    return false;
+  }
+
+  const TraceView& view_;
+  const model::SpanBatch& batch_;
+  std::map<std::string, std::vector<size_t>> children_;
+};
+
+}  // namespace
+
+std::vector<SegmentDocument> EncodeSegmentDocuments(const TraceView& view) {
+  Encoder encoder(view);
+  std::vector<SegmentDocument> out;
+  for (const SegmentInfo& seg : view.segments()) {
+    json doc = seg.inferred ? encoder.Inferred(seg) : encoder.Entity(seg.span, &seg, false);
+    out.push_back(SegmentDocument{doc["id"].get<std::string>(), doc.dump()});
+  }
+  return out;
+}
+
+}  // namespace ariadne::receivers::xray

@@ -1,0 +1,140 @@
+// X-Ray centralized sampling, server side: sampling rules (shape, validation, matching order) and
+// the GetSamplingTargets computation (protocols.md §6.2).
+//
+// Reservoir split: a rule's ReservoirSize (traces per second across all clients) is divided among
+// the clients that reported statistics for it within the last `active_window_s` seconds: every
+// client gets floor(R / n) and the R mod n remaining units go to clients in turn, rotating every
+// Interval, so the sum handed out never exceeds R and small reservoirs (R < n) are shared fairly
+// over time. A quota is valid for `quota_ttl_s`; clients above their quota apply FixedRate, and a
+// client whose quota lapsed borrows 1/s (client side). Statistics are summed per rule in
+// Interval-long windows for GetSamplingStatisticSummaries.
+//
+// Threads: SamplingTargets is internally locked; all methods may be called concurrently. The clock
+// is injected (epoch seconds) so tests are deterministic.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ariadne::receivers::xray {
+
+using Clock = std::function<double()>;  // epoch seconds
+double SystemClockSeconds();
+
+struct SamplingRule {
+  std::string rule_name;
+  std::string resource_arn = "*";
+  int64_t priority = 0;
+  double fixed_rate = 0;
+  int64_t reservoir_size = 0;
+  std::string service_name = "*";
+  std::string service_type = "*";
+  std::string host = "*";
+  std::string http_method = "*";
+  std::string url_path = "*";
+  int64_t version = 1;
+  std::map<std::string, std::string> attributes;
+  std::optional<double> boost_max_rate;
+  std::optional<int64_t> boost_cooldown_minutes;
+  double created_at = 0;
+  double modified_at = 0;
+};
+
+inline constexpr const char* kDefaultRuleName = "Default";
+SamplingRule DefaultRule();
+
+// Checks a rule as X-Ray does; the message names the field ("Priority must be between 1 and
+// 9999, got 10000"). The Default rule is exempt from the priority range.
+Status ValidateRule(const SamplingRule& rule);
+
+// Priority ascending, then RuleName ascending (the order clients apply rules in).
+bool RuleOrder(const SamplingRule& a, const SamplingRule& b);
+
+// X-Ray's glob: '*' any run (including empty), '?' exactly one character, case-insensitive.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+struct StatisticsDocument {
+  std::string rule_name;
+  std::string client_id;
+  double timestamp = 0;
+  int64_t request_count = 0;
+  int64_t sampled_count = 0;
+  int64_t borrow_count = 0;
+};
+
+struct TargetDocument {
+  std::string rule_name;
+  double fixed_rate = 0;
+  int64_t reservoir_quota = 0;
+  double reservoir_quota_ttl = 0;  // epoch seconds
+  int64_t interval = 10;
+};
+
+struct UnprocessedStatistics {
+  std::string rule_name;
+  std::string error_code;  // "400"
+  std::string message;
+};
+
+struct TargetsReply {
+  std::vector<TargetDocument> targets;
+  std::vector<UnprocessedStatistics> unprocessed;
+  double last_rule_modification = 0;
+};
+
+struct StatisticSummary {
+  std::string rule_name;
+  double timestamp = 0;  // window start
+  int64_t request_count = 0;
+  int64_t sampled_count = 0;  // SampledCount as reported (excluding borrows)
+  int64_t borrow_count = 0;
+};
+
+struct SamplingOptions {
+  int64_t interval_s = 10;
+  double active_window_s = 30;  // a client counts as active this long after its last report
+  double quota_ttl_s = 30;
+  double max_timestamp_skew_s = 3600;  // statistics older/newer than this are rejected
+  size_t windows_kept = 360;           // per rule (an hour of 10-s windows)
+};
+
+class SamplingTargets {
+ public:
+  explicit SamplingTargets(Clock clock = SystemClockSeconds, SamplingOptions options = {});
+
+  // Records `docs` and computes one target per document whose rule exists in `rules`.
+  TargetsReply Compute(const std::vector<StatisticsDocument>& docs,
+                       const std::vector<SamplingRule>& rules);
+
+  // Per rule, the most recent window with statistics, in rule-name order.
+  std::vector<StatisticSummary> Summaries() const;
+  // Every kept window of one rule, oldest first.
+  std::vector<StatisticSummary> History(const std::string& rule_name) const;
+
+  // Active clients of a rule right now (for tests and the API).
+  size_t ActiveClients(const std::string& rule_name) const;
+
+ private:
+  struct ClientState {
+    double last_report = 0;
+  };
+  struct RuleState {
+    std::map<std::string, ClientState> clients;
+    std::deque<StatisticSummary> windows;
+  };
+
+  Clock clock_;
+  SamplingOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, RuleState> rules_;
+};
+
+}  // namespace ariadne::receivers::xray

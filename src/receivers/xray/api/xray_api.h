@@ -1,0 +1,67 @@
+// XrayApiHandler: the AWS X-Ray API (REST-JSON, every operation a POST with a JSON body) on the
+// TCP side of the X-Ray port — what the aws CLI (`--endpoint-url`), boto3 and the X-Ray SDKs'
+// sampling pollers call. Paths, shapes and error forms follow the botocore model (protocols.md §5):
+//
+//   groups        /CreateGroup /GetGroup /Groups /UpdateGroup /DeleteGroup
+//   sampling      /GetSamplingRules /CreateSamplingRule /UpdateSamplingRule /DeleteSamplingRule
+//                 /SamplingTargets /SamplingStatisticSummaries
+//   ingest        /TraceSegments (PutTraceSegments) /TelemetryRecords
+//   reads         /TraceSummaries /Traces (BatchGetTraces) /ServiceGraph /TraceGraph
+//
+// Errors: HTTP 4xx + `x-amzn-ErrorType: <Code>` + `{"__type":"<Code>","message":"..."}`;
+// unknown paths get 404 UnknownOperationException. Pagination: an opaque `NextToken`.
+//
+// Authentication: the SDK pollers (/GetSamplingRules, /SamplingTargets) never sign and are always
+// accepted. With credentials configured, every other request must carry a valid SigV4 signature
+// (403 MissingAuthenticationTokenException / InvalidSignatureException /
+// UnrecognizedClientException otherwise); without, signatures are not checked.
+//
+// Reads use SpanStore::ForEachTrace + TraceView + the filter evaluator (a first, simple version).
+// PutTraceSegments answers once the store made the accepted documents durable.
+//
+// Threads: Handle runs on the HTTP server's I/O threads and may run concurrently; the pipeline,
+// store, config store and sampling state must outlive the handler.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "net/http_server.h"
+#include "pipeline/pipeline.h"
+#include "receivers/xray/api/config_store.h"
+#include "receivers/xray/api/sampling.h"
+#include "receivers/xray/api/sigv4.h"
+#include "store/span_store.h"
+
+namespace ariadne::receivers::xray {
+
+struct XrayApiOptions {
+  std::string environment = "default";  // where PutTraceSegments stores spans
+  std::string read_environment;         // "" = read traces of every environment
+  std::optional<SigV4Credentials> credentials;
+  size_t trace_summaries_page = 100;
+  size_t max_batch_get_ids = 100;
+  Clock clock = SystemClockSeconds;
+};
+
+class XrayApiHandler {
+ public:
+  XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* store, XrayConfigStore* config,
+                 SamplingTargets* sampling, XrayApiOptions options = {});
+
+  void Handle(net::HttpRequest&& request, net::Responder respond);
+  net::HttpHandler AsHandler();
+
+ private:
+  struct Impl;
+  pipeline::Pipeline* pipeline_;
+  store::SpanStore* store_;
+  XrayConfigStore* config_;
+  SamplingTargets* sampling_;
+  XrayApiOptions options_;
+};
+
+// Builds an X-Ray error response (exposed for tests).
+net::HttpResponse XrayError(int status, const std::string& code, const std::string& message);
+
+}  // namespace ariadne::receivers::xray
