@@ -28,6 +28,7 @@ struct ServeConfig {
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
   int io_threads = 2;
+  std::string ui_dir;  // the built web UI; empty: ui/dist beside the build (api::DefaultUiDir)
 };
 int RunServe(const ServeConfig& config);
 

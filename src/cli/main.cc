@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads of the OTLP listener")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--ui-dir", serve.ui_dir,
+                        "Folder of the built web UI (default: ui/dist of the source tree)");
 
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");

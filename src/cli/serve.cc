@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "api/api_handler.h"
+#include "api/static_files.h"
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
@@ -114,6 +115,7 @@ int RunServe(const ServeConfig& config) {
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
   api::ApiHandler api_handler(span_store.get(), &metrics);
+  api::StaticFiles ui_files(config.ui_dir.empty() ? api::DefaultUiDir() : config.ui_dir);
 
   net::HttpServerOptions otlp_server_options;
   otlp_server_options.name = "otlp-http";
@@ -130,7 +132,8 @@ int RunServe(const ServeConfig& config) {
   api_server_options.max_body_bytes = 1024 * 1024;
   api_server_options.io_threads = 1;
   auto api_server = net::HttpServer::Start(http_address->host, http_address->port,
-                                           api_handler.AsHandler(), api_server_options);
+                                           api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+                                           api_server_options);
   if (!api_server.ok()) {
     (*otlp_server)->Stop();
     (void)span_store->Close();
@@ -150,6 +153,9 @@ int RunServe(const ServeConfig& config) {
                  keys.entries().size());
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
+  std::fprintf(stderr, "ariadne: web UI %s %s\n",
+               ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
+               ui_files.root().c_str());
   std::fflush(stderr);
   std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
   std::printf("listening http %s\n", Display(**api_server).c_str());
