@@ -225,7 +225,7 @@ uint64_t ProcessRssBytes() {
 }
 
 ApiHandler::ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics)
-    : store_(store), metrics_(metrics) {}
+    : store_(store), metrics_(metrics), query_routes_(std::make_unique<QueryRoutes>(store)) {}
 
 net::HttpHandler ApiHandler::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {
@@ -234,6 +234,7 @@ net::HttpHandler ApiHandler::AsHandler() {
 }
 
 void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
+  if (query_routes_->Handle(request, respond)) return;
   const std::string& path = request.path;
   const bool is_read = request.method == "GET";
   auto method_not_allowed = [&] {

@@ -5,6 +5,7 @@
 //   GET /api/v1/services            services with span and error counts; ?environment=NAME
 //   GET /healthz                    liveness
 //   GET /metrics                    Prometheus text: ingest counters, store stats, process RSS
+// plus the analysis routes of QueryRoutes (query, columns, trace search, service graph, BubbleUp).
 // Anything else under /api is a 404 JSON error ({"error": "...", "status": 404}).
 //
 // The JSON shape of a trace is pinned by tests/api/api_test.cc. The store calls
@@ -13,8 +14,10 @@
 // Threads: Handle may run concurrently; store and metrics must outlive the handler.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "api/query_routes.h"
 #include "net/http_server.h"
 #include "pipeline/metrics.h"
 #include "store/span_store.h"
@@ -35,6 +38,7 @@ class ApiHandler {
 
   store::SpanStore* store_;
   const pipeline::IngestMetrics* metrics_;
+  std::unique_ptr<QueryRoutes> query_routes_;
 };
 
 // The JSON document GET /api/v1/traces/{id} returns (exposed for tests and tools).

@@ -1,0 +1,376 @@
+#include "api/query_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "model/ids.h"
+#include "query/query_spec.h"
+
+namespace ariadne::api {
+namespace {
+
+using nlohmann::json;
+constexpr uint64_t kSecond = 1'000'000'000ULL;
+
+net::HttpResponse JsonResponse(int status, const json& body) {
+  return net::HttpResponse(status, "application/json", body.dump() + "\n");
+}
+net::HttpResponse JsonError(int status, std::string_view message) {
+  return JsonResponse(status, json{{"error", message}, {"status", status}});
+}
+
+// Milliseconds from "250", "250ms", "1.5s", "2m", "300us", "1h".
+std::optional<double> ParseDurationMs(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
+    ++digits;
+  if (digits == 0) return std::nullopt;
+  double value;
+  try {
+    value = std::stod(std::string(text.substr(0, digits)));
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string_view unit = text.substr(digits);
+  if (unit.empty() || unit == "ms") return value;
+  if (unit == "us" || unit == "µs") return value / 1000;
+  if (unit == "ns") return value / 1e6;
+  if (unit == "s") return value * 1000;
+  if (unit == "m") return value * 60'000;
+  if (unit == "h") return value * 3'600'000;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> ParseUnsigned(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// start/end query parameters in Unix seconds; defaults to the last `default_seconds`.
+Result<std::pair<uint64_t, uint64_t>> ParseWindow(const net::HttpRequest& request, uint64_t now,
+                                                  uint64_t default_seconds) {
+  uint64_t end = now, start = now - std::min(now, default_seconds * kSecond);
+  if (auto text = request.QueryParam("end")) {
+    auto v = ParseUnsigned(*text);
+    if (!v) return Status::InvalidArgument("end: must be Unix seconds");
+    end = *v * kSecond;
+  }
+  if (auto text = request.QueryParam("start")) {
+    auto v = ParseUnsigned(*text);
+    if (!v) return Status::InvalidArgument("start: must be Unix seconds");
+    start = *v * kSecond;
+  } else if (request.QueryParam("end")) {
+    start = end - std::min(end, default_seconds * kSecond);
+  }
+  if (end <= start) return Status::InvalidArgument("end: must be after start");
+  return std::make_pair(start, end);
+}
+
+json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
+  json out = json::array();
+  for (const auto& c : columns)
+    out.push_back({{"name", c.name}, {"type", c.type}, {"source", c.source}});
+  return out;
+}
+
+}  // namespace
+
+QueryRoutes::QueryRoutes(store::SpanStore* store, std::function<uint64_t()> clock)
+    : store_(store), clock_(std::move(clock)), workers_(std::make_unique<WorkQueue>(2, 64)) {}
+
+uint64_t QueryRoutes::Now() const {
+  if (clock_) return clock_();
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+bool QueryRoutes::Handle(net::HttpRequest& request, net::Responder& respond) {
+  using Method = net::HttpResponse (QueryRoutes::*)(const net::HttpRequest&);
+  struct Route {
+    const char* path;
+    const char* method;
+    Method handler;
+  };
+  static const Route kRoutes[] = {
+      {"/api/v1/query", "POST", &QueryRoutes::Query},
+      {"/api/v1/columns", "GET", &QueryRoutes::Columns},
+      {"/api/v1/traces", "GET", &QueryRoutes::SearchTraces},
+      {"/api/v1/service-graph", "GET", &QueryRoutes::ServiceGraph},
+      {"/api/v1/bubbleup", "POST", &QueryRoutes::BubbleUp},
+  };
+  std::string_view path = request.path;
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  for (const Route& route : kRoutes) {
+    if (path != route.path) continue;
+    if (request.method != route.method) {
+      net::HttpResponse response =
+          JsonError(405, "use " + std::string(route.method) + " for " + route.path);
+      response.SetHeader("Allow", route.method);
+      respond(std::move(response));
+      return true;
+    }
+    auto shared_request = std::make_shared<net::HttpRequest>(std::move(request));
+    auto shared_respond = std::make_shared<net::Responder>(std::move(respond));
+    Method handler = route.handler;
+    bool queued = workers_->Submit([this, shared_request, shared_respond, handler] {
+      (*shared_respond)((this->*handler)(*shared_request));
+    });
+    if (!queued) {
+      net::HttpResponse busy = JsonError(503, "too many queries are running; retry shortly");
+      busy.SetHeader("Retry-After", "1");
+      (*shared_respond)(std::move(busy));
+    }
+    return true;
+  }
+  return false;
+}
+
+net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
+  Result<query::QuerySpec> spec = query::ParseQuerySpec(*request.body, Now());
+  if (!spec.ok()) {
+    int status = spec.status().code() == StatusCode::kUnimplemented ? 501 : 400;
+    return JsonError(status, spec.status().message());
+  }
+  if (auto env = request.QueryParam("environment")) spec->environment = std::string(*env);
+  Result<query::QueryResult> result = store_->RunQuery(*spec);
+  if (!result.ok()) {
+    int status = result.status().code() == StatusCode::kUnimplemented ? 501 : 500;
+    return JsonError(status, result.status().message());
+  }
+  return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
+}
+
+net::HttpResponse QueryRoutes::Columns(const net::HttpRequest& request) {
+  uint64_t range = 7 * 24 * 3600;
+  if (auto text = request.QueryParam("time_range")) {
+    auto v = ParseUnsigned(*text);
+    if (!v || *v == 0) return JsonError(400, "time_range: must be a positive number of seconds");
+    range = *v;
+  }
+  const uint64_t now = Now();
+  auto columns = store_->ListColumns(request.QueryParam("environment").value_or(""),
+                                     now - std::min(now, range * kSecond), UINT64_MAX);
+  if (!columns.ok()) return JsonError(500, columns.status().message());
+  return JsonResponse(200, json{{"columns", ColumnsJson(*columns)}});
+}
+
+net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
+  store::TraceSearchRequest search;
+  Result<std::pair<uint64_t, uint64_t>> window = ParseWindow(request, Now(), 3600);
+  if (!window.ok()) return JsonError(400, window.status().message());
+  search.start_unix_nano = window->first;
+  search.end_unix_nano = window->second;
+  search.environment = std::string(request.QueryParam("environment").value_or(""));
+  for (const auto& [name, value] : request.query) {
+    auto eq = [&](std::string column, query::Literal lit) {
+      search.filters.push_back(
+          query::Filter{std::move(column), query::FilterOp::kEq, {std::move(lit)}});
+    };
+    if (name == "service" && !value.empty()) {
+      eq("service.name", value);
+    } else if (name == "name" && !value.empty()) {
+      eq("name", value);
+    } else if (name.rfind("attr.", 0) == 0 && name.size() > 5) {
+      eq(name.substr(5), value);
+    } else if (name == "min_duration" || name == "max_duration") {
+      auto ms = ParseDurationMs(value);
+      if (!ms) return JsonError(400, name + ": use milliseconds or a duration like 250ms, 1.5s");
+      search.filters.push_back(
+          query::Filter{"duration_ms",
+                        name == "min_duration" ? query::FilterOp::kGe : query::FilterOp::kLe,
+                        {*ms}});
+    } else if (name == "error") {
+      if (value != "true" && value != "false")
+        return JsonError(400, "error: must be true or false");
+      eq("error", value == "true");
+    } else if (name == "limit") {
+      auto v = ParseUnsigned(value);
+      if (!v || *v == 0 || *v > 1000) return JsonError(400, "limit: must be from 1 to 1000");
+      search.limit = *v;
+    } else if (name != "start" && name != "end" && name != "environment") {
+      return JsonError(400, name +
+                                ": unknown parameter; use service, name, attr.KEY, min_duration, "
+                                "max_duration, error, start, end, limit or environment");
+    }
+  }
+  auto found = store_->SearchTraces(search);
+  if (!found.ok()) return JsonError(500, found.status().message());
+  json traces = json::array();
+  for (const store::TraceSummary& t : *found) {
+    traces.push_back({{"trace_id", t.trace_id.ToHex()},
+                      {"xray_trace_id", model::FormatXrayTraceId(t.trace_id)},
+                      {"environment", t.environment},
+                      {"root_service", t.root_service},
+                      {"root_name", t.root_name},
+                      {"start_time_unix_nano", std::to_string(t.start_unix_nano)},
+                      {"duration_ms", static_cast<double>(t.duration_nano) / 1e6},
+                      {"span_count", t.span_count},
+                      {"services", t.services},
+                      {"error_count", t.error_count}});
+  }
+  return JsonResponse(200, json{{"traces", traces}});
+}
+
+net::HttpResponse QueryRoutes::ServiceGraph(const net::HttpRequest& request) {
+  Result<std::pair<uint64_t, uint64_t>> window = ParseWindow(request, Now(), 3600);
+  if (!window.ok()) return JsonError(400, window.status().message());
+  auto graph = store_->GetServiceGraph(request.QueryParam("environment").value_or(""),
+                                       window->first, window->second);
+  if (!graph.ok()) return JsonError(500, graph.status().message());
+  json nodes = json::array(), edges = json::array();
+  for (const auto& n : graph->nodes)
+    nodes.push_back({{"name", n.name},
+                     {"kind", n.kind},
+                     {"request_count", n.request_count},
+                     {"error_count", n.error_count}});
+  for (const auto& e : graph->edges)
+    edges.push_back({{"source", e.source},
+                     {"target", e.target},
+                     {"request_count", e.request_count},
+                     {"error_count", e.error_count},
+                     {"p50_ms", e.p50_ms},
+                     {"p95_ms", e.p95_ms},
+                     {"p99_ms", e.p99_ms}});
+  return JsonResponse(200, json{{"nodes", nodes}, {"edges", edges}});
+}
+
+net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
+  json body = json::parse(*request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return JsonError(400, "bubbleup: the body must be a JSON object");
+  if (!body.contains("selection") || !body["selection"].is_object())
+    return JsonError(
+        400,
+        "selection: is required ({\"column\", \"min\", \"max\", \"start_time\", \"end_time\"})");
+  json selection = body["selection"];
+  body.erase("selection");
+  // The baseline: the query's window and filters, broken down by each candidate column.
+  json base = body;
+  base.erase("calculations");
+  base.erase("breakdowns");
+  base.erase("orders");
+  base.erase("havings");
+  base["limit"] = 10000;
+  Result<query::QuerySpec> base_spec = query::ParseQuerySpec(base.dump(), Now());
+  if (!base_spec.ok()) return JsonError(400, base_spec.status().message());
+  // The selection: the same plus the selected band of one column and time.
+  query::QuerySpec sel_spec = *base_spec;
+  std::string column = selection.value("column", std::string("duration_ms"));
+  if (selection.contains("min")) {
+    if (!selection["min"].is_number()) return JsonError(400, "selection.min: must be a number");
+    sel_spec.filters.push_back({column, query::FilterOp::kGe, {selection["min"].get<double>()}});
+  }
+  if (selection.contains("max")) {
+    if (!selection["max"].is_number()) return JsonError(400, "selection.max: must be a number");
+    sel_spec.filters.push_back({column, query::FilterOp::kLe, {selection["max"].get<double>()}});
+  }
+  if (selection.contains("start_time") && selection["start_time"].is_number())
+    sel_spec.start_unix_nano =
+        std::max(sel_spec.start_unix_nano, selection["start_time"].get<uint64_t>() * kSecond);
+  if (selection.contains("end_time") && selection["end_time"].is_number())
+    sel_spec.end_unix_nano =
+        std::min(sel_spec.end_unix_nano, selection["end_time"].get<uint64_t>() * kSecond);
+  if (sel_spec.end_unix_nano <= sel_spec.start_unix_nano)
+    return JsonError(400, "selection: empty time range");
+  sel_spec.filter_or = false;
+  if (base_spec->filter_or && !base_spec->filters.empty())
+    return JsonError(400, "filter_combination: BubbleUp needs AND filters");
+
+  auto columns = store_->ListColumns(base_spec->environment, base_spec->start_unix_nano,
+                                     base_spec->end_unix_nano);
+  if (!columns.ok()) return JsonError(500, columns.status().message());
+  static const std::set<std::string> kSkip = {"trace.trace_id", "trace.span_id", "trace.parent_id",
+                                              "duration_ms", "status_message"};
+  struct Scored {
+    std::string column;
+    double score;
+    json values;
+  };
+  std::vector<Scored> scored;
+  double selection_total = 0, baseline_total = 0;
+  for (const store::ColumnInfo& c : *columns) {
+    if (kSkip.count(c.name) || c.type == "double" || c.name == column) continue;
+    query::QuerySpec all = *base_spec, sel = sel_spec;
+    all.breakdowns = sel.breakdowns = {c.name};
+    auto all_result = store_->RunQuery(all);
+    auto sel_result = store_->RunQuery(sel);
+    if (!all_result.ok() || !sel_result.ok()) return JsonError(500, "bubbleup query failed");
+    auto key_of = [](const query::ResultValue& v) -> std::pair<std::string, json> {
+      switch (v.index()) {
+        case 1:
+          return {"s" + std::get<std::string>(v), std::get<std::string>(v)};
+        case 2:
+          return {"i" + std::to_string(std::get<int64_t>(v)), std::get<int64_t>(v)};
+        case 3:
+          return {"d" + std::to_string(std::get<double>(v)), std::get<double>(v)};
+        case 4:
+          return {std::get<bool>(v) ? "btrue" : "bfalse", std::get<bool>(v)};
+        default:
+          return {"null", nullptr};
+      }
+    };
+    auto count = [](const query::ResultValue& v) {
+      if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+      if (auto* d = std::get_if<double>(&v)) return *d;
+      return 0.0;
+    };
+    std::map<std::string, std::pair<json, std::pair<double, double>>>
+        values;  // key → value, (all, sel)
+    double all_total = 0, sel_total = 0;
+    for (const auto& row : all_result->rows) {
+      auto [k, v] = key_of(row.breakdowns[0]);
+      values[k].first = v;
+      values[k].second.first = count(row.values[0]);
+      all_total += count(row.values[0]);
+    }
+    for (const auto& row : sel_result->rows) {
+      auto [k, v] = key_of(row.breakdowns[0]);
+      values[k].first = v;
+      values[k].second.second = count(row.values[0]);
+      sel_total += count(row.values[0]);
+    }
+    selection_total = sel_total;
+    baseline_total = all_total - sel_total;
+    if (sel_total == 0) continue;
+    std::vector<std::pair<double, json>> diffs;
+    double distance = 0;
+    for (const auto& [k, entry] : values) {
+      const auto& [value, counts] = entry;
+      if (value.is_null()) continue;
+      double sel_frac = counts.second / sel_total;
+      double base_frac = baseline_total > 0 ? (counts.first - counts.second) / baseline_total : 0;
+      distance += std::fabs(sel_frac - base_frac);
+      diffs.emplace_back(std::fabs(sel_frac - base_frac),
+                         json{{"value", value}, {"selection", sel_frac}, {"baseline", base_frac}});
+    }
+    std::sort(diffs.begin(), diffs.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (diffs.size() > 10) diffs.resize(10);
+    json top = json::array();
+    for (auto& d : diffs) top.push_back(std::move(d.second));
+    scored.push_back({c.name, distance / 2, std::move(top)});
+  }
+  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
+    return a.score != b.score ? a.score > b.score : a.column < b.column;
+  });
+  json out = json::array();
+  for (auto& s : scored)
+    out.push_back({{"column", s.column}, {"score", s.score}, {"values", std::move(s.values)}});
+  return JsonResponse(200, json{{"columns", out},
+                                {"selection_count", selection_total},
+                                {"baseline_count", baseline_total}});
+}
+
+}  // namespace ariadne::api

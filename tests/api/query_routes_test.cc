@@ -1,0 +1,166 @@
+// The analysis routes (query, columns, trace search, service graph, BubbleUp) over real sockets,
+// with spans sent through the real OTLP/HTTP receiver into the real embedded store.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "requests.h"
+#include "test_server.h"
+
+namespace ariadne::testing {
+namespace {
+
+using nlohmann::json;
+
+net::ClientResponse Call(uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body = "") {
+  net::HttpClient client("127.0.0.1", port);
+  auto response = client.Request(method, target, {{"Content-Type", "application/json"}}, body);
+  EXPECT_TRUE(response.ok()) << response.status().ToString();
+  return response.ok() ? std::move(response).value() : net::ClientResponse{};
+}
+
+// frontend GET / (root) → cart getCart (error, status 500) → cart query (CLIENT, db.system).
+std::string ThreeServiceTrace(uint64_t start) {
+  auto span = [&](const char* id, const char* parent, const char* name, int kind, uint64_t ms,
+                  const std::string& attrs, bool error) {
+    json s = {{"traceId", "5b8efff798038103d269b633813fc60c"},
+              {"spanId", id},
+              {"name", name},
+              {"kind", kind},
+              {"startTimeUnixNano", std::to_string(start)},
+              {"endTimeUnixNano", std::to_string(start + ms * 1'000'000)}};
+    if (*parent) s["parentSpanId"] = parent;
+    if (!attrs.empty()) s["attributes"] = json::parse(attrs);
+    if (error) s["status"] = {{"code", 2}};
+    return s;
+  };
+  auto resource = [](const char* service, json spans) {
+    return json{
+        {"resource",
+         {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", service}}}}}}}},
+        {"scopeSpans", {{{"spans", spans}}}}};
+  };
+  json request = {
+      {"resourceSpans",
+       {resource("frontend", {span("eee19b7ec3c1b173", "", "GET /", 2, 30, "", false)}),
+        resource("cart",
+                 {span("eee19b7ec3c1b174", "eee19b7ec3c1b173", "getCart", 2, 20,
+                       R"([{"key":"http.status_code","value":{"intValue":"500"}},
+                                               {"key":"user.id","value":{"stringValue":"u7"}}])",
+                       true),
+                  span("eee19b7ec3c1b175", "eee19b7ec3c1b174", "query", 3, 5,
+                       R"([{"key":"db.system","value":{"stringValue":"postgresql"}}])", false)})}}};
+  return request.dump();
+}
+
+class QueryRoutesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start_ = NowNanos() - 5'000'000'000ULL;
+    net::HttpClient client("127.0.0.1", server_.otlp_port());
+    auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/json"}},
+                            ThreeServiceTrace(start_));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  TestServer server_;
+  uint64_t start_ = 0;
+};
+
+TEST_F(QueryRoutesTest, QueryReturnsHoneycombShapedResults) {
+  auto r = Call(
+      server_.api_port(), "POST", "/api/v1/query",
+      R"({"time_range":600,"breakdowns":["service.name"],"calculations":[{"op":"COUNT"},{"op":"MAX","column":"duration_ms"}],
+                    "orders":[{"op":"COUNT","order":"descending"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json doc = json::parse(r.body);
+  const json& results = doc["data"]["results"];
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["data"]["service.name"], "cart");
+  EXPECT_EQ(results[0]["data"]["COUNT"], 2);
+  EXPECT_DOUBLE_EQ(results[0]["data"]["MAX(duration_ms)"].get<double>(), 20.0);
+  EXPECT_EQ(results[1]["data"]["service.name"], "frontend");
+  EXPECT_EQ(doc["data"]["totals"]["COUNT"], 3);
+  EXPECT_EQ(doc["meta"]["spans_matched"], 3);
+  EXPECT_FALSE(doc["data"]["series"].empty());
+}
+
+TEST_F(QueryRoutesTest, InvalidSpecIs400NamingTheField) {
+  auto r = Call(server_.api_port(), "POST", "/api/v1/query",
+                R"({"filters":[{"column":"x","op":"like","value":1}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find("filters[0].op"),
+            std::string::npos);
+  EXPECT_EQ(Call(server_.api_port(), "GET", "/api/v1/query").status, 405);
+}
+
+TEST_F(QueryRoutesTest, TraceSearchMatchesAnySpanOfTheTrace) {
+  auto r = Call(server_.api_port(), "GET",
+                "/api/v1/traces?service=cart&attr.user.id=u7&error=true&min_duration=10ms");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json traces = json::parse(r.body)["traces"];
+  ASSERT_EQ(traces.size(), 1u);
+  EXPECT_EQ(traces[0]["trace_id"], "5b8efff798038103d269b633813fc60c");
+  EXPECT_EQ(traces[0]["root_service"], "frontend");
+  EXPECT_EQ(traces[0]["root_name"], "GET /");
+  EXPECT_EQ(traces[0]["span_count"], 3);
+  EXPECT_EQ(traces[0]["error_count"], 1);
+  EXPECT_DOUBLE_EQ(traces[0]["duration_ms"].get<double>(), 30.0);
+  EXPECT_EQ(traces[0]["services"], json::array({"cart", "frontend"}));
+  EXPECT_TRUE(
+      json::parse(Call(server_.api_port(), "GET", "/api/v1/traces?service=cart&min_duration=25ms")
+                      .body)["traces"]
+          .empty());
+  EXPECT_EQ(Call(server_.api_port(), "GET", "/api/v1/traces?min_duration=fast").status, 400);
+  EXPECT_EQ(Call(server_.api_port(), "GET", "/api/v1/traces?colour=red").status, 400);
+}
+
+TEST_F(QueryRoutesTest, ServiceGraphHasTheCallsAndTheDatabase) {
+  auto r = Call(server_.api_port(), "GET", "/api/v1/service-graph");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json graph = json::parse(r.body);
+  std::map<std::string, json> edges;
+  for (const json& e : graph["edges"])
+    edges[e["source"].get<std::string>() + ">" + e["target"].get<std::string>()] = e;
+  ASSERT_TRUE(edges.count("frontend>cart")) << r.body;
+  EXPECT_EQ(edges["frontend>cart"]["error_count"], 1);
+  ASSERT_TRUE(edges.count("cart>postgresql")) << r.body;
+  bool database = false;
+  for (const json& n : graph["nodes"])
+    database |= n["name"] == "postgresql" && n["kind"] == "database";
+  EXPECT_TRUE(database);
+}
+
+TEST_F(QueryRoutesTest, ColumnsListAttributesWithTypes) {
+  auto r = Call(server_.api_port(), "GET", "/api/v1/columns");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, json> columns;
+  const json doc = json::parse(r.body);
+  for (const json& c : doc["columns"]) columns[c["name"].get<std::string>()] = c;
+  EXPECT_EQ(columns["http.status_code"]["type"], "int");
+  EXPECT_EQ(columns["user.id"]["source"], "span");
+  EXPECT_EQ(columns["duration_ms"]["source"], "intrinsic");
+}
+
+TEST_F(QueryRoutesTest, BubbleUpRanksWhatSetsTheSelectionApart) {
+  // Selection: spans of 15 ms and more (getCart and GET /); baseline: the 5 ms db query.
+  auto r = Call(server_.api_port(), "POST", "/api/v1/bubbleup",
+                R"({"time_range":600,"selection":{"column":"duration_ms","min":15}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json doc = json::parse(r.body);
+  EXPECT_EQ(doc["selection_count"], 2);
+  EXPECT_EQ(doc["baseline_count"], 1);
+  bool saw_kind = false;
+  for (const json& c : doc["columns"]) {
+    if (c["column"] != "span.kind") continue;
+    saw_kind = true;
+    EXPECT_DOUBLE_EQ(c["score"].get<double>(), 1.0);  // server only vs client only
+  }
+  EXPECT_TRUE(saw_kind) << r.body;
+  EXPECT_EQ(Call(server_.api_port(), "POST", "/api/v1/bubbleup", R"({"time_range":600})").status,
+            400);
+}
+
+}  // namespace
+}  // namespace ariadne::testing
