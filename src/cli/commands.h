@@ -29,6 +29,9 @@ struct ServeConfig {
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
   int io_threads = 2;
   std::string ui_dir;  // the built web UI; empty: ui/dist beside the build (api::DefaultUiDir)
+  std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
+  std::string xray_environment = "default";
+  std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
 };
 int RunServe(const ServeConfig& config);
 

@@ -38,6 +38,17 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--io-threads", serve.io_threads, "I/O threads of the OTLP listener")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd
+      ->add_option("--xray", serve.xray,
+                   "X-Ray listener, HOST:PORT or PORT: daemon protocol on UDP and the X-Ray API on "
+                   "TCP, same port")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--xray-environment", serve.xray_environment,
+                   "Environment that X-Ray segments are stored in")
+      ->capture_default_str();
+  serve_cmd->add_option("--xray-access-key", serve.xray_access_key,
+                        "ID:SECRET: require SigV4 signatures with this key on the X-Ray API");
   serve_cmd->add_option("--ui-dir", serve.ui_dir,
                         "Folder of the built web UI (default: ui/dist of the source tree)");
 

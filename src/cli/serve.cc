@@ -15,6 +15,7 @@
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
+#include "receivers/xray/xray_service.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -68,6 +69,8 @@ int RunServe(const ServeConfig& config) {
     return Fail("--otlp-http: " + std::string(otlp_address.status().message()));
   auto http_address = ParseListenAddress(config.http, config.listen_host);
   if (!http_address.ok()) return Fail("--http: " + std::string(http_address.status().message()));
+  auto xray_address = ParseListenAddress(config.xray, config.listen_host);
+  if (!xray_address.ok()) return Fail("--xray: " + std::string(xray_address.status().message()));
 
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -131,11 +134,33 @@ int RunServe(const ServeConfig& config) {
   api_server_options.name = "http";
   api_server_options.max_body_bytes = 1024 * 1024;
   api_server_options.io_threads = 1;
+  // X-Ray: UDP daemon protocol + X-Ray API on one port; its counters join /metrics.
+  receivers::xray::XrayServiceConfig xray_config;
+  xray_config.host = xray_address->host;
+  xray_config.port = xray_address->port;
+  xray_config.environment = config.xray_environment;
+  xray_config.access_key = config.xray_access_key;
+  xray_config.data_dir = config.data_dir;
+  auto xray = receivers::xray::XrayService::Start(xray_config, &pipeline, span_store.get());
+  if (!xray.ok()) {
+    (*otlp_server)->Stop();
+    (void)span_store->Close();
+    return Fail("--xray: " + std::string(xray.status().message()));
+  }
+  net::HttpHandler api_routes = api::WithStaticFiles(api_handler.AsHandler(), &ui_files);
+  net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
+                                              net::HttpRequest&& request, net::Responder respond) {
+    if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));
+    api_routes(std::move(request), [xray_service, respond](net::HttpResponse response) {
+      if (response.status == 200) xray_service->AppendPrometheus(&response.body);
+      respond(std::move(response));
+    });
+  };
   auto api_server = net::HttpServer::Start(http_address->host, http_address->port,
-                                           api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
-                                           api_server_options);
+                                           api_routes_with_xray, api_server_options);
   if (!api_server.ok()) {
     (*otlp_server)->Stop();
+    (*xray)->Stop();
     (void)span_store->Close();
     return Fail(std::string(api_server.status().message()));
   }
@@ -156,8 +181,10 @@ int RunServe(const ServeConfig& config) {
   std::fprintf(stderr, "ariadne: web UI %s %s\n",
                ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
                ui_files.root().c_str());
+  std::fprintf(stderr, "ariadne: %s\n", (*xray)->auth_note().c_str());
   std::fflush(stderr);
   std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
+  std::printf("listening xray %s\n", (*xray)->address().c_str());
   std::printf("listening http %s\n", Display(**api_server).c_str());
   std::fflush(stdout);
 
@@ -167,6 +194,7 @@ int RunServe(const ServeConfig& config) {
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   (*otlp_server)->Stop();
   (*api_server)->Stop();
+  (*xray)->Stop();
   Status closed = span_store->Close();
   if (!closed.ok()) {
     std::fprintf(stderr, "ariadne: closing the span store failed: %s\n", closed.ToString().c_str());

@@ -1,0 +1,94 @@
+#include "receivers/xray/xray_service.h"
+
+#include <filesystem>
+
+#include "net/http_server.h"
+#include "receivers/xray/api/config_store.h"
+#include "receivers/xray/api/sampling.h"
+#include "receivers/xray/api/xray_api.h"
+#include "receivers/xray/daemon_udp.h"
+
+namespace ariadne::receivers::xray {
+namespace {
+
+class XrayServiceImpl : public XrayService {
+ public:
+  std::string address() const override {
+    std::string host = tcp_->bound_host();
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    return host + ":" + std::to_string(tcp_->bound_port());
+  }
+  std::string auth_note() const override { return auth_note_; }
+  void AppendPrometheus(std::string* out) const override { udp_->AppendPrometheus(out); }
+  void Stop() override {
+    if (tcp_) tcp_->Stop();
+    if (udp_) udp_->Stop();
+  }
+  ~XrayServiceImpl() override { Stop(); }
+
+  std::unique_ptr<XrayConfigStore> config_;
+  std::unique_ptr<SamplingTargets> sampling_;
+  std::unique_ptr<XrayApiHandler> api_;
+  std::unique_ptr<net::HttpServer> tcp_;
+  std::unique_ptr<XrayUdpListener> udp_;
+  std::string auth_note_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig& config,
+                                                        pipeline::Pipeline* pipeline,
+                                                        store::SpanStore* store) {
+  auto service = std::make_unique<XrayServiceImpl>();
+  XrayApiOptions api_options;
+  api_options.environment = config.environment;
+  if (!config.access_key.empty()) {
+    size_t colon = config.access_key.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == config.access_key.size()) {
+      return Status::InvalidArgument(
+          "--xray-access-key must be ACCESS_KEY_ID:SECRET_ACCESS_KEY, e.g. AKIDEXAMPLE:s3cret");
+    }
+    api_options.credentials =
+        SigV4Credentials{config.access_key.substr(0, colon), config.access_key.substr(colon + 1)};
+    service->auth_note_ = "X-Ray API requests must be SigV4-signed with access key " +
+                          api_options.credentials->access_key_id +
+                          " (the SDK sampling calls /GetSamplingRules and /SamplingTargets are "
+                          "accepted unsigned)";
+  } else {
+    service->auth_note_ =
+        "X-Ray API signatures are NOT checked (any or no AWS credentials are accepted); set "
+        "--xray-access-key ID:SECRET to require SigV4";
+  }
+  std::string config_path = (std::filesystem::path(config.data_dir) / "xray-config.json").string();
+  auto config_store = XrayConfigStore::Open(config_path);
+  if (!config_store.ok()) return config_store.status();
+  service->config_ = std::move(config_store).value();
+  service->sampling_ = std::make_unique<SamplingTargets>();
+  service->api_ = std::make_unique<XrayApiHandler>(pipeline, store, service->config_.get(),
+                                                   service->sampling_.get(), api_options);
+
+  net::HttpServerOptions options;
+  options.name = "xray";
+  options.io_threads = config.io_threads;
+  options.max_body_bytes = config.max_body_bytes;
+  XrayUdpOptions udp_options;
+  udp_options.environment = config.environment;
+  Status last;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto tcp =
+        net::HttpServer::Start(config.host, config.port, service->api_->AsHandler(), options);
+    if (!tcp.ok()) return tcp.status();
+    auto udp = XrayUdpListener::Start(config.host, (*tcp)->bound_port(), pipeline, udp_options);
+    if (udp.ok()) {
+      service->tcp_ = std::move(tcp).value();
+      service->udp_ = std::move(udp).value();
+      return std::unique_ptr<XrayService>(std::move(service));
+    }
+    (*tcp)->Stop();
+    last = udp.status();
+    if (config.port != 0) break;  // a fixed port: report why
+  }
+  return last;
+}
+
+}  // namespace ariadne::receivers::xray

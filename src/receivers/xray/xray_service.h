@@ -1,0 +1,46 @@
+// XrayService: everything behind `ariadne serve --xray HOST:PORT` in one object — the durable
+// groups/rules store (<data-dir>/xray-config.json), the sampling-targets state, the X-Ray API on
+// TCP and the daemon protocol on UDP, both on the same port number (TCP is bound first; with port 0
+// UDP then takes the port TCP got, retrying with a fresh port if that UDP port is taken).
+//
+// Threads: Start/Stop from the serving thread; the listeners run their own threads. The pipeline
+// and store must outlive the service.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "pipeline/pipeline.h"
+#include "store/span_store.h"
+
+namespace ariadne::receivers::xray {
+
+struct XrayServiceConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 2000;
+  std::string environment = "default";
+  std::string access_key;  // "ID:SECRET"; empty = signatures not checked
+  std::string data_dir;
+  int io_threads = 1;
+  size_t max_body_bytes = 8 * 1024 * 1024;
+};
+
+class XrayService {
+ public:
+  virtual ~XrayService() = default;
+
+  static Result<std::unique_ptr<XrayService>> Start(const XrayServiceConfig& config,
+                                                    pipeline::Pipeline* pipeline,
+                                                    store::SpanStore* store);
+
+  // "127.0.0.1:2000" as bound (the same port for UDP and TCP).
+  virtual std::string address() const = 0;
+  // One line for the operator about request signing.
+  virtual std::string auth_note() const = 0;
+  // ariadne_xray_* counters in Prometheus text format.
+  virtual void AppendPrometheus(std::string* out) const = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace ariadne::receivers::xray
