@@ -1,0 +1,228 @@
+// The query API (docs/api.md), called from the UI's own origin.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the Ariadne server (${(e as Error).message})`);
+  }
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  if (!response.ok) {
+    const b = body as { error?: string; message?: string; Message?: string } | undefined;
+    const message = b?.error ?? b?.message ?? b?.Message ?? (text.slice(0, 300) || response.statusText);
+    throw new ApiError(response.status, message);
+  }
+  return body as T;
+}
+
+export const getJson = <T>(path: string) => call<T>(path);
+export const postJson = <T>(path: string, body: unknown) =>
+  call<T>(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+// ---- Traces ----
+export interface Attribute {
+  key: string;
+  type: string;
+  value: unknown;
+}
+export interface SpanEvent {
+  time_unix_nano: string;
+  name: string;
+  attributes: Attribute[];
+}
+export interface SpanLink {
+  trace_id: string;
+  span_id: string;
+  trace_state: string;
+  attributes: Attribute[];
+}
+export interface Span {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  name: string;
+  kind: string;
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+  duration_ms: number;
+  status: { code: string; message: string };
+  service_name: string;
+  environment: string;
+  resource: { attributes: Attribute[]; schema_url?: string };
+  scope: { name: string; version: string; attributes: Attribute[] };
+  attributes: Attribute[];
+  events: SpanEvent[];
+  links: SpanLink[];
+}
+export interface Trace {
+  trace_id: string;
+  xray_trace_id: string;
+  span_count: number;
+  services: string[];
+  start_time_unix_nano: string;
+  end_time_unix_nano: string;
+  duration_ms: number;
+  spans: Span[];
+}
+export const getTrace = (id: string) => getJson<Trace>(`/api/v1/traces/${encodeURIComponent(id)}`);
+
+export interface TraceSummary {
+  trace_id: string;
+  xray_trace_id?: string;
+  environment?: string;
+  root_service: string;
+  root_name: string;
+  start_time_unix_nano: string;
+  duration_ms: number;
+  span_count: number;
+  services: string[];
+  error_count: number;
+}
+export const searchTraces = (params: URLSearchParams) =>
+  getJson<{ traces: TraceSummary[] }>(`/api/v1/traces?${params}`);
+
+// ---- Services ----
+export interface ServiceSummary {
+  environment: string;
+  name: string;
+  span_count: number;
+  error_count: number;
+  trace_root_count: number;
+  first_seen_unix_nano: string;
+  last_seen_unix_nano: string;
+}
+export const listServices = () => getJson<{ services: ServiceSummary[] }>("/api/v1/services");
+
+// ---- Aggregate queries ----
+export interface Calculation {
+  op: string;
+  column?: string;
+}
+export interface Filter {
+  column: string;
+  op: string;
+  value?: unknown;
+}
+export interface Order {
+  op?: string;
+  column?: string;
+  order?: "ascending" | "descending";
+}
+export interface Having {
+  calculate_op: string;
+  column?: string;
+  op: string;
+  value: number;
+}
+export interface QuerySpec {
+  calculations?: Calculation[];
+  filters?: Filter[];
+  filter_combination?: "AND" | "OR";
+  breakdowns?: string[];
+  orders?: Order[];
+  havings?: Having[];
+  limit?: number;
+  time_range?: number;
+  start_time?: number;
+  end_time?: number;
+  granularity?: number;
+  environment?: string;
+  dataset?: string;
+}
+export interface HeatmapValue {
+  buckets: { lower: number; upper: number; count: number }[];
+}
+export type ResultData = Record<string, unknown>;
+export interface QueryResponse {
+  data: {
+    results: { data: ResultData }[];
+    series: { time: string; data: ResultData }[];
+    totals: ResultData;
+  };
+  meta: {
+    start_time: number;
+    end_time: number;
+    granularity: number;
+    blocks_scanned?: number;
+    spans_scanned?: number;
+    spans_matched?: number;
+  };
+}
+export const runQuery = (spec: QuerySpec) => postJson<QueryResponse>("/api/v1/query", spec);
+
+export interface Column {
+  name: string;
+  type: string;
+  source: string;
+}
+export const listColumns = () => getJson<{ columns: Column[] }>("/api/v1/columns");
+
+// ---- Service graph ----
+export interface GraphNode {
+  name: string;
+  kind: string;
+  request_count: number;
+  error_count: number;
+}
+export interface GraphEdge {
+  source: string;
+  target: string;
+  request_count: number;
+  error_count: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+export const getServiceGraph = (start: number, end: number) =>
+  getJson<{ nodes: GraphNode[]; edges: GraphEdge[] }>(
+    `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}`,
+  );
+
+// ---- BubbleUp ----
+export interface BubbleUpRequest {
+  start_time: number;
+  end_time: number;
+  filters?: Filter[];
+  dataset?: string;
+  selection: { column: string; min: number; max: number; start_time: number; end_time: number };
+}
+export interface BubbleUpValue {
+  value: unknown;
+  selection: number;
+  baseline: number;
+}
+export interface BubbleUpColumn {
+  column: string;
+  score?: number;
+  values: BubbleUpValue[];
+}
+export interface BubbleUpResponse {
+  columns: BubbleUpColumn[];
+  selection_count: number;
+  baseline_count: number;
+}
+export const bubbleUp = (req: BubbleUpRequest) => postJson<BubbleUpResponse>("/api/v1/bubbleup", req);
+
+// ---- X-Ray API, proxied by the server under /api/v1/xray/<operation path> ----
+export const xray = <T>(operation: string, body: unknown) =>
+  postJson<T>(`/api/v1/xray/${operation}`, body);
