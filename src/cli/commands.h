@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -42,6 +43,23 @@ struct TraceConfig {
   bool json = false;
 };
 int RunTrace(const TraceConfig& config);
+
+struct QueryConfig {
+  std::string server = "http://127.0.0.1:8686";
+  std::string file;  // a JSON spec; flags override its fields
+  uint64_t time_range = 0;
+  std::vector<std::string> calculations;  // "COUNT", "P99(duration_ms)"
+  std::vector<std::string> filters;       // "http.status_code >= 500"
+  bool filter_or = false;
+  std::vector<std::string> breakdowns;
+  std::vector<std::string> orders;   // "P99(duration_ms) desc", "service.name"
+  std::vector<std::string> havings;  // "COUNT > 10"
+  uint64_t limit = 0;
+  std::string dataset;
+  std::string environment;
+  bool json = false;
+};
+int RunQuery(const QueryConfig& config);
 
 struct KeysConfig {
   std::string data_dir = "./ariadne-data";

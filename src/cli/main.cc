@@ -59,6 +59,31 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("--environment", trace.environment, "Only spans of this environment");
   trace_cmd->add_flag("--json", trace.json, "Print the API's JSON instead of the tree");
 
+  QueryConfig query;
+  CLI::App* query_cmd = app.add_subcommand("query", "Run an aggregate query and print a table");
+  query_cmd->footer(R"(Examples:
+  ariadne query --calc COUNT --calc 'P99(duration_ms)' --by service.name
+  ariadne query --where 'http.status_code >= 500' --by name --order 'COUNT desc' --limit 10
+  ariadne query --calc 'HEATMAP(duration_ms)' --dataset Cruddur --time-range 600
+  ariadne query --where 'user.id in u1,u2' --where 'error = true' --or --calc COUNT
+  ariadne query --file spec.json            (a Honeycomb query spec; see docs/query.md)
+Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-end-with
+            contains does-not-contain exists does-not-exist in not-in)");
+  query_cmd->add_option("--server", query.server, "Query API base URL")->capture_default_str();
+  query_cmd->add_option("--file", query.file, "Query spec (JSON) to run; flags override it");
+  query_cmd->add_option("--time-range", query.time_range, "Seconds back from now (default 7200)");
+  query_cmd->add_option("--calc", query.calculations, "Calculation: COUNT, P99(duration_ms), ...");
+  query_cmd->add_option("--where", query.filters, "Filter: 'COLUMN OP VALUE'");
+  query_cmd->add_flag("--or", query.filter_or, "Combine filters with OR instead of AND");
+  query_cmd->add_option("--by", query.breakdowns, "Break down (group) by a column");
+  query_cmd->add_option("--order", query.orders,
+                        "Order: a calculation or breakdown, 'desc' to reverse");
+  query_cmd->add_option("--having", query.havings, "Keep groups: 'CALC OP NUMBER'");
+  query_cmd->add_option("--limit", query.limit, "Most groups to return");
+  query_cmd->add_option("--dataset", query.dataset, "Only this service (Honeycomb dataset)");
+  query_cmd->add_option("--environment", query.environment, "Only this environment");
+  query_cmd->add_flag("--json", query.json, "Print the API's JSON instead of a table");
+
   KeysConfig keys;
   CLI::App* keys_cmd = app.add_subcommand("keys", "Manage ingest keys");
   keys_cmd->require_subcommand(1);
@@ -81,6 +106,7 @@ int main(int argc, char** argv) {
   try {
     if (*serve_cmd) return RunServe(serve);
     if (*trace_cmd) return RunTrace(trace);
+    if (*query_cmd) return RunQuery(query);
     if (*create_cmd) return RunKeysCreate(keys);
     if (*list_cmd) return RunKeysList(keys);
   } catch (const std::exception& e) {
