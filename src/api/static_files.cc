@@ -1,5 +1,7 @@
 #include "api/static_files.h"
 
+#include "net/http_client.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace ariadne::api {
@@ -262,6 +265,53 @@ net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files)
       return;
     }
     respond(files->Serve(request));
+  };
+}
+
+net::HttpHandler WithXrayProxy(net::HttpHandler inner, std::string xray_address) {
+  std::string host = xray_address;
+  uint16_t port = 2000;
+  if (size_t colon = xray_address.rfind(':'); colon != std::string::npos) {
+    host = xray_address.substr(0, colon);
+    port = static_cast<uint16_t>(std::strtoul(xray_address.c_str() + colon + 1, nullptr, 10));
+  }
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  return [inner = std::move(inner), host, port](net::HttpRequest&& request,
+                                                net::Responder respond) {
+    constexpr std::string_view kPrefix = "/api/v1/xray/";
+    if (!StartsWith(request.path, kPrefix)) {
+      inner(std::move(request), std::move(respond));
+      return;
+    }
+    if (request.method != "POST") {
+      net::HttpResponse response(405, "application/json",
+                                 "{\"error\":\"the X-Ray API takes POST\",\"status\":405}\n");
+      response.SetHeader("Allow", "POST");
+      respond(std::move(response));
+      return;
+    }
+    std::string target = "/" + request.target.substr(kPrefix.size());
+    std::thread([host, port, target = std::move(target), body = request.body,
+                 respond = std::move(respond)]() {
+      net::HttpClient client(host, port, std::chrono::seconds(30));
+      auto answer = client.Request("POST", target, {{"Content-Type", "application/json"}}, *body);
+      if (!answer.ok()) {
+        respond(net::HttpResponse(502, "application/json",
+                                  "{\"error\":\"X-Ray API at " + host + ":" + std::to_string(port) +
+                                      " not reachable\",\"status\":502}\n"));
+        return;
+      }
+      auto type = answer->Header("Content-Type");
+      net::HttpResponse response(answer->status,
+                                 type ? std::string(*type) : std::string("application/json"),
+                                 std::move(answer->body));
+      if (auto error_type = answer->Header("x-amzn-ErrorType")) {
+        response.SetHeader("x-amzn-ErrorType", std::string(*error_type));
+      }
+      respond(std::move(response));
+    }).detach();
   };
 }
 

@@ -66,4 +66,12 @@ std::string DefaultUiDir();
 // outlive the returned handler.
 net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files);
 
+// Lets the web UI reach the X-Ray API through its own origin: `POST /api/v1/xray/<Operation path>`
+// (e.g. /api/v1/xray/CreateGroup, /api/v1/xray/GetSamplingRules) is forwarded as
+// `POST /<Operation path>` to the X-Ray API at `xray_address` ("HOST:PORT" as the X-Ray listener
+// printed it; 0.0.0.0/:: become loopback) and its answer (status, body, content type,
+// x-amzn-ErrorType) is passed back; 502 when it cannot be reached. Other requests go to `inner`.
+// The forward runs on its own thread, so a slow answer does not hold the API's I/O thread.
+net::HttpHandler WithXrayProxy(net::HttpHandler inner, std::string xray_address);
+
 }  // namespace ariadne::api

@@ -147,7 +147,9 @@ int RunServe(const ServeConfig& config) {
     (void)span_store->Close();
     return Fail("--xray: " + std::string(xray.status().message()));
   }
-  net::HttpHandler api_routes = api::WithStaticFiles(api_handler.AsHandler(), &ui_files);
+  // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
+  net::HttpHandler api_routes = api::WithXrayProxy(
+      api::WithStaticFiles(api_handler.AsHandler(), &ui_files), (*xray)->address());
   net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
                                               net::HttpRequest&& request, net::Responder respond) {
     if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));

@@ -235,12 +235,26 @@ export function scatterChart(
       height,
       scales: {
         x: { time: true, range: opts.range ? () => opts.range! : undefined },
-        y: { distr: 3, range: (_u, min, max) => [Math.max(0.001, min / 2 || 0.001), Math.max(1, max * 2)] },
+        y: {
+          distr: 3,
+          log: 10,
+          range: (_u, min, max) => [
+            Math.pow(10, Math.floor(Math.log10(Math.max(0.001, min || 0.001)))),
+            Math.pow(10, Math.ceil(Math.log10(Math.max(1, max || 1)))),
+          ],
+        },
       },
       cursor: { points: { show: false }, drag: { x: false, y: false } },
       axes: [
         { stroke: "#5b6474", grid: { stroke: "#eef0f4" } },
-        { stroke: "#5b6474", grid: { stroke: "#eef0f4" }, size: 64, values: (_u, vals) => vals.map((v) => formatDuration(v)) },
+        {
+          stroke: "#5b6474",
+          grid: { stroke: "#eef0f4" },
+          size: 64,
+          // Label the decades only (1ms, 10ms, 100ms, 1s …).
+          values: (_u, vals) =>
+            vals.map((v) => (Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-6 ? formatDuration(v) : "")),
+        },
       ],
       series: [
         {},

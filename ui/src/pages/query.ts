@@ -19,7 +19,7 @@ import {
 } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { timePicker } from "../components/timepicker";
-import { formatDuration, formatNumber, formatTime, h } from "../dom";
+import { fill, formatDuration, formatNumber, formatTime, h } from "../dom";
 import { rankBubbleUp } from "../lib/bubbleup";
 import {
   CALC_OPS,
@@ -408,9 +408,13 @@ async function runBubbleUp(
         end_time: Math.ceil(sel.endTime),
       },
     });
-    const ranked = rankBubbleUp(r, { excludeColumns: [column] });
+    const allRanked = rankBubbleUp(r, { excludeColumns: [column] });
+    // Columns whose distribution is the same inside and outside the selection are only listed.
+    const ranked = allRanked.filter((c) => c.score >= 0.01);
+    const same = allRanked.filter((c) => c.score < 0.01).map((c) => c.column);
     const fmt = column === "duration_ms" ? formatDuration : formatNumber;
-    el.replaceChildren(
+    fill(
+      el,
       h(
         "div",
         { class: "bubble-head" },
@@ -453,6 +457,7 @@ async function runBubbleUp(
               ),
             ),
           ),
+      same.length ? h("p", { class: "muted small" }, `No difference in: ${same.join(", ")}.`) : null,
     );
   } catch (e) {
     el.replaceChildren(h("div", { class: "error-box" }, `BubbleUp failed: ${(e as Error).message}`));

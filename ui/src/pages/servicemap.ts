@@ -94,7 +94,7 @@ export async function render(ctx: PageContext): Promise<void> {
           width: 150,
           height: 52,
           "underlay-color": "data(color)",
-          "underlay-opacity": 0.18,
+          "underlay-opacity": 0.3,
           "underlay-padding": 4,
           "underlay-shape": "round-rectangle" as never,
         },
@@ -120,6 +120,11 @@ export async function render(ctx: PageContext): Promise<void> {
     layout: { name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 110, padding: 30 } as cytoscape.LayoutOptions,
   });
   ctx.onLeave(() => cy.destroy());
+  // A small graph should not be blown up to fill the canvas.
+  if (cy.zoom() > 1.1) {
+    cy.zoom(1.1);
+    cy.center();
+  }
   const showTip = (html: HTMLElement[], x: number, y: number) => {
     tip.replaceChildren(...html);
     tip.hidden = false;

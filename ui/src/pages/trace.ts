@@ -29,6 +29,11 @@ function ticks(total: number): number[] {
   return out;
 }
 
+// The API names status codes "unset" / "ok" / "error" (upper case is accepted too).
+function isErrorSpan(s: Span): boolean {
+  return (s.status?.code ?? "").toLowerCase().endsWith("error");
+}
+
 function attrValue(a: Attribute): string {
   if (a.value === null || a.value === undefined) return "";
   if (typeof a.value === "object") return JSON.stringify(a.value);
@@ -93,7 +98,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const layout = layoutWaterfall(spans);
   const critical = criticalPath(layout);
   const layoutMs = performance.now() - tl;
-  const errorCount = spans.reduce((n, s) => n + (s.status?.code === "ERROR" ? 1 : 0), 0);
+  const errorCount = spans.reduce((n, s) => n + (isErrorSpan(s) ? 1 : 0), 0);
   const rootRow = layout.count ? spans[layout.order[0]] : undefined;
   document.title = `${rootRow ? rootRow.service_name + ": " + rootRow.name : "Trace"} · Ariadne`;
 
@@ -180,7 +185,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const rowEl = (i: number, r: number): HTMLElement => {
     const s = spans[i];
     const depth = layout.depth[i];
-    const isErr = s.status?.code === "ERROR";
+    const isErr = isErrorSpan(s);
     const color = serviceColor(s.service_name);
     const left = (layout.start[i] / total) * 100;
     const width = Math.max(((layout.end[i] - layout.start[i]) / total) * 100, 0.15);
@@ -269,7 +274,7 @@ export async function render(ctx: PageContext): Promise<void> {
     const annotations = s.attributes.filter((a) => a.key.startsWith("annotation."));
     const metadata = s.attributes.filter((a) => a.key.startsWith("aws.xray.metadata."));
     const plain = s.attributes.filter((a) => !a.key.startsWith("annotation.") && !a.key.startsWith("aws.xray.metadata."));
-    const isErr = s.status?.code === "ERROR";
+    const isErr = isErrorSpan(s);
     const spanStartNs = BigInt(s.start_time_unix_nano);
     fill(details, 
       h(
@@ -284,7 +289,7 @@ export async function render(ctx: PageContext): Promise<void> {
         { class: "facts" },
         h("dt", null, "Duration"), h("dd", null, formatDuration(s.duration_ms)),
         h("dt", null, "Starts at"), h("dd", null, `+${formatDuration(l.start[i])}`),
-        h("dt", null, "Status"), h("dd", { class: isErr ? "bad" : "" }, s.status.code + (s.status.message ? `: ${s.status.message}` : "")),
+        h("dt", null, "Status"), h("dd", { class: isErr ? "bad" : "" }, s.status.code.toUpperCase() + (s.status.message ? `: ${s.status.message}` : "")),
         h("dt", null, "Span id"), h("dd", { class: "mono" }, s.span_id),
         h("dt", null, "Parent"), h("dd", { class: "mono" }, s.parent_span_id || "(root)"),
         h("dt", null, "Scope"), h("dd", null, [s.scope?.name, s.scope?.version].filter(Boolean).join(" ") || "–"),

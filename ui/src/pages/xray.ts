@@ -2,7 +2,7 @@
 // /Groups, /UpdateGroup, /DeleteGroup, /GetSamplingRules, /CreateSamplingRule, /UpdateSamplingRule,
 // /DeleteSamplingRule, /SamplingStatisticSummaries), which the server exposes to the UI's origin
 // under /api/v1/xray/<operation path>. Group filter expressions are checked as you type.
-import { ApiError, listServices, postJson, xray } from "../api";
+import { ApiError, listServices, xray } from "../api";
 import { copyBlock, debounce, fill, formatNumber, formatTime, h } from "../dom";
 import type { PageContext } from "../main";
 import { navigate } from "../nav";
@@ -85,15 +85,16 @@ export function referencedServices(expr: string): string[] {
   return [...out];
 }
 
-// Validates an expression with the server's parser (via the query API's xray_filter).
+// Validates an expression with the server's own parser: a GetTraceSummaries call over an empty
+// one-second window parses the expression and finds nothing.
 async function validateFilter(expr: string): Promise<{ ok: boolean; message?: string; column?: number }> {
   try {
-    await postJson("/api/v1/query", { time_range: 1, calculations: [{ op: "COUNT" }], xray_filter: expr });
+    await xray("TraceSummaries", { StartTime: 1, EndTime: 2, FilterExpression: expr });
     return { ok: true };
   } catch (e) {
     const err = e as ApiError;
-    if (err.status !== 400) return { ok: true, message: undefined };
-    const msg = err.message.replace(/^xray_filter:\s*/, "");
+    if (err.status !== 400) return { ok: true };
+    const msg = err.message.replace(/^FilterExpression:\s*/, "");
     const m = /column (\d+)/.exec(msg);
     return { ok: false, message: msg, column: m ? Number(m[1]) : undefined };
   }
