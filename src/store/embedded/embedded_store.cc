@@ -745,7 +745,7 @@ class EmbeddedStore final : public SpanStore {
     if (cache_.count(id)) return;
     lru_.push_front(id);
     cache_[id] = {std::move(block), lru_.begin()};
-    while (cache_.size() > kCachedBlocks) {
+    while (cache_.size() > options_.block_cache_blocks) {
       cache_.erase(lru_.back());
       lru_.pop_back();
     }
@@ -767,8 +767,6 @@ class EmbeddedStore final : public SpanStore {
     spans = std::move(sorted);
     result->environments = std::move(envs);
   }
-
-  static constexpr size_t kCachedBlocks = 16;
 
   const EmbeddedStoreOptions options_;
   std::string wal_dir_;

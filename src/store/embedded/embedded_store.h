@@ -30,6 +30,8 @@ struct EmbeddedStoreOptions {
   size_t max_pending_spans = 1 << 20;
   // false only in tests that measure the cost of fsync itself.
   bool sync = true;
+  // Decoded blocks kept in memory (least recently used are dropped).
+  size_t block_cache_blocks = 64;
 };
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
