@@ -51,7 +51,7 @@ export function formatDuration(ms: number): string {
   if (!isFinite(ms)) return "–";
   if (ms === 0) return "0";
   const abs = Math.abs(ms);
-  if (abs < 1) return `${(ms * 1000).toFixed(abs < 0.01 ? 2 : 0)}µs`;
+  if (abs < 1) return `${(ms * 1000).toFixed(abs * 1000 < 9.95 ? 1 : 0)}µs`;
   if (abs < 1000) return `${ms.toFixed(abs < 10 ? 2 : abs < 100 ? 1 : 0)}ms`;
   if (abs < 60000) return `${(ms / 1000).toFixed(2)}s`;
   return `${(ms / 60000).toFixed(1)}min`;
@@ -86,8 +86,8 @@ export function formatTime(unixMs: number): string {
 
 // Stable colours per service: a hash into a palette chosen to be distinct on white.
 const PALETTE = [
-  "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
-  "#2f6fd6", "#8cd17d", "#d37295", "#499894", "#b6992d", "#a0cbe8", "#86bcb6", "#fabfd2",
+  "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#9c755f", "#2f6fd6", "#d37295",
+  "#499894", "#b6992d", "#7b66d2", "#3a9e6f", "#c06c2b", "#5f7f9f", "#a05195", "#6b8e23",
 ];
 export function serviceColor(name: string): string {
   let hash = 2166136261;

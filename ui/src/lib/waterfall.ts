@@ -24,21 +24,37 @@ export interface WfLayout {
   orphans: number; // spans whose parent is not in the trace
 }
 
-// Nanosecond timestamps exceed 2^53, so offsets are taken against a BigInt base.
+// Nanosecond timestamps exceed 2^53, so each is split into whole seconds and nanoseconds (both
+// exact as doubles) before taking the offset from the earliest start; no BigInt in the loop.
+function splitNs(text: string): [number, number] {
+  const t = text || "0";
+  if (t.length <= 9) return [0, Number(t)];
+  return [Number(t.slice(0, t.length - 9)), Number(t.slice(t.length - 9))];
+}
+
 function offsetsMs(spans: WfSpanInput[]): { start: Float64Array; end: Float64Array; total: number } {
   const n = spans.length;
   const start = new Float64Array(n);
   const end = new Float64Array(n);
   if (n === 0) return { start, end, total: 0 };
-  let base = BigInt(spans[0].start_time_unix_nano || "0");
-  for (const s of spans) {
-    const v = BigInt(s.start_time_unix_nano || "0");
-    if (v < base) base = v;
+  const sSec = new Float64Array(n);
+  const sNs = new Float64Array(n);
+  let baseSec = Infinity;
+  let baseNs = 0;
+  for (let i = 0; i < n; i++) {
+    const [sec, ns] = splitNs(spans[i].start_time_unix_nano);
+    sSec[i] = sec;
+    sNs[i] = ns;
+    if (sec < baseSec || (sec === baseSec && ns < baseNs)) {
+      baseSec = sec;
+      baseNs = ns;
+    }
   }
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const s = Number(BigInt(spans[i].start_time_unix_nano || "0") - base) / 1e6;
-    let e = Number(BigInt(spans[i].end_time_unix_nano || "0") - base) / 1e6;
+    const [eSec, eNs] = splitNs(spans[i].end_time_unix_nano);
+    const s = (sSec[i] - baseSec) * 1e3 + (sNs[i] - baseNs) / 1e6;
+    let e = (eSec - baseSec) * 1e3 + (eNs - baseNs) / 1e6;
     if (e < s) e = s;
     start[i] = s;
     end[i] = e;
