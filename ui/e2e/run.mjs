@@ -391,6 +391,17 @@ await check("X-Ray sampling rules: create and edit", async () => {
   await row.waitFor({ timeout: 10000 });
   const t = await row.innerText();
   assert(t.includes("25%") && t.includes("service: cart") && t.includes("path: /api/*"), `rule row: ${t}`);
+  // An SDK reports its statistics for the rule (what the X-Ray SDK pollers send every 10 s).
+  const targets = await fetch(`${BASE}/api/v1/xray/SamplingTargets`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ SamplingStatisticsDocuments: [{ RuleName: "cart-api", ClientID: hex(12), Timestamp: Date.now() / 1000, RequestCount: 120, SampledCount: 31, BorrowCount: 2 }] }),
+  });
+  assert(targets.status === 200, `SamplingTargets: ${targets.status} ${await targets.text()}`);
+  await page.reload();
+  await row.waitFor({ timeout: 10000 });
+  const withStats = (await row.innerText()).split("\t").map((c) => c.trim());
+  assert(withStats.includes("120") && withStats.includes("31") && withStats.includes("2"), `statistics not shown: ${withStats}`);
   await row.getByRole("button", { name: "Edit" }).click();
   await page.locator('input[name="FixedRate"]').fill("0.5");
   await page.getByRole("button", { name: "Save rule" }).click();

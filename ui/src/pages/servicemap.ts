@@ -121,8 +121,8 @@ export async function render(ctx: PageContext): Promise<void> {
   });
   ctx.onLeave(() => cy.destroy());
   // A small graph should not be blown up to fill the canvas.
-  if (cy.zoom() > 1.1) {
-    cy.zoom(1.1);
+  if (cy.zoom() > 1.5) {
+    cy.zoom(1.5);
     cy.center();
   }
   const showTip = (html: HTMLElement[], x: number, y: number) => {
