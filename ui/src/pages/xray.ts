@@ -148,6 +148,7 @@ export async function renderGroups(ctx: PageContext): Promise<void> {
     return;
   }
 
+  const known = await services;
   const showForm = (existing?: Group) => {
     const name = h("input", { type: "text", name: "GroupName", value: existing?.GroupName ?? "", placeholder: "slow-checkout", disabled: !!existing });
     const editor = filterEditor(existing?.FilterExpression ?? "", services);
@@ -193,7 +194,17 @@ export async function renderGroups(ctx: PageContext): Promise<void> {
                 "tr",
                 { "data-group": g.GroupName },
                 h("td", null, h("b", null, g.GroupName)),
-                h("td", { class: "mono" }, g.FilterExpression || h("span", { class: "muted" }, "(all traces)")),
+                h(
+                  "td",
+                  { class: "mono" },
+                  g.FilterExpression || h("span", { class: "muted" }, "(all traces)"),
+                  (() => {
+                    const unknown = referencedServices(g.FilterExpression ?? "").filter((x) => !known.includes(x));
+                    return unknown.length
+                      ? h("div", { class: "warn small", "data-testid": "group-nomatch" }, `matches nothing yet: no service named ${unknown.map((x) => `"${x}"`).join(", ")} has sent data`)
+                      : null;
+                  })(),
+                ),
                 h(
                   "td",
                   { class: "actions" },
