@@ -773,23 +773,76 @@ void QueryExecutor::Merge(QueryExecutor&& other) {
 
 namespace {
 
-// Weighted nearest rank: the smallest value whose cumulative weight reaches p × total weight.
-double Percentile(std::vector<std::pair<double, double>>& values, double p) {
-  std::sort(values.begin(), values.end());
-  double total = 0;
-  for (const auto& v : values) total += v.second;
-  const double target = p * total;
-  double cumulative = 0;
-  for (const auto& [value, w] : values) {
-    cumulative += w;
-    if (cumulative >= target - 1e-9 * total) return value;
+// Samples of one group and calculation, sorted by (time bucket, value) so that each bucket's
+// values are a contiguous, already sorted slice.
+struct PreparedSamples {
+  std::vector<Sample> samples;
+  std::vector<uint32_t> begin;      // bucket b is samples[begin[b], begin[b + 1])
+  std::vector<double> concurrency;  // CONCURRENCY per bucket
+  double concurrency_total = 0;
+};
+
+PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buckets,
+                        uint64_t granularity_nano, uint64_t window_start) {
+  PreparedSamples p;
+  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
+    return a.bucket != b.bucket ? a.bucket < b.bucket : a.value < b.value;
+  });
+  p.begin.assign(buckets + 1, 0);
+  size_t i = 0;
+  for (size_t b = 0; b <= buckets; ++b) {
+    while (i < samples.size() && samples[i].bucket < b) ++i;
+    p.begin[b] = static_cast<uint32_t>(i);
   }
-  return values.back().first;
+  p.begin[buckets] = static_cast<uint32_t>(samples.size());
+  if (op == CalcOp::kConcurrency) {
+    // One sweep over span starts and ends (ends first at equal times); each bucket's value is the
+    // most spans in flight inside it, counting those carried in from earlier buckets.
+    std::vector<std::pair<double, double>> events;
+    events.reserve(samples.size() * 2);
+    for (const Sample& s : samples) {
+      events.emplace_back(s.value, s.weight);
+      events.emplace_back(static_cast<double>(s.aux), -s.weight);
+    }
+    std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first : a.second < b.second;
+    });
+    p.concurrency.assign(buckets, 0);
+    double current = 0;
+    size_t e = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      const double hi = static_cast<double>(window_start + (b + 1) * granularity_nano);
+      double best = current;  // carried in
+      while (e < events.size() && events[e].first < hi) {
+        current += events[e].second;
+        best = std::max(best, current);
+        ++e;
+      }
+      p.concurrency[b] = std::max(0.0, best);
+      p.concurrency_total = std::max(p.concurrency_total, p.concurrency[b]);
+    }
+  }
+  p.samples = std::move(samples);
+  return p;
 }
 
-ResultValue Compute(const Calculation& calc, const Agg& agg, const std::vector<Sample>& samples,
+// Weighted nearest rank over values sorted ascending: the smallest value whose cumulative weight
+// reaches p × total weight.
+double PercentileOfSorted(const Sample* first, const Sample* last, double p) {
+  double total = 0;
+  for (const Sample* s = first; s != last; ++s) total += s->weight;
+  const double target = p * total;
+  double cumulative = 0;
+  for (const Sample* s = first; s != last; ++s) {
+    cumulative += s->weight;
+    if (cumulative >= target - 1e-9 * total) return s->value;
+  }
+  return (last - 1)->value;
+}
+
+ResultValue Compute(const Calculation& calc, const Agg& agg, const PreparedSamples* prepared,
                     std::optional<uint32_t> bucket, size_t buckets, uint64_t granularity_nano,
-                    uint64_t window_start, const std::vector<Agg>* bucket_aggs) {
+                    const Agg* bucket_aggs) {
   switch (calc.op) {
     case CalcOp::kCount:
       return CountValue(agg.weight);
@@ -803,57 +856,35 @@ ResultValue Compute(const Calculation& calc, const Agg& agg, const std::vector<S
     case CalcOp::kMax:
       return agg.values ? ResultValue(agg.max) : ResultValue();
     case CalcOp::kCountDistinct: {
+      const Sample* first = prepared->samples.data() + (bucket ? prepared->begin[*bucket] : 0);
+      const Sample* last = prepared->samples.data() +
+                           (bucket ? prepared->begin[*bucket + 1] : prepared->samples.size());
       std::unordered_set<uint64_t> seen;
-      for (const Sample& s : samples)
-        if (!bucket || s.bucket == *bucket) seen.insert(s.aux);
+      for (const Sample* s = first; s != last; ++s) seen.insert(s->aux);
       return static_cast<int64_t>(seen.size());
     }
     case CalcOp::kPercentile: {
-      std::vector<std::pair<double, double>> values;
-      for (const Sample& s : samples)
-        if (!bucket || s.bucket == *bucket) values.emplace_back(s.value, s.weight);
-      if (values.empty()) return std::monostate{};
-      return Percentile(values, calc.percentile);
-    }
-    case CalcOp::kConcurrency: {
-      // Sweep span starts and ends; the maximum number in flight (weighted) inside the scope.
-      std::vector<std::pair<double, double>> events;
-      for (const Sample& s : samples) {
-        events.emplace_back(s.value, s.weight);
-        events.emplace_back(static_cast<double>(s.aux), -s.weight);
-      }
-      std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : a.second < b.second;  // ends first
-      });
-      const double lo =
-          bucket ? static_cast<double>(window_start + *bucket * granularity_nano) : -1e300;
-      const double hi = bucket ? lo + static_cast<double>(granularity_nano) : 1e300;
-      double current = 0, best = 0;
-      for (const auto& [time, delta] : events) {
-        if (time >= hi) break;
-        current += delta;
-        if (time >= lo)
-          best = std::max(best, current);
-        else
-          best = std::max(best, 0.0);
-      }
       if (bucket) {
-        // Spans carried into the bucket from before it count from its first instant.
-        double carried = 0;
-        for (const auto& [time, delta] : events) {
-          if (time >= lo) break;
-          carried += delta;
-        }
-        best = std::max(best, carried);
+        const Sample* first = prepared->samples.data() + prepared->begin[*bucket];
+        const Sample* last = prepared->samples.data() + prepared->begin[*bucket + 1];
+        if (first == last) return std::monostate{};
+        return PercentileOfSorted(first, last, calc.percentile);
       }
-      return CountValue(best);
+      if (prepared->samples.empty()) return std::monostate{};
+      std::vector<Sample> by_value = prepared->samples;
+      std::sort(by_value.begin(), by_value.end(),
+                [](const Sample& a, const Sample& b) { return a.value < b.value; });
+      return PercentileOfSorted(by_value.data(), by_value.data() + by_value.size(),
+                                calc.percentile);
     }
+    case CalcOp::kConcurrency:
+      return CountValue(bucket ? prepared->concurrency[*bucket] : prepared->concurrency_total);
     case CalcOp::kRateAvg:
     case CalcOp::kRateSum:
     case CalcOp::kRateMax: {
       // Per bucket: AVG/SUM/MAX of the column; rate = change from the previous bucket per second.
       auto bucket_value = [&](size_t b) -> std::optional<double> {
-        const Agg& a = (*bucket_aggs)[b];
+        const Agg& a = bucket_aggs[b];
         if (a.values == 0) return std::nullopt;
         if (calc.op == CalcOp::kRateAvg) return a.weighted_sum / a.value_weight;
         if (calc.op == CalcOp::kRateSum) return a.weighted_sum;
@@ -886,16 +917,18 @@ ResultValue Compute(const Calculation& calc, const Agg& agg, const std::vector<S
   return std::monostate{};
 }
 
-std::vector<HeatmapBucket> Heatmap(const std::vector<Sample>& samples,
-                                   std::optional<uint32_t> bucket, double lo, double hi) {
+std::vector<HeatmapBucket> Heatmap(const PreparedSamples& prepared, std::optional<uint32_t> bucket,
+                                   double lo, double hi) {
   std::vector<HeatmapBucket> out(kHeatmapBuckets);
   const double width = hi > lo ? (hi - lo) / kHeatmapBuckets : 1;
   for (size_t i = 0; i < kHeatmapBuckets; ++i) {
     out[i].lower = lo + width * static_cast<double>(i);
     out[i].upper = lo + width * static_cast<double>(i + 1);
   }
-  for (const Sample& s : samples) {
-    if (bucket && s.bucket != *bucket) continue;
+  const size_t first = bucket ? prepared.begin[*bucket] : 0;
+  const size_t last = bucket ? prepared.begin[*bucket + 1] : prepared.samples.size();
+  for (size_t k = first; k < last; ++k) {
+    const Sample& s = prepared.samples[k];
     size_t i = hi > lo ? static_cast<size_t>((s.value - lo) / width) : 0;
     out[std::min(i, kHeatmapBuckets - 1)].count += s.weight;
   }
@@ -908,6 +941,7 @@ QueryResult QueryExecutor::Finish() {
   State& st = *state_;
   const QuerySpec& spec = st.spec;
   const size_t ncalc = spec.calculations.size();
+  const size_t nb = st.buckets;
   QueryResult result = std::move(st.counters);
 
   // Heatmap ranges are shared by every row so rows can be compared.
@@ -926,35 +960,55 @@ QueryResult QueryExecutor::Finish() {
     }
   }
 
+  // Per group (and for the totals), the calculations' samples prepared once.
+  auto prepare_all = [&](std::vector<std::vector<Sample>>&& samples) {
+    std::vector<PreparedSamples> prepared(ncalc);
+    for (size_t c = 0; c < ncalc; ++c)
+      if (NeedsSamples(spec.calculations[c].op))
+        prepared[c] = Prepare(spec.calculations[c].op, std::move(samples[c]), nb,
+                              st.granularity_nano, spec.start_unix_nano);
+    return prepared;
+  };
   auto row_for = [&](const std::vector<ResultValue>& key, const std::vector<Agg>& aggs,
-                     const std::vector<std::vector<Sample>>& samples,
-                     std::optional<uint32_t> bucket) {
+                     const std::vector<PreparedSamples>& prepared, std::optional<uint32_t> bucket) {
     ResultRow row;
     row.breakdowns = key;
     for (size_t c = 0; c < ncalc; ++c) {
       const Calculation& calc = spec.calculations[c];
+      const Agg* per_bucket = aggs.data() + c * nb;
       Agg merged;
       if (bucket) {
-        merged = aggs[c * st.buckets + *bucket];
+        merged = per_bucket[*bucket];
       } else {
-        for (size_t b = 0; b < st.buckets; ++b) merged.Merge(aggs[c * st.buckets + b]);
+        for (size_t b = 0; b < nb; ++b) merged.Merge(per_bucket[b]);
       }
-      std::vector<Agg> per_bucket(aggs.begin() + static_cast<std::ptrdiff_t>(c * st.buckets),
-                                  aggs.begin() + static_cast<std::ptrdiff_t>((c + 1) * st.buckets));
-      row.values.push_back(Compute(calc, merged, samples[c], bucket, st.buckets,
-                                   st.granularity_nano, spec.start_unix_nano, &per_bucket));
+      row.values.push_back(
+          Compute(calc, merged, &prepared[c], bucket, nb, st.granularity_nano, per_bucket));
       if (calc.op == CalcOp::kHeatmap)
-        row.heatmaps.push_back(Heatmap(samples[c], bucket, heat_lo[c], heat_hi[c]));
+        row.heatmaps.push_back(Heatmap(prepared[c], bucket, heat_lo[c], heat_hi[c]));
     }
     return row;
   };
 
+  // Totals first: they need every group's samples before the groups' own are moved.
+  std::vector<Agg> all_aggs(ncalc * nb);
+  std::vector<std::vector<Sample>> all_samples(ncalc);
+  for (const Group& g : st.groups) {
+    for (size_t i = 0; i < all_aggs.size(); ++i) all_aggs[i].Merge(g.aggs[i]);
+    for (size_t c = 0; c < ncalc; ++c)
+      if (NeedsSamples(spec.calculations[c].op))
+        all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
+  }
+  result.totals = row_for({}, all_aggs, prepare_all(std::move(all_samples)), std::nullopt);
+
   // Rows per group, then having, order, limit.
+  std::vector<std::vector<PreparedSamples>> group_prepared(st.groups.size());
   std::vector<ResultRow> rows;
   std::vector<size_t> row_group;
   for (size_t gi = 0; gi < st.groups.size(); ++gi) {
-    const Group& g = st.groups[gi];
-    ResultRow row = row_for(g.key, g.aggs, g.samples, std::nullopt);
+    Group& g = st.groups[gi];
+    group_prepared[gi] = prepare_all(std::move(g.samples));
+    ResultRow row = row_for(g.key, g.aggs, group_prepared[gi], std::nullopt);
     bool keep = true;
     for (const Having& h : spec.havings) {
       auto v = AsDouble(row.values[h.calculation]);
@@ -1001,28 +1055,19 @@ QueryResult QueryExecutor::Finish() {
   for (size_t i : order_idx) result.rows.push_back(rows[i]);
 
   // Series for the groups that made it into the result.
-  for (size_t b = 0; b < st.buckets; ++b) {
+  for (size_t b = 0; b < nb; ++b) {
     SeriesPoint point;
     point.time_unix_nano = spec.start_unix_nano + b * st.granularity_nano;
     for (size_t i : order_idx) {
-      const Group& g = st.groups[row_group[i]];
+      const size_t gi = row_group[i];
+      const Group& g = st.groups[gi];
       bool present = false;
-      for (size_t c = 0; c < ncalc && !present; ++c) present = g.aggs[c * st.buckets + b].spans > 0;
+      for (size_t c = 0; c < ncalc && !present; ++c) present = g.aggs[c * nb + b].spans > 0;
       if (!present) continue;
-      point.rows.push_back(row_for(g.key, g.aggs, g.samples, static_cast<uint32_t>(b)));
+      point.rows.push_back(row_for(g.key, g.aggs, group_prepared[gi], static_cast<uint32_t>(b)));
     }
     result.series.push_back(std::move(point));
   }
-
-  // Totals: every matching span, no breakdown.
-  std::vector<Agg> all_aggs(ncalc * st.buckets);
-  std::vector<std::vector<Sample>> all_samples(ncalc);
-  for (const Group& g : st.groups) {
-    for (size_t i = 0; i < all_aggs.size(); ++i) all_aggs[i].Merge(g.aggs[i]);
-    for (size_t c = 0; c < ncalc; ++c)
-      all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
-  }
-  result.totals = row_for({}, all_aggs, all_samples, std::nullopt);
   return result;
 }
 
