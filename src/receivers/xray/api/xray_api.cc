@@ -862,12 +862,12 @@ struct XrayApiHandler::Impl {
             {{"Id", error.id}, {"ErrorCode", error.error_code}, {"Message", error.message}});
         continue;
       }
+      const std::string first_id = batch.spans.empty() ? "" : batch.spans.front().span_id.ToHex();
       pipeline::ValidationReport report = pipeline::ValidateBatch(
           batch, pipeline::ValidationOptions{}, static_cast<uint64_t>(now * 1e9));
       if (report.rejected > 0) {
-        std::string id = batch.spans.empty() ? "" : batch.spans.front().span_id.ToHex();
         unprocessed.push_back(
-            {{"Id", id}, {"ErrorCode", "InvalidSegment"}, {"Message", report.message}});
+            {{"Id", first_id}, {"ErrorCode", "InvalidSegment"}, {"Message", report.message}});
         continue;
       }
       AppendBatch(batch, &merged);
