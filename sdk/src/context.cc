@@ -6,20 +6,6 @@
 
 namespace ariadne::sdk {
 
-namespace {
-
-template <size_t N>
-bool AllZero(const std::array<uint8_t, N>& bytes) {
-  for (uint8_t b : bytes) {
-    if (b != 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-bool TraceId::IsValid() const { return !AllZero(bytes); }
-
 void TraceId::ToHex(char out[32]) const { internal::EncodeHex(bytes.data(), 16, out); }
 
 std::string TraceId::ToHex() const {
@@ -55,8 +41,6 @@ std::optional<TraceId> TraceId::FromXRay(std::string_view text) {
   if (!internal::DecodeHex(text.substr(11, 24), id.bytes.data() + 4, true)) return std::nullopt;
   return id;
 }
-
-bool SpanId::IsValid() const { return !AllZero(bytes); }
 
 void SpanId::ToHex(char out[16]) const { internal::EncodeHex(bytes.data(), 8, out); }
 

@@ -61,6 +61,26 @@ std::string_view SpanKindName(SpanKind kind) {
 // ---------------------------------------------------------------------------------------------
 // SpanData
 
+namespace {
+
+// Attribute keys and values are mostly short: copy and compare them with overlapping word moves
+// instead of calling into libc.
+inline bool KeyEquals(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return std::memcmp(a.data(), b.data(), n) == 0;
+}
+
+}  // namespace
+
 SpanData::SpanData() = default;
 SpanData::~SpanData() = default;
 
@@ -91,7 +111,7 @@ void SpanData::Reset() {
   chunks_.clear();
 }
 
-std::string_view SpanData::CopyString(std::string_view text) {
+std::string_view SpanData::CopyStringSlow(std::string_view text) {
   const size_t n = text.size();
   if (n == 0) return {};
   if (n <= kInlineBytes - inline_used_) {
@@ -119,6 +139,17 @@ AttributeValue SpanData::CopyValue(const AttributeValue& value) {
   return AttributeValue(CopyString(value.string_value()));
 }
 
+void SpanData::StoreValue(AttributeValue& dst, const AttributeValue& value) {
+  if (value.type_ != AttributeType::kString) {
+    dst = value;
+    return;
+  }
+  const std::string_view copy = CopyString(value.string_value());
+  dst.type_ = AttributeType::kString;
+  dst.str_.data = copy.data();
+  dst.str_.size = static_cast<uint32_t>(copy.size());
+}
+
 const AttributeValue* SpanData::FindAttribute(std::string_view key) const {
   for (uint32_t i = 0; i < inline_count_; ++i) {
     if (inline_[i].key == key) return &inline_[i].value;
@@ -132,14 +163,14 @@ const AttributeValue* SpanData::FindAttribute(std::string_view key) const {
 void SpanData::SetAttribute(std::string_view key, const AttributeValue& value) {
   if (key.empty()) return;
   for (uint32_t i = 0; i < inline_count_; ++i) {
-    if (inline_[i].key == key) {
-      inline_[i].value = CopyValue(value);
+    if (KeyEquals(inline_[i].key, key)) {
+      StoreValue(inline_[i].value, value);
       return;
     }
   }
   for (Attribute& a : overflow_) {
     if (a.key == key) {
-      a.value = CopyValue(value);
+      StoreValue(a.value, value);
       return;
     }
   }
@@ -147,12 +178,10 @@ void SpanData::SetAttribute(std::string_view key, const AttributeValue& value) {
     ++dropped_attributes_;
     return;
   }
-  Attribute attr{CopyString(key), CopyValue(value)};
-  if (inline_count_ < kInlineAttributes) {
-    inline_[inline_count_++] = attr;
-  } else {
-    overflow_.push_back(attr);
-  }
+  Attribute& slot =
+      inline_count_ < kInlineAttributes ? inline_[inline_count_++] : overflow_.emplace_back();
+  slot.key = CopyString(key);
+  StoreValue(slot.value, value);
 }
 
 void SpanData::AddEvent(uint64_t time_ns, std::string_view name, const KeyValueArg* attrs,

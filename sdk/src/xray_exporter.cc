@@ -102,6 +102,7 @@ bool IsMappedKey(std::string_view key) {
                                                  "http.route",
                                                  "http.response_content_length",
                                                  "aws.xray.segment_name",
+                                                 "http.flavor",
                                                  "aws.xray.sampling_rule_name"};
   for (std::string_view m : kMapped) {
     if (m == key) return true;

@@ -43,6 +43,7 @@ class AttributeValue {
   friend bool operator==(const AttributeValue& a, const AttributeValue& b);
 
  private:
+  friend class SpanData;
   struct StrRef {
     const char* data;
     uint32_t size;

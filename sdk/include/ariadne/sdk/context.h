@@ -19,7 +19,12 @@ namespace ariadne::sdk {
 struct TraceId {
   std::array<uint8_t, 16> bytes{};
 
-  bool IsValid() const;
+  bool IsValid() const {
+    uint64_t a, b;
+    __builtin_memcpy(&a, bytes.data(), 8);
+    __builtin_memcpy(&b, bytes.data() + 8, 8);
+    return (a | b) != 0;
+  }
   // 32 lowercase hex characters.
   std::string ToHex() const;
   void ToHex(char out[32]) const;
@@ -37,7 +42,11 @@ struct TraceId {
 struct SpanId {
   std::array<uint8_t, 8> bytes{};
 
-  bool IsValid() const;
+  bool IsValid() const {
+    uint64_t a;
+    __builtin_memcpy(&a, bytes.data(), 8);
+    return a != 0;
+  }
   std::string ToHex() const;
   void ToHex(char out[16]) const;
   static std::optional<SpanId> FromHex(std::string_view hex, bool allow_upper = false);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -105,14 +106,44 @@ class SpanData {
   void SetEnd(uint64_t end_ns) { end_ns_ = end_ns; }
 
   // Copies `text` into this span's storage (inline buffer first, heap chunks when full).
-  std::string_view CopyString(std::string_view text);
+  std::string_view CopyString(std::string_view text) {
+    const size_t n = text.size();
+    if (n - 1 < 32 && n <= kInlineBytes - inline_used_) {  // 1..32 bytes that fit inline
+      char* dst = inline_bytes_ + inline_used_;
+      CopySmall(dst, text.data(), n);
+      inline_used_ += n;
+      return {dst, n};
+    }
+    return CopyStringSlow(text);
+  }
   AttributeValue CopyValue(const AttributeValue& value);
+  // dst = value, copying string characters into this span (no temporaries on the hot path).
+  void StoreValue(AttributeValue& dst, const AttributeValue& value);
 
   // Allocation statistics for tests: bytes that went to heap chunks since the last reuse.
   size_t heap_bytes_for_test() const { return heap_bytes_; }
 
  private:
   friend class SpanDataPool;
+  std::string_view CopyStringSlow(std::string_view text);
+  // Overlapping word moves for short strings instead of a libc call.
+  static void CopySmall(char* dst, const char* src, size_t n) {
+    if (n >= 8 && n <= 16) {
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n > 16) {
+      uint64_t w[4];
+      std::memcpy(w, src, 16);
+      std::memcpy(w + 2, src + n - 16, 16);
+      std::memcpy(dst, w, 16);
+      std::memcpy(dst + n - 16, w + 2, 16);
+    } else {
+      for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+    }
+  }
   friend class SpanDataRef;
   friend class Tracer;
 
