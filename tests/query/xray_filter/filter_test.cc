@@ -262,3 +262,29 @@ TEST(XrayFilterOtlpTest, OtlpSpansAnswerTheSameKeywords) {
 
 }  // namespace
 }  // namespace ariadne::query::xray_filter
+
+namespace ariadne::query::xray_filter {
+namespace {
+
+TEST(XrayFilterParserTest, EveryPrefixOfValidExpressionsParsesOrFailsWithAColumn) {
+  const char* texts[] = {
+      "service(id(name: \"a\", type: \"b\")) { fault AND responsetime >= 5 } OR !edge(\"a\", "
+      "\"b\")",
+      "rootcause.fault.exception { name = \"x\" } and annotation.k IN (1, \"s\", true)",
+      "rootcause.json = #[{ \"a\": [1, \"]\"] }] OR (http.url CONTAINS \"\\\"q\\\"\")",
+  };
+  for (const char* text : texts) {
+    std::string full(text);
+    ASSERT_TRUE(Filter::Parse(full).ok()) << full;
+    for (size_t cut = 0; cut < full.size(); ++cut) {
+      auto filter = Filter::Parse(full.substr(0, cut));
+      if (!filter.ok()) {
+        EXPECT_NE(std::string(filter.status().message()).find("at column "), std::string::npos)
+            << full.substr(0, cut);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ariadne::query::xray_filter

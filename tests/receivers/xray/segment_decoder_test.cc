@@ -320,3 +320,36 @@ TEST(XrayDaemonDatagramTest, RejectsMissingNewlineEmptyBodyAndBadHeader) {
 
 }  // namespace
 }  // namespace ariadne::receivers::xray
+
+namespace ariadne::receivers::xray {
+namespace {
+
+TEST(XraySegmentDecoderTest, EveryTruncationAndByteFlipIsAnErrorOrAValidBatchNeverACrash) {
+  const std::string doc =
+      R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":"1-5759e988-bd862e3fe1be46a994272793",
+      "start_time":1478293361.0,"end_time":1478293362.0,"fault":true,"annotations":{"a":1},
+      "http":{"request":{"method":"GET"},"response":{"status":500}},
+      "cause":{"exceptions":[{"id":"aaaaaaaaaaaaaaaa","stack":[{"path":"p","line":1}]}]},
+      "subsegments":[{"name":"s","id":"1111111111111111","start_time":1478293361.1,
+      "end_time":1478293361.2,"namespace":"aws","sql":{"url":"u"},"metadata":{"m":{"x":[1]}}}]})";
+  uint64_t seed = 42;
+  for (size_t cut = 0; cut <= doc.size(); ++cut) {
+    model::SpanBatch batch;
+    auto result = DecodeSegmentDocument(doc.substr(0, cut), &batch);
+    if (!result.ok()) {
+      EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_TRUE(batch.spans.empty());
+    }
+  }
+  for (int round = 0; round < 2000; ++round) {
+    std::string mutated = doc;
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    mutated[(seed >> 33) % mutated.size()] = static_cast<char>(seed >> 17);
+    model::SpanBatch batch;
+    auto result = DecodeSegmentDocument(mutated, &batch);
+    if (result.ok()) EXPECT_EQ(*result, batch.spans.size());
+  }
+}
+
+}  // namespace
+}  // namespace ariadne::receivers::xray
