@@ -684,32 +684,57 @@ void QueryExecutor::Consume(const Block& block) {
     if (inserted) it->second = static_cast<uint32_t>(v.dict.size() + numeric_ids[b].size());
     return it->second;
   };
-  std::unordered_map<std::string, uint32_t> local_to_group;
   std::vector<uint32_t> group_of(rows, 0);
-  std::string local_key;
-  uint32_t only_group = UINT32_MAX;
-  for (size_t r = 0; r < rows; ++r) {
-    if (!selected[r]) continue;
-    if (nb == 0) {
+  auto group_of_row = [&](size_t r) {
+    std::vector<ResultValue> key;
+    key.reserve(nb);
+    for (size_t b = 0; b < nb; ++b) key.push_back(ToResultValue(bviews[b]->ValueAt(r)));
+    return st.GroupFor(std::move(key));
+  };
+  if (nb == 0) {
+    uint32_t only_group = UINT32_MAX;
+    for (size_t r = 0; r < rows; ++r) {
+      if (!selected[r]) continue;
       if (only_group == UINT32_MAX) only_group = st.GroupFor({});
       group_of[r] = only_group;
-      continue;
     }
-    local_key.clear();
+  } else {
+    // Local ids are unique per value within this block: string dictionary codes, then numeric
+    // values numbered after the dictionary, then null as the last id.
+    std::vector<std::vector<uint32_t>> ids(nb, std::vector<uint32_t>(rows, 0));
+    std::vector<uint64_t> space(nb);
     for (size_t b = 0; b < nb; ++b) {
-      uint32_t id = local_id(b, r);
-      // Non-string values of other types may share an id space with strings; tag the type.
-      local_key.push_back(static_cast<char>(bviews[b]->type[r]));
-      local_key.append(reinterpret_cast<const char*>(&id), 4);
+      for (size_t r = 0; r < rows; ++r)
+        if (selected[r]) ids[b][r] = local_id(b, r);
+      space[b] = bviews[b]->dict.size() + numeric_ids[b].size() + 2;
+      for (size_t r = 0; r < rows; ++r)
+        if (selected[r] && ids[b][r] == kNullLocalId)
+          ids[b][r] = static_cast<uint32_t>(space[b] - 1);
     }
-    auto [it, inserted] = local_to_group.try_emplace(local_key, 0);
-    if (inserted) {
-      std::vector<ResultValue> key;
-      key.reserve(nb);
-      for (size_t b = 0; b < nb; ++b) key.push_back(ToResultValue(bviews[b]->ValueAt(r)));
-      it->second = st.GroupFor(std::move(key));
+    if (nb <= 2 && (nb == 1 ? space[0] : space[0] * space[1]) <= (1u << 22)) {
+      // Small key space: a dense table from combined local id to group.
+      const uint64_t width = nb == 1 ? 1 : space[1];
+      std::vector<uint32_t> table((nb == 1 ? space[0] : space[0] * space[1]), UINT32_MAX);
+      for (size_t r = 0; r < rows; ++r) {
+        if (!selected[r]) continue;
+        const uint64_t key = ids[0][r] * width + (nb == 2 ? ids[1][r] : 0);
+        uint32_t& slot = table[key];
+        if (slot == UINT32_MAX) slot = group_of_row(r);
+        group_of[r] = slot;
+      }
+    } else {
+      std::unordered_map<std::string, uint32_t> local_to_group;
+      std::string local_key;
+      for (size_t r = 0; r < rows; ++r) {
+        if (!selected[r]) continue;
+        local_key.clear();
+        for (size_t b = 0; b < nb; ++b)
+          local_key.append(reinterpret_cast<const char*>(&ids[b][r]), 4);
+        auto [it, inserted] = local_to_group.try_emplace(local_key, 0);
+        if (inserted) it->second = group_of_row(r);
+        group_of[r] = it->second;
+      }
     }
-    group_of[r] = it->second;
   }
 
   // 5. Aggregate.
@@ -773,8 +798,8 @@ void QueryExecutor::Merge(QueryExecutor&& other) {
 
 namespace {
 
-// Samples of one group and calculation, sorted by (time bucket, value) so that each bucket's
-// values are a contiguous, already sorted slice.
+// Samples of one group and calculation, grouped by time bucket so that each bucket's values are
+// a contiguous slice.
 struct PreparedSamples {
   std::vector<Sample> samples;
   std::vector<uint32_t> begin;      // bucket b is samples[begin[b], begin[b + 1])
@@ -785,16 +810,16 @@ struct PreparedSamples {
 PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buckets,
                         uint64_t granularity_nano, uint64_t window_start) {
   PreparedSamples p;
-  std::sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) {
-    return a.bucket != b.bucket ? a.bucket < b.bucket : a.value < b.value;
-  });
+  // Counting sort by time bucket: O(n), and each bucket's samples end up contiguous.
   p.begin.assign(buckets + 1, 0);
-  size_t i = 0;
-  for (size_t b = 0; b <= buckets; ++b) {
-    while (i < samples.size() && samples[i].bucket < b) ++i;
-    p.begin[b] = static_cast<uint32_t>(i);
+  for (const Sample& s : samples) p.begin[s.bucket + 1]++;
+  for (size_t b = 0; b < buckets; ++b) p.begin[b + 1] += p.begin[b];
+  {
+    std::vector<Sample> by_bucket(samples.size());
+    std::vector<uint32_t> next(p.begin.begin(), p.begin.end() - 1);
+    for (const Sample& s : samples) by_bucket[next[s.bucket]++] = s;
+    samples = std::move(by_bucket);
   }
-  p.begin[buckets] = static_cast<uint32_t>(samples.size());
   if (op == CalcOp::kConcurrency) {
     // One sweep over span starts and ends (ends first at equal times); each bucket's value is the
     // most spans in flight inside it, counting those carried in from earlier buckets.
@@ -826,21 +851,37 @@ PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buc
   return p;
 }
 
-// Weighted nearest rank over values sorted ascending: the smallest value whose cumulative weight
-// reaches p × total weight.
-double PercentileOfSorted(const Sample* first, const Sample* last, double p) {
+// Weighted nearest rank: the smallest value whose cumulative weight (in ascending value order)
+// reaches p × total weight. Quickselect with weights: expected O(n); reorders [first, last).
+double WeightedPercentile(Sample* first, Sample* last, double p) {
   double total = 0;
   for (const Sample* s = first; s != last; ++s) total += s->weight;
-  const double target = p * total;
+  double target = p * total - 1e-9 * total;
+  auto by_value = [](const Sample& a, const Sample& b) { return a.value < b.value; };
+  while (last - first > 16) {
+    Sample* mid = first + (last - first) / 2;
+    std::nth_element(first, mid, last, by_value);
+    double left = 0;
+    for (const Sample* s = first; s != mid; ++s) left += s->weight;
+    if (left >= target) {
+      last = mid;  // the answer is among the values at or below the pivot
+    } else if (left + mid->weight >= target) {
+      return mid->value;
+    } else {
+      target -= left + mid->weight;
+      first = mid + 1;
+    }
+  }
+  std::sort(first, last, by_value);
   double cumulative = 0;
-  for (const Sample* s = first; s != last; ++s) {
+  for (Sample* s = first; s != last; ++s) {
     cumulative += s->weight;
-    if (cumulative >= target - 1e-9 * total) return s->value;
+    if (cumulative >= target) return s->value;
   }
   return (last - 1)->value;
 }
 
-ResultValue Compute(const Calculation& calc, const Agg& agg, const PreparedSamples* prepared,
+ResultValue Compute(const Calculation& calc, const Agg& agg, PreparedSamples* prepared,
                     std::optional<uint32_t> bucket, size_t buckets, uint64_t granularity_nano,
                     const Agg* bucket_aggs) {
   switch (calc.op) {
@@ -865,17 +906,21 @@ ResultValue Compute(const Calculation& calc, const Agg& agg, const PreparedSampl
     }
     case CalcOp::kPercentile: {
       if (bucket) {
-        const Sample* first = prepared->samples.data() + prepared->begin[*bucket];
-        const Sample* last = prepared->samples.data() + prepared->begin[*bucket + 1];
+        Sample* first = prepared->samples.data() + prepared->begin[*bucket];
+        Sample* last = prepared->samples.data() + prepared->begin[*bucket + 1];
         if (first == last) return std::monostate{};
-        return PercentileOfSorted(first, last, calc.percentile);
+        return WeightedPercentile(first, last, calc.percentile);
       }
       if (prepared->samples.empty()) return std::monostate{};
-      std::vector<Sample> by_value = prepared->samples;
-      std::sort(by_value.begin(), by_value.end(),
-                [](const Sample& a, const Sample& b) { return a.value < b.value; });
-      return PercentileOfSorted(by_value.data(), by_value.data() + by_value.size(),
-                                calc.percentile);
+      if (prepared->begin[buckets] == prepared->begin[buckets - 1] + prepared->samples.size() ||
+          buckets == 1) {
+        // Everything is in one bucket: select in place (the slice stays that bucket's).
+        return WeightedPercentile(prepared->samples.data(),
+                                  prepared->samples.data() + prepared->samples.size(),
+                                  calc.percentile);
+      }
+      std::vector<Sample> copy = prepared->samples;
+      return WeightedPercentile(copy.data(), copy.data() + copy.size(), calc.percentile);
     }
     case CalcOp::kConcurrency:
       return CountValue(bucket ? prepared->concurrency[*bucket] : prepared->concurrency_total);
@@ -970,7 +1015,7 @@ QueryResult QueryExecutor::Finish() {
     return prepared;
   };
   auto row_for = [&](const std::vector<ResultValue>& key, const std::vector<Agg>& aggs,
-                     const std::vector<PreparedSamples>& prepared, std::optional<uint32_t> bucket) {
+                     std::vector<PreparedSamples>& prepared, std::optional<uint32_t> bucket) {
     ResultRow row;
     row.breakdowns = key;
     for (size_t c = 0; c < ncalc; ++c) {
@@ -999,7 +1044,8 @@ QueryResult QueryExecutor::Finish() {
       if (NeedsSamples(spec.calculations[c].op))
         all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
   }
-  result.totals = row_for({}, all_aggs, prepare_all(std::move(all_samples)), std::nullopt);
+  std::vector<PreparedSamples> all_prepared = prepare_all(std::move(all_samples));
+  result.totals = row_for({}, all_aggs, all_prepared, std::nullopt);
 
   // Rows per group, then having, order, limit.
   std::vector<std::vector<PreparedSamples>> group_prepared(st.groups.size());
