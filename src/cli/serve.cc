@@ -152,6 +152,9 @@ int RunServe(const ServeConfig& config) {
       api::WithStaticFiles(api_handler.AsHandler(), &ui_files), (*xray)->address());
   net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
                                               net::HttpRequest&& request, net::Responder respond) {
+    if (request.path.rfind("/api/v1/xray/", 0) == 0) {
+      return xray_service->HandleQuery(std::move(request), std::move(respond));
+    }
     if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));
     api_routes(std::move(request), [xray_service, respond](net::HttpResponse response) {
       if (response.status == 200) xray_service->AppendPrometheus(&response.body);

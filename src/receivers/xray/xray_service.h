@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "net/http_server.h"
 #include "pipeline/pipeline.h"
 #include "store/span_store.h"
 
@@ -38,6 +39,8 @@ class XrayService {
   virtual std::string address() const = 0;
   // One line for the operator about request signing.
   virtual std::string auth_note() const = 0;
+  // The /api/v1/xray/... views for the query port (see XrayApiHandler::HandleQuery).
+  virtual void HandleQuery(net::HttpRequest&& request, net::Responder respond) = 0;
   // ariadne_xray_* counters in Prometheus text format.
   virtual void AppendPrometheus(std::string* out) const = 0;
   virtual void Stop() = 0;

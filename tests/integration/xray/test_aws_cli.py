@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import SEED_RULE, Server, check, skip, wait_for  # noqa: E402
@@ -77,6 +78,10 @@ def main():
               "the group has an X-Ray style ARN")
         check('filter names service "-flask"' in server.stderr_text(),
               "the server logs that the group's service never sent data")
+        status, body = server.get("/api/v1/xray/groups")
+        cruddur = next(g for g in json.loads(body)["groups"] if g["GroupName"] == "Cruddur")
+        check(cruddur["MatchesNoKnownService"] and cruddur["UnknownServices"] == ["-flask"],
+              "the query API shows that the Cruddur group names a service that never sent data")
         with open(os.path.join(WORK, "xray.json"), "w") as f:
             json.dump(SEED_RULE, f)
         record = ok(server, "xray", "create-sampling-rule", "--cli-input-json", "file://xray.json")
@@ -164,6 +169,13 @@ def main():
         check(summary["HasFault"] and summary["Http"]["HttpStatus"] == 500 and
               summary["Annotations"]["userid"][0]["AnnotationValue"]["StringValue"] == "andrewbrown",
               "the summary carries fault, http status and annotations")
+        status, body = server.get("/api/v1/xray/trace-summaries?filter=" +
+                                  urllib.parse.quote('service("backend-flask") { fault }'))
+        check(status == 200 and trace_id in [t["Id"] for t in json.loads(body)["TraceSummaries"]],
+              "the query port's /api/v1/xray/trace-summaries applies the same filter")
+        status, body = server.get("/api/v1/xray/groups")
+        cruddur = next(g for g in json.loads(body)["groups"] if g["GroupName"] == "Cruddur")
+        check(not cruddur["MatchesNoKnownService"], "after the fix and data, the group matches a known service")
         none = ok(server, "xray", "get-trace-summaries", "--start-time", start, "--end-time", end,
                   "--filter-expression", 'annotation.userid = "someoneelse"')
         check(none["TraceSummaries"] == [], "a non-matching annotation filter returns nothing")

@@ -989,4 +989,66 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
   }
 }
 
+void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder respond) {
+  auto reply = [&respond](int status, const json& body) {
+    respond(net::HttpResponse(status, "application/json", body.dump()));
+  };
+  auto fail = [&reply](int status, const std::string& message) {
+    reply(status, {{"error", message}, {"status", status}});
+  };
+  if (request.method != "GET") return fail(405, "use GET for " + request.path);
+  Impl impl{*this, {}};
+  try {
+    if (request.path == "/api/v1/xray/groups") {
+      json groups = json::array();
+      for (const XrayGroup& g : config_->Groups()) {
+        json entry = GroupJson(g, *config_);
+        json unknown = json::array();
+        auto filter = Filter::Parse(g.filter_expression);
+        auto services = store_->ListServices(options_.read_environment);
+        if (filter.ok() && services.ok()) {
+          for (const std::string& name : filter->ReferencedServices()) {
+            bool known =
+                std::any_of(services->begin(), services->end(),
+                            [&](const store::ServiceSummary& s) { return s.name == name; });
+            if (!known) unknown.push_back(name);
+          }
+        }
+        entry["UnknownServices"] = unknown;
+        entry["MatchesNoKnownService"] = !unknown.empty();
+        groups.push_back(entry);
+      }
+      return reply(200, {{"groups", groups}});
+    }
+    if (request.path == "/api/v1/xray/trace-summaries") {
+      const double now = options_.clock();
+      auto number = [&](const char* name, double fallback) {
+        auto text = request.QueryParam(name);
+        if (!text) return fallback;
+        char* end = nullptr;
+        std::string copy(*text);
+        double value = std::strtod(copy.c_str(), &end);
+        if (copy.empty() || end != copy.c_str() + copy.size()) {
+          throw ApiError{400, "", std::string(name) + " must be a number, got '" + copy + "'"};
+        }
+        return value;
+      };
+      json body = {{"StartTime", number("start", now - 3600)},
+                   {"EndTime", number("end", now + 60)},
+                   {"FilterExpression", std::string(request.QueryParam("filter").value_or(""))}};
+      const size_t limit = static_cast<size_t>(number("limit", 100));
+      json result = impl.GetTraceSummaries(body);
+      json& summaries = result["TraceSummaries"];
+      if (summaries.size() > limit) summaries.erase(summaries.begin() + limit, summaries.end());
+      return reply(200, result);
+    }
+    fail(404, "no such endpoint: " + request.path +
+                  " (X-Ray views: /api/v1/xray/groups, /api/v1/xray/trace-summaries)");
+  } catch (const ApiError& e) {
+    fail(e.status, e.message);
+  } catch (const std::exception& e) {
+    fail(500, std::string("unexpected error: ") + e.what());
+  }
+}
+
 }  // namespace ariadne::receivers::xray

@@ -52,6 +52,15 @@ class XrayApiHandler {
   void Handle(net::HttpRequest&& request, net::Responder respond);
   net::HttpHandler AsHandler();
 
+  // Ariadne's own JSON views of X-Ray data, mounted on the query port under /api/v1/xray/:
+  //   GET /api/v1/xray/groups           groups with their filters and, per group, the services
+  //                                     its filter names that never sent data (the seed's
+  //                                     service("$backend-flask") shows up here)
+  //   GET /api/v1/xray/trace-summaries  ?filter=EXPR&start=EPOCH_S&end=EPOCH_S&limit=N (default:
+  //                                     the last hour, 100): X-Ray trace summaries
+  // Errors: {"error": "...", "status": N} like the rest of /api.
+  void HandleQuery(net::HttpRequest&& request, net::Responder respond);
+
  private:
   struct Impl;
   pipeline::Pipeline* pipeline_;
