@@ -140,9 +140,23 @@ AttributeValue SpanData::CopyValue(const AttributeValue& value) {
 }
 
 void SpanData::StoreValue(AttributeValue& dst, const AttributeValue& value) {
-  if (value.type_ != AttributeType::kString) {
-    dst = value;
-    return;
+  // Field by field, each with the width it was written with: the caller just built `value` on
+  // its stack, and a wide copy would stall on store-to-load forwarding.
+  switch (value.type_) {
+    case AttributeType::kBool:
+      dst.type_ = AttributeType::kBool;
+      dst.b_ = value.b_;
+      return;
+    case AttributeType::kInt64:
+      dst.type_ = AttributeType::kInt64;
+      dst.i_ = value.i_;
+      return;
+    case AttributeType::kDouble:
+      dst.type_ = AttributeType::kDouble;
+      dst.d_ = value.d_;
+      return;
+    case AttributeType::kString:
+      break;
   }
   const std::string_view copy = CopyString(value.string_value());
   dst.type_ = AttributeType::kString;
@@ -330,7 +344,10 @@ void SpanDataRef::Release() {
   SpanData* d = data_;
   if (d == nullptr) return;
   data_ = nullptr;
-  if (d->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  // Sole owner (the common case: one processor): no other thread can touch the count, so skip
+  // the locked read-modify-write.
+  if (d->refs_.load(std::memory_order_acquire) == 1 ||
+      d->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     d->Reset();
     t_cache.Put(d);
   }
