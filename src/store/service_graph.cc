@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "store/embedded/coding.h"
 
@@ -11,7 +12,9 @@ namespace {
 
 constexpr double kGrowth = 1.02;
 constexpr uint64_t kMinuteNano = 60ULL * 1'000'000'000ULL;
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kSnapshotVersion = 2;
+constexpr uint8_t kService = 0, kDatabase = 1, kRemote = 2;
+const char* const kKindNames[] = {"service", "database", "remote"};
 
 uint64_t IdKey(const model::SpanId& id) {
   uint64_t key;
@@ -19,22 +22,44 @@ uint64_t IdKey(const model::SpanId& id) {
   return key;
 }
 
-std::string StringAttr(const model::SpanBatch& b, const model::Span& s, std::string_view key) {
+std::string_view StringAttr(const model::SpanBatch& b, const model::Span& s, std::string_view key) {
   const model::Value* v = b.FindAttribute(s.attributes, key);
   if (v == nullptr || v->type != model::ValueType::kString) return {};
-  return std::string(v->str);
+  return v->str;
 }
 
 }  // namespace
 
-void ServiceGraphBuilder::Histogram::Add(double ms) {
-  int32_t index =
-      ms <= 1e-3 ? -400 : static_cast<int32_t>(std::floor(std::log(ms) / std::log(kGrowth)));
-  buckets[index] += 1;
+void ServiceGraphBuilder::Histogram::Add(double ms, double count) {
+  static const double kInvLogGrowth = 1.0 / std::log(kGrowth);
+  const int32_t index =
+      ms <= 1e-3 ? -400 : static_cast<int32_t>(std::floor(std::log(ms) * kInvLogGrowth));
+  auto it = std::lower_bound(buckets.begin(), buckets.end(), index,
+                             [](const auto& b, int32_t i) { return b.first < i; });
+  if (it != buckets.end() && it->first == index) {
+    it->second += count;
+  } else {
+    buckets.insert(it, {index, count});
+  }
 }
 
 void ServiceGraphBuilder::Histogram::Merge(const Histogram& other) {
-  for (const auto& [i, c] : other.buckets) buckets[i] += c;
+  std::vector<std::pair<int32_t, double>> merged;
+  merged.reserve(buckets.size() + other.buckets.size());
+  auto a = buckets.cbegin();
+  auto b = other.buckets.cbegin();
+  while (a != buckets.cend() || b != other.buckets.cend()) {
+    if (b == other.buckets.end() || (a != buckets.end() && a->first < b->first)) {
+      merged.push_back(*a++);
+    } else if (a == buckets.end() || b->first < a->first) {
+      merged.push_back(*b++);
+    } else {
+      merged.emplace_back(a->first, a->second + b->second);
+      ++a;
+      ++b;
+    }
+  }
+  buckets = std::move(merged);
 }
 
 double ServiceGraphBuilder::Histogram::Quantile(double q) const {
@@ -46,16 +71,32 @@ double ServiceGraphBuilder::Histogram::Quantile(double q) const {
     cumulative += c;
     if (cumulative >= q * total) return std::pow(kGrowth, i + 0.5);
   }
-  return std::pow(kGrowth, buckets.rbegin()->first + 0.5);
+  return std::pow(kGrowth, buckets.back().first + 0.5);
 }
 
-void ServiceGraphBuilder::AddEdge(const std::string& env, uint64_t minute,
-                                  const std::string& source, const std::string& target, bool error,
-                                  double latency_ms) {
-  EdgeStats& e = edges_[{env, minute, source, target}];
+uint32_t ServiceGraphBuilder::Intern(std::string_view name) {
+  auto it = name_ids_.find(std::string(name));
+  if (it != name_ids_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+void ServiceGraphBuilder::AddEdge(uint32_t env, uint64_t minute, uint32_t source, uint32_t target,
+                                  bool error, double latency_ms) {
+  EdgeStats& e = edges_[EdgeKey{env, source, target, minute}];
   e.requests++;
   e.errors += error;
   e.latency.Add(latency_ms);
+}
+
+void ServiceGraphBuilder::AddNode(uint32_t env, uint64_t minute, uint32_t name, uint8_t kind,
+                                  bool error) {
+  NodeStats& node = nodes_[NodeKey{env, name, minute}];
+  node.kind = std::max(node.kind, kind);
+  node.requests++;
+  node.errors += error;
 }
 
 void ServiceGraphBuilder::Pair(const SpanInfo& parent, uint64_t parent_key, const SpanInfo& child) {
@@ -69,35 +110,37 @@ void ServiceGraphBuilder::Pair(const SpanInfo& parent, uint64_t parent_key, cons
 void ServiceGraphBuilder::Observe(std::string_view environment, const model::SpanBatch& batch,
                                   uint64_t now_unix_nano) {
   Expire(now_unix_nano);
+  const uint32_t env = Intern(environment);
+  std::vector<uint32_t> service_of_resource(batch.resources.size(), kNoName);
   for (const model::Span& s : batch.spans) {
+    uint32_t& service = service_of_resource[s.resource_index];
+    if (service == kNoName) service = Intern(batch.ServiceNameOf(s));
     SpanInfo info;
-    info.environment = std::string(environment);
-    info.service = std::string(batch.ServiceNameOf(s));
+    info.environment = env;
+    info.service = service;
+    info.peer = kNoName;
     info.kind = s.kind;
     info.error = s.status_code == model::StatusCode::kError;
     info.duration_ms = static_cast<double>(s.duration_nano()) / 1e6;
     info.minute = s.start_time_unix_nano / kMinuteNano;
     info.seen_at = now_unix_nano;
 
-    if (s.kind == model::SpanKind::kServer || s.kind == model::SpanKind::kConsumer || s.is_root()) {
-      NodeStats& node = nodes_[{info.environment, info.minute, info.service}];
-      node.requests++;
-      node.errors += info.error;
-    }
+    if (s.kind == model::SpanKind::kServer || s.kind == model::SpanKind::kConsumer || s.is_root())
+      AddNode(env, info.minute, service, kService, info.error);
     if (s.kind == model::SpanKind::kClient) {
-      std::string db = StringAttr(batch, s, "db.system");
+      std::string_view db = StringAttr(batch, s, "db.system");
       if (!db.empty()) {
-        std::string name = StringAttr(batch, s, "peer.service");
-        if (name.empty()) name = db;
-        AddEdge(info.environment, info.minute, info.service, name, info.error, info.duration_ms);
-        NodeStats& node = nodes_[{info.environment, info.minute, name}];
-        node.kind = "database";
-        node.requests++;
-        node.errors += info.error;
+        std::string_view name = StringAttr(batch, s, "peer.service");
+        const uint32_t target = Intern(name.empty() ? db : name);
+        AddEdge(env, info.minute, service, target, info.error, info.duration_ms);
+        AddNode(env, info.minute, target, kDatabase, info.error);
       } else {
         for (const char* key : {"peer.service", "server.address", "net.peer.name"}) {
-          info.peer = StringAttr(batch, s, key);
-          if (!info.peer.empty()) break;
+          std::string_view peer = StringAttr(batch, s, key);
+          if (!peer.empty()) {
+            info.peer = Intern(peer);
+            break;
+          }
         }
       }
     }
@@ -112,11 +155,11 @@ void ServiceGraphBuilder::Observe(std::string_view environment, const model::Spa
         waiting_children_[parent_key].push_back(info);
       }
     }
-    auto waiting = waiting_children_.find(key);
     if (recent_.size() < options_.max_unpaired) {
       recent_[key] = info;
       expiry_queue_.emplace_back(now_unix_nano, key);
     }
+    auto waiting = waiting_children_.find(key);
     if (waiting != waiting_children_.end()) {
       for (const SpanInfo& child : waiting->second) Pair(info, key, child);
       waiting_children_.erase(waiting);
@@ -136,12 +179,9 @@ void ServiceGraphBuilder::Expire(uint64_t now_unix_nano) {
     auto it = recent_.find(key);
     if (it == recent_.end() || it->second.seen_at >= cutoff) continue;
     const SpanInfo& info = it->second;
-    if (info.kind == model::SpanKind::kClient && !info.peer.empty() && !info.answered) {
+    if (info.kind == model::SpanKind::kClient && info.peer != kNoName && !info.answered) {
       AddEdge(info.environment, info.minute, info.service, info.peer, info.error, info.duration_ms);
-      NodeStats& node = nodes_[{info.environment, info.minute, info.peer}];
-      if (node.kind == "service" && node.requests == 0) node.kind = "remote";
-      node.requests++;
-      node.errors += info.error;
+      AddNode(info.environment, info.minute, info.peer, kRemote, info.error);
     }
     recent_.erase(it);
   }
@@ -165,21 +205,24 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
                                       uint64_t end_unix_nano) const {
   const uint64_t first = start_unix_nano / kMinuteNano;
   const uint64_t last = end_unix_nano / kMinuteNano;
+  auto env_it = name_ids_.find(std::string(environment));
+  if (!environment.empty() && env_it == name_ids_.end()) return {};
+  const uint32_t env = environment.empty() ? kNoName : env_it->second;
   std::map<std::pair<std::string, std::string>, EdgeStats> edges;
   std::map<std::string, NodeStats> nodes;
   for (const auto& [key, stats] : edges_) {
-    const auto& [env, minute, source, target] = key;
-    if ((!environment.empty() && env != environment) || minute < first || minute > last) continue;
-    EdgeStats& e = edges[{source, target}];
+    if ((env != kNoName && key.environment != env) || key.minute < first || key.minute > last)
+      continue;
+    EdgeStats& e = edges[{names_[key.source], names_[key.target]}];
     e.requests += stats.requests;
     e.errors += stats.errors;
     e.latency.Merge(stats.latency);
   }
   for (const auto& [key, stats] : nodes_) {
-    const auto& [env, minute, name] = key;
-    if ((!environment.empty() && env != environment) || minute < first || minute > last) continue;
-    NodeStats& n = nodes[name];
-    if (stats.kind != "service") n.kind = stats.kind;
+    if ((env != kNoName && key.environment != env) || key.minute < first || key.minute > last)
+      continue;
+    NodeStats& n = nodes[names_[key.name]];
+    n.kind = std::max(n.kind, stats.kind);
     n.requests += stats.requests;
     n.errors += stats.errors;
   }
@@ -197,23 +240,23 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
     edge.p99_ms = e.latency.Quantile(0.99);
     graph.edges.push_back(std::move(edge));
   }
-  for (const auto& [name, n] : nodes) {
-    graph.nodes.push_back(ServiceGraphNode{name, n.kind, n.requests, n.errors});
-  }
+  for (const auto& [name, n] : nodes)
+    graph.nodes.push_back(ServiceGraphNode{name, kKindNames[n.kind], n.requests, n.errors});
   return graph;
 }
 
 std::string ServiceGraphBuilder::Snapshot() const {
-  using embedded::PutFixed64;
   using embedded::PutString;
   using embedded::PutVarint;
   std::string out(1, static_cast<char>(kSnapshotVersion));
+  PutVarint(&out, names_.size());
+  for (const std::string& name : names_) PutString(&out, name);
   PutVarint(&out, edges_.size());
   for (const auto& [key, e] : edges_) {
-    PutString(&out, std::get<0>(key));
-    PutVarint(&out, std::get<1>(key));
-    PutString(&out, std::get<2>(key));
-    PutString(&out, std::get<3>(key));
+    PutVarint(&out, key.environment);
+    PutVarint(&out, key.minute);
+    PutVarint(&out, key.source);
+    PutVarint(&out, key.target);
     PutVarint(&out, e.requests);
     PutVarint(&out, e.errors);
     PutVarint(&out, e.latency.buckets.size());
@@ -224,10 +267,10 @@ std::string ServiceGraphBuilder::Snapshot() const {
   }
   PutVarint(&out, nodes_.size());
   for (const auto& [key, n] : nodes_) {
-    PutString(&out, std::get<0>(key));
-    PutVarint(&out, std::get<1>(key));
-    PutString(&out, std::get<2>(key));
-    PutString(&out, n.kind);
+    PutVarint(&out, key.environment);
+    PutVarint(&out, key.minute);
+    PutVarint(&out, key.name);
+    out.push_back(static_cast<char>(n.kind));
     PutVarint(&out, n.requests);
     PutVarint(&out, n.errors);
   }
@@ -239,37 +282,52 @@ Status ServiceGraphBuilder::Restore(std::string_view snapshot) {
   auto bad = [] { return Status::DataLoss("service graph snapshot is corrupt"); };
   uint8_t version;
   uint64_t n;
-  if (!in.GetByte(&version) || version != kSnapshotVersion || !in.GetVarint(&n)) return bad();
-  std::map<EdgeKey, EdgeStats> edges;
+  if (!in.GetByte(&version) || version != kSnapshotVersion || !in.GetVarint(&n) ||
+      n > in.remaining())
+    return bad();
+  std::vector<std::string> names(n);
+  for (std::string& name : names) {
+    std::string_view v;
+    if (!in.GetString(&v)) return bad();
+    name.assign(v);
+  }
+  auto valid = [&](uint32_t id) { return id < names.size(); };
+  std::unordered_map<EdgeKey, EdgeStats, KeyHash> edges;
+  if (!in.GetVarint(&n)) return bad();
   for (uint64_t i = 0; i < n; ++i) {
-    std::string_view env, src, dst;
-    uint64_t minute, buckets;
+    EdgeKey key{};
+    uint64_t buckets;
     EdgeStats e;
-    if (!in.GetString(&env) || !in.GetVarint(&minute) || !in.GetString(&src) ||
-        !in.GetString(&dst) || !in.GetVarint(&e.requests) || !in.GetVarint(&e.errors) ||
-        !in.GetVarint(&buckets) || buckets > in.remaining())
+    if (!in.GetVarint32(&key.environment) || !in.GetVarint(&key.minute) ||
+        !in.GetVarint32(&key.source) || !in.GetVarint32(&key.target) ||
+        !in.GetVarint(&e.requests) || !in.GetVarint(&e.errors) || !in.GetVarint(&buckets) ||
+        buckets > in.remaining() || !valid(key.environment) || !valid(key.source) ||
+        !valid(key.target))
       return bad();
     for (uint64_t b = 0; b < buckets; ++b) {
       uint64_t z;
       double c;
       if (!in.GetVarint(&z) || !in.GetDouble(&c)) return bad();
-      e.latency.buckets[static_cast<int32_t>(embedded::UnZigZag(z))] = c;
+      e.latency.buckets.emplace_back(static_cast<int32_t>(embedded::UnZigZag(z)), c);
     }
-    edges[{std::string(env), minute, std::string(src), std::string(dst)}] = std::move(e);
+    std::sort(e.latency.buckets.begin(), e.latency.buckets.end());
+    edges[key] = std::move(e);
   }
-  std::map<NodeKey, NodeStats> nodes;
+  std::unordered_map<NodeKey, NodeStats, KeyHash> nodes;
   if (!in.GetVarint(&n)) return bad();
   for (uint64_t i = 0; i < n; ++i) {
-    std::string_view env, name, kind;
-    uint64_t minute;
+    NodeKey key{};
     NodeStats s;
-    if (!in.GetString(&env) || !in.GetVarint(&minute) || !in.GetString(&name) ||
-        !in.GetString(&kind) || !in.GetVarint(&s.requests) || !in.GetVarint(&s.errors))
+    if (!in.GetVarint32(&key.environment) || !in.GetVarint(&key.minute) ||
+        !in.GetVarint32(&key.name) || !in.GetByte(&s.kind) || !in.GetVarint(&s.requests) ||
+        !in.GetVarint(&s.errors) || s.kind > kRemote || !valid(key.environment) || !valid(key.name))
       return bad();
-    s.kind = std::string(kind);
-    nodes[{std::string(env), minute, std::string(name)}] = s;
+    nodes[key] = s;
   }
   if (!in.ok() || !in.empty()) return bad();
+  names_ = std::move(names);
+  name_ids_.clear();
+  for (uint32_t i = 0; i < names_.size(); ++i) name_ids_.emplace(names_[i], i);
   edges_ = std::move(edges);
   nodes_ = std::move(nodes);
   return Status::Ok();

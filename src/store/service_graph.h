@@ -24,7 +24,6 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -58,9 +57,11 @@ class ServiceGraphBuilder {
   Status Restore(std::string_view snapshot);
 
  private:
+  // Log-spaced latency buckets as a small sorted vector: most edge-minutes see few distinct
+  // buckets, so this beats a map or a fixed array for memory and speed.
   struct Histogram {
-    std::map<int32_t, double> buckets;  // log-spaced bucket index → count
-    void Add(double ms);
+    std::vector<std::pair<int32_t, double>> buckets;  // bucket index → count, sorted by index
+    void Add(double ms, double count = 1);
     void Merge(const Histogram& other);
     double Quantile(double q) const;
   };
@@ -70,32 +71,56 @@ class ServiceGraphBuilder {
     Histogram latency;
   };
   struct NodeStats {
-    std::string kind = "service";
+    uint8_t kind = 0;  // kService, kDatabase, kRemote
     uint64_t requests = 0;
     uint64_t errors = 0;
   };
+  // Environment and service names are interned; everything keyed by small integers.
   struct SpanInfo {
-    std::string environment;
-    std::string service;
+    uint32_t environment;
+    uint32_t service;
+    uint32_t peer;  // CLIENT spans: the peer a timeout draws an edge to (kNoName when none)
     model::SpanKind kind;
     bool error;
+    bool answered = false;  // a child of this span came from another service
     double duration_ms;
     uint64_t minute;
     uint64_t seen_at;
-    std::string peer;       // CLIENT spans: the peer a timeout would draw an edge to
-    bool answered = false;  // a child of this span came from another service
   };
-  using EdgeKey =
-      std::tuple<std::string, uint64_t, std::string, std::string>;  // env, minute, src, dst
-  using NodeKey = std::tuple<std::string, uint64_t, std::string>;   // env, minute, name
+  struct EdgeKey {
+    uint32_t environment, source, target;
+    uint64_t minute;
+    bool operator==(const EdgeKey&) const = default;
+  };
+  struct NodeKey {
+    uint32_t environment, name;
+    uint64_t minute;
+    bool operator==(const NodeKey&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const EdgeKey& k) const {
+      return (static_cast<size_t>(k.environment) * 0x9E3779B97F4A7C15ULL) ^
+             (static_cast<size_t>(k.source) << 20) ^ (static_cast<size_t>(k.target) << 40) ^
+             k.minute;
+    }
+    size_t operator()(const NodeKey& k) const {
+      return (static_cast<size_t>(k.environment) * 0x9E3779B97F4A7C15ULL) ^
+             (static_cast<size_t>(k.name) << 24) ^ k.minute;
+    }
+  };
+  static constexpr uint32_t kNoName = UINT32_MAX;
 
-  void AddEdge(const std::string& env, uint64_t minute, const std::string& source,
-               const std::string& target, bool error, double latency_ms);
+  uint32_t Intern(std::string_view name);
+  void AddEdge(uint32_t env, uint64_t minute, uint32_t source, uint32_t target, bool error,
+               double latency_ms);
+  void AddNode(uint32_t env, uint64_t minute, uint32_t name, uint8_t kind, bool error);
   void Pair(const SpanInfo& parent, uint64_t parent_key, const SpanInfo& child);
 
   Options options_;
-  std::map<EdgeKey, EdgeStats> edges_;
-  std::map<NodeKey, NodeStats> nodes_;
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, uint32_t> name_ids_;
+  std::unordered_map<EdgeKey, EdgeStats, KeyHash> edges_;
+  std::unordered_map<NodeKey, NodeStats, KeyHash> nodes_;
   std::unordered_map<uint64_t, SpanInfo> recent_;  // span id → info, within the pairing window
   std::unordered_map<uint64_t, std::vector<SpanInfo>> waiting_children_;  // parent id → children
   std::vector<std::pair<uint64_t, uint64_t>> expiry_queue_;  // (seen_at, span id), FIFO

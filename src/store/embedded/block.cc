@@ -257,9 +257,9 @@ std::map<std::string, BlockMeta::ColumnTypes> Block::ComputeColumns() const {
 
 BlockBuilder::BlockBuilder(std::string environment) { block_.environment = std::move(environment); }
 
-uint32_t BlockBuilder::Intern(DictColumn* column, std::unordered_map<std::string, uint32_t>* index,
+uint32_t BlockBuilder::Intern(DictColumn* column, StringMap<uint32_t>* index,
                               std::string_view value) {
-  auto it = index->find(std::string(value));
+  auto it = index->find(value);
   if (it != index->end()) return it->second;
   uint32_t code = static_cast<uint32_t>(column->dict.size());
   column->dict.emplace_back(value);
@@ -268,9 +268,9 @@ uint32_t BlockBuilder::Intern(DictColumn* column, std::unordered_map<std::string
 }
 
 void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& value, uint32_t row) {
-  auto [it, inserted] = attribute_column_index_.try_emplace(std::string(key), 0);
-  if (inserted) {
-    it->second = block_.attributes.size();
+  auto it = attribute_column_index_.find(key);
+  if (it == attribute_column_index_.end()) {
+    it = attribute_column_index_.emplace(std::string(key), block_.attributes.size()).first;
     block_.attributes.push_back(AttributeColumn{std::string(key), {}, {}, {}, {}});
     attribute_dict_index_.emplace_back();
   }
@@ -278,9 +278,10 @@ void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& val
   uint64_t bits = ValueBits(value);
   if (IsStringLike(value.type)) {
     auto& dict_index = attribute_dict_index_[it->second];
-    auto [dit, dnew] = dict_index.try_emplace(std::string(value.str), 0);
-    if (dnew) {
-      dit->second = static_cast<uint32_t>(column.dict.size());
+    auto dit = dict_index.find(value.str);
+    if (dit == dict_index.end()) {
+      dit = dict_index.emplace(std::string(value.str), static_cast<uint32_t>(column.dict.size()))
+                .first;
       column.dict.emplace_back(value.str);
     }
     bits = dit->second;
@@ -298,6 +299,7 @@ void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& val
 void BlockBuilder::Append(const model::SpanBatch& batch) {
   std::vector<int64_t> resource_map(batch.resources.size(), -1);
   std::vector<int64_t> scope_map(batch.scopes.size(), -1);
+  std::vector<ServiceCounts*> service_of_resource(batch.resources.size(), nullptr);
   std::string key;
   for (const model::Span& span : batch.spans) {
     const uint32_t row = static_cast<uint32_t>(block_.num_rows);
@@ -307,8 +309,11 @@ void BlockBuilder::Append(const model::SpanBatch& batch) {
       EncodeAttributes(batch, r.attributes, &key);
       PutVarint(&key, r.dropped_attributes_count);
       PutString(&key, r.schema_url);
-      auto [it, inserted] = resource_index_.try_emplace(key, 0);
-      if (inserted) it->second = block_.tables.CopyResourceFrom(batch, span.resource_index);
+      auto it = resource_index_.find(key);
+      if (it == resource_index_.end())
+        it =
+            resource_index_.emplace(key, block_.tables.CopyResourceFrom(batch, span.resource_index))
+                .first;
       resource_map[span.resource_index] = it->second;
     }
     if (scope_map[span.scope_index] < 0) {
@@ -319,8 +324,9 @@ void BlockBuilder::Append(const model::SpanBatch& batch) {
       EncodeAttributes(batch, s.attributes, &key);
       PutVarint(&key, s.dropped_attributes_count);
       PutString(&key, s.schema_url);
-      auto [it, inserted] = scope_index_.try_emplace(key, 0);
-      if (inserted) it->second = block_.tables.CopyScopeFrom(batch, span.scope_index);
+      auto it = scope_index_.find(key);
+      if (it == scope_index_.end())
+        it = scope_index_.emplace(key, block_.tables.CopyScopeFrom(batch, span.scope_index)).first;
       scope_map[span.scope_index] = it->second;
     }
     block_.trace_id.push_back(span.trace_id);
@@ -360,20 +366,29 @@ void BlockBuilder::Append(const model::SpanBatch& batch) {
       tables.links.push_back(l);
     }
 
-    trace_rows_[span.trace_id].push_back(row);
+    auto [last, first_of_trace] = last_row_of_trace_.try_emplace(span.trace_id, row);
+    previous_row_in_trace_.push_back(first_of_trace ? UINT32_MAX : last->second);
+    last->second = row;
     ServiceCounts one;
     one.span_count = 1;
     one.root_count = span.is_root() ? 1 : 0;
     one.error_count = span.status_code == model::StatusCode::kError;
     one.first_seen = one.last_seen = span.start_time_unix_nano;
-    services_[std::string(batch.ServiceNameOf(span))].Add(one);
+    ServiceCounts*& counts = service_of_resource[span.resource_index];
+    if (counts == nullptr) counts = &services_[std::string(batch.ServiceNameOf(span))];
+    counts->Add(one);
     block_.num_rows++;
   }
 }
 
 std::vector<uint32_t> BlockBuilder::RowsOfTrace(const model::TraceId& id) const {
-  auto it = trace_rows_.find(id);
-  return it == trace_rows_.end() ? std::vector<uint32_t>{} : it->second;
+  std::vector<uint32_t> rows;
+  auto it = last_row_of_trace_.find(id);
+  if (it == last_row_of_trace_.end()) return rows;
+  for (uint32_t row = it->second; row != UINT32_MAX; row = previous_row_in_trace_[row])
+    rows.push_back(row);
+  std::reverse(rows.begin(), rows.end());
+  return rows;
 }
 
 std::shared_ptr<const Block> BlockBuilder::Seal() const {

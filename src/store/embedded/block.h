@@ -140,6 +140,15 @@ struct Block {
   std::map<std::string, BlockMeta::ColumnTypes> ComputeColumns() const;
 };
 
+// Hash and equality that let string-keyed maps be searched with a string_view, so lookups on
+// the ingest path allocate nothing.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringViewHash, std::equal_to<>>;
+
 // The mutable head of one environment.
 class BlockBuilder {
  public:
@@ -158,19 +167,20 @@ class BlockBuilder {
   const std::map<std::string, ServiceCounts>& services() const { return services_; }
 
  private:
-  uint32_t Intern(DictColumn* column, std::unordered_map<std::string, uint32_t>* index,
-                  std::string_view value);
+  uint32_t Intern(DictColumn* column, StringMap<uint32_t>* index, std::string_view value);
   void AppendAttribute(std::string_view key, const model::Value& value, uint32_t row);
 
   Block block_;
-  std::unordered_map<std::string, uint32_t> name_index_;
-  std::unordered_map<std::string, uint32_t> status_message_index_;
-  std::unordered_map<std::string, uint32_t> trace_state_index_;
-  std::unordered_map<std::string, size_t> attribute_column_index_;
-  std::vector<std::unordered_map<std::string, uint32_t>> attribute_dict_index_;
-  std::unordered_map<std::string, uint32_t> resource_index_;  // encoded resource -> table index
-  std::unordered_map<std::string, uint32_t> scope_index_;
-  std::unordered_map<model::TraceId, std::vector<uint32_t>, model::TraceIdHash> trace_rows_;
+  StringMap<uint32_t> name_index_;
+  StringMap<uint32_t> status_message_index_;
+  StringMap<uint32_t> trace_state_index_;
+  StringMap<size_t> attribute_column_index_;
+  std::vector<StringMap<uint32_t>> attribute_dict_index_;
+  StringMap<uint32_t> resource_index_;  // encoded resource -> table index
+  StringMap<uint32_t> scope_index_;
+  // Rows of a trace as a chain: last_row_of_trace_ → previous_row_in_trace_ → … → UINT32_MAX.
+  std::unordered_map<model::TraceId, uint32_t, model::TraceIdHash> last_row_of_trace_;
+  std::vector<uint32_t> previous_row_in_trace_;
   std::map<std::string, ServiceCounts> services_;
 };
 
