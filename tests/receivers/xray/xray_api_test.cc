@@ -163,6 +163,44 @@ TEST_F(XrayApiTest, CompleteDocumentReplacesItsInProgressVersion) {
   EXPECT_NEAR(doc["end_time"].get<double>() - doc["start_time"].get<double>(), 0.5, 1e-3);
 }
 
+TEST_F(XrayApiTest, IndependentSubsegmentsMergeIntoTheirSegmentWhicheverArrivesFirst) {
+  double now = Now();
+  for (bool subsegment_first : {true, false}) {
+    std::string trace = TraceId(subsegment_first ? 21 : 22);
+    std::string sub =
+        R"({"type":"subsegment","name":"query","id":"e000000000000002","trace_id":")" + trace +
+        R"(","parent_id":"e000000000000001","namespace":"remote","start_time":)" +
+        std::to_string(now + 0.1) + R"(,"end_time":)" + std::to_string(now + 0.2) +
+        R"(,"cause":"aaaaaaaaaaaaaaaa","error":true})";
+    std::string nested =
+        R"({"type":"subsegment","name":"inner","id":"e000000000000003","trace_id":")" + trace +
+        R"(","parent_id":"e000000000000002","start_time":)" + std::to_string(now + 0.12) +
+        R"(,"end_time":)" + std::to_string(now + 0.15) + "}";
+    std::string segment = Doc(trace, "e000000000000001", now);
+    std::vector<std::string> order = subsegment_first
+                                         ? std::vector<std::string>{nested, sub, segment}
+                                         : std::vector<std::string>{segment, sub, nested};
+    for (const std::string& doc : order)
+      CallJson("/TraceSegments", {{"TraceSegmentDocuments", {doc}}});
+    json traces = CallJson("/Traces", {{"TraceIds", {trace}}});
+    ASSERT_EQ(traces["Traces"].size(), 1u);
+    json segments = traces["Traces"][0]["Segments"];
+    // The real segment plus the inferred node for the remote call.
+    ASSERT_EQ(segments.size(), 2u) << segments.dump();
+    json doc = json::parse(segments[0]["Document"].get<std::string>());
+    EXPECT_EQ(doc["name"], "svc");
+    ASSERT_EQ(doc["subsegments"].size(), 1u) << doc.dump();
+    EXPECT_EQ(doc["subsegments"][0]["name"], "query");
+    EXPECT_EQ(doc["subsegments"][0]["cause"], "aaaaaaaaaaaaaaaa");
+    EXPECT_EQ(doc["subsegments"][0]["subsegments"][0]["name"], "inner");
+    json graph = CallJson("/TraceGraph", {{"TraceIds", {trace}}});
+    ASSERT_EQ(graph["Services"].size(), 2u);
+    EXPECT_EQ(graph["Services"][0]["Name"], "svc");
+    EXPECT_EQ(graph["Services"][1]["Name"], "query");
+    EXPECT_EQ(graph["Services"][0]["Edges"][0]["ReferenceId"], 1);
+  }
+}
+
 TEST_F(XrayApiTest, SamplingTargetsShapesForEverySdk) {
   json request = {{"SamplingStatisticsDocuments",
                    {{{"RuleName", "Default"},
