@@ -81,6 +81,8 @@ def main():
         wait_for("the SDK to load the Cruddur rule",
                  lambda: any(r.name == "Cruddur" for r in cache.rules), timeout=20)
         check(True, "the Python SDK loaded the centralized Cruddur rule from Ariadne")
+        # Borrowing is 1 per second per rule: start a fresh second so this request gets it.
+        time.sleep(1.05 - time.time() % 1.0)
         decided_id = "1-%08x-%024x" % (epoch, 0xDEC1DE)
         response = client.get("/api/activities/home", headers={"X-Amzn-Trace-Id": "Root=%s;Sampled=?" % decided_id})
         check("Sampled=1" in response.headers.get("X-Amzn-Trace-Id", ""),
@@ -150,6 +152,15 @@ def main():
         summary = wait_for("the SDK's sampling statistics", stats, timeout=35, interval=1)
         check(summary["RequestCount"] >= 1 and summary["SampledCount"] + summary["BorrowCount"] >= 1,
               "the Python SDK's statistics for Cruddur are aggregated: %s" % summary)
+
+        # ...and the reply gave the SDK the rule's whole reservoir as its quota, with a fresh TTL.
+        def quota():
+            rule = next(r for r in cache.rules if r.name == "Cruddur")
+            reservoir = rule.reservoir
+            return reservoir._quota == 5 and reservoir._TTL and reservoir._TTL > time.time()
+
+        wait_for("the SDK to load its reservoir quota", quota, timeout=15)
+        check(True, "the Python SDK holds reservoir quota 5 for Cruddur from GetSamplingTargets")
     finally:
         server.stop()
     print("PASS test_python_sdk")
