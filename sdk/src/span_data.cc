@@ -174,7 +174,7 @@ const AttributeValue* SpanData::FindAttribute(std::string_view key) const {
   return nullptr;
 }
 
-void SpanData::SetAttribute(std::string_view key, const AttributeValue& value) {
+void SpanData::SetAttributeImpl(std::string_view key, bool copy_key, const AttributeValue& value) {
   if (key.empty()) return;
   for (uint32_t i = 0; i < inline_count_; ++i) {
     if (KeyEquals(inline_[i].key, key)) {
@@ -194,7 +194,7 @@ void SpanData::SetAttribute(std::string_view key, const AttributeValue& value) {
   }
   Attribute& slot =
       inline_count_ < kInlineAttributes ? inline_[inline_count_++] : overflow_.emplace_back();
-  slot.key = CopyString(key);
+  slot.key = copy_key ? CopyString(key) : key;
   StoreValue(slot.value, value);
 }
 

@@ -226,7 +226,8 @@ void Span::End(uint64_t end_ns) {
 Tracer::Tracer(TracerProvider* provider, InstrumentationScope scope)
     : provider_(provider), scope_(std::move(scope)) {}
 
-Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) const {
+Span Tracer::StartSpanImpl(std::string_view name, bool copy_name,
+                           const StartSpanOptions& options) const {
   const SpanContext* parent = options.parent;
   if (parent == nullptr && !options.new_root) {
     if (Span* current = t_current) parent = &current->context();
@@ -249,7 +250,7 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) c
   const SamplingResult result = provider_->sampler_->ShouldSample(params);
   const uint8_t flags = result.sampled() ? kTraceFlagSampled : 0;
 
-  if (!result.recorded() || provider_->shut_down_) {
+  if (!result.recorded() || provider_->shut_down_.load(std::memory_order_relaxed)) {
     span.context_.trace_id = trace_id;
     span.context_.span_id = GenerateSpanId();
     span.context_.trace_flags = flags;
@@ -272,7 +273,11 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) c
   d.start_ns_ = options.start_ns != 0 ? options.start_ns : NowNs();
   d.resource_ = &provider_->resource_;
   d.scope_ = &scope_;
-  d.SetName(name);
+  if (copy_name) {
+    d.SetName(name);
+  } else {
+    d.name_ = name;  // a literal: static storage
+  }
   for (const KeyValueArg& kv : options.attributes) d.SetAttribute(kv.key, kv.value);
   if (result.rule_name[0] != '\0') {
     d.SetAttribute("aws.xray.sampling_rule_name", std::string_view(result.rule_name));
@@ -284,7 +289,7 @@ Span Tracer::StartSpan(std::string_view name, const StartSpanOptions& options) c
 
 void Tracer::EndSpan(SpanDataRef&& data) const {
   auto& processors = provider_->processors_;
-  if (provider_->shut_down_ || processors.empty()) return;
+  if (provider_->shut_down_.load(std::memory_order_relaxed) || processors.empty()) return;
   const size_t n = processors.size();
   for (size_t i = 0; i + 1 < n; ++i) processors[i]->OnEnd(SpanDataRef(data));
   processors[n - 1]->OnEnd(std::move(data));
@@ -326,10 +331,9 @@ bool TracerProvider::ForceFlush(std::chrono::milliseconds timeout) {
 }
 
 bool TracerProvider::Shutdown(std::chrono::milliseconds timeout) {
-  if (shut_down_) return true;
+  if (shut_down_.exchange(true)) return true;
   bool ok = true;
   for (auto& p : processors_) ok = p->Shutdown(timeout) && ok;
-  shut_down_ = true;
   return ok;
 }
 

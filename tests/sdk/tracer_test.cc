@@ -118,6 +118,31 @@ TEST(TracerTest, ManyAttributesSpillPastInlineStorageAndLongStringsSurvive) {
   EXPECT_EQ(spans[0]->FindAttribute("key127")->int_value(), 127);
 }
 
+TEST(TracerTest, RuntimeKeysAndNamesAreCopiedLiteralKeysAreReferenced) {
+  Fixture f;
+  Tracer& tracer = f.provider->GetTracer("t");
+  std::string name = "dynamic-name";
+  std::string key = "dyn.key";
+  {
+    Span s = tracer.StartSpan(name);
+    s.SetAttribute(key, 1);
+    s.SetAttribute(std::string_view(key), 2);  // same key: replaced, not added
+    s.SetAttribute("lit.key", 3);
+    const char* literal_data = s.data()->attribute(1).key.data();
+    EXPECT_FALSE(literal_data >= reinterpret_cast<const char*>(s.data()) &&
+                 literal_data < reinterpret_cast<const char*>(s.data()) + sizeof(SpanData))
+        << "a literal key must not be copied into the span";
+    name.assign("XXXXXXXXXXXX");
+    key.assign("XXXXXXX");
+  }
+  auto spans = f.exporter->Take();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0]->name(), "dynamic-name");
+  EXPECT_EQ(spans[0]->attribute_count(), 2u);
+  EXPECT_EQ(spans[0]->FindAttribute("dyn.key")->int_value(), 2);
+  EXPECT_EQ(spans[0]->FindAttribute("lit.key")->int_value(), 3);
+}
+
 TEST(TracerTest, UnsampledSpanIsNonRecordingButPropagatesContext) {
   Fixture f(MakeAlwaysOffSampler());
   Tracer& tracer = f.provider->GetTracer("t");

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace ariadne::sdk {
 
@@ -56,6 +57,24 @@ class AttributeValue {
     StrRef str_;
   };
 };
+
+// A string literal. Literals have static storage duration, so a span may keep the pointer instead
+// of copying the characters; the consteval constructor rejects anything that is not a constant
+// (a runtime char array does not compile: pass std::string_view(buf) for those).
+class LiteralString {
+ public:
+  template <size_t N>
+  consteval LiteralString(const char (&s)[N]) : data_(s), size_(N - 1) {}  // NOLINT: implicit
+  constexpr std::string_view view() const { return {data_, size_}; }
+
+ private:
+  const char* data_;
+  size_t size_;
+};
+
+// Keys and names that are not literals (std::string, std::string_view, const char*): copied.
+template <typename K>
+concept RuntimeString = std::convertible_to<const K&, std::string_view> && !std::is_array_v<K>;
 
 // One attribute as passed to the API (borrowed key and value).
 struct KeyValueArg {

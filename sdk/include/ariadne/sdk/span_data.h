@@ -98,8 +98,15 @@ class SpanData {
 
   // --- writers (owning thread only, before End) ---------------------------------------------
   void SetName(std::string_view name) { name_ = CopyString(name); }
-  // Adds or replaces `key`.
-  void SetAttribute(std::string_view key, const AttributeValue& value);
+  // Adds or replaces `key` (copied).
+  void SetAttribute(std::string_view key, const AttributeValue& value) {
+    SetAttributeImpl(key, /*copy_key=*/true, value);
+  }
+  // Adds or replaces `key` without copying it. REQUIRES: `key` has static storage duration
+  // (a string literal; Span::SetAttribute guarantees it with LiteralString).
+  void SetAttributeStaticKey(std::string_view key, const AttributeValue& value) {
+    SetAttributeImpl(key, /*copy_key=*/false, value);
+  }
   void AddEvent(uint64_t time_ns, std::string_view name, const KeyValueArg* attrs, size_t count);
   void AddLink(const SpanContext& context, const KeyValueArg* attrs, size_t count);
   void SetStatus(StatusCode code, std::string_view message);
@@ -126,6 +133,7 @@ class SpanData {
  private:
   friend class SpanDataPool;
   std::string_view CopyStringSlow(std::string_view text);
+  void SetAttributeImpl(std::string_view key, bool copy_key, const AttributeValue& value);
   // Overlapping word moves for short strings instead of a libc call.
   static void CopySmall(char* dst, const char* src, size_t n) {
     if (n >= 8 && n <= 16) {

@@ -21,6 +21,7 @@
 // Lifetime: the provider must outlive its tracers and every span they start.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -97,8 +98,14 @@ class Span {
   bool IsRecording() const { return data_ && !ended_; }
   const SpanContext& context() const { return data_ ? data_->context() : context_; }
 
-  void SetAttribute(std::string_view key, const AttributeValue& value) {
-    if (data_ && !ended_) data_->SetAttribute(key, value);
+  // Literal keys ("http.method") are referenced, other keys are copied; string values are
+  // always copied, so temporaries are fine.
+  void SetAttribute(LiteralString key, const AttributeValue& value) {
+    if (data_ && !ended_) data_->SetAttributeStaticKey(key.view(), value);
+  }
+  template <RuntimeString K>
+  void SetAttribute(const K& key, const AttributeValue& value) {
+    if (data_ && !ended_) data_->SetAttribute(std::string_view(key), value);
   }
   void AddEvent(std::string_view name, std::initializer_list<KeyValueArg> attributes = {},
                 uint64_t time_ns = 0);
@@ -164,19 +171,27 @@ class TracerProvider {
   std::vector<std::unique_ptr<SpanProcessor>> processors_;
   std::mutex tracers_mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<Tracer>> tracers_;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 class Tracer {
  public:
   Tracer(TracerProvider* provider, InstrumentationScope scope);
 
-  Span StartSpan(std::string_view name, const StartSpanOptions& options = {}) const;
+  // A literal name is referenced; any other name is copied.
+  Span StartSpan(LiteralString name, const StartSpanOptions& options = {}) const {
+    return StartSpanImpl(name.view(), /*copy_name=*/false, options);
+  }
+  template <RuntimeString S>
+  Span StartSpan(const S& name, const StartSpanOptions& options = {}) const {
+    return StartSpanImpl(std::string_view(name), /*copy_name=*/true, options);
+  }
   const InstrumentationScope& scope() const { return scope_; }
   TracerProvider& provider() const { return *provider_; }
 
  private:
   friend class Span;
+  Span StartSpanImpl(std::string_view name, bool copy_name, const StartSpanOptions& options) const;
   void EndSpan(SpanDataRef&& data) const;
 
   TracerProvider* provider_;
