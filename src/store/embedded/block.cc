@@ -273,18 +273,32 @@ void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& val
     it = attribute_column_index_.emplace(std::string(key), block_.attributes.size()).first;
     block_.attributes.push_back(AttributeColumn{std::string(key), {}, {}, {}, {}});
     attribute_dict_index_.emplace_back();
+    raw_strings_.push_back(false);
   }
   AttributeColumn& column = block_.attributes[it->second];
   uint64_t bits = ValueBits(value);
   if (IsStringLike(value.type)) {
     auto& dict_index = attribute_dict_index_[it->second];
-    auto dit = dict_index.find(value.str);
-    if (dit == dict_index.end()) {
-      dit = dict_index.emplace(std::string(value.str), static_cast<uint32_t>(column.dict.size()))
-                .first;
+    if (raw_strings_[it->second]) {
+      // Nearly every value is new (request ids and the like): hashing buys nothing, so values are
+      // appended as they come and the dictionary may hold repeats. Readers treat dictionary
+      // entries as values, never as distinct-value counts, so answers do not change.
+      bits = column.dict.size();
       column.dict.emplace_back(value.str);
+    } else {
+      auto dit = dict_index.find(value.str);
+      if (dit == dict_index.end()) {
+        dit = dict_index.emplace(std::string(value.str), static_cast<uint32_t>(column.dict.size()))
+                  .first;
+        column.dict.emplace_back(value.str);
+        if (dict_index.size() > kRawStringThreshold &&
+            dict_index.size() * 10 > column.rows.size() * 9) {
+          raw_strings_[it->second] = true;
+          StringMap<uint32_t>().swap(dict_index);
+        }
+      }
+      bits = dit->second;
     }
-    bits = dit->second;
   }
   if (!column.rows.empty() && column.rows.back() == row) {  // duplicate key in one span: last wins
     column.types.back() = value.type;

@@ -176,6 +176,8 @@ class BlockBuilder {
   StringMap<uint32_t> trace_state_index_;
   StringMap<size_t> attribute_column_index_;
   std::vector<StringMap<uint32_t>> attribute_dict_index_;
+  std::vector<bool> raw_strings_;  // per attribute column: stopped deduplicating values
+  static constexpr size_t kRawStringThreshold = 16384;
   StringMap<uint32_t> resource_index_;  // encoded resource -> table index
   StringMap<uint32_t> scope_index_;
   // Rows of a trace as a chain: last_row_of_trace_ → previous_row_in_trace_ → … → UINT32_MAX.
