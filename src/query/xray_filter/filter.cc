@@ -801,8 +801,8 @@ bool EvalKeyword(const Expr& e, const Ctx& c) {
       auto parsed = Filter::Parse(*text);
       if (!parsed.ok()) return false;
       if (parsed->empty()) return true;
-      Ctx inner{v, c.groups, -1, nullptr, c.depth + 1};
-      // Re-enter through the public API to reach the private root.
+      // The group's filter applies to the whole trace; Matches() bounds the nesting depth, so
+      // groups that refer to each other end as "no match".
       return parsed->Matches(v, c.groups);
     }
     case KwType::kBool: {

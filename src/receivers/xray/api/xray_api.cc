@@ -391,7 +391,13 @@ class ServiceGraph {
       const auto& node = view.nodes()[n];
       auto key = std::make_pair(node.name, node.type);
       auto [it, inserted] = index_.emplace(key, static_cast<int>(nodes_.size()));
-      if (inserted) nodes_.push_back(Node{node.name, node.type, node.inferred});
+      if (inserted) {
+        Node added;
+        added.name = node.name;
+        added.type = node.type;
+        added.inferred = node.inferred;
+        nodes_.push_back(std::move(added));
+      }
       ref[n] = it->second;
     }
     for (size_t k = 0; k < view.segments().size(); ++k) {
