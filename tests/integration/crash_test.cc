@@ -52,7 +52,7 @@ ServerProcess StartServer(const std::string& data_dir) {
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     execl(g_ariadne.c_str(), g_ariadne.c_str(), "serve", "--data-dir", data_dir.c_str(),
-          "--otlp-http", "0", "--http", "0", static_cast<char*>(nullptr));
+          "--otlp-http", "0", "--http", "0", "--xray", "0", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(pipe_fds[1]);
