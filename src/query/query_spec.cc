@@ -1,5 +1,7 @@
 #include "query/query_spec.h"
 
+#include "query/xray_filter/filter.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -262,6 +264,8 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
   if (doc.contains("xray_filter")) {
     if (!doc["xray_filter"].is_string()) return Invalid("xray_filter", "must be a string");
     spec.xray_filter = doc["xray_filter"].get<std::string>();
+    Result<xray_filter::Filter> parsed = xray_filter::Filter::Parse(spec.xray_filter);
+    if (!parsed.ok()) return Invalid("xray_filter", std::string(parsed.status().message()));
   }
 
   if (doc.contains("calculations")) {

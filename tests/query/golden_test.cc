@@ -267,6 +267,17 @@ TEST_P(GoldenTest, DatasetLimitsToOneService) {
   EXPECT_EQ(std::get<int64_t>(r->totals.values[0]), 5);
 }
 
+TEST_P(GoldenTest, XrayFilterExpressionChoosesWholeTraces) {
+  // Every golden span is its own trace; service("b") keeps the traces that touch service b.
+  QueryResult r = Run(R"j("xray_filter": "service(\"b\")")j");
+  EXPECT_EQ(std::get<int64_t>(r.totals.values[0]), 15);
+  r = Run(R"j("xray_filter": "service(\"b\") AND duration >= 0.085")j");  // 90 ms (x2) + 100 ms
+  EXPECT_EQ(std::get<int64_t>(r.totals.values[0]), 3);
+  Result<QuerySpec> bad = ParseQuerySpec(R"j({"xray_filter": "service(\"b\" AND"})j", kBase);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("column 13"), std::string::npos) << bad.status().message();
+}
+
 INSTANTIATE_TEST_SUITE_P(HeadAndBlock, GoldenTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "SealedBlock" : "Head"; });
 

@@ -596,7 +596,8 @@ struct QueryExecutor::State {
   uint64_t granularity_nano = 1;
   std::vector<Group> groups;
   std::unordered_map<std::string, uint32_t> group_index;
-  QueryResult counters;  // scan statistics only
+  QueryResult counters;                                     // scan statistics only
+  std::shared_ptr<const QueryExecutor::TraceIdSet> traces;  // restriction, when set
 
   explicit State(const QuerySpec& s) : spec(s) {
     granularity_nano = spec.granularity_seconds * 1'000'000'000ULL;
@@ -625,6 +626,10 @@ QueryExecutor& QueryExecutor::operator=(QueryExecutor&&) noexcept = default;
 
 void QueryExecutor::CountSkippedBlock() { state_->counters.blocks_skipped++; }
 
+void QueryExecutor::RestrictToTraces(std::shared_ptr<const TraceIdSet> traces) {
+  state_->traces = std::move(traces);
+}
+
 void QueryExecutor::Consume(const Block& block) {
   State& st = *state_;
   const QuerySpec& spec = st.spec;
@@ -643,6 +648,10 @@ void QueryExecutor::Consume(const Block& block) {
     return *slot;
   };
   std::vector<uint8_t> selected = SelectRowsWithViews(spec, block, view_of);
+  if (st.traces) {
+    for (size_t r = 0; r < rows; ++r)
+      if (selected[r] && !st.traces->count(block.trace_id[r])) selected[r] = 0;
+  }
 
   // 3. Sample rates.
   std::vector<double> weight(rows, 1.0);
@@ -788,6 +797,7 @@ void QueryExecutor::Merge(QueryExecutor&& other) {
   st.counters.spans_scanned += o.counters.spans_scanned;
   st.counters.spans_matched += o.counters.spans_matched;
   st.counters.sample_rate_weighted |= o.counters.sample_rate_weighted;
+  if (!st.traces) st.traces = o.traces;
   for (Group& g : o.groups) {
     Group& mine = st.groups[st.GroupFor(std::vector<ResultValue>(g.key))];
     for (size_t i = 0; i < g.aggs.size(); ++i) mine.aggs[i].Merge(g.aggs[i]);

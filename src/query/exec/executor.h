@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <unordered_set>
 
 #include "query/query_spec.h"
 #include "store/embedded/block.h"
@@ -28,6 +29,10 @@ class QueryExecutor {
   ~QueryExecutor();
   QueryExecutor(QueryExecutor&&) noexcept;
   QueryExecutor& operator=(QueryExecutor&&) noexcept;
+
+  using TraceIdSet = std::unordered_set<model::TraceId, model::TraceIdHash>;
+  // Only spans of these traces count (an X-Ray filter expression chose them).
+  void RestrictToTraces(std::shared_ptr<const TraceIdSet> traces);
 
   // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
   void Consume(const store::embedded::Block& block);

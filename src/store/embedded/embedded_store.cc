@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "query/exec/executor.h"
+#include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
 #include "store/embedded/wal.h"
@@ -311,10 +312,24 @@ class EmbeddedStore final : public SpanStore {
   }
 
   Result<query::QueryResult> RunQuery(const query::QuerySpec& spec) override {
-    if (!spec.xray_filter.empty())
-      return Status::Unimplemented(
-          "xray_filter is not evaluated by the query engine yet; use filters instead");
     query::QueryExecutor head_executor(spec);
+    std::shared_ptr<const query::QueryExecutor::TraceIdSet> traces;
+    if (!spec.xray_filter.empty()) {
+      // X-Ray filter expressions speak about whole traces: pick the matching traces first, then
+      // aggregate only their spans.
+      ARIADNE_ASSIGN_OR_RETURN(query::xray_filter::Filter filter,
+                               query::xray_filter::Filter::Parse(spec.xray_filter));
+      auto matching = std::make_shared<query::QueryExecutor::TraceIdSet>();
+      ARIADNE_RETURN_IF_ERROR(
+          ForEachTrace(spec.start_unix_nano, spec.end_unix_nano, spec.environment,
+                       [&](const TraceResult& trace) {
+                         if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
+                           matching->insert(trace.spans.spans[0].trace_id);
+                         return true;
+                       }));
+      traces = std::move(matching);
+      head_executor.RestrictToTraces(traces);
+    }
     std::vector<BlockEntry> candidates;
     uint64_t skipped = 0;
     {
@@ -344,7 +359,10 @@ class EmbeddedStore final : public SpanStore {
     constexpr size_t kWorkers = 2;
     std::vector<query::QueryExecutor> executors;
     std::vector<Status> statuses(kWorkers);
-    for (size_t w = 0; w < kWorkers; ++w) executors.emplace_back(spec);
+    for (size_t w = 0; w < kWorkers; ++w) {
+      executors.emplace_back(spec);
+      if (traces) executors.back().RestrictToTraces(traces);
+    }
     auto work = [&](size_t w) {
       for (size_t i = w; i < candidates.size(); i += kWorkers) {
         Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i]);
