@@ -88,6 +88,10 @@ def main():
         check(cruddur and cruddur[0]["RequestCount"] >= 100 and cruddur[0]["BorrowCount"] == 0 and
               cruddur[0]["SampledCount"] >= sampled,
               "the client's statistics for the burst reached GetSamplingStatisticSummaries: %s" % cruddur)
+        status, body = server.get("/api/v1/xray/sampling")
+        rule = next(r for r in json.loads(body)["rules"] if r["SamplingRule"]["RuleName"] == "Cruddur")
+        check(rule["ActiveClients"] == 1 and sum(w["RequestCount"] for w in rule["Statistics"]) >= 100,
+              "the query port's /api/v1/xray/sampling shows the client and its statistics")
     finally:
         server.stop()
     print("PASS test_node_sdk")

@@ -1026,6 +1026,23 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
       }
       return reply(200, {{"groups", groups}});
     }
+    if (request.path == "/api/v1/xray/sampling") {
+      json rules = json::array();
+      for (const SamplingRule& r : config_->Rules()) {
+        json entry = RuleRecord(r, *config_);
+        entry["ActiveClients"] = sampling_->ActiveClients(r.rule_name);
+        json windows = json::array();
+        for (const StatisticSummary& w : sampling_->History(r.rule_name)) {
+          windows.push_back({{"Timestamp", w.timestamp},
+                             {"RequestCount", w.request_count},
+                             {"SampledCount", w.sampled_count},
+                             {"BorrowCount", w.borrow_count}});
+        }
+        entry["Statistics"] = windows;
+        rules.push_back(entry);
+      }
+      return reply(200, {{"rules", rules}});
+    }
     if (request.path == "/api/v1/xray/trace-summaries") {
       const double now = options_.clock();
       auto number = [&](const char* name, double fallback) {
@@ -1049,7 +1066,8 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
       return reply(200, result);
     }
     fail(404, "no such endpoint: " + request.path +
-                  " (X-Ray views: /api/v1/xray/groups, /api/v1/xray/trace-summaries)");
+                  " (X-Ray views: /api/v1/xray/groups, /api/v1/xray/sampling, "
+                  "/api/v1/xray/trace-summaries)");
   } catch (const ApiError& e) {
     fail(e.status, e.message);
   } catch (const std::exception& e) {

@@ -56,6 +56,8 @@ class XrayApiHandler {
   //   GET /api/v1/xray/groups           groups with their filters and, per group, the services
   //                                     its filter names that never sent data (the seed's
   //                                     service("$backend-flask") shows up here)
+  //   GET /api/v1/xray/sampling         sampling rules with their active clients and the
+  //                                     clients' statistics per 10-s window (the last hour)
   //   GET /api/v1/xray/trace-summaries  ?filter=EXPR&start=EPOCH_S&end=EPOCH_S&limit=N (default:
   //                                     the last hour, 100): X-Ray trace summaries
   // Errors: {"error": "...", "status": N} like the rest of /api.
