@@ -10,9 +10,8 @@
 namespace ariadne::store {
 namespace {
 
-constexpr double kGrowth = 1.02;
 constexpr uint64_t kMinuteNano = 60ULL * 1'000'000'000ULL;
-constexpr uint8_t kSnapshotVersion = 2;
+constexpr uint8_t kSnapshotVersion = 3;
 constexpr uint8_t kService = 0, kDatabase = 1, kRemote = 2;
 const char* const kKindNames[] = {"service", "database", "remote"};
 
@@ -30,10 +29,28 @@ std::string_view StringAttr(const model::SpanBatch& b, const model::Span& s, std
 
 }  // namespace
 
+namespace {
+
+// Bucket of a positive latency: sign-less exponent and the top 5 mantissa bits of the double.
+int32_t BucketOf(double ms) {
+  if (!(ms > 1e-6)) ms = 1e-6;
+  uint64_t bits;
+  std::memcpy(&bits, &ms, 8);
+  return static_cast<int32_t>(bits >> 47);
+}
+
+// The middle of a bucket.
+double BucketMiddle(int32_t index) {
+  uint64_t bits = (static_cast<uint64_t>(index) << 47) | (uint64_t{1} << 46);
+  double ms;
+  std::memcpy(&ms, &bits, 8);
+  return ms;
+}
+
+}  // namespace
+
 void ServiceGraphBuilder::Histogram::Add(double ms, double count) {
-  static const double kInvLogGrowth = 1.0 / std::log(kGrowth);
-  const int32_t index =
-      ms <= 1e-3 ? -400 : static_cast<int32_t>(std::floor(std::log(ms) * kInvLogGrowth));
+  const int32_t index = BucketOf(ms);
   auto it = std::lower_bound(buckets.begin(), buckets.end(), index,
                              [](const auto& b, int32_t i) { return b.first < i; });
   if (it != buckets.end() && it->first == index) {
@@ -69,13 +86,13 @@ double ServiceGraphBuilder::Histogram::Quantile(double q) const {
   double cumulative = 0;
   for (const auto& [i, c] : buckets) {
     cumulative += c;
-    if (cumulative >= q * total) return std::pow(kGrowth, i + 0.5);
+    if (cumulative >= q * total) return BucketMiddle(i);
   }
-  return std::pow(kGrowth, buckets.back().first + 0.5);
+  return BucketMiddle(buckets.back().first);
 }
 
 uint32_t ServiceGraphBuilder::Intern(std::string_view name) {
-  auto it = name_ids_.find(std::string(name));
+  auto it = name_ids_.find(name);
   if (it != name_ids_.end()) return it->second;
   uint32_t id = static_cast<uint32_t>(names_.size());
   names_.emplace_back(name);
@@ -205,7 +222,7 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
                                       uint64_t end_unix_nano) const {
   const uint64_t first = start_unix_nano / kMinuteNano;
   const uint64_t last = end_unix_nano / kMinuteNano;
-  auto env_it = name_ids_.find(std::string(environment));
+  auto env_it = name_ids_.find(environment);
   if (!environment.empty() && env_it == name_ids_.end()) return {};
   const uint32_t env = environment.empty() ? kNoName : env_it->second;
   std::map<std::pair<std::string, std::string>, EdgeStats> edges;

@@ -12,7 +12,7 @@
 // from different processes): unpaired spans wait in a bounded table until their partner arrives
 // or the pairing window passes.
 //
-// Latency percentiles come from log-spaced histograms (2 % relative error).
+// Latency percentiles come from log-spaced histograms (≈ 2 % relative error).
 //
 // Persistence: Snapshot()/Restore() carry the per-minute edge and node statistics; the pairing
 // tables are not persisted (a pair split by a restart is lost).
@@ -57,8 +57,9 @@ class ServiceGraphBuilder {
   Status Restore(std::string_view snapshot);
 
  private:
-  // Log-spaced latency buckets as a small sorted vector: most edge-minutes see few distinct
-  // buckets, so this beats a map or a fixed array for memory and speed.
+  // Log-spaced latency buckets (32 per power of two, ≈ 2.2 % wide, indexed straight from the
+  // double's exponent and top mantissa bits) as a small sorted vector: most edge-minutes see few
+  // distinct buckets, so this beats a map or a fixed array for memory and speed.
   struct Histogram {
     std::vector<std::pair<int32_t, double>> buckets;  // bucket index → count, sorted by index
     void Add(double ms, double count = 1);
@@ -118,7 +119,11 @@ class ServiceGraphBuilder {
 
   Options options_;
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> name_ids_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, NameHash, std::equal_to<>> name_ids_;
   std::unordered_map<EdgeKey, EdgeStats, KeyHash> edges_;
   std::unordered_map<NodeKey, NodeStats, KeyHash> nodes_;
   std::unordered_map<uint64_t, SpanInfo> recent_;  // span id → info, within the pairing window
