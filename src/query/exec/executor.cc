@@ -865,9 +865,22 @@ PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buc
 // reaches p × total weight. Quickselect with weights: expected O(n); reorders [first, last).
 double WeightedPercentile(Sample* first, Sample* last, double p) {
   double total = 0;
-  for (const Sample* s = first; s != last; ++s) total += s->weight;
-  double target = p * total - 1e-9 * total;
+  bool unit_weights = true;
+  for (const Sample* s = first; s != last; ++s) {
+    total += s->weight;
+    unit_weights &= s->weight == 1.0;
+  }
   auto by_value = [](const Sample& a, const Sample& b) { return a.value < b.value; };
+  if (unit_weights) {
+    // Plain nearest rank: the ⌈p·n⌉-th smallest value, one selection.
+    const double n = static_cast<double>(last - first);
+    size_t rank = static_cast<size_t>(std::ceil(p * n - 1e-9 * n));
+    if (rank < 1) rank = 1;
+    Sample* kth = first + (std::min<size_t>(rank, static_cast<size_t>(last - first)) - 1);
+    std::nth_element(first, kth, last, by_value);
+    return kth->value;
+  }
+  double target = p * total - 1e-9 * total;
   while (last - first > 16) {
     Sample* mid = first + (last - first) / 2;
     std::nth_element(first, mid, last, by_value);
