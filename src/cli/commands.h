@@ -69,6 +69,15 @@ struct KeysConfig {
 int RunKeysCreate(const KeysConfig& config);
 int RunKeysList(const KeysConfig& config);
 
+struct DoctorConfig {
+  std::string server = "http://127.0.0.1:8686";  // query API the test spans are read back from
+  double timeout_seconds = 10;                   // how long to wait for each test span
+  bool json = false;
+};
+// Checks the tracing environment variables of the calling shell, sends test spans through OTLP
+// and X-Ray, reads them back; 0 when everything works, 1 when it found a problem.
+int RunDoctor(const DoctorConfig& config);
+
 // <data-dir>/keys.json unless `keys_file` is set.
 std::string KeysPath(const std::string& data_dir, const std::string& keys_file);
 

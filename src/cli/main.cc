@@ -97,6 +97,14 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
       ->capture_default_str();
   list_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
 
+  DoctorConfig doctor;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor", "Check this shell's tracing variables, send test spans, read them back");
+  doctor_cmd->add_option("--server", doctor.server, "Query API base URL")->capture_default_str();
+  doctor_cmd->add_option("--timeout", doctor.timeout_seconds, "Seconds to wait for each test span")
+      ->capture_default_str();
+  doctor_cmd->add_flag("--json", doctor.json, "Print the findings as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -109,6 +117,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
     if (*query_cmd) return RunQuery(query);
     if (*create_cmd) return RunKeysCreate(keys);
     if (*list_cmd) return RunKeysList(keys);
+    if (*doctor_cmd) return RunDoctor(doctor);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ariadne: unexpected error: %s\n", e.what());
     return 1;

@@ -1,0 +1,317 @@
+"""`ariadne doctor` end to end: the real `ariadne serve` on free ports, and `ariadne doctor` run as a
+subprocess with a good environment and with each of the classic mistakes, asserting the exit code
+and the finding (id in --json, text in the human report) for each.
+
+usage: test_doctor.py --ariadne /path/to/build/bin/ariadne
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--ariadne", required=True)
+ARIADNE = parser.parse_args().ariadne
+WORK = tempfile.mkdtemp(prefix="ariadne-doctor-")
+FAILURES = []
+
+# Every variable doctor reads; each run starts from none of them.
+DOCTOR_VARS = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES", "HONEYCOMB_SERVICE_NAME", "HONEYCOMB_API_KEY",
+    "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_URL", "AWS_XRAY_TRACING_NAME",
+]
+
+
+class Server:
+    """`ariadne serve` on free ports, with its own data directory."""
+
+    def __init__(self, name, keys_env=None):
+        self.data_dir = os.path.join(WORK, name)
+        os.makedirs(self.data_dir)
+        self.key = None
+        if keys_env:
+            out = subprocess.run([ARIADNE, "keys", "create", "--env", keys_env, "--data-dir",
+                                  self.data_dir], check=True, capture_output=True, text=True)
+            self.key = out.stdout.split()[0]
+            assert self.key.startswith("aik_"), out.stdout
+        self.log = open(os.path.join(self.data_dir, "serve.log"), "w+")
+        self.proc = subprocess.Popen(
+            [ARIADNE, "serve", "--data-dir", self.data_dir, "--otlp-http", "0", "--http", "0",
+             "--xray", "0"], stdout=self.log, stderr=subprocess.STDOUT)
+        self.ports = {}
+        deadline = time.time() + 20
+        while time.time() < deadline and len(self.ports) < 3:
+            if self.proc.poll() is not None:
+                break
+            self.log.seek(0)
+            for m in re.finditer(r"listening (\S+) 127\.0\.0\.1:(\d+)", self.log.read()):
+                self.ports[m.group(1)] = int(m.group(2))
+            time.sleep(0.05)
+        if len(self.ports) < 3:
+            self.log.seek(0)
+            raise RuntimeError("ariadne serve did not start:\n" + self.log.read())
+        self.otlp = "http://127.0.0.1:%d" % self.ports["otlp-http"]
+        self.http = "http://127.0.0.1:%d" % self.ports["http"]
+        self.xray = "127.0.0.1:%d" % self.ports["xray"]
+
+    def xray_api(self, path, body):
+        req = urllib.request.Request("http://" + self.xray + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def free_port():
+    """A port nothing listens on (bound and released: TCP and UDP)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def doctor(env, server, *extra, json_mode=True, timeout="5"):
+    full = {k: v for k, v in os.environ.items() if k not in DOCTOR_VARS}
+    full.update(env)
+    args = [ARIADNE, "doctor", "--server", server, "--timeout", timeout, *extra]
+    if json_mode:
+        args.append("--json")
+    proc = subprocess.run(args, env=full, capture_output=True, text=True, timeout=60)
+    report = json.loads(proc.stdout) if json_mode else proc.stdout
+    return proc.returncode, report, proc.stderr
+
+
+def findings(report, level=None):
+    return {f["id"]: f for f in report["findings"] if level is None or f["level"] == level}
+
+
+def case(name):
+    def wrap(fn):
+        def run(*args):
+            try:
+                fn(*args)
+                print("PASS", name)
+            except Exception as e:  # noqa: BLE001 - report every case, then fail
+                import traceback
+                traceback.print_exc()
+                print("FAIL", name, "-", e)
+                FAILURES.append(name)
+        return run
+    return wrap
+
+
+def expect(cond, msg, report=None):
+    if not cond:
+        raise AssertionError(msg + ("\n" + json.dumps(report, indent=1) if report is not None
+                                    and not isinstance(report, str) else "\n" + (report or "")))
+
+
+def good_env(srv, **over):
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": srv.otlp,
+           "OTEL_SERVICE_NAME": "backend-flask",
+           "AWS_XRAY_DAEMON_ADDRESS": srv.xray}
+    env.update(over)
+    return env
+
+
+@case("good environment: both paths read back, exit 0")
+def test_good(srv):
+    rc, rep, err = doctor(good_env(srv), srv.http)
+    expect(rc == 0, "exit %d, stderr %s" % (rc, err), rep)
+    expect(rep["ok"] and rep["problems"] == 0, "not ok", rep)
+    expect(rep["otlp"]["read_back"] and rep["xray"]["read_back"], "not read back", rep)
+    ok = findings(rep, "ok")
+    for fid in ("server.up", "otlp.sent", "otlp.read_back", "xray.daemon", "xray.read_back"):
+        expect(fid in ok, "missing ok finding " + fid, rep)
+    expect("'backend-flask'" in ok["otlp.read_back"]["title"], "service not in read back", rep)
+    # The span really is there, under the trace id doctor reports.
+    with urllib.request.urlopen(srv.http + "/api/v1/traces/" + rep["otlp"]["trace_id"]) as r:
+        spans = json.loads(r.read())["spans"]
+    expect(any(s["service_name"] == "backend-flask" for s in spans), "trace not readable", rep)
+
+    # The human report says the same.
+    rc, text, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="http/json"), srv.http,
+                         json_mode=False)
+    expect(rc == 0, "text mode exit %d" % rc, text)
+    expect("Verdict: everything works" in text and "through OTLP and X-Ray" in text,
+           "no verdict", text)
+    expect("\u2713 OTLP: test span read back" in text, "no OTLP check mark", text)
+    expect("http/json" in text, "JSON protocol not used", text)
+
+
+@case("OTLP endpoint with /v1/traces appended")
+def test_double_path(srv):
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_ENDPOINT=srv.otlp + "/v1/traces"),
+                        srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("otlp.endpoint.double_path" in fail, "no double_path finding", rep)
+    expect(fail["otlp.endpoint.double_path"]["fix"].startswith(
+        "export OTEL_EXPORTER_OTLP_ENDPOINT=%s (without /v1/traces)" % srv.otlp), "fix", rep)
+    expect("/v1/traces/v1/traces" in fail["otlp.endpoint.double_path"]["detail"], "detail", rep)
+    expect("otlp.not_found" in fail, "the send did not show the 404", rep)
+    expect(rep["xray"]["read_back"], "X-Ray path should still work", rep)
+    rc, text, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_ENDPOINT=srv.otlp + "/v1/traces/"),
+                         srv.http, json_mode=False)
+    expect(rc == 1, "text exit %d" % rc, text)
+    expect("\u2717 OTEL_EXPORTER_OTLP_ENDPOINT already ends in /v1/traces" in text, "text", text)
+    expect("fix: export OTEL_EXPORTER_OTLP_ENDPOINT=%s (without /v1/traces)" % srv.otlp in text,
+           "text fix", text)
+
+
+@case("OTLP endpoint on the wrong port")
+def test_wrong_port(srv):
+    # The query API's port instead of the OTLP one.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_ENDPOINT=srv.http), srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("otlp.not_otlp" in fail, "no not_otlp finding", rep)
+    expect("query API" in fail["otlp.not_otlp"]["detail"], "not named the query API", rep)
+    # Nothing listening there.
+    dead = "http://127.0.0.1:%d" % free_port()
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_ENDPOINT=dead), srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    expect("otlp.unreachable" in findings(rep, "fail"), "no unreachable finding", rep)
+    # The gRPC port with the HTTP protocol.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4317"),
+                        srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("otlp.endpoint.grpc_port" in fail, "no grpc_port finding", rep)
+    expect(fail["otlp.endpoint.grpc_port"]["fix"] ==
+           "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "fix", rep)
+    # gRPC protocol: Ariadne speaks OTLP/HTTP only.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"), srv.http)
+    expect(rc == 1 and "otlp.protocol.grpc" in findings(rep, "fail"), "grpc", rep)
+
+
+@case("daemon address nobody listens on")
+def test_dead_daemon(srv):
+    addr = "127.0.0.1:%d" % free_port()
+    rc, rep, _ = doctor(good_env(srv, AWS_XRAY_DAEMON_ADDRESS=addr), srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("xray.daemon_unreachable" in fail, "no daemon_unreachable finding", rep)
+    expect(addr in fail["xray.daemon_unreachable"]["title"], "address not named", rep)
+    expect(rep["otlp"]["read_back"] and not rep["xray"]["read_back"], "read back flags", rep)
+    # The split form points at the live server: works.
+    port = srv.ports["xray"]
+    rc, rep, _ = doctor(good_env(srv, AWS_XRAY_DAEMON_ADDRESS="tcp:127.0.0.1:%d udp:127.0.0.1:%d"
+                                 % (port, port)), srv.http)
+    expect(rc == 0 and rep["xray"]["read_back"], "split form", rep)
+    # A malformed one.
+    rc, rep, _ = doctor(good_env(srv, AWS_XRAY_DAEMON_ADDRESS="udp:127.0.0.1"), srv.http)
+    expect(rc == 1 and "xray.address.invalid" in findings(rep, "fail"), "malformed", rep)
+
+
+@case("server not running")
+def test_server_down(srv):
+    rc, rep, _ = doctor(good_env(srv), "http://127.0.0.1:%d" % free_port())
+    expect(rc == 1, "exit %d" % rc, rep)
+    expect("server.down" in findings(rep, "fail"), "no server.down finding", rep)
+
+
+@case("empty key accepted by a server without keys: warning only")
+def test_empty_key_no_keys(srv):
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team="), srv.http)
+    expect(rc == 0, "exit %d" % rc, rep)
+    expect("key.empty" in findings(rep, "warn"), "no key.empty warning", rep)
+
+
+@case("X-Ray group names another service (the seed's $backend-flask)")
+def test_group(srv):
+    srv.xray_api("/CreateGroup", {"GroupName": "Cruddur",
+                                  "FilterExpression": 'service("$backend-flask")'})
+    rc, rep, _ = doctor(good_env(srv), srv.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("xray.group_service" in fail, "no group_service finding", rep)
+    f = fail["xray.group_service"]
+    expect("'Cruddur'" in f["title"] and '"$backend-flask"' in f["title"] and
+           "'backend-flask'" in f["title"], "title", rep)
+    expect("--group-name Cruddur --filter-expression 'service(\"backend-flask\")'" in f["fix"],
+           "fix", rep)
+    # Both test spans still arrived: only the group is wrong.
+    expect(rep["otlp"]["read_back"] and rep["xray"]["read_back"], "paths", rep)
+    # Fixed as doctor says: all good again.
+    srv.xray_api("/UpdateGroup", {"GroupName": "Cruddur",
+                                  "FilterExpression": 'service("backend-flask")'})
+    rc, rep, _ = doctor(good_env(srv), srv.http)
+    expect(rc == 0 and "xray.group" in findings(rep, "ok"), "after the fix", rep)
+
+
+@case("keys: empty key value, unknown key, good key")
+def test_keys(keyed):
+    # `x-honeycomb-team=${HONEYCOMB_API_KEY}` with HONEYCOMB_API_KEY unset.
+    rc, rep, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team="),
+                        keyed.http)
+    expect(rc == 1, "exit %d" % rc, rep)
+    fail = findings(rep, "fail")
+    expect("key.empty" in fail, "no key.empty finding", rep)
+    expect("HONEYCOMB_API_KEY is not set" in fail["key.empty"]["title"], "title", rep)
+    expect("export HONEYCOMB_API_KEY=" in fail["key.empty"]["fix"], "fix", rep)
+    rc, text, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team="),
+                         keyed.http, json_mode=False)
+    expect(rc == 1 and "\u2717 OTLP: 401 \u2014 x-honeycomb-team is empty" in text, "text", text)
+    # A key the server does not know.
+    rc, rep, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=nope1234"),
+                        keyed.http)
+    expect(rc == 1 and "key.unknown" in findings(rep, "fail"), "unknown key", rep)
+    # No header at all.
+    rc, rep, _ = doctor(good_env(keyed), keyed.http)
+    expect(rc == 1 and "key.missing" in findings(rep, "fail"), "missing key", rep)
+    # 'Name: value' instead of key=value.
+    rc, rep, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team: " +
+                                 keyed.key), keyed.http)
+    expect(rc == 1 and "headers.colon" in findings(rep, "fail"), "colon", rep)
+    # The right key, the way the seed writes it: lands in the key's environment.
+    rc, rep, _ = doctor(good_env(keyed, HONEYCOMB_API_KEY=keyed.key,
+                                 OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=" + keyed.key),
+                        keyed.http)
+    expect(rc == 0, "exit %d" % rc, rep)
+    expect("environment 'prod'" in findings(rep, "ok")["otlp.read_back"]["title"], "env", rep)
+    expect(keyed.key not in json.dumps(rep), "the key is printed in full", rep)
+
+
+def main():
+    srv = Server("plain")
+    keyed = Server("keyed", keys_env="prod")
+    try:
+        test_good(srv)
+        test_double_path(srv)
+        test_wrong_port(srv)
+        test_dead_daemon(srv)
+        test_server_down(srv)
+        test_empty_key_no_keys(srv)
+        test_group(srv)  # last on `srv`: it adds a group
+        test_keys(keyed)
+    finally:
+        srv.stop()
+        keyed.stop()
+    if FAILURES:
+        print("%d case(s) failed: %s (data in %s)" % (len(FAILURES), ", ".join(FAILURES), WORK))
+        sys.exit(1)
+    shutil.rmtree(WORK, ignore_errors=True)
+    print("all doctor cases passed")
+
+
+if __name__ == "__main__":
+    main()
