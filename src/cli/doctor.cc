@@ -340,7 +340,7 @@ class Doctor {
                               "posts spans to " +
                                   sdk::ResolveOtlpTracesUrl(generic, ""));
     Explain("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            traces.empty() ? "not set (the generic endpoint above is used)"
+            traces.empty() ? "not set: the generic endpoint above is used"
                            : "full URL for spans, used as is (nothing appended); it wins over "
                              "OTEL_EXPORTER_OTLP_ENDPOINT");
     Explain("OTEL_EXPORTER_OTLP_PROTOCOL",
