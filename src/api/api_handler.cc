@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_writer.h"
+
 namespace ariadne::api {
 namespace {
 
@@ -52,41 +54,58 @@ std::string Base64(std::string_view data) {
   return out;
 }
 
-json ValueJson(const model::Value& value) {
+// Writes an attribute value; doubles that are not finite as the strings "NaN"/"Infinity".
+void WriteValue(JsonWriter& w, const model::Value& value) {
   switch (value.type) {
     case model::ValueType::kEmpty:
-      return nullptr;
+      w.Null();
+      return;
     case model::ValueType::kString:
-      return std::string(value.str);
+      w.String(value.str);
+      return;
     case model::ValueType::kBool:
-      return value.bool_value;
+      w.Bool(value.bool_value);
+      return;
     case model::ValueType::kInt:
-      return value.int_value;
+      w.Int(value.int_value);
+      return;
     case model::ValueType::kDouble:
-      if (std::isnan(value.double_value)) return "NaN";
-      if (std::isinf(value.double_value)) return value.double_value > 0 ? "Infinity" : "-Infinity";
-      return value.double_value;
+      if (std::isnan(value.double_value)) {
+        w.String("NaN");
+      } else if (std::isinf(value.double_value)) {
+        w.String(value.double_value > 0 ? "Infinity" : "-Infinity");
+      } else {
+        w.Double(value.double_value);
+      }
+      return;
     case model::ValueType::kBytes:
-      return Base64(value.str);
+      w.String(Base64(value.str));
+      return;
     case model::ValueType::kArray:
-    case model::ValueType::kKvList: {
-      json parsed = json::parse(value.str, nullptr, /*allow_exceptions=*/false);
-      if (parsed.is_discarded()) return std::string(value.str);
-      return parsed;
-    }
+    case model::ValueType::kKvList:
+      // Stored as JSON text by the decoders; anything that is not valid JSON goes out as a string.
+      if (json::accept(value.str)) {
+        w.Raw(value.str);
+      } else {
+        w.String(value.str);
+      }
+      return;
   }
-  return nullptr;
+  w.Null();
 }
 
-json AttributesJson(const model::SpanBatch& batch, model::Range range) {
-  json out = json::array();
+void WriteAttributes(JsonWriter& w, const model::SpanBatch& batch, model::Range range) {
+  w.BeginArray();
   for (uint32_t i = range.begin; i < range.end() && i < batch.attributes.size(); ++i) {
     const model::KeyValue& kv = batch.attributes[i];
-    out.push_back({{"key", std::string(kv.key)},
-                   {"type", std::string(model::ValueTypeName(kv.value.type))},
-                   {"value", ValueJson(kv.value)}});
+    w.BeginObject();
+    w.Member("key", kv.key);
+    w.Member("type", model::ValueTypeName(kv.value.type));
+    w.Key("value");
+    WriteValue(w, kv.value);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
 double DurationMs(uint64_t start, uint64_t end) {
@@ -105,71 +124,107 @@ std::string Rfc3339(uint64_t unix_nano) {
   return buf;
 }
 
-json SpanJson(const model::SpanBatch& batch, const model::Span& span, std::string_view env) {
-  json out;
-  out["trace_id"] = span.trace_id.ToHex();
-  out["span_id"] = span.span_id.ToHex();
-  out["parent_span_id"] = span.is_root() ? std::string() : span.parent_span_id.ToHex();
-  out["name"] = std::string(span.name);
-  out["kind"] = std::string(model::SpanKindName(span.kind));
-  out["kind_code"] = static_cast<int>(span.kind);
-  out["start_time_unix_nano"] = std::to_string(span.start_time_unix_nano);
-  out["end_time_unix_nano"] = std::to_string(span.end_time_unix_nano);
-  out["duration_ms"] = DurationMs(span.start_time_unix_nano, span.end_time_unix_nano);
-  out["status"] = {{"code", std::string(model::StatusCodeName(span.status_code))},
-                   {"message", std::string(span.status_message)}};
-  out["trace_state"] = std::string(span.trace_state);
-  out["flags"] = span.flags;
-  out["service_name"] = std::string(batch.ServiceNameOf(span));
-  out["environment"] = std::string(env);
+void WriteSpan(JsonWriter& w, const model::SpanBatch& batch, const model::Span& span,
+               std::string_view env) {
+  w.BeginObject();
+  w.Member("trace_id", span.trace_id.ToHex());
+  w.Member("span_id", span.span_id.ToHex());
+  w.Member("parent_span_id", span.is_root() ? std::string() : span.parent_span_id.ToHex());
+  w.Member("name", span.name);
+  w.Member("kind", model::SpanKindName(span.kind));
+  w.Key("kind_code");
+  w.Int(static_cast<int>(span.kind));
+  w.Member("start_time_unix_nano", std::to_string(span.start_time_unix_nano));
+  w.Member("end_time_unix_nano", std::to_string(span.end_time_unix_nano));
+  w.Key("duration_ms");
+  w.Double(DurationMs(span.start_time_unix_nano, span.end_time_unix_nano));
+  w.Key("status");
+  w.BeginObject();
+  w.Member("code", model::StatusCodeName(span.status_code));
+  w.Member("message", span.status_message);
+  w.EndObject();
+  w.Member("trace_state", span.trace_state);
+  w.Key("flags");
+  w.Uint(span.flags);
+  w.Member("service_name", batch.ServiceNameOf(span));
+  w.Member("environment", env);
+  w.Key("resource");
+  w.BeginObject();
+  w.Key("attributes");
   if (span.resource_index < batch.resources.size()) {
     const model::Resource& resource = batch.resources[span.resource_index];
-    out["resource"] = {{"attributes", AttributesJson(batch, resource.attributes)},
-                       {"dropped_attributes_count", resource.dropped_attributes_count},
-                       {"schema_url", std::string(resource.schema_url)}};
+    WriteAttributes(w, batch, resource.attributes);
+    w.Key("dropped_attributes_count");
+    w.Uint(resource.dropped_attributes_count);
+    w.Member("schema_url", resource.schema_url);
   } else {
-    out["resource"] = {
-        {"attributes", json::array()}, {"dropped_attributes_count", 0}, {"schema_url", ""}};
+    WriteAttributes(w, batch, {});
+    w.Key("dropped_attributes_count");
+    w.Uint(0);
+    w.Member("schema_url", "");
   }
+  w.EndObject();
+  w.Key("scope");
+  w.BeginObject();
   if (span.scope_index < batch.scopes.size()) {
     const model::Scope& scope = batch.scopes[span.scope_index];
-    out["scope"] = {{"name", std::string(scope.name)},
-                    {"version", std::string(scope.version)},
-                    {"attributes", AttributesJson(batch, scope.attributes)},
-                    {"dropped_attributes_count", scope.dropped_attributes_count},
-                    {"schema_url", std::string(scope.schema_url)}};
+    w.Member("name", scope.name);
+    w.Member("version", scope.version);
+    w.Key("attributes");
+    WriteAttributes(w, batch, scope.attributes);
+    w.Key("dropped_attributes_count");
+    w.Uint(scope.dropped_attributes_count);
+    w.Member("schema_url", scope.schema_url);
   } else {
-    out["scope"] = {{"name", ""},
-                    {"version", ""},
-                    {"attributes", json::array()},
-                    {"dropped_attributes_count", 0},
-                    {"schema_url", ""}};
+    w.Member("name", "");
+    w.Member("version", "");
+    w.Key("attributes");
+    WriteAttributes(w, batch, {});
+    w.Key("dropped_attributes_count");
+    w.Uint(0);
+    w.Member("schema_url", "");
   }
-  out["attributes"] = AttributesJson(batch, span.attributes);
-  out["dropped_attributes_count"] = span.dropped_attributes_count;
-  out["dropped_events_count"] = span.dropped_events_count;
-  out["dropped_links_count"] = span.dropped_links_count;
-  json events = json::array();
+  w.EndObject();
+  w.Key("attributes");
+  WriteAttributes(w, batch, span.attributes);
+  w.Key("dropped_attributes_count");
+  w.Uint(span.dropped_attributes_count);
+  w.Key("dropped_events_count");
+  w.Uint(span.dropped_events_count);
+  w.Key("dropped_links_count");
+  w.Uint(span.dropped_links_count);
+  w.Key("events");
+  w.BeginArray();
   for (uint32_t i = span.events.begin; i < span.events.end() && i < batch.events.size(); ++i) {
     const model::Event& event = batch.events[i];
-    events.push_back({{"time_unix_nano", std::to_string(event.time_unix_nano)},
-                      {"name", std::string(event.name)},
-                      {"attributes", AttributesJson(batch, event.attributes)},
-                      {"dropped_attributes_count", event.dropped_attributes_count}});
+    w.BeginObject();
+    w.Member("time_unix_nano", std::to_string(event.time_unix_nano));
+    w.Member("name", event.name);
+    w.Key("attributes");
+    WriteAttributes(w, batch, event.attributes);
+    w.Key("dropped_attributes_count");
+    w.Uint(event.dropped_attributes_count);
+    w.EndObject();
   }
-  out["events"] = std::move(events);
-  json links = json::array();
+  w.EndArray();
+  w.Key("links");
+  w.BeginArray();
   for (uint32_t i = span.links.begin; i < span.links.end() && i < batch.links.size(); ++i) {
     const model::Link& link = batch.links[i];
-    links.push_back({{"trace_id", link.trace_id.ToHex()},
-                     {"span_id", link.span_id.ToHex()},
-                     {"trace_state", std::string(link.trace_state)},
-                     {"flags", link.flags},
-                     {"attributes", AttributesJson(batch, link.attributes)},
-                     {"dropped_attributes_count", link.dropped_attributes_count}});
+    w.BeginObject();
+    w.Member("trace_id", link.trace_id.ToHex());
+    w.Member("span_id", link.span_id.ToHex());
+    w.Member("trace_state", link.trace_state);
+    w.Key("flags");
+    w.Uint(link.flags);
+    w.Key("attributes");
+    WriteAttributes(w, batch, link.attributes);
+    w.Key("dropped_attributes_count");
+    w.Uint(link.dropped_attributes_count);
+    w.EndObject();
   }
-  out["links"] = std::move(links);
-  return out;
+  w.EndArray();
+  w.EndObject();
 }
 
 }  // namespace
@@ -184,34 +239,51 @@ std::string TraceToJson(const model::TraceId& id, const store::TraceResult& trac
   uint64_t start = UINT64_MAX, end = 0;
   std::vector<std::string> services;
   std::set<std::string> environments;
-  json spans = json::array();
   for (size_t span_idx : order) {
     const model::Span& span = batch.spans[span_idx];
     start = std::min(start, span.start_time_unix_nano);
     end = std::max(end, span.end_time_unix_nano);
     std::string service(batch.ServiceNameOf(span));
     if (std::find(services.begin(), services.end(), service) == services.end()) {
-      services.push_back(service);
+      services.push_back(std::move(service));
     }
+    if (span_idx < trace.environments.size()) environments.insert(trace.environments[span_idx]);
+  }
+  if (order.empty()) start = 0;
+  // Streamed: a DOM for a 10,000-span trace costs more than the spans themselves.
+  std::string out;
+  out.reserve(1024 + batch.spans.size() * 900);
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Member("trace_id", id.ToHex());
+  w.Member("xray_trace_id", model::FormatXrayTraceId(id));
+  w.Key("span_count");
+  w.Uint(batch.spans.size());
+  w.Key("services");
+  w.BeginArray();
+  for (const std::string& s : services) w.String(s);
+  w.EndArray();
+  w.Key("environments");
+  w.BeginArray();
+  for (const std::string& e : environments) w.String(e);
+  w.EndArray();
+  w.Member("start_time_unix_nano", std::to_string(start));
+  w.Member("end_time_unix_nano", std::to_string(end));
+  w.Member("start", Rfc3339(start));
+  w.Key("duration_ms");
+  w.Double(DurationMs(start, end));
+  w.Key("spans");
+  w.BeginArray();
+  for (size_t span_idx : order) {
     std::string_view env = span_idx < trace.environments.size()
                                ? std::string_view(trace.environments[span_idx])
                                : std::string_view();
-    environments.insert(std::string(env));
-    spans.push_back(SpanJson(batch, span, env));
+    WriteSpan(w, batch, batch.spans[span_idx], env);
   }
-  if (order.empty()) start = 0;
-  json out;
-  out["trace_id"] = id.ToHex();
-  out["xray_trace_id"] = model::FormatXrayTraceId(id);
-  out["span_count"] = batch.spans.size();
-  out["services"] = services;
-  out["environments"] = environments;
-  out["start_time_unix_nano"] = std::to_string(start);
-  out["end_time_unix_nano"] = std::to_string(end);
-  out["start"] = Rfc3339(start);
-  out["duration_ms"] = DurationMs(start, end);
-  out["spans"] = std::move(spans);
-  return out.dump() + "\n";
+  w.EndArray();
+  w.EndObject();
+  out.push_back('\n');
+  return out;
 }
 
 uint64_t ProcessRssBytes() {

@@ -1,0 +1,94 @@
+// JsonWriter: appends JSON text to a string as values are written, without building a document
+// first — for large responses (a 10,000-span trace) where a DOM costs more than the data.
+//
+// The caller writes a well-formed sequence (Key before each object member); commas are inserted
+// automatically. Strings are escaped per RFC 8259, and bytes that are not valid UTF-8 are replaced
+// by U+FFFD so the output is always valid JSON. Doubles that are not finite are written as null.
+//
+// Threads: one writer per thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ariadne {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+
+  void Key(std::string_view key) {
+    Separate();
+    AppendString(key);
+    out_->push_back(':');
+    after_key_ = true;
+  }
+
+  void String(std::string_view value) {
+    Separate();
+    AppendString(value);
+  }
+  void Int(int64_t value) {
+    Separate();
+    out_->append(std::to_string(value));
+  }
+  void Uint(uint64_t value) {
+    Separate();
+    out_->append(std::to_string(value));
+  }
+  void Double(double value);
+  void Bool(bool value) {
+    Separate();
+    out_->append(value ? "true" : "false");
+  }
+  void Null() {
+    Separate();
+    out_->append("null");
+  }
+  // Inserts already-valid JSON text as one value.
+  void Raw(std::string_view json) {
+    Separate();
+    out_->append(json);
+  }
+
+  // Convenience: Key + value.
+  void Member(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
+
+ private:
+  void Open(char c) {
+    Separate();
+    out_->push_back(c);
+    first_.push_back(true);
+  }
+  void Close(char c) {
+    out_->push_back(c);
+    first_.pop_back();
+  }
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_->push_back(',');
+      first_.back() = false;
+    }
+  }
+  void AppendString(std::string_view s);
+
+  std::string* out_;
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+}  // namespace ariadne
