@@ -191,6 +191,34 @@ test('a Node OTel SDK trace goes in through both exporters and comes back field 
       assert.equal(services.body.services[0].span_count, 4);
       assert.equal(services.body.services[0].error_count, 2);
 
+      // The same spans answer aggregate queries, trace search and the service graph.
+      const query = await fetch(`http://${server.http}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          environment: 'cruddur-prod',
+          time_range: 3600,
+          breakdowns: ['name'],
+          calculations: [{ op: 'COUNT' }, { op: 'MAX', column: 'db.rows' }, { op: 'P50', column: 'duration_ms' }],
+          filters: [{ column: 'db.system', op: '=', value: 'postgresql' }],
+        }),
+      });
+      const result = await query.json();
+      assert.equal(query.status, 200, JSON.stringify(result));
+      assert.equal(result.data.results.length, 1);
+      assert.equal(result.data.results[0].data.name, 'db.query');
+      assert.equal(result.data.results[0].data.COUNT, 2);
+      assert.equal(result.data.results[0].data['MAX(db.rows)'], 42);
+      assert.ok(result.data.results[0].data['P50(duration_ms)'] >= 5);
+      assert.equal(result.data.totals.COUNT, 2);
+      const search = await getJson(server.http, '/api/v1/traces?service=Cruddur&error=true&environment=cruddur-prod');
+      assert.equal(search.status, 200);
+      assert.equal(search.body.traces.length, 2);
+      assert.ok(search.body.traces.every((t) => t.root_name.startsWith('GET /api/activities/home') && t.error_count === 1));
+      const graph = await getJson(server.http, '/api/v1/service-graph?environment=cruddur-prod');
+      assert.ok(graph.body.edges.some((e) => e.source === 'Cruddur' && e.target === 'postgresql' && e.request_count === 2),
+        JSON.stringify(graph.body));
+
       // `ariadne trace` prints the tree.
       const listed = execFileSync(ariadne, ['trace', jsonTraceId, '--server', `http://${server.http}`],
         { encoding: 'utf8' });
