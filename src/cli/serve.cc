@@ -152,7 +152,9 @@ int RunServe(const ServeConfig& config) {
       api::WithStaticFiles(api_handler.AsHandler(), &ui_files), (*xray)->address());
   net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
                                               net::HttpRequest&& request, net::Responder respond) {
-    if (request.path.rfind("/api/v1/xray/", 0) == 0) {
+    // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
+    // prefix are X-Ray API operations that the proxy forwards to the X-Ray port.
+    if (request.method == "GET" && request.path.rfind("/api/v1/xray/", 0) == 0) {
       return xray_service->HandleQuery(std::move(request), std::move(respond));
     }
     if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));
