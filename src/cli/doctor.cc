@@ -26,6 +26,7 @@
 #include "ariadne/sdk/otlp_exporter.h"
 #include "ariadne/sdk/resource.h"
 #include "ariadne/sdk/xray_exporter.h"
+#include "ariadne/sdk/xray_sampler.h"
 #include "cli/commands.h"
 #include "net/http_client.h"
 #include "query/xray_filter/filter.h"
@@ -111,29 +112,6 @@ std::string Mask(std::string_view secret) {
   if (secret.size() <= 8) return std::string(secret.substr(0, 2)) + "\u2026";
   return std::string(secret.substr(0, 6)) + "\u2026 (" + std::to_string(secret.size()) +
          " characters)";
-}
-
-// `*` and `?` globs (X-Ray's dynamic naming and sampling rules), case-insensitive.
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() &&
-        (pattern[p] == '?' || std::tolower(static_cast<unsigned char>(pattern[p])) ==
-                                  std::tolower(static_cast<unsigned char>(text[t])))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
 }
 
 std::string RandomHex(std::mt19937_64& rng, size_t bytes) {
@@ -1070,7 +1048,7 @@ class Doctor {
       if (names.empty()) continue;
       bool ours = false;
       for (const auto& n : names) {
-        if (n == xray_name_ || n == service_ || (!pattern.empty() && GlobMatch(pattern, n))) {
+        if (n == xray_name_ || n == service_ || (!pattern.empty() && sdk::XRayWildcardMatch(pattern, n))) {
           ours = true;
         }
       }
