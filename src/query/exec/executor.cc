@@ -755,6 +755,22 @@ void QueryExecutor::Consume(const Block& block) {
     st.counters.spans_matched++;
     if (weight[r] != 1.0) st.counters.sample_rate_weighted = true;
   }
+  // Grow each group's sample vectors once per block rather than by repeated doubling.
+  bool any_samples = false;
+  for (const Calculation& calc : spec.calculations) any_samples |= NeedsSamples(calc.op);
+  if (any_samples) {
+    std::unordered_map<uint32_t, size_t> rows_per_group;
+    for (size_t r = 0; r < rows; ++r)
+      if (selected[r]) rows_per_group[group_of[r]]++;
+    for (const auto& [group, count] : rows_per_group) {
+      for (size_t c = 0; c < spec.calculations.size(); ++c) {
+        if (!NeedsSamples(spec.calculations[c].op)) continue;
+        auto& samples = st.groups[group].samples[c];
+        if (samples.capacity() < samples.size() + count)
+          samples.reserve(std::max(samples.size() + count, samples.capacity() * 5 / 4));
+      }
+    }
+  }
   for (size_t c = 0; c < spec.calculations.size(); ++c) {
     const Calculation& calc = spec.calculations[c];
     const ColumnView* view = calc.column.empty() ? nullptr : &view_of(calc.column);
@@ -825,10 +841,18 @@ PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buc
   for (const Sample& s : samples) p.begin[s.bucket + 1]++;
   for (size_t b = 0; b < buckets; ++b) p.begin[b + 1] += p.begin[b];
   {
-    std::vector<Sample> by_bucket(samples.size());
+    // In place (American flag sort): no second buffer for tens of millions of samples.
     std::vector<uint32_t> next(p.begin.begin(), p.begin.end() - 1);
-    for (const Sample& s : samples) by_bucket[next[s.bucket]++] = s;
-    samples = std::move(by_bucket);
+    for (size_t b = 0; b < buckets; ++b) {
+      while (next[b] < p.begin[b + 1]) {
+        Sample& s = samples[next[b]];
+        if (s.bucket == b) {
+          ++next[b];
+        } else {
+          std::swap(s, samples[next[s.bucket]++]);
+        }
+      }
+    }
   }
   if (op == CalcOp::kConcurrency) {
     // One sweep over span starts and ends (ends first at equal times); each bucket's value is the
