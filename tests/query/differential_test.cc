@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "query/query_spec.h"
 #include "store/embedded/embedded_store.h"
@@ -176,6 +178,9 @@ TEST(QueryDifferentialTest, EngineMatchesTheReferenceOnRandomSpansAndSpecs) {
     rows.insert(rows.end(), more.begin(), more.end());
     ASSERT_TRUE((*store)->Append(i % 2 ? "prod" : "dev", std::move(batch)).ok());
   }
+  // Sealing runs in the background: wait until part of the data is in sealed blocks.
+  for (int i = 0; i < 1000 && (*store)->Stats().blocks < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_GE((*store)->Stats().blocks, 2u);
   ASSERT_GT((*store)->Stats().head_spans, 0u);
 

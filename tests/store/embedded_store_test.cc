@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -120,7 +121,12 @@ TEST(EmbeddedStoreTest, HeadSealsAutomaticallyAndSpansStayReadableThroughout) {
     sent.push_back(batch.Clone());
     ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
   }
+  // Sealing runs in the background; spans stay readable while it does.
+  for (const model::SpanBatch& batch : sent) ExpectAllTracesReadable(*store, batch, "prod");
+  for (int i = 0; i < 500 && store->Stats().blocks < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(store->Stats().blocks, 2u);
+  EXPECT_LT(store->Stats().head_spans, 500u + 200u);
   for (const model::SpanBatch& batch : sent) ExpectAllTracesReadable(*store, batch, "prod");
 }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
@@ -98,6 +99,13 @@ struct PendingAppend {
   model::SpanBatch batch;
   std::string framed;  // the WAL record, encoded by the caller's thread
   SpanStore::AppendCallback done;
+};
+
+// What the seal thread writes: the heads handed over with the WAL segments they cover.
+struct SealJob {
+  uint64_t checkpoint = 0;
+  uint64_t covered_segment = 0;
+  std::string graph_snapshot;
 };
 
 struct BlockEntry {
@@ -189,6 +197,7 @@ class EmbeddedStore final : public SpanStore {
                      summary.drop_reason.c_str());
     }
     ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_dir_, last_segment + 1));
+    seal_thread_ = std::thread([this] { SealLoop(); });
     commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
   }
@@ -236,12 +245,12 @@ class EmbeddedStore final : public SpanStore {
     std::vector<BlockEntry> candidate_copies;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_) {
+      for (const auto& [env, head] : AllHeads()) {
         if (!environment.empty() && env != environment) continue;
         std::vector<uint32_t> rows = head->RowsOfTrace(id);
         if (rows.empty()) continue;
         head->block().Materialize(rows, &result.spans);
-        result.environments.resize(result.spans.spans.size(), env);
+        result.environments.resize(result.spans.spans.size(), std::string(env));
       }
       for (const BlockEntry& entry : blocks_) {
         if (!environment.empty() && entry.meta.environment != environment) continue;
@@ -278,7 +287,7 @@ class EmbeddedStore final : public SpanStore {
     std::vector<BlockEntry> candidates;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_) {
+      for (const auto& [env, head] : AllHeads()) {
         if (!environment.empty() && env != environment) continue;
         for (size_t row = 0; row < head->num_rows(); ++row) note(head->block(), row);
       }
@@ -334,7 +343,7 @@ class EmbeddedStore final : public SpanStore {
     uint64_t skipped = 0;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_) {
+      for (const auto& [env, head] : AllHeads()) {
         if (!spec.environment.empty() && env != spec.environment) continue;
         head_executor.Consume(head->block());
       }
@@ -406,8 +415,9 @@ class EmbeddedStore final : public SpanStore {
     std::vector<BlockEntry> candidates = CandidateBlocks(spec, nullptr);
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_)
-        if (spec.environment.empty() || env == spec.environment) collect(head->block(), env);
+      for (const auto& [env, head] : AllHeads())
+        if (spec.environment.empty() || env == spec.environment)
+          collect(head->block(), std::string(env));
     }
     for (const BlockEntry& entry : candidates) {
       ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
@@ -440,7 +450,7 @@ class EmbeddedStore final : public SpanStore {
     };
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_)
+      for (const auto& [env, head] : AllHeads())
         if (environment.empty() || env == environment) merge(head->block().ComputeColumns());
       for (const BlockEntry& entry : blocks_) {
         if (!environment.empty() && entry.meta.environment != environment) continue;
@@ -493,9 +503,10 @@ class EmbeddedStore final : public SpanStore {
         for (const auto& [name, counts] : entry.meta.services)
           merged[{entry.meta.environment, name}].Add(counts);
       }
-      for (const auto& [env, head] : heads_) {
+      for (const auto& [env, head] : AllHeads()) {
         if (!environment.empty() && env != environment) continue;
-        for (const auto& [name, counts] : head->services()) merged[{env, name}].Add(counts);
+        for (const auto& [name, counts] : head->services())
+          merged[{std::string(env), name}].Add(counts);
       }
     }
     std::vector<ServiceSummary> out;
@@ -531,6 +542,12 @@ class EmbeddedStore final : public SpanStore {
     }
     queue_cv_.notify_one();
     if (commit_thread_.joinable()) commit_thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(seal_mu_);
+      seal_stop_ = true;
+    }
+    seal_cv_.notify_all();
+    if (seal_thread_.joinable()) seal_thread_.join();
     if (wal_) close_status_ = wal_->Close();
     if (!flush_status_.ok()) close_status_ = flush_status_;
     if (lock_fd_ >= 0) {
@@ -547,7 +564,7 @@ class EmbeddedStore final : public SpanStore {
     s.append_errors = append_errors_;
     s.wal_bytes = wal_bytes_;
     s.wal_syncs = wal_syncs_;
-    s.head_spans = head_spans_;
+    s.head_spans = head_spans_ + sealing_spans_;
     s.blocks = blocks_count_;
     s.block_bytes = stats_block_bytes_;
     s.block_spans = stats_block_spans_;
@@ -590,8 +607,10 @@ class EmbeddedStore final : public SpanStore {
       {
         std::unique_lock<std::mutex> lock(queue_mu_);
         queue_cv_.wait(lock, [&] {
-          return !queue_.empty() || closed_ || flush_requested_ > flush_completed_;
+          return !queue_.empty() || closed_ || flush_requested_ > flush_completed_ ||
+                 seal_finished_recheck_;
         });
+        seal_finished_recheck_ = false;
         work.clear();
         while (!queue_.empty()) {
           work.push_back(std::move(queue_.front()));
@@ -602,18 +621,18 @@ class EmbeddedStore final : public SpanStore {
       }
       if (!work.empty()) CommitGroup(&work, &framed);
       const bool want_flush = flush_ticket > flush_completed_snapshot_;
-      if (want_flush || head_spans_ >= options_.head_max_spans) {
-        Status s = Checkpoint();
-        if (want_flush) {
-          std::lock_guard<std::mutex> lock(queue_mu_);
-          flush_status_ = s;
-          flush_completed_ = flush_ticket;
-          flush_completed_snapshot_ = flush_ticket;
-          flush_done_cv_.notify_all();
-        } else if (!s.ok()) {
-          std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
-                       s.ToString().c_str());
-        }
+      if (want_flush) {
+        // Everything appended so far must end up in block files: finish a running seal, then seal
+        // the rest (a failed earlier seal is retried first).
+        Status s = WaitForSeal();
+        for (int round = 0; round < 2 && StartSeal(); ++round) s = WaitForSeal();
+        std::lock_guard<std::mutex> lock(queue_mu_);
+        flush_status_ = s;
+        flush_completed_ = flush_ticket;
+        flush_completed_snapshot_ = flush_ticket;
+        flush_done_cv_.notify_all();
+      } else if (head_spans_ >= options_.head_max_spans) {
+        StartSeal();  // in the background; appends go on into fresh heads
       }
       if (closing) {
         std::lock_guard<std::mutex> lock(queue_mu_);
@@ -650,52 +669,124 @@ class EmbeddedStore final : public SpanStore {
     work->clear();
   }
 
-  // Seals every head into block files and retires the WAL segments they cover.
+  // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
+  std::vector<std::pair<std::string_view, const BlockBuilder*>> AllHeads() const {
+    std::vector<std::pair<std::string_view, const BlockBuilder*>> all;
+    for (const auto& [env, head] : heads_) all.emplace_back(env, head.get());
+    for (const auto& [env, head] : sealing_heads_) all.emplace_back(env, head.get());
+    return all;
+  }
+
+  // Hands the live heads to the seal thread (rotating the WAL so that the sealed spans are exactly
+  // the closed segments) unless a seal is still running. Returns false when nothing was started.
   // REQUIRES: commit thread.
-  Status Checkpoint() {
+  bool StartSeal() {
+    std::unique_lock<std::mutex> seal_lock(seal_mu_);
+    if (seal_running_) return false;
+    if (seal_job_) {  // a failed job: retry it as it was
+      seal_running_ = true;
+      seal_cv_.notify_all();
+      return true;
+    }
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
-      if (heads_.empty()) return Status::Ok();
+      if (heads_.empty()) return false;
     }
     const uint64_t covered_segment = wal_->segment();
-    ARIADNE_ASSIGN_OR_RETURN(std::unique_ptr<WalWriter> next_wal,
-                             WalWriter::Create(wal_dir_, covered_segment + 1));
-    ARIADNE_RETURN_IF_ERROR(wal_->Close());
-    wal_ = std::move(next_wal);
+    Result<std::unique_ptr<WalWriter>> next_wal = WalWriter::Create(wal_dir_, covered_segment + 1);
+    if (!next_wal.ok()) {
+      last_seal_status_ = next_wal.status();
+      return false;
+    }
+    Status closed = wal_->Close();
+    wal_ = std::move(*next_wal);
+    if (!closed.ok()) {
+      last_seal_status_ = closed;
+      return false;
+    }
+    SealJob job;
+    job.checkpoint = checkpoint_.checkpoint + 1;
+    job.covered_segment = covered_segment;
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      for (auto& [env, head] : heads_) sealing_heads_.emplace_back(env, std::move(head));
+      heads_.clear();
+      sealing_spans_ += head_spans_.exchange(0);
+      // The graph as of exactly the spans being sealed: later spans are replayed from the WAL.
+      job.graph_snapshot = graph_.Snapshot();
+    }
+    seal_job_ = std::move(job);
+    seal_running_ = true;
+    seal_cv_.notify_all();
+    return true;
+  }
 
-    const uint64_t checkpoint = checkpoint_.checkpoint + 1;
+  // Blocks until no seal is running; returns the last seal's status.
+  Status WaitForSeal() {
+    std::unique_lock<std::mutex> lock(seal_mu_);
+    seal_cv_.wait(lock, [&] { return !seal_running_; });
+    return seal_job_ ? last_seal_status_ : Status::Ok();
+  }
+
+  void SealLoop() {
+    for (;;) {
+      SealJob job;
+      {
+        std::unique_lock<std::mutex> lock(seal_mu_);
+        seal_cv_.wait(lock, [&] { return seal_stop_ || seal_running_; });
+        if (!seal_running_) return;
+        job = *seal_job_;
+      }
+      Status s = Seal(job);
+      std::lock_guard<std::mutex> lock(seal_mu_);
+      last_seal_status_ = s;
+      if (s.ok()) {
+        seal_job_.reset();
+      } else {
+        std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
+                     s.ToString().c_str());
+      }
+      seal_running_ = false;
+      ++seals_finished_;
+      seal_cv_.notify_all();
+      {
+        // The heads may have outgrown the limit while this seal ran: let the commit thread look.
+        std::lock_guard<std::mutex> queue_lock(queue_mu_);
+        seal_finished_recheck_ = true;
+      }
+      queue_cv_.notify_one();
+    }
+  }
+
+  // Writes the sealing heads as block files, then the checkpoint record, then makes the blocks
+  // visible and retires the WAL segments they cover. REQUIRES: seal thread.
+  Status Seal(const SealJob& job) {
     std::vector<BlockEntry> written;
     std::vector<std::shared_ptr<const Block>> sealed_blocks;
-    {
-      // Reads keep seeing the heads while blocks are written; only the commit thread mutates them.
-      std::shared_lock<std::shared_mutex> lock(state_mu_);
-      for (const auto& [env, head] : heads_) {
-        if (head->num_rows() == 0) continue;
-        std::shared_ptr<const Block> sealed = head->Seal();
-        BlockMeta meta = sealed->ComputeMeta();
-        meta.id = next_block_id_++;
-        meta.checkpoint = checkpoint;
-        std::string file = EncodeBlockFile(*sealed, meta);
-        meta.file_bytes = file.size();
-        std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-        Status written_ok = WriteFileDurably(path, file);
-        if (!written_ok.ok()) {
-          // A later checkpoint reuses this checkpoint number: leave no block of this attempt.
-          std::error_code ec;
-          fs::remove(path + ".tmp", ec);
-          for (const BlockEntry& entry : written) fs::remove(entry.path, ec);
-          return written_ok;
-        }
-        written.push_back(BlockEntry{std::move(meta), path});
-        sealed_blocks.push_back(std::move(sealed));
+    // The sealing heads are immutable and only this thread removes them: no lock needed to read.
+    for (const auto& [env, head] : sealing_heads_) {
+      if (head->num_rows() == 0) continue;
+      std::shared_ptr<const Block> sealed = head->Seal();
+      BlockMeta meta = sealed->ComputeMeta();
+      meta.id = next_block_id_++;
+      meta.checkpoint = job.checkpoint;
+      std::string file = EncodeBlockFile(*sealed, meta);
+      meta.file_bytes = file.size();
+      std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
+      Status written_ok = WriteFileDurably(path, file);
+      if (!written_ok.ok()) {
+        // A retry reuses this checkpoint number: leave no block of this attempt.
+        std::error_code ec;
+        fs::remove(path + ".tmp", ec);
+        for (const BlockEntry& entry : written) fs::remove(entry.path, ec);
+        return written_ok;
       }
+      written.push_back(BlockEntry{std::move(meta), path});
+      sealed_blocks.push_back(std::move(sealed));
     }
-    {
-      std::shared_lock<std::shared_mutex> lock(state_mu_);
-      ARIADNE_RETURN_IF_ERROR(
-          WriteFileDurably(ServiceGraphPath(options_.data_dir, checkpoint), graph_.Snapshot()));
-    }
-    CheckpointRecord record{checkpoint, covered_segment};
+    ARIADNE_RETURN_IF_ERROR(
+        WriteFileDurably(ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
+    CheckpointRecord record{job.checkpoint, job.covered_segment};
     ARIADNE_RETURN_IF_ERROR(WriteFileDurably(
         options_.data_dir + "/CHECKPOINT",
         std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
@@ -708,15 +799,15 @@ class EmbeddedStore final : public SpanStore {
         CacheBlock(written[i].meta.id, sealed_blocks[i]);
         blocks_.push_back(std::move(written[i]));
       }
-      heads_.clear();
-      head_spans_ = 0;
+      sealing_heads_.clear();
+      sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
     std::error_code ec;
-    if (checkpoint > 1) fs::remove(ServiceGraphPath(options_.data_dir, checkpoint - 1), ec);
+    if (job.checkpoint > 1) fs::remove(ServiceGraphPath(options_.data_dir, job.checkpoint - 1), ec);
     ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
     for (uint64_t segment : segments)
-      if (segment <= covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
+      if (segment <= job.covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
     return Status::Ok();
   }
 
@@ -797,6 +888,7 @@ class EmbeddedStore final : public SpanStore {
   std::deque<PendingAppend> queue_;
   size_t queued_spans_ = 0;
   bool closed_ = false;
+  bool seal_finished_recheck_ = false;  // set by the seal thread when it finishes
   uint64_t flush_requested_ = 0;
   uint64_t flush_completed_ = 0;
   uint64_t flush_completed_snapshot_ = 0;  // commit thread's copy
@@ -809,6 +901,8 @@ class EmbeddedStore final : public SpanStore {
 
   mutable std::shared_mutex state_mu_;
   std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
+  // Heads handed to the seal thread: immutable, still readable until their blocks are in blocks_.
+  std::vector<std::pair<std::string, std::unique_ptr<BlockBuilder>>> sealing_heads_;
   std::vector<BlockEntry> blocks_;
   ServiceGraphBuilder graph_;  // guarded by state_mu_
 
@@ -824,6 +918,17 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> wal_bytes_{0};
   std::atomic<uint64_t> wal_syncs_{0};
   std::atomic<uint64_t> head_spans_{0};
+  std::atomic<uint64_t> sealing_spans_{0};
+
+  // The seal thread. One job at a time; a failed job stays pending and is retried.
+  std::thread seal_thread_;
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  std::optional<SealJob> seal_job_;  // guarded by seal_mu_
+  bool seal_running_ = false;        // guarded by seal_mu_
+  bool seal_stop_ = false;           // guarded by seal_mu_
+  uint64_t seals_finished_ = 0;      // guarded by seal_mu_
+  Status last_seal_status_;          // guarded by seal_mu_
   std::atomic<uint64_t> blocks_count_{0};
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
