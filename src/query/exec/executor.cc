@@ -828,14 +828,28 @@ namespace {
 // a contiguous slice.
 struct PreparedSamples {
   std::vector<Sample> samples;
-  std::vector<uint32_t> begin;      // bucket b is samples[begin[b], begin[b + 1])
-  std::vector<double> concurrency;  // CONCURRENCY per bucket
+  std::vector<uint32_t> begin;  // bucket b is samples[begin[b], begin[b + 1]) (when bucketed)
+  std::optional<double> total_percentile;  // PNN over every sample
+  std::vector<double> concurrency;         // CONCURRENCY per bucket
   double concurrency_total = 0;
 };
 
-PreparedSamples Prepare(const CalcOp op, std::vector<Sample> samples, size_t buckets,
-                        uint64_t granularity_nano, uint64_t window_start) {
+double WeightedPercentile(Sample* first, Sample* last, double p);
+
+// `by_bucket` is false for the totals row, which needs no time series: its samples are then left
+// in any order.
+PreparedSamples Prepare(const CalcOp op, double percentile, std::vector<Sample> samples,
+                        size_t buckets, uint64_t granularity_nano, uint64_t window_start,
+                        bool by_bucket) {
   PreparedSamples p;
+  // The whole-scope percentile first, selecting in place: bucketing reorders the samples anyway.
+  if (op == CalcOp::kPercentile && !samples.empty())
+    p.total_percentile =
+        WeightedPercentile(samples.data(), samples.data() + samples.size(), percentile);
+  if (!by_bucket && op != CalcOp::kConcurrency) {
+    p.samples = std::move(samples);
+    return p;
+  }
   // Counting sort by time bucket: O(n), and each bucket's samples end up contiguous.
   p.begin.assign(buckets + 1, 0);
   for (const Sample& s : samples) p.begin[s.bucket + 1]++;
@@ -958,16 +972,8 @@ ResultValue Compute(const Calculation& calc, const Agg& agg, PreparedSamples* pr
         if (first == last) return std::monostate{};
         return WeightedPercentile(first, last, calc.percentile);
       }
-      if (prepared->samples.empty()) return std::monostate{};
-      if (prepared->begin[buckets] == prepared->begin[buckets - 1] + prepared->samples.size() ||
-          buckets == 1) {
-        // Everything is in one bucket: select in place (the slice stays that bucket's).
-        return WeightedPercentile(prepared->samples.data(),
-                                  prepared->samples.data() + prepared->samples.size(),
-                                  calc.percentile);
-      }
-      std::vector<Sample> copy = prepared->samples;
-      return WeightedPercentile(copy.data(), copy.data() + copy.size(), calc.percentile);
+      if (!prepared->total_percentile) return std::monostate{};
+      return *prepared->total_percentile;
     }
     case CalcOp::kConcurrency:
       return CountValue(bucket ? prepared->concurrency[*bucket] : prepared->concurrency_total);
@@ -1053,12 +1059,13 @@ QueryResult QueryExecutor::Finish() {
   }
 
   // Per group (and for the totals), the calculations' samples prepared once.
-  auto prepare_all = [&](std::vector<std::vector<Sample>>&& samples) {
+  auto prepare_all = [&](std::vector<std::vector<Sample>>&& samples, bool by_bucket) {
     std::vector<PreparedSamples> prepared(ncalc);
     for (size_t c = 0; c < ncalc; ++c)
       if (NeedsSamples(spec.calculations[c].op))
-        prepared[c] = Prepare(spec.calculations[c].op, std::move(samples[c]), nb,
-                              st.granularity_nano, spec.start_unix_nano);
+        prepared[c] =
+            Prepare(spec.calculations[c].op, spec.calculations[c].percentile, std::move(samples[c]),
+                    nb, st.granularity_nano, spec.start_unix_nano, by_bucket);
     return prepared;
   };
   auto row_for = [&](const std::vector<ResultValue>& key, const std::vector<Agg>& aggs,
@@ -1091,7 +1098,7 @@ QueryResult QueryExecutor::Finish() {
       if (NeedsSamples(spec.calculations[c].op))
         all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
   }
-  std::vector<PreparedSamples> all_prepared = prepare_all(std::move(all_samples));
+  std::vector<PreparedSamples> all_prepared = prepare_all(std::move(all_samples), false);
   result.totals = row_for({}, all_aggs, all_prepared, std::nullopt);
 
   // Rows per group, then having, order, limit.
@@ -1100,7 +1107,7 @@ QueryResult QueryExecutor::Finish() {
   std::vector<size_t> row_group;
   for (size_t gi = 0; gi < st.groups.size(); ++gi) {
     Group& g = st.groups[gi];
-    group_prepared[gi] = prepare_all(std::move(g.samples));
+    group_prepared[gi] = prepare_all(std::move(g.samples), true);
     ResultRow row = row_for(g.key, g.aggs, group_prepared[gi], std::nullopt);
     bool keep = true;
     for (const Having& h : spec.havings) {
