@@ -1048,7 +1048,8 @@ class Doctor {
       if (names.empty()) continue;
       bool ours = false;
       for (const auto& n : names) {
-        if (n == xray_name_ || n == service_ || (!pattern.empty() && sdk::XRayWildcardMatch(pattern, n))) {
+        if (n == xray_name_ || n == service_ ||
+            (!pattern.empty() && sdk::XRayWildcardMatch(pattern, n))) {
           ours = true;
         }
       }

@@ -3,8 +3,8 @@
 // the naive reference evaluator's.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <thread>
 
