@@ -759,15 +759,18 @@ void QueryExecutor::Consume(const Block& block) {
   bool any_samples = false;
   for (const Calculation& calc : spec.calculations) any_samples |= NeedsSamples(calc.op);
   if (any_samples) {
-    std::unordered_map<uint32_t, size_t> rows_per_group;
+    std::vector<uint32_t> rows_per_group(st.groups.size(), 0);
     for (size_t r = 0; r < rows; ++r)
       if (selected[r]) rows_per_group[group_of[r]]++;
-    for (const auto& [group, count] : rows_per_group) {
+    for (size_t group = 0; group < rows_per_group.size(); ++group) {
+      const size_t count = rows_per_group[group];
+      if (count == 0) continue;
       for (size_t c = 0; c < spec.calculations.size(); ++c) {
         if (!NeedsSamples(spec.calculations[c].op)) continue;
         auto& samples = st.groups[group].samples[c];
+        // Geometric growth keeps the copying linear overall.
         if (samples.capacity() < samples.size() + count)
-          samples.reserve(std::max(samples.size() + count, samples.capacity() * 5 / 4));
+          samples.reserve(std::max(samples.size() + count, samples.capacity() * 2));
       }
     }
   }
