@@ -1092,17 +1092,21 @@ QueryResult QueryExecutor::Finish() {
     return row;
   };
 
-  // Totals first: they need every group's samples before the groups' own are moved.
-  std::vector<Agg> all_aggs(ncalc * nb);
-  std::vector<std::vector<Sample>> all_samples(ncalc);
-  for (const Group& g : st.groups) {
-    for (size_t i = 0; i < all_aggs.size(); ++i) all_aggs[i].Merge(g.aggs[i]);
-    for (size_t c = 0; c < ncalc; ++c)
-      if (NeedsSamples(spec.calculations[c].op))
-        all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
+  // Totals first: they need every group's samples before the groups' own are moved. Without
+  // breakdowns the single group is the totals row, so nothing is copied.
+  const bool totals_are_the_group = spec.breakdowns.empty() && st.groups.size() == 1;
+  if (!totals_are_the_group) {
+    std::vector<Agg> all_aggs(ncalc * nb);
+    std::vector<std::vector<Sample>> all_samples(ncalc);
+    for (const Group& g : st.groups) {
+      for (size_t i = 0; i < all_aggs.size(); ++i) all_aggs[i].Merge(g.aggs[i]);
+      for (size_t c = 0; c < ncalc; ++c)
+        if (NeedsSamples(spec.calculations[c].op))
+          all_samples[c].insert(all_samples[c].end(), g.samples[c].begin(), g.samples[c].end());
+    }
+    std::vector<PreparedSamples> all_prepared = prepare_all(std::move(all_samples), false);
+    result.totals = row_for({}, all_aggs, all_prepared, std::nullopt);
   }
-  std::vector<PreparedSamples> all_prepared = prepare_all(std::move(all_samples), false);
-  result.totals = row_for({}, all_aggs, all_prepared, std::nullopt);
 
   // Rows per group, then having, order, limit.
   std::vector<std::vector<PreparedSamples>> group_prepared(st.groups.size());
@@ -1112,6 +1116,7 @@ QueryResult QueryExecutor::Finish() {
     Group& g = st.groups[gi];
     group_prepared[gi] = prepare_all(std::move(g.samples), true);
     ResultRow row = row_for(g.key, g.aggs, group_prepared[gi], std::nullopt);
+    if (totals_are_the_group) result.totals = row;
     bool keep = true;
     for (const Having& h : spec.havings) {
       auto v = AsDouble(row.values[h.calculation]);
