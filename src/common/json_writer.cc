@@ -6,33 +6,29 @@
 namespace ariadne {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  size_t n;
-  uint32_t min;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not valid.
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  uint8_t b0 = byte(i);
+  size_t n = text.size() - i;
+  auto cont = [&](size_t k) { return (byte(k) & 0xC0) == 0x80; };
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return n >= 2 && cont(i + 1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
+    uint8_t b1 = byte(i + 1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
+    if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
+    return 3;
   }
-  if (i + n > s.size()) return 0;
-  uint32_t cp = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    uint8_t b1 = byte(i + 1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
+    if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
+    return 4;
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
+  return 0;
 }
 
 }  // namespace
@@ -57,64 +53,65 @@ void JsonWriter::Double(double value) {
   out_->append(buf, static_cast<size_t>(n));
 }
 
-void JsonWriter::AppendString(std::string_view s) {
+void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out_->push_back('"');
+  out.push_back('"');
   size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      size_t run = i;
-      while (run < s.size()) {
-        const unsigned char d = static_cast<unsigned char>(s[run]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++run;
+  while (i < text.size()) {
+    // Copy runs of plain printable ASCII in one go.
+    size_t run = i;
+    while (run < text.size()) {
+      auto c = static_cast<uint8_t>(text[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i == text.size()) break;
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c >= 0x80) {
+      size_t n = Utf8SequenceLength(text, i);
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.data() + i, n);
+        i += n;
       }
-      out_->append(s.data() + i, run - i);
-      i = run;
       continue;
     }
     switch (c) {
       case '"':
-        out_->append("\\\"");
-        ++i;
-        continue;
-      case '\\':
-        out_->append("\\\\");
-        ++i;
-        continue;
-      case '\n':
-        out_->append("\\n");
-        ++i;
-        continue;
-      case '\r':
-        out_->append("\\r");
-        ++i;
-        continue;
-      case '\t':
-        out_->append("\\t");
-        ++i;
-        continue;
-      default:
+        out += "\\\"";
         break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
     }
-    if (c < 0x20) {
-      out_->append("\\u00");
-      out_->push_back(kHex[c >> 4]);
-      out_->push_back(kHex[c & 0xF]);
-      ++i;
-      continue;
-    }
-    const size_t n = Utf8Length(s, i);
-    if (n == 0) {
-      out_->append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not valid UTF-8
-      ++i;
-    } else {
-      out_->append(s.data() + i, n);
-      i += n;
-    }
+    ++i;
   }
-  out_->push_back('"');
+  out.push_back('"');
 }
+
+void JsonWriter::AppendString(std::string_view s) { AppendJsonString(*out_, s); }
 
 }  // namespace ariadne

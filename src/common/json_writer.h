@@ -2,8 +2,9 @@
 // first — for large responses (a 10,000-span trace) where a DOM costs more than the data.
 //
 // The caller writes a well-formed sequence (Key before each object member); commas are inserted
-// automatically. Strings are escaped per RFC 8259, and bytes that are not valid UTF-8 are replaced
-// by U+FFFD so the output is always valid JSON. Doubles that are not finite are written as null.
+// automatically. Strings are escaped per RFC 8259 (AppendJsonString), and bytes that are not valid
+// UTF-8 become \ufffd so the output is always valid JSON. Doubles that are not finite are written
+// as null.
 //
 // Threads: one writer per thread.
 #pragma once
@@ -14,6 +15,9 @@
 #include <vector>
 
 namespace ariadne {
+
+// Appends `text` as a quoted JSON string; invalid UTF-8 bytes are written as \ufffd.
+void AppendJsonString(std::string& out, std::string_view text);
 
 class JsonWriter {
  public:

@@ -1,5 +1,7 @@
 #include "pipeline/keys.h"
 
+#include "common/file_util.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -157,28 +159,8 @@ Status SaveFile(const std::string& path, const KeyRegistry& registry) {
   std::error_code ec;
   std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Status::Unavailable("cannot write " + temp + ": " + std::strerror(errno));
-  }
-  size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status status = Status::Unavailable("cannot write " + temp + ": " + std::strerror(errno));
-      ::close(fd);
-      return status;
-    }
-    written += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return Status::Unavailable("cannot replace " + path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  // Keys are secrets: owner-only permissions.
+  return WriteFileAtomically(path, text, 0600);
 }
 
 Result<std::string> CreateKey(const std::string& path, const std::string& environment) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_writer.h"
 #include "model/span_batch.h"
 
 namespace ariadne::receivers::otlp::internal {
@@ -54,7 +55,7 @@ Id IdFromBytes(std::string_view raw) {
 // Strings are escaped (invalid UTF-8 becomes U+FFFD), ints are JSON numbers, doubles use the
 // shortest round-trip form with NaN/Infinity/-Infinity as strings, bytes are base64 strings, an
 // empty value is null.
-void AppendJsonString(std::string& out, std::string_view text);
+using ::ariadne::AppendJsonString;  // common/json_writer.h
 void AppendJsonInt(std::string& out, int64_t value);
 void AppendJsonUint(std::string& out, uint64_t value);
 void AppendJsonDouble(std::string& out, double value);

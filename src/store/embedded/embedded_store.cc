@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/file_util.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
@@ -41,34 +42,6 @@ struct CheckpointRecord {
   uint64_t checkpoint = 0;
   uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
 };
-
-Status WriteFileDurably(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot create " + tmp + ": " + std::strerror(errno));
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::IoError("cannot write " + tmp + ": " + std::strerror(err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::IoError("cannot fsync " + tmp + ": " + std::strerror(err));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::IoError("cannot rename " + tmp + ": " + std::strerror(errno));
-  return SyncDirectory(fs::path(path).parent_path().string());
-}
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -773,7 +746,7 @@ class EmbeddedStore final : public SpanStore {
       std::string file = EncodeBlockFile(*sealed, meta);
       meta.file_bytes = file.size();
       std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      Status written_ok = WriteFileDurably(path, file);
+      Status written_ok = WriteFileAtomically(path, file);
       if (!written_ok.ok()) {
         // A retry reuses this checkpoint number: leave no block of this attempt.
         std::error_code ec;
@@ -784,10 +757,10 @@ class EmbeddedStore final : public SpanStore {
       written.push_back(BlockEntry{std::move(meta), path});
       sealed_blocks.push_back(std::move(sealed));
     }
-    ARIADNE_RETURN_IF_ERROR(
-        WriteFileDurably(ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
+    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(ServiceGraphPath(options_.data_dir, job.checkpoint),
+                                                job.graph_snapshot));
     CheckpointRecord record{job.checkpoint, job.covered_segment};
-    ARIADNE_RETURN_IF_ERROR(WriteFileDurably(
+    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
         options_.data_dir + "/CHECKPOINT",
         std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
     checkpoint_ = record;

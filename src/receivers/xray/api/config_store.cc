@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_util.h"
 #include "query/xray_filter/filter.h"
 
 namespace ariadne::receivers::xray {
@@ -68,38 +69,6 @@ std::string RandomGroupId() {
   std::string id;
   for (int i = 0; i < 52; ++i) id += kAlphabet[rd() % 32];
   return id;
-}
-
-Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return Status::IoError("cannot fsync " + tmp + ": " + std::strerror(errno));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IoError("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
 }
 
 // "arn:aws:xray:r:a:sampling-rule/NAME" → NAME; "arn:...:group/NAME/ID" → NAME.
