@@ -84,6 +84,55 @@ bool DecodeAttributes(ByteReader* in, std::vector<model::KeyValue>* attributes,
   return true;
 }
 
+void EncodeEventsAndLinks(const model::SpanBatch& batch, model::Range events, model::Range links,
+                          std::string* out) {
+  PutVarint(out, events.count);
+  for (uint32_t i = events.begin; i < events.end(); ++i) {
+    const model::Event& e = batch.events[i];
+    PutFixed64(out, e.time_unix_nano);
+    PutString(out, e.name);
+    EncodeAttributes(batch, e.attributes, out);
+    PutVarint(out, e.dropped_attributes_count);
+  }
+  PutVarint(out, links.count);
+  for (uint32_t i = links.begin; i < links.end(); ++i) {
+    const model::Link& l = batch.links[i];
+    out->append(l.trace_id.AsStringView());
+    out->append(l.span_id.AsStringView());
+    PutString(out, l.trace_state);
+    EncodeAttributes(batch, l.attributes, out);
+    PutVarint(out, l.dropped_attributes_count);
+    PutVarint(out, l.flags);
+  }
+}
+
+bool DecodeEventsAndLinks(ByteReader* in, model::SpanBatch* batch, model::Range* events,
+                          model::Range* links) {
+  uint32_t count;
+  if (!in->GetVarint32(&count) || count > in->remaining()) return in->Fail();
+  *events = {static_cast<uint32_t>(batch->events.size()), count};
+  for (uint32_t i = 0; i < count; ++i) {
+    model::Event e;
+    if (!in->GetFixed64(&e.time_unix_nano) || !in->GetString(&e.name) ||
+        !DecodeAttributes(in, &batch->attributes, &e.attributes) ||
+        !in->GetVarint32(&e.dropped_attributes_count))
+      return in->Fail();
+    batch->events.push_back(e);
+  }
+  if (!in->GetVarint32(&count) || count > in->remaining()) return in->Fail();
+  *links = {static_cast<uint32_t>(batch->links.size()), count};
+  for (uint32_t i = 0; i < count; ++i) {
+    model::Link l;
+    if (!GetId(in, l.trace_id.bytes.data(), 16) || !GetId(in, l.span_id.bytes.data(), 8) ||
+        !in->GetString(&l.trace_state) ||
+        !DecodeAttributes(in, &batch->attributes, &l.attributes) ||
+        !in->GetVarint32(&l.dropped_attributes_count) || !in->GetVarint32(&l.flags))
+      return in->Fail();
+    batch->links.push_back(l);
+  }
+  return true;
+}
+
 void EncodeSpanBatch(const model::SpanBatch& batch, std::string* out) {
   out->push_back(static_cast<char>(kBatchFormatVersion));
   PutVarint(out, batch.resources.size());
@@ -119,24 +168,7 @@ void EncodeSpanBatch(const model::SpanBatch& batch, std::string* out) {
     PutVarint(out, s.resource_index);
     PutVarint(out, s.scope_index);
     EncodeAttributes(batch, s.attributes, out);
-    PutVarint(out, s.events.count);
-    for (uint32_t i = s.events.begin; i < s.events.end(); ++i) {
-      const model::Event& e = batch.events[i];
-      PutFixed64(out, e.time_unix_nano);
-      PutString(out, e.name);
-      EncodeAttributes(batch, e.attributes, out);
-      PutVarint(out, e.dropped_attributes_count);
-    }
-    PutVarint(out, s.links.count);
-    for (uint32_t i = s.links.begin; i < s.links.end(); ++i) {
-      const model::Link& l = batch.links[i];
-      out->append(l.trace_id.AsStringView());
-      out->append(l.span_id.AsStringView());
-      PutString(out, l.trace_state);
-      EncodeAttributes(batch, l.attributes, out);
-      PutVarint(out, l.dropped_attributes_count);
-      PutVarint(out, l.flags);
-    }
+    EncodeEventsAndLinks(batch, s.events, s.links, out);
   }
 }
 
@@ -183,28 +215,7 @@ Result<model::SpanBatch> DecodeSpanBatch(std::string_view data) {
       return corrupt("span resource or scope index");
     s.kind = static_cast<model::SpanKind>(kind);
     s.status_code = static_cast<model::StatusCode>(status);
-    uint32_t count;
-    if (!in.GetVarint32(&count) || count > in.remaining()) return corrupt("event count");
-    s.events = {static_cast<uint32_t>(batch.events.size()), count};
-    for (uint32_t i = 0; i < count; ++i) {
-      model::Event e;
-      if (!in.GetFixed64(&e.time_unix_nano) || !in.GetString(&e.name) ||
-          !DecodeAttributes(&in, &batch.attributes, &e.attributes) ||
-          !in.GetVarint32(&e.dropped_attributes_count))
-        return corrupt("event");
-      batch.events.push_back(e);
-    }
-    if (!in.GetVarint32(&count) || count > in.remaining()) return corrupt("link count");
-    s.links = {static_cast<uint32_t>(batch.links.size()), count};
-    for (uint32_t i = 0; i < count; ++i) {
-      model::Link l;
-      if (!GetId(&in, l.trace_id.bytes.data(), 16) || !GetId(&in, l.span_id.bytes.data(), 8) ||
-          !in.GetString(&l.trace_state) ||
-          !DecodeAttributes(&in, &batch.attributes, &l.attributes) ||
-          !in.GetVarint32(&l.dropped_attributes_count) || !in.GetVarint32(&l.flags))
-        return corrupt("link");
-      batch.links.push_back(l);
-    }
+    if (!DecodeEventsAndLinks(&in, &batch, &s.events, &s.links)) return corrupt("events or links");
   }
   if (!in.ok() || !in.empty()) return corrupt("trailing bytes");
   return batch;

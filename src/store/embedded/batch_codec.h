@@ -25,4 +25,11 @@ void EncodeAttributes(const model::SpanBatch& batch, model::Range range, std::st
 bool DecodeAttributes(ByteReader* in, std::vector<model::KeyValue>* attributes,
                       model::Range* range);
 
+// A span's events then its links (the `events_links` section of block files uses it per row).
+// DecodeEventsAndLinks appends to batch->events/links/attributes with views into the input.
+void EncodeEventsAndLinks(const model::SpanBatch& batch, model::Range events, model::Range links,
+                          std::string* out);
+bool DecodeEventsAndLinks(ByteReader* in, model::SpanBatch* batch, model::Range* events,
+                          model::Range* links);
+
 }  // namespace ariadne::store::embedded

@@ -759,26 +759,8 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta) {
   EncodeSpanBatch(tables_only, &raw);
   writer.Add("tables", raw);
   raw.clear();
-  for (size_t row = 0; row < rows; ++row) {
-    PutVarint(&raw, block.events[row].count);
-    for (uint32_t i = block.events[row].begin; i < block.events[row].end(); ++i) {
-      const model::Event& e = block.tables.events[i];
-      PutFixed64(&raw, e.time_unix_nano);
-      PutString(&raw, e.name);
-      EncodeAttributes(block.tables, e.attributes, &raw);
-      PutVarint(&raw, e.dropped_attributes_count);
-    }
-    PutVarint(&raw, block.links[row].count);
-    for (uint32_t i = block.links[row].begin; i < block.links[row].end(); ++i) {
-      const model::Link& l = block.tables.links[i];
-      raw.append(l.trace_id.AsStringView());
-      raw.append(l.span_id.AsStringView());
-      PutString(&raw, l.trace_state);
-      EncodeAttributes(block.tables, l.attributes, &raw);
-      PutVarint(&raw, l.dropped_attributes_count);
-      PutVarint(&raw, l.flags);
-    }
-  }
+  for (size_t row = 0; row < rows; ++row)
+    EncodeEventsAndLinks(block.tables, block.events[row], block.links[row], &raw);
   writer.Add("events_links", raw);
 
   for (const AttributeColumn& column : block.attributes) {
@@ -942,30 +924,18 @@ Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
       // Decode into a scratch batch whose views point into `raw`, then copy into the block.
       model::SpanBatch scratch;
       for (size_t r = 0; r < rows; ++r) {
-        uint32_t count;
-        if (!in.GetVarint32(&count) || count > in.remaining()) return bad(name);
-        block->events[r] = {static_cast<uint32_t>(t.events.size()), count};
-        for (uint32_t i = 0; i < count; ++i) {
-          model::Event e;
-          if (!in.GetFixed64(&e.time_unix_nano) || !in.GetString(&e.name) ||
-              !DecodeAttributes(&in, &scratch.attributes, &e.attributes) ||
-              !in.GetVarint32(&e.dropped_attributes_count))
-            return bad(name);
+        model::Range events, links;
+        if (!DecodeEventsAndLinks(&in, &scratch, &events, &links)) return bad(name);
+        block->events[r] = {static_cast<uint32_t>(t.events.size()), events.count};
+        for (uint32_t i = events.begin; i < events.end(); ++i) {
+          model::Event e = scratch.events[i];
           e.name = t.arena.Copy(e.name);
           e.attributes = t.CopyAttributes(scratch, e.attributes);
           t.events.push_back(e);
         }
-        if (!in.GetVarint32(&count) || count > in.remaining()) return bad(name);
-        block->links[r] = {static_cast<uint32_t>(t.links.size()), count};
-        for (uint32_t i = 0; i < count; ++i) {
-          model::Link l;
-          std::string_view tid, sid;
-          if (!in.GetBytes(16, &tid) || !in.GetBytes(8, &sid) || !in.GetString(&l.trace_state) ||
-              !DecodeAttributes(&in, &scratch.attributes, &l.attributes) ||
-              !in.GetVarint32(&l.dropped_attributes_count) || !in.GetVarint32(&l.flags))
-            return bad(name);
-          l.trace_id = *model::TraceId::FromBytes(tid);
-          l.span_id = *model::SpanId::FromBytes(sid);
+        block->links[r] = {static_cast<uint32_t>(t.links.size()), links.count};
+        for (uint32_t i = links.begin; i < links.end(); ++i) {
+          model::Link l = scratch.links[i];
           l.trace_state = t.arena.Copy(l.trace_state);
           l.attributes = t.CopyAttributes(scratch, l.attributes);
           t.links.push_back(l);
