@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/cancel.h"
 #include "common/status.h"
 
 namespace ariadne::net {
@@ -49,6 +50,9 @@ struct HttpRequest {
   HeaderList headers;                                      // in arrival order, names as sent
   std::shared_ptr<const std::string> body;                 // never null (empty when no body)
   std::string remote_address;                              // "ip:port"
+  // Set by the server when the client goes away before the response is written; long handlers
+  // poll it and stop early. Never null.
+  CancelFlagPtr cancel = std::make_shared<CancelFlag>();
 
   // First header named `name` (case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;
