@@ -23,6 +23,7 @@
 
 #include "net/http_client.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "tests/common/server_process.h"
 
 namespace ariadne::testing {
 namespace {
@@ -31,57 +32,6 @@ std::string g_ariadne;
 
 using namespace std::chrono_literals;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-
-struct ServerProcess {
-  pid_t pid = -1;
-  uint16_t otlp_port = 0;
-  uint16_t http_port = 0;
-};
-
-uint16_t PortOf(const std::string& address) {
-  return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-}
-
-// Starts `ariadne serve` on free ports and waits for its two `listening` lines.
-ServerProcess StartServer(const std::string& data_dir) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    execl(g_ariadne.c_str(), g_ariadne.c_str(), "serve", "--data-dir", data_dir.c_str(),
-          "--otlp-http", "0", "--http", "0", "--xray", "0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(pipe_fds[1]);
-  ServerProcess server;
-  server.pid = pid;
-  FILE* out = fdopen(pipe_fds[0], "r");
-  char line[512];
-  while ((server.otlp_port == 0 || server.http_port == 0) && fgets(line, sizeof(line), out)) {
-    std::string text(line);
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    if (text.rfind("listening otlp-http ", 0) == 0) server.otlp_port = PortOf(text);
-    if (text.rfind("listening http ", 0) == 0) server.http_port = PortOf(text);
-  }
-  fclose(out);  // the server's later writes to stdout go nowhere; it prints nothing more there
-  if (server.otlp_port == 0 || server.http_port == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    throw std::runtime_error("ariadne serve did not print its listening lines");
-  }
-  return server;
-}
-
-int StopServer(const ServerProcess& server, int signal_number) {
-  kill(server.pid, signal_number);
-  int status = 0;
-  waitpid(server.pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
-}
 
 std::string TraceIdBytes(int client, int seq) {
   std::string id(16, '\0');
@@ -150,7 +100,7 @@ class CrashTest : public ::testing::Test {
 };
 
 TEST_F(CrashTest, EveryAcknowledgedBatchSurvivesKillDashNine) {
-  ServerProcess server = StartServer(dir_);
+  ServerProcess server = ServerProcess::Start(g_ariadne, dir_);
   constexpr int kClients = 4;
   std::mutex mu;
   std::vector<std::pair<int, int>> acknowledged;  // (client, seq)
@@ -158,7 +108,7 @@ TEST_F(CrashTest, EveryAcknowledgedBatchSurvivesKillDashNine) {
   std::vector<std::thread> clients;
   for (int client = 0; client < kClients; ++client) {
     clients.emplace_back([&, client] {
-      net::HttpClient http("127.0.0.1", server.otlp_port, 5s);
+      net::HttpClient http("127.0.0.1", server.ports().otlp_http, 5s);
       for (int seq = 0; !stop.load(); ++seq) {
         auto response = http.Request(
             "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}}, Batch(client, seq));
@@ -177,13 +127,13 @@ TEST_F(CrashTest, EveryAcknowledgedBatchSurvivesKillDashNine) {
     std::lock_guard<std::mutex> lock(mu);
     if (acknowledged.size() >= 200 || std::chrono::steady_clock::now() > deadline) break;
   }
-  EXPECT_EQ(StopServer(server, SIGKILL), 128 + SIGKILL);
+  EXPECT_EQ(server.Stop(SIGKILL), 128 + SIGKILL);
   stop = true;
   for (auto& thread : clients) thread.join();
   ASSERT_GT(acknowledged.size(), 50u) << "too few batches were acknowledged to test anything";
 
-  ServerProcess restarted = StartServer(dir_);
-  net::HttpClient api("127.0.0.1", restarted.http_port, 10s);
+  ServerProcess restarted = ServerProcess::Start(g_ariadne, dir_);
+  net::HttpClient api("127.0.0.1", restarted.ports().http, 10s);
   size_t missing = 0;
   for (const auto& [client, seq] : acknowledged) {
     std::string id = Hex(TraceIdBytes(client, seq));
@@ -199,38 +149,32 @@ TEST_F(CrashTest, EveryAcknowledgedBatchSurvivesKillDashNine) {
     EXPECT_EQ(trace["services"][0], "crash-client-" + std::to_string(client));
   }
   EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged batches";
-  EXPECT_EQ(StopServer(restarted, SIGTERM), 0);
+  EXPECT_EQ(restarted.Stop(SIGTERM), 0);
 }
 
 TEST_F(CrashTest, SigtermFlushesAndExitsZero) {
-  ServerProcess server = StartServer(dir_);
-  net::HttpClient http("127.0.0.1", server.otlp_port);
+  ServerProcess server = ServerProcess::Start(g_ariadne, dir_);
+  net::HttpClient http("127.0.0.1", server.ports().otlp_http);
   auto response =
       http.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}}, Batch(9, 1));
   ASSERT_TRUE(response.ok());
   ASSERT_EQ(response->status, 200);
-  EXPECT_EQ(StopServer(server, SIGTERM), 0);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
 
-  ServerProcess restarted = StartServer(dir_);
-  net::HttpClient api("127.0.0.1", restarted.http_port);
+  ServerProcess restarted = ServerProcess::Start(g_ariadne, dir_);
+  net::HttpClient api("127.0.0.1", restarted.ports().http);
   auto trace = api.Request("GET", "/api/v1/traces/" + Hex(TraceIdBytes(9, 1)));
   ASSERT_TRUE(trace.ok());
   EXPECT_EQ(trace->status, 200);
-  EXPECT_EQ(StopServer(restarted, SIGTERM), 0);
+  EXPECT_EQ(restarted.Stop(SIGTERM), 0);
 }
 
 }  // namespace
 }  // namespace ariadne::testing
 
 int main(int argc, char** argv) {
+  ariadne::testing::g_ariadne = ariadne::testing::AriadneBinaryFromArgs(&argc, argv);
   ::testing::InitGoogleTest(&argc, argv);
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--ariadne=", 0) == 0) ariadne::testing::g_ariadne = arg.substr(10);
-  }
-  if (ariadne::testing::g_ariadne.empty()) {
-    if (const char* env = getenv("ARIADNE_BIN")) ariadne::testing::g_ariadne = env;
-  }
   if (ariadne::testing::g_ariadne.empty()) {
     std::fprintf(stderr, "pass --ariadne=/path/to/build/bin/ariadne\n");
     return 2;
