@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "common/time_units.h"
 #include "model/ids.h"
 #include "query/query_spec.h"
 
@@ -15,7 +16,7 @@ namespace ariadne::api {
 namespace {
 
 using nlohmann::json;
-constexpr uint64_t kSecond = 1'000'000'000ULL;
+constexpr uint64_t kSecond = kNanosPerSecond;
 
 net::HttpResponse JsonResponse(int status, const json& body) {
   return net::HttpResponse(status, "application/json", body.dump() + "\n");
@@ -61,15 +62,19 @@ std::optional<uint64_t> ParseUnsigned(std::string_view text) {
 Result<std::pair<uint64_t, uint64_t>> ParseWindow(const net::HttpRequest& request, uint64_t now,
                                                   uint64_t default_seconds) {
   uint64_t end = now, start = now - std::min(now, default_seconds * kSecond);
-  if (auto text = request.QueryParam("end")) {
+  auto seconds_param = [&](const char* name) -> Result<std::optional<uint64_t>> {
+    auto text = request.QueryParam(name);
+    if (!text) return std::optional<uint64_t>();
     auto v = ParseUnsigned(*text);
-    if (!v) return Status::InvalidArgument("end: must be Unix seconds");
-    end = *v * kSecond;
-  }
-  if (auto text = request.QueryParam("start")) {
-    auto v = ParseUnsigned(*text);
-    if (!v) return Status::InvalidArgument("start: must be Unix seconds");
-    start = *v * kSecond;
+    std::optional<uint64_t> nanos = v ? SecondsToNanosChecked(*v) : std::nullopt;
+    if (!nanos) return Status::InvalidArgument(std::string(name) + ": must be " + TimeRangeHint());
+    return nanos;
+  };
+  ARIADNE_ASSIGN_OR_RETURN(std::optional<uint64_t> end_param, seconds_param("end"));
+  ARIADNE_ASSIGN_OR_RETURN(std::optional<uint64_t> start_param, seconds_param("start"));
+  if (end_param) end = *end_param;
+  if (start_param) {
+    start = *start_param;
   } else if (request.QueryParam("end")) {
     start = end - std::min(end, default_seconds * kSecond);
   }
@@ -156,7 +161,9 @@ net::HttpResponse QueryRoutes::Columns(const net::HttpRequest& request) {
   uint64_t range = 7 * 24 * 3600;
   if (auto text = request.QueryParam("time_range")) {
     auto v = ParseUnsigned(*text);
-    if (!v || *v == 0) return JsonError(400, "time_range: must be a positive number of seconds");
+    if (!v || *v == 0 || *v > kMaxUnixSeconds)
+      return JsonError(400, "time_range: must be a number of seconds from 1 to " +
+                                std::to_string(kMaxUnixSeconds));
     range = *v;
   }
   const uint64_t now = Now();
@@ -276,12 +283,17 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
     if (!selection["max"].is_number()) return JsonError(400, "selection.max: must be a number");
     sel_spec.filters.push_back({column, query::FilterOp::kLe, {selection["max"].get<double>()}});
   }
-  if (selection.contains("start_time") && selection["start_time"].is_number())
-    sel_spec.start_unix_nano =
-        std::max(sel_spec.start_unix_nano, selection["start_time"].get<uint64_t>() * kSecond);
-  if (selection.contains("end_time") && selection["end_time"].is_number())
-    sel_spec.end_unix_nano =
-        std::min(sel_spec.end_unix_nano, selection["end_time"].get<uint64_t>() * kSecond);
+  for (const char* name : {"start_time", "end_time"}) {
+    if (!selection.contains(name) || selection[name].is_null()) continue;
+    std::optional<uint64_t> nanos;
+    if (selection[name].is_number()) nanos = SecondsToNanosChecked(selection[name].get<double>());
+    if (!nanos)
+      return JsonError(400, "selection." + std::string(name) + ": must be " + TimeRangeHint());
+    if (std::string_view(name) == "start_time")
+      sel_spec.start_unix_nano = std::max(sel_spec.start_unix_nano, *nanos);
+    else
+      sel_spec.end_unix_nano = std::min(sel_spec.end_unix_nano, *nanos);
+  }
   if (sel_spec.end_unix_nano <= sel_spec.start_unix_nano)
     return JsonError(400, "selection: empty time range");
   sel_spec.filter_or = false;

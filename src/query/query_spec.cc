@@ -1,5 +1,6 @@
 #include "query/query_spec.h"
 
+#include "common/time_units.h"
 #include "query/xray_filter/filter.h"
 
 #include <nlohmann/json.hpp>
@@ -13,8 +14,6 @@ namespace ariadne::query {
 namespace {
 
 using nlohmann::json;
-
-constexpr uint64_t kNanosPerSecond = 1'000'000'000ULL;
 
 struct PercentileName {
   const char* name;
@@ -123,12 +122,22 @@ Result<CompareOp> ParseCompareOp(const std::string& op, const std::string& field
   return it->second;
 }
 
+// Seconds (a time or a duration) from 0 to kMaxUnixSeconds, the most whose nanoseconds fit in the
+// store's 64-bit times.
 Result<uint64_t> ParseSeconds(const json& v, const std::string& field) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_number_integer() && v.get<int64_t>() >= 0)
-    return static_cast<uint64_t>(v.get<int64_t>());
-  if (v.is_number_float() && v.get<double>() >= 0) return static_cast<uint64_t>(v.get<double>());
-  return Invalid(field, "must be a non-negative number of seconds");
+  std::optional<uint64_t> seconds;
+  if (v.is_number_unsigned()) {
+    seconds = v.get<uint64_t>();
+  } else if (v.is_number_integer()) {
+    if (v.get<int64_t>() >= 0) seconds = static_cast<uint64_t>(v.get<int64_t>());
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d >= 0 && d <= static_cast<double>(kMaxUnixSeconds)) seconds = static_cast<uint64_t>(d);
+  } else {
+    return Invalid(field, "must be a number of seconds " + TimeRangeHint());
+  }
+  if (!seconds || *seconds > kMaxUnixSeconds) return Invalid(field, "must be " + TimeRangeHint());
+  return *seconds;
 }
 
 std::string Rfc3339(uint64_t unix_nano) {
@@ -227,6 +236,8 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
   if (has_start && has_end) {
     if (end <= start) return Invalid("end_time", "must be after start_time");
   } else if (has_start) {
+    if (range > kMaxUnixSeconds - start)
+      return Invalid("time_range", "start_time + time_range must end " + TimeRangeHint());
     end = start + range;
   } else if (has_end) {
     if (range > end) return Invalid("time_range", "reaches before 1970");
@@ -245,9 +256,14 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
     if (spec.granularity_seconds > span_seconds)
       return Invalid("granularity",
                      "is longer than the time range (" + std::to_string(span_seconds) + " s)");
-    if (span_seconds / spec.granularity_seconds > 1000)
-      return Invalid("granularity", "makes more than 1000 buckets; use at least " +
-                                        std::to_string((span_seconds + 999) / 1000) + " s");
+    const uint64_t buckets =
+        span_seconds / spec.granularity_seconds + (span_seconds % spec.granularity_seconds != 0);
+    if (buckets > kMaxBuckets)
+      return Invalid("granularity",
+                     "makes " + std::to_string(buckets) + " time buckets, more than " +
+                         std::to_string(kMaxBuckets) + "; use at least " +
+                         std::to_string((span_seconds + kMaxBuckets - 1) / kMaxBuckets) +
+                         " s or a shorter time range");
   } else {
     spec.granularity_seconds = std::max<uint64_t>(1, (span_seconds + 119) / 120);
   }

@@ -104,10 +104,12 @@ struct QuerySpec {
   size_t limit = 1000;
   std::string xray_filter;  // an X-Ray filter expression; evaluated per trace when set
 
+  // ⌈window / granularity⌉, without overflow (ParseQuerySpec keeps it at most kMaxBuckets).
   size_t bucket_count() const {
-    return static_cast<size_t>(
-        (end_unix_nano - start_unix_nano + granularity_seconds * 1'000'000'000ULL - 1) /
-        (granularity_seconds * 1'000'000'000ULL));
+    const uint64_t window = end_unix_nano - start_unix_nano;
+    const uint64_t width = granularity_seconds * 1'000'000'000ULL;
+    if (width == 0) return 1;
+    return static_cast<size_t>(window / width + (window % width != 0));
   }
 };
 
@@ -115,6 +117,8 @@ constexpr size_t kDefaultLimit = 1000;
 constexpr size_t kMaxLimit = 10000;
 constexpr uint64_t kDefaultTimeRangeSeconds = 7200;
 constexpr size_t kHeatmapBuckets = 40;
+// Most time buckets per series (as Honeycomb): a finer granularity over the range is refused.
+constexpr uint64_t kMaxBuckets = 1000;
 
 // Parses and validates a spec. `now_unix_nano` anchors `time_range`.
 Result<QuerySpec> ParseQuerySpec(std::string_view json, uint64_t now_unix_nano);

@@ -86,13 +86,50 @@ TEST(QuerySpecTest, ErrorsNameTheFieldAndTheProblem) {
             "time_range: give at most two of time_range, start_time and end_time");
   EXPECT_EQ(ParseError(R"({"start_time":100,"end_time":50})").message(),
             "end_time: must be after start_time");
-  EXPECT_NE(ParseError(R"({"time_range":100000,"granularity":1})")
-                .message()
-                .find("granularity: makes more than 1000 buckets"),
-            std::string::npos);
+  EXPECT_EQ(ParseError(R"({"time_range":100000,"granularity":1})").message(),
+            "granularity: makes 100000 time buckets, more than 1000; use at least 100 s or a "
+            "shorter time range");
   EXPECT_EQ(ParseError(R"({"bogus":1})").message(), "bogus: unknown field");
   EXPECT_EQ(ParseError(R"({"filter_combination":"XOR"})").message(),
             "filter_combination: must be \"AND\" or \"OR\"");
+}
+
+TEST(QuerySpecTest, TimesWhoseNanosecondsOverflowAreRefusedWithTheRange) {
+  const std::string range = "from 0 to 18446744073 (Unix seconds, up to 2554-07-21)";
+  EXPECT_EQ(ParseError(R"({"start_time":0,"end_time":18446744073709551615})").message(),
+            "end_time: must be " + range);
+  EXPECT_EQ(ParseError(R"({"start_time":0,"end_time":18446744074})").message(),
+            "end_time: must be " + range);
+  EXPECT_EQ(ParseError(R"({"start_time":-1,"end_time":10})").message(),
+            "start_time: must be " + range);
+  EXPECT_EQ(ParseError(R"({"start_time":0,"end_time":1e300})").message(),
+            "end_time: must be " + range);
+  EXPECT_EQ(ParseError(R"({"time_range":18446744074})").message(), "time_range: must be " + range);
+  EXPECT_EQ(ParseError(R"({"start_time":18446744000,"time_range":74})").message(),
+            "time_range: start_time + time_range must end " + range);
+  EXPECT_EQ(ParseError(R"({"start_time":"soon"})").message(),
+            "start_time: must be a number of seconds " + range);
+
+  // The largest window is fine, and its buckets are counted without overflow.
+  Result<QuerySpec> spec = ParseQuerySpec(R"({"start_time":0,"end_time":18446744073})", kNow);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->end_unix_nano, 18446744073ULL * 1'000'000'000ULL);
+  EXPECT_EQ(spec->bucket_count(), 120u);
+  spec =
+      ParseQuerySpec(R"({"start_time":0,"end_time":18446744073,"granularity":18446744073})", kNow);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->bucket_count(), 1u);
+}
+
+TEST(QuerySpecTest, BucketCapCountsThePartialLastBucket) {
+  // 2001 s at 2 s: 1000 whole buckets and one partial one.
+  EXPECT_EQ(ParseError(R"({"start_time":0,"end_time":2001,"granularity":2})").message(),
+            "granularity: makes 1001 time buckets, more than 1000; use at least 3 s or a shorter "
+            "time range");
+  Result<QuerySpec> spec =
+      ParseQuerySpec(R"({"start_time":0,"end_time":2000,"granularity":2})", kNow);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->bucket_count(), 1000u);
 }
 
 TEST(QuerySpecTest, ResultJsonHasHoneycombShape) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/time_units.h"
 #include "model/xray_attributes.h"
 #include "pipeline/validate.h"
 #include "query/xray_filter/filter.h"
@@ -139,6 +140,8 @@ std::optional<double> OptTime(const json& j, const std::string& field,
 double ReqTime(const json& j, const std::string& field) {
   auto v = OptTime(j, field);
   if (!v) Invalid(field + " is required");
+  // Negative times mean 1970 (callers clamp them); beyond kMaxUnixSeconds nanoseconds overflow.
+  if (!(*v <= static_cast<double>(kMaxUnixSeconds))) Invalid(field + " must be " + TimeRangeHint());
   return *v;
 }
 
