@@ -296,8 +296,11 @@ uint64_t ProcessRssBytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-ApiHandler::ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics)
-    : store_(store), metrics_(metrics), query_routes_(std::make_unique<QueryRoutes>(store)) {}
+ApiHandler::ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics,
+                       QueryRoutesOptions query_options)
+    : store_(store),
+      metrics_(metrics),
+      query_routes_(std::make_unique<QueryRoutes>(store, query_options)) {}
 
 net::HttpHandler ApiHandler::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {

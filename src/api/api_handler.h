@@ -26,7 +26,8 @@ namespace ariadne::api {
 
 class ApiHandler {
  public:
-  ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics);
+  ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics,
+             QueryRoutesOptions query_options = {});
 
   void Handle(net::HttpRequest&& request, net::Responder respond);
   net::HttpHandler AsHandler();

@@ -82,6 +82,23 @@ Result<std::pair<uint64_t, uint64_t>> ParseWindow(const net::HttpRequest& reques
   return std::make_pair(start, end);
 }
 
+// The HTTP answer to a failed store call: 422 for a query past its limits (the client must narrow
+// it), 503 when it was cancelled, 501 for what is not supported, 500 otherwise.
+net::HttpResponse StoreError(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument:
+      return JsonError(400, status.message());
+    case StatusCode::kResourceExhausted:
+      return JsonError(422, status.message());
+    case StatusCode::kCancelled:
+      return JsonError(503, status.message());
+    case StatusCode::kUnimplemented:
+      return JsonError(501, status.message());
+    default:
+      return JsonError(500, status.message());
+  }
+}
+
 json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
   json out = json::array();
   for (const auto& c : columns)
@@ -91,8 +108,17 @@ json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
 
 }  // namespace
 
-QueryRoutes::QueryRoutes(store::SpanStore* store, std::function<uint64_t()> clock)
-    : store_(store), clock_(std::move(clock)), workers_(std::make_unique<WorkQueue>(2, 64)) {}
+QueryRoutes::QueryRoutes(store::SpanStore* store, QueryRoutesOptions options,
+                         std::function<uint64_t()> clock)
+    : store_(store),
+      options_(options),
+      clock_(std::move(clock)),
+      workers_(std::make_unique<WorkQueue>(std::max<size_t>(1, options.concurrency),
+                                           options.max_queued)) {}
+
+query::ExecContext QueryRoutes::ContextFor(const net::HttpRequest& request) const {
+  return query::ExecContext{options_.limits, request.cancel};
+}
 
 uint64_t QueryRoutes::Now() const {
   if (clock_) return clock_();
@@ -149,11 +175,8 @@ net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
     return JsonError(status, spec.status().message());
   }
   if (auto env = request.QueryParam("environment")) spec->environment = std::string(*env);
-  Result<query::QueryResult> result = store_->RunQuery(*spec);
-  if (!result.ok()) {
-    int status = result.status().code() == StatusCode::kUnimplemented ? 501 : 500;
-    return JsonError(status, result.status().message());
-  }
+  Result<query::QueryResult> result = store_->RunQuery(*spec, ContextFor(request));
+  if (!result.ok()) return StoreError(result.status());
   return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
 }
 
@@ -212,8 +235,8 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
                                 "max_duration, error, start, end, limit or environment");
     }
   }
-  auto found = store_->SearchTraces(search);
-  if (!found.ok()) return JsonError(500, found.status().message());
+  auto found = store_->SearchTraces(search, ContextFor(request));
+  if (!found.ok()) return StoreError(found.status());
   json traces = json::array();
   for (const store::TraceSummary& t : *found) {
     traces.push_back({{"trace_id", t.trace_id.ToHex()},
@@ -311,14 +334,22 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
     json values;
   };
   std::vector<Scored> scored;
+  json skipped = json::array();
   double selection_total = 0, baseline_total = 0;
   for (const store::ColumnInfo& c : *columns) {
     if (kSkip.count(c.name) || c.type == "double" || c.name == column) continue;
     query::QuerySpec all = *base_spec, sel = sel_spec;
     all.breakdowns = sel.breakdowns = {c.name};
-    auto all_result = store_->RunQuery(all);
-    auto sel_result = store_->RunQuery(sel);
-    if (!all_result.ok() || !sel_result.ok()) return JsonError(500, "bubbleup query failed");
+    auto all_result = store_->RunQuery(all, ContextFor(request));
+    Result<query::QueryResult> sel_result = all_result.ok()
+                                                ? store_->RunQuery(sel, ContextFor(request))
+                                                : Result<query::QueryResult>(all_result.status());
+    if (sel_result.status().code() == StatusCode::kResourceExhausted) {
+      // Too many distinct values (or too much memory) to compare: say so and go on.
+      skipped.push_back({{"column", c.name}, {"reason", sel_result.status().message()}});
+      continue;
+    }
+    if (!sel_result.ok()) return StoreError(sel_result.status());
     auto key_of = [](const query::ResultValue& v) -> std::pair<std::string, json> {
       switch (v.index()) {
         case 1:
@@ -381,6 +412,7 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   for (auto& s : scored)
     out.push_back({{"column", s.column}, {"score", s.score}, {"values", std::move(s.values)}});
   return JsonResponse(200, json{{"columns", out},
+                                {"skipped_columns", skipped},
                                 {"selection_count", selection_total},
                                 {"baseline_count", baseline_total}});
 }

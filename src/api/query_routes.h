@@ -6,8 +6,11 @@
 //   GET  /api/v1/service-graph  services and the calls between them
 //   POST /api/v1/bubbleup       which attribute values set a selection apart from the baseline
 //
-// Every request runs on a small worker pool, never on the HTTP I/O threads; when the pool is full
-// the answer is 503 with Retry-After.
+// Every request runs on a small worker pool (QueryRoutesOptions::concurrency threads), never on
+// the HTTP I/O threads; when `max_queued` requests already wait for it, the answer is 503 with
+// Retry-After. Each query runs within QueryRoutesOptions::limits (groups, memory) and stops when
+// its request's cancel flag is set (the client went away): a query past a limit is answered 422
+// with a message that says how to narrow it.
 //
 // Threads: Handle may be called concurrently; the store must outlive this object.
 #pragma once
@@ -17,13 +20,23 @@
 
 #include "common/work_queue.h"
 #include "net/http_server.h"
+#include "query/exec_context.h"
 #include "store/span_store.h"
 
 namespace ariadne::api {
 
+// `ariadne serve` flags: --query-concurrency, --query-queue, --query-max-groups,
+// --query-memory-limit.
+struct QueryRoutesOptions {
+  size_t concurrency = 2;  // queries (and BubbleUps, trace searches, …) running at once
+  size_t max_queued = 64;  // waiting for a worker; past it 503 + Retry-After
+  query::QueryLimits limits;
+};
+
 class QueryRoutes {
  public:
-  explicit QueryRoutes(store::SpanStore* store, std::function<uint64_t()> clock = {});
+  explicit QueryRoutes(store::SpanStore* store, QueryRoutesOptions options = {},
+                       std::function<uint64_t()> clock = {});
 
   // Returns false when `request` is not one of these routes (nothing was answered).
   bool Handle(net::HttpRequest& request, net::Responder& respond);
@@ -35,8 +48,10 @@ class QueryRoutes {
   net::HttpResponse ServiceGraph(const net::HttpRequest& request);
   net::HttpResponse BubbleUp(const net::HttpRequest& request);
   uint64_t Now() const;
+  query::ExecContext ContextFor(const net::HttpRequest& request) const;
 
   store::SpanStore* store_;
+  QueryRoutesOptions options_;
   std::function<uint64_t()> clock_;
   std::unique_ptr<WorkQueue> workers_;
 };

@@ -33,6 +33,11 @@ struct ServeConfig {
   std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
   std::string xray_environment = "default";
   std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
+  // Query limits (api::QueryRoutesOptions; defaults there and in query/exec_context.h).
+  size_t query_max_groups = 10'000;
+  uint64_t query_memory_limit_bytes = 256ULL << 20;
+  size_t query_concurrency = 2;
+  size_t query_queue = 64;
 };
 int RunServe(const ServeConfig& config);
 

@@ -51,6 +51,26 @@ int main(int argc, char** argv) {
                         "ID:SECRET: require SigV4 signatures with this key on the X-Ray API");
   serve_cmd->add_option("--ui-dir", serve.ui_dir,
                         "Folder of the built web UI (default: ui/dist of the source tree)");
+  // Query limits (docs/operations.md).
+  serve_cmd
+      ->add_option("--query-max-groups", serve.query_max_groups,
+                   "Most breakdown groups one query may make (0: no limit); past it: 422")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--query-memory-limit", serve.query_memory_limit_bytes,
+                   "Most memory one query may hold, e.g. 256MiB, 1GiB (0: no limit); past it: 422")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--query-concurrency", serve.query_concurrency,
+                   "Queries, trace searches and BubbleUps run at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--query-queue", serve.query_queue,
+                   "Queries that may wait for a worker; past it: 503 + Retry-After")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");

@@ -117,7 +117,12 @@ int RunServe(const ServeConfig& config) {
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
-  api::ApiHandler api_handler(span_store.get(), &metrics);
+  api::QueryRoutesOptions query_options;
+  query_options.concurrency = config.query_concurrency;
+  query_options.max_queued = config.query_queue;
+  query_options.limits.max_groups = config.query_max_groups;
+  query_options.limits.memory_limit_bytes = config.query_memory_limit_bytes;
+  api::ApiHandler api_handler(span_store.get(), &metrics, query_options);
   api::StaticFiles ui_files(config.ui_dir.empty() ? api::DefaultUiDir() : config.ui_dir);
 
   net::HttpServerOptions otlp_server_options;

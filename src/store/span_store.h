@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "query/exec_context.h"
 #include "query/query_spec.h"
 
 namespace ariadne::store {
@@ -137,10 +138,14 @@ class SpanStore {
                               const std::function<bool(const TraceResult&)>& visit) = 0;
 
   // Runs an aggregate query (validated by query::ParseQuerySpec) over every span in the spec's
-  // window, environment and dataset.
-  virtual Result<query::QueryResult> RunQuery(const query::QuerySpec& spec) = 0;
+  // window, environment and dataset, within `context`'s limits: kResourceExhausted when it would
+  // make more groups or hold more memory than they allow, kCancelled once its cancel flag is set.
+  virtual Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
+                                              const query::ExecContext& context = {}) = 0;
 
-  virtual Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request) = 0;
+  // Trace search; `context` as for RunQuery.
+  virtual Result<std::vector<TraceSummary>> SearchTraces(
+      const TraceSearchRequest& request, const query::ExecContext& context = {}) = 0;
 
   virtual Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
                                                       uint64_t start_unix_nano,

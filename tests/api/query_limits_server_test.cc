@@ -1,6 +1,8 @@
 // The query API's limits, against the real `ariadne serve` process: time ranges a request may name
 // (anything whose nanoseconds would overflow is a 400 naming the allowed range, never a crash or a
-// silently wrong answer), and the server staying healthy (GET /healthz 200) after each refusal.
+// silently wrong answer); the cap on breakdown groups and the per-query memory limit (422 saying
+// how to narrow the query); the cap on concurrent queries (503 + Retry-After); and the server
+// staying healthy (GET /healthz 200) after each refusal.
 //
 // Usage: query_limits_server_test --ariadne=/path/to/build/bin/ariadne
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "tests/common/server_process.h"
 
 namespace ariadne::testing {
@@ -25,6 +28,7 @@ namespace {
 
 std::string g_ariadne;
 using nlohmann::json;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
 // One server per suite, in a temporary data directory removed at the end.
 class RealServer {
@@ -145,6 +149,159 @@ TEST_F(TimeRangeTest, XrayTraceSummariesViewRefusesTimesThatOverflow) {
   EXPECT_NE(r.body.find("EndTime must be from 0 to 18446744073"), std::string::npos) << r.body;
   r = server_->Call("GET", "/api/v1/xray/trace-summaries?start=nan&end=10");
   EXPECT_EQ(r.status, 400) << r.body;
+  server_->ExpectHealthy();
+}
+
+// ---- groups, memory and concurrency ----
+
+// `spans` spans with unique span ids (traces of 10, 5 services), started in the last minutes,
+// through OTLP/HTTP protobuf in batches of 1000.
+void IngestUniqueSpans(RealServer* server, int spans) {
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  net::HttpClient client("127.0.0.1", server->process().ports().otlp_http);
+  for (int first = 0; first < spans; first += 1000) {
+    ExportTraceServiceRequest request;
+    for (int service = 0; service < 5; ++service) {
+      auto* rs = request.add_resource_spans();
+      auto* kv = rs->mutable_resource()->add_attributes();
+      kv->set_key("service.name");
+      kv->mutable_value()->set_string_value("svc-" + std::to_string(service));
+      auto* ss = rs->add_scope_spans();
+      for (int i = first + service; i < std::min(spans, first + 1000); i += 5) {
+        auto* span = ss->add_spans();
+        std::string trace_id(16, '\x01'), span_id(8, '\x02');
+        for (int b = 0; b < 4; ++b) {
+          trace_id[12 + b] = static_cast<char>((i / 10) >> (8 * b));
+          span_id[4 + b] = static_cast<char>(i >> (8 * b));
+        }
+        span->set_trace_id(trace_id);
+        span->set_span_id(span_id);
+        span->set_name("op-" + std::to_string(i % 7));
+        span->set_start_time_unix_nano(now - 120'000'000'000ULL + static_cast<uint64_t>(i) * 1000);
+        span->set_end_time_unix_nano(span->start_time_unix_nano() + 1'000'000 +
+                                     static_cast<uint64_t>(i % 1000) * 1000);
+      }
+    }
+    auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                            request.SerializeAsString());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  auto count = server->Call("POST", "/api/v1/query", R"({"time_range":3600})");
+  ASSERT_EQ(count.status, 200) << count.body;
+  ASSERT_EQ(json::parse(count.body)["data"]["totals"]["COUNT"], spans) << count.body;
+}
+
+constexpr const char* kSpanIdBreakdown =
+    R"({"time_range":3600,"breakdowns":["trace.span_id"],
+        "calculations":[{"op":"P99","column":"duration_ms"}]})";
+
+// The server as shipped: 50,000 unique span ids against the default cap of 10,000 groups.
+class DefaultLimitsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new RealServer();
+    IngestUniqueSpans(server_, 50'000);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static RealServer* server_;
+};
+RealServer* DefaultLimitsTest::server_ = nullptr;
+
+TEST_F(DefaultLimitsTest, BreakdownBySpanIdIsRefusedPastTheDefaultGroupCap) {
+  auto r = server_->Call("POST", "/api/v1/query", kSpanIdBreakdown);
+  ExpectError(r, 422,
+              "breakdowns: the query makes more than 10000 groups (by trace.span_id), this "
+              "server's limit (--query-max-groups); narrow it with filters, fewer breakdowns, or "
+              "breakdowns of lower cardinality");
+  server_->ExpectHealthy();
+  // Queries of reasonable cardinality still answer, over the same spans.
+  r = server_->Call("POST", "/api/v1/query",
+                    R"({"time_range":3600,"breakdowns":["service.name","name"],
+                        "calculations":[{"op":"P99","column":"duration_ms"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["data"]["results"].size(), 35u);
+}
+
+// Small limits set by flags, one query worker and one queue place.
+class FlagLimitsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new RealServer({"--query-max-groups", "500", "--query-memory-limit", "16MiB",
+                              "--query-concurrency", "1", "--query-queue", "1"});
+    IngestUniqueSpans(server_, 50'000);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static RealServer* server_;
+};
+RealServer* FlagLimitsTest::server_ = nullptr;
+
+TEST_F(FlagLimitsTest, GroupCapComesFromTheFlag) {
+  auto r = server_->Call("POST", "/api/v1/query", kSpanIdBreakdown);
+  ExpectError(r, 422, "the query makes more than 500 groups (by trace.span_id)");
+  // Trace search and BubbleUp run under the same limits: BubbleUp skips the columns it cannot
+  // break down instead of failing.
+  r = server_->Call("POST", "/api/v1/bubbleup",
+                    R"({"time_range":3600,"selection":{"column":"duration_ms","min":1.5}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  server_->ExpectHealthy();
+}
+
+TEST_F(FlagLimitsTest, QueryPastTheMemoryLimitIsRefusedNamingTheFlag) {
+  auto r = server_->Call("POST", "/api/v1/query",
+                         R"({"time_range":3600,"breakdowns":["service.name"],
+                             "calculations":[{"op":"P50","column":"duration_ms"},
+                                             {"op":"P90","column":"duration_ms"},
+                                             {"op":"P99","column":"duration_ms"},
+                                             {"op":"P999","column":"duration_ms"},
+                                             {"op":"HEATMAP","column":"duration_ms"},
+                                             {"op":"COUNT_DISTINCT","column":"trace.span_id"}]})");
+  ExpectError(r, 422,
+              "query: needs more than 16 MiB of memory, this server's per-query limit "
+              "(--query-memory-limit)");
+  server_->ExpectHealthy();
+}
+
+TEST_F(FlagLimitsTest, QueriesPastTheWorkerAndQueueAre503WithRetryAfter) {
+  // One worker and one queue place: of many queries sent at once, some must be turned away.
+  constexpr int kClients = 8;
+  constexpr const char* kQuery =
+      R"({"time_range":3600,"breakdowns":["service.name"],
+          "calculations":[{"op":"P99","column":"duration_ms"}]})";
+  int busy = 0;
+  for (int round = 0; round < 20 && busy == 0; ++round) {
+    std::vector<net::ClientResponse> responses(kClients);
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+      clients.emplace_back([&, c] {
+        net::HttpClient client("127.0.0.1", server_->process().ports().http,
+                               std::chrono::seconds(60));
+        auto r = client.Request("POST", "/api/v1/query", {}, kQuery);
+        if (r.ok()) responses[c] = std::move(r).value();
+      });
+    }
+    for (std::thread& t : clients) t.join();
+    for (const net::ClientResponse& r : responses) {
+      if (r.status == 503) {
+        ++busy;
+        EXPECT_EQ(r.Header("Retry-After").value_or(""), "1");
+        EXPECT_NE(r.body.find("too many queries are running; retry shortly"), std::string::npos)
+            << r.body;
+      } else {
+        EXPECT_EQ(r.status, 200) << r.body;
+      }
+    }
+  }
+  EXPECT_GT(busy, 0) << "no query was turned away with 503";
   server_->ExpectHealthy();
 }
 

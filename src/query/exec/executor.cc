@@ -89,6 +89,13 @@ struct ColumnView {
     dict.push_back(owned.back());
     return static_cast<uint32_t>(dict.size() - 1);
   }
+  // Roughly the heap this view holds, for the query's memory budget.
+  uint64_t Bytes() const {
+    uint64_t bytes = type.capacity() + code.capacity() * 4 + num.capacity() * 8 +
+                     ints.capacity() * 8 + dict.capacity() * sizeof(std::string_view);
+    for (const std::string& s : owned) bytes += sizeof(std::string) + s.capacity() + 1;
+    return bytes;
+  }
 };
 
 // ---- literal comparison (the semantics docs/query.md describes) ----
@@ -590,6 +597,8 @@ double SampleRateFromTraceState(std::string_view trace_state) {
   return 1;
 }
 
+constexpr uint32_t kNoGroup = UINT32_MAX;
+
 struct QueryExecutor::State {
   QuerySpec spec;
   size_t buckets = 1;
@@ -598,28 +607,55 @@ struct QueryExecutor::State {
   std::unordered_map<std::string, uint32_t> group_index;
   QueryResult counters;                                     // scan statistics only
   std::shared_ptr<const QueryExecutor::TraceIdSet> traces;  // restriction, when set
+  QueryBudget* budget;                                      // null: unlimited
+  BudgetCharge charge;  // groups and samples held by this executor
+  Status failed;        // the first limit this executor ran into
 
-  explicit State(const QuerySpec& s) : spec(s) {
+  State(const QuerySpec& s, QueryBudget* b) : spec(s), budget(b), charge(b) {
     granularity_nano = spec.granularity_seconds * 1'000'000'000ULL;
     buckets = std::max<size_t>(1, spec.bucket_count());
   }
 
+  Status CheckCancelled() const { return budget ? budget->CheckCancelled() : Status::Ok(); }
+
+  // The group of `key`, created when new; kNoGroup (and `failed` set) past the group cap or the
+  // memory budget.
   uint32_t GroupFor(std::vector<ResultValue>&& key) {
     std::string canonical = CanonicalKey(key);
-    auto [it, inserted] = group_index.try_emplace(std::move(canonical), 0);
-    if (inserted) {
-      it->second = static_cast<uint32_t>(groups.size());
-      Group g;
-      g.key = std::move(key);
-      g.aggs.resize(spec.calculations.size() * buckets);
-      g.samples.resize(spec.calculations.size());
-      groups.push_back(std::move(g));
+    auto it = group_index.find(canonical);
+    if (it != group_index.end()) return it->second;
+    if (budget != nullptr) {
+      failed = budget->CheckGroups(groups.size() + 1, spec.breakdowns);
+      // The group, its per-bucket aggregates, its key (twice: values and canonical form) and the
+      // index node.
+      if (failed.ok())
+        failed = charge.Add(
+            sizeof(Group) + 2 * canonical.size() + 64 + key.size() * sizeof(ResultValue) +
+            spec.calculations.size() * (buckets * sizeof(Agg) + sizeof(std::vector<Sample>)));
+      if (!failed.ok()) return kNoGroup;
     }
-    return it->second;
+    const uint32_t id = static_cast<uint32_t>(groups.size());
+    group_index.emplace(std::move(canonical), id);
+    Group g;
+    g.key = std::move(key);
+    g.aggs.resize(spec.calculations.size() * buckets);
+    g.samples.resize(spec.calculations.size());
+    groups.push_back(std::move(g));
+    return id;
+  }
+
+  // Grows `samples` to hold `extra` more, charging the new capacity first.
+  Status ReserveSamples(std::vector<Sample>* samples, size_t extra) {
+    if (samples->capacity() >= samples->size() + extra) return Status::Ok();
+    const size_t capacity = std::max(samples->size() + extra, samples->capacity() * 2);
+    ARIADNE_RETURN_IF_ERROR(charge.Add((capacity - samples->capacity()) * sizeof(Sample)));
+    samples->reserve(capacity);
+    return Status::Ok();
   }
 };
 
-QueryExecutor::QueryExecutor(const QuerySpec& spec) : state_(std::make_unique<State>(spec)) {}
+QueryExecutor::QueryExecutor(const QuerySpec& spec, QueryBudget* budget)
+    : state_(std::make_unique<State>(spec, budget)) {}
 QueryExecutor::~QueryExecutor() = default;
 QueryExecutor::QueryExecutor(QueryExecutor&&) noexcept = default;
 QueryExecutor& QueryExecutor::operator=(QueryExecutor&&) noexcept = default;
@@ -630,24 +666,34 @@ void QueryExecutor::RestrictToTraces(std::shared_ptr<const TraceIdSet> traces) {
   state_->traces = std::move(traces);
 }
 
-void QueryExecutor::Consume(const Block& block) {
+Status QueryExecutor::Consume(const Block& block) {
   State& st = *state_;
+  ARIADNE_RETURN_IF_ERROR(st.failed);
+  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   const QuerySpec& spec = st.spec;
   const size_t rows = block.num_rows;
   st.counters.blocks_scanned++;
   st.counters.spans_scanned += rows;
-  if (rows == 0) return;
+  if (rows == 0) return Status::Ok();
 
+  // This block's column views and per-row scratch vectors, given back when the block is done.
+  BudgetCharge scratch(st.budget);
+  Status scratch_status = scratch.Add(rows * (1 + 8 + 4 + 4 + 4 * spec.breakdowns.size()));
   std::unordered_map<std::string, std::unique_ptr<ColumnView>> views;
   auto view_of = [&](const std::string& column) -> const ColumnView& {
     auto& slot = views[column];
     if (!slot) {
       slot = std::make_unique<ColumnView>();
       BuildView(block, column, slot.get());
+      Status charged = scratch.Add(slot->Bytes());
+      if (scratch_status.ok()) scratch_status = std::move(charged);
     }
     return *slot;
   };
+  ARIADNE_RETURN_IF_ERROR(scratch_status);
   std::vector<uint8_t> selected = SelectRowsWithViews(spec, block, view_of);
+  ARIADNE_RETURN_IF_ERROR(scratch_status);
+  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   if (st.traces) {
     for (size_t r = 0; r < rows; ++r)
       if (selected[r] && !st.traces->count(block.trace_id[r])) selected[r] = 0;
@@ -682,6 +728,7 @@ void QueryExecutor::Consume(const Block& block) {
   const size_t nb = spec.breakdowns.size();
   std::vector<const ColumnView*> bviews;
   for (const std::string& b : spec.breakdowns) bviews.push_back(&view_of(b));
+  ARIADNE_RETURN_IF_ERROR(scratch_status);
   std::vector<std::unordered_map<uint64_t, uint32_t>> numeric_ids(nb);
   auto local_id = [&](size_t b, size_t row) -> uint32_t {
     const ColumnView& v = *bviews[b];
@@ -701,10 +748,11 @@ void QueryExecutor::Consume(const Block& block) {
     return st.GroupFor(std::move(key));
   };
   if (nb == 0) {
-    uint32_t only_group = UINT32_MAX;
+    uint32_t only_group = kNoGroup;
     for (size_t r = 0; r < rows; ++r) {
       if (!selected[r]) continue;
-      if (only_group == UINT32_MAX) only_group = st.GroupFor({});
+      if (only_group == kNoGroup) only_group = st.GroupFor({});
+      if (only_group == kNoGroup) return st.failed;
       group_of[r] = only_group;
     }
   } else {
@@ -723,12 +771,15 @@ void QueryExecutor::Consume(const Block& block) {
     if (nb <= 2 && (nb == 1 ? space[0] : space[0] * space[1]) <= (1u << 22)) {
       // Small key space: a dense table from combined local id to group.
       const uint64_t width = nb == 1 ? 1 : space[1];
-      std::vector<uint32_t> table((nb == 1 ? space[0] : space[0] * space[1]), UINT32_MAX);
+      const size_t table_size = nb == 1 ? space[0] : space[0] * space[1];
+      ARIADNE_RETURN_IF_ERROR(scratch.Add(table_size * 4));
+      std::vector<uint32_t> table(table_size, kNoGroup);
       for (size_t r = 0; r < rows; ++r) {
         if (!selected[r]) continue;
         const uint64_t key = ids[0][r] * width + (nb == 2 ? ids[1][r] : 0);
         uint32_t& slot = table[key];
-        if (slot == UINT32_MAX) slot = group_of_row(r);
+        if (slot == kNoGroup) slot = group_of_row(r);
+        if (slot == kNoGroup) return st.failed;
         group_of[r] = slot;
       }
     } else {
@@ -739,14 +790,20 @@ void QueryExecutor::Consume(const Block& block) {
         local_key.clear();
         for (size_t b = 0; b < nb; ++b)
           local_key.append(reinterpret_cast<const char*>(&ids[b][r]), 4);
-        auto [it, inserted] = local_to_group.try_emplace(local_key, 0);
-        if (inserted) it->second = group_of_row(r);
+        auto it = local_to_group.find(local_key);
+        if (it == local_to_group.end()) {
+          const uint32_t group = group_of_row(r);
+          if (group == kNoGroup) return st.failed;
+          ARIADNE_RETURN_IF_ERROR(scratch.Add(local_key.size() + 64));
+          it = local_to_group.emplace(local_key, group).first;
+        }
         group_of[r] = it->second;
       }
     }
   }
 
   // 5. Aggregate.
+  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   std::vector<uint32_t> bucket_of(rows, 0);
   for (size_t r = 0; r < rows; ++r) {
     if (!selected[r]) continue;
@@ -767,16 +824,16 @@ void QueryExecutor::Consume(const Block& block) {
       if (count == 0) continue;
       for (size_t c = 0; c < spec.calculations.size(); ++c) {
         if (!NeedsSamples(spec.calculations[c].op)) continue;
-        auto& samples = st.groups[group].samples[c];
         // Geometric growth keeps the copying linear overall.
-        if (samples.capacity() < samples.size() + count)
-          samples.reserve(std::max(samples.size() + count, samples.capacity() * 2));
+        ARIADNE_RETURN_IF_ERROR(st.ReserveSamples(&st.groups[group].samples[c], count));
       }
     }
   }
   for (size_t c = 0; c < spec.calculations.size(); ++c) {
     const Calculation& calc = spec.calculations[c];
     const ColumnView* view = calc.column.empty() ? nullptr : &view_of(calc.column);
+    ARIADNE_RETURN_IF_ERROR(scratch_status);
+    ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
     for (size_t r = 0; r < rows; ++r) {
       if (!selected[r]) continue;
       Group& g = st.groups[group_of[r]];
@@ -806,11 +863,15 @@ void QueryExecutor::Consume(const Block& block) {
       if (NeedsSamples(calc.op)) g.samples[c].push_back(Sample{bucket_of[r], x, w, 0});
     }
   }
+  return Status::Ok();
 }
 
-void QueryExecutor::Merge(QueryExecutor&& other) {
+Status QueryExecutor::Merge(QueryExecutor&& other) {
   State& st = *state_;
   State& o = *other.state_;
+  ARIADNE_RETURN_IF_ERROR(st.failed);
+  ARIADNE_RETURN_IF_ERROR(o.failed);
+  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   st.counters.blocks_scanned += o.counters.blocks_scanned;
   st.counters.blocks_skipped += o.counters.blocks_skipped;
   st.counters.spans_scanned += o.counters.spans_scanned;
@@ -818,11 +879,21 @@ void QueryExecutor::Merge(QueryExecutor&& other) {
   st.counters.sample_rate_weighted |= o.counters.sample_rate_weighted;
   if (!st.traces) st.traces = o.traces;
   for (Group& g : o.groups) {
-    Group& mine = st.groups[st.GroupFor(std::vector<ResultValue>(g.key))];
+    const uint32_t id = st.GroupFor(std::vector<ResultValue>(g.key));
+    if (id == kNoGroup) return st.failed;
+    Group& mine = st.groups[id];
     for (size_t i = 0; i < g.aggs.size(); ++i) mine.aggs[i].Merge(g.aggs[i]);
-    for (size_t c = 0; c < g.samples.size(); ++c)
+    for (size_t c = 0; c < g.samples.size(); ++c) {
+      ARIADNE_RETURN_IF_ERROR(st.ReserveSamples(&mine.samples[c], g.samples[c].size()));
       mine.samples[c].insert(mine.samples[c].end(), g.samples[c].begin(), g.samples[c].end());
+      std::vector<Sample>().swap(g.samples[c]);  // the copy is charged to this executor now
+    }
   }
+  // `other` is spent: free its groups and give its charge back.
+  o.groups = {};
+  o.group_index = {};
+  o.charge.ReleaseAll();
+  return Status::Ok();
 }
 
 namespace {
@@ -1038,12 +1109,36 @@ std::vector<HeatmapBucket> Heatmap(const PreparedSamples& prepared, std::optiona
 
 }  // namespace
 
-QueryResult QueryExecutor::Finish() {
+Result<QueryResult> QueryExecutor::Finish() {
   State& st = *state_;
+  ARIADNE_RETURN_IF_ERROR(st.failed);
+  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   const QuerySpec& spec = st.spec;
   const size_t ncalc = spec.calculations.size();
   const size_t nb = st.buckets;
   QueryResult result = std::move(st.counters);
+
+  // What Finish holds besides the groups: the totals' copy of every sample, CONCURRENCY's
+  // start/end events and COUNT_DISTINCT's set for the largest group, and a result row per group.
+  BudgetCharge finish_charge(st.budget);
+  {
+    uint64_t bytes = st.groups.size() *
+                     (sizeof(ResultRow) + (spec.breakdowns.size() + ncalc) * sizeof(ResultValue) +
+                      ncalc * sizeof(PreparedSamples));
+    for (size_t c = 0; c < ncalc; ++c) {
+      if (!NeedsSamples(spec.calculations[c].op)) continue;
+      size_t all = 0, largest = 0;
+      for (const Group& g : st.groups) {
+        all += g.samples[c].size();
+        largest = std::max(largest, g.samples[c].size());
+      }
+      const bool totals_copy = !(spec.breakdowns.empty() && st.groups.size() == 1);
+      if (totals_copy) bytes += all * sizeof(Sample);
+      if (spec.calculations[c].op == CalcOp::kConcurrency) bytes += 2 * all * 16;
+      if (spec.calculations[c].op == CalcOp::kCountDistinct) bytes += largest * 48;
+    }
+    ARIADNE_RETURN_IF_ERROR(finish_charge.Add(bytes));
+  }
 
   // Heatmap ranges are shared by every row so rows can be compared.
   std::vector<double> heat_lo(ncalc, 0), heat_hi(ncalc, 0);
@@ -1113,6 +1208,7 @@ QueryResult QueryExecutor::Finish() {
   std::vector<ResultRow> rows;
   std::vector<size_t> row_group;
   for (size_t gi = 0; gi < st.groups.size(); ++gi) {
+    if (gi % 4096 == 4095) ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
     Group& g = st.groups[gi];
     group_prepared[gi] = prepare_all(std::move(g.samples), true);
     ResultRow row = row_for(g.key, g.aggs, group_prepared[gi], std::nullopt);

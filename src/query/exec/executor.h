@@ -11,13 +11,23 @@
 // `ot=th:` threshold) in COUNT, SUM, AVG, RATE_* and percentiles; COUNT_DISTINCT, MIN and MAX are
 // not weighted.
 //
+// Limits: with a QueryBudget, the executor charges its working memory (groups, samples, per-block
+// column views and scratch vectors, Finish's totals) to it as it grows, refuses more distinct
+// groups than the budget's cap, and checks the budget's cancel flag between phases of a block and
+// every few thousand groups in Finish. Consume, Merge and Finish then fail with
+// kResourceExhausted or kCancelled; after a failure the executor must only be destroyed, which
+// gives its charge back. Without a budget nothing is limited.
+//
 // Threads: an executor is used by one thread. For a parallel scan, give each thread its own
-// executor over a share of the blocks and Merge() them before Finish().
+// executor over a share of the blocks (all charging the same budget, which is thread-safe) and
+// Merge() them before Finish().
 #pragma once
 
 #include <memory>
 #include <unordered_set>
 
+#include "common/status.h"
+#include "query/exec/query_budget.h"
 #include "query/query_spec.h"
 #include "store/embedded/block.h"
 
@@ -25,7 +35,8 @@ namespace ariadne::query {
 
 class QueryExecutor {
  public:
-  explicit QueryExecutor(const QuerySpec& spec);
+  // `budget` (may be null: no limits) must outlive the executor.
+  explicit QueryExecutor(const QuerySpec& spec, QueryBudget* budget = nullptr);
   ~QueryExecutor();
   QueryExecutor(QueryExecutor&&) noexcept;
   QueryExecutor& operator=(QueryExecutor&&) noexcept;
@@ -35,14 +46,14 @@ class QueryExecutor {
   void RestrictToTraces(std::shared_ptr<const TraceIdSet> traces);
 
   // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
-  void Consume(const store::embedded::Block& block);
+  [[nodiscard]] Status Consume(const store::embedded::Block& block);
   // Records a block that was skipped without reading it (time range or dataset pruning).
   void CountSkippedBlock();
 
-  // Folds `other` (same spec) into this executor.
-  void Merge(QueryExecutor&& other);
+  // Folds `other` (same spec) into this executor and frees `other`'s state.
+  [[nodiscard]] Status Merge(QueryExecutor&& other);
 
-  QueryResult Finish();
+  Result<QueryResult> Finish();
 
  private:
   struct State;

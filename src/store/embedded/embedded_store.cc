@@ -293,8 +293,10 @@ class EmbeddedStore final : public SpanStore {
     return Status::Ok();
   }
 
-  Result<query::QueryResult> RunQuery(const query::QuerySpec& spec) override {
-    query::QueryExecutor head_executor(spec);
+  Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
+                                      const query::ExecContext& context) override {
+    query::QueryBudget budget(context);
+    query::QueryExecutor head_executor(spec, &budget);
     std::shared_ptr<const query::QueryExecutor::TraceIdSet> traces;
     if (!spec.xray_filter.empty()) {
       // X-Ray filter expressions speak about whole traces: pick the matching traces first, then
@@ -307,8 +309,9 @@ class EmbeddedStore final : public SpanStore {
                        [&](const TraceResult& trace) {
                          if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
                            matching->insert(trace.spans.spans[0].trace_id);
-                         return true;
+                         return !budget.cancelled();
                        }));
+      ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
       traces = std::move(matching);
       head_executor.RestrictToTraces(traces);
     }
@@ -318,7 +321,7 @@ class EmbeddedStore final : public SpanStore {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       for (const auto& [env, head] : AllHeads()) {
         if (!spec.environment.empty() && env != spec.environment) continue;
-        head_executor.Consume(head->block());
+        ARIADNE_RETURN_IF_ERROR(head_executor.Consume(head->block()));
       }
       for (const BlockEntry& entry : blocks_) {
         const BlockMeta& meta = entry.meta;
@@ -342,7 +345,7 @@ class EmbeddedStore final : public SpanStore {
     std::vector<query::QueryExecutor> executors;
     std::vector<Status> statuses(kWorkers);
     for (size_t w = 0; w < kWorkers; ++w) {
-      executors.emplace_back(spec);
+      executors.emplace_back(spec, &budget);
       if (traces) executors.back().RestrictToTraces(traces);
     }
     auto work = [&](size_t w) {
@@ -352,7 +355,8 @@ class EmbeddedStore final : public SpanStore {
           statuses[w] = block.status();
           return;
         }
-        executors[w].Consume(**block);
+        statuses[w] = executors[w].Consume(**block);
+        if (!statuses[w].ok()) return;
       }
     };
     if (candidates.size() > 1) {
@@ -364,12 +368,15 @@ class EmbeddedStore final : public SpanStore {
     }
     for (size_t w = 0; w < kWorkers; ++w) {
       ARIADNE_RETURN_IF_ERROR(statuses[w]);
-      head_executor.Merge(std::move(executors[w]));
+      ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executors[w])));
     }
     return head_executor.Finish();
   }
 
-  Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request) override {
+  Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request,
+                                                 const query::ExecContext& context) override {
+    query::QueryBudget budget(context);
+    ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
     query::QuerySpec spec;
     spec.environment = request.environment;
     spec.start_unix_nano = request.start_unix_nano;
@@ -392,9 +399,20 @@ class EmbeddedStore final : public SpanStore {
         if (spec.environment.empty() || env == spec.environment)
           collect(head->block(), std::string(env));
     }
+    // Each matching trace costs an entry in `latest` (id, time, environment, hash node).
+    query::BudgetCharge charge(&budget);
+    size_t charged_traces = 0;
+    auto charge_traces = [&] {
+      Status status = charge.Add((latest.size() - charged_traces) * 128);
+      charged_traces = latest.size();
+      return status;
+    };
+    ARIADNE_RETURN_IF_ERROR(charge_traces());
     for (const BlockEntry& entry : candidates) {
+      ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
       ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
       collect(*block, entry.meta.environment);
+      ARIADNE_RETURN_IF_ERROR(charge_traces());
     }
     std::vector<std::pair<uint64_t, model::TraceId>> order;
     for (const auto& [id, v] : latest) order.emplace_back(v.first, id);
