@@ -70,16 +70,29 @@ void ExpectError(const net::ClientResponse& r, int status, const std::string& me
   EXPECT_NE(doc.value("error", std::string()).find(message_part), std::string::npos) << head;
 }
 
-class TimeRangeTest : public ::testing::Test {
+void IngestUniqueSpans(RealServer* server, int spans);
+
+// A suite that shares one server, started with Config::Args() and holding Config::kSpans spans
+// with unique span ids.
+template <typename Config>
+class SharedServerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new RealServer(); }
+  static void SetUpTestSuite() {
+    server_ = new RealServer(Config::Args());
+    if (Config::kSpans > 0) IngestUniqueSpans(server_, Config::kSpans);
+  }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
   }
-  static RealServer* server_;
+  static inline RealServer* server_ = nullptr;
 };
-RealServer* TimeRangeTest::server_ = nullptr;
+
+struct EmptyDefaultServer {
+  static std::vector<std::string> Args() { return {}; }
+  static constexpr int kSpans = 0;
+};
+using TimeRangeTest = SharedServerTest<EmptyDefaultServer>;
 
 TEST_F(TimeRangeTest, QueryWithLargestEndTimeIs400AndTheServerStaysUp) {
   // Used to overflow the seconds → nanoseconds conversion and allocate ~1 TB of time buckets.
@@ -200,19 +213,11 @@ constexpr const char* kSpanIdBreakdown =
         "calculations":[{"op":"P99","column":"duration_ms"}]})";
 
 // The server as shipped: 50,000 unique span ids against the default cap of 10,000 groups.
-class DefaultLimitsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new RealServer();
-    IngestUniqueSpans(server_, 50'000);
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static RealServer* server_;
+struct DefaultServer {
+  static std::vector<std::string> Args() { return {}; }
+  static constexpr int kSpans = 50'000;
 };
-RealServer* DefaultLimitsTest::server_ = nullptr;
+using DefaultLimitsTest = SharedServerTest<DefaultServer>;
 
 TEST_F(DefaultLimitsTest, BreakdownBySpanIdIsRefusedPastTheDefaultGroupCap) {
   auto r = server_->Call("POST", "/api/v1/query", kSpanIdBreakdown);
@@ -230,20 +235,14 @@ TEST_F(DefaultLimitsTest, BreakdownBySpanIdIsRefusedPastTheDefaultGroupCap) {
 }
 
 // Small limits set by flags, one query worker and one queue place.
-class FlagLimitsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    server_ = new RealServer({"--query-max-groups", "500", "--query-memory-limit", "16MiB",
-                              "--query-concurrency", "1", "--query-queue", "1"});
-    IngestUniqueSpans(server_, 50'000);
+struct SmallLimitsServer {
+  static std::vector<std::string> Args() {
+    return {"--query-max-groups",  "500", "--query-memory-limit", "16MiB",
+            "--query-concurrency", "1",   "--query-queue",        "1"};
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  static RealServer* server_;
+  static constexpr int kSpans = 50'000;
 };
-RealServer* FlagLimitsTest::server_ = nullptr;
+using FlagLimitsTest = SharedServerTest<SmallLimitsServer>;
 
 TEST_F(FlagLimitsTest, GroupCapComesFromTheFlag) {
   auto r = server_->Call("POST", "/api/v1/query", kSpanIdBreakdown);
