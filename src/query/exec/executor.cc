@@ -598,6 +598,8 @@ double SampleRateFromTraceState(std::string_view trace_state) {
 }
 
 constexpr uint32_t kNoGroup = UINT32_MAX;
+// Inside a big block, the cancel flag is also checked every so many rows of each calculation.
+constexpr size_t kRowsBetweenCancelChecks = 65536;
 
 struct QueryExecutor::State {
   QuerySpec spec;
@@ -835,6 +837,8 @@ Status QueryExecutor::Consume(const Block& block) {
     ARIADNE_RETURN_IF_ERROR(scratch_status);
     ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
     for (size_t r = 0; r < rows; ++r) {
+      if (r % kRowsBetweenCancelChecks == kRowsBetweenCancelChecks - 1)
+        ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
       if (!selected[r]) continue;
       Group& g = st.groups[group_of[r]];
       Agg& agg = g.aggs[c * st.buckets + bucket_of[r]];

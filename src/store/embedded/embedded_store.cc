@@ -296,6 +296,7 @@ class EmbeddedStore final : public SpanStore {
   Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
                                       const query::ExecContext& context) override {
     query::QueryBudget budget(context);
+    query::BudgetCharge trace_charge(&budget);  // released after the executors below
     query::QueryExecutor head_executor(spec, &budget);
     std::shared_ptr<const query::QueryExecutor::TraceIdSet> traces;
     if (!spec.xray_filter.empty()) {
@@ -304,13 +305,17 @@ class EmbeddedStore final : public SpanStore {
       ARIADNE_ASSIGN_OR_RETURN(query::xray_filter::Filter filter,
                                query::xray_filter::Filter::Parse(spec.xray_filter));
       auto matching = std::make_shared<query::QueryExecutor::TraceIdSet>();
+      Status charged;  // the matching ids, charged per 1024 (id + hash node)
       ARIADNE_RETURN_IF_ERROR(
           ForEachTrace(spec.start_unix_nano, spec.end_unix_nano, spec.environment,
                        [&](const TraceResult& trace) {
-                         if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
+                         if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans))) {
                            matching->insert(trace.spans.spans[0].trace_id);
-                         return !budget.cancelled();
+                           if (matching->size() % 1024 == 0) charged = trace_charge.Add(1024 * 64);
+                         }
+                         return charged.ok() && !budget.cancelled();
                        }));
+      ARIADNE_RETURN_IF_ERROR(charged);
       ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
       traces = std::move(matching);
       head_executor.RestrictToTraces(traces);
