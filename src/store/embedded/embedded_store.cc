@@ -18,14 +18,16 @@
 #include <numeric>
 #include <optional>
 #include <shared_mutex>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
-#include "common/file_util.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
+#include "store/embedded/env.h"
+#include "store/embedded/quarantine.h"
 #include "store/embedded/wal.h"
 #include "store/service_graph.h"
 
@@ -42,14 +44,6 @@ struct CheckpointRecord {
   uint64_t checkpoint = 0;
   uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
 };
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::IoError("cannot open " + path);
-  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad()) return Status::IoError("cannot read " + path);
-  return data;
-}
 
 std::string BlockFileName(uint64_t id) {
   char name[40];
@@ -88,7 +82,10 @@ struct BlockEntry {
 
 class EmbeddedStore final : public SpanStore {
  public:
-  explicit EmbeddedStore(EmbeddedStoreOptions options) : options_(std::move(options)) {
+  explicit EmbeddedStore(EmbeddedStoreOptions options)
+      : options_(WithEnv(std::move(options))),
+        env_(options_.env),
+        quarantine_(options_.env, options_.data_dir) {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";
   }
@@ -96,12 +93,11 @@ class EmbeddedStore final : public SpanStore {
   ~EmbeddedStore() override { (void)Close(); }
 
   Status Open() {
-    std::error_code ec;
-    fs::create_directories(wal_dir_, ec);
-    if (!ec) fs::create_directories(blocks_dir_, ec);
-    if (ec)
-      return Status::IoError("cannot create data directory " + options_.data_dir + ": " +
-                             ec.message() + " (check the path and its permissions)");
+    Status created = env_->CreateDir(wal_dir_);
+    if (created.ok()) created = env_->CreateDir(blocks_dir_);
+    if (!created.ok())
+      return created.WithContext("cannot create data directory " + options_.data_dir +
+                                 " (check the path and its permissions)");
     lock_fd_ = ::open((options_.data_dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0 || ::lockf(lock_fd_, F_TLOCK, 0) != 0)
       return Status::FailedPrecondition("data directory " + options_.data_dir +
@@ -109,14 +105,14 @@ class EmbeddedStore final : public SpanStore {
                                         "choose another --data-dir");
 
     CheckpointRecord checkpoint;
-    {
-      std::ifstream file(options_.data_dir + "/CHECKPOINT");
-      if (file) file >> checkpoint.checkpoint >> checkpoint.covered_segment;
+    if (Result<std::string> text = env_->ReadFile(options_.data_dir + "/CHECKPOINT"); text.ok()) {
+      std::istringstream in(*text);
+      in >> checkpoint.checkpoint >> checkpoint.covered_segment;
     }
     checkpoint_ = checkpoint;
     if (checkpoint.checkpoint > 0) {
       Result<std::string> snapshot =
-          ReadWholeFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
+          env_->ReadFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
       if (snapshot.ok()) {
         Status restored = graph_.Restore(*snapshot);
         if (!restored.ok())
@@ -125,18 +121,24 @@ class EmbeddedStore final : public SpanStore {
       }
     }
 
-    for (const auto& entry : fs::directory_iterator(blocks_dir_, ec)) {
-      std::string path = entry.path().string();
-      if (entry.path().extension() == ".tmp") {
-        fs::remove(entry.path(), ec);
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<std::string> block_names, env_->ListDir(blocks_dir_));
+    for (const std::string& name : block_names) {
+      const std::string path = blocks_dir_ + "/" + name;
+      const std::string extension = fs::path(name).extension().string();
+      if (extension == ".tmp") {
+        (void)env_->RemoveFile(path);
         continue;
       }
-      if (entry.path().extension() != ".blk") continue;
-      ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+      if (extension != ".blk") continue;
+      ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
       Result<BlockMeta> meta = DecodeBlockMeta(data);
-      if (!meta.ok()) return meta.status().WithContext(path);
+      if (!meta.ok()) {
+        if (meta.status().code() != StatusCode::kDataLoss) return meta.status().WithContext(path);
+        QuarantineBlockFile(path, nullptr, meta.status());
+        continue;
+      }
       if (meta->checkpoint > checkpoint.checkpoint) {
-        fs::remove(entry.path(), ec);  // sealed by a checkpoint that never completed
+        (void)env_->RemoveFile(path);  // sealed by a checkpoint that never completed
         continue;
       }
       next_block_id_ = std::max(next_block_id_, meta->id + 1);
@@ -146,30 +148,20 @@ class EmbeddedStore final : public SpanStore {
     }
     std::sort(blocks_.begin(), blocks_.end(),
               [](const BlockEntry& a, const BlockEntry& b) { return a.meta.id < b.meta.id; });
+    blocks_count_ = blocks_.size();
 
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
     uint64_t last_segment = checkpoint.covered_segment;
     for (uint64_t segment : segments) {
       last_segment = std::max(last_segment, segment);
       std::string path = WalSegmentPath(wal_dir_, segment);
       if (segment <= checkpoint.covered_segment) {
-        fs::remove(path, ec);
+        (void)env_->RemoveFile(path);
         continue;
       }
-      ARIADNE_ASSIGN_OR_RETURN(
-          WalReadSummary summary,
-          ReadWalSegment(path, [this](WalRecordType, std::string_view payload) {
-            return ReplayRecord(payload);
-          }));
-      replayed_records_ += summary.records;
-      if (summary.bytes_dropped > 0)
-        std::fprintf(stderr,
-                     "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
-                     "(%s); these were never acknowledged\n",
-                     path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
-                     summary.drop_reason.c_str());
+      ARIADNE_RETURN_IF_ERROR(ReplaySegment(path));
     }
-    ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_dir_, last_segment + 1));
+    ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, wal_dir_, last_segment + 1));
     seal_thread_ = std::thread([this] { SealLoop(); });
     commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
@@ -188,7 +180,8 @@ class EmbeddedStore final : public SpanStore {
       done(Status::InvalidArgument("batch too large for one WAL record; send smaller batches"));
       return;
     }
-    FrameWalRecord(WalRecordType::kSpanBatch, payload, &pending.framed);
+    FrameWalRecord(WalRecordType::kSpanBatch, payload, static_cast<uint32_t>(batch.spans.size()),
+                   &pending.framed);
     pending.environment = std::move(environment);
     pending.done = std::move(done);
     const size_t spans = batch.spans.size();
@@ -541,6 +534,11 @@ class EmbeddedStore final : public SpanStore {
     s.blocks = blocks_count_;
     s.block_bytes = stats_block_bytes_;
     s.block_spans = stats_block_spans_;
+    s.wal_write_failures = wal_write_failures_;
+    s.wal_corrupt_records = wal_corrupt_records_;
+    s.wal_skipped_bytes = wal_skipped_bytes_;
+    s.wal_skipped_spans = wal_skipped_spans_;
+    s.blocks_quarantined = blocks_quarantined_;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
@@ -551,6 +549,51 @@ class EmbeddedStore final : public SpanStore {
   uint64_t replayed_records() const { return replayed_records_; }
 
  private:
+  static EmbeddedStoreOptions WithEnv(EmbeddedStoreOptions options) {
+    if (options.env == nullptr) options.env = Env::Default();
+    return options;
+  }
+
+  // Replays one WAL segment into the heads. Damaged records are stepped over, logged and counted;
+  // the segment is copied into quarantine/ first so the damaged bytes are not lost silently when
+  // the next seal retires it (its intact records are in the head by then and get sealed).
+  // REQUIRES: during Open.
+  Status ReplaySegment(const std::string& path) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
+    ARIADNE_ASSIGN_OR_RETURN(WalReadSummary summary,
+                             DecodeWalSegment(data, [this](WalRecordType, std::string_view p) {
+                               return ReplayRecord(p);
+                             }));
+    replayed_records_ += summary.records;
+    if (summary.bytes_dropped > 0)
+      std::fprintf(stderr,
+                   "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
+                   "(%s); a write cut short by a crash, never acknowledged\n",
+                   path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
+                   summary.drop_reason.c_str());
+    if (summary.skipped.empty()) return Status::Ok();
+    for (const WalSkip& skip : summary.skipped) {
+      wal_corrupt_records_++;
+      wal_skipped_bytes_ += skip.bytes;
+      if (skip.spans > 0) wal_skipped_spans_ += static_cast<uint64_t>(skip.spans);
+      std::string spans = skip.spans >= 0 ? std::to_string(skip.spans) + " spans"
+                                          : "an unknown number of spans (record header damaged)";
+      std::fprintf(stderr,
+                   "ariadne: WAL segment %s: skipped a damaged record at offset %llu (%llu bytes, "
+                   "%s: %s); replay went on with the next intact record\n",
+                   path.c_str(), static_cast<unsigned long long>(skip.offset),
+                   static_cast<unsigned long long>(skip.bytes), spans.c_str(), skip.reason.c_str());
+    }
+    Result<std::string> kept = quarantine_.Keep("wal-" + fs::path(path).filename().string(), data);
+    if (kept.ok())
+      std::fprintf(stderr, "ariadne: a copy of damaged WAL segment %s is in %s\n", path.c_str(),
+                   kept->c_str());
+    else
+      std::fprintf(stderr, "ariadne: cannot keep a copy of damaged WAL segment %s: %s\n",
+                   path.c_str(), kept.status().ToString().c_str());
+    return Status::Ok();
+  }
+
   Status ReplayRecord(std::string_view payload) {
     ByteReader in(payload);
     std::string_view environment;
@@ -621,11 +664,7 @@ class EmbeddedStore final : public SpanStore {
       framed->append(p.framed);
       spans += p.batch.spans.size();
     }
-    Status status = wal_->Append(*framed);
-    if (status.ok() && options_.sync) {
-      status = wal_->Sync();
-      wal_syncs_++;
-    }
+    Status status = CommitToWal(*framed);
     if (status.ok()) {
       wal_bytes_ += framed->size();
       for (const PendingAppend& p : *work) ApplyToHead(p.environment, p.batch);
@@ -640,6 +679,45 @@ class EmbeddedStore final : public SpanStore {
     }
     for (PendingAppend& p : *work) p.done(status);
     work->clear();
+  }
+
+  // Writes one group to the WAL. A failed write leaves nothing behind: the writer truncates it
+  // away, or, when it cannot, the store moves to a new segment before the next group (and keeps
+  // refusing groups while it cannot). Failures are kUnavailable: clients get 503 + Retry-After
+  // and ingest resumes by itself when the disk has room again. REQUIRES: commit thread.
+  Status CommitToWal(std::string_view framed) {
+    Status status = wal_->broken() ? RotateWal() : Status::Ok();
+    if (status.ok()) {
+      status = wal_->Commit(framed, options_.sync);
+      if (options_.sync) wal_syncs_++;
+      if (!status.ok() && wal_->broken()) (void)RotateWal();
+    }
+    if (status.ok()) {
+      if (wal_failing_) {
+        std::fprintf(stderr, "ariadne: WAL writes succeed again; ingest resumed\n");
+        wal_failing_ = false;
+      }
+      return status;
+    }
+    wal_write_failures_++;
+    if (!wal_failing_) {
+      std::fprintf(stderr,
+                   "ariadne: cannot write the WAL (%s); requests are refused with 503 until a "
+                   "write succeeds\n",
+                   status.ToString().c_str());
+      wal_failing_ = true;
+    }
+    return Status::Unavailable("the store cannot write its log (" + std::string(status.message()) +
+                               "); nothing of this request was stored, retry later");
+  }
+
+  // Moves writing to a new WAL segment (the old one is closed as it is). REQUIRES: commit thread.
+  Status RotateWal() {
+    ARIADNE_ASSIGN_OR_RETURN(std::unique_ptr<WalWriter> next,
+                             WalWriter::Create(env_, wal_dir_, wal_->segment() + 1));
+    (void)wal_->Close();
+    wal_ = std::move(next);
+    return Status::Ok();
   }
 
   // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
@@ -666,7 +744,8 @@ class EmbeddedStore final : public SpanStore {
       if (heads_.empty()) return false;
     }
     const uint64_t covered_segment = wal_->segment();
-    Result<std::unique_ptr<WalWriter>> next_wal = WalWriter::Create(wal_dir_, covered_segment + 1);
+    Result<std::unique_ptr<WalWriter>> next_wal =
+        WalWriter::Create(env_, wal_dir_, covered_segment + 1);
     if (!next_wal.ok()) {
       last_seal_status_ = next_wal.status();
       return false;
@@ -746,22 +825,20 @@ class EmbeddedStore final : public SpanStore {
       std::string file = EncodeBlockFile(*sealed, meta);
       meta.file_bytes = file.size();
       std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      Status written_ok = WriteFileAtomically(path, file);
+      Status written_ok = WriteFileAtomically(env_, path, file);
       if (!written_ok.ok()) {
         // A retry reuses this checkpoint number: leave no block of this attempt.
-        std::error_code ec;
-        fs::remove(path + ".tmp", ec);
-        for (const BlockEntry& entry : written) fs::remove(entry.path, ec);
+        for (const BlockEntry& entry : written) (void)env_->RemoveFile(entry.path);
         return written_ok;
       }
       written.push_back(BlockEntry{std::move(meta), path});
       sealed_blocks.push_back(std::move(sealed));
     }
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(ServiceGraphPath(options_.data_dir, job.checkpoint),
-                                                job.graph_snapshot));
+    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
+        env_, ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
     CheckpointRecord record{job.checkpoint, job.covered_segment};
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        options_.data_dir + "/CHECKPOINT",
+        env_, options_.data_dir + "/CHECKPOINT",
         std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
     checkpoint_ = record;
     {
@@ -776,11 +853,11 @@ class EmbeddedStore final : public SpanStore {
       sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    std::error_code ec;
-    if (job.checkpoint > 1) fs::remove(ServiceGraphPath(options_.data_dir, job.checkpoint - 1), ec);
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    if (job.checkpoint > 1)
+      (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job.checkpoint - 1));
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
     for (uint64_t segment : segments)
-      if (segment <= job.covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
+      if (segment <= job.covered_segment) (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
     return Status::Ok();
   }
 
@@ -815,11 +892,53 @@ class EmbeddedStore final : public SpanStore {
         return it->second.first;
       }
     }
-    ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(entry.path));
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(entry.path));
     Result<std::shared_ptr<const Block>> block = DecodeBlockFile(data);
-    if (!block.ok()) return block.status().WithContext(entry.path);
+    if (!block.ok()) {
+      if (block.status().code() != StatusCode::kDataLoss)
+        return block.status().WithContext(entry.path);
+      // Damaged on disk: take it out of the block set and answer from the others. Callers see an
+      // empty block, so a query over its window still succeeds.
+      QuarantineBlock(entry.meta.id, block.status());
+      static const std::shared_ptr<const Block> kEmpty = std::make_shared<const Block>();
+      return kEmpty;
+    }
     CacheBlock(entry.meta.id, *block);
     return block;
+  }
+
+  // Removes block `id` from the block set (when it is still there) and quarantines its file.
+  void QuarantineBlock(uint64_t id, const Status& why) {
+    std::optional<BlockEntry> removed;
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      auto it = std::find_if(blocks_.begin(), blocks_.end(),
+                             [&](const BlockEntry& e) { return e.meta.id == id; });
+      if (it == blocks_.end()) return;  // another query got there first
+      removed = std::move(*it);
+      blocks_.erase(it);
+      stats_block_bytes_ -= removed->meta.file_bytes;
+      stats_block_spans_ -= removed->meta.num_rows;
+      blocks_count_ = blocks_.size();
+    }
+    QuarantineBlockFile(removed->path, &removed->meta, why);
+  }
+
+  // Moves a damaged block file into quarantine/ and says what became unreadable. `meta` is null
+  // when the block's meta itself is unreadable.
+  void QuarantineBlockFile(const std::string& path, const BlockMeta* meta, const Status& why) {
+    blocks_quarantined_++;
+    Result<std::string> moved = quarantine_.MoveIn(path);
+    std::string what = "its contents are unknown (the meta is damaged)";
+    if (meta != nullptr)
+      what = std::to_string(meta->num_rows) + " spans of environment \"" + meta->environment +
+             "\" from " + std::to_string(meta->min_start_unix_nano) + " to " +
+             std::to_string(meta->max_end_unix_nano) + " (Unix ns) are no longer queryable";
+    std::fprintf(stderr, "ariadne: block file %s is damaged (%s): %s; %s\n", path.c_str(),
+                 why.ToString().c_str(),
+                 moved.ok() ? ("moved to " + *moved).c_str()
+                            : ("could not move it aside: " + moved.status().ToString()).c_str(),
+                 what.c_str());
   }
 
   void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
@@ -851,6 +970,8 @@ class EmbeddedStore final : public SpanStore {
   }
 
   const EmbeddedStoreOptions options_;
+  Env* const env_;  // options_.env, never null
+  Quarantine quarantine_;
   std::string wal_dir_;
   std::string blocks_dir_;
   int lock_fd_ = -1;
@@ -869,6 +990,7 @@ class EmbeddedStore final : public SpanStore {
   Status close_status_;
   std::thread commit_thread_;
   std::unique_ptr<WalWriter> wal_;  // commit thread only (and Open/Close)
+  bool wal_failing_ = false;        // commit thread only: the last group could not be written
   CheckpointRecord checkpoint_;     // commit thread only
   uint64_t next_block_id_ = 1;
 
@@ -906,6 +1028,11 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
   uint64_t replayed_records_ = 0;
+  std::atomic<uint64_t> wal_write_failures_{0};
+  std::atomic<uint64_t> wal_corrupt_records_{0};
+  std::atomic<uint64_t> wal_skipped_bytes_{0};
+  std::atomic<uint64_t> wal_skipped_spans_{0};
+  std::atomic<uint64_t> blocks_quarantined_{0};
 };
 
 }  // namespace
