@@ -29,6 +29,7 @@
 #include "store/embedded/env.h"
 #include "store/embedded/quarantine.h"
 #include "store/embedded/wal.h"
+#include "store/embedded/wal_log.h"
 #include "store/service_graph.h"
 
 namespace ariadne::store::embedded {
@@ -85,7 +86,8 @@ class EmbeddedStore final : public SpanStore {
   explicit EmbeddedStore(EmbeddedStoreOptions options)
       : options_(WithEnv(std::move(options))),
         env_(options_.env),
-        quarantine_(options_.env, options_.data_dir) {
+        quarantine_(options_.env, options_.data_dir),
+        wal_(options_.env, options_.data_dir + "/wal") {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";
   }
@@ -161,7 +163,7 @@ class EmbeddedStore final : public SpanStore {
       }
       ARIADNE_RETURN_IF_ERROR(ReplaySegment(path));
     }
-    ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(env_, wal_dir_, last_segment + 1));
+    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
     seal_thread_ = std::thread([this] { SealLoop(); });
     commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
@@ -514,7 +516,7 @@ class EmbeddedStore final : public SpanStore {
     }
     seal_cv_.notify_all();
     if (seal_thread_.joinable()) seal_thread_.join();
-    if (wal_) close_status_ = wal_->Close();
+    close_status_ = wal_.Close();
     if (!flush_status_.ok()) close_status_ = flush_status_;
     if (lock_fd_ >= 0) {
       ::close(lock_fd_);
@@ -534,7 +536,7 @@ class EmbeddedStore final : public SpanStore {
     s.blocks = blocks_count_;
     s.block_bytes = stats_block_bytes_;
     s.block_spans = stats_block_spans_;
-    s.wal_write_failures = wal_write_failures_;
+    s.wal_write_failures = wal_.write_failures();
     s.wal_corrupt_records = wal_corrupt_records_;
     s.wal_skipped_bytes = wal_skipped_bytes_;
     s.wal_skipped_spans = wal_skipped_spans_;
@@ -664,7 +666,8 @@ class EmbeddedStore final : public SpanStore {
       framed->append(p.framed);
       spans += p.batch.spans.size();
     }
-    Status status = CommitToWal(*framed);
+    Status status = wal_.Commit(*framed, options_.sync);
+    if (options_.sync) wal_syncs_++;
     if (status.ok()) {
       wal_bytes_ += framed->size();
       for (const PendingAppend& p : *work) ApplyToHead(p.environment, p.batch);
@@ -679,45 +682,6 @@ class EmbeddedStore final : public SpanStore {
     }
     for (PendingAppend& p : *work) p.done(status);
     work->clear();
-  }
-
-  // Writes one group to the WAL. A failed write leaves nothing behind: the writer truncates it
-  // away, or, when it cannot, the store moves to a new segment before the next group (and keeps
-  // refusing groups while it cannot). Failures are kUnavailable: clients get 503 + Retry-After
-  // and ingest resumes by itself when the disk has room again. REQUIRES: commit thread.
-  Status CommitToWal(std::string_view framed) {
-    Status status = wal_->broken() ? RotateWal() : Status::Ok();
-    if (status.ok()) {
-      status = wal_->Commit(framed, options_.sync);
-      if (options_.sync) wal_syncs_++;
-      if (!status.ok() && wal_->broken()) (void)RotateWal();
-    }
-    if (status.ok()) {
-      if (wal_failing_) {
-        std::fprintf(stderr, "ariadne: WAL writes succeed again; ingest resumed\n");
-        wal_failing_ = false;
-      }
-      return status;
-    }
-    wal_write_failures_++;
-    if (!wal_failing_) {
-      std::fprintf(stderr,
-                   "ariadne: cannot write the WAL (%s); requests are refused with 503 until a "
-                   "write succeeds\n",
-                   status.ToString().c_str());
-      wal_failing_ = true;
-    }
-    return Status::Unavailable("the store cannot write its log (" + std::string(status.message()) +
-                               "); nothing of this request was stored, retry later");
-  }
-
-  // Moves writing to a new WAL segment (the old one is closed as it is). REQUIRES: commit thread.
-  Status RotateWal() {
-    ARIADNE_ASSIGN_OR_RETURN(std::unique_ptr<WalWriter> next,
-                             WalWriter::Create(env_, wal_dir_, wal_->segment() + 1));
-    (void)wal_->Close();
-    wal_ = std::move(next);
-    return Status::Ok();
   }
 
   // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
@@ -743,17 +707,9 @@ class EmbeddedStore final : public SpanStore {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       if (heads_.empty()) return false;
     }
-    const uint64_t covered_segment = wal_->segment();
-    Result<std::unique_ptr<WalWriter>> next_wal =
-        WalWriter::Create(env_, wal_dir_, covered_segment + 1);
-    if (!next_wal.ok()) {
-      last_seal_status_ = next_wal.status();
-      return false;
-    }
-    Status closed = wal_->Close();
-    wal_ = std::move(*next_wal);
-    if (!closed.ok()) {
-      last_seal_status_ = closed;
+    uint64_t covered_segment = 0;
+    if (Status rotated = wal_.Rotate(&covered_segment); !rotated.ok()) {
+      last_seal_status_ = rotated;
       return false;
     }
     SealJob job;
@@ -989,9 +945,8 @@ class EmbeddedStore final : public SpanStore {
   Status flush_status_;
   Status close_status_;
   std::thread commit_thread_;
-  std::unique_ptr<WalWriter> wal_;  // commit thread only (and Open/Close)
-  bool wal_failing_ = false;        // commit thread only: the last group could not be written
-  CheckpointRecord checkpoint_;     // commit thread only
+  WalLog wal_;                   // commit thread only (and Open/Close)
+  CheckpointRecord checkpoint_;  // commit thread only
   uint64_t next_block_id_ = 1;
 
   mutable std::shared_mutex state_mu_;
@@ -1028,7 +983,6 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
   uint64_t replayed_records_ = 0;
-  std::atomic<uint64_t> wal_write_failures_{0};
   std::atomic<uint64_t> wal_corrupt_records_{0};
   std::atomic<uint64_t> wal_skipped_bytes_{0};
   std::atomic<uint64_t> wal_skipped_spans_{0};
