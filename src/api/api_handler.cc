@@ -407,6 +407,20 @@ net::HttpResponse ApiHandler::Metrics() {
   metric("ariadne_store_block_spans", "gauge", "Spans in block files.", stats.block_spans);
   metric("ariadne_store_pending_appends", "gauge", "Appends waiting for the group commit.",
          stats.pending_appends);
+  metric("ariadne_store_wal_write_failures_total", "counter",
+         "Group commits refused because the WAL could not be written (disk full?).",
+         stats.wal_write_failures);
+  metric("ariadne_store_wal_corrupt_records_total", "counter",
+         "Damaged WAL records skipped at replay (see the log for segment and offset).",
+         stats.wal_corrupt_records);
+  metric("ariadne_store_wal_skipped_bytes_total", "counter",
+         "Bytes of damaged WAL records skipped at replay.", stats.wal_skipped_bytes);
+  metric("ariadne_store_wal_skipped_spans_total", "counter",
+         "Spans in damaged WAL records skipped at replay (when the record header was intact).",
+         stats.wal_skipped_spans);
+  metric("ariadne_store_blocks_quarantined_total", "counter",
+         "Block files that failed their checksums and were moved to quarantine/.",
+         stats.blocks_quarantined);
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          ProcessRssBytes());
   return net::HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));

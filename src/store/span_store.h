@@ -52,6 +52,12 @@ struct StoreStats {
   uint64_t block_bytes = 0;  // bytes of block files on disk
   uint64_t block_spans = 0;
   uint64_t pending_appends = 0;  // waiting for the group commit
+  // Corruption and disk trouble (embedded store; zero elsewhere).
+  uint64_t wal_write_failures = 0;   // group commits refused because the WAL could not be written
+  uint64_t wal_corrupt_records = 0;  // damaged WAL records stepped over at replay
+  uint64_t wal_skipped_bytes = 0;    // bytes of those records
+  uint64_t wal_skipped_spans = 0;    // spans of those records, where their header was intact
+  uint64_t blocks_quarantined = 0;   // block files moved to quarantine/ after a checksum failure
 };
 
 // Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes

@@ -137,5 +137,38 @@ TEST(BlockTest, DuplicateAttributeKeyInOneSpanKeepsTheLastValue) {
   EXPECT_EQ(out.attributes[0].value.str, "two");
 }
 
+// Regression (issue 10, item 6): the attribute dictionary switches to raw strings once it holds
+// more than 16,384 distinct values; the switch freed the map while the code of the value being
+// appended was still read from it (heap use after free under ASan, a wrong code otherwise).
+TEST(BlockTest, HighCardinalityStringAttributeKeepsEveryValueAcrossTheRawSwitch) {
+  constexpr size_t kSpans = 40000;  // well past the 16,384-value switch
+  model::SpanBatch b;
+  b.resources.push_back({});
+  b.scopes.push_back({});
+  for (size_t i = 0; i < kSpans; ++i) {
+    model::Span s;
+    s.trace_id.bytes[0] = 1;
+    s.trace_id.bytes[1] = static_cast<uint8_t>(i);
+    s.trace_id.bytes[2] = static_cast<uint8_t>(i >> 8);
+    s.trace_id.bytes[3] = static_cast<uint8_t>(i >> 16);
+    s.span_id.bytes[0] = 1;
+    s.attributes = {static_cast<uint32_t>(b.attributes.size()), 2};
+    b.attributes.push_back(
+        {"request.id", model::Value::String(b.arena.Copy("req-" + std::to_string(i)))});
+    b.attributes.push_back(
+        {"http.route", model::Value::String(b.arena.Copy("/r" + std::to_string(i % 7)))});
+    b.spans.push_back(s);
+  }
+  BlockBuilder builder("prod");
+  builder.Append(b);
+  ExpectBlockHoldsBatch(builder.block(), b);
+  std::shared_ptr<const Block> sealed = builder.Seal();
+  ExpectBlockHoldsBatch(*sealed, b);
+  Result<std::shared_ptr<const Block>> decoded =
+      DecodeBlockFile(EncodeBlockFile(*sealed, sealed->ComputeMeta()));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ExpectBlockHoldsBatch(**decoded, b);
+}
+
 }  // namespace
 }  // namespace ariadne::store::embedded

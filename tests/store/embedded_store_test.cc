@@ -21,6 +21,7 @@ namespace ariadne::store::embedded {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ExpectAllTracesReadable;
 
 std::unique_ptr<SpanStore> Open(const std::string& dir, size_t head_max_spans = 64 * 1024) {
   EmbeddedStoreOptions options;
@@ -29,30 +30,6 @@ std::unique_ptr<SpanStore> Open(const std::string& dir, size_t head_max_spans = 
   auto store = OpenEmbeddedStore(options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(*store) : nullptr;
-}
-
-// Checks that every trace of `batch` reads back with every span, field for field.
-void ExpectAllTracesReadable(SpanStore& store, const model::SpanBatch& batch,
-                             const std::string& environment) {
-  std::map<model::TraceId, std::vector<size_t>> by_trace;
-  for (size_t i = 0; i < batch.spans.size(); ++i) by_trace[batch.spans[i].trace_id].push_back(i);
-  for (const auto& [trace, indexes] : by_trace) {
-    Result<TraceResult> got = store.GetTrace(trace);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    ASSERT_EQ(got->spans.spans.size(), indexes.size()) << trace.ToHex();
-    for (const std::string& env : got->environments) EXPECT_EQ(env, environment);
-    for (size_t i : indexes) {
-      const model::Span& want = batch.spans[i];
-      bool found = false;
-      for (const model::Span& s : got->spans.spans) {
-        if (s.span_id == want.span_id) {
-          testing::ExpectSameSpan(batch, want, got->spans, s);
-          found = true;
-        }
-      }
-      EXPECT_TRUE(found);
-    }
-  }
 }
 
 TEST(EmbeddedStoreTest, AppendedTraceIsReadableFromTheHead) {
@@ -102,7 +79,7 @@ TEST(EmbeddedStoreTest, SealedBlocksServeTracesAfterRestart) {
     ASSERT_TRUE(store->Close().ok());
   }
   // The WAL segments covered by the blocks are gone.
-  auto segments = ListWalSegments(dir.path() + "/wal");
+  auto segments = ListWalSegments(Env::Default(), dir.path() + "/wal");
   ASSERT_TRUE(segments.ok());
   EXPECT_EQ(segments->size(), 1u);
   auto store = Open(dir.path());

@@ -287,17 +287,20 @@ void BlockBuilder::AppendAttribute(std::string_view key, const model::Value& val
       column.dict.emplace_back(value.str);
     } else {
       auto dit = dict_index.find(value.str);
-      if (dit == dict_index.end()) {
-        dit = dict_index.emplace(std::string(value.str), static_cast<uint32_t>(column.dict.size()))
-                  .first;
+      if (dit != dict_index.end()) {
+        bits = dit->second;
+      } else {
+        const uint32_t code = static_cast<uint32_t>(column.dict.size());
+        dict_index.emplace(std::string(value.str), code);
         column.dict.emplace_back(value.str);
+        bits = code;
         if (dict_index.size() > kRawStringThreshold &&
             dict_index.size() * 10 > column.rows.size() * 9) {
+          // Frees the map: nothing may point into it past this line.
           raw_strings_[it->second] = true;
           StringMap<uint32_t>().swap(dict_index);
         }
       }
-      bits = dit->second;
     }
   }
   if (!column.rows.empty() && column.rows.back() == row) {  // duplicate key in one span: last wins

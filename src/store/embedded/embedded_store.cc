@@ -18,15 +18,18 @@
 #include <numeric>
 #include <optional>
 #include <shared_mutex>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
-#include "common/file_util.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
+#include "store/embedded/env.h"
+#include "store/embedded/quarantine.h"
 #include "store/embedded/wal.h"
+#include "store/embedded/wal_log.h"
 #include "store/service_graph.h"
 
 namespace ariadne::store::embedded {
@@ -42,14 +45,6 @@ struct CheckpointRecord {
   uint64_t checkpoint = 0;
   uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
 };
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return Status::IoError("cannot open " + path);
-  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (file.bad()) return Status::IoError("cannot read " + path);
-  return data;
-}
 
 std::string BlockFileName(uint64_t id) {
   char name[40];
@@ -88,7 +83,11 @@ struct BlockEntry {
 
 class EmbeddedStore final : public SpanStore {
  public:
-  explicit EmbeddedStore(EmbeddedStoreOptions options) : options_(std::move(options)) {
+  explicit EmbeddedStore(EmbeddedStoreOptions options)
+      : options_(WithEnv(std::move(options))),
+        env_(options_.env),
+        quarantine_(options_.env, options_.data_dir),
+        wal_(options_.env, options_.data_dir + "/wal") {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";
   }
@@ -96,12 +95,11 @@ class EmbeddedStore final : public SpanStore {
   ~EmbeddedStore() override { (void)Close(); }
 
   Status Open() {
-    std::error_code ec;
-    fs::create_directories(wal_dir_, ec);
-    if (!ec) fs::create_directories(blocks_dir_, ec);
-    if (ec)
-      return Status::IoError("cannot create data directory " + options_.data_dir + ": " +
-                             ec.message() + " (check the path and its permissions)");
+    Status created = env_->CreateDir(wal_dir_);
+    if (created.ok()) created = env_->CreateDir(blocks_dir_);
+    if (!created.ok())
+      return created.WithContext("cannot create data directory " + options_.data_dir +
+                                 " (check the path and its permissions)");
     lock_fd_ = ::open((options_.data_dir + "/LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0 || ::lockf(lock_fd_, F_TLOCK, 0) != 0)
       return Status::FailedPrecondition("data directory " + options_.data_dir +
@@ -109,14 +107,14 @@ class EmbeddedStore final : public SpanStore {
                                         "choose another --data-dir");
 
     CheckpointRecord checkpoint;
-    {
-      std::ifstream file(options_.data_dir + "/CHECKPOINT");
-      if (file) file >> checkpoint.checkpoint >> checkpoint.covered_segment;
+    if (Result<std::string> text = env_->ReadFile(options_.data_dir + "/CHECKPOINT"); text.ok()) {
+      std::istringstream in(*text);
+      in >> checkpoint.checkpoint >> checkpoint.covered_segment;
     }
     checkpoint_ = checkpoint;
     if (checkpoint.checkpoint > 0) {
       Result<std::string> snapshot =
-          ReadWholeFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
+          env_->ReadFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
       if (snapshot.ok()) {
         Status restored = graph_.Restore(*snapshot);
         if (!restored.ok())
@@ -125,18 +123,24 @@ class EmbeddedStore final : public SpanStore {
       }
     }
 
-    for (const auto& entry : fs::directory_iterator(blocks_dir_, ec)) {
-      std::string path = entry.path().string();
-      if (entry.path().extension() == ".tmp") {
-        fs::remove(entry.path(), ec);
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<std::string> block_names, env_->ListDir(blocks_dir_));
+    for (const std::string& name : block_names) {
+      const std::string path = blocks_dir_ + "/" + name;
+      const std::string extension = fs::path(name).extension().string();
+      if (extension == ".tmp") {
+        (void)env_->RemoveFile(path);
         continue;
       }
-      if (entry.path().extension() != ".blk") continue;
-      ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(path));
+      if (extension != ".blk") continue;
+      ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
       Result<BlockMeta> meta = DecodeBlockMeta(data);
-      if (!meta.ok()) return meta.status().WithContext(path);
+      if (!meta.ok()) {
+        if (meta.status().code() != StatusCode::kDataLoss) return meta.status().WithContext(path);
+        QuarantineBlockFile(path, nullptr, meta.status());
+        continue;
+      }
       if (meta->checkpoint > checkpoint.checkpoint) {
-        fs::remove(entry.path(), ec);  // sealed by a checkpoint that never completed
+        (void)env_->RemoveFile(path);  // sealed by a checkpoint that never completed
         continue;
       }
       next_block_id_ = std::max(next_block_id_, meta->id + 1);
@@ -146,30 +150,20 @@ class EmbeddedStore final : public SpanStore {
     }
     std::sort(blocks_.begin(), blocks_.end(),
               [](const BlockEntry& a, const BlockEntry& b) { return a.meta.id < b.meta.id; });
+    blocks_count_ = blocks_.size();
 
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
     uint64_t last_segment = checkpoint.covered_segment;
     for (uint64_t segment : segments) {
       last_segment = std::max(last_segment, segment);
       std::string path = WalSegmentPath(wal_dir_, segment);
       if (segment <= checkpoint.covered_segment) {
-        fs::remove(path, ec);
+        (void)env_->RemoveFile(path);
         continue;
       }
-      ARIADNE_ASSIGN_OR_RETURN(
-          WalReadSummary summary,
-          ReadWalSegment(path, [this](WalRecordType, std::string_view payload) {
-            return ReplayRecord(payload);
-          }));
-      replayed_records_ += summary.records;
-      if (summary.bytes_dropped > 0)
-        std::fprintf(stderr,
-                     "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
-                     "(%s); these were never acknowledged\n",
-                     path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
-                     summary.drop_reason.c_str());
+      ARIADNE_RETURN_IF_ERROR(ReplaySegment(path));
     }
-    ARIADNE_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_dir_, last_segment + 1));
+    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
     seal_thread_ = std::thread([this] { SealLoop(); });
     commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
@@ -188,7 +182,8 @@ class EmbeddedStore final : public SpanStore {
       done(Status::InvalidArgument("batch too large for one WAL record; send smaller batches"));
       return;
     }
-    FrameWalRecord(WalRecordType::kSpanBatch, payload, &pending.framed);
+    FrameWalRecord(WalRecordType::kSpanBatch, payload, static_cast<uint32_t>(batch.spans.size()),
+                   &pending.framed);
     pending.environment = std::move(environment);
     pending.done = std::move(done);
     const size_t spans = batch.spans.size();
@@ -544,7 +539,7 @@ class EmbeddedStore final : public SpanStore {
     }
     seal_cv_.notify_all();
     if (seal_thread_.joinable()) seal_thread_.join();
-    if (wal_) close_status_ = wal_->Close();
+    close_status_ = wal_.Close();
     if (!flush_status_.ok()) close_status_ = flush_status_;
     if (lock_fd_ >= 0) {
       ::close(lock_fd_);
@@ -564,6 +559,11 @@ class EmbeddedStore final : public SpanStore {
     s.blocks = blocks_count_;
     s.block_bytes = stats_block_bytes_;
     s.block_spans = stats_block_spans_;
+    s.wal_write_failures = wal_.write_failures();
+    s.wal_corrupt_records = wal_corrupt_records_;
+    s.wal_skipped_bytes = wal_skipped_bytes_;
+    s.wal_skipped_spans = wal_skipped_spans_;
+    s.blocks_quarantined = blocks_quarantined_;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
@@ -574,6 +574,51 @@ class EmbeddedStore final : public SpanStore {
   uint64_t replayed_records() const { return replayed_records_; }
 
  private:
+  static EmbeddedStoreOptions WithEnv(EmbeddedStoreOptions options) {
+    if (options.env == nullptr) options.env = Env::Default();
+    return options;
+  }
+
+  // Replays one WAL segment into the heads. Damaged records are stepped over, logged and counted;
+  // the segment is copied into quarantine/ first so the damaged bytes are not lost silently when
+  // the next seal retires it (its intact records are in the head by then and get sealed).
+  // REQUIRES: during Open.
+  Status ReplaySegment(const std::string& path) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
+    ARIADNE_ASSIGN_OR_RETURN(WalReadSummary summary,
+                             DecodeWalSegment(data, [this](WalRecordType, std::string_view p) {
+                               return ReplayRecord(p);
+                             }));
+    replayed_records_ += summary.records;
+    if (summary.bytes_dropped > 0)
+      std::fprintf(stderr,
+                   "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
+                   "(%s); a write cut short by a crash, never acknowledged\n",
+                   path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
+                   summary.drop_reason.c_str());
+    if (summary.skipped.empty()) return Status::Ok();
+    for (const WalSkip& skip : summary.skipped) {
+      wal_corrupt_records_++;
+      wal_skipped_bytes_ += skip.bytes;
+      if (skip.spans > 0) wal_skipped_spans_ += static_cast<uint64_t>(skip.spans);
+      std::string spans = skip.spans >= 0 ? std::to_string(skip.spans) + " spans"
+                                          : "an unknown number of spans (record header damaged)";
+      std::fprintf(stderr,
+                   "ariadne: WAL segment %s: skipped a damaged record at offset %llu (%llu bytes, "
+                   "%s: %s); replay went on with the next intact record\n",
+                   path.c_str(), static_cast<unsigned long long>(skip.offset),
+                   static_cast<unsigned long long>(skip.bytes), spans.c_str(), skip.reason.c_str());
+    }
+    Result<std::string> kept = quarantine_.Keep("wal-" + fs::path(path).filename().string(), data);
+    if (kept.ok())
+      std::fprintf(stderr, "ariadne: a copy of damaged WAL segment %s is in %s\n", path.c_str(),
+                   kept->c_str());
+    else
+      std::fprintf(stderr, "ariadne: cannot keep a copy of damaged WAL segment %s: %s\n",
+                   path.c_str(), kept.status().ToString().c_str());
+    return Status::Ok();
+  }
+
   Status ReplayRecord(std::string_view payload) {
     ByteReader in(payload);
     std::string_view environment;
@@ -644,11 +689,8 @@ class EmbeddedStore final : public SpanStore {
       framed->append(p.framed);
       spans += p.batch.spans.size();
     }
-    Status status = wal_->Append(*framed);
-    if (status.ok() && options_.sync) {
-      status = wal_->Sync();
-      wal_syncs_++;
-    }
+    Status status = wal_.Commit(*framed, options_.sync);
+    if (options_.sync) wal_syncs_++;
     if (status.ok()) {
       wal_bytes_ += framed->size();
       for (const PendingAppend& p : *work) ApplyToHead(p.environment, p.batch);
@@ -688,16 +730,9 @@ class EmbeddedStore final : public SpanStore {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       if (heads_.empty()) return false;
     }
-    const uint64_t covered_segment = wal_->segment();
-    Result<std::unique_ptr<WalWriter>> next_wal = WalWriter::Create(wal_dir_, covered_segment + 1);
-    if (!next_wal.ok()) {
-      last_seal_status_ = next_wal.status();
-      return false;
-    }
-    Status closed = wal_->Close();
-    wal_ = std::move(*next_wal);
-    if (!closed.ok()) {
-      last_seal_status_ = closed;
+    uint64_t covered_segment = 0;
+    if (Status rotated = wal_.Rotate(&covered_segment); !rotated.ok()) {
+      last_seal_status_ = rotated;
       return false;
     }
     SealJob job;
@@ -769,22 +804,20 @@ class EmbeddedStore final : public SpanStore {
       std::string file = EncodeBlockFile(*sealed, meta);
       meta.file_bytes = file.size();
       std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      Status written_ok = WriteFileAtomically(path, file);
+      Status written_ok = WriteFileAtomically(env_, path, file);
       if (!written_ok.ok()) {
         // A retry reuses this checkpoint number: leave no block of this attempt.
-        std::error_code ec;
-        fs::remove(path + ".tmp", ec);
-        for (const BlockEntry& entry : written) fs::remove(entry.path, ec);
+        for (const BlockEntry& entry : written) (void)env_->RemoveFile(entry.path);
         return written_ok;
       }
       written.push_back(BlockEntry{std::move(meta), path});
       sealed_blocks.push_back(std::move(sealed));
     }
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(ServiceGraphPath(options_.data_dir, job.checkpoint),
-                                                job.graph_snapshot));
+    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
+        env_, ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
     CheckpointRecord record{job.checkpoint, job.covered_segment};
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        options_.data_dir + "/CHECKPOINT",
+        env_, options_.data_dir + "/CHECKPOINT",
         std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
     checkpoint_ = record;
     {
@@ -799,11 +832,11 @@ class EmbeddedStore final : public SpanStore {
       sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    std::error_code ec;
-    if (job.checkpoint > 1) fs::remove(ServiceGraphPath(options_.data_dir, job.checkpoint - 1), ec);
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(wal_dir_));
+    if (job.checkpoint > 1)
+      (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job.checkpoint - 1));
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
     for (uint64_t segment : segments)
-      if (segment <= job.covered_segment) fs::remove(WalSegmentPath(wal_dir_, segment), ec);
+      if (segment <= job.covered_segment) (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
     return Status::Ok();
   }
 
@@ -838,11 +871,53 @@ class EmbeddedStore final : public SpanStore {
         return it->second.first;
       }
     }
-    ARIADNE_ASSIGN_OR_RETURN(std::string data, ReadWholeFile(entry.path));
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(entry.path));
     Result<std::shared_ptr<const Block>> block = DecodeBlockFile(data);
-    if (!block.ok()) return block.status().WithContext(entry.path);
+    if (!block.ok()) {
+      if (block.status().code() != StatusCode::kDataLoss)
+        return block.status().WithContext(entry.path);
+      // Damaged on disk: take it out of the block set and answer from the others. Callers see an
+      // empty block, so a query over its window still succeeds.
+      QuarantineBlock(entry.meta.id, block.status());
+      static const std::shared_ptr<const Block> kEmpty = std::make_shared<const Block>();
+      return kEmpty;
+    }
     CacheBlock(entry.meta.id, *block);
     return block;
+  }
+
+  // Removes block `id` from the block set (when it is still there) and quarantines its file.
+  void QuarantineBlock(uint64_t id, const Status& why) {
+    std::optional<BlockEntry> removed;
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      auto it = std::find_if(blocks_.begin(), blocks_.end(),
+                             [&](const BlockEntry& e) { return e.meta.id == id; });
+      if (it == blocks_.end()) return;  // another query got there first
+      removed = std::move(*it);
+      blocks_.erase(it);
+      stats_block_bytes_ -= removed->meta.file_bytes;
+      stats_block_spans_ -= removed->meta.num_rows;
+      blocks_count_ = blocks_.size();
+    }
+    QuarantineBlockFile(removed->path, &removed->meta, why);
+  }
+
+  // Moves a damaged block file into quarantine/ and says what became unreadable. `meta` is null
+  // when the block's meta itself is unreadable.
+  void QuarantineBlockFile(const std::string& path, const BlockMeta* meta, const Status& why) {
+    blocks_quarantined_++;
+    Result<std::string> moved = quarantine_.MoveIn(path);
+    std::string what = "its contents are unknown (the meta is damaged)";
+    if (meta != nullptr)
+      what = std::to_string(meta->num_rows) + " spans of environment \"" + meta->environment +
+             "\" from " + std::to_string(meta->min_start_unix_nano) + " to " +
+             std::to_string(meta->max_end_unix_nano) + " (Unix ns) are no longer queryable";
+    std::fprintf(stderr, "ariadne: block file %s is damaged (%s): %s; %s\n", path.c_str(),
+                 why.ToString().c_str(),
+                 moved.ok() ? ("moved to " + *moved).c_str()
+                            : ("could not move it aside: " + moved.status().ToString()).c_str(),
+                 what.c_str());
   }
 
   void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
@@ -874,6 +949,8 @@ class EmbeddedStore final : public SpanStore {
   }
 
   const EmbeddedStoreOptions options_;
+  Env* const env_;  // options_.env, never null
+  Quarantine quarantine_;
   std::string wal_dir_;
   std::string blocks_dir_;
   int lock_fd_ = -1;
@@ -891,8 +968,8 @@ class EmbeddedStore final : public SpanStore {
   Status flush_status_;
   Status close_status_;
   std::thread commit_thread_;
-  std::unique_ptr<WalWriter> wal_;  // commit thread only (and Open/Close)
-  CheckpointRecord checkpoint_;     // commit thread only
+  WalLog wal_;                   // commit thread only (and Open/Close)
+  CheckpointRecord checkpoint_;  // commit thread only
   uint64_t next_block_id_ = 1;
 
   mutable std::shared_mutex state_mu_;
@@ -929,6 +1006,10 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
   uint64_t replayed_records_ = 0;
+  std::atomic<uint64_t> wal_corrupt_records_{0};
+  std::atomic<uint64_t> wal_skipped_bytes_{0};
+  std::atomic<uint64_t> wal_skipped_spans_{0};
+  std::atomic<uint64_t> blocks_quarantined_{0};
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/embedded/env.h"
 #include "store/span_store.h"
 
 namespace ariadne::store::embedded {
@@ -32,6 +33,9 @@ struct EmbeddedStoreOptions {
   bool sync = true;
   // Decoded blocks kept in memory (least recently used are dropped).
   size_t block_cache_blocks = 64;
+  // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
+  // fault-injecting one. Must outlive the store.
+  Env* env = nullptr;
 };
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);

@@ -1,0 +1,66 @@
+// FaultInjectionEnv: an Env for store tests that passes everything to a real Env (POSIX by
+// default) except the faults a test arms: the next N appends to matching files write half their
+// bytes and fail with ENOSPC (as a full disk does), the next N syncs, truncates or file creations
+// fail. A fault matches files whose path contains the given fragment ("/wal/" by default), so a
+// test can break the WAL while block files still write.
+//
+// Threads: safe for concurrent use (the store's commit and seal threads both write).
+#pragma once
+
+#include <string>
+
+#include "common/thread_annotations.h"
+#include "store/embedded/env.h"
+
+namespace ariadne::testing {
+
+class FaultInjectionEnv final : public store::embedded::Env {
+ public:
+  enum class Op { kAppend, kSync, kTruncate, kCreate };
+
+  explicit FaultInjectionEnv(store::embedded::Env* base = store::embedded::Env::Default())
+      : base_(base) {}
+
+  // Fails the next `count` operations `op` on files whose path contains `path_part`.
+  void Fail(Op op, int count, std::string path_part = "/wal/");
+  // Faults armed but not yet triggered (all operations).
+  int armed() const;
+  // Faults triggered so far.
+  int injected() const;
+
+  // Called by the files this Env hands out: true when this operation must fail.
+  bool ShouldFail(Op op, const std::string& path);
+
+  Result<std::unique_ptr<store::embedded::WritableFile>> NewWritableFile(
+      const std::string& path) override;
+  Result<std::unique_ptr<store::embedded::WritableFile>> NewAppendableFile(
+      const std::string& path) override;
+  Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
+  Result<std::string> ReadFileRange(const std::string& path, uint64_t offset,
+                                    size_t length) override {
+    return base_->ReadFileRange(path, offset, length);
+  }
+  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_->ListDir(dir);
+  }
+  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
+  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+
+ private:
+  struct Fault {
+    int count = 0;
+    std::string path_part;
+  };
+  store::embedded::Env* base_;
+  mutable Mutex mu_;
+  Fault faults_[4] ARIADNE_GUARDED_BY(mu_);
+  int injected_ ARIADNE_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ariadne::testing
