@@ -149,7 +149,10 @@ int RunServe(const ServeConfig& config) {
   }
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
   net::HttpHandler api_routes = api::WithXrayProxy(
-      api::WithStaticFiles(api_handler.AsHandler(), &ui_files), (*xray)->address());
+      api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+      [xray_service = xray->get()](net::HttpRequest&& request, net::Responder respond) {
+        xray_service->HandleApi(std::move(request), std::move(respond));
+      });
   net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
                                               net::HttpRequest&& request, net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same

@@ -92,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Only when no I/O thread runs (Stop()).
   void CloseNow() {
+    if (awaiting_response_ && cancel_) cancel_->Cancel();
     beast::error_code ec;
     stream_.socket().close(ec);
   }
@@ -232,6 +233,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // No read timeout while the handler works (the store may take a group-commit interval).
     stream_.expires_never();
     awaiting_response_ = true;
+    cancel_ = request.cancel;
+    WatchForDisconnect();
     try {
       core_->handler(std::move(request), MakeResponder());
     } catch (const std::exception& e) {
@@ -240,6 +243,30 @@ class Session : public std::enable_shared_from_this<Session> {
       std::fprintf(stderr, "%s: request handler threw: %s\n", core_->options.name.c_str(),
                    e.what());
     }
+  }
+
+  // While the handler works, waits for the socket to become readable: end-of-stream or an error
+  // means the client went away, so the request's CancelFlag is set and a long handler can stop.
+  // Data (a pipelined next request) ends the watch without consuming it; it stays in the socket
+  // for the next ReadHeader. A client that half-closes after its request is treated as gone.
+  void WatchForDisconnect() {
+    if (buffer_.size() > 0) return;  // a pipelined request is already buffered
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         cancel = cancel_](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!self->awaiting_response_ || self->cancel_ != cancel) return;
+      if (!ec) {
+        char byte = 0;
+        beast::error_code peek_ec;
+        size_t n = self->stream_.socket().receive(asio::buffer(&byte, 1), tcp::socket::message_peek,
+                                                  peek_ec);
+        if (!peek_ec && n > 0) return;
+        if (peek_ec == asio::error::would_block || peek_ec == asio::error::try_again) {
+          return self->WatchForDisconnect();
+        }
+      }
+      cancel->Cancel();
+    });
   }
 
   // The function handed to the handler. A shared state makes sure exactly one response is
@@ -259,6 +286,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto executor = self->stream_.get_executor();
       asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->awaiting_response_ = false;
+        self->cancel_.reset();
         self->Write(std::move(response));
       });
     }
@@ -314,6 +342,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Finish() {
     if (closed_) return;
     closed_ = true;
+    if (awaiting_response_ && cancel_) cancel_->Cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -329,6 +358,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool close_after_write_ = false;
   bool awaiting_response_ = false;
+  CancelFlagPtr cancel_;  // the pending request's flag while awaiting_response_
   bool closed_ = false;
   std::chrono::steady_clock::time_point linger_deadline_;
   size_t lingered_bytes_ = 0;

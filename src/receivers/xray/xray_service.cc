@@ -20,6 +20,9 @@ class XrayServiceImpl : public XrayService {
   }
   std::string auth_note() const override { return auth_note_; }
   void AppendPrometheus(std::string* out) const override { udp_->AppendPrometheus(out); }
+  void HandleApi(net::HttpRequest&& request, net::Responder respond) override {
+    api_->Handle(std::move(request), std::move(respond));
+  }
   void HandleQuery(net::HttpRequest&& request, net::Responder respond) override {
     api_->HandleQuery(std::move(request), std::move(respond));
   }

@@ -39,6 +39,9 @@ class XrayService {
   virtual std::string address() const = 0;
   // One line for the operator about request signing.
   virtual std::string auth_note() const = 0;
+  // The X-Ray API itself (what the TCP listener serves), for in-process callers such as the UI's
+  // proxy on the query port.
+  virtual void HandleApi(net::HttpRequest&& request, net::Responder respond) = 0;
   // The /api/v1/xray/... views for the query port (see XrayApiHandler::HandleQuery).
   virtual void HandleQuery(net::HttpRequest&& request, net::Responder respond) = 0;
   // ariadne_xray_* counters in Prometheus text format.
