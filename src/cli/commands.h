@@ -33,6 +33,13 @@ struct ServeConfig {
   std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
   std::string xray_environment = "default";
   std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
+  // Availability limits (issue 10): connections, body bytes, in-flight ingest.
+  size_t otlp_max_connections = 512;
+  size_t http_max_connections = 256;
+  size_t xray_max_connections = 256;
+  size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;
+  int idle_timeout_seconds = 60;
+  size_t max_inflight_bytes = 512 * 1024 * 1024;
 };
 int RunServe(const ServeConfig& config);
 

@@ -741,6 +741,7 @@ struct XrayApiHandler::Impl {
     Status status =
         h.store_->ForEachTrace(to_nanos(start), to_nanos(end) + 1, h.options_.read_environment,
                                [&](const store::TraceResult& trace) {
+                                 if (cancel && cancel->cancelled()) return false;
                                  ++processed;
                                  if (trace.spans.spans.empty()) return true;
                                  TraceView view = TraceView::Build(trace.spans);
@@ -953,6 +954,8 @@ struct XrayApiHandler::Impl {
   }
 
   std::string last_hint;
+  // Set when the client went away: trace scans stop early (their answer is not read).
+  CancelFlagPtr cancel;
 };
 
 XrayApiHandler::XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* store,
@@ -1017,8 +1020,8 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
     if (IsReadOperation(path)) {
       reads_->Run(
           request.cancel, send,
-          [this, path, body = std::move(body), ttl_as_iso] {
-            Impl read{*this, {}};
+          [this, path, body = std::move(body), ttl_as_iso, cancel = request.cancel] {
+            Impl read{*this, {}, cancel};
             return read.Operate(path, body, ttl_as_iso);
           },
           [] {
@@ -1062,7 +1065,7 @@ net::HttpResponse XrayApiHandler::QueryView(const net::HttpRequest& request) {
   auto fail = [&reply](int status, const std::string& message) {
     reply(status, {{"error", message}, {"status", status}});
   };
-  Impl impl{*this, {}};
+  Impl impl{*this, {}, request.cancel};
   try {
     if (request.path == "/api/v1/xray/groups") {
       json groups = json::array();
