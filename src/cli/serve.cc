@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
+#include "pipeline/memory_trimmer.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
@@ -78,6 +79,17 @@ void RaiseFileLimit() {
                static_cast<unsigned long long>(limit.rlim_cur));
 }
 
+std::string InflightPrometheus(const pipeline::InflightBudget* inflight) {
+  std::string out;
+  out += "# HELP ariadne_ingest_inflight_bytes Ingest bytes accepted but not yet durable.\n";
+  out += "# TYPE ariadne_ingest_inflight_bytes gauge\n";
+  out += "ariadne_ingest_inflight_bytes " + std::to_string(inflight->in_flight_bytes()) + "\n";
+  out += "# HELP ariadne_ingest_inflight_spans Spans accepted but not yet durable.\n";
+  out += "# TYPE ariadne_ingest_inflight_spans gauge\n";
+  out += "ariadne_ingest_inflight_spans " + std::to_string(inflight->in_flight_spans()) + "\n";
+  return out;
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
@@ -131,7 +143,11 @@ int RunServe(const ServeConfig& config) {
   std::unique_ptr<store::SpanStore> span_store = std::move(opened).value();
 
   pipeline::IngestMetrics metrics;
-  pipeline::Pipeline pipeline(span_store.get(), &metrics);
+  pipeline::PipelineOptions pipeline_options;
+  pipeline_options.max_inflight_bytes = config.max_inflight_bytes;
+  pipeline::Pipeline pipeline(span_store.get(), &metrics, pipeline_options);
+  // After an ingest burst, give the freed heap back (RSS otherwise stays at the burst's peak).
+  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), 64 * 1024 * 1024);
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
@@ -182,10 +198,11 @@ int RunServe(const ServeConfig& config) {
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
-                                           xray_service = xray->get()](net::HttpRequest&& request,
-                                                                       net::Responder respond) {
+                                           xray_service = xray->get(),
+                                           inflight = &pipeline.inflight()](
+                                              net::HttpRequest&& request, net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
-    // prefix are X-Ray API operations that the proxy forwards to the X-Ray port.
+    // prefix are X-Ray API operations that the proxy hands to the X-Ray API handler.
     if (request.method == "GET" && request.path.rfind("/api/v1/xray/", 0) == 0) {
       return xray_service->HandleQuery(std::move(request), std::move(respond));
     }
@@ -193,11 +210,12 @@ int RunServe(const ServeConfig& config) {
     std::vector<std::pair<std::string, net::HttpServerStats>> listeners = {
         {"otlp-http", otlp->stats()}, {"xray", xray_service->tcp_stats()}};
     if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
-    api_routes(std::move(request), [xray_service, respond,
+    api_routes(std::move(request), [xray_service, respond, inflight,
                                     listeners = std::move(listeners)](net::HttpResponse response) {
       if (response.status == 200) {
         xray_service->AppendPrometheus(&response.body);
         response.body += net::HttpServerStatsPrometheus(listeners);
+        response.body += InflightPrometheus(inflight);
       }
       respond(std::move(response));
     });

@@ -15,7 +15,10 @@
 // <utility>. Include it before any Asio header.
 #include <utility>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -324,12 +327,12 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec == asio::error::operation_aborted) return;
       if (!self->awaiting_response_ || self->cancel_ != cancel) return;
       if (!ec) {
+        // Never a blocking receive here: the readiness may be stale (a read took the bytes).
         char byte = 0;
-        beast::error_code peek_ec;
-        size_t n = self->stream_.socket().receive(asio::buffer(&byte, 1), tcp::socket::message_peek,
-                                                  peek_ec);
-        if (!peek_ec && n > 0) return;
-        if (peek_ec == asio::error::would_block || peek_ec == asio::error::try_again) {
+        ssize_t n =
+            ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // data: a pipelined request
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
           return self->WatchForDisconnect();
         }
       }

@@ -15,6 +15,27 @@
 
 namespace ariadne::testing {
 
+// The raw 16 bytes of trace `t` of OtlpBatch(seed, ...).
+inline std::string OtlpTraceId(uint32_t seed, int t) {
+  std::string trace_id(16, '\0');
+  trace_id[0] = static_cast<char>(0xA0);
+  for (int b = 0; b < 4; ++b) trace_id[1 + b] = static_cast<char>(seed >> (8 * b));
+  trace_id[5] = static_cast<char>(t >> 8);
+  trace_id[6] = static_cast<char>(t);
+  trace_id[15] = 1;
+  return trace_id;
+}
+
+inline std::string HexOf(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
 // One OTLP request of `traces` traces of `spans_per_trace` spans each, ids unique per `seed`.
 inline std::string OtlpBatch(uint32_t seed, int traces, int spans_per_trace,
                              const std::string& service = "avail") {
@@ -28,12 +49,7 @@ inline std::string OtlpBatch(uint32_t seed, int traces, int spans_per_trace,
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
   for (int t = 0; t < traces; ++t) {
-    std::string trace_id(16, '\0');
-    trace_id[0] = static_cast<char>(0xA0);
-    for (int b = 0; b < 4; ++b) trace_id[1 + b] = static_cast<char>(seed >> (8 * b));
-    trace_id[5] = static_cast<char>(t >> 8);
-    trace_id[6] = static_cast<char>(t);
-    trace_id[15] = 1;
+    const std::string trace_id = OtlpTraceId(seed, t);
     for (int i = 0; i < spans_per_trace; ++i) {
       auto* span = ss->add_spans();
       span->set_trace_id(trace_id);

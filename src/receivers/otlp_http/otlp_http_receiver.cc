@@ -203,6 +203,8 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
     return;
   }
   otlp::DecodedRequest& request_data = decoded.value();
+  // The raw body and any decompressed copy stay alive until the answer.
+  const size_t request_bytes = request.body->size() + (body != request.body ? body->size() : 0);
   pipeline_->Submit(
       std::move(environment), std::move(request_data.batch), request_data.rejected_spans,
       std::move(request_data.rejection_message),
@@ -228,7 +230,8 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
         int http_status = result.status.code() == StatusCode::kInvalidArgument ? 400 : 500;
         send(ErrorResponse(http_status, media,
                            "storing spans failed: " + std::string(result.status.message())));
-      });
+      },
+      request_bytes);
 }
 
 }  // namespace ariadne::receivers::otlp_http
