@@ -110,8 +110,9 @@ TEST_F(LimitsTest, BodyBytesAcrossConnectionsAreBoundedWith503AndRetryAfter) {
   constexpr size_t kBudget = 8'000'000;
   Start({"--otlp-max-buffered-bytes", std::to_string(kBudget)});
   // About 3 MB per request: two fit in the budget at once.
-  std::string body = OtlpBatch(7, 1500, 10);
-  while (body.size() < 3'000'000) body = OtlpBatch(7, 1500 * 3'000'000 / body.size() + 1, 10);
+  int traces = 500;
+  std::string body = OtlpBatch(7, traces, 10);
+  while (body.size() < 3'000'000) body = OtlpBatch(7, traces *= 2, 10);
   constexpr int kConnections = 8;
   std::vector<std::unique_ptr<net::HttpClient>> clients;
   for (int i = 0; i < kConnections; ++i) {
