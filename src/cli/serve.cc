@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -147,7 +148,12 @@ int RunServe(const ServeConfig& config) {
   pipeline_options.max_inflight_bytes = config.max_inflight_bytes;
   pipeline::Pipeline pipeline(span_store.get(), &metrics, pipeline_options);
   // After an ingest burst, give the freed heap back (RSS otherwise stays at the burst's peak).
-  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), 64 * 1024 * 1024);
+  // A burst: in-flight bytes reached half the bound (or 64 MiB, whichever is less).
+  const size_t burst_bytes =
+      config.max_inflight_bytes == 0
+          ? size_t{64} * 1024 * 1024
+          : std::min<size_t>(size_t{64} * 1024 * 1024, config.max_inflight_bytes / 2);
+  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes);
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
