@@ -14,6 +14,12 @@
 // durable). `respond` must be called at most once; if the handler drops it without calling it the
 // client gets a 500. After Stop() calls to `respond` are ignored.
 //
+// Client gone: while a handler has not answered, the connection is watched; when the client closes
+// it (or on Stop) `request.cancel` is set, so long work can stop. Limits per listener (see
+// HttpServerOptions): a header-stage check that can refuse before the body is read, a byte budget
+// for bodies across connections, a connection cap, idle/slow-sender timeouts, and a pause instead
+// of a spin when accept runs out of file descriptors. Counters: stats().
+//
 // Threads: the handler runs on one of `io_threads` I/O threads and must not block for long. Start,
 // bound_port and Stop may be called from any thread; Stop is idempotent and joins the I/O threads.
 #pragma once

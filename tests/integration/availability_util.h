@@ -3,15 +3,19 @@
 // resident memory, CPU time, open descriptors). Behaviour checks only; nothing here is timed.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "tests/common/server_process.h"
 
 namespace ariadne::testing {
 
@@ -103,6 +107,18 @@ inline long CpuTicks(pid_t pid) {
     }
   }
   return utime < 0 || stime < 0 ? -1 : utime + stime;
+}
+
+// The main() of each availability test binary: takes --ariadne=PATH into `binary`, runs the tests.
+inline int RunWithAriadneBinary(int argc, char** argv, std::string* binary) {
+  *binary = AriadneBinaryFromArgs(&argc, argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  if (binary->empty()) {
+    std::fprintf(stderr, "pass --ariadne=/path/to/build/bin/ariadne\n");
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  return RUN_ALL_TESTS();
 }
 
 }  // namespace ariadne::testing

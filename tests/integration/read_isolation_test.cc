@@ -155,12 +155,5 @@ TEST_F(ReadIsolationTest, ManyProxyRequestsDoNotStartAThreadEach) {
 }  // namespace ariadne::testing
 
 int main(int argc, char** argv) {
-  ariadne::testing::g_ariadne = ariadne::testing::AriadneBinaryFromArgs(&argc, argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  if (ariadne::testing::g_ariadne.empty()) {
-    std::fprintf(stderr, "pass --ariadne=/path/to/build/bin/ariadne\n");
-    return 2;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  return RUN_ALL_TESTS();
+  return ariadne::testing::RunWithAriadneBinary(argc, argv, &ariadne::testing::g_ariadne);
 }
