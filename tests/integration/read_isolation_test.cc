@@ -48,7 +48,9 @@ class ReadIsolationTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    server_ = ServerProcess::Start(g_ariadne, (dir_ / "data").string());
+    // Room for the 300 proxy clients below (the query port's default cap is 256).
+    server_ = ServerProcess::Start(g_ariadne, (dir_ / "data").string(),
+                                   {"--http-max-connections", "1000"});
     net::HttpClient otlp("127.0.0.1", server_.ports().otlp_http, 60s);
     for (int b = 0; b < kBatches; ++b) {
       auto response =
