@@ -297,10 +297,11 @@ uint64_t ProcessRssBytes() {
 }
 
 ApiHandler::ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics,
-                       QueryRoutesOptions query_options)
+                       QueryRoutesOptions query_options, ApiHandlerOptions options)
     : store_(store),
       metrics_(metrics),
-      query_routes_(std::make_unique<QueryRoutes>(store, query_options)) {}
+      query_routes_(std::make_unique<QueryRoutes>(store, query_options)),
+      reads_(std::make_unique<net::HandlerPool>(options.read_threads, options.read_queue)) {}
 
 net::HttpHandler ApiHandler::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {
@@ -318,12 +319,28 @@ void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
     return response;
   };
   constexpr std::string_view kTracePrefix = "/api/v1/traces/";
+  const bool is_trace = path.compare(0, kTracePrefix.size(), kTracePrefix) == 0;
+  if ((is_trace || path == "/api/v1/services") && is_read) {
+    // Store reads run on the read pool, so /healthz and /metrics never wait behind them.
+    CancelFlagPtr cancel = request.cancel;
+    std::string id =
+        is_trace ? net::PercentDecode(std::string_view(path).substr(kTracePrefix.size()), false)
+                 : std::string();
+    reads_->Run(
+        std::move(cancel), std::move(respond),
+        [this, is_trace, id = std::move(id), request = std::move(request)] {
+          return is_trace ? GetTrace(request, id) : ListServices(request);
+        },
+        [] {
+          auto busy = JsonError(503, "too many reads are running; retry shortly");
+          busy.SetHeader("Retry-After", "1");
+          return busy;
+        });
+    return;
+  }
   net::HttpResponse response;
-  if (path.compare(0, kTracePrefix.size(), kTracePrefix) == 0) {
-    std::string id = net::PercentDecode(std::string_view(path).substr(kTracePrefix.size()), false);
-    response = is_read ? GetTrace(request, id) : method_not_allowed();
-  } else if (path == "/api/v1/services") {
-    response = is_read ? ListServices(request) : method_not_allowed();
+  if (is_trace || path == "/api/v1/services") {
+    response = method_not_allowed();
   } else if (path == "/healthz") {
     response = is_read ? JsonResponse(200, json{{"status", "ok"}}) : method_not_allowed();
   } else if (path == "/metrics") {

@@ -8,8 +8,9 @@
 // plus the analysis routes of QueryRoutes (query, columns, trace search, service graph, BubbleUp).
 // Anything else under /api is a 404 JSON error ({"error": "...", "status": 404}).
 //
-// The JSON shape of a trace is pinned by tests/api/api_test.cc. The store calls
-// are synchronous and run on the HTTP server's I/O threads.
+// The JSON shape of a trace is pinned by tests/api/api_test.cc. The two store reads (a trace, the
+// services) run on a bounded read pool (503 + Retry-After when it is full), never on the HTTP
+// server's I/O thread, so /healthz and /metrics answer while reads are slow.
 //
 // Threads: Handle may run concurrently; store and metrics must outlive the handler.
 #pragma once
@@ -18,16 +19,22 @@
 #include <string>
 
 #include "api/query_routes.h"
+#include "net/handler_pool.h"
 #include "net/http_server.h"
 #include "pipeline/metrics.h"
 #include "store/span_store.h"
 
 namespace ariadne::api {
 
+struct ApiHandlerOptions {
+  size_t read_threads = 2;  // workers for GET /api/v1/traces/{id} and /api/v1/services
+  size_t read_queue = 64;   // reads waiting beyond these get 503
+};
+
 class ApiHandler {
  public:
   ApiHandler(store::SpanStore* store, const pipeline::IngestMetrics* metrics,
-             QueryRoutesOptions query_options = {});
+             QueryRoutesOptions query_options = {}, ApiHandlerOptions options = {});
 
   void Handle(net::HttpRequest&& request, net::Responder respond);
   net::HttpHandler AsHandler();
@@ -40,6 +47,7 @@ class ApiHandler {
   store::SpanStore* store_;
   const pipeline::IngestMetrics* metrics_;
   std::unique_ptr<QueryRoutes> query_routes_;
+  std::unique_ptr<net::HandlerPool> reads_;  // last: joined before the rest goes away
 };
 
 // The JSON document GET /api/v1/traces/{id} returns (exposed for tests and tools).

@@ -1,7 +1,5 @@
 #include "api/static_files.h"
 
-#include "net/http_client.h"
-
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -13,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 namespace ariadne::api {
@@ -268,18 +265,9 @@ net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files)
   };
 }
 
-net::HttpHandler WithXrayProxy(net::HttpHandler inner, std::string xray_address) {
-  std::string host = xray_address;
-  uint16_t port = 2000;
-  if (size_t colon = xray_address.rfind(':'); colon != std::string::npos) {
-    host = xray_address.substr(0, colon);
-    port = static_cast<uint16_t>(std::strtoul(xray_address.c_str() + colon + 1, nullptr, 10));
-  }
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  return [inner = std::move(inner), host, port](net::HttpRequest&& request,
-                                                net::Responder respond) {
+net::HttpHandler WithXrayProxy(net::HttpHandler inner, net::HttpHandler xray_api) {
+  return [inner = std::move(inner), xray_api = std::move(xray_api)](net::HttpRequest&& request,
+                                                                    net::Responder respond) {
     constexpr std::string_view kPrefix = "/api/v1/xray/";
     if (!StartsWith(request.path, kPrefix)) {
       inner(std::move(request), std::move(respond));
@@ -292,26 +280,28 @@ net::HttpHandler WithXrayProxy(net::HttpHandler inner, std::string xray_address)
       respond(std::move(response));
       return;
     }
-    std::string target = "/" + request.target.substr(kPrefix.size());
-    std::thread([host, port, target = std::move(target), body = request.body,
-                 respond = std::move(respond)]() {
-      net::HttpClient client(host, port, std::chrono::seconds(30));
-      auto answer = client.Request("POST", target, {{"Content-Type", "application/json"}}, *body);
-      if (!answer.ok()) {
-        respond(net::HttpResponse(502, "application/json",
-                                  "{\"error\":\"X-Ray API at " + host + ":" + std::to_string(port) +
-                                      " not reachable\",\"status\":502}\n"));
-        return;
-      }
-      auto type = answer->Header("Content-Type");
-      net::HttpResponse response(answer->status,
-                                 type ? std::string(*type) : std::string("application/json"),
-                                 std::move(answer->body));
-      if (auto error_type = answer->Header("x-amzn-ErrorType")) {
+    // The operation as an X-Ray client would send it: only the body and its type pass through
+    // (the browser's cookies, origin and user agent are not the X-Ray client's).
+    net::HttpRequest forwarded;
+    forwarded.method = "POST";
+    forwarded.target = "/" + request.target.substr(kPrefix.size());
+    forwarded.path = "/" + request.path.substr(kPrefix.size());
+    forwarded.headers = {{"Content-Type", "application/json"}};
+    forwarded.body = request.body;
+    forwarded.remote_address = request.remote_address;
+    forwarded.cancel = request.cancel;
+    xray_api(std::move(forwarded), [respond = std::move(respond)](net::HttpResponse answer) {
+      net::HttpResponse response(
+          answer.status, std::string(answer.Header("Content-Type").value_or("application/json")),
+          std::move(answer.body));
+      if (auto error_type = answer.Header("x-amzn-ErrorType")) {
         response.SetHeader("x-amzn-ErrorType", std::string(*error_type));
       }
+      if (auto retry = answer.Header("Retry-After")) {
+        response.SetHeader("Retry-After", std::string(*retry));
+      }
       respond(std::move(response));
-    }).detach();
+    });
   };
 }
 

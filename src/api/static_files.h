@@ -67,11 +67,11 @@ std::string DefaultUiDir();
 net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files);
 
 // Lets the web UI reach the X-Ray API through its own origin: `POST /api/v1/xray/<Operation path>`
-// (e.g. /api/v1/xray/CreateGroup, /api/v1/xray/GetSamplingRules) is forwarded as
-// `POST /<Operation path>` to the X-Ray API at `xray_address` ("HOST:PORT" as the X-Ray listener
-// printed it; 0.0.0.0/:: become loopback) and its answer (status, body, content type,
-// x-amzn-ErrorType) is passed back; 502 when it cannot be reached. Other requests go to `inner`.
-// The forward runs on its own thread, so a slow answer does not hold the API's I/O thread.
-net::HttpHandler WithXrayProxy(net::HttpHandler inner, std::string xray_address);
+// (e.g. /api/v1/xray/CreateGroup, /api/v1/xray/GetSamplingRules) is handed, in process, as
+// `POST /<Operation path>` with the body and `Content-Type: application/json` only, to `xray_api`
+// (the X-Ray port's handler), and its answer (status, body, content type, x-amzn-ErrorType,
+// Retry-After) is passed back. No thread or connection per request: the X-Ray handler answers on
+// the I/O thread or from its own bounded read pool. Other requests go to `inner`.
+net::HttpHandler WithXrayProxy(net::HttpHandler inner, net::HttpHandler xray_api);
 
 }  // namespace ariadne::api

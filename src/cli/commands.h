@@ -38,6 +38,13 @@ struct ServeConfig {
   uint64_t query_memory_limit_bytes = 256ULL << 20;
   size_t query_concurrency = 2;
   size_t query_queue = 64;
+  // Availability limits (issue 10): connections, body bytes, in-flight ingest.
+  size_t otlp_max_connections = 512;
+  size_t http_max_connections = 256;
+  size_t xray_max_connections = 256;
+  size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;
+  int idle_timeout_seconds = 60;
+  size_t max_inflight_bytes = 512 * 1024 * 1024;
 };
 int RunServe(const ServeConfig& config);
 

@@ -71,6 +71,36 @@ int main(int argc, char** argv) {
                    "Queries that may wait for a worker; past it: 503 + Retry-After")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  // Availability limits: connections, buffered bodies, in-flight ingest (docs/operations.md).
+  serve_cmd
+      ->add_option("--otlp-max-connections", serve.otlp_max_connections,
+                   "Open connections on the OTLP listener at most (more are closed at once; 0: "
+                   "no bound)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--http-max-connections", serve.http_max_connections,
+                   "Open connections on the query API listener at most (0: no bound)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--xray-max-connections", serve.xray_max_connections,
+                   "Open connections on the X-Ray API listener at most (0: no bound)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--otlp-max-buffered-bytes", serve.otlp_max_buffered_bytes,
+                   "Request body bytes all OTLP connections may hold at once (503 + Retry-After "
+                   "beyond; 0: no bound)")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--idle-timeout", serve.idle_timeout_seconds,
+                   "Seconds a connection may sit idle, or take to send one request's header or "
+                   "body, before it is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  serve_cmd
+      ->add_option("--max-inflight-bytes", serve.max_inflight_bytes,
+                   "Bytes of ingest (request bodies and decoded spans) accepted but not yet "
+                   "durable, at most; past it ingest answers 429 + Retry-After (0: no bound)")
+      ->capture_default_str();
 
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");

@@ -2,7 +2,11 @@
 // runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush + WAL close).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -12,6 +16,7 @@
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
+#include "pipeline/memory_trimmer.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
@@ -61,9 +66,35 @@ std::string Display(const net::HttpServer& server) {
   return host + ":" + std::to_string(server.bound_port());
 }
 
+// Raises the soft open-files limit to the hard limit: every connection costs a descriptor, and
+// the default soft limit (often 1024) is far below what the listeners' caps allow together.
+void RaiseFileLimit() {
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  std::fprintf(stderr, "ariadne: open file limit %llu\n",
+               static_cast<unsigned long long>(limit.rlim_cur));
+}
+
+std::string InflightPrometheus(const pipeline::InflightBudget* inflight) {
+  std::string out;
+  out += "# HELP ariadne_ingest_inflight_bytes Ingest bytes accepted but not yet durable.\n";
+  out += "# TYPE ariadne_ingest_inflight_bytes gauge\n";
+  out += "ariadne_ingest_inflight_bytes " + std::to_string(inflight->in_flight_bytes()) + "\n";
+  out += "# HELP ariadne_ingest_inflight_spans Spans accepted but not yet durable.\n";
+  out += "# TYPE ariadne_ingest_inflight_spans gauge\n";
+  out += "ariadne_ingest_inflight_spans " + std::to_string(inflight->in_flight_spans()) + "\n";
+  return out;
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
+  RaiseFileLimit();
   auto otlp_address = ParseListenAddress(config.otlp_http, config.listen_host);
   if (!otlp_address.ok())
     return Fail("--otlp-http: " + std::string(otlp_address.status().message()));
@@ -113,7 +144,16 @@ int RunServe(const ServeConfig& config) {
   std::unique_ptr<store::SpanStore> span_store = std::move(opened).value();
 
   pipeline::IngestMetrics metrics;
-  pipeline::Pipeline pipeline(span_store.get(), &metrics);
+  pipeline::PipelineOptions pipeline_options;
+  pipeline_options.max_inflight_bytes = config.max_inflight_bytes;
+  pipeline::Pipeline pipeline(span_store.get(), &metrics, pipeline_options);
+  // After an ingest burst, give the freed heap back (RSS otherwise stays at the burst's peak).
+  // A burst: in-flight bytes reached half the bound (or 64 MiB, whichever is less).
+  const size_t burst_bytes =
+      config.max_inflight_bytes == 0
+          ? size_t{64} * 1024 * 1024
+          : std::min<size_t>(size_t{64} * 1024 * 1024, config.max_inflight_bytes / 2);
+  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes);
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
@@ -129,6 +169,10 @@ int RunServe(const ServeConfig& config) {
   otlp_server_options.name = "otlp-http";
   otlp_server_options.max_body_bytes = config.max_body_bytes;
   otlp_server_options.io_threads = config.io_threads;
+  otlp_server_options.max_connections = config.otlp_max_connections;
+  otlp_server_options.max_buffered_bytes = config.otlp_max_buffered_bytes;
+  otlp_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  otlp_server_options.on_headers = otlp_receiver.AsHeaderCheck();
   auto otlp_server = net::HttpServer::Start(otlp_address->host, otlp_address->port,
                                             otlp_receiver.AsHandler(), otlp_server_options);
   if (!otlp_server.ok()) {
@@ -139,6 +183,8 @@ int RunServe(const ServeConfig& config) {
   api_server_options.name = "http";
   api_server_options.max_body_bytes = 1024 * 1024;
   api_server_options.io_threads = 1;
+  api_server_options.max_connections = config.http_max_connections;
+  api_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   // X-Ray: UDP daemon protocol + X-Ray API on one port; its counters join /metrics.
   receivers::xray::XrayServiceConfig xray_config;
   xray_config.host = xray_address->host;
@@ -146,6 +192,8 @@ int RunServe(const ServeConfig& config) {
   xray_config.environment = config.xray_environment;
   xray_config.access_key = config.xray_access_key;
   xray_config.data_dir = config.data_dir;
+  xray_config.max_connections = config.xray_max_connections;
+  xray_config.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   auto xray = receivers::xray::XrayService::Start(xray_config, &pipeline, span_store.get());
   if (!xray.ok()) {
     (*otlp_server)->Stop();
@@ -154,17 +202,32 @@ int RunServe(const ServeConfig& config) {
   }
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
   net::HttpHandler api_routes = api::WithXrayProxy(
-      api::WithStaticFiles(api_handler.AsHandler(), &ui_files), (*xray)->address());
-  net::HttpHandler api_routes_with_xray = [&api_routes, xray_service = xray->get()](
+      api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+      [xray_service = xray->get()](net::HttpRequest&& request, net::Responder respond) {
+        xray_service->HandleApi(std::move(request), std::move(respond));
+      });
+  // The API server is started below; /metrics reads its counters through this.
+  std::atomic<net::HttpServer*> api_server_slot{nullptr};
+  net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
+                                           xray_service = xray->get(),
+                                           inflight = &pipeline.inflight()](
                                               net::HttpRequest&& request, net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
-    // prefix are X-Ray API operations that the proxy forwards to the X-Ray port.
+    // prefix are X-Ray API operations that the proxy hands to the X-Ray API handler.
     if (request.method == "GET" && request.path.rfind("/api/v1/xray/", 0) == 0) {
       return xray_service->HandleQuery(std::move(request), std::move(respond));
     }
     if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));
-    api_routes(std::move(request), [xray_service, respond](net::HttpResponse response) {
-      if (response.status == 200) xray_service->AppendPrometheus(&response.body);
+    std::vector<std::pair<std::string, net::HttpServerStats>> listeners = {
+        {"otlp-http", otlp->stats()}, {"xray", xray_service->tcp_stats()}};
+    if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
+    api_routes(std::move(request), [xray_service, respond, inflight,
+                                    listeners = std::move(listeners)](net::HttpResponse response) {
+      if (response.status == 200) {
+        xray_service->AppendPrometheus(&response.body);
+        response.body += net::HttpServerStatsPrometheus(listeners);
+        response.body += InflightPrometheus(inflight);
+      }
       respond(std::move(response));
     });
   };
@@ -176,6 +239,7 @@ int RunServe(const ServeConfig& config) {
     (void)span_store->Close();
     return Fail(std::string(api_server.status().message()));
   }
+  api_server_slot.store(api_server->get());
 
   if (keys.empty()) {
     std::fprintf(stderr,

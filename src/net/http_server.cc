@@ -15,7 +15,10 @@
 // <utility>. Include it before any Asio header.
 #include <utility>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -26,10 +29,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "net/byte_budget.h"
 #include "net/http_server.h"
 
 namespace ariadne::net {
@@ -61,10 +66,21 @@ struct Core {
   asio::io_context ioc;
   std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
+  std::shared_ptr<ByteBudget> budget;  // never null once the server runs
+
   std::mutex sessions_mu;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
 
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> backoffs{0};
+  std::atomic<uint64_t> rejected_before_body{0};
+
   explicit Core(int threads) : ioc(threads) {}
+  size_t SessionCount() {
+    std::lock_guard<std::mutex> lock(sessions_mu);
+    return sessions.size();
+  }
   void Remove(Session* session) {
     std::shared_ptr<Session> keep;  // destroyed outside the lock
     std::lock_guard<std::mutex> lock(sessions_mu);
@@ -92,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Only when no I/O thread runs (Stop()).
   void CloseNow() {
+    if (awaiting_response_ && cancel_) cancel_->Cancel();
     beast::error_code ec;
     stream_.socket().close(ec);
   }
@@ -133,6 +150,18 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(core_->options.max_body_bytes);
+    budget_exhausted_ = false;
+    // A chunked body reserves its bytes chunk by chunk as the chunk headers arrive.
+    on_chunk_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
+      if (size == 0) return;
+      if (!core_->budget->TryReserve(size)) {
+        budget_exhausted_ = true;
+        ec = http::error::body_limit;
+        return;
+      }
+      reserved_ += size;
+    };
+    parser_->on_chunk_header(on_chunk_);
     stream_.expires_after(core_->options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -141,6 +170,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Parse errors get an answer; transport errors (eof, reset, timeout) just end the connection.
   bool HandleReadError(beast::error_code ec, bool request_started) {
+    ReleaseReservation();
+    if (budget_exhausted_) {
+      AnswerBudgetFull();
+      return true;
+    }
     if (ec == http::error::body_limit) {
       WriteErrorAndClose(413, "request body exceeds the limit of " +
                                   std::to_string(core_->options.max_body_bytes) +
@@ -170,6 +204,21 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    if (core_->options.on_headers) {
+      HttpRequest headers_only = BuildRequest(req);
+      if (std::optional<HttpResponse> early = core_->options.on_headers(headers_only)) {
+        core_->rejected_before_body.fetch_add(1, std::memory_order_relaxed);
+        close_after_write_ = true;
+        Write(std::move(*early));
+        return;
+      }
+    }
+    if (auto length = parser_->content_length(); length && *length > 0) {
+      if (*length <= core_->options.max_body_bytes) {  // larger ones get 413 from the parser
+        if (!core_->budget->TryReserve(*length)) return AnswerBudgetFull();
+        reserved_ = *length;
+      }
+    }
     auto expect = req[http::field::expect];
     if (!parser_->is_done() && EqualsIgnoreCase({expect.data(), expect.size()}, "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
@@ -199,6 +248,28 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     BeastRequest& req = parser_->get();
     keep_alive_ = req.keep_alive();
+    HttpRequest request = BuildRequest(req);
+    request.body = ByteBudget::Hold(std::move(req.body()), core_->budget, reserved_);
+    reserved_ = 0;  // released when the handler drops the body
+    parser_.reset();
+
+    // No read timeout while the handler works (the store may take a group-commit interval).
+    stream_.expires_never();
+    awaiting_response_ = true;
+    cancel_ = request.cancel;
+    WatchForDisconnect();
+    try {
+      core_->handler(std::move(request), MakeResponder());
+    } catch (const std::exception& e) {
+      // The responder's destructor has already queued a 500 when the handler threw before
+      // responding; nothing else to do here.
+      std::fprintf(stderr, "%s: request handler threw: %s\n", core_->options.name.c_str(),
+                   e.what());
+    }
+  }
+
+  // Everything of the request but its body.
+  HttpRequest BuildRequest(const BeastRequest& req) const {
     HttpRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
@@ -225,21 +296,48 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : req) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request.body = std::make_shared<const std::string>(std::move(req.body()));
+    request.body = std::make_shared<const std::string>();
     request.remote_address = remote_;
-    parser_.reset();
+    return request;
+  }
 
-    // No read timeout while the handler works (the store may take a group-commit interval).
-    stream_.expires_never();
-    awaiting_response_ = true;
-    try {
-      core_->handler(std::move(request), MakeResponder());
-    } catch (const std::exception& e) {
-      // The responder's destructor has already queued a 500 when the handler threw before
-      // responding; nothing else to do here.
-      std::fprintf(stderr, "%s: request handler threw: %s\n", core_->options.name.c_str(),
-                   e.what());
-    }
+  void ReleaseReservation() {
+    if (reserved_ > 0) core_->budget->Release(reserved_);
+    reserved_ = 0;
+  }
+
+  void AnswerBudgetFull() {
+    close_after_write_ = true;
+    HttpResponse response(503, "text/plain; charset=utf-8",
+                          core_->options.name +
+                              ": too many request bytes in flight on this listener (limit " +
+                              std::to_string(core_->budget->limit()) + " bytes); retry later\n");
+    response.SetHeader("Retry-After", "1");
+    Write(std::move(response));
+  }
+
+  // While the handler works, waits for the socket to become readable: end-of-stream or an error
+  // means the client went away, so the request's CancelFlag is set and a long handler can stop.
+  // Data (a pipelined next request) ends the watch without consuming it; it stays in the socket
+  // for the next ReadHeader. A client that half-closes after its request is treated as gone.
+  void WatchForDisconnect() {
+    if (buffer_.size() > 0) return;  // a pipelined request is already buffered
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         cancel = cancel_](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!self->awaiting_response_ || self->cancel_ != cancel) return;
+      if (!ec) {
+        // Never a blocking receive here: the readiness may be stale (a read took the bytes).
+        char byte = 0;
+        ssize_t n =
+            ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // data: a pipelined request
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          return self->WatchForDisconnect();
+        }
+      }
+      cancel->Cancel();
+    });
   }
 
   // The function handed to the handler. A shared state makes sure exactly one response is
@@ -259,6 +357,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto executor = self->stream_.get_executor();
       asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
         self->awaiting_response_ = false;
+        self->cancel_.reset();
         self->Write(std::move(response));
       });
     }
@@ -314,6 +413,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Finish() {
     if (closed_) return;
     closed_ = true;
+    if (awaiting_response_ && cancel_) cancel_->Cancel();
+    ReleaseReservation();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -329,6 +430,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool close_after_write_ = false;
   bool awaiting_response_ = false;
+  CancelFlagPtr cancel_;  // the pending request's flag while awaiting_response_
+  size_t reserved_ = 0;   // body bytes reserved against the budget, not yet handed over
+  bool budget_exhausted_ = false;
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
   bool closed_ = false;
   std::chrono::steady_clock::time_point linger_deadline_;
   size_t lingered_bytes_ = 0;
@@ -338,9 +443,11 @@ class BeastHttpServer final : public HttpServer {
  public:
   BeastHttpServer(HttpHandler handler, HttpServerOptions options)
       : core_(std::make_unique<Core>(std::max(1, options.io_threads))),
-        acceptor_(asio::make_strand(core_->ioc)) {
+        acceptor_(asio::make_strand(core_->ioc)),
+        backoff_timer_(acceptor_.get_executor()) {
     core_->handler = std::move(handler);
     core_->options = std::move(options);
+    core_->budget = std::make_shared<ByteBudget>(core_->options.max_buffered_bytes);
     if (core_->options.io_threads < 1) core_->options.io_threads = 1;
   }
 
@@ -396,6 +503,17 @@ class BeastHttpServer final : public HttpServer {
 
   uint16_t bound_port() const override { return bound_port_; }
   std::string bound_host() const override { return bound_host_; }
+  HttpServerStats stats() const override {
+    HttpServerStats stats;
+    stats.connections_open = core_->SessionCount();
+    stats.connections_accepted = core_->accepted.load(std::memory_order_relaxed);
+    stats.connections_refused = core_->refused.load(std::memory_order_relaxed);
+    stats.accept_backoffs = core_->backoffs.load(std::memory_order_relaxed);
+    stats.rejected_before_body = core_->rejected_before_body.load(std::memory_order_relaxed);
+    stats.body_budget_refused = core_->budget->refused();
+    stats.body_bytes_buffered = core_->budget->used();
+    return stats;
+  }
 
   void Stop() override {
     std::lock_guard<std::mutex> stop_lock(stop_mu_);
@@ -410,6 +528,7 @@ class BeastHttpServer final : public HttpServer {
     threads_.clear();
     beast::error_code ec;
     acceptor_.close(ec);
+    backoff_timer_.cancel();
     std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
     {
       std::lock_guard<std::mutex> lock(core_->sessions_mu);
@@ -423,8 +542,20 @@ class BeastHttpServer final : public HttpServer {
   void Accept() {
     acceptor_.async_accept(
         asio::make_strand(core_->ioc), [this](beast::error_code ec, tcp::socket socket) {
-          if (ec == asio::error::operation_aborted) return;
-          if (!ec) {
+          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec) return AcceptFailed(ec);
+          if (in_backoff_episode_) {
+            in_backoff_episode_ = false;
+            std::fprintf(stderr, "%s: accepting connections again\n", core_->options.name.c_str());
+          }
+          core_->accepted.fetch_add(1, std::memory_order_relaxed);
+          const size_t cap = core_->options.max_connections;
+          if (cap > 0 && core_->SessionCount() >= cap) {
+            // Over the cap: close at once, so the descriptor is free again.
+            core_->refused.fetch_add(1, std::memory_order_relaxed);
+            beast::error_code close_ec;
+            socket.close(close_ec);
+          } else {
             beast::error_code opt_ec;
             socket.set_option(tcp::no_delay(true), opt_ec);
             auto session = std::make_shared<Session>(core_.get(), std::move(socket));
@@ -434,12 +565,35 @@ class BeastHttpServer final : public HttpServer {
             }
             session->Start();
           }
-          if (acceptor_.is_open()) Accept();
+          Accept();
         });
+  }
+
+  // Accept errors other than shutdown: out of descriptors (EMFILE/ENFILE) or a transient error.
+  // Retrying at once would spin (the pending connection stays in the backlog), so accepting
+  // pauses for `accept_backoff`; the first failure of an episode is logged.
+  void AcceptFailed(beast::error_code ec) {
+    core_->backoffs.fetch_add(1, std::memory_order_relaxed);
+    if (!in_backoff_episode_) {
+      in_backoff_episode_ = true;
+      std::fprintf(stderr,
+                   "%s: accept failed: %s; pausing accepts for %lld ms at a time until it "
+                   "succeeds (raise the file descriptor limit, ulimit -n, or lower "
+                   "--*-max-connections)\n",
+                   core_->options.name.c_str(), ec.message().c_str(),
+                   static_cast<long long>(core_->options.accept_backoff.count()));
+    }
+    backoff_timer_.expires_after(core_->options.accept_backoff);
+    backoff_timer_.async_wait([this](beast::error_code timer_ec) {
+      if (timer_ec || !acceptor_.is_open()) return;
+      Accept();
+    });
   }
 
   std::unique_ptr<Core> core_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_timer_;  // on the acceptor's strand
+  bool in_backoff_episode_ = false;   // only touched on the acceptor's strand
   std::vector<std::thread> threads_;
   uint16_t bound_port_ = 0;
   std::string bound_host_;

@@ -14,6 +14,12 @@
 // durable). `respond` must be called at most once; if the handler drops it without calling it the
 // client gets a 500. After Stop() calls to `respond` are ignored.
 //
+// Client gone: while a handler has not answered, the connection is watched; when the client closes
+// it (or on Stop) `request.cancel` is set, so long work can stop. Limits per listener (see
+// HttpServerOptions): a header-stage check that can refuse before the body is read, a byte budget
+// for bodies across connections, a connection cap, idle/slow-sender timeouts, and a pause instead
+// of a spin when accept runs out of file descriptors. Counters: stats().
+//
 // Threads: the handler runs on one of `io_threads` I/O threads and must not block for long. Start,
 // bound_port and Stop may be called from any thread; Stop is idempotent and joins the I/O threads.
 #pragma once
@@ -74,15 +80,49 @@ struct HttpResponse {
 using Responder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&&, Responder respond)>;
 
+// Called on the I/O thread once a request's headers are in, before any byte of its body is read
+// (`request.body` is empty). Returning a response sends it at once and closes the connection
+// without reading the body, so an unauthenticated or unacceptable request costs no body memory.
+// Must be quick and must not block.
+using HeaderCheck = std::function<std::optional<HttpResponse>(const HttpRequest& headers_only)>;
+
 struct HttpServerOptions {
   int io_threads = 2;
   // Largest request body accepted (after de-chunking, before any Content-Encoding is undone).
   size_t max_body_bytes = 16 * 1024 * 1024;
-  // A connection with no request in progress for this long is closed; also bounds each read/write.
+  // A connection with no request in progress for this long is closed. The same deadline bounds
+  // reading one request's header and, separately, its body, and writing a response, so a client
+  // that trickles bytes (slowloris) is cut off too.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // See HeaderCheck; empty = every request's body is read.
+  HeaderCheck on_headers;
+  // Bytes of request bodies that all connections of this listener may hold at once (from the
+  // start of reading until the handler drops the body); 0 = no bound. A request whose
+  // Content-Length does not fit, or a chunked body that grows past it, gets 503 + Retry-After.
+  size_t max_buffered_bytes = 0;
+  // Open connections at most; one more is accepted and closed at once (counted). 0 = no bound.
+  size_t max_connections = 0;
+  // When accept fails for lack of file descriptors (EMFILE/ENFILE), accepting pauses this long
+  // instead of spinning; the episode is logged once and counted.
+  std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
   // Name used in log lines and error messages, e.g. "otlp-http".
   std::string name = "http";
 };
+
+// Counters of one listener, for /metrics.
+struct HttpServerStats {
+  uint64_t connections_open = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;   // over max_connections
+  uint64_t accept_backoffs = 0;       // accept pauses for lack of file descriptors
+  uint64_t rejected_before_body = 0;  // answered by on_headers
+  uint64_t body_budget_refused = 0;   // 503s for max_buffered_bytes
+  uint64_t body_bytes_buffered = 0;   // now
+};
+
+// Prometheus text for the stats of several listeners ({listener="NAME"} labels).
+std::string HttpServerStatsPrometheus(
+    const std::vector<std::pair<std::string, HttpServerStats>>& listeners);
 
 class HttpServer {
  public:
@@ -98,6 +138,8 @@ class HttpServer {
   virtual uint16_t bound_port() const = 0;
   // The host as bound, e.g. "127.0.0.1".
   virtual std::string bound_host() const = 0;
+  // A snapshot of the listener's counters.
+  virtual HttpServerStats stats() const = 0;
 
   // Stops accepting, closes every connection and joins the I/O threads. Idempotent.
   virtual void Stop() = 0;

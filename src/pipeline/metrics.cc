@@ -81,6 +81,11 @@ void IngestMetrics::AppendPrometheus(std::string* out) const {
   counter("ariadne_values_clamped_total",
           "Oversized strings truncated and attributes/events/links beyond the limits dropped.");
   out->append("ariadne_values_clamped_total ").append(std::to_string(clamped())).append("\n");
+  counter("ariadne_ingest_shed_spans_total",
+          "Spans refused at once because too much ingest was in flight, by reason (retryable).");
+  out->append("ariadne_ingest_shed_spans_total{reason=\"inflight_limit\"} ")
+      .append(std::to_string(shed()))
+      .append("\n");
   counter("ariadne_ingest_requests_total", "Ingest requests by receiver and HTTP status.");
   std::lock_guard<std::mutex> lock(requests_mu_);
   for (const auto& [key, count] : requests_) {

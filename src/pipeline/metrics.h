@@ -42,6 +42,9 @@ class IngestMetrics {
   }
   void AddFailed(uint64_t spans) { failed_.fetch_add(spans, std::memory_order_relaxed); }
   void AddClamped(uint64_t values) { clamped_.fetch_add(values, std::memory_order_relaxed); }
+  // Spans refused at once because too much ingest was in flight (overload shedding).
+  void AddShed(uint64_t spans) { shed_.fetch_add(spans, std::memory_order_relaxed); }
+  uint64_t shed() const { return shed_.load(std::memory_order_relaxed); }
   void RecordRequest(std::string_view receiver, int http_status);
 
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
@@ -63,6 +66,7 @@ class IngestMetrics {
   std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_{};
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> clamped_{0};
+  std::atomic<uint64_t> shed_{0};
   mutable std::mutex requests_mu_;
   std::map<std::pair<std::string, int>, uint64_t, std::less<>> requests_;
 };

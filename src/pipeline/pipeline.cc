@@ -6,7 +6,10 @@
 namespace ariadne::pipeline {
 
 Pipeline::Pipeline(store::SpanStore* store, IngestMetrics* metrics, PipelineOptions options)
-    : store_(store), metrics_(metrics), options_(std::move(options)) {}
+    : store_(store),
+      metrics_(metrics),
+      options_(std::move(options)),
+      inflight_(options_.max_inflight_bytes, options_.max_inflight_spans) {}
 
 uint64_t Pipeline::Now() const {
   if (options_.clock) return options_.clock();
@@ -21,7 +24,7 @@ bool IsRetryable(const Status& status) {
 }
 
 void Pipeline::Submit(std::string environment, model::SpanBatch batch, uint64_t prior_rejected,
-                      std::string prior_message, SubmitCallback done) {
+                      std::string prior_message, SubmitCallback done, size_t request_bytes) {
   metrics_->AddReceived(batch.spans.size() + prior_rejected);
   if (prior_rejected > 0) metrics_->AddRejected(RejectReason::kDecode, prior_rejected);
 
@@ -49,10 +52,22 @@ void Pipeline::Submit(std::string environment, model::SpanBatch batch, uint64_t 
     done(std::move(result));
     return;
   }
+  const size_t bytes = EstimateBatchBytes(batch) + request_bytes;
+  if (!inflight_.TryAcquire(bytes, span_count)) {
+    metrics_->AddShed(span_count);
+    result.shed = true;
+    result.status = Status::Unavailable(
+        "the server is over its in-flight ingest limit (" + std::to_string(inflight_.max_bytes()) +
+        " bytes not yet durable; --max-inflight-bytes); retry after a short wait");
+    done(std::move(result));
+    return;
+  }
   IngestMetrics* metrics = metrics_;
+  InflightBudget* inflight = &inflight_;
   store_->AppendAsync(std::move(environment), std::move(batch),
-                      [metrics, span_count, result = std::move(result),
+                      [metrics, inflight, bytes, span_count, result = std::move(result),
                        done = std::move(done)](Status status) mutable {
+                        inflight->Release(bytes, span_count);
                         if (status.ok()) {
                           metrics->AddAccepted(span_count);
                           result.accepted_spans = span_count;

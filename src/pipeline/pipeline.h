@@ -11,6 +11,10 @@
 // in which every span was rejected never reaches the store and succeeds with the rejections
 // reported (OTLP partial success).
 //
+// Overload: bytes and spans in flight (handed to the store, not yet durable) are bounded; a batch
+// past the bound is shed at once with kUnavailable (OTLP/HTTP 503 + Retry-After, X-Ray
+// ThrottledException, a counted UDP drop) and counted on /metrics.
+//
 // Threads: Submit may be called concurrently from any thread; the callback runs on the caller's
 // thread (nothing to store) or on the store's commit thread. The store and metrics must outlive
 // the pipeline and every pending callback.
@@ -22,6 +26,7 @@
 
 #include "common/status.h"
 #include "model/span_batch.h"
+#include "pipeline/inflight_budget.h"
 #include "pipeline/metrics.h"
 #include "pipeline/validate.h"
 #include "store/span_store.h"
@@ -30,12 +35,17 @@ namespace ariadne::pipeline {
 
 struct PipelineOptions {
   ValidationOptions validation;
+  // In-flight bounds (see InflightBudget): bytes of decoded batches plus their request bodies,
+  // and spans, accepted but not yet durable. 0 = no bound.
+  size_t max_inflight_bytes = 512 * 1024 * 1024;
+  size_t max_inflight_spans = 0;
   // Returns the current time in Unix nanoseconds; the system clock when empty.
   std::function<uint64_t()> clock;
 };
 
 struct SubmitResult {
   Status status;                // OK when the accepted spans are durable (or there were none)
+  bool shed = false;            // refused at once for the in-flight bound (status kUnavailable)
   uint64_t accepted_spans = 0;  // spans stored
   uint64_t rejected_spans = 0;  // decoder rejections + validation rejections
   std::string message;          // why spans were rejected ("" when none were)
@@ -49,10 +59,14 @@ class Pipeline {
 
   // `prior_rejected` spans were already left out by the decoder (`prior_message` says why); they
   // count as received and rejected. Calls `done` exactly once.
+  // `request_bytes`: the size of the request body the batch came in (held until the answer),
+  // counted against the in-flight byte bound with the batch. Past the bound `done` gets
+  // kUnavailable with `shed` set, at once.
   void Submit(std::string environment, model::SpanBatch batch, uint64_t prior_rejected,
-              std::string prior_message, SubmitCallback done);
+              std::string prior_message, SubmitCallback done, size_t request_bytes = 0);
 
   IngestMetrics& metrics() { return *metrics_; }
+  InflightBudget& inflight() { return inflight_; }
 
  private:
   uint64_t Now() const;
@@ -60,6 +74,7 @@ class Pipeline {
   store::SpanStore* store_;
   IngestMetrics* metrics_;
   PipelineOptions options_;
+  InflightBudget inflight_;
 };
 
 // True for store errors a client should retry later (503 + Retry-After on HTTP).

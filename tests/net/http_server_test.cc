@@ -267,3 +267,62 @@ TEST(ParseHttpUrlTest, SplitsHostPortAndPath) {
 
 }  // namespace
 }  // namespace ariadne::net
+
+namespace ariadne::net {
+namespace {
+
+// Issue 10: a handler still working when its client goes away sees request.cancel set, so long
+// queries stop instead of running on for nobody.
+TEST(HttpServerCancelTest, ClientDisconnectSetsTheCancelFlag) {
+  std::promise<CancelFlagPtr> got_flag;
+  std::mutex mu;
+  std::vector<Responder> parked;  // the handler never answers while the test runs
+  auto server = StartOrDie([&](HttpRequest&& request, Responder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    parked.push_back(std::move(respond));
+    got_flag.set_value(request.cancel);
+  });
+  CancelFlagPtr flag;
+  {
+    HttpClient client("127.0.0.1", server->bound_port());
+    ASSERT_TRUE(client.SendRaw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    auto future = got_flag.get_future();
+    ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+    flag = future.get();
+    EXPECT_FALSE(flag->cancelled());
+    client.Close();
+  }
+  // Waits for the server to notice; the loop bound only keeps a broken build from hanging.
+  for (int i = 0; i < 1000 && !flag->cancelled(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(flag->cancelled());
+  server->Stop();
+}
+
+TEST(HttpServerCancelTest, AnsweredAndPipelinedRequestsAreNotCancelled) {
+  std::mutex mu;
+  std::vector<CancelFlagPtr> flags;
+  auto server = StartOrDie([&](HttpRequest&& request, Responder respond) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      flags.push_back(request.cancel);
+    }
+    respond(HttpResponse(200, "text/plain", "ok"));
+  });
+  HttpClient client("127.0.0.1", server->bound_port());
+  ASSERT_TRUE(client
+                  .SendRaw("GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  for (int i = 0; i < 2; ++i) {
+    auto response = client.ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->status, 200);
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(flags.size(), 2u);
+  for (const CancelFlagPtr& flag : flags) EXPECT_FALSE(flag->cancelled());
+  server->Stop();
+}
+
+}  // namespace
+}  // namespace ariadne::net

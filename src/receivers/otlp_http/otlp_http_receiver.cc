@@ -74,6 +74,39 @@ void AddCors(const net::HttpRequest& request, net::HttpResponse& response) {
   }
 }
 
+// The checks that need no body (route, method, Content-Type, key): an answer when the request is
+// refused; otherwise the key's environment goes to `environment`.
+std::optional<net::HttpResponse> Screen(const net::HttpRequest& request,
+                                        const pipeline::KeyRegistry& keys,
+                                        std::string* environment) {
+  const MediaType json_media{Encoding::kJson, "application/json"};
+  if (request.path != kTracesPath) {
+    return ErrorResponse(404, json_media,
+                         "no such endpoint: " + request.path +
+                             " (this port accepts OTLP traces at POST /v1/traces only)");
+  }
+  if (request.method != "POST") {
+    auto response = ErrorResponse(
+        405, json_media, "method " + request.method + " not allowed on /v1/traces; use POST");
+    response.SetHeader("Allow", "POST, OPTIONS");
+    return response;
+  }
+  std::optional<MediaType> media = ParseContentType(request.Header("content-type"));
+  if (!media) {
+    return ErrorResponse(415, json_media,
+                         "unsupported Content-Type '" +
+                             std::string(request.Header("content-type").value_or("")) +
+                             "': send application/x-protobuf or application/json");
+  }
+  Result<std::string> key_environment =
+      keys.Authenticate(request.Header("x-honeycomb-team"), request.Header("authorization"));
+  if (!key_environment.ok()) {
+    return ErrorResponse(401, *media, std::string(key_environment.status().message()));
+  }
+  *environment = std::move(key_environment).value();
+  return std::nullopt;
+}
+
 }  // namespace
 
 OtlpHttpReceiver::OtlpHttpReceiver(pipeline::Pipeline* pipeline, const pipeline::KeyRegistry* keys,
@@ -83,6 +116,19 @@ OtlpHttpReceiver::OtlpHttpReceiver(pipeline::Pipeline* pipeline, const pipeline:
 net::HttpHandler OtlpHttpReceiver::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {
     Handle(std::move(request), std::move(respond));
+  };
+}
+
+net::HeaderCheck OtlpHttpReceiver::AsHeaderCheck() {
+  return [this](const net::HttpRequest& request) -> std::optional<net::HttpResponse> {
+    if (request.method == "OPTIONS") return std::nullopt;
+    std::string environment;
+    std::optional<net::HttpResponse> rejected = Screen(request, *keys_, &environment);
+    if (rejected) {
+      AddCors(request, *rejected);
+      pipeline_->metrics().RecordRequest(options_.receiver_name, rejected->status);
+    }
+    return rejected;
   };
 }
 
@@ -99,7 +145,6 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
     metrics->RecordRequest(name, response.status);
     respond(std::move(response));
   };
-  const MediaType json_media{Encoding::kJson, "application/json"};
 
   if (request.method == "OPTIONS") {
     net::HttpResponse response(204, "", "");
@@ -115,34 +160,12 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
     send(std::move(response));
     return;
   }
-  if (request.path != kTracesPath) {
-    send(ErrorResponse(404, json_media,
-                       "no such endpoint: " + request.path +
-                           " (this port accepts OTLP traces at POST /v1/traces only)"));
+  std::string environment;
+  if (std::optional<net::HttpResponse> rejected = Screen(request, *keys_, &environment)) {
+    send(std::move(*rejected));
     return;
   }
-  if (request.method != "POST") {
-    auto response = ErrorResponse(
-        405, json_media, "method " + request.method + " not allowed on /v1/traces; use POST");
-    response.SetHeader("Allow", "POST, OPTIONS");
-    send(std::move(response));
-    return;
-  }
-  std::optional<MediaType> media = ParseContentType(request.Header("content-type"));
-  if (!media) {
-    send(ErrorResponse(415, json_media,
-                       "unsupported Content-Type '" +
-                           std::string(request.Header("content-type").value_or("")) +
-                           "': send application/x-protobuf or application/json"));
-    return;
-  }
-  Result<std::string> environment =
-      keys_->Authenticate(request.Header("x-honeycomb-team"), request.Header("authorization"));
-  if (!environment.ok()) {
-    send(ErrorResponse(401, *media, std::string(environment.status().message())));
-    return;
-  }
-
+  const std::optional<MediaType> media = ParseContentType(request.Header("content-type"));
   // Undo Content-Encoding; identity keeps the body without a copy.
   std::shared_ptr<const std::string> body = request.body;
   std::string_view encoding = Trim(request.Header("content-encoding").value_or(""));
@@ -180,8 +203,10 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
     return;
   }
   otlp::DecodedRequest& request_data = decoded.value();
+  // The raw body and any decompressed copy stay alive until the answer.
+  const size_t request_bytes = request.body->size() + (body != request.body ? body->size() : 0);
   pipeline_->Submit(
-      std::move(environment).value(), std::move(request_data.batch), request_data.rejected_spans,
+      std::move(environment), std::move(request_data.batch), request_data.rejected_spans,
       std::move(request_data.rejection_message),
       [send = std::move(send), media = *media,
        retry_after = options_.retry_after_seconds](pipeline::SubmitResult result) mutable {
@@ -205,7 +230,8 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
         int http_status = result.status.code() == StatusCode::kInvalidArgument ? 400 : 500;
         send(ErrorResponse(http_status, media,
                            "storing spans failed: " + std::string(result.status.message())));
-      });
+      },
+      request_bytes);
 }
 
 }  // namespace ariadne::receivers::otlp_http

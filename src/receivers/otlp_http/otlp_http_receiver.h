@@ -9,11 +9,15 @@
 // kResourceExhausted/kUnavailable from the store become 503 + Retry-After. Every answer is encoded
 // like the request (protobuf or JSON).
 //
-// Threads: Handle runs on the HTTP server's I/O threads; the answer may be sent from the store's
-// commit thread. The pipeline, keys and metrics must outlive the server using this handler.
+// The route/type/key checks also run from the headers alone (AsHeaderCheck), before the body.
+//
+// Threads: Handle and the header check run on the HTTP server's I/O threads; the answer may be sent
+// from the store's commit thread. The pipeline, keys and metrics must outlive the server using this
+// handler.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "net/http_server.h"
@@ -40,6 +44,9 @@ class OtlpHttpReceiver {
 
   // A handler for net::HttpServer::Start that forwards to Handle.
   net::HttpHandler AsHandler();
+  // For HttpServerOptions::on_headers: answers 404/405/415/401 from the headers alone, so a
+  // request without a valid key never has its body read. OPTIONS passes (CORS preflight).
+  net::HeaderCheck AsHeaderCheck();
 
  private:
   pipeline::Pipeline* pipeline_;

@@ -27,6 +27,8 @@ std::string_view UdpDropLabel(UdpDrop reason) {
       return "invalid_document";
     case UdpDrop::kStoreFailed:
       return "store_failed";
+    case UdpDrop::kOverloaded:
+      return "overloaded";
     case UdpDrop::kCount:
       break;
   }
@@ -169,6 +171,9 @@ class UdpListenerImpl : public XrayUdpListener {
                           if (result.rejected_spans > 0) {
                             log_.Log("spans rejected by validation: " + result.message);
                           }
+                        } else if (result.shed) {
+                          counters_.dropped[static_cast<int>(UdpDrop::kOverloaded)].fetch_add(1);
+                          log_.Log("dropped a segment: " + result.status.ToString());
                         } else {
                           counters_.dropped[static_cast<int>(UdpDrop::kStoreFailed)].fetch_add(1);
                           log_.Log("the store refused a segment: " + result.status.ToString());

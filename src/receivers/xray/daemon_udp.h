@@ -33,6 +33,7 @@ enum class UdpDrop : int {
   kInvalidJson,
   kInvalidDocument,
   kStoreFailed,
+  kOverloaded,  // shed: too much ingest in flight
   kCount,
 };
 

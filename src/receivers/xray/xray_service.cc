@@ -20,6 +20,10 @@ class XrayServiceImpl : public XrayService {
   }
   std::string auth_note() const override { return auth_note_; }
   void AppendPrometheus(std::string* out) const override { udp_->AppendPrometheus(out); }
+  net::HttpServerStats tcp_stats() const override { return tcp_->stats(); }
+  void HandleApi(net::HttpRequest&& request, net::Responder respond) override {
+    api_->Handle(std::move(request), std::move(respond));
+  }
   void HandleQuery(net::HttpRequest&& request, net::Responder respond) override {
     api_->HandleQuery(std::move(request), std::move(respond));
   }
@@ -74,6 +78,8 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
   options.name = "xray";
   options.io_threads = config.io_threads;
   options.max_body_bytes = config.max_body_bytes;
+  options.max_connections = config.max_connections;
+  options.idle_timeout = config.idle_timeout;
   XrayUdpOptions udp_options;
   udp_options.environment = config.environment;
   Status last;

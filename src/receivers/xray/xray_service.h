@@ -7,6 +7,7 @@
 // and store must outlive the service.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,8 @@ struct XrayServiceConfig {
   std::string data_dir;
   int io_threads = 1;
   size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t max_connections = 256;  // of the TCP listener (0: no bound)
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
 };
 
 class XrayService {
@@ -39,8 +42,13 @@ class XrayService {
   virtual std::string address() const = 0;
   // One line for the operator about request signing.
   virtual std::string auth_note() const = 0;
+  // The X-Ray API itself (what the TCP listener serves), for in-process callers such as the UI's
+  // proxy on the query port.
+  virtual void HandleApi(net::HttpRequest&& request, net::Responder respond) = 0;
   // The /api/v1/xray/... views for the query port (see XrayApiHandler::HandleQuery).
   virtual void HandleQuery(net::HttpRequest&& request, net::Responder respond) = 0;
+  // The X-Ray API listener's connection counters.
+  virtual net::HttpServerStats tcp_stats() const = 0;
   // ariadne_xray_* counters in Prometheus text format.
   virtual void AppendPrometheus(std::string* out) const = 0;
   virtual void Stop() = 0;

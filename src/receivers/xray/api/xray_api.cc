@@ -744,6 +744,7 @@ struct XrayApiHandler::Impl {
     Status status =
         h.store_->ForEachTrace(to_nanos(start), to_nanos(end) + 1, h.options_.read_environment,
                                [&](const store::TraceResult& trace) {
+                                 if (cancel && cancel->cancelled()) return false;
                                  ++processed;
                                  if (trace.spans.spans.empty()) return true;
                                  TraceView view = TraceView::Build(trace.spans);
@@ -902,7 +903,62 @@ struct XrayApiHandler::Impl {
         });
   }
 
+  // Runs one operation other than PutTraceSegments and answers it (errors included).
+  net::HttpResponse Operate(const std::string& path, const json& body, bool ttl_as_iso) {
+    Impl& impl = *this;
+    try {
+      json result;
+      if (path == "/TelemetryRecords") {
+        result = json::object();
+      } else if (path == "/GetSamplingRules") {
+        result = impl.GetSamplingRules(body);
+      } else if (path == "/SamplingTargets") {
+        result = impl.GetSamplingTargets(body, ttl_as_iso);
+      } else if (path == "/SamplingStatisticSummaries") {
+        result = impl.GetSamplingStatisticSummaries(body);
+      } else if (path == "/CreateSamplingRule") {
+        result = impl.CreateSamplingRule(body);
+      } else if (path == "/UpdateSamplingRule") {
+        result = impl.UpdateSamplingRule(body);
+      } else if (path == "/DeleteSamplingRule") {
+        result = impl.DeleteSamplingRule(body);
+      } else if (path == "/CreateGroup") {
+        result = impl.CreateGroup(body);
+      } else if (path == "/GetGroup") {
+        result = impl.GetGroup(body);
+      } else if (path == "/Groups") {
+        result = impl.GetGroups(body);
+      } else if (path == "/UpdateGroup") {
+        result = impl.UpdateGroup(body);
+      } else if (path == "/DeleteGroup") {
+        result = impl.DeleteGroup(body);
+      } else if (path == "/TraceSummaries") {
+        result = impl.GetTraceSummaries(body);
+      } else if (path == "/Traces") {
+        result = impl.BatchGetTraces(body);
+      } else if (path == "/ServiceGraph") {
+        result = impl.GetServiceGraph(body);
+      } else if (path == "/TraceGraph") {
+        result = impl.GetTraceGraph(body);
+      } else {
+        throw ApiError{404, "UnknownOperationException",
+                       "no X-Ray operation at POST " + path +
+                           " (this server implements the X-Ray "
+                           "groups, sampling, trace segment and trace read operations)"};
+      }
+      net::HttpResponse response = JsonResponse(result);
+      if (!impl.last_hint.empty()) response.SetHeader("x-ariadne-hint", impl.last_hint);
+      return response;
+    } catch (const ApiError& e) {
+      return XrayError(e.status, e.code, e.message);
+    } catch (const std::exception& e) {
+      return XrayError(500, "InternalFailure", std::string("unexpected error: ") + e.what());
+    }
+  }
+
   std::string last_hint;
+  // Set when the client went away: trace scans stop early (their answer is not read).
+  CancelFlagPtr cancel;
 };
 
 XrayApiHandler::XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* store,
@@ -912,13 +968,26 @@ XrayApiHandler::XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* s
       store_(store),
       config_(config),
       sampling_(sampling),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      reads_(std::make_unique<net::HandlerPool>(std::max<size_t>(1, options_.read_threads),
+                                                std::max<size_t>(1, options_.read_queue))) {}
 
 net::HttpHandler XrayApiHandler::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {
     Handle(std::move(request), std::move(respond));
   };
 }
+
+namespace {
+
+// Reads that scan traces: they run on the read pool, never on the I/O thread, so sampling calls
+// and PutTraceSegments are not held up behind them.
+bool IsReadOperation(const std::string& path) {
+  return path == "/TraceSummaries" || path == "/Traces" || path == "/ServiceGraph" ||
+         path == "/TraceGraph";
+}
+
+}  // namespace
 
 void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
   pipeline::IngestMetrics* metrics = pipeline_ ? &pipeline_->metrics() : nullptr;
@@ -946,51 +1015,25 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
         Invalid("the request body must be a JSON object");
       }
     }
-    json result;
     if (path == "/TraceSegments") {
       impl.PutTraceSegments(body, send);
       return;
-    } else if (path == "/TelemetryRecords") {
-      result = json::object();
-    } else if (path == "/GetSamplingRules") {
-      result = impl.GetSamplingRules(body);
-    } else if (path == "/SamplingTargets") {
-      result = impl.GetSamplingTargets(body, !request.Header("user-agent").has_value());
-    } else if (path == "/SamplingStatisticSummaries") {
-      result = impl.GetSamplingStatisticSummaries(body);
-    } else if (path == "/CreateSamplingRule") {
-      result = impl.CreateSamplingRule(body);
-    } else if (path == "/UpdateSamplingRule") {
-      result = impl.UpdateSamplingRule(body);
-    } else if (path == "/DeleteSamplingRule") {
-      result = impl.DeleteSamplingRule(body);
-    } else if (path == "/CreateGroup") {
-      result = impl.CreateGroup(body);
-    } else if (path == "/GetGroup") {
-      result = impl.GetGroup(body);
-    } else if (path == "/Groups") {
-      result = impl.GetGroups(body);
-    } else if (path == "/UpdateGroup") {
-      result = impl.UpdateGroup(body);
-    } else if (path == "/DeleteGroup") {
-      result = impl.DeleteGroup(body);
-    } else if (path == "/TraceSummaries") {
-      result = impl.GetTraceSummaries(body);
-    } else if (path == "/Traces") {
-      result = impl.BatchGetTraces(body);
-    } else if (path == "/ServiceGraph") {
-      result = impl.GetServiceGraph(body);
-    } else if (path == "/TraceGraph") {
-      result = impl.GetTraceGraph(body);
-    } else {
-      throw ApiError{404, "UnknownOperationException",
-                     "no X-Ray operation at POST " + path +
-                         " (this server implements the X-Ray "
-                         "groups, sampling, trace segment and trace read operations)"};
     }
-    net::HttpResponse response = JsonResponse(result);
-    if (!impl.last_hint.empty()) response.SetHeader("x-ariadne-hint", impl.last_hint);
-    send(std::move(response));
+    const bool ttl_as_iso = !request.Header("user-agent").has_value();
+    if (IsReadOperation(path)) {
+      reads_->Run(
+          request.cancel, send,
+          [this, path, body = std::move(body), ttl_as_iso, cancel = request.cancel] {
+            Impl read{*this, {}, cancel};
+            return read.Operate(path, body, ttl_as_iso);
+          },
+          [] {
+            return XrayError(429, "ThrottledException",
+                             "too many X-Ray reads are running; retry with backoff");
+          });
+      return;
+    }
+    send(impl.Operate(path, body, ttl_as_iso));
   } catch (const ApiError& e) {
     send(XrayError(e.status, e.code, e.message));
   } catch (const std::exception& e) {
@@ -999,14 +1042,33 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
 }
 
 void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder respond) {
-  auto reply = [&respond](int status, const json& body) {
-    respond(net::HttpResponse(status, "application/json", body.dump()));
+  if (request.method != "GET") {
+    json error = {{"error", "use GET for " + request.path}, {"status", 405}};
+    respond(net::HttpResponse(405, "application/json", error.dump()));
+    return;
+  }
+  CancelFlagPtr cancel = request.cancel;
+  reads_->Run(
+      std::move(cancel), std::move(respond),
+      [this, request = std::move(request)] { return QueryView(request); },
+      [] {
+        json error = {{"error", "too many X-Ray reads are running; retry shortly"},
+                      {"status", 503}};
+        net::HttpResponse busy(503, "application/json", error.dump());
+        busy.SetHeader("Retry-After", "1");
+        return busy;
+      });
+}
+
+net::HttpResponse XrayApiHandler::QueryView(const net::HttpRequest& request) {
+  net::HttpResponse out;
+  auto reply = [&out](int status, const json& body) {
+    out = net::HttpResponse(status, "application/json", body.dump());
   };
   auto fail = [&reply](int status, const std::string& message) {
     reply(status, {{"error", message}, {"status", status}});
   };
-  if (request.method != "GET") return fail(405, "use GET for " + request.path);
-  Impl impl{*this, {}};
+  Impl impl{*this, {}, request.cancel};
   try {
     if (request.path == "/api/v1/xray/groups") {
       json groups = json::array();
@@ -1027,7 +1089,8 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
         entry["MatchesNoKnownService"] = !unknown.empty();
         groups.push_back(entry);
       }
-      return reply(200, {{"groups", groups}});
+      reply(200, {{"groups", groups}});
+      return out;
     }
     if (request.path == "/api/v1/xray/sampling") {
       json rules = json::array();
@@ -1044,7 +1107,8 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
         entry["Statistics"] = windows;
         rules.push_back(entry);
       }
-      return reply(200, {{"rules", rules}});
+      reply(200, {{"rules", rules}});
+      return out;
     }
     if (request.path == "/api/v1/xray/trace-summaries") {
       const double now = options_.clock();
@@ -1066,7 +1130,8 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
       json result = impl.GetTraceSummaries(body);
       json& summaries = result["TraceSummaries"];
       if (summaries.size() > limit) summaries.erase(summaries.begin() + limit, summaries.end());
-      return reply(200, result);
+      reply(200, result);
+      return out;
     }
     fail(404, "no such endpoint: " + request.path +
                   " (X-Ray views: /api/v1/xray/groups, /api/v1/xray/sampling, "
@@ -1076,6 +1141,7 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
   } catch (const std::exception& e) {
     fail(500, std::string("unexpected error: ") + e.what());
   }
+  return out;
 }
 
 }  // namespace ariadne::receivers::xray

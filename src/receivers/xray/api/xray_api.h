@@ -19,13 +19,18 @@
 // Reads use SpanStore::ForEachTrace + TraceView + the filter evaluator (a first, simple version).
 // PutTraceSegments answers once the store made the accepted documents durable.
 //
-// Threads: Handle runs on the HTTP server's I/O threads and may run concurrently; the pipeline,
-// store, config store and sampling state must outlive the handler.
+// Threads: Handle runs on the HTTP server's I/O threads and may run concurrently. Sampling calls,
+// group/rule operations and PutTraceSegments are answered there; the trace reads and the views
+// run on a bounded read pool owned by the handler (see XrayApiOptions::read_threads), so a heavy
+// read never holds up a sampling call. The pipeline, store, config store and sampling state must
+// outlive the handler; its destructor finishes the queued reads.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "net/handler_pool.h"
 #include "net/http_server.h"
 #include "pipeline/pipeline.h"
 #include "receivers/xray/api/config_store.h"
@@ -42,6 +47,11 @@ struct XrayApiOptions {
   size_t trace_summaries_page = 100;
   size_t max_batch_get_ids = 100;
   Clock clock = SystemClockSeconds;
+  // The read pool: GetTraceSummaries, BatchGetTraces, GetServiceGraph, GetTraceGraph and the
+  // /api/v1/xray/ views run on `read_threads` workers; past `read_queue` waiting reads the answer
+  // is 429 ThrottledException (503 on the views).
+  size_t read_threads = 2;
+  size_t read_queue = 32;
 };
 
 class XrayApiHandler {
@@ -65,11 +75,14 @@ class XrayApiHandler {
 
  private:
   struct Impl;
+  net::HttpResponse QueryView(const net::HttpRequest& request);
+
   pipeline::Pipeline* pipeline_;
   store::SpanStore* store_;
   XrayConfigStore* config_;
   SamplingTargets* sampling_;
   XrayApiOptions options_;
+  std::unique_ptr<net::HandlerPool> reads_;  // last: joined before the rest goes away
 };
 
 // Builds an X-Ray error response (exposed for tests).

@@ -1,0 +1,46 @@
+// MemoryTrimmer: gives memory back to the operating system after an ingest burst. glibc keeps
+// freed heap pages in its arenas, so after a burst the process stays at its peak size even when
+// idle; once the pipeline has nothing in flight after a burst (in-flight bytes peaked above
+// `burst_bytes` since the last trim), one background thread calls malloc_trim(0).
+//
+// Threads: one background thread, started by the constructor and joined by the destructor. The
+// budget must outlive the trimmer. trims() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+#include "common/thread_annotations.h"
+#include "pipeline/inflight_budget.h"
+
+namespace ariadne::pipeline {
+
+class MemoryTrimmer {
+ public:
+  MemoryTrimmer(InflightBudget* budget, size_t burst_bytes,
+                std::chrono::milliseconds period = std::chrono::seconds(1));
+  ~MemoryTrimmer();
+  MemoryTrimmer(const MemoryTrimmer&) = delete;
+  MemoryTrimmer& operator=(const MemoryTrimmer&) = delete;
+
+  // malloc_trim calls made so far.
+  uint64_t trims() const { return trims_.load(std::memory_order_relaxed); }
+
+ private:
+  void Run();
+
+  InflightBudget* budget_;
+  const size_t burst_bytes_;
+  const std::chrono::milliseconds period_;
+  std::atomic<uint64_t> trims_{0};
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stopping_ ARIADNE_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: started after everything it reads
+};
+
+}  // namespace ariadne::pipeline
