@@ -81,6 +81,11 @@ void IngestMetrics::AppendPrometheus(std::string* out) const {
   counter("ariadne_values_clamped_total",
           "Oversized strings truncated and attributes/events/links beyond the limits dropped.");
   out->append("ariadne_values_clamped_total ").append(std::to_string(clamped())).append("\n");
+  counter("ariadne_ingest_invalid_utf8_replaced_total",
+          "Invalid UTF-8 sequences in ingested strings replaced with U+FFFD at decode time.");
+  out->append("ariadne_ingest_invalid_utf8_replaced_total ")
+      .append(std::to_string(invalid_utf8()))
+      .append("\n");
   counter("ariadne_ingest_requests_total", "Ingest requests by receiver and HTTP status.");
   std::lock_guard<std::mutex> lock(requests_mu_);
   for (const auto& [key, count] : requests_) {

@@ -180,6 +180,7 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
     return;
   }
   otlp::DecodedRequest& request_data = decoded.value();
+  metrics->AddInvalidUtf8(request_data.invalid_utf8_replaced);
   pipeline_->Submit(
       std::move(environment).value(), std::move(request_data.batch), request_data.rejected_spans,
       std::move(request_data.rejection_message),

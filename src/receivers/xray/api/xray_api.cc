@@ -11,6 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
+#include "common/json_dump.h"
+#include "common/utf8.h"
 #include "model/xray_attributes.h"
 #include "pipeline/validate.h"
 #include "query/xray_filter/filter.h"
@@ -55,7 +58,7 @@ std::string RequestId() {
 }
 
 net::HttpResponse JsonResponse(const json& body) {
-  net::HttpResponse response(200, "application/json", body.dump());
+  net::HttpResponse response(200, "application/json", DumpJson(body));
   response.SetHeader("x-amzn-RequestId", RequestId());
   return response;
 }
@@ -469,7 +472,7 @@ std::string IsoTime(double epoch) {
 
 net::HttpResponse XrayError(int status, const std::string& code, const std::string& message) {
   json body = {{"__type", code}, {"message", message}};
-  net::HttpResponse response(status, "application/json", body.dump());
+  net::HttpResponse response(status, "application/json", DumpJson(body));
   response.SetHeader("x-amzn-ErrorType", code);
   response.SetHeader("x-amzn-RequestId", RequestId());
   return response;
@@ -862,7 +865,8 @@ struct XrayApiHandler::Impl {
       const std::string& text = doc.get_ref<const std::string&>();
       model::SpanBatch batch;
       DecodeError error;
-      auto decoded = DecodeSegmentDocument(text, &batch, DecodeLimits{}, &error);
+      auto decoded =
+          DecodeSegmentDocument(text, &batch, DecodeLimits{}, &error, &invalid_utf8_replaced);
       if (!decoded.ok()) {
         unprocessed.push_back(
             {{"Id", error.id}, {"ErrorCode", error.error_code}, {"Message", error.message}});
@@ -878,6 +882,7 @@ struct XrayApiHandler::Impl {
       }
       AppendBatch(batch, &merged);
     }
+    if (h.pipeline_) h.pipeline_->metrics().AddInvalidUtf8(invalid_utf8_replaced);
     if (merged.spans.empty()) {
       respond(JsonResponse({{"UnprocessedTraceSegments", unprocessed}}));
       return;
@@ -900,6 +905,8 @@ struct XrayApiHandler::Impl {
   }
 
   std::string last_hint;
+  // U+FFFD substitutions made in this request's segment documents (PutTraceSegments).
+  uint64_t invalid_utf8_replaced = 0;
 };
 
 XrayApiHandler::XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* store,
@@ -938,7 +945,18 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
     }
     json body = json::object();
     if (!request.body->empty()) {
-      body = json::parse(*request.body, nullptr, /*allow_exceptions=*/false);
+      std::string_view text = *request.body;
+      std::string repaired;
+      if (path == "/TraceSegments" && !utf8::IsValid(text)) {
+        // Segment documents are ingest: invalid UTF-8 is repaired, not refused (otlp_codec.h).
+        impl.invalid_utf8_replaced = utf8::AppendRepaired(text, &repaired);
+        text = repaired;
+      }
+      if (JsonNestingDepth(text) > kMaxRequestJsonNesting) {
+        Invalid("the request body nests arrays/objects deeper than " +
+                std::to_string(kMaxRequestJsonNesting) + " levels");
+      }
+      body = json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (body.is_discarded() || !body.is_object()) {
         Invalid("the request body must be a JSON object");
       }
@@ -997,7 +1015,7 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
 
 void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder respond) {
   auto reply = [&respond](int status, const json& body) {
-    respond(net::HttpResponse(status, "application/json", body.dump()));
+    respond(net::HttpResponse(status, "application/json", DumpJson(body)));
   };
   auto fail = [&reply](int status, const std::string& message) {
     reply(status, {{"error", message}, {"status", status}});
