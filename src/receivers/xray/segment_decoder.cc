@@ -573,7 +573,9 @@ Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch
   auto parse_error = ThreadParser().parse(document.data(), document.size()).get(doc);
   uint64_t replaced = 0;
   std::string repaired;
-  if (parse_error == simdjson::UTF8_ERROR) {
+  // simdjson's DOM parser may report bad bytes inside a string as STRING_ERROR rather than
+  // UTF8_ERROR, so any failure on a document that is not UTF-8 text gets the repair and a retry.
+  if (parse_error != simdjson::SUCCESS && !utf8::IsValid(document)) {
     // Not UTF-8 text: repair it (U+FFFD per bad subpart) and decode that, as the OTLP receivers do.
     replaced = utf8::AppendRepaired(document, &repaired);
     parse_error = ThreadParser().parse(repaired.data(), repaired.size()).get(doc);
