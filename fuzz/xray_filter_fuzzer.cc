@@ -4,6 +4,10 @@
 // evaluator's group-recursion bound is exercised too).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,27 +18,27 @@
 
 namespace {
 
-constexpr char kFrontend[] = R"({"name":"api.example.com","id":"1000000000000001",
-  "trace_id":"1-5759e988-bd862e3fe1be46a994272793","start_time":1000.0,"end_time":1006.0,
-  "http":{"request":{"method":"GET","url":"http://api.example.com/api/game/1","user_agent":"curl",
-  "client_ip":"10.1.1.1"},"response":{"status":200}},
-  "subsegments":[{"name":"backend.example.com","id":"1000000000000002","namespace":"remote",
-    "start_time":1000.5,"end_time":1005.5,"fault":true,
-    "http":{"request":{"method":"POST","url":"http://backend.example.com/x"},"response":{"status":500}}}]})";
-constexpr char kBackend[] = R"({"name":"backend.example.com","id":"2000000000000001",
-  "parent_id":"1000000000000002","origin":"AWS::EC2::Instance",
-  "trace_id":"1-5759e988-bd862e3fe1be46a994272793","start_time":1001.0,"end_time":1005.0,
-  "user":"alice","fault":true,"annotations":{"gameid":"817DL6VO","age":30,"vip":true},
-  "http":{"request":{"method":"POST","url":"http://backend.example.com/x"},"response":{"status":500}},
-  "cause":{"exceptions":[{"id":"aaaaaaaaaaaaaaaa","type":"ZeroDivisionError","message":"division by zero"}]},
-  "subsegments":[{"name":"DynamoDB","id":"2000000000000002","namespace":"aws","start_time":1002.0,
-    "end_time":1004.5,"aws":{"operation":"GetItem"}}]})";
+// The fixed trace: the xray_segment seeds (frontend segment → backend segment → DynamoDB, the
+// trace of tests/query/xray_filter/filter_test.cc), read from the source tree.
+std::string ReadSeed(const char* name) {
+  std::string path = __FILE__;
+  path = path.substr(0, path.rfind('/') + 1) + "corpus/xray_segment/" + name;
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 const ariadne::query::xray_filter::TraceView& Trace() {
   static const ariadne::model::SpanBatch* batch = [] {
     auto* b = new ariadne::model::SpanBatch();
-    (void)ariadne::receivers::xray::DecodeSegmentDocument(kFrontend, b);
-    (void)ariadne::receivers::xray::DecodeSegmentDocument(kBackend, b);
+    using namespace ariadne::receivers::xray;
+    std::string frontend = ReadSeed("frontend_segment.json");
+    std::string datagram = ReadSeed("backend_daemon_datagram.txt");
+    auto backend = SplitDaemonDatagram(datagram);
+    if (!DecodeSegmentDocument(frontend, b).ok() || !backend.ok() ||
+        !DecodeSegmentDocument(*backend, b).ok()) {
+      std::fprintf(stderr, "xray_filter_fuzzer: cannot read the seed trace next to %s\n", __FILE__);
+      std::abort();
+    }
     return b;
   }();
   static const auto* view = new ariadne::query::xray_filter::TraceView(

@@ -47,13 +47,9 @@ std::string TraceIdBytes() {
 }
 
 std::string Hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
+  model::TraceId id;
+  std::memcpy(id.bytes.data(), bytes.data(), model::TraceId::kSize);
+  return id.ToHex();
 }
 
 std::string SpanIdBytes(int n) {
