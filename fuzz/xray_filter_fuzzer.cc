@@ -21,8 +21,7 @@ namespace {
 // The fixed trace: the xray_segment seeds (frontend segment → backend segment → DynamoDB, the
 // trace of tests/query/xray_filter/filter_test.cc), read from the source tree.
 std::string ReadSeed(const char* name) {
-  std::string path = __FILE__;
-  path = path.substr(0, path.rfind('/') + 1) + "corpus/xray_segment/" + name;
+  const std::string path = std::string(ARIADNE_FUZZ_CORPUS_DIR) + "/xray_segment/" + name;
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
@@ -36,7 +35,8 @@ const ariadne::query::xray_filter::TraceView& Trace() {
     auto backend = SplitDaemonDatagram(datagram);
     if (!DecodeSegmentDocument(frontend, b).ok() || !backend.ok() ||
         !DecodeSegmentDocument(*backend, b).ok()) {
-      std::fprintf(stderr, "xray_filter_fuzzer: cannot read the seed trace next to %s\n", __FILE__);
+      std::fprintf(stderr, "xray_filter_fuzzer: cannot read the seed trace from %s\n",
+                   ARIADNE_FUZZ_CORPUS_DIR);
       std::abort();
     }
     return b;
