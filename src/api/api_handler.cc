@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_dump.h"
 #include "common/json_writer.h"
 
 namespace ariadne::api {
@@ -18,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 net::HttpResponse JsonResponse(int status, const json& body) {
-  return net::HttpResponse(status, "application/json", body.dump() + "\n");
+  return net::HttpResponse(status, "application/json", DumpJson(body) + "\n");
 }
 
 net::HttpResponse JsonError(int status, std::string message) {

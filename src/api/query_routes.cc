@@ -9,6 +9,8 @@
 #include <set>
 
 #include "common/time_units.h"
+#include "common/json_depth.h"
+#include "common/json_dump.h"
 #include "model/ids.h"
 #include "query/query_spec.h"
 
@@ -19,7 +21,7 @@ using nlohmann::json;
 constexpr uint64_t kSecond = kNanosPerSecond;
 
 net::HttpResponse JsonResponse(int status, const json& body) {
-  return net::HttpResponse(status, "application/json", body.dump() + "\n");
+  return net::HttpResponse(status, "application/json", DumpJson(body) + "\n");
 }
 net::HttpResponse JsonError(int status, std::string_view message) {
   return JsonResponse(status, json{{"error", message}, {"status", status}});
@@ -277,6 +279,10 @@ net::HttpResponse QueryRoutes::ServiceGraph(const net::HttpRequest& request) {
 }
 
 net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
+  if (JsonNestingDepth(*request.body) > kMaxRequestJsonNesting) {
+    return JsonError(400, "bubbleup: the body nests arrays/objects deeper than " +
+                              std::to_string(kMaxRequestJsonNesting) + " levels");
+  }
   json body = json::parse(*request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object())
     return JsonError(400, "bubbleup: the body must be a JSON object");
@@ -293,7 +299,7 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   base.erase("orders");
   base.erase("havings");
   base["limit"] = 10000;
-  Result<query::QuerySpec> base_spec = query::ParseQuerySpec(base.dump(), Now());
+  Result<query::QuerySpec> base_spec = query::ParseQuerySpec(DumpJson(base), Now());
   if (!base_spec.ok()) return JsonError(400, base_spec.status().message());
   // The selection: the same plus the selected band of one column and time.
   query::QuerySpec sel_spec = *base_spec;

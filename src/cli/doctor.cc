@@ -28,6 +28,7 @@
 #include "ariadne/sdk/xray_exporter.h"
 #include "ariadne/sdk/xray_sampler.h"
 #include "cli/commands.h"
+#include "common/json_dump.h"
 #include "net/http_client.h"
 #include "query/xray_filter/filter.h"
 
@@ -216,7 +217,7 @@ std::string EncodeJson(const TestSpan& s) {
       {"resourceSpans",
        {{{"resource", {{"attributes", attrs}}},
          {"scopeSpans", {{{"scope", {{"name", "ariadne-doctor"}}}, {"spans", {span}}}}}}}}};
-  return request.dump();
+  return DumpJson(request);
 }
 
 // The `message` of a google.rpc.Status error body, protobuf or JSON.
@@ -955,7 +956,7 @@ class Doctor {
     Json segment = {{"name", xray_name_},  {"id", segment_id},
                     {"trace_id", xray_id}, {"start_time", end_s - 0.002},
                     {"end_time", end_s},   {"annotations", {{"ariadne_doctor", true}}}};
-    const std::string datagram = "{\"format\": \"json\", \"version\": 1}\n" + segment.dump();
+    const std::string datagram = "{\"format\": \"json\", \"version\": 1}\n" + DumpJson(segment);
     if (Status st = SendUdp(daemon_.udp_host, daemon_.udp_port, datagram); !st.ok()) {
       Add("xray.udp_failed", Level::kFail, "X-Ray: cannot send a segment to UDP " + udp,
           std::string(st.message()), fix_address);
@@ -1008,8 +1009,8 @@ class Doctor {
     for (int page = 0; page < 20; ++page) {
       Json request = Json::object();
       if (!token.empty()) request["NextToken"] = token;
-      auto response =
-          client.Request("POST", "/Groups", {{"Content-Type", "application/json"}}, request.dump());
+      auto response = client.Request("POST", "/Groups", {{"Content-Type", "application/json"}},
+                                     DumpJson(request));
       if (!response.ok() || response->status != 200) {
         Add("xray.groups_unreadable", Level::kInfo,
             "X-Ray: groups not checked (POST /Groups on " + tcp + " answered " +
@@ -1151,7 +1152,7 @@ class Doctor {
                      {"trace_id", otlp_trace_id_},
                      {"read_back", otlp_read_back_}};
       out["xray"] = {{"configured", xray_configured_}, {"read_back", xray_read_back_}};
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n", DumpJson(out, 2).c_str());
       return fails == 0 ? 0 : 1;
     }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "common/json_dump.h"
 #include "net/http_client.h"
 
 namespace ariadne::cli {
@@ -89,7 +90,7 @@ std::string Cell(const json& v) {
     std::snprintf(buf, sizeof(buf), "%.4g", v.get<double>());
     return buf;
   }
-  return v.dump();
+  return DumpJson(v);
 }
 
 }  // namespace
@@ -172,8 +173,8 @@ int RunQuery(const QueryConfig& config) {
   auto url = net::ParseHttpUrl(config.server);
   if (!url.ok()) return fail(url.status());
   net::HttpClient client(url->host, url->port, std::chrono::seconds(120));
-  auto response =
-      client.Request("POST", "/api/v1/query", {{"Content-Type", "application/json"}}, spec.dump());
+  auto response = client.Request("POST", "/api/v1/query", {{"Content-Type", "application/json"}},
+                                 DumpJson(spec));
   if (!response.ok()) {
     std::fprintf(stderr, "ariadne query: cannot reach %s (%s); is `ariadne serve` running?\n",
                  config.server.c_str(), std::string(response.status().message()).c_str());
@@ -187,7 +188,7 @@ int RunQuery(const QueryConfig& config) {
     return 2;
   }
   if (config.json) {
-    std::printf("%s\n", doc.dump(2).c_str());
+    std::printf("%s\n", DumpJson(doc, 2).c_str());
     return 0;
   }
   // Table: breakdown columns first, then calculations, in the order the spec named them.
@@ -228,8 +229,8 @@ int RunQuery(const QueryConfig& config) {
   for (const auto& row : rows) print_row(row);
   const json& meta = doc["meta"];
   std::printf("(%zu rows; %s spans matched of %s scanned in %s blocks%s)\n", rows.size(),
-              meta["spans_matched"].dump().c_str(), meta["spans_scanned"].dump().c_str(),
-              meta["blocks_scanned"].dump().c_str(),
+              DumpJson(meta["spans_matched"]).c_str(), DumpJson(meta["spans_scanned"]).c_str(),
+              DumpJson(meta["blocks_scanned"]).c_str(),
               meta.value("sample_rate_weighted", false) ? "; counts weighted by sample rate" : "");
   return 0;
 }

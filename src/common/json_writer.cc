@@ -3,35 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/utf8.h"
+
 namespace ariadne {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not valid.
-size_t Utf8SequenceLength(std::string_view text, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  uint8_t b0 = byte(i);
-  size_t n = text.size() - i;
-  auto cont = [&](size_t k) { return (byte(k) & 0xC0) == 0x80; };
-  if (b0 < 0x80) return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF) return n >= 2 && cont(i + 1) ? 2 : 0;
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
-    uint8_t b1 = byte(i + 1);
-    if (b0 == 0xE0 && b1 < 0xA0) return 0;   // overlong
-    if (b0 == 0xED && b1 >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    uint8_t b1 = byte(i + 1);
-    if (b0 == 0xF0 && b1 < 0x90) return 0;   // overlong
-    if (b0 == 0xF4 && b1 >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 void JsonWriter::Double(double value) {
   Separate();
@@ -70,14 +44,13 @@ void AppendJsonString(std::string& out, std::string_view text) {
     if (i == text.size()) break;
     auto c = static_cast<uint8_t>(text[i]);
     if (c >= 0x80) {
-      size_t n = Utf8SequenceLength(text, i);
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
+      utf8::Step step = utf8::DecodeStep(text, i);
+      if (step.valid) {
+        out.append(text.data() + i, step.length);
       } else {
-        out.append(text.data() + i, n);
-        i += n;
+        out += "\\ufffd";
       }
+      i += step.length;
       continue;
     }
     switch (c) {
@@ -110,6 +83,15 @@ void AppendJsonString(std::string& out, std::string_view text) {
     ++i;
   }
   out.push_back('"');
+}
+
+void JsonWriter::Raw(std::string_view json) {
+  Separate();
+  if (utf8::IsValid(json)) {
+    out_->append(json);
+  } else {
+    utf8::AppendRepaired(json, out_);
+  }
 }
 
 void JsonWriter::AppendString(std::string_view s) { AppendJsonString(*out_, s); }

@@ -3,7 +3,8 @@
 //
 // The caller writes a well-formed sequence (Key before each object member); commas are inserted
 // automatically. Strings are escaped per RFC 8259 (AppendJsonString), and bytes that are not valid
-// UTF-8 become \ufffd so the output is always valid JSON. Doubles that are not finite are written
+// UTF-8 become \ufffd (one per maximal invalid subpart, common/utf8.h) so the output is always
+// valid UTF-8 and valid JSON, whatever was stored. Doubles that are not finite are written
 // as null.
 //
 // Threads: one writer per thread.
@@ -56,11 +57,9 @@ class JsonWriter {
     Separate();
     out_->append("null");
   }
-  // Inserts already-valid JSON text as one value.
-  void Raw(std::string_view json) {
-    Separate();
-    out_->append(json);
-  }
+  // Inserts already-valid JSON text as one value. Invalid UTF-8 in it (e.g. text stored before
+  // the receivers repaired strings) is replaced by U+FFFD so the output stays valid.
+  void Raw(std::string_view json);
 
   // Convenience: Key + value.
   void Member(std::string_view key, std::string_view value) {

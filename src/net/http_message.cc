@@ -45,6 +45,27 @@ std::string PercentDecode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+void ParseRequestTarget(std::string_view target, HttpRequest* request) {
+  request->target = std::string(target);
+  size_t q = target.find('?');
+  request->path = std::string(target.substr(0, q));
+  request->query.clear();
+  if (q == std::string_view::npos) return;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view part = rest.substr(0, amp);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      request->query.emplace_back(
+          PercentDecode(part.substr(0, eq), true),
+          eq == std::string_view::npos ? std::string() : PercentDecode(part.substr(eq + 1), true));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+}
+
 std::optional<std::string_view> HttpRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (EqualsIgnoreCase(key, name)) return std::string_view(value);

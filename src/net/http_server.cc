@@ -272,26 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpRequest BuildRequest(const BeastRequest& req) const {
     HttpRequest request;
     request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    std::string_view target = request.target;
-    size_t q = target.find('?');
-    request.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) {
-      std::string_view rest = target.substr(q + 1);
-      while (!rest.empty()) {
-        size_t amp = rest.find('&');
-        std::string_view part = rest.substr(0, amp);
-        if (!part.empty()) {
-          size_t eq = part.find('=');
-          request.query.emplace_back(PercentDecode(part.substr(0, eq), true),
-                                     eq == std::string_view::npos
-                                         ? std::string()
-                                         : PercentDecode(part.substr(eq + 1), true));
-        }
-        if (amp == std::string_view::npos) break;
-        rest.remove_prefix(amp + 1);
-      }
-    }
+    ParseRequestTarget(std::string_view(req.target().data(), req.target().size()), &request);
     request.headers.reserve(16);
     for (const auto& field : req) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));

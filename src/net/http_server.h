@@ -66,6 +66,12 @@ struct HttpRequest {
   std::optional<std::string_view> QueryParam(std::string_view name) const;
 };
 
+// Sets request->target to `target` (as sent, e.g. "/api/v1/traces?service=a%20b&limit=5") and
+// fills request->path (the part before '?', not decoded) and request->query (decoded pairs, in
+// order; a part without '=' has an empty value). The server calls it for every request; the HTTP
+// request fuzzer (fuzz/http_request_fuzzer.cc) calls it on what Beast parsed.
+void ParseRequestTarget(std::string_view target, HttpRequest* request);
+
 struct HttpResponse {
   int status = 200;
   HeaderList headers;  // Content-Length is added by the server

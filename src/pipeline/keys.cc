@@ -1,6 +1,7 @@
 #include "pipeline/keys.h"
 
 #include "common/file_util.h"
+#include "common/json_dump.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -155,7 +156,7 @@ Status SaveFile(const std::string& path, const KeyRegistry& registry) {
                            {"environment", entry.environment},
                            {"created_unix", entry.created_unix}});
   }
-  std::string text = doc.dump(2) + "\n";
+  std::string text = DumpJson(doc, 2) + "\n";
   std::error_code ec;
   std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);

@@ -86,6 +86,11 @@ void IngestMetrics::AppendPrometheus(std::string* out) const {
   out->append("ariadne_ingest_shed_spans_total{reason=\"inflight_limit\"} ")
       .append(std::to_string(shed()))
       .append("\n");
+  counter("ariadne_ingest_invalid_utf8_replaced_total",
+          "Invalid UTF-8 sequences in ingested strings replaced with U+FFFD at decode time.");
+  out->append("ariadne_ingest_invalid_utf8_replaced_total ")
+      .append(std::to_string(invalid_utf8()))
+      .append("\n");
   counter("ariadne_ingest_requests_total", "Ingest requests by receiver and HTTP status.");
   std::lock_guard<std::mutex> lock(requests_mu_);
   for (const auto& [key, count] : requests_) {

@@ -45,6 +45,11 @@ class IngestMetrics {
   // Spans refused at once because too much ingest was in flight (overload shedding).
   void AddShed(uint64_t spans) { shed_.fetch_add(spans, std::memory_order_relaxed); }
   uint64_t shed() const { return shed_.load(std::memory_order_relaxed); }
+  // U+FFFD substitutions the decoders made for invalid UTF-8 (DecodedRequest /
+  // DecodeSegmentDocument report them; the receiver adds them here).
+  void AddInvalidUtf8(uint64_t replaced) {
+    if (replaced != 0) invalid_utf8_.fetch_add(replaced, std::memory_order_relaxed);
+  }
   void RecordRequest(std::string_view receiver, int http_status);
 
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
@@ -55,6 +60,7 @@ class IngestMetrics {
   uint64_t rejected_total() const;
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   uint64_t clamped() const { return clamped_.load(std::memory_order_relaxed); }
+  uint64_t invalid_utf8() const { return invalid_utf8_.load(std::memory_order_relaxed); }
   uint64_t requests(std::string_view receiver, int http_status) const;
 
   // Appends the counters in Prometheus text exposition format.
@@ -67,6 +73,7 @@ class IngestMetrics {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> clamped_{0};
   std::atomic<uint64_t> shed_{0};
+  std::atomic<uint64_t> invalid_utf8_{0};
   mutable std::mutex requests_mu_;
   std::map<std::pair<std::string, int>, uint64_t, std::less<>> requests_;
 };

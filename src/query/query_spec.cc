@@ -1,6 +1,8 @@
 #include "query/query_spec.h"
 
 #include "common/time_units.h"
+#include "common/json_depth.h"
+#include "common/json_dump.h"
 #include "query/xray_filter/filter.h"
 
 #include <nlohmann/json.hpp>
@@ -197,6 +199,11 @@ std::string CalculationLabel(const Calculation& calc) {
 }
 
 Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) {
+  if (JsonNestingDepth(text) > kMaxRequestJsonNesting) {
+    return Status::InvalidArgument("query: the body nests arrays/objects deeper than " +
+                                   std::to_string(kMaxRequestJsonNesting) +
+                                   " levels; a query spec needs only a few");
+  }
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return Status::InvalidArgument("query: the body is not valid JSON");
   if (!doc.is_object()) return Status::InvalidArgument("query: the body must be a JSON object");
@@ -206,7 +213,8 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
       "filters",    "filter_combination", "breakdowns", "orders",      "havings",
       "limit",      "environment",        "dataset",    "xray_filter", "calculated_fields",
       "formulas"};
-  for (const auto& [key, value] : doc.items()) {
+  for (const auto& item : doc.items()) {
+    const std::string& key = item.key();  // (clang 14 cannot capture a structured binding)
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown))
       return Invalid(key, "unknown field");
@@ -478,7 +486,7 @@ std::string ResultToJson(const QuerySpec& spec, const QueryResult& result) {
         {"spans_matched", result.spans_matched},
         {"sample_rate_weighted", result.sample_rate_weighted}}},
   };
-  return doc.dump();
+  return DumpJson(doc);
 }
 
 }  // namespace ariadne::query

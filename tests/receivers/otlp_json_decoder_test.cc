@@ -20,6 +20,31 @@ std::string OneSpan(const std::string& span_fields, const std::string& resource 
 constexpr const char* kIds =
     R"("traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174")";
 
+TEST(OtlpJsonDecoderTest, InvalidUtf8BodiesAreRepairedAndCounted) {
+  const std::string fixed = "\xEF\xBF\xBD";
+  auto body = [](const std::string& service, const std::string& name) {
+    return R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":)"
+           "{\"stringValue\":\"" +
+           service + "\"}}]},\"scopeSpans\":[{\"spans\":[{" +
+           R"("traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708",)"
+           "\"name\":\"" +
+           name + R"(","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]})";
+  };
+  auto decoded = DecodeJsonRequest(body("svc\xb8", "op\xC0\xAFx"));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const model::SpanBatch& batch = decoded->batch;
+  ASSERT_EQ(batch.spans.size(), 1u);
+  EXPECT_EQ(batch.ServiceNameOf(batch.spans[0]), "svc" + fixed);
+  EXPECT_EQ(batch.spans[0].name, "op" + fixed + fixed + "x");  // overlong C0 AF: two subparts
+  EXPECT_EQ(decoded->invalid_utf8_replaced, 3u);
+
+  // A \u escape of a lone surrogate is not JSON simdjson accepts: the request is refused (400),
+  // so nothing invalid is stored either way.
+  auto surrogate = DecodeJsonRequest(body("svc", "op\\udc00"));
+  ASSERT_FALSE(surrogate.ok());
+  EXPECT_NE(surrogate.status().message().find("Span.name"), std::string::npos);
+}
+
 TEST(OtlpJsonDecoderTest, DecodesTheProtocolsDocExample) {
   const std::string body =
       R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",

@@ -46,6 +46,39 @@ std::string RequestWithSpans(const std::vector<std::string>& spans) {
   return Len(1, Len(2, scope_spans));
 }
 
+TEST(OtlpProtobufDecoderTest, InvalidUtf8IsReplacedAndCounted) {
+  const std::string bad = "\xb8\xff";  // two invalid subparts → two U+FFFD
+  const std::string fixed = "\xEF\xBF\xBD\xEF\xBF\xBD";
+  auto kv = [](const std::string& key, const std::string& value) {
+    return Len(1, key) + Len(2, Len(1, value));
+  };
+  std::string span = SpanIds('\x01', '\x02') + Len(5, "op" + bad) +
+                     Len(9, kv("k" + bad, "v" + bad)) + Len(9, kv("arr", "")) +
+                     Len(15, Len(2, "msg" + bad));
+  // An array value holding a bad string renders as JSON with U+FFFD too.
+  span += Len(9, Len(1, "list") + Len(2, Len(5, Len(1, Len(1, "a" + bad)))));
+  std::string resource = Len(1, Len(1, kv("service.name", "svc" + bad)));
+  std::string body = Len(1, resource + Len(2, Len(1, Len(1, "scope" + bad)) + Len(2, span)));
+  auto decoded = Decode(body);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const model::SpanBatch& batch = decoded->batch;
+  ASSERT_EQ(batch.spans.size(), 1u);
+  EXPECT_EQ(batch.spans[0].name, "op" + fixed);
+  EXPECT_EQ(batch.spans[0].status_message, "msg" + fixed);
+  EXPECT_EQ(batch.ServiceNameOf(batch.spans[0]), "svc" + fixed);
+  EXPECT_EQ(batch.scopes[0].name, "scope" + fixed);
+  EXPECT_EQ(batch.attributes[batch.spans[0].attributes.begin].key, "k" + fixed);
+  EXPECT_EQ(batch.FindAttribute(batch.spans[0].attributes, "k" + fixed)->str, "v" + fixed);
+  EXPECT_EQ(batch.FindAttribute(batch.spans[0].attributes, "list")->str, "[\"a" + fixed + "\"]");
+  // op, k, v, msg, svc, scope, a: 7 strings, 2 replacements each.
+  EXPECT_EQ(decoded->invalid_utf8_replaced, 14u);
+
+  auto clean = Decode(RequestWithSpans({SpanIds('\x01', '\x02') + Len(5, "caf\xC3\xA9")}));
+  ASSERT_TRUE(clean.ok());
+  EXPECT_EQ(clean->batch.spans[0].name, "caf\xC3\xA9");
+  EXPECT_EQ(clean->invalid_utf8_replaced, 0u);
+}
+
 TEST(OtlpProtobufDecoderTest, RealisticRequestMatchesLibprotobufFieldByField) {
   ExportTraceServiceRequest req = testing::RealisticRequest();
   auto decoded = Decode(req.SerializeAsString());

@@ -350,7 +350,27 @@ class Parser {
     return result;
   }
 
+  // Counts one level of nesting for as long as it lives; Exceeded() once past kMaxFilterNesting.
+  class NestingGuard {
+   public:
+    explicit NestingGuard(int* depth) : depth_(depth) { ++*depth_; }
+    ~NestingGuard() { --*depth_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+    bool Exceeded() const { return *depth_ > kMaxFilterNesting; }
+
+   private:
+    int* depth_;
+  };
+
+  Status NestingError(const Token& at) const {
+    return ErrorAt(at.pos, "the expression nests deeper than " + std::to_string(kMaxFilterNesting) +
+                               " levels of '(', '!'/NOT and '{ }' blocks; simplify it");
+  }
+
   Result<ExprPtr> ParseUnary() {
+    NestingGuard guard(&depth_);
+    if (guard.Exceeded()) return NestingError(Peek());
     if (Peek().kind == Tok::kBang || IsWord(Peek(), "not")) {
       Next();
       auto inner = ParseUnary();
@@ -379,6 +399,8 @@ class Parser {
   // An optional `{ expr }` block after service()/edge()/rootcause.
   Result<ExprPtr> ParseBlock() {
     if (Peek().kind != Tok::kLBrace) return ExprPtr();
+    NestingGuard guard(&depth_);
+    if (guard.Exceeded()) return NestingError(Peek());
     Next();
     auto inner = ParseOr();
     if (!inner.ok()) return inner;
@@ -627,6 +649,7 @@ class Parser {
 
   std::vector<Token> t_;
   size_t i_ = 0;
+  int depth_ = 0;  // current nesting (NestingGuard)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1039,6 +1062,12 @@ void CollectServices(const Expr* e, std::vector<std::string>* out) {
 }  // namespace
 
 Result<Filter> Filter::Parse(std::string_view text) {
+  if (text.size() > kMaxFilterBytes) {
+    return Status::InvalidArgument("the filter expression is " + std::to_string(text.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxFilterBytes) +
+                                   " bytes: shorten it, or save parts as groups and use "
+                                   "group.name = \"...\"");
+  }
   Filter filter;
   filter.text_ = std::string(text);
   ARIADNE_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(text));

@@ -21,6 +21,12 @@
 //
 // Errors: kInvalidArgument with "column N: expected X, found Y" — N is 1-based.
 //
+// Limits (so a hostile expression cannot exhaust the stack or the CPU): at most kMaxFilterBytes
+// bytes of text and at most kMaxFilterNesting levels of nesting, counting every '(' ... ')',
+// '!'/NOT and service/edge/rootcause '{ ... }' block that encloses a term. Beyond either the parse
+// fails with kInvalidArgument naming the limit; callers answer 400 (HTTP API) or
+// InvalidRequestException (X-Ray API).
+//
 // Threads: a parsed Filter is immutable and may be evaluated from any number of threads.
 #pragma once
 
@@ -37,6 +43,9 @@
 namespace ariadne::query::xray_filter {
 
 struct Expr;
+
+inline constexpr size_t kMaxFilterBytes = 4096;
+inline constexpr int kMaxFilterNesting = 64;
 
 // Resolves `group.name = "x"` / `group.arn = "x"` to that group's filter expression text
 // (nullopt: no such group, the comparison is false).

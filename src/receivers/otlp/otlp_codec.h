@@ -8,7 +8,14 @@
 // (kInvalidArgument, message says where). A link whose ids are not 16/8 non-zero bytes is dropped
 // and added to its span's dropped_links_count. Array and kvlist attribute values are stored as
 // compact JSON text (kArray / kKvList); both decoders produce identical text for the same value.
-// The protobuf walker does not validate UTF-8 in strings.
+//
+// Invalid UTF-8 (OTLP requires UTF-8 strings): never rejects a span. The protobuf walker repairs
+// each string that is not valid UTF-8 (every maximal invalid subpart becomes U+FFFD); the JSON
+// decoder, whose whole body must be UTF-8 text, repairs the body the same way when it is not and
+// then decodes it (a \u escape of a lone surrogate is not JSON simdjson accepts: that request is
+// refused with 400). Either way the replacements are counted in `invalid_utf8_replaced` (the
+// receiver adds it to ariadne_ingest_invalid_utf8_replaced_total). Nothing downstream ever sees
+// invalid UTF-8. Bytes values (AnyValue.bytes_value) are not text and are kept as they are.
 //
 // The protobuf path is a hand-written zero-copy walker over the wire format (libprotobuf is its
 // test oracle); string_views in the batch point into `body`, which the batch retains. The JSON
@@ -30,7 +37,8 @@ namespace ariadne::receivers::otlp {
 struct DecodedRequest {
   model::SpanBatch batch;
   uint64_t rejected_spans = 0;
-  std::string rejection_message;  // empty when nothing was rejected
+  std::string rejection_message;       // empty when nothing was rejected
+  uint64_t invalid_utf8_replaced = 0;  // U+FFFD substitutions made in strings (see above)
 };
 
 // `body` is the (already decompressed) protobuf ExportTraceServiceRequest.

@@ -13,10 +13,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <simdjson.h>
 
+#include "common/utf8.h"
 #include "receivers/otlp/otlp_codec.h"
 #include "receivers/otlp/otlp_internal.h"
 
@@ -57,8 +59,18 @@ class JsonDecoder {
     padded.assign(body);
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     base_ = padded.data();
-    if (error_code err = parser.iterate(padded.data(), body.size(), padded.size()).get(doc_);
-        err != SUCCESS) {
+    size_t text_size = body.size();
+    error_code err = parser.iterate(padded.data(), text_size, padded.size()).get(doc_);
+    if (err == simdjson::UTF8_ERROR) {
+      // The body is not UTF-8 text: repair it (U+FFFD per bad subpart) and decode that.
+      padded.clear();
+      out_->invalid_utf8_replaced = utf8::AppendRepaired(body, &padded);
+      text_size = padded.size();
+      padded.append(simdjson::SIMDJSON_PADDING, '\0');
+      base_ = padded.data();
+      err = parser.iterate(padded.data(), text_size, padded.size()).get(doc_);
+    }
+    if (err != SUCCESS) {
       return Status::InvalidArgument(std::string("malformed OTLP/JSON body: ") +
                                      simdjson::error_message(err));
     }
@@ -138,11 +150,19 @@ class JsonDecoder {
     return true;
   }
 
-  // Copies the string into the arena.
+  // Copies the string into the arena. simdjson validated the body's bytes, but its \u unescaping
+  // lets a lone surrogate through (bytes ED A0..BF ..): text holding 0xED is checked and repaired.
   bool ReadOwnedString(sj::value& value, const char* what, std::string_view* out) {
     std::string_view text;
     if (!ReadString(value, what, &text)) return false;
-    *out = batch_.arena.Copy(text);
+    if (text.empty() || std::memchr(text.data(), 0xED, text.size()) == nullptr ||
+        utf8::IsValid(text)) {
+      *out = batch_.arena.Copy(text);
+    } else {
+      repaired_.clear();
+      out_->invalid_utf8_replaced += utf8::AppendRepaired(text, &repaired_);
+      *out = batch_.arena.Copy(repaired_);
+    }
     return true;
   }
 
@@ -706,6 +726,7 @@ class JsonDecoder {
   std::string trace_raw_, span_raw_, parent_raw_;
   std::string bytes_;
   std::string scratch_;
+  std::string repaired_;
 };
 
 }  // namespace

@@ -6,8 +6,9 @@
 // like an unknown field, as libprotobuf does. Groups (wire types 3/4), wire types 6/7 and field
 // number 0 fail the request. Repeated occurrences of a singular field follow protobuf's merge
 // rules: the last scalar wins, embedded messages merge (attributes accumulate), and a oneof takes
-// its last variant (array/kvlist occurrences in a row concatenate). Strings are not UTF-8
-// validated.
+// its last variant (array/kvlist occurrences in a row concatenate). Every string (names, keys,
+// string values, status messages, trace states, schema URLs) is checked for valid UTF-8; an invalid
+// one is repaired (U+FFFD per bad subpart, common/utf8.h) into the batch's arena and counted.
 //
 // Attribute ranges stay contiguous even when a span's attributes are interleaved with its events or
 // links on the wire: the span's earlier attributes are moved to the end first (rare; SDKs write
@@ -15,6 +16,7 @@
 
 #include <cstring>
 
+#include "common/utf8.h"
 #include "receivers/otlp/otlp_codec.h"
 #include "receivers/otlp/otlp_internal.h"
 
@@ -250,6 +252,17 @@ class ProtoDecoder {
     }
   }
 
+  // `bytes` when it is valid UTF-8 (the common case, no copy), else a repaired copy in the arena.
+  std::string_view Text(std::string_view bytes) {
+    if (__builtin_expect(utf8::IsValid(bytes), 1)) return bytes;
+    return Repair(bytes);
+  }
+  [[gnu::cold, gnu::noinline]] std::string_view Repair(std::string_view bytes) {
+    repaired_.clear();
+    out_->invalid_utf8_replaced += utf8::AppendRepaired(bytes, &repaired_);
+    return out_->batch.arena.Copy(repaired_);
+  }
+
   const uint8_t* Ptr(std::string_view bytes) const {
     return reinterpret_cast<const uint8_t*>(bytes.data());
   }
@@ -270,7 +283,7 @@ class ProtoDecoder {
           if (!DecodeScopeSpans(f.bytes, resource_index)) return false;
           break;
         case Tag(3, kLen):
-          batch.resources[resource_index].schema_url = f.bytes;
+          batch.resources[resource_index].schema_url = Text(f.bytes);
           break;
         default:
           break;
@@ -317,7 +330,7 @@ class ProtoDecoder {
           if (!DecodeSpan(f.bytes, resource_index, scope_index)) return false;
           break;
         case Tag(3, kLen):
-          batch.scopes[scope_index].schema_url = f.bytes;
+          batch.scopes[scope_index].schema_url = Text(f.bytes);
           break;
         default:
           break;
@@ -334,10 +347,10 @@ class ProtoDecoder {
       model::Scope& scope = out_->batch.scopes[index];
       switch (f.tag) {
         case Tag(1, kLen):
-          scope.name = f.bytes;
+          scope.name = Text(f.bytes);
           break;
         case Tag(2, kLen):
-          scope.version = f.bytes;
+          scope.version = Text(f.bytes);
           break;
         case Tag(3, kLen): {
           model::Range range = scope.attributes;
@@ -382,13 +395,13 @@ class ProtoDecoder {
           span_id = f.bytes;
           break;
         case Tag(3, kLen):
-          span.trace_state = f.bytes;
+          span.trace_state = Text(f.bytes);
           break;
         case Tag(4, kLen):
           parent_span_id = f.bytes;
           break;
         case Tag(5, kLen):
-          span.name = f.bytes;
+          span.name = Text(f.bytes);
           break;
         case Tag(6, kVarint):
           span.kind = MapSpanKind(f.bits);
@@ -458,7 +471,7 @@ class ProtoDecoder {
       Field f;
       if (!NextField(c, &f, "Status")) return false;
       if (f.tag == Tag(2, kLen)) {
-        span->status_message = f.bytes;
+        span->status_message = Text(f.bytes);
       } else if (f.tag == Tag(3, kVarint)) {
         span->status_code = MapStatusCode(f.bits);
       }
@@ -477,7 +490,7 @@ class ProtoDecoder {
           event.time_unix_nano = f.bits;
           break;
         case Tag(2, kLen):
-          event.name = f.bytes;
+          event.name = Text(f.bytes);
           break;
         case Tag(3, kLen):
           if (!AppendAttribute(&event.attributes, f.bytes)) return false;
@@ -512,7 +525,7 @@ class ProtoDecoder {
           span_id = f.bytes;
           break;
         case Tag(3, kLen):
-          link.trace_state = f.bytes;
+          link.trace_state = Text(f.bytes);
           break;
         case Tag(4, kLen):
           if (!AppendAttribute(&link.attributes, f.bytes)) return false;
@@ -569,7 +582,7 @@ class ProtoDecoder {
       Field f;
       if (!NextField(c, &f, "KeyValue")) return false;
       if (f.tag == Tag(1, kLen)) {
-        kv->key = f.bytes;
+        kv->key = Text(f.bytes);
       } else if (f.tag == Tag(2, kLen)) {
         if (!ResolveAnyValue(f.bytes, &view)) return false;
       }
@@ -615,7 +628,7 @@ class ProtoDecoder {
   bool ToModelValue(const AnyValueView& view, model::Value* value, int depth) {
     switch (view.variant) {
       case 1:
-        *value = model::Value::String(view.str);
+        *value = model::Value::String(Text(view.str));
         return true;
       case 2:
         *value = model::Value::Bool(view.bits != 0);
@@ -650,7 +663,7 @@ class ProtoDecoder {
   bool RenderValue(const AnyValueView& view, std::string* out, int depth) {
     switch (view.variant) {
       case 1:
-        AppendJsonString(*out, view.str);
+        AppendJsonString(*out, Text(view.str));
         return true;
       case 2:
         AppendJsonBool(*out, view.bits != 0);
@@ -711,7 +724,7 @@ class ProtoDecoder {
               if (!ResolveAnyValue(kf.bytes, &element)) return false;
             }
           }
-          AppendJsonString(*out, key);
+          AppendJsonString(*out, Text(key));
           out->push_back(':');
         }
         if (!RenderValue(element, out, depth)) return false;
@@ -729,6 +742,7 @@ class ProtoDecoder {
   uint64_t span_ordinal_ = 0;
   std::string reason_;
   std::string scratch_;
+  std::string repaired_;
 };
 
 }  // namespace

@@ -205,6 +205,7 @@ void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond
   otlp::DecodedRequest& request_data = decoded.value();
   // The raw body and any decompressed copy stay alive until the answer.
   const size_t request_bytes = request.body->size() + (body != request.body ? body->size() : 0);
+  metrics->AddInvalidUtf8(request_data.invalid_utf8_replaced);
   pipeline_->Submit(
       std::move(environment), std::move(request_data.batch), request_data.rejected_spans,
       std::move(request_data.rejection_message),

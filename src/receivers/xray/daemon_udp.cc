@@ -157,13 +157,15 @@ class UdpListenerImpl : public XrayUdpListener {
     model::SpanBatch batch;
     DecodeError error;
     DecodeLimits limits;
-    auto decoded = DecodeSegmentDocument(*body, &batch, limits, &error);
+    uint64_t invalid_utf8_replaced = 0;
+    auto decoded = DecodeSegmentDocument(*body, &batch, limits, &error, &invalid_utf8_replaced);
     if (!decoded.ok()) {
       Drop(error.error_code == "InvalidJson" ? UdpDrop::kInvalidJson : UdpDrop::kInvalidDocument,
            error.message + (error.id.empty() ? "" : " (id " + error.id + ")"));
       return;
     }
     counters_.spans_submitted.fetch_add(*decoded, std::memory_order_relaxed);
+    pipeline_->metrics().AddInvalidUtf8(invalid_utf8_replaced);
     pipeline_->Submit(options_.environment, std::move(batch), 0, "",
                       [this](pipeline::SubmitResult result) {
                         if (result.status.ok()) {

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include <simdjson.h>
 
+#include "common/utf8.h"
 #include "model/xray_attributes.h"
 
 namespace ariadne::receivers::xray {
@@ -69,6 +71,8 @@ uint64_t SecondsToNanos(double seconds) {
 class Decoder {
  public:
   Decoder(model::SpanBatch* batch, const DecodeLimits& limits) : b_(*batch), limits_(limits) {}
+
+  uint64_t invalid_utf8_replaced() const { return invalid_utf8_replaced_; }
 
   std::optional<Failure> DecodeTop(element doc) {
     if (doc.is_array()) {
@@ -149,19 +153,32 @@ class Decoder {
     return *id;
   }
 
+  // Copies `text` into the batch's arena. simdjson has validated the document's bytes, but its \u
+  // unescaping lets a lone surrogate through (bytes ED A0..BF ..), so text holding 0xED is checked
+  // and repaired (U+FFFD per bad subpart) like the raw bytes of a non-UTF-8 document.
+  std::string_view Own(std::string_view text) {
+    if (text.empty() || std::memchr(text.data(), 0xED, text.size()) == nullptr ||
+        utf8::IsValid(text)) {
+      return b_.arena.Copy(text);
+    }
+    std::string repaired;
+    invalid_utf8_replaced_ += utf8::AppendRepaired(text, &repaired);
+    return b_.arena.Copy(repaired);
+  }
+
   void Attr(std::string_view key, model::Value value) {
     b_.attributes.push_back(model::KeyValue{key, value});
   }
   void StrAttr(std::string_view key, std::string_view value) {
-    Attr(key, model::Value::String(b_.arena.Copy(value)));
+    Attr(key, model::Value::String(Own(value)));
   }
   std::string_view Key(std::string_view prefix, std::string_view rest) {
     std::string key;
     key.reserve(prefix.size() + rest.size());
     key.append(prefix).append(rest);
-    return b_.arena.Copy(key);
+    return Own(key);
   }
-  std::string_view JsonText(element value) { return b_.arena.Copy(simdjson::minify(value)); }
+  std::string_view JsonText(element value) { return Own(simdjson::minify(value)); }
 
   // Any scalar JSON value as a typed attribute; objects and arrays as JSON text.
   void JsonAttr(std::string_view key, element value) {
@@ -195,9 +212,9 @@ class Decoder {
     scope.name = "aws-xray";
     if (auto aws = ObjectField(obj, "aws")) {
       if (auto xray = ObjectField(*aws, "xray")) {
-        if (auto sdk = StringField(*xray, "sdk")) scope.name = b_.arena.Copy(*sdk);
+        if (auto sdk = StringField(*xray, "sdk")) scope.name = Own(*sdk);
         if (auto version = StringField(*xray, "sdk_version")) {
-          scope.version = b_.arena.Copy(*version);
+          scope.version = Own(*version);
         }
       }
     }
@@ -443,7 +460,7 @@ class Decoder {
     span.trace_id = trace_id;
     span.span_id = *id;
     span.parent_span_id = parent;
-    span.name = b_.arena.Copy(*name);
+    span.name = Own(*name);
     span.resource_index = resource;
     span.scope_index = scope;
     span.start_time_unix_nano = SecondsToNanos(*start);
@@ -496,7 +513,7 @@ class Decoder {
       if (!exceptions.empty()) {
         if (auto m = StringField(exceptions.front(), "message")) message = *m;
       }
-      span.status_message = b_.arena.Copy(message);
+      span.status_message = Own(message);
     }
     b_.spans.push_back(span);
 
@@ -529,6 +546,7 @@ class Decoder {
   const DecodeLimits& limits_;
   int64_t independent_resource_ = -1;
   Failure failure_;
+  uint64_t invalid_utf8_replaced_ = 0;
 };
 
 std::string PeekId(element doc) {
@@ -540,7 +558,8 @@ std::string PeekId(element doc) {
 }  // namespace
 
 Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch* batch,
-                                     const DecodeLimits& limits, DecodeError* error) {
+                                     const DecodeLimits& limits, DecodeError* error,
+                                     uint64_t* invalid_utf8_replaced) {
   auto fail = [&](std::string id, std::string code, std::string message) -> Status {
     if (error) *error = DecodeError{std::move(id), code, message};
     return Status::InvalidArgument(std::move(message));
@@ -552,6 +571,15 @@ Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch
   }
   element doc;
   auto parse_error = ThreadParser().parse(document.data(), document.size()).get(doc);
+  uint64_t replaced = 0;
+  std::string repaired;
+  // simdjson's DOM parser may report bad bytes inside a string as STRING_ERROR rather than
+  // UTF8_ERROR, so any failure on a document that is not UTF-8 text gets the repair and a retry.
+  if (parse_error != simdjson::SUCCESS && !utf8::IsValid(document)) {
+    // Not UTF-8 text: repair it (U+FFFD per bad subpart) and decode that, as the OTLP receivers do.
+    replaced = utf8::AppendRepaired(document, &repaired);
+    parse_error = ThreadParser().parse(repaired.data(), repaired.size()).get(doc);
+  }
   if (parse_error != simdjson::SUCCESS) {
     return fail(
         "", "InvalidJson",
@@ -570,6 +598,7 @@ Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch
   }
   size_t spans = target->spans.size();
   if (!direct) AppendBatch(scratch, batch);
+  if (invalid_utf8_replaced) *invalid_utf8_replaced += replaced + decoder.invalid_utf8_replaced();
   return spans;
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,8 +40,14 @@ struct DecodeError {
 // Decodes `document` and appends its spans to `batch` (strings are copied into batch->arena).
 // On failure `batch` is left unchanged and `error` (if given) says why. Returns the number of spans
 // appended.
+//
+// Invalid UTF-8 never fails a document (the rule every receiver follows, see otlp_codec.h): a
+// document that is not UTF-8 text is repaired (each maximal invalid subpart becomes U+FFFD) and
+// decoded. (A \u escape of a lone surrogate is refused by simdjson as InvalidJson.) On success the
+// number of replacements is added to `*invalid_utf8_replaced` (if given) for the ingest metrics.
 Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch* batch,
-                                     const DecodeLimits& limits = {}, DecodeError* error = nullptr);
+                                     const DecodeLimits& limits = {}, DecodeError* error = nullptr,
+                                     uint64_t* invalid_utf8_replaced = nullptr);
 
 // Appends every span of `from` (with resources, scopes, attributes, events and links) to `to`.
 void AppendBatch(const model::SpanBatch& from, model::SpanBatch* to);

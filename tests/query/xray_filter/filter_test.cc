@@ -82,6 +82,33 @@ TEST(XrayFilterParserTest, ErrorsPointAtTheColumnAndSayWhatWasExpected) {
   }
 }
 
+TEST(XrayFilterParserTest, NestingAndLengthAreBounded) {
+  auto nested = [](const std::string& open, int levels, const std::string& close) {
+    std::string text;
+    for (int i = 0; i < levels; ++i) text += open;
+    text += "ok";
+    for (int i = 0; i < levels; ++i) text += close;
+    return text;
+  };
+  // 20,000 '(' used to overflow the stack; the length limit refuses it before parsing.
+  auto huge = Filter::Parse(std::string(20000, '('));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(huge.status().message().find("limit is 4096 bytes"), std::string::npos)
+      << huge.status().message();
+
+  EXPECT_TRUE(Filter::Parse(nested("(", 60, ")")).ok());
+  for (const std::string& text :
+       {nested("(", 100, ")"), nested("!", 100, ""), nested("NOT ", 100, ""),
+        nested("service(\"a\") { ", 100, " }"), std::string(4000, '(')}) {
+    auto filter = Filter::Parse(text);
+    ASSERT_FALSE(filter.ok()) << text.substr(0, 40);
+    EXPECT_EQ(filter.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(filter.status().message().find("nests deeper than 64 levels"), std::string::npos)
+        << filter.status().message();
+  }
+}
+
 TEST(XrayFilterParserTest, ReferencedServicesListsSelectorNames) {
   auto filter = Filter::Parse("service(\"$backend-flask\") OR edge(\"a\", id(name: \"b\"))");
   ASSERT_TRUE(filter.ok());

@@ -34,6 +34,45 @@ std::string ResStr(const model::SpanBatch& b, size_t span, std::string_view key)
 
 constexpr char kTrace[] = "1-5759e988-bd862e3fe1be46a994272793";
 
+TEST(XraySegmentDecoderTest, InvalidUtf8IsRepairedAndCountedNotRejected) {
+  const std::string fixed = "\xEF\xBF\xBD";
+  const std::string doc =
+      "{\"name\":\"svc\xb8\",\"id\":\"70de5b6f19ff9a0a\",\"trace_id\":\"" + std::string(kTrace) +
+      "\",\"start_time\":1,\"end_time\":2,\"annotations\":{\"k\":\"v\xC0\xAF\"}}";
+  model::SpanBatch batch;
+  uint64_t replaced = 0;
+  auto result = DecodeSegmentDocument(doc, &batch, DecodeLimits{}, nullptr, &replaced);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(batch.spans.size(), 1u);
+  EXPECT_EQ(batch.ServiceNameOf(batch.spans[0]), "svc" + fixed);
+  EXPECT_EQ(SpanStr(batch, 0, "annotation.k"), "v" + fixed + fixed);
+  EXPECT_EQ(replaced, 3u);  // 0xB8, then the two subparts of the overlong C0 AF
+  // A \u escape of a lone surrogate is not JSON simdjson accepts: the document is refused.
+  model::SpanBatch refused;
+  EXPECT_FALSE(DecodeSegmentDocument(R"({"name":"a\udc00","id":"70de5b6f19ff9a0a","trace_id":")" +
+                                         std::string(kTrace) + R"(","start_time":1,"end_time":2})",
+                                     &refused)
+                   .ok());
+}
+
+TEST(XraySegmentDecoderTest, DeeplyNestedDocumentsAreRefusedNotAStackOverflow) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  model::SpanBatch batch;
+  EXPECT_FALSE(DecodeSegmentDocument(R"({"name":"a","metadata":{"x":)" + deep + "}}", &batch).ok());
+  // Subsegments inside subsegments: past simdjson's depth (5,000) and past the decoder's own
+  // limit of 64 (300, which simdjson accepts).
+  for (int levels : {5000, 300}) {
+    std::string doc = R"({"name":"a","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
+                      R"(","start_time":1,"end_time":2,"subsegments":[)";
+    for (int i = 0; i < levels; ++i) {
+      doc += R"({"name":"s","id":"70de5b6f19ff9a0b","start_time":1,"end_time":2,"subsegments":[)";
+    }
+    for (int i = 0; i < levels; ++i) doc += "]}";
+    doc += "]}";
+    EXPECT_FALSE(DecodeSegmentDocument(doc, &batch).ok()) << levels;
+  }
+}
+
 TEST(XraySegmentDecoderTest, SegmentBecomesServerSpanWithServiceNameAndTimes) {
   auto b = Decode(R"({"name":"backend-flask","id":"70de5b6f19ff9a0a","trace_id":")" +
                   std::string(kTrace) +

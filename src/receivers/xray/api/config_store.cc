@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_dump.h"
 #include "query/xray_filter/filter.h"
 
 namespace ariadne::receivers::xray {
@@ -154,7 +155,7 @@ Status XrayConfigStore::SaveLocked() const {
                            {"InsightsEnabled", g.insights_enabled},
                            {"NotificationsEnabled", g.notifications_enabled}});
   }
-  return WriteFileAtomically(path_, j.dump(2) + "\n");
+  return WriteFileAtomically(path_, DumpJson(j, 2) + "\n");
 }
 
 std::string XrayConfigStore::RuleArn(const std::string& name) const {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_dump.h"
 #include "model/xray_attributes.h"
 
 namespace ariadne::receivers::xray {
@@ -280,7 +281,7 @@ std::vector<SegmentDocument> EncodeSegmentDocuments(const TraceView& view) {
   std::vector<SegmentDocument> out;
   for (const SegmentInfo& seg : view.segments()) {
     json doc = seg.inferred ? encoder.Inferred(seg) : encoder.Entity(seg.span, &seg, false);
-    out.push_back(SegmentDocument{doc["id"].get<std::string>(), doc.dump()});
+    out.push_back(SegmentDocument{doc["id"].get<std::string>(), DumpJson(doc)});
   }
   return out;
 }

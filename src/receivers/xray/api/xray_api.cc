@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/time_units.h"
+#include "common/json_depth.h"
+#include "common/json_dump.h"
+#include "common/utf8.h"
 #include "model/xray_attributes.h"
 #include "pipeline/validate.h"
 #include "query/xray_filter/filter.h"
@@ -56,7 +59,7 @@ std::string RequestId() {
 }
 
 net::HttpResponse JsonResponse(const json& body) {
-  net::HttpResponse response(200, "application/json", body.dump());
+  net::HttpResponse response(200, "application/json", DumpJson(body));
   response.SetHeader("x-amzn-RequestId", RequestId());
   return response;
 }
@@ -472,7 +475,7 @@ std::string IsoTime(double epoch) {
 
 net::HttpResponse XrayError(int status, const std::string& code, const std::string& message) {
   json body = {{"__type", code}, {"message", message}};
-  net::HttpResponse response(status, "application/json", body.dump());
+  net::HttpResponse response(status, "application/json", DumpJson(body));
   response.SetHeader("x-amzn-ErrorType", code);
   response.SetHeader("x-amzn-RequestId", RequestId());
   return response;
@@ -866,7 +869,8 @@ struct XrayApiHandler::Impl {
       const std::string& text = doc.get_ref<const std::string&>();
       model::SpanBatch batch;
       DecodeError error;
-      auto decoded = DecodeSegmentDocument(text, &batch, DecodeLimits{}, &error);
+      auto decoded =
+          DecodeSegmentDocument(text, &batch, DecodeLimits{}, &error, &invalid_utf8_replaced);
       if (!decoded.ok()) {
         unprocessed.push_back(
             {{"Id", error.id}, {"ErrorCode", error.error_code}, {"Message", error.message}});
@@ -882,6 +886,7 @@ struct XrayApiHandler::Impl {
       }
       AppendBatch(batch, &merged);
     }
+    if (h.pipeline_) h.pipeline_->metrics().AddInvalidUtf8(invalid_utf8_replaced);
     if (merged.spans.empty()) {
       respond(JsonResponse({{"UnprocessedTraceSegments", unprocessed}}));
       return;
@@ -959,6 +964,8 @@ struct XrayApiHandler::Impl {
   std::string last_hint;
   // Set when the client went away: trace scans stop early (their answer is not read).
   CancelFlagPtr cancel;
+  // U+FFFD substitutions made in this request's segment documents (PutTraceSegments).
+  uint64_t invalid_utf8_replaced = 0;
 };
 
 XrayApiHandler::XrayApiHandler(pipeline::Pipeline* pipeline, store::SpanStore* store,
@@ -1010,7 +1017,18 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
     }
     json body = json::object();
     if (!request.body->empty()) {
-      body = json::parse(*request.body, nullptr, /*allow_exceptions=*/false);
+      std::string_view text = *request.body;
+      std::string repaired;
+      if (path == "/TraceSegments" && !utf8::IsValid(text)) {
+        // Segment documents are ingest: invalid UTF-8 is repaired, not refused (otlp_codec.h).
+        impl.invalid_utf8_replaced = utf8::AppendRepaired(text, &repaired);
+        text = repaired;
+      }
+      if (JsonNestingDepth(text) > kMaxRequestJsonNesting) {
+        Invalid("the request body nests arrays/objects deeper than " +
+                std::to_string(kMaxRequestJsonNesting) + " levels");
+      }
+      body = json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (body.is_discarded() || !body.is_object()) {
         Invalid("the request body must be a JSON object");
       }
@@ -1044,7 +1062,7 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
 void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder respond) {
   if (request.method != "GET") {
     json error = {{"error", "use GET for " + request.path}, {"status", 405}};
-    respond(net::HttpResponse(405, "application/json", error.dump()));
+    respond(net::HttpResponse(405, "application/json", DumpJson(error)));
     return;
   }
   CancelFlagPtr cancel = request.cancel;
@@ -1054,7 +1072,7 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
       [] {
         json error = {{"error", "too many X-Ray reads are running; retry shortly"},
                       {"status", 503}};
-        net::HttpResponse busy(503, "application/json", error.dump());
+        net::HttpResponse busy(503, "application/json", DumpJson(error));
         busy.SetHeader("Retry-After", "1");
         return busy;
       });
@@ -1063,7 +1081,7 @@ void XrayApiHandler::HandleQuery(net::HttpRequest&& request, net::Responder resp
 net::HttpResponse XrayApiHandler::QueryView(const net::HttpRequest& request) {
   net::HttpResponse out;
   auto reply = [&out](int status, const json& body) {
-    out = net::HttpResponse(status, "application/json", body.dump());
+    out = net::HttpResponse(status, "application/json", DumpJson(body));
   };
   auto fail = [&reply](int status, const std::string& message) {
     reply(status, {{"error", message}, {"status", status}});
