@@ -199,7 +199,7 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
       "formulas"};
   for (const auto& [key, value] : doc.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
-                     [&](const char* k) { return key == k; }) == std::end(kKnown))
+                     [&key = key](const char* k) { return key == k; }) == std::end(kKnown))
       return Invalid(key, "unknown field");
   }
   QuerySpec spec;
