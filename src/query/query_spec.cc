@@ -216,7 +216,7 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
   for (const auto& item : doc.items()) {
     const std::string& key = item.key();  // (clang 14 cannot capture a structured binding)
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
-                     [&](const char* k) { return key == k; }) == std::end(kKnown))
+                     [&key = key](const char* k) { return key == k; }) == std::end(kKnown))
       return Invalid(key, "unknown field");
   }
   QuerySpec spec;
