@@ -1,5 +1,5 @@
-// Fuzzes WAL recovery: the input is written as a WAL segment file (ReadWalSegment reads a path, it
-// has no entry point taking bytes), read back record by record, and each record's payload decoded
+// Fuzzes WAL recovery: the input is decoded as one WAL segment's bytes (DecodeWalSegment, what
+// recovery runs on each segment file), record by record, and each record's payload decoded
 // as recovery does (environment string + DecodeSpanBatch) and applied to a head block
 // (BlockBuilder::Append, then Seal).
 // Oracle: no crash or sanitizer report; decoded batches have in-range ranges.
@@ -20,22 +20,19 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ariadne;
   using namespace ariadne::store::embedded;
-  static const std::string path = "/tmp/ariadne-wal-fuzz-" + std::to_string(::getpid()) + ".log";
-  FILE* file = std::fopen(path.c_str(), "wb");
-  if (file == nullptr) return 0;
-  if (size > 0) std::fwrite(data, 1, size, file);
-  std::fclose(file);
   BlockBuilder head("default");
-  (void)ReadWalSegment(path, [&](WalRecordType, std::string_view payload) -> Status {
-    ByteReader in(payload);
-    std::string_view environment;
-    if (!in.GetString(&environment)) return Status::DataLoss("WAL record lacks its environment");
-    auto batch = DecodeSpanBatch(payload.substr(in.position()));
-    if (!batch.ok()) return batch.status();
-    fuzz::CheckBatch(*batch, /*utf8=*/false);
-    head.Append(*batch);
-    return Status::Ok();
-  });
+  (void)DecodeWalSegment(std::string_view(reinterpret_cast<const char*>(data), size),
+                         [&](WalRecordType, std::string_view payload) -> Status {
+                           ByteReader in(payload);
+                           std::string_view environment;
+                           if (!in.GetString(&environment))
+                             return Status::DataLoss("WAL record lacks its environment");
+                           auto batch = DecodeSpanBatch(payload.substr(in.position()));
+                           if (!batch.ok()) return batch.status();
+                           fuzz::CheckBatch(*batch, /*utf8=*/false);
+                           head.Append(*batch);
+                           return Status::Ok();
+                         });
   if (head.num_rows() > 0) (void)head.Seal();
   return 0;
 }

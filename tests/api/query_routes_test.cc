@@ -43,7 +43,8 @@ std::string ThreeServiceTrace(uint64_t start) {
   };
   json request = {
       {"resourceSpans",
-       {resource("frontend", {span("eee19b7ec3c1b173", "", "GET /", 2, 30, "", false)}),
+       {resource("frontend",
+                 json::array({span("eee19b7ec3c1b173", "", "GET /", 2, 30, "", false)})),
         resource("cart",
                  {span("eee19b7ec3c1b174", "eee19b7ec3c1b173", "getCart", 2, 20,
                        R"([{"key":"http.status_code","value":{"intValue":"500"}},

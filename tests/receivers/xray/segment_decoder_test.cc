@@ -338,7 +338,8 @@ TEST(XrayDaemonDatagramTest, AcceptsBothHeaderSpellings) {
   for (std::string header :
        {R"({"format": "json", "version": 1})", R"({"format":"json","version":1})",
         R"({ "version" : 1 , "format" : "JSON" })"}) {
-    auto body = SplitDaemonDatagram(header + "\n{\"a\":1}");
+    const std::string datagram = header + "\n{\"a\":1}";  // the result points into it
+    auto body = SplitDaemonDatagram(datagram);
     ASSERT_TRUE(body.ok()) << header;
     EXPECT_EQ(*body, "{\"a\":1}");
   }
