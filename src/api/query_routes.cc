@@ -8,9 +8,9 @@
 #include <map>
 #include <set>
 
-#include "common/time_units.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
+#include "common/time_units.h"
 #include "model/ids.h"
 #include "query/query_spec.h"
 

@@ -1,8 +1,8 @@
 #include "query/query_spec.h"
 
-#include "common/time_units.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
+#include "common/time_units.h"
 #include "query/xray_filter/filter.h"
 
 #include <nlohmann/json.hpp>

@@ -24,6 +24,7 @@
 #include "net/http_client.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "tests/common/server_process.h"
+#include "tests/common/server_test_main.h"
 
 namespace ariadne::testing {
 namespace {
@@ -173,12 +174,5 @@ TEST_F(CrashTest, SigtermFlushesAndExitsZero) {
 }  // namespace ariadne::testing
 
 int main(int argc, char** argv) {
-  ariadne::testing::g_ariadne = ariadne::testing::AriadneBinaryFromArgs(&argc, argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  if (ariadne::testing::g_ariadne.empty()) {
-    std::fprintf(stderr, "pass --ariadne=/path/to/build/bin/ariadne\n");
-    return 2;
-  }
-  signal(SIGPIPE, SIG_IGN);
-  return RUN_ALL_TESTS();
+  return ariadne::testing::ServerTestMain(argc, argv, &ariadne::testing::g_ariadne);
 }

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/time_units.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
+#include "common/time_units.h"
 #include "common/utf8.h"
 #include "model/xray_attributes.h"
 #include "pipeline/validate.h"
