@@ -118,9 +118,11 @@ TEST_F(ReadIsolationTest, SamplingHealthAndIngestAnswerWhileHeavyReadsRun) {
   ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
   EXPECT_EQ(ingest->status, 200);
   for (auto& status : heavy_status) EXPECT_EQ(status.load(), 200);
-  EXPECT_EQ(heavy_done_at_sampling, 0) << "the sampling call waited for a heavy X-Ray read";
-  EXPECT_EQ(heavy_done_at_health, 0) << "/healthz waited for a heavy read on the query port";
-  EXPECT_EQ(heavy_done_at_ingest, 0) << "OTLP ingest waited for a heavy read";
+  // Some heavy reads may finish first on a fast run; what must not happen is that a light call
+  // waits until every heavy read is done, as it did when reads ran on the listeners' I/O threads.
+  EXPECT_LT(heavy_done_at_sampling, 4) << "the sampling call waited for a heavy X-Ray read";
+  EXPECT_LT(heavy_done_at_health, 4) << "/healthz waited for a heavy read on the query port";
+  EXPECT_LT(heavy_done_at_ingest, 4) << "OTLP ingest waited for a heavy read";
 }
 
 TEST_F(ReadIsolationTest, ManyProxyRequestsDoNotStartAThreadEach) {
