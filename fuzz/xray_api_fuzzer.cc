@@ -4,16 +4,20 @@
 // store. The first input byte picks the operation, the rest is the body. PutTraceSegments is left
 // out: its documents are covered by xray_segment_fuzzer and it answers asynchronously after a
 // store commit.
-// Oracle: no crash or sanitizer report; every request gets exactly one answer, and a 5xx answer
-// (an unexpected exception) aborts.
+// Oracle: no crash or sanitizer report; every request gets exactly one answer (trace reads answer
+// from the handler's read pool, so the fuzzer waits up to 5 s for it), and a 5xx answer (an
+// unexpected exception) aborts.
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "pipeline/metrics.h"
@@ -103,12 +107,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.headers.emplace_back("Content-Type", "application/json");
   request.body =
       std::make_shared<const std::string>(reinterpret_cast<const char*>(data) + 1, size - 1);
-  int answers = 0;
-  int status = 0;
-  world.handler->Handle(std::move(request), [&](net::HttpResponse response) {
-    ++answers;
-    status = response.status;
+  // Trace reads answer from the handler's read pool, so wait for the answer (or its absence).
+  struct Answer {
+    std::mutex mu;
+    std::condition_variable done;
+    int answers = 0;
+    int status = 0;
+  };
+  auto answer = std::make_shared<Answer>();
+  world.handler->Handle(std::move(request), [answer](net::HttpResponse response) {
+    std::lock_guard<std::mutex> lock(answer->mu);
+    ++answer->answers;
+    answer->status = response.status;
+    answer->done.notify_all();
   });
+  std::unique_lock<std::mutex> lock(answer->mu);
+  answer->done.wait_for(lock, std::chrono::seconds(5), [&] { return answer->answers > 0; });
+  const int answers = answer->answers;
+  const int status = answer->status;
   if (answers != 1 || status >= 500) {
     std::fprintf(stderr, "X-Ray API: %d answers, status %d\n", answers, status);
     std::abort();
