@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -15,7 +16,7 @@ namespace ariadne::store::embedded {
 namespace {
 
 constexpr char kBlockMagic[8] = {'A', 'R', 'I', 'A', 'D', 'N', 'E', 'B'};
-constexpr uint32_t kBlockFormatVersion = 1;
+constexpr uint32_t kBlockFormatVersion = 2;  // 1: no column statistics in the meta
 constexpr int kZstdLevel = 3;
 constexpr size_t kFooterSize = 8 * 4 + 4 + 8;
 
@@ -149,6 +150,76 @@ TraceIdBloom TraceIdBloom::FromBits(std::string bits) {
   return bloom;
 }
 
+// ---- ColumnStats, ColumnSet ----
+
+void ColumnStats::Add(const model::Value& v) {
+  switch (v.type) {
+    case model::ValueType::kEmpty:
+      return;
+    case model::ValueType::kBool:
+      has_bool = true;
+      return;
+    case model::ValueType::kInt:
+      if (!has_int) int_min = int_max = v.int_value;
+      has_int = true;
+      int_min = std::min(int_min, v.int_value);
+      int_max = std::max(int_max, v.int_value);
+      return;
+    case model::ValueType::kDouble:
+      if (std::isnan(v.double_value)) {
+        has_nan = true;
+        return;
+      }
+      if (!has_double) double_min = double_max = v.double_value;
+      has_double = true;
+      double_min = std::min(double_min, v.double_value);
+      double_max = std::max(double_max, v.double_value);
+      return;
+    default:
+      if (!has_strings) strings_complete = true;
+      has_strings = true;
+      if (!strings_complete) return;
+      if (std::find(strings.begin(), strings.end(), v.str) != strings.end()) return;
+      size_t bytes = v.str.size();
+      for (const std::string& s : strings) bytes += s.size();
+      if (strings.size() >= kMaxStrings || bytes > kMaxStringBytes) {
+        strings_complete = false;
+        strings.clear();
+        return;
+      }
+      strings.emplace_back(v.str);
+  }
+}
+
+void ColumnStats::Finish() {
+  if (!strings_complete) strings.clear();
+  std::sort(strings.begin(), strings.end());
+  strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
+}
+
+bool ColumnSet::Contains(const ColumnSet& other) const {
+  if ((fixed & other.fixed) != other.fixed) return false;
+  if (all_attributes) return true;
+  if (other.all_attributes) return false;
+  for (const std::string& key : other.attributes)
+    if (attributes.find(key) == attributes.end()) return false;
+  return true;
+}
+
+void ColumnSet::Add(const ColumnSet& other) {
+  fixed |= other.fixed;
+  if (other.all_attributes) {
+    all_attributes = true;
+    attributes.clear();
+  } else if (!all_attributes) {
+    attributes.insert(other.attributes.begin(), other.attributes.end());
+  }
+}
+
+size_t ColumnSet::Count() const {
+  return static_cast<size_t>(__builtin_popcount(fixed)) + (all_attributes ? 1 : attributes.size());
+}
+
 // ---- Block ----
 
 std::string_view Block::ServiceName(size_t row) const { return tables.ServiceName(resource[row]); }
@@ -220,9 +291,19 @@ BlockMeta Block::ComputeMeta() const {
   meta.num_rows = num_rows;
   meta.bloom = TraceIdBloom(num_rows);
   meta.min_start_unix_nano = num_rows ? UINT64_MAX : 0;
+  meta.has_stats = true;
+  meta.min_duration_nano = num_rows ? UINT64_MAX : 0;
+  std::vector<uint64_t> rows_of_resource(tables.resources.size());
   for (size_t row = 0; row < num_rows; ++row) {
     meta.min_start_unix_nano = std::min(meta.min_start_unix_nano, start_unix_nano[row]);
     meta.max_end_unix_nano = std::max(meta.max_end_unix_nano, end_unix_nano[row]);
+    const uint64_t duration =
+        end_unix_nano[row] > start_unix_nano[row] ? end_unix_nano[row] - start_unix_nano[row] : 0;
+    meta.min_duration_nano = std::min(meta.min_duration_nano, duration);
+    meta.max_duration_nano = std::max(meta.max_duration_nano, duration);
+    meta.status_code_mask |= static_cast<uint8_t>(1u << (status_code[row] & 7));
+    meta.kind_mask |= static_cast<uint8_t>(1u << (kind[row] & 7));
+    rows_of_resource[resource[row]]++;
     if (row == 0 || !(trace_id[row] == trace_id[row - 1])) meta.bloom.Add(trace_id[row]);
     ServiceCounts one;
     one.span_count = 1;
@@ -231,6 +312,54 @@ BlockMeta Block::ComputeMeta() const {
     one.first_seen = one.last_seen = start_unix_nano[row];
     meta.services[std::string(ServiceName(row))].Add(one);
   }
+  size_t name_bytes = 0;
+  for (const std::string& n : name.dict) name_bytes += n.size();
+  if (name.dict.size() <= BlockMeta::kMaxNames && name_bytes <= 16384) {
+    meta.names_complete = true;
+    meta.names = name.dict;
+    std::sort(meta.names.begin(), meta.names.end());
+    meta.names.erase(std::unique(meta.names.begin(), meta.names.end()), meta.names.end());
+  }
+  // Attribute keys: resource values (through each row's resource), then span values over them.
+  // resource_has[key][i]: resource i gives the key a non-empty value.
+  std::map<std::string, std::vector<uint8_t>, std::less<>> resource_has;
+  for (uint32_t i = 0; i < tables.resources.size(); ++i) {
+    const model::Resource& r = tables.resources[i];
+    for (uint32_t a = r.attributes.begin; a < r.attributes.end(); ++a) {
+      const model::KeyValue& kv = tables.attributes[a];
+      if (kv.value.type == model::ValueType::kEmpty) continue;
+      ColumnStats& stats = meta.stats[std::string(kv.key)];
+      stats.Add(kv.value);
+      auto& has = resource_has[std::string(kv.key)];
+      has.resize(tables.resources.size());
+      if (!has[i]) stats.present_rows += rows_of_resource[i];
+      has[i] = 1;
+    }
+  }
+  for (const AttributeColumn& column : attributes) {
+    ColumnStats& stats = meta.stats[column.key];
+    auto has = resource_has.find(column.key);
+    bool any_string = false;
+    for (size_t e = 0; e < column.rows.size(); ++e) {
+      const bool from_resource =
+          has != resource_has.end() && has->second[resource[column.rows[e]]] != 0;
+      const bool present = column.types[e] != model::ValueType::kEmpty;
+      if (present && !from_resource) stats.present_rows++;
+      if (!present && from_resource) stats.present_rows--;
+      if (!IsStringLike(column.types[e]))
+        stats.Add(column.ValueAt(e));
+      else
+        any_string = true;
+    }
+    if (any_string && column.dict.size() > ColumnStats::kMaxStrings) {
+      stats.has_strings = true;
+      stats.strings_complete = false;
+      stats.strings.clear();
+    } else if (any_string) {
+      for (const std::string& v : column.dict) stats.Add(model::Value::String(v));
+    }
+  }
+  for (auto& [key, stats] : meta.stats) stats.Finish();
   meta.columns = ComputeColumns();
   return meta;
 }
@@ -510,13 +639,7 @@ bool GetVarints(ByteReader* in, size_t rows, std::vector<T>* values) {
   return true;
 }
 
-struct Section {
-  std::string name;
-  uint64_t offset = 0;
-  uint64_t compressed = 0;
-  uint64_t raw = 0;
-  uint32_t crc = 0;
-};
+using Section = SectionInfo;
 
 uint32_t Crc(std::string_view data) {
   return static_cast<uint32_t>(
@@ -570,6 +693,90 @@ void EncodeMeta(const BlockMeta& meta, std::string* out) {
     PutVarint(out, c.types);
     out->push_back(static_cast<char>(c.sources));
   }
+  if (!meta.has_stats) return;  // a version-1 meta ends here
+  PutVarint(out, meta.min_duration_nano);
+  PutVarint(out, meta.max_duration_nano);
+  out->push_back(static_cast<char>(meta.status_code_mask));
+  out->push_back(static_cast<char>(meta.kind_mask));
+  out->push_back(static_cast<char>(meta.names_complete ? 1 : 0));
+  if (meta.names_complete) {
+    PutVarint(out, meta.names.size());
+    for (const std::string& n : meta.names) PutString(out, n);
+  }
+  PutVarint(out, meta.stats.size());
+  for (const auto& [key, st] : meta.stats) {
+    PutString(out, key);
+    PutVarint(out, st.present_rows);
+    const uint8_t flags = (st.has_int ? 1 : 0) | (st.has_double ? 2 : 0) | (st.has_nan ? 4 : 0) |
+                          (st.has_bool ? 8 : 0) | (st.has_strings ? 16 : 0) |
+                          (st.strings_complete ? 32 : 0);
+    out->push_back(static_cast<char>(flags));
+    if (st.has_int) {
+      PutVarint(out, ZigZag(st.int_min));
+      PutVarint(out, ZigZag(st.int_max));
+    }
+    if (st.has_double) {
+      PutDouble(out, st.double_min);
+      PutDouble(out, st.double_max);
+    }
+    if (st.strings_complete) {
+      PutVarint(out, st.strings.size());
+      for (const std::string& v : st.strings) PutString(out, v);
+    }
+  }
+}
+
+bool DecodeStats(ByteReader* in, BlockMeta* meta) {
+  uint8_t names_complete;
+  if (!in->GetVarint(&meta->min_duration_nano) || !in->GetVarint(&meta->max_duration_nano) ||
+      !in->GetByte(&meta->status_code_mask) || !in->GetByte(&meta->kind_mask) ||
+      !in->GetByte(&names_complete))
+    return false;
+  meta->names_complete = names_complete != 0;
+  if (meta->names_complete) {
+    uint64_t n;
+    if (!in->GetVarint(&n) || n > in->remaining()) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view v;
+      if (!in->GetString(&v)) return false;
+      meta->names.emplace_back(v);
+    }
+  }
+  uint64_t keys;
+  if (!in->GetVarint(&keys) || keys > in->remaining()) return false;
+  for (uint64_t i = 0; i < keys; ++i) {
+    std::string_view key;
+    ColumnStats st;
+    uint8_t flags;
+    if (!in->GetString(&key) || !in->GetVarint(&st.present_rows) || !in->GetByte(&flags))
+      return false;
+    st.has_int = flags & 1;
+    st.has_double = flags & 2;
+    st.has_nan = flags & 4;
+    st.has_bool = flags & 8;
+    st.has_strings = flags & 16;
+    st.strings_complete = flags & 32;
+    if (st.has_int) {
+      uint64_t lo, hi;
+      if (!in->GetVarint(&lo) || !in->GetVarint(&hi)) return false;
+      st.int_min = UnZigZag(lo);
+      st.int_max = UnZigZag(hi);
+    }
+    if (st.has_double && (!in->GetDouble(&st.double_min) || !in->GetDouble(&st.double_max)))
+      return false;
+    if (st.strings_complete) {
+      uint64_t n;
+      if (!in->GetVarint(&n) || n > in->remaining()) return false;
+      for (uint64_t j = 0; j < n; ++j) {
+        std::string_view v;
+        if (!in->GetString(&v)) return false;
+        st.strings.emplace_back(v);
+      }
+    }
+    meta->stats[std::string(key)] = std::move(st);
+  }
+  meta->has_stats = true;
+  return in->ok();
 }
 
 bool DecodeMeta(std::string_view data, BlockMeta* meta) {
@@ -603,65 +810,313 @@ bool DecodeMeta(std::string_view data, BlockMeta* meta) {
     meta->columns[std::string(name)] =
         BlockMeta::ColumnTypes{static_cast<uint16_t>(types), sources};
   }
+  if (in.ok() && !in.empty() && !DecodeStats(&in, meta)) return false;
   return in.ok() && in.empty();
 }
 
-struct FileLayout {
-  std::string_view meta;
-  std::vector<Section> sections;
+Status Corrupt(const std::string& what) {
+  return Status::DataLoss("block file is corrupt: " + what +
+                          "; move it out of the data directory to start without it");
+}
+
+struct Footer {
+  uint64_t meta_offset = 0, meta_len = 0, dir_offset = 0, dir_len = 0;
+  uint32_t crc = 0;
 };
 
-Result<FileLayout> ReadLayout(std::string_view file) {
-  auto corrupt = [](std::string what) {
-    return Status::DataLoss("block file is corrupt: " + what +
-                            "; move it out of the data directory to start without it");
-  };
-  if (file.size() < sizeof(kBlockMagic) + 4 + kFooterSize ||
-      std::memcmp(file.data(), kBlockMagic, 8) != 0 ||
-      std::memcmp(file.data() + file.size() - 8, kBlockMagic, 8) != 0)
-    return corrupt("bad magic or too short");
-  if (DecodeFixed32(file.data() + 8) != kBlockFormatVersion)
-    return corrupt("unsupported format version");
-  const char* footer = file.data() + file.size() - kFooterSize;
-  uint64_t meta_offset = DecodeFixed64(footer), meta_len = DecodeFixed64(footer + 8);
-  uint64_t dir_offset = DecodeFixed64(footer + 16), dir_len = DecodeFixed64(footer + 24);
-  uint32_t crc = DecodeFixed32(footer + 32);
-  uint64_t limit = file.size() - kFooterSize;
-  if (meta_offset > limit || meta_len > limit - meta_offset || dir_offset > limit ||
-      dir_len > limit - dir_offset)
-    return corrupt("footer offsets out of range");
-  FileLayout layout;
-  layout.meta = file.substr(meta_offset, meta_len);
-  std::string_view dir = file.substr(dir_offset, dir_len);
-  uLong c = crc32(0L, reinterpret_cast<const Bytef*>(layout.meta.data()),
-                  static_cast<uInt>(layout.meta.size()));
+// `tail` is the last kFooterSize bytes of a file of `file_size` bytes.
+Result<Footer> ParseFooter(std::string_view tail, uint64_t file_size) {
+  if (tail.size() != kFooterSize || std::memcmp(tail.data() + kFooterSize - 8, kBlockMagic, 8) != 0)
+    return Corrupt("bad magic or too short");
+  Footer f;
+  f.meta_offset = DecodeFixed64(tail.data());
+  f.meta_len = DecodeFixed64(tail.data() + 8);
+  f.dir_offset = DecodeFixed64(tail.data() + 16);
+  f.dir_len = DecodeFixed64(tail.data() + 24);
+  f.crc = DecodeFixed32(tail.data() + 32);
+  const uint64_t limit = file_size - kFooterSize;
+  if (f.meta_offset > limit || f.meta_len > limit - f.meta_offset || f.dir_offset > limit ||
+      f.dir_len > limit - f.dir_offset)
+    return Corrupt("footer offsets out of range");
+  return f;
+}
+
+Status CheckHeader(std::string_view head, uint32_t* version) {
+  if (head.size() < 12 || std::memcmp(head.data(), kBlockMagic, 8) != 0)
+    return Corrupt("bad magic or too short");
+  *version = DecodeFixed32(head.data() + 8);
+  if (*version != 1 && *version != kBlockFormatVersion)
+    return Corrupt("unsupported format version " + std::to_string(*version));
+  return Status::Ok();
+}
+
+// Checks the footer CRC over meta and directory, then decodes both into `meta`.
+Status ParseMetaAndDirectory(std::string_view meta_bytes, std::string_view dir,
+                             const Footer& footer, uint64_t file_size, BlockMeta* meta) {
+  uLong c = crc32(0L, reinterpret_cast<const Bytef*>(meta_bytes.data()),
+                  static_cast<uInt>(meta_bytes.size()));
   c = crc32(c, reinterpret_cast<const Bytef*>(dir.data()), static_cast<uInt>(dir.size()));
-  if (static_cast<uint32_t>(c) != crc) return corrupt("footer checksum mismatch");
+  if (static_cast<uint32_t>(c) != footer.crc) return Corrupt("footer checksum mismatch");
+  const uint64_t limit = file_size - kFooterSize;
   ByteReader in(dir);
   uint64_t n;
-  if (!in.GetVarint(&n) || n > dir.size()) return corrupt("section directory");
+  if (!in.GetVarint(&n) || n > dir.size()) return Corrupt("section directory");
   for (uint64_t i = 0; i < n; ++i) {
     Section s;
     std::string_view name;
     if (!in.GetString(&name) || !in.GetVarint(&s.offset) || !in.GetVarint(&s.compressed) ||
         !in.GetVarint(&s.raw) || !in.GetFixed32(&s.crc))
-      return corrupt("section directory");
-    if (s.offset > limit || s.compressed > limit - s.offset) return corrupt("section bounds");
+      return Corrupt("section directory");
+    if (s.offset > limit || s.compressed > limit - s.offset) return Corrupt("section bounds");
     s.name.assign(name);
-    layout.sections.push_back(std::move(s));
+    meta->sections.push_back(std::move(s));
   }
-  return layout;
+  if (!DecodeMeta(meta_bytes, meta)) return Status::DataLoss("block meta section is corrupt");
+  meta->file_bytes = file_size;
+  return Status::Ok();
 }
 
-Result<std::string> ReadSection(std::string_view file, const Section& s) {
-  std::string_view compressed = file.substr(s.offset, s.compressed);
-  if (Crc(compressed) != s.crc)
+Result<BlockMeta> ParseLayout(std::string_view file) {
+  if (file.size() < sizeof(kBlockMagic) + 4 + kFooterSize) return Corrupt("bad magic or too short");
+  BlockMeta meta;
+  ARIADNE_RETURN_IF_ERROR(CheckHeader(file.substr(0, 12), &meta.format_version));
+  ARIADNE_ASSIGN_OR_RETURN(Footer footer,
+                           ParseFooter(file.substr(file.size() - kFooterSize), file.size()));
+  ARIADNE_RETURN_IF_ERROR(ParseMetaAndDirectory(file.substr(footer.meta_offset, footer.meta_len),
+                                                file.substr(footer.dir_offset, footer.dir_len),
+                                                footer, file.size(), &meta));
+  return meta;
+}
+
+// Checks and decompresses one section from `compressed`, its stored bytes.
+Result<std::string> ReadSection(std::string_view compressed, const Section& s) {
+  if (compressed.size() != s.compressed || Crc(compressed) != s.crc)
     return Status::DataLoss("block section '" + s.name + "' failed its checksum");
   std::string raw(s.raw, '\0');
   size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n) || n != s.raw)
     return Status::DataLoss("block section '" + s.name + "' does not decompress");
   return raw;
+}
+
+// The ColumnSet bit a section belongs to (0 for attribute sections and unknown names).
+uint32_t SectionBit(const std::string& name) {
+  static const std::map<std::string, uint32_t, std::less<>> kBits = {
+      {"trace_id", ColumnSet::kTraceId},
+      {"span_id", ColumnSet::kSpanId},
+      {"parent_span_id", ColumnSet::kParentSpanId},
+      {"start", ColumnSet::kStart},
+      {"duration", ColumnSet::kEnd},
+      {"name", ColumnSet::kName},
+      {"kind", ColumnSet::kKind},
+      {"status_code", ColumnSet::kStatusCode},
+      {"status_message", ColumnSet::kStatusMessage},
+      {"trace_state", ColumnSet::kTraceState},
+      {"flags_dropped", ColumnSet::kFlagsDropped},
+      {"resource_scope", ColumnSet::kResourceScope},
+      {"tables", ColumnSet::kResourceScope},
+      {"events_links", ColumnSet::kEventsLinks},
+  };
+  auto it = kBits.find(name);
+  return it == kBits.end() ? 0 : it->second;
+}
+
+bool SectionNeeded(const Section& s, const ColumnSet& needed) {
+  if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
+  const uint32_t bit = SectionBit(s.name);
+  return bit != 0 && (needed.fixed & bit) != 0;
+}
+
+// Decodes section `name` (raw bytes) into `block`, whose num_rows is set. Sections come in file
+// order, so span_id precedes parent_span_id and start precedes duration.
+Status DecodeSection(const std::string& name, const std::string& raw, Block* block) {
+  const size_t rows = block->num_rows;
+  auto bad = [](const std::string& section) {
+    return Status::DataLoss("block section '" + section + "' is malformed");
+  };
+  ByteReader in(raw);
+  if (name == "trace_id") {
+    block->trace_id.reserve(rows);
+    while (!in.empty() && in.ok()) {
+      std::string_view id;
+      uint64_t run;
+      if (!in.GetBytes(16, &id) || !in.GetVarint(&run) || run > rows - block->trace_id.size())
+        return bad(name);
+      block->trace_id.insert(block->trace_id.end(), run, *model::TraceId::FromBytes(id));
+    }
+    if (block->trace_id.size() != rows) return bad(name);
+  } else if (name == "span_id") {
+    if (raw.size() != rows * 8) return bad(name);
+    block->span_id.resize(rows);
+    for (size_t r = 0; r < rows; ++r) std::memcpy(block->span_id[r].bytes.data(), &raw[r * 8], 8);
+  } else if (name == "parent_span_id") {
+    block->parent_span_id.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      uint64_t code;
+      if (!in.GetVarint(&code)) return bad(name);
+      if (code == 1) {
+        std::string_view id;
+        if (!in.GetBytes(8, &id)) return bad(name);
+        block->parent_span_id[r] = *model::SpanId::FromBytes(id);
+      } else if (code >= 2) {
+        int64_t parent_row = static_cast<int64_t>(r) - UnZigZag(code - 2);
+        if (parent_row < 0 || static_cast<uint64_t>(parent_row) >= rows) return bad(name);
+        if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
+        block->parent_span_id[r] = block->span_id[parent_row];
+      }
+    }
+  } else if (name == "start") {
+    block->start_unix_nano.resize(rows);
+    uint64_t previous = 0;
+    for (uint64_t& start : block->start_unix_nano) {
+      uint64_t z;
+      if (!in.GetVarint(&z)) return bad(name);
+      start = previous + static_cast<uint64_t>(UnZigZag(z));
+      previous = start;
+    }
+  } else if (name == "duration") {
+    if (block->start_unix_nano.size() != rows) return bad("start before duration");
+    block->end_unix_nano.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      uint64_t z;
+      if (!in.GetVarint(&z)) return bad(name);
+      block->end_unix_nano[r] = block->start_unix_nano[r] + static_cast<uint64_t>(UnZigZag(z));
+    }
+  } else if (name == "name") {
+    if (!GetDict(&in, rows, &block->name)) return bad(name);
+  } else if (name == "kind" || name == "status_code") {
+    if (raw.size() != rows) return bad(name);
+    auto& target = name == "kind" ? block->kind : block->status_code;
+    target.assign(raw.begin(), raw.end());
+  } else if (name == "status_message") {
+    if (!GetDict(&in, rows, &block->status_message)) return bad(name);
+  } else if (name == "trace_state") {
+    if (!GetDict(&in, rows, &block->trace_state)) return bad(name);
+  } else if (name == "flags_dropped") {
+    if (!GetVarints(&in, rows, &block->flags) ||
+        !GetVarints(&in, rows, &block->dropped_attributes) ||
+        !GetVarints(&in, rows, &block->dropped_events) ||
+        !GetVarints(&in, rows, &block->dropped_links))
+      return bad(name);
+  } else if (name == "resource_scope") {
+    if (!GetVarints(&in, rows, &block->resource) || !GetVarints(&in, rows, &block->scope))
+      return bad(name);
+  } else if (name == "tables") {
+    ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch tables, DecodeSpanBatch(raw));
+    for (uint32_t i = 0; i < tables.resources.size(); ++i)
+      block->tables.CopyResourceFrom(tables, i);
+    for (uint32_t i = 0; i < tables.scopes.size(); ++i) block->tables.CopyScopeFrom(tables, i);
+  } else if (name == "events_links") {
+    model::SpanBatch& t = block->tables;
+    block->events.resize(rows);
+    block->links.resize(rows);
+    // Decode into a scratch batch whose views point into `raw`, then copy into the block.
+    model::SpanBatch scratch;
+    for (size_t r = 0; r < rows; ++r) {
+      model::Range events, links;
+      if (!DecodeEventsAndLinks(&in, &scratch, &events, &links)) return bad(name);
+      block->events[r] = {static_cast<uint32_t>(t.events.size()), events.count};
+      for (uint32_t i = events.begin; i < events.end(); ++i) {
+        model::Event e = scratch.events[i];
+        e.name = t.arena.Copy(e.name);
+        e.attributes = t.CopyAttributes(scratch, e.attributes);
+        t.events.push_back(e);
+      }
+      block->links[r] = {static_cast<uint32_t>(t.links.size()), links.count};
+      for (uint32_t i = links.begin; i < links.end(); ++i) {
+        model::Link l = scratch.links[i];
+        l.trace_state = t.arena.Copy(l.trace_state);
+        l.attributes = t.CopyAttributes(scratch, l.attributes);
+        t.links.push_back(l);
+      }
+    }
+  } else if (name.rfind("attr:", 0) == 0) {
+    AttributeColumn column;
+    column.key = name.substr(5);
+    uint64_t n;
+    if (!in.GetVarint(&n) || n > rows) return bad(name);
+    column.rows.resize(n);
+    uint32_t row = 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t delta;
+      if (!in.GetVarint32(&delta)) return bad(name);
+      row += delta;
+      if (row >= rows || (i > 0 && delta == 0)) return bad(name);
+      column.rows[i] = row;
+    }
+    column.types.resize(n);
+    for (auto& t : column.types) {
+      uint8_t b;
+      if (!in.GetByte(&b) || b > static_cast<uint8_t>(model::ValueType::kKvList)) return bad(name);
+      t = static_cast<model::ValueType>(b);
+    }
+    column.values.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      switch (column.types[i]) {
+        case model::ValueType::kEmpty:
+          break;
+        case model::ValueType::kBool: {
+          uint8_t b;
+          if (!in.GetByte(&b)) return bad(name);
+          column.values[i] = b;
+          break;
+        }
+        case model::ValueType::kInt: {
+          uint64_t z;
+          if (!in.GetVarint(&z)) return bad(name);
+          column.values[i] = static_cast<uint64_t>(UnZigZag(z));
+          break;
+        }
+        case model::ValueType::kDouble:
+          if (!in.GetFixed64(&column.values[i])) return bad(name);
+          break;
+        default:
+          if (!in.GetVarint(&column.values[i])) return bad(name);
+          break;
+      }
+    }
+    uint64_t dict_size;
+    if (!in.GetVarint(&dict_size) || dict_size > in.remaining()) return bad(name);
+    column.dict.resize(dict_size);
+    for (std::string& s : column.dict) {
+      std::string_view v;
+      if (!in.GetString(&v)) return bad(name);
+      s.assign(v);
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (IsStringLike(column.types[i]) && column.values[i] >= dict_size) return bad(name);
+    block->attributes.push_back(std::move(column));
+  }
+  if (!in.ok()) return bad(name);
+  return Status::Ok();
+}
+
+// Checks that the columns of `want` are all there with one entry per row, and that row
+// references stay in range.
+Status CheckColumns(const Block& b, const ColumnSet& want) {
+  const size_t rows = b.num_rows;
+  auto lacks = [&](uint32_t bit, size_t size) { return want.Has(bit) && size != rows; };
+  if (lacks(ColumnSet::kTraceId, b.trace_id.size()) ||
+      lacks(ColumnSet::kSpanId, b.span_id.size()) ||
+      lacks(ColumnSet::kParentSpanId, b.parent_span_id.size()) ||
+      lacks(ColumnSet::kStart, b.start_unix_nano.size()) ||
+      lacks(ColumnSet::kEnd, b.end_unix_nano.size()) ||
+      lacks(ColumnSet::kName, b.name.codes.size()) || lacks(ColumnSet::kKind, b.kind.size()) ||
+      lacks(ColumnSet::kStatusCode, b.status_code.size()) ||
+      lacks(ColumnSet::kStatusMessage, b.status_message.codes.size()) ||
+      lacks(ColumnSet::kTraceState, b.trace_state.codes.size()) ||
+      lacks(ColumnSet::kFlagsDropped, b.flags.size()) ||
+      lacks(ColumnSet::kResourceScope, b.resource.size()) ||
+      lacks(ColumnSet::kEventsLinks, b.events.size()))
+    return Status::DataLoss("block file lacks a required column");
+  for (size_t r = 0; r < rows; ++r) {
+    if ((want.Has(ColumnSet::kResourceScope) &&
+         (b.resource[r] >= b.tables.resources.size() || b.scope[r] >= b.tables.scopes.size())) ||
+        (want.Has(ColumnSet::kKind) && b.kind[r] > 5) ||
+        (want.Has(ColumnSet::kStatusCode) && b.status_code[r] > 2))
+      return Status::DataLoss("block file has an out-of-range resource, scope, kind or status");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -825,199 +1280,114 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta) {
   return file;
 }
 
-Result<BlockMeta> DecodeBlockMeta(std::string_view file) {
-  ARIADNE_ASSIGN_OR_RETURN(FileLayout layout, ReadLayout(file));
+Result<BlockMeta> DecodeBlockMeta(std::string_view file) { return ParseLayout(file); }
+
+Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
+  ARIADNE_ASSIGN_OR_RETURN(BlockMeta meta, ParseLayout(file));
+  auto block = std::make_shared<Block>();
+  block->environment = meta.environment;
+  block->num_rows = meta.num_rows;
+  for (const Section& section : meta.sections) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string raw,
+                             ReadSection(file.substr(section.offset, section.compressed), section));
+    ARIADNE_RETURN_IF_ERROR(DecodeSection(section.name, raw, block.get()));
+  }
+  ColumnSet all = ColumnSet::All();
+  ARIADNE_RETURN_IF_ERROR(CheckColumns(*block, all));
+  return std::shared_ptr<const Block>(std::move(block));
+}
+
+Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path) {
+  ARIADNE_ASSIGN_OR_RETURN(uint64_t size, env->FileSize(path));
+  if (size < sizeof(kBlockMagic) + 4 + kFooterSize) return Corrupt("bad magic or too short");
   BlockMeta meta;
-  if (!DecodeMeta(layout.meta, &meta)) return Status::DataLoss("block meta section is corrupt");
-  meta.file_bytes = file.size();
+  ARIADNE_ASSIGN_OR_RETURN(std::string head, env->ReadFileRange(path, 0, 12));
+  ARIADNE_RETURN_IF_ERROR(CheckHeader(head, &meta.format_version));
+  ARIADNE_ASSIGN_OR_RETURN(std::string tail,
+                           env->ReadFileRange(path, size - kFooterSize, kFooterSize));
+  ARIADNE_ASSIGN_OR_RETURN(Footer footer, ParseFooter(tail, size));
+  // Meta and directory are adjacent in files this code writes; read the span covering both.
+  const uint64_t from = std::min(footer.meta_offset, footer.dir_offset);
+  const uint64_t to =
+      std::max(footer.meta_offset + footer.meta_len, footer.dir_offset + footer.dir_len);
+  ARIADNE_ASSIGN_OR_RETURN(std::string bytes,
+                           env->ReadFileRange(path, from, static_cast<size_t>(to - from)));
+  if (bytes.size() != to - from) return Corrupt("file shorter than its footer says");
+  std::string_view view(bytes);
+  ARIADNE_RETURN_IF_ERROR(ParseMetaAndDirectory(
+      view.substr(footer.meta_offset - from, footer.meta_len),
+      view.substr(footer.dir_offset - from, footer.dir_len), footer, size, &meta));
   return meta;
 }
 
-Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
-  ARIADNE_ASSIGN_OR_RETURN(FileLayout layout, ReadLayout(file));
-  BlockMeta meta;
-  if (!DecodeMeta(layout.meta, &meta)) return Status::DataLoss("block meta section is corrupt");
+Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::string& path,
+                                                      const BlockMeta& meta, ColumnSet needed) {
+  needed.Close();
+  std::vector<const Section*> wanted;
+  for (const Section& s : meta.sections)
+    if (SectionNeeded(s, needed)) wanted.push_back(&s);
+  std::sort(wanted.begin(), wanted.end(),
+            [](const Section* a, const Section* b) { return a->offset < b->offset; });
   auto block = std::make_shared<Block>();
   block->environment = meta.environment;
-  const size_t rows = meta.num_rows;
-  block->num_rows = rows;
-  auto bad = [](const std::string& section) {
-    return Status::DataLoss("block section '" + section + "' is malformed");
-  };
-
-  for (const Section& section : layout.sections) {
-    ARIADNE_ASSIGN_OR_RETURN(std::string raw, ReadSection(file, section));
-    ByteReader in(raw);
-    const std::string& name = section.name;
-    if (name == "trace_id") {
-      block->trace_id.reserve(rows);
-      while (!in.empty() && in.ok()) {
-        std::string_view id;
-        uint64_t run;
-        if (!in.GetBytes(16, &id) || !in.GetVarint(&run) || run > rows - block->trace_id.size())
-          return bad(name);
-        block->trace_id.insert(block->trace_id.end(), run, *model::TraceId::FromBytes(id));
-      }
-      if (block->trace_id.size() != rows) return bad(name);
-    } else if (name == "span_id") {
-      if (raw.size() != rows * 8) return bad(name);
-      block->span_id.resize(rows);
-      for (size_t r = 0; r < rows; ++r) std::memcpy(block->span_id[r].bytes.data(), &raw[r * 8], 8);
-    } else if (name == "parent_span_id") {
-      block->parent_span_id.resize(rows);
-      for (size_t r = 0; r < rows; ++r) {
-        uint64_t code;
-        if (!in.GetVarint(&code)) return bad(name);
-        if (code == 1) {
-          std::string_view id;
-          if (!in.GetBytes(8, &id)) return bad(name);
-          block->parent_span_id[r] = *model::SpanId::FromBytes(id);
-        } else if (code >= 2) {
-          int64_t parent_row = static_cast<int64_t>(r) - UnZigZag(code - 2);
-          if (parent_row < 0 || static_cast<uint64_t>(parent_row) >= rows) return bad(name);
-          if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
-          block->parent_span_id[r] = block->span_id[parent_row];
-        }
-      }
-    } else if (name == "start") {
-      block->start_unix_nano.resize(rows);
-      uint64_t previous = 0;
-      for (uint64_t& start : block->start_unix_nano) {
-        uint64_t z;
-        if (!in.GetVarint(&z)) return bad(name);
-        start = previous + static_cast<uint64_t>(UnZigZag(z));
-        previous = start;
-      }
-    } else if (name == "duration") {
-      if (block->start_unix_nano.size() != rows) return bad("start before duration");
-      block->end_unix_nano.resize(rows);
-      for (size_t r = 0; r < rows; ++r) {
-        uint64_t z;
-        if (!in.GetVarint(&z)) return bad(name);
-        block->end_unix_nano[r] = block->start_unix_nano[r] + static_cast<uint64_t>(UnZigZag(z));
-      }
-    } else if (name == "name") {
-      if (!GetDict(&in, rows, &block->name)) return bad(name);
-    } else if (name == "kind" || name == "status_code") {
-      if (raw.size() != rows) return bad(name);
-      auto& target = name == "kind" ? block->kind : block->status_code;
-      target.assign(raw.begin(), raw.end());
-    } else if (name == "status_message") {
-      if (!GetDict(&in, rows, &block->status_message)) return bad(name);
-    } else if (name == "trace_state") {
-      if (!GetDict(&in, rows, &block->trace_state)) return bad(name);
-    } else if (name == "flags_dropped") {
-      if (!GetVarints(&in, rows, &block->flags) ||
-          !GetVarints(&in, rows, &block->dropped_attributes) ||
-          !GetVarints(&in, rows, &block->dropped_events) ||
-          !GetVarints(&in, rows, &block->dropped_links))
-        return bad(name);
-    } else if (name == "resource_scope") {
-      if (!GetVarints(&in, rows, &block->resource) || !GetVarints(&in, rows, &block->scope))
-        return bad(name);
-    } else if (name == "tables") {
-      ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch tables, DecodeSpanBatch(raw));
-      for (uint32_t i = 0; i < tables.resources.size(); ++i)
-        block->tables.CopyResourceFrom(tables, i);
-      for (uint32_t i = 0; i < tables.scopes.size(); ++i) block->tables.CopyScopeFrom(tables, i);
-    } else if (name == "events_links") {
-      model::SpanBatch& t = block->tables;
-      block->events.resize(rows);
-      block->links.resize(rows);
-      // Decode into a scratch batch whose views point into `raw`, then copy into the block.
-      model::SpanBatch scratch;
-      for (size_t r = 0; r < rows; ++r) {
-        model::Range events, links;
-        if (!DecodeEventsAndLinks(&in, &scratch, &events, &links)) return bad(name);
-        block->events[r] = {static_cast<uint32_t>(t.events.size()), events.count};
-        for (uint32_t i = events.begin; i < events.end(); ++i) {
-          model::Event e = scratch.events[i];
-          e.name = t.arena.Copy(e.name);
-          e.attributes = t.CopyAttributes(scratch, e.attributes);
-          t.events.push_back(e);
-        }
-        block->links[r] = {static_cast<uint32_t>(t.links.size()), links.count};
-        for (uint32_t i = links.begin; i < links.end(); ++i) {
-          model::Link l = scratch.links[i];
-          l.trace_state = t.arena.Copy(l.trace_state);
-          l.attributes = t.CopyAttributes(scratch, l.attributes);
-          t.links.push_back(l);
-        }
-      }
-    } else if (name.rfind("attr:", 0) == 0) {
-      AttributeColumn column;
-      column.key = name.substr(5);
-      uint64_t n;
-      if (!in.GetVarint(&n) || n > rows) return bad(name);
-      column.rows.resize(n);
-      uint32_t row = 0;
-      for (size_t i = 0; i < n; ++i) {
-        uint32_t delta;
-        if (!in.GetVarint32(&delta)) return bad(name);
-        row += delta;
-        if (row >= rows || (i > 0 && delta == 0)) return bad(name);
-        column.rows[i] = row;
-      }
-      column.types.resize(n);
-      for (auto& t : column.types) {
-        uint8_t b;
-        if (!in.GetByte(&b) || b > static_cast<uint8_t>(model::ValueType::kKvList))
-          return bad(name);
-        t = static_cast<model::ValueType>(b);
-      }
-      column.values.resize(n);
-      for (size_t i = 0; i < n; ++i) {
-        switch (column.types[i]) {
-          case model::ValueType::kEmpty:
-            break;
-          case model::ValueType::kBool: {
-            uint8_t b;
-            if (!in.GetByte(&b)) return bad(name);
-            column.values[i] = b;
-            break;
-          }
-          case model::ValueType::kInt: {
-            uint64_t z;
-            if (!in.GetVarint(&z)) return bad(name);
-            column.values[i] = static_cast<uint64_t>(UnZigZag(z));
-            break;
-          }
-          case model::ValueType::kDouble:
-            if (!in.GetFixed64(&column.values[i])) return bad(name);
-            break;
-          default:
-            if (!in.GetVarint(&column.values[i])) return bad(name);
-            break;
-        }
-      }
-      uint64_t dict_size;
-      if (!in.GetVarint(&dict_size) || dict_size > in.remaining()) return bad(name);
-      column.dict.resize(dict_size);
-      for (std::string& s : column.dict) {
-        std::string_view v;
-        if (!in.GetString(&v)) return bad(name);
-        s.assign(v);
-      }
-      for (size_t i = 0; i < n; ++i)
-        if (IsStringLike(column.types[i]) && column.values[i] >= dict_size) return bad(name);
-      block->attributes.push_back(std::move(column));
+  block->num_rows = meta.num_rows;
+  // Sections close together are read with one pread; a gap of unneeded bytes up to this size is
+  // cheaper to read than to seek over.
+  constexpr uint64_t kMaxGap = 64 * 1024;
+  for (size_t i = 0; i < wanted.size();) {
+    size_t j = i + 1;
+    uint64_t end = wanted[i]->offset + wanted[i]->compressed;
+    while (j < wanted.size() && wanted[j]->offset <= end + kMaxGap) {
+      end = std::max(end, wanted[j]->offset + wanted[j]->compressed);
+      ++j;
     }
-    if (!in.ok()) return bad(name);
+    const uint64_t from = wanted[i]->offset;
+    ARIADNE_ASSIGN_OR_RETURN(std::string bytes,
+                             env->ReadFileRange(path, from, static_cast<size_t>(end - from)));
+    std::string_view view(bytes);
+    for (size_t k = i; k < j; ++k) {
+      const Section& s = *wanted[k];
+      std::string_view compressed =
+          s.offset - from < view.size() ? view.substr(s.offset - from, s.compressed) : "";
+      ARIADNE_ASSIGN_OR_RETURN(std::string raw, ReadSection(compressed, s));
+      ARIADNE_RETURN_IF_ERROR(DecodeSection(s.name, raw, block.get()));
+    }
+    i = j;
   }
-  if (block->trace_id.size() != rows || block->span_id.size() != rows ||
-      block->parent_span_id.size() != rows || block->end_unix_nano.size() != rows ||
-      block->name.codes.size() != rows || block->kind.size() != rows ||
-      block->status_code.size() != rows || block->status_message.codes.size() != rows ||
-      block->trace_state.codes.size() != rows || block->flags.size() != rows ||
-      block->resource.size() != rows || block->events.size() != rows)
-    return Status::DataLoss("block file lacks a required column");
-  for (size_t r = 0; r < rows; ++r) {
-    if (block->resource[r] >= block->tables.resources.size() ||
-        block->scope[r] >= block->tables.scopes.size() || block->kind[r] > 5 ||
-        block->status_code[r] > 2)
-      return Status::DataLoss("block file has an out-of-range resource, scope, kind or status");
-  }
+  ARIADNE_RETURN_IF_ERROR(CheckColumns(*block, needed));
   return std::shared_ptr<const Block>(std::move(block));
+}
+
+namespace {
+template <typename T>
+uint64_t VectorBytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+uint64_t DictBytes(const DictColumn& d) {
+  uint64_t bytes = VectorBytes(d.codes) + VectorBytes(d.dict);
+  for (const std::string& s : d.dict) bytes += s.capacity() > 15 ? s.capacity() + 1 : 0;
+  return bytes;
+}
+}  // namespace
+
+uint64_t ApproximateBytes(const Block& b) {
+  uint64_t bytes = sizeof(Block) + VectorBytes(b.trace_id) + VectorBytes(b.span_id) +
+                   VectorBytes(b.parent_span_id) + VectorBytes(b.start_unix_nano) +
+                   VectorBytes(b.end_unix_nano) + DictBytes(b.name) + VectorBytes(b.kind) +
+                   VectorBytes(b.status_code) + DictBytes(b.status_message) +
+                   DictBytes(b.trace_state) + VectorBytes(b.flags) +
+                   VectorBytes(b.dropped_attributes) + VectorBytes(b.dropped_events) +
+                   VectorBytes(b.dropped_links) + VectorBytes(b.resource) + VectorBytes(b.scope) +
+                   VectorBytes(b.events) + VectorBytes(b.links) + VectorBytes(b.attributes);
+  for (const AttributeColumn& a : b.attributes) {
+    bytes += a.key.capacity() + VectorBytes(a.rows) + VectorBytes(a.types) + VectorBytes(a.values) +
+             VectorBytes(a.dict);
+    for (const std::string& s : a.dict) bytes += s.capacity() > 15 ? s.capacity() + 1 : 0;
+  }
+  const model::SpanBatch& t = b.tables;
+  bytes += t.arena.bytes_allocated() + VectorBytes(t.resources) + VectorBytes(t.scopes) +
+           VectorBytes(t.events) + VectorBytes(t.links) + VectorBytes(t.attributes);
+  return bytes;
 }
 
 }  // namespace ariadne::store::embedded

@@ -11,9 +11,12 @@
 // BlockBuilder appends batches to a Block (the head) and keeps a trace-id index for lookups.
 // Seal() returns a copy sorted by (trace id, start time), which makes trace lookup a binary search
 // and keeps a trace's spans together on disk. EncodeBlockFile/DecodeBlockFile write and read the
-// file format of docs/formats/block.md: zstd-compressed column sections, then the BlockMeta
-// (time range, per-service counts, trace-id bloom filter) that the store keeps in memory so it can
-// skip blocks without reading them.
+// file format of docs/formats/block.md: zstd-compressed column sections, each with its own CRC,
+// then the BlockMeta (time range, per-service counts, trace-id bloom filter, per-column statistics
+// and the section directory) that the store keeps in memory so it can skip blocks without reading
+// them. ReadBlockMeta reads only the footer and meta of a file (positional reads through the Env);
+// ReadBlockColumns reads and decodes only the sections of the columns a reader asks for (a
+// ColumnSet), leaving the other columns of the returned Block empty.
 //
 // Threads: Block is immutable once sealed and may be shared (std::shared_ptr<const Block>) across
 // threads. BlockBuilder is not synchronized; the store guards it.
@@ -22,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +34,7 @@
 #include "common/status.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "store/embedded/env.h"
 
 namespace ariadne::store::embedded {
 
@@ -78,6 +83,38 @@ class TraceIdBloom {
   std::string bits_;
 };
 
+// Statistics of one column over a block, for pruning blocks before any section is read. For an
+// attribute key they cover the values a reader sees through the row's resource and its span
+// attributes together (span values override resource ones, as the query executor resolves them).
+struct ColumnStats {
+  uint64_t present_rows = 0;  // rows that have a value (rows − present_rows have none)
+  bool has_int = false;
+  int64_t int_min = 0, int_max = 0;
+  bool has_double = false;  // double values other than NaN
+  double double_min = 0, double_max = 0;
+  bool has_nan = false;
+  bool has_bool = false;
+  bool has_strings = false;       // string, bytes, array or kvlist values
+  bool strings_complete = false;  // `strings` lists every distinct string-like value
+  std::vector<std::string> strings;
+
+  static constexpr size_t kMaxStrings = 64;
+  static constexpr size_t kMaxStringBytes = 4096;
+  // Adds a value (string views are copied while the set is small).
+  void Add(const model::Value& v);
+  // Drops duplicates and sorts `strings` (called once all values are in).
+  void Finish();
+};
+
+// Where a column's compressed section lies in the block file.
+struct SectionInfo {
+  std::string name;
+  uint64_t offset = 0;
+  uint64_t compressed = 0;
+  uint64_t raw = 0;
+  uint32_t crc = 0;
+};
+
 struct BlockMeta {
   uint64_t id = 0;
   uint64_t checkpoint = 0;  // the checkpoint that wrote it (see embedded_store.cc)
@@ -95,6 +132,61 @@ struct BlockMeta {
     uint8_t sources = 0;
   };
   std::map<std::string, ColumnTypes> columns;
+
+  // Format version 2 and later (absent from version-1 files: has_stats false, nothing pruned by
+  // them). Duration is end − start clamped at 0, in ns; masks have bit (1 << code).
+  bool has_stats = false;
+  uint64_t min_duration_nano = 0;
+  uint64_t max_duration_nano = 0;
+  uint8_t status_code_mask = 0;
+  uint8_t kind_mask = 0;
+  bool names_complete = false;               // `names` lists every span name of the block
+  std::vector<std::string> names;            // sorted, when at most kMaxNames (and 16 KiB)
+  std::map<std::string, ColumnStats> stats;  // per attribute key
+  static constexpr size_t kMaxNames = 256;
+
+  // Not serialized: filled by DecodeBlockMeta / ReadBlockMeta from the file.
+  uint32_t format_version = 0;
+  std::vector<SectionInfo> sections;
+};
+
+// Columns of a Block, as a reader asks for them. Fixed columns are bits; attribute columns are
+// named by key (or all of them).
+struct ColumnSet {
+  enum Bit : uint32_t {
+    kTraceId = 1u << 0,
+    kSpanId = 1u << 1,
+    kParentSpanId = 1u << 2,  // implies kSpanId (parents are stored as row distances)
+    kStart = 1u << 3,
+    kEnd = 1u << 4,  // implies kStart (stored as durations)
+    kName = 1u << 5,
+    kKind = 1u << 6,
+    kStatusCode = 1u << 7,
+    kStatusMessage = 1u << 8,
+    kTraceState = 1u << 9,
+    kFlagsDropped = 1u << 10,   // flags and the three dropped counts
+    kResourceScope = 1u << 11,  // resource and scope per row, and the resource/scope tables
+    kEventsLinks = 1u << 12,    // events and links per row, and their tables
+    kAllFixed = (1u << 13) - 1,
+  };
+  uint32_t fixed = 0;
+  bool all_attributes = false;
+  std::set<std::string, std::less<>> attributes;  // keys (when !all_attributes)
+
+  static ColumnSet All() { return ColumnSet{kAllFixed, true, {}}; }
+  // Adds the columns that decoding `fixed` needs as well (see the Bit comments).
+  void Close() {
+    if (fixed & kParentSpanId) fixed |= kSpanId;
+    if (fixed & kEnd) fixed |= kStart;
+  }
+  bool Has(uint32_t bit) const { return (fixed & bit) == bit; }
+  bool HasAttribute(std::string_view key) const {
+    return all_attributes || attributes.find(key) != attributes.end();
+  }
+  bool Contains(const ColumnSet& other) const;
+  void Add(const ColumnSet& other);
+  // Columns named: fixed bits plus attribute keys (all_attributes counts as one).
+  size_t Count() const;
 };
 
 constexpr uint8_t kColumnFromSpan = 1;
@@ -186,10 +278,25 @@ class BlockBuilder {
   std::map<std::string, ServiceCounts> services_;
 };
 
-// File encoding. `meta` must describe `block` (ComputeMeta plus id and checkpoint).
+// File encoding (current version: 2). `meta` must describe `block` (ComputeMeta plus id and
+// checkpoint).
 std::string EncodeBlockFile(const Block& block, const BlockMeta& meta);
-// Reads only the meta section (cheap: used at open for every block).
+// Reads only the meta section of a whole file in memory.
 Result<BlockMeta> DecodeBlockMeta(std::string_view file);
 Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file);
+
+// Reads the footer, meta and section directory of the block file at `path` (three positional
+// reads, none of the column sections). Version 1 and 2 files. Damage is kDataLoss; I/O errors
+// keep their code.
+Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path);
+// Reads, checks (CRC) and decodes only the sections of `needed` (closed over its dependencies)
+// from the block file at `path`, whose meta (with its sections) is `meta`. The other columns of
+// the returned block are empty vectors; attributes holds the needed keys the block has, in key
+// order. Damage is kDataLoss.
+Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::string& path,
+                                                      const BlockMeta& meta, ColumnSet needed);
+
+// Roughly the heap bytes a decoded block holds (for the column cache's budget).
+uint64_t ApproximateBytes(const Block& block);
 
 }  // namespace ariadne::store::embedded
