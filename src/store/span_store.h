@@ -58,6 +58,13 @@ struct StoreStats {
   uint64_t wal_skipped_bytes = 0;    // bytes of those records
   uint64_t wal_skipped_spans = 0;    // spans of those records, where their header was intact
   uint64_t blocks_quarantined = 0;   // block files moved to quarantine/ after a checksum failure
+  // Read path (embedded store): the decoded-column cache and blocks pruned by their statistics.
+  uint64_t column_cache_hits = 0;    // needed columns found decoded in memory
+  uint64_t column_cache_misses = 0;  // needed columns read and decoded from block files
+  uint64_t column_cache_bytes = 0;
+  uint64_t column_cache_capacity_bytes = 0;
+  uint64_t column_cache_evictions = 0;
+  uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
 };
 
 // Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes

@@ -223,7 +223,10 @@ TEST(StoreFaultTest, DamagedBlockIsQuarantinedAndTheRestStaysQueryable) {
   const uint64_t base = 1'764'000'000'000'000'000ULL;
   Result<query::QuerySpec> spec = query::ParseQuerySpec(
       R"({"start_time":)" + std::to_string(base / 1'000'000'000 - 60) + R"(,"end_time":)" +
-          std::to_string(base / 1'000'000'000 + 86400) + R"(,"calculations":[{"op":"COUNT"}]})",
+          std::to_string(base / 1'000'000'000 + 86400) +
+          // Queries read only the columns they use: this one reads the damaged trace-id section.
+          R"(,"calculations":[{"op":"COUNT"}],)"
+          R"("filters":[{"column":"trace.trace_id","op":"exists"}]})",
       base);
   ASSERT_TRUE(spec.ok()) << spec.status().ToString();
   Result<query::QueryResult> result = store->RunQuery(*spec);

@@ -22,10 +22,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include "query/exec/block_pruning.h"
+#include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
+#include "store/embedded/column_cache.h"
 #include "store/embedded/env.h"
 #include "store/embedded/quarantine.h"
 #include "store/embedded/wal.h"
@@ -87,7 +90,8 @@ class EmbeddedStore final : public SpanStore {
       : options_(WithEnv(std::move(options))),
         env_(options_.env),
         quarantine_(options_.env, options_.data_dir),
-        wal_(options_.env, options_.data_dir + "/wal") {
+        wal_(options_.env, options_.data_dir + "/wal"),
+        column_cache_(options_.column_cache_bytes) {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";
   }
@@ -209,8 +213,7 @@ class EmbeddedStore final : public SpanStore {
 
   Result<TraceResult> GetTrace(const model::TraceId& id, std::string_view environment) override {
     TraceResult result;
-    std::vector<const BlockEntry*> candidates;
-    std::vector<BlockEntry> candidate_copies;
+    std::vector<BlockEntry> candidates;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       for (const auto& [env, head] : AllHeads()) {
@@ -223,13 +226,18 @@ class EmbeddedStore final : public SpanStore {
       for (const BlockEntry& entry : blocks_) {
         if (!environment.empty() && entry.meta.environment != environment) continue;
         if (!entry.meta.bloom.MayContain(id)) continue;
-        candidate_copies.push_back(BlockEntry{BlockMeta{}, entry.path});
-        candidate_copies.back().meta.id = entry.meta.id;
-        candidate_copies.back().meta.environment = entry.meta.environment;
+        candidates.push_back(ReadRef(entry));
       }
     }
-    for (const BlockEntry& entry : candidate_copies) {
-      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+    ColumnSet ids;
+    ids.fixed = ColumnSet::kTraceId;
+    for (const BlockEntry& entry : candidates) {
+      // The trace-id column (usually cached) says whether the bloom filter was right; only then
+      // is the whole block read, once, without displacing the cached columns of queries.
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> id_block, LoadBlock(entry, ids));
+      if (id_block->SortedRowsOfTrace(id).empty()) continue;
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
+                               LoadBlock(entry, ColumnSet::All(), /*keep=*/false));
       std::vector<uint32_t> rows = block->SortedRowsOfTrace(id);
       if (rows.empty()) continue;
       block->Materialize(rows, &result.spans);
@@ -264,15 +272,13 @@ class EmbeddedStore final : public SpanStore {
         if (entry.meta.min_start_unix_nano >= end_unix_nano ||
             entry.meta.max_end_unix_nano < start_unix_nano)
           continue;
-        BlockEntry copy;
-        copy.meta.id = entry.meta.id;
-        copy.meta.environment = entry.meta.environment;
-        copy.path = entry.path;
-        candidates.push_back(std::move(copy));
+        candidates.push_back(ReadRef(entry));
       }
     }
+    ColumnSet needed;
+    needed.fixed = ColumnSet::kTraceId | ColumnSet::kStart;
     for (const BlockEntry& entry : candidates) {
-      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry, needed));
       for (size_t row = 0; row < block->num_rows; ++row) note(*block, row);
     }
     std::vector<std::pair<uint64_t, model::TraceId>> order;
@@ -315,31 +321,17 @@ class EmbeddedStore final : public SpanStore {
       traces = std::move(matching);
       head_executor.RestrictToTraces(traces);
     }
-    std::vector<BlockEntry> candidates;
-    uint64_t skipped = 0;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       for (const auto& [env, head] : AllHeads()) {
         if (!spec.environment.empty() && env != spec.environment) continue;
         ARIADNE_RETURN_IF_ERROR(head_executor.Consume(head->block()));
       }
-      for (const BlockEntry& entry : blocks_) {
-        const BlockMeta& meta = entry.meta;
-        if (!spec.environment.empty() && meta.environment != spec.environment) continue;
-        if (meta.min_start_unix_nano >= spec.end_unix_nano ||
-            meta.max_end_unix_nano < spec.start_unix_nano ||
-            (!spec.dataset.empty() && meta.services.count(spec.dataset) == 0)) {
-          ++skipped;
-          continue;
-        }
-        BlockEntry copy;
-        copy.meta.id = meta.id;
-        copy.meta.environment = meta.environment;
-        copy.path = entry.path;
-        candidates.push_back(std::move(copy));
-      }
     }
+    uint64_t skipped = 0;
+    std::vector<BlockEntry> candidates = CandidateBlocks(spec, &skipped);
     for (uint64_t i = 0; i < skipped; ++i) head_executor.CountSkippedBlock();
+    const ColumnSet needed = query::ColumnsForQuery(spec);
     // Two workers (the machine's cores), each over every other block, merged at the end.
     constexpr size_t kWorkers = 2;
     std::vector<query::QueryExecutor> executors;
@@ -350,7 +342,7 @@ class EmbeddedStore final : public SpanStore {
     }
     auto work = [&](size_t w) {
       for (size_t i = w; i < candidates.size(); i += kWorkers) {
-        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i]);
+        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
         if (!block.ok()) {
           statuses[w] = block.status();
           return;
@@ -393,6 +385,8 @@ class EmbeddedStore final : public SpanStore {
       }
     };
     std::vector<BlockEntry> candidates = CandidateBlocks(spec, nullptr);
+    ColumnSet needed = query::ColumnsForSelect(spec);
+    needed.fixed |= ColumnSet::kTraceId | ColumnSet::kStart;
     {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       for (const auto& [env, head] : AllHeads())
@@ -410,7 +404,7 @@ class EmbeddedStore final : public SpanStore {
     ARIADNE_RETURN_IF_ERROR(charge_traces());
     for (const BlockEntry& entry : candidates) {
       ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
-      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry));
+      ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, LoadBlock(entry, needed));
       collect(*block, entry.meta.environment);
       ARIADNE_RETURN_IF_ERROR(charge_traces());
     }
@@ -564,6 +558,13 @@ class EmbeddedStore final : public SpanStore {
     s.wal_skipped_bytes = wal_skipped_bytes_;
     s.wal_skipped_spans = wal_skipped_spans_;
     s.blocks_quarantined = blocks_quarantined_;
+    const ColumnCacheStats cache = column_cache_.Stats();
+    s.column_cache_hits = cache.hits;
+    s.column_cache_misses = cache.misses;
+    s.column_cache_bytes = cache.bytes;
+    s.column_cache_capacity_bytes = cache.capacity_bytes;
+    s.column_cache_evictions = cache.evictions;
+    s.blocks_pruned = blocks_pruned_;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
@@ -840,39 +841,60 @@ class EmbeddedStore final : public SpanStore {
     return Status::Ok();
   }
 
-  // Sealed blocks that may hold rows of `spec` (environment, time window, dataset).
+  // What a reader needs of a block entry: its id, environment, rows, time range, path and section
+  // directory (not the bloom filter or statistics, which stay with the block set).
+  static BlockEntry ReadRef(const BlockEntry& entry) {
+    BlockEntry ref;
+    ref.meta.id = entry.meta.id;
+    ref.meta.environment = entry.meta.environment;
+    ref.meta.num_rows = entry.meta.num_rows;
+    ref.meta.min_start_unix_nano = entry.meta.min_start_unix_nano;
+    ref.meta.max_end_unix_nano = entry.meta.max_end_unix_nano;
+    ref.meta.format_version = entry.meta.format_version;
+    ref.meta.sections = entry.meta.sections;
+    ref.path = entry.path;
+    return ref;
+  }
+
+  // Sealed blocks that may hold rows of `spec`: environment, time window, dataset, then the
+  // filters against each block's column statistics (query/exec/block_pruning.h). `skipped` counts
+  // the blocks left out for any reason but the environment.
   std::vector<BlockEntry> CandidateBlocks(const query::QuerySpec& spec, uint64_t* skipped) {
     std::vector<BlockEntry> candidates;
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
-    for (const BlockEntry& entry : blocks_) {
-      const BlockMeta& meta = entry.meta;
-      if (!spec.environment.empty() && meta.environment != spec.environment) continue;
-      if (meta.min_start_unix_nano >= spec.end_unix_nano ||
-          meta.max_end_unix_nano < spec.start_unix_nano ||
-          (!spec.dataset.empty() && meta.services.count(spec.dataset) == 0)) {
-        if (skipped) ++*skipped;
-        continue;
+    uint64_t pruned = 0;
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const BlockEntry& entry : blocks_) {
+        const BlockMeta& meta = entry.meta;
+        if (!spec.environment.empty() && meta.environment != spec.environment) continue;
+        if (!query::BlockMayMatch(spec, meta)) {
+          ++pruned;
+          continue;
+        }
+        candidates.push_back(ReadRef(entry));
       }
-      BlockEntry copy;
-      copy.meta.id = meta.id;
-      copy.meta.environment = meta.environment;
-      copy.path = entry.path;
-      candidates.push_back(std::move(copy));
     }
+    blocks_pruned_ += pruned;
+    if (skipped) *skipped += pruned;
     return candidates;
   }
 
-  Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry) {
-    {
-      std::lock_guard<std::mutex> lock(cache_mu_);
-      auto it = cache_.find(entry.meta.id);
-      if (it != cache_.end()) {
-        lru_.splice(lru_.begin(), lru_, it->second.second);
-        return it->second.first;
-      }
-    }
-    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(entry.path));
-    Result<std::shared_ptr<const Block>> block = DecodeBlockFile(data);
+  // Columns `needed` of a sealed block: from the column cache, else read from its file (only those
+  // sections). A block whose file fails its checksums is quarantined and reads as empty, so the
+  // caller's answer comes from the other blocks. With keep false a miss is not cached.
+  Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry, const ColumnSet& needed,
+                                                 bool keep = true) {
+    Result<std::shared_ptr<const Block>> block = column_cache_.Get(
+        entry.meta.id, needed,
+        [&](const ColumnSet& columns) -> Result<std::shared_ptr<const Block>> {
+          if (!entry.meta.sections.empty())
+            return ReadBlockColumns(env_, entry.path, entry.meta, columns);
+          // A block sealed by this process: its entry has no section directory yet.
+          ARIADNE_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(env_, entry.path));
+          RememberSections(entry.meta.id, meta.sections, meta.format_version);
+          return ReadBlockColumns(env_, entry.path, meta, columns);
+        },
+        keep);
     if (!block.ok()) {
       if (block.status().code() != StatusCode::kDataLoss)
         return block.status().WithContext(entry.path);
@@ -882,8 +904,20 @@ class EmbeddedStore final : public SpanStore {
       static const std::shared_ptr<const Block> kEmpty = std::make_shared<const Block>();
       return kEmpty;
     }
-    CacheBlock(entry.meta.id, *block);
     return block;
+  }
+
+  // Stores the section directory of block `id` in the block set (read once, on first use).
+  void RememberSections(uint64_t id, const std::vector<SectionInfo>& sections, uint32_t version) {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    for (BlockEntry& entry : blocks_) {
+      if (entry.meta.id != id) continue;
+      if (entry.meta.sections.empty()) {
+        entry.meta.sections = sections;
+        entry.meta.format_version = version;
+      }
+      return;
+    }
   }
 
   // Removes block `id` from the block set (when it is still there) and quarantines its file.
@@ -900,6 +934,7 @@ class EmbeddedStore final : public SpanStore {
       stats_block_spans_ -= removed->meta.num_rows;
       blocks_count_ = blocks_.size();
     }
+    column_cache_.Erase(id);
     QuarantineBlockFile(removed->path, &removed->meta, why);
   }
 
@@ -920,15 +955,9 @@ class EmbeddedStore final : public SpanStore {
                  what.c_str());
   }
 
+  // Keeps a just-sealed block (every column) in the column cache.
   void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
-    std::lock_guard<std::mutex> lock(cache_mu_);
-    if (cache_.count(id)) return;
-    lru_.push_front(id);
-    cache_[id] = {std::move(block), lru_.begin()};
-    while (cache_.size() > options_.block_cache_blocks) {
-      cache_.erase(lru_.back());
-      lru_.pop_back();
-    }
+    column_cache_.Insert(id, ColumnSet::All(), std::move(block));
   }
 
   static void SortByStartTime(TraceResult* result) {
@@ -979,11 +1008,8 @@ class EmbeddedStore final : public SpanStore {
   std::vector<BlockEntry> blocks_;
   ServiceGraphBuilder graph_;  // guarded by state_mu_
 
-  std::mutex cache_mu_;
-  std::list<uint64_t> lru_;
-  std::unordered_map<uint64_t,
-                     std::pair<std::shared_ptr<const Block>, std::list<uint64_t>::iterator>>
-      cache_;
+  ColumnCache column_cache_;
+  std::atomic<uint64_t> blocks_pruned_{0};
 
   std::atomic<uint64_t> spans_appended_{0};
   std::atomic<uint64_t> batches_appended_{0};

@@ -31,8 +31,9 @@ struct EmbeddedStoreOptions {
   size_t max_pending_spans = 1 << 20;
   // false only in tests that measure the cost of fsync itself.
   bool sync = true;
-  // Decoded blocks kept in memory (least recently used are dropped).
-  size_t block_cache_blocks = 64;
+  // Bytes of decoded block columns kept in memory (least recently used are dropped); the server
+  // sets it from its --memory-limit share.
+  uint64_t column_cache_bytes = 256ULL << 20;
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;

@@ -1,0 +1,31 @@
+// Which columns of a block a query reads: the ColumnSet that QueryExecutor::Consume and SelectRows
+// touch for a spec (time window, dataset, filters, breakdowns, calculations, orders, havings, the
+// X-Ray trace restriction, and the sample-rate columns every query weighs spans by). The store
+// reads and caches only these columns of each block (ReadBlockColumns, ColumnCache).
+//
+// It mirrors how the executor resolves a column name (query/exec/executor.cc, BuildView): the
+// intrinsic names map to fixed columns; any other name is an attribute, looked up through the
+// row's resource (so the resource/scope columns and tables come too) and then the span attribute
+// column of that key. tests/query/column_needs_test.cc checks, for many random specs, that results
+// over blocks holding only these columns equal results over whole blocks.
+//
+// Threads: pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "query/query_spec.h"
+#include "store/embedded/block.h"
+
+namespace ariadne::query {
+
+// Columns needed to resolve one column name as the executor does.
+store::embedded::ColumnSet ColumnsOfName(std::string_view column);
+
+// Columns QueryExecutor::Consume reads for `spec` (with `spec.xray_filter` set, the trace ids too).
+store::embedded::ColumnSet ColumnsForQuery(const QuerySpec& spec);
+
+// Columns SelectRows reads for `spec` (trace search adds the trace ids and start times it uses).
+store::embedded::ColumnSet ColumnsForSelect(const QuerySpec& spec);
+
+}  // namespace ariadne::query
