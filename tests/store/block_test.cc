@@ -2,7 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
 #include <map>
+#include <sstream>
+
+#include "store/embedded/coding.h"
+#include "store/embedded/column_cache.h"
+#include "tests/store/store_test_util.h"
 
 #include "tests/common/random_spans.h"
 #include "tests/common/span_equality.h"
@@ -168,6 +175,266 @@ TEST(BlockTest, HighCardinalityStringAttributeKeepsEveryValueAcrossTheRawSwitch)
       DecodeBlockFile(EncodeBlockFile(*sealed, sealed->ComputeMeta()));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   ExpectBlockHoldsBatch(**decoded, b);
+}
+
+// Counts the bytes read through it; everything else goes to the POSIX Env.
+class CountingEnv : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return base_->NewWritableFile(p);
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
+    return base_->NewAppendableFile(p);
+  }
+  Result<std::string> ReadFile(const std::string& p) override {
+    auto r = base_->ReadFile(p);
+    if (r.ok()) bytes_read += r->size();
+    return r;
+  }
+  Result<std::string> ReadFileRange(const std::string& p, uint64_t offset, size_t n) override {
+    auto r = base_->ReadFileRange(p, offset, n);
+    if (r.ok()) bytes_read += r->size();
+    reads++;
+    return r;
+  }
+  Result<uint64_t> FileSize(const std::string& p) override { return base_->FileSize(p); }
+  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return base_->RenameFile(a, b);
+  }
+  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& d) override {
+    return base_->ListDir(d);
+  }
+  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> reads{0};
+
+ private:
+  Env* base_ = Env::Default();
+};
+
+struct WrittenBlock {
+  std::string path;
+  std::string file;
+  std::shared_ptr<const Block> sealed;
+  model::SpanBatch batch;
+};
+
+WrittenBlock WriteBlock(const std::string& dir, uint64_t seed, size_t spans) {
+  WrittenBlock w;
+  testing::RandomSpans gen(seed);
+  w.batch = gen.Batch(spans);
+  BlockBuilder builder("prod");
+  builder.Append(w.batch);
+  w.sealed = builder.Seal();
+  BlockMeta meta = w.sealed->ComputeMeta();
+  meta.id = seed;
+  w.file = EncodeBlockFile(*w.sealed, meta);
+  w.path = dir + "/" + std::to_string(seed) + ".blk";
+  EXPECT_TRUE(WriteFileAtomically(Env::Default(), w.path, w.file).ok());
+  return w;
+}
+
+TEST(BlockReadTest, ReadBlockMetaReadsOnlyTheFooterAndMeta) {
+  testing::TempDir dir;
+  WrittenBlock w = WriteBlock(dir.path(), 31, 3000);
+  CountingEnv env;
+  Result<BlockMeta> meta = ReadBlockMeta(&env, w.path);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  Result<BlockMeta> whole = DecodeBlockMeta(w.file);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(meta->num_rows, w.batch.spans.size());
+  EXPECT_EQ(meta->format_version, 2u);
+  EXPECT_TRUE(meta->has_stats);
+  EXPECT_EQ(meta->file_bytes, w.file.size());
+  EXPECT_EQ(meta->sections.size(), whole->sections.size());
+  EXPECT_EQ(meta->stats.size(), whole->stats.size());
+  EXPECT_EQ(meta->names, whole->names);
+  EXPECT_EQ(env.reads.load(), 3u);  // header, footer, meta + directory
+  // The meta holds the bloom filter and statistics; the column sections are most of the file.
+  uint64_t sections = 0;
+  for (const SectionInfo& s : meta->sections) sections += s.compressed;
+  EXPECT_EQ(env.bytes_read.load(), w.file.size() - sections);
+}
+
+TEST(BlockReadTest, ReadBlockColumnsDecodesOnlyTheColumnsAskedFor) {
+  testing::TempDir dir;
+  WrittenBlock w = WriteBlock(dir.path(), 32, 2000);
+  Result<BlockMeta> meta = ReadBlockMeta(Env::Default(), w.path);
+  ASSERT_TRUE(meta.ok());
+  ColumnSet needed;
+  needed.fixed = ColumnSet::kEnd | ColumnSet::kName;
+  needed.attributes = {"http.status_code", "not.there"};
+  CountingEnv env;
+  Result<std::shared_ptr<const Block>> part = ReadBlockColumns(&env, w.path, *meta, needed);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  const Block& b = **part;
+  EXPECT_EQ(b.num_rows, w.sealed->num_rows);
+  EXPECT_EQ(b.start_unix_nano, w.sealed->start_unix_nano);  // kEnd needs the start times
+  EXPECT_EQ(b.end_unix_nano, w.sealed->end_unix_nano);
+  EXPECT_EQ(b.name.codes, w.sealed->name.codes);
+  EXPECT_TRUE(b.trace_id.empty());
+  EXPECT_TRUE(b.span_id.empty());
+  EXPECT_TRUE(b.resource.empty());
+  EXPECT_TRUE(b.trace_state.codes.empty());
+  EXPECT_TRUE(b.events.empty());
+  ASSERT_EQ(b.attributes.size(), 1u);
+  EXPECT_EQ(b.attributes[0].key, "http.status_code");
+  EXPECT_LT(env.bytes_read.load(), w.file.size() / 2);
+  // Every column: the same as decoding the whole file.
+  Result<std::shared_ptr<const Block>> all =
+      ReadBlockColumns(Env::Default(), w.path, *meta, ColumnSet::All());
+  ASSERT_TRUE(all.ok());
+  ExpectBlockHoldsBatch(**all, w.batch);
+  // A damaged section is DataLoss when (and only when) it is read.
+  std::string bad = w.file;
+  const SectionInfo* trace_ids = nullptr;
+  for (const SectionInfo& s : meta->sections)
+    if (s.name == "trace_id") trace_ids = &s;
+  ASSERT_NE(trace_ids, nullptr);
+  bad[trace_ids->offset + 3] ^= 0x5A;
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), w.path, bad).ok());
+  EXPECT_TRUE(ReadBlockColumns(Env::Default(), w.path, *meta, needed).ok());
+  needed.fixed |= ColumnSet::kTraceId;
+  Result<std::shared_ptr<const Block>> damaged =
+      ReadBlockColumns(Env::Default(), w.path, *meta, needed);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), StatusCode::kDataLoss);
+}
+
+// A block file written by the version-1 encoder (before column statistics) still reads, whole and
+// by column; it has no statistics, so nothing is pruned by them.
+TEST(BlockReadTest, VersionOneFileStillReads) {
+  const std::string path = std::string(ARIADNE_SOURCE_DIR) + "/tests/store/testdata/block_v1.blk";
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << path;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string file = buffer.str();
+  ASSERT_EQ(DecodeFixed32(file.data() + 8), 1u) << "the fixture is a version-1 file";
+  testing::RandomSpans gen(1101);  // how the fixture was made: 300 spans, environment "legacy"
+  model::SpanBatch batch = gen.Batch(300);
+  Result<std::shared_ptr<const Block>> whole = DecodeBlockFile(file);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  ExpectBlockHoldsBatch(**whole, batch);
+  Result<BlockMeta> meta = ReadBlockMeta(Env::Default(), path);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->format_version, 1u);
+  EXPECT_FALSE(meta->has_stats);
+  EXPECT_EQ(meta->id, 7u);
+  EXPECT_EQ(meta->environment, "legacy");
+  EXPECT_EQ(meta->num_rows, batch.spans.size());
+  Result<std::shared_ptr<const Block>> all =
+      ReadBlockColumns(Env::Default(), path, *meta, ColumnSet::All());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ExpectBlockHoldsBatch(**all, batch);
+}
+
+TEST(BlockReadTest, StatisticsDescribeTheColumns) {
+  model::SpanBatch b;
+  uint32_t svc = 0;
+  b.attributes.push_back({"service.name", model::Value::String("cart")});
+  b.resources.push_back({{svc, 1}, 0, {}});
+  b.scopes.push_back({});
+  auto add_span = [&](uint8_t id, std::vector<model::KeyValue> attrs, uint64_t duration) {
+    model::Span s;
+    s.trace_id.bytes[0] = id;
+    s.span_id.bytes[0] = id;
+    s.start_time_unix_nano = 1000;
+    s.end_time_unix_nano = 1000 + duration;
+    s.attributes.begin = static_cast<uint32_t>(b.attributes.size());
+    for (auto& kv : attrs) b.attributes.push_back(kv);
+    s.attributes.count = static_cast<uint32_t>(attrs.size());
+    b.spans.push_back(s);
+  };
+  add_span(1, {{"code", model::Value::Int(-5)}, {"route", model::Value::String("/a")}}, 10);
+  add_span(2, {{"code", model::Value::Int(700)}, {"ratio", model::Value::Double(2.5)}}, 3000);
+  add_span(3, {{"code", model::Value::Double(1.5)}, {"service.name", model::Value::String("x")}},
+           7);
+  add_span(4, {{"service.name", model::Value{}}}, 0);
+  BlockBuilder builder("prod");
+  builder.Append(b);
+  BlockMeta meta = builder.Seal()->ComputeMeta();
+  Result<BlockMeta> read = DecodeBlockMeta(EncodeBlockFile(*builder.Seal(), meta));
+  ASSERT_TRUE(read.ok());
+  const ColumnStats& code = read->stats.at("code");
+  EXPECT_EQ(code.present_rows, 3u);
+  EXPECT_TRUE(code.has_int && code.has_double);
+  EXPECT_EQ(code.int_min, -5);
+  EXPECT_EQ(code.int_max, 700);
+  EXPECT_EQ(code.double_min, 1.5);
+  EXPECT_FALSE(code.has_strings);
+  const ColumnStats& route = read->stats.at("route");
+  EXPECT_EQ(route.present_rows, 1u);
+  EXPECT_TRUE(route.strings_complete);
+  EXPECT_EQ(route.strings, std::vector<std::string>{"/a"});
+  // service.name: "cart" from the resource, "x" from one span, and one span's empty value hides it.
+  const ColumnStats& service = read->stats.at("service.name");
+  EXPECT_EQ(service.present_rows, 3u);
+  EXPECT_EQ(service.strings, (std::vector<std::string>{"cart", "x"}));
+  EXPECT_EQ(read->min_duration_nano, 0u);
+  EXPECT_EQ(read->max_duration_nano, 3000u);
+  EXPECT_TRUE(read->names_complete);
+  EXPECT_EQ(read->names, std::vector<std::string>{""});
+}
+
+TEST(ColumnCacheTest, BoundedInBytesLeastRecentlyUsedGoesFirst) {
+  testing::TempDir dir;
+  std::vector<WrittenBlock> blocks;
+  std::vector<BlockMeta> metas;
+  for (uint64_t i = 1; i <= 6; ++i) {
+    blocks.push_back(WriteBlock(dir.path(), i, 1500));
+    metas.push_back(*ReadBlockMeta(Env::Default(), blocks.back().path));
+  }
+  ColumnSet start;
+  start.fixed = ColumnSet::kStart;
+  const uint64_t one =
+      ApproximateBytes(**ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], start));
+  ColumnCache cache(one * 3 + one / 2);  // room for three blocks' start times
+  int loads = 0;
+  auto get = [&](size_t i, const ColumnSet& cols) {
+    auto r = cache.Get(i + 1, cols, [&](const ColumnSet& c) {
+      ++loads;
+      return ReadBlockColumns(Env::Default(), blocks[i].path, metas[i], c);
+    });
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  for (size_t i = 0; i < 6; ++i) {
+    get(i, start);
+    EXPECT_LE(cache.Stats().bytes, cache.Stats().capacity_bytes);
+  }
+  EXPECT_EQ(loads, 6);
+  EXPECT_EQ(cache.Stats().entries, 3u);
+  EXPECT_EQ(cache.Stats().evictions, 3u);
+  get(5, start);  // kept: no load
+  EXPECT_EQ(loads, 6);
+  get(0, start);  // evicted: loads again
+  EXPECT_EQ(loads, 7);
+  EXPECT_EQ(cache.Stats().hits, 1u);
+  EXPECT_EQ(cache.Stats().misses, 7u);
+  // Asking for more columns decodes the missing ones together with those the entry held.
+  ColumnSet more = start;
+  more.attributes = {"http.status_code"};
+  std::shared_ptr<const Block> b = get(0, more);
+  EXPECT_EQ(loads, 8);
+  EXPECT_EQ(b->start_unix_nano, blocks[0].sealed->start_unix_nano);
+  ASSERT_EQ(b->attributes.size(), 1u);
+  get(0, start);
+  get(0, more);
+  EXPECT_EQ(loads, 8);
+  // A block bigger than the whole cache is handed out but not kept.
+  ColumnCache tiny(100);
+  auto r = tiny.Get(1, start, [&](const ColumnSet& c) {
+    return ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], c);
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->start_unix_nano.size(), blocks[0].sealed->num_rows);
+  EXPECT_EQ(tiny.Stats().bytes, 0u);
+  EXPECT_EQ(tiny.Stats().entries, 0u);
 }
 
 }  // namespace
