@@ -439,6 +439,23 @@ net::HttpResponse ApiHandler::Metrics() {
   metric("ariadne_store_blocks_quarantined_total", "counter",
          "Block files that failed their checksums and were moved to quarantine/.",
          stats.blocks_quarantined);
+  metric("ariadne_column_cache_hits_total", "counter",
+         "Block columns a query needed that were already decoded in memory.",
+         stats.column_cache_hits);
+  metric("ariadne_column_cache_misses_total", "counter",
+         "Block columns a query needed that were read and decoded from block files.",
+         stats.column_cache_misses);
+  metric("ariadne_column_cache_bytes", "gauge", "Bytes of decoded block columns held in memory.",
+         stats.column_cache_bytes);
+  metric("ariadne_column_cache_capacity_bytes", "gauge",
+         "Most bytes of decoded columns kept (the column-cache share of --memory-limit).",
+         stats.column_cache_capacity_bytes);
+  metric("ariadne_column_cache_evictions_total", "counter",
+         "Cached block columns dropped to stay within the capacity.", stats.column_cache_evictions);
+  metric("ariadne_query_blocks_pruned_total", "counter",
+         "Blocks that queries and trace searches skipped by their meta (time range, services, "
+         "column statistics) without reading them.",
+         stats.blocks_pruned);
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          ProcessRssBytes());
   return net::HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));

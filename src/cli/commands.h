@@ -33,6 +33,12 @@ struct ServeConfig {
   std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
   std::string xray_environment = "default";
   std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
+  // One memory budget split into shares (cli/memory_budget.h); the limits below that are not set
+  // explicitly (the *_set flags) derive from it.
+  uint64_t memory_limit_bytes = 1ULL << 30;
+  bool query_memory_limit_set = false;
+  bool otlp_max_buffered_bytes_set = false;
+  bool max_inflight_bytes_set = false;
   // Query limits (api::QueryRoutesOptions; defaults there and in query/exec_context.h).
   size_t query_max_groups = 10'000;
   uint64_t query_memory_limit_bytes = 256ULL << 20;

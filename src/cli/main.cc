@@ -57,10 +57,19 @@ int main(int argc, char** argv) {
                    "Most breakdown groups one query may make (0: no limit); past it: 422")
       ->capture_default_str();
   serve_cmd
-      ->add_option("--query-memory-limit", serve.query_memory_limit_bytes,
-                   "Most memory one query may hold, e.g. 256MiB, 1GiB (0: no limit); past it: 422")
+      ->add_option("--memory-limit", serve.memory_limit_bytes,
+                   "Memory budget of the server, e.g. 1GiB, 4GiB: split into head, ingest, column "
+                   "cache and query shares (docs/operations.md); the limits below that are not "
+                   "set derive from it")
       ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{16} << 20, UINT64_MAX))
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--query-memory-limit", serve.query_memory_limit_bytes,
+                   "Most memory one query may hold, e.g. 256MiB, 1GiB (0: no limit); past it: 422 "
+                   "(default: the query share of --memory-limit over --query-concurrency)")
+      ->transform(CLI::AsSizeValue(false))
+      ->each([&serve](const std::string&) { serve.query_memory_limit_set = true; });
   serve_cmd
       ->add_option("--query-concurrency", serve.query_concurrency,
                    "Queries, trace searches and BubbleUps run at once")
@@ -88,8 +97,8 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--otlp-max-buffered-bytes", serve.otlp_max_buffered_bytes,
                    "Request body bytes all OTLP connections may hold at once (503 + Retry-After "
-                   "beyond; 0: no bound)")
-      ->capture_default_str();
+                   "beyond; 0: no bound; default: half the ingest share of --memory-limit)")
+      ->each([&serve](const std::string&) { serve.otlp_max_buffered_bytes_set = true; });
   serve_cmd
       ->add_option("--idle-timeout", serve.idle_timeout_seconds,
                    "Seconds a connection may sit idle, or take to send one request's header or "
@@ -99,8 +108,9 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--max-inflight-bytes", serve.max_inflight_bytes,
                    "Bytes of ingest (request bodies and decoded spans) accepted but not yet "
-                   "durable, at most; past it ingest answers 429 + Retry-After (0: no bound)")
-      ->capture_default_str();
+                   "durable, at most; past it ingest answers 429 + Retry-After (0: no bound; "
+                   "default: the ingest share of --memory-limit)")
+      ->each([&serve](const std::string&) { serve.max_inflight_bytes_set = true; });
 
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");

@@ -14,11 +14,13 @@
 #include "api/api_handler.h"
 #include "api/static_files.h"
 #include "cli/commands.h"
+#include "cli/memory_budget.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
 #include "pipeline/memory_trimmer.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
+#include "query/exec/query_budget.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
 #include "store/embedded/embedded_store.h"
@@ -134,8 +136,19 @@ int RunServe(const ServeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // One memory budget: the shares that no flag sets explicitly derive from --memory-limit.
+  const MemoryShares shares = SplitMemoryLimit(config.memory_limit_bytes, config.query_concurrency);
+  const uint64_t query_memory_limit =
+      config.query_memory_limit_set ? config.query_memory_limit_bytes : shares.query_per_query;
+  const size_t max_inflight_bytes =
+      config.max_inflight_bytes_set ? config.max_inflight_bytes : shares.ingest_inflight;
+  const size_t otlp_max_buffered_bytes =
+      config.otlp_max_buffered_bytes_set ? config.otlp_max_buffered_bytes : shares.otlp_buffered;
+
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
+  store_options.head_max_spans = shares.head_max_spans;
+  store_options.column_cache_bytes = shares.column_cache;
   auto opened = store::embedded::OpenEmbeddedStore(store_options);
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
@@ -145,14 +158,13 @@ int RunServe(const ServeConfig& config) {
 
   pipeline::IngestMetrics metrics;
   pipeline::PipelineOptions pipeline_options;
-  pipeline_options.max_inflight_bytes = config.max_inflight_bytes;
+  pipeline_options.max_inflight_bytes = max_inflight_bytes;
   pipeline::Pipeline pipeline(span_store.get(), &metrics, pipeline_options);
   // After an ingest burst, give the freed heap back (RSS otherwise stays at the burst's peak).
   // A burst: in-flight bytes reached half the bound (or 64 MiB, whichever is less).
   const size_t burst_bytes =
-      config.max_inflight_bytes == 0
-          ? size_t{64} * 1024 * 1024
-          : std::min<size_t>(size_t{64} * 1024 * 1024, config.max_inflight_bytes / 2);
+      max_inflight_bytes == 0 ? size_t{64} * 1024 * 1024
+                              : std::min<size_t>(size_t{64} * 1024 * 1024, max_inflight_bytes / 2);
   pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes);
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
@@ -161,7 +173,7 @@ int RunServe(const ServeConfig& config) {
   query_options.concurrency = config.query_concurrency;
   query_options.max_queued = config.query_queue;
   query_options.limits.max_groups = config.query_max_groups;
-  query_options.limits.memory_limit_bytes = config.query_memory_limit_bytes;
+  query_options.limits.memory_limit_bytes = query_memory_limit;
   api::ApiHandler api_handler(span_store.get(), &metrics, query_options);
   api::StaticFiles ui_files(config.ui_dir.empty() ? api::DefaultUiDir() : config.ui_dir);
 
@@ -170,7 +182,7 @@ int RunServe(const ServeConfig& config) {
   otlp_server_options.max_body_bytes = config.max_body_bytes;
   otlp_server_options.io_threads = config.io_threads;
   otlp_server_options.max_connections = config.otlp_max_connections;
-  otlp_server_options.max_buffered_bytes = config.otlp_max_buffered_bytes;
+  otlp_server_options.max_buffered_bytes = otlp_max_buffered_bytes;
   otlp_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   otlp_server_options.on_headers = otlp_receiver.AsHeaderCheck();
   auto otlp_server = net::HttpServer::Start(otlp_address->host, otlp_address->port,
@@ -210,8 +222,9 @@ int RunServe(const ServeConfig& config) {
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
                                            xray_service = xray->get(),
-                                           inflight = &pipeline.inflight()](
-                                              net::HttpRequest&& request, net::Responder respond) {
+                                           inflight = &pipeline.inflight(), shares,
+                                           store = span_store.get()](net::HttpRequest&& request,
+                                                                     net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
     // prefix are X-Ray API operations that the proxy hands to the X-Ray API handler.
     if (request.method == "GET" && request.path.rfind("/api/v1/xray/", 0) == 0) {
@@ -221,12 +234,19 @@ int RunServe(const ServeConfig& config) {
     std::vector<std::pair<std::string, net::HttpServerStats>> listeners = {
         {"otlp-http", otlp->stats()}, {"xray", xray_service->tcp_stats()}};
     if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
-    api_routes(std::move(request), [xray_service, respond, inflight,
+    api_routes(std::move(request), [xray_service, respond, inflight, shares, store,
                                     listeners = std::move(listeners)](net::HttpResponse response) {
       if (response.status == 200) {
         xray_service->AppendPrometheus(&response.body);
         response.body += net::HttpServerStatsPrometheus(listeners);
         response.body += InflightPrometheus(inflight);
+        const store::StoreStats stats = store->Stats();
+        MemoryUse use;
+        use.head = stats.head_bytes;
+        use.ingest = inflight->in_flight_bytes();
+        use.column_cache = stats.column_cache_bytes;
+        use.query = query::QueryBudget::AllQueriesBytes();
+        response.body += MemoryPrometheus(shares, use);
       }
       respond(std::move(response));
     });
@@ -254,6 +274,7 @@ int RunServe(const ServeConfig& config) {
                  keys.entries().size());
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
+  std::fprintf(stderr, "ariadne: %s\n", DescribeShares(shares).c_str());
   std::fprintf(stderr, "ariadne: web UI %s %s\n",
                ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
                ui_files.root().c_str());

@@ -65,6 +65,7 @@ struct StoreStats {
   uint64_t column_cache_capacity_bytes = 0;
   uint64_t column_cache_evictions = 0;
   uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
+  uint64_t head_bytes = 0;     // decoded heads in memory (live and being sealed), approximate
 };
 
 // Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes

@@ -13,6 +13,7 @@ std::string Mebibytes(uint64_t bytes) {
 
 Status QueryBudget::Charge(uint64_t bytes) {
   const uint64_t used = used_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  all_queries_.fetch_add(bytes, std::memory_order_relaxed);
   uint64_t peak = peak_.load(std::memory_order_relaxed);
   while (used > peak && !peak_.compare_exchange_weak(peak, used, std::memory_order_relaxed)) {
   }
@@ -20,7 +21,8 @@ Status QueryBudget::Charge(uint64_t bytes) {
   if (limit == 0 || used <= limit) return Status::Ok();
   return Status::ResourceExhausted(
       "query: needs more than " + Mebibytes(limit) +
-      " of memory, this server's per-query limit (--query-memory-limit); narrow it with a "
+      " of memory, this server's per-query limit (--query-memory-limit); raise it (or "
+      "--memory-limit, whose query share sets it by default) or narrow the query with a "
       "shorter time range, filters, fewer or lower-cardinality breakdowns, or fewer percentile, "
       "HEATMAP and COUNT_DISTINCT calculations");
 }

@@ -32,7 +32,12 @@ class QueryBudget {
   QueryBudget& operator=(const QueryBudget&) = delete;
 
   [[nodiscard]] Status Charge(uint64_t bytes);
-  void Release(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  void Release(uint64_t bytes) {
+    used_.fetch_sub(bytes, std::memory_order_relaxed);
+    all_queries_.fetch_sub(bytes, std::memory_order_relaxed);
+  }
+  // Bytes charged by every query of the process now (the query share's use on /metrics).
+  static uint64_t AllQueriesBytes() { return all_queries_.load(std::memory_order_relaxed); }
 
   // OK while `groups` is within the cap; `breakdowns` name the query's breakdown columns for the
   // message.
@@ -49,6 +54,7 @@ class QueryBudget {
   const ExecContext context_;
   std::atomic<uint64_t> used_{0};
   std::atomic<uint64_t> peak_{0};
+  static inline std::atomic<uint64_t> all_queries_{0};
 };
 
 // Bytes charged by one owner (an executor, a scan) and given back when it ends.

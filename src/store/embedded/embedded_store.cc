@@ -566,6 +566,10 @@ class EmbeddedStore final : public SpanStore {
     s.column_cache_evictions = cache.evictions;
     s.blocks_pruned = blocks_pruned_;
     {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : AllHeads()) s.head_bytes += ApproximateBytes(head->block());
+    }
+    {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
     }

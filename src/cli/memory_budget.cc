@@ -1,0 +1,66 @@
+#include "cli/memory_budget.h"
+
+#include <algorithm>
+
+namespace ariadne::cli {
+
+MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency) {
+  MemoryShares s;
+  s.total = limit;
+  s.head = limit / 8;
+  s.head_max_spans =
+      static_cast<size_t>(std::clamp<uint64_t>(s.head / 2 / kHeadBytesPerSpan, 4096, 64 * 1024));
+  s.ingest_inflight = limit / 4;
+  s.otlp_buffered = s.ingest_inflight / 2;
+  s.column_cache = limit / 8 * 3;
+  s.query = limit - s.head - s.ingest_inflight - s.column_cache;
+  s.query_per_query = s.query / std::max<size_t>(1, query_concurrency);
+  return s;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0)
+    return std::to_string(bytes >> 30) + " GiB";
+  if (bytes >= (1ULL << 20) && bytes % (1ULL << 20) == 0)
+    return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (1ULL << 10) && bytes % (1ULL << 10) == 0)
+    return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string DescribeShares(const MemoryShares& s) {
+  return "memory limit " + FormatBytes(s.total) + " (--memory-limit): head " + FormatBytes(s.head) +
+         " (blocks of " + std::to_string(s.head_max_spans) + " spans), ingest " +
+         FormatBytes(s.ingest_inflight) + " in flight (OTLP bodies " +
+         FormatBytes(s.otlp_buffered) + "), column cache " + FormatBytes(s.column_cache) +
+         ", queries " + FormatBytes(s.query) + " (" + FormatBytes(s.query_per_query) +
+         " per query)";
+}
+
+std::string MemoryPrometheus(const MemoryShares& s, const MemoryUse& use) {
+  std::string out;
+  out += "# HELP ariadne_memory_limit_bytes The server's memory budget (--memory-limit).\n";
+  out += "# TYPE ariadne_memory_limit_bytes gauge\n";
+  out += "ariadne_memory_limit_bytes " + std::to_string(s.total) + "\n";
+  const struct {
+    const char* name;
+    uint64_t limit;
+    uint64_t used;
+  } shares[] = {{"head", s.head, use.head},
+                {"ingest", s.ingest_inflight, use.ingest},
+                {"column_cache", s.column_cache, use.column_cache},
+                {"query", s.query, use.query}};
+  out += "# HELP ariadne_memory_share_limit_bytes Each share of the memory budget.\n";
+  out += "# TYPE ariadne_memory_share_limit_bytes gauge\n";
+  for (const auto& share : shares)
+    out += std::string("ariadne_memory_share_limit_bytes{share=\"") + share.name + "\"} " +
+           std::to_string(share.limit) + "\n";
+  out += "# HELP ariadne_memory_share_used_bytes Bytes each share holds now.\n";
+  out += "# TYPE ariadne_memory_share_used_bytes gauge\n";
+  for (const auto& share : shares)
+    out += std::string("ariadne_memory_share_used_bytes{share=\"") + share.name + "\"} " +
+           std::to_string(share.used) + "\n";
+  return out;
+}
+
+}  // namespace ariadne::cli

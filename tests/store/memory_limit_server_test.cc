@@ -1,0 +1,214 @@
+// `ariadne serve --memory-limit` against the real server: with a small budget, more spans than the
+// column cache's share can hold, queries still answer exactly while the cache's bytes stay within
+// its share (as /metrics reports it), cached columns are evicted and reused, and a query that needs
+// more than its share is refused with a 422 naming the limits while ingest goes on.
+//
+// Usage: memory_limit_server_test --ariadne=/path/to/build/bin/ariadne
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "net/http_client.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "tests/common/server_process.h"
+#include "tests/common/server_test_main.h"
+
+namespace ariadne::testing {
+namespace {
+
+std::string g_ariadne;
+using nlohmann::json;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+uint64_t NowNano() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+class MemoryLimitServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/ariadne-memory-limit-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    server_ = ServerProcess::Start(g_ariadne, dir_ + "/data", {"--memory-limit", "32MiB"});
+  }
+  void TearDown() override {
+    if (server_.running()) server_.Kill();
+    std::filesystem::remove_all(dir_);
+  }
+
+  net::ClientResponse Call(const std::string& method, const std::string& target,
+                           const std::string& body = "") {
+    net::HttpClient client("127.0.0.1", server_.ports().http, std::chrono::seconds(120));
+    auto r = client.Request(method, target, {{"Content-Type", "application/json"}}, body);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : net::ClientResponse{};
+  }
+
+  // Spans [first, first + count): 5 services, 7 names, six high-cardinality string attributes.
+  int Send(int first, int count) {
+    net::HttpClient client("127.0.0.1", server_.ports().otlp_http, std::chrono::seconds(60));
+    ExportTraceServiceRequest request;
+    const uint64_t now = NowNano();
+    for (int service = 0; service < 5; ++service) {
+      auto* rs = request.add_resource_spans();
+      auto* kv = rs->mutable_resource()->add_attributes();
+      kv->set_key("service.name");
+      kv->mutable_value()->set_string_value("svc-" + std::to_string(service));
+      auto* ss = rs->add_scope_spans();
+      for (int i = first + service; i < first + count; i += 5) {
+        auto* span = ss->add_spans();
+        std::string trace_id(16, '\x01'), span_id(8, '\x02');
+        for (int b = 0; b < 4; ++b) {
+          trace_id[12 + b] = static_cast<char>((i / 10) >> (8 * b));
+          span_id[4 + b] = static_cast<char>(i >> (8 * b));
+        }
+        span->set_trace_id(trace_id);
+        span->set_span_id(span_id);
+        span->set_name("op-" + std::to_string(i % 7));
+        span->set_start_time_unix_nano(now - 60'000'000'000ULL + static_cast<uint64_t>(i) * 1000);
+        span->set_end_time_unix_nano(span->start_time_unix_nano() + 1'000'000);
+        for (int a = 0; a < 6; ++a) {
+          auto* attr = span->add_attributes();
+          attr->set_key("attr." + std::to_string(a));
+          attr->mutable_value()->set_string_value("value-" + std::to_string(a) + "-" +
+                                                  std::to_string(i) +
+                                                  "-padding-padding-padding-padding");
+        }
+      }
+    }
+    auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                            request.SerializeAsString());
+    return r.ok() ? r->status : -1;
+  }
+
+  // Values of the Prometheus lines that start with `name` (name{labels} → value).
+  std::map<std::string, double> Metrics(const std::string& prefix) {
+    std::map<std::string, double> out;
+    net::ClientResponse r = Call("GET", "/metrics");
+    std::istringstream in(r.body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      const size_t space = line.rfind(' ');
+      out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+  }
+
+  std::string dir_;
+  ServerProcess server_;
+};
+
+constexpr const char* kAllAttributes =
+    R"({"time_range":3600,"filter_combination":"OR","breakdowns":["name"],
+        "filters":[{"column":"attr.0","op":"exists"},{"column":"attr.1","op":"exists"},
+                   {"column":"attr.2","op":"exists"},{"column":"attr.3","op":"exists"},
+                   {"column":"attr.4","op":"exists"},{"column":"attr.5","op":"contains",
+                    "value":"padding"}]})";
+
+TEST_F(MemoryLimitServerTest, QueriesStayExactWhileTheCacheStaysWithinItsShare) {
+  // The budget and its shares are stated at start.
+  std::ifstream log(server_.stderr_path());
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("memory limit 32 MiB (--memory-limit)"), std::string::npos)
+      << text.str();
+
+  constexpr int kSpans = 70'000;
+  for (int first = 0; first < kSpans; first += 2000) ASSERT_EQ(Send(first, 2000), 200);
+  auto shares = Metrics("ariadne_memory_share_limit_bytes");
+  const double cache_share = shares["ariadne_memory_share_limit_bytes{share=\"column_cache\"}"];
+  EXPECT_EQ(cache_share, 12.0 * (1 << 20));  // 3/8 of 32 MiB
+  EXPECT_EQ(Metrics("ariadne_memory_limit_bytes")["ariadne_memory_limit_bytes"], 32.0 * (1 << 20));
+
+  for (int round = 0; round < 3; ++round) {
+    net::ClientResponse r = Call("POST", "/api/v1/query", kAllAttributes);
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 400);
+    json doc = json::parse(r.body);
+    EXPECT_EQ(doc["data"]["totals"]["COUNT"], kSpans);
+    ASSERT_EQ(doc["data"]["results"].size(), 7u);
+    for (const json& row : doc["data"]["results"]) {
+      const int op = std::stoi(row["data"]["name"].get<std::string>().substr(3));
+      EXPECT_EQ(row["data"]["COUNT"], kSpans / 7 + (op < kSpans % 7 ? 1 : 0));
+    }
+    auto cache = Metrics("ariadne_column_cache");
+    EXPECT_LE(cache["ariadne_column_cache_bytes"], cache_share);
+    EXPECT_EQ(cache["ariadne_column_cache_capacity_bytes"], cache_share);
+    auto use = Metrics("ariadne_memory_share_used_bytes");
+    EXPECT_LE(use["ariadne_memory_share_used_bytes{share=\"column_cache\"}"], cache_share);
+  }
+  auto cache = Metrics("ariadne_column_cache");
+  // More columns than fit: some were dropped and read again.
+  EXPECT_GT(cache["ariadne_column_cache_evictions_total"], 0);
+  EXPECT_GT(cache["ariadne_column_cache_misses_total"], 0);
+  // A query whose columns fit is answered from the cache the second time.
+  constexpr const char* kOneAttribute =
+      R"({"time_range":3600,"filters":[{"column":"attr.0","op":"exists"}]})";
+  for (int round = 0; round < 2; ++round) {
+    net::ClientResponse r = Call("POST", "/api/v1/query", kOneAttribute);
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 400);
+    EXPECT_EQ(json::parse(r.body)["data"]["totals"]["COUNT"], kSpans);
+  }
+  EXPECT_GT(Metrics("ariadne_column_cache_hits")["ariadne_column_cache_hits_total"], 0);
+
+  // Blocks whose statistics rule a filter out are not read.
+  net::ClientResponse none =
+      Call("POST", "/api/v1/query",
+           R"({"time_range":3600,"filters":[{"column":"service.name","op":"=","value":"svc-9"}]})");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(json::parse(none.body)["data"]["totals"]["COUNT"], 0);
+  EXPECT_GT(Metrics("ariadne_query_blocks_pruned_total")["ariadne_query_blocks_pruned_total"], 0);
+}
+
+TEST_F(MemoryLimitServerTest, QueryOverItsShareIsRefusedWhileIngestGoesOn) {
+  constexpr int kSpans = 40'000;
+  for (int first = 0; first < kSpans; first += 2000) ASSERT_EQ(Send(first, 2000), 200);
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0}, refused{0};
+  std::thread ingest([&] {
+    for (int first = kSpans; !stop && first < kSpans + 40'000; first += 1000) {
+      if (Send(first, 1000) == 200)
+        sent += 1000;
+      else
+        ++refused;
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    net::ClientResponse r = Call("POST", "/api/v1/query",
+                                 R"({"time_range":3600,"breakdowns":["service.name"],
+                                     "calculations":[{"op":"P50","column":"duration_ms"},
+                                                     {"op":"P99","column":"duration_ms"},
+                                                     {"op":"HEATMAP","column":"duration_ms"},
+                                                     {"op":"COUNT_DISTINCT","column":"attr.0"},
+                                                     {"op":"COUNT_DISTINCT","column":"attr.1"}]})");
+    EXPECT_EQ(r.status, 422) << r.body.substr(0, 400);
+    EXPECT_NE(r.body.find("per-query limit (--query-memory-limit)"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("--memory-limit"), std::string::npos) << r.body;
+  }
+  stop = true;
+  ingest.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_GT(sent.load(), 0);
+  net::ClientResponse count = Call("POST", "/api/v1/query", R"({"time_range":3600})");
+  ASSERT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(json::parse(count.body)["data"]["totals"]["COUNT"], kSpans + sent.load());
+}
+
+}  // namespace
+}  // namespace ariadne::testing
+
+int main(int argc, char** argv) {
+  return ariadne::testing::ServerTestMain(argc, argv, &ariadne::testing::g_ariadne);
+}
