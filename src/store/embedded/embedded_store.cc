@@ -233,11 +233,12 @@ class EmbeddedStore final : public SpanStore {
     ids.fixed = ColumnSet::kTraceId;
     for (const BlockEntry& entry : candidates) {
       // The trace-id column (usually cached) says whether the bloom filter was right; only then
-      // is the whole block read, once, without displacing the cached columns of queries.
+      // is the whole block read. It is cached like any columns (bounded in bytes), since trace
+      // search and X-Ray filters read many traces of the same blocks in a row.
       ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> id_block, LoadBlock(entry, ids));
       if (id_block->SortedRowsOfTrace(id).empty()) continue;
       ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                               LoadBlock(entry, ColumnSet::All(), /*keep=*/false));
+                               LoadBlock(entry, ColumnSet::All()));
       std::vector<uint32_t> rows = block->SortedRowsOfTrace(id);
       if (rows.empty()) continue;
       block->Materialize(rows, &result.spans);
