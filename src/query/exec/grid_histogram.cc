@@ -18,7 +18,7 @@ int64_t FloorShift(int64_t b, int d) {
 // The finest exponent at which `value`'s bin index fits comfortably in 62 bits.
 int MinExponentFor(double value) {
   int e = 0;
-  std::frexp(value, &e);  // |value| < 2^e
+  std::frexp(value, &e);                  // |value| < 2^e
   return std::max(kMinExponent, e - 53);  // finer bins than the ulp would be empty
 }
 
