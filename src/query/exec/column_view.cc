@@ -91,15 +91,15 @@ void BuildView(const Block& block, const std::string& column, ColumnView* view) 
   if (column == "name") return DictToView(block.name, false, view);
   if (column == "status_message") return DictToView(block.status_message, true, view);
   if (column == "trace.trace_state") return DictToView(block.trace_state, true, view);
-  view->Resize(rows);
   if (column == "duration_ms") {
+    view->ResizeDoubles(rows);
     for (size_t r = 0; r < rows; ++r) {
-      view->type[r] = static_cast<uint8_t>(model::ValueType::kDouble);
       const uint64_t s = block.start_unix_nano[r], e = block.end_unix_nano[r];
       view->num[r] = e > s ? static_cast<double>(e - s) / 1e6 : 0.0;
     }
     return;
   }
+  view->Resize(rows);
   if (column == "status_code" || column == "span.num_events" || column == "span.num_links") {
     for (size_t r = 0; r < rows; ++r) {
       int64_t v = column == "status_code"       ? block.status_code[r]

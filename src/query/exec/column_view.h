@@ -50,6 +50,12 @@ struct ColumnView {
   std::vector<std::string_view> dict;
   std::deque<std::string> owned;  // storage for strings computed for this view
 
+  // Every row a double: only `type` and `num` are filled (`code` and `ints` stay empty, which
+  // nothing reads for doubles).
+  void ResizeDoubles(size_t rows) {
+    type.assign(rows, static_cast<uint8_t>(model::ValueType::kDouble));
+    num.resize(rows);
+  }
   void Resize(size_t rows) {
     type.assign(rows, kNull);
     code.assign(rows, 0);

@@ -14,10 +14,6 @@ QuantileSketch::QuantileSketch(double relative_accuracy)
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()) {}
 
-int32_t QuantileSketch::IndexOf(double magnitude) const {
-  return static_cast<int32_t>(std::ceil(std::log(magnitude) * inv_log_gamma_));
-}
-
 double QuantileSketch::ValueOf(int32_t index) const {
   return 2 * std::pow(gamma_, index) / (gamma_ + 1);
 }
@@ -60,7 +56,7 @@ void QuantileSketch::Store::Merge(const Store& other) {
     if (other.counts[i] != 0) Add(other.offset + static_cast<int32_t>(i), other.counts[i]);
 }
 
-void QuantileSketch::Add(double value, double weight) {
+void QuantileSketch::AddSlow(double value, double weight) {
   if (!std::isfinite(value) || !(weight > 0) || !std::isfinite(weight)) {
     ++ignored_;
     return;

@@ -28,6 +28,7 @@
 // Threads: a plain value; not synchronized.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -43,7 +44,21 @@ class QuantileSketch {
   // REQUIRES: 0 < relative_accuracy < 1.
   explicit QuantileSketch(double relative_accuracy = kDefaultRelativeAccuracy);
 
-  void Add(double value, double weight = 1.0);
+  void Add(double value, double weight = 1.0) {
+    // Fast path: a positive value in a bucket the sketch already has.
+    if (value >= kMinNormal && value <= kMaxFinite && weight > 0 && weight <= kMaxFinite) {
+      const uint32_t slot = static_cast<uint32_t>(IndexOf(value) - positive_.offset);
+      if (slot < positive_.counts.size()) {
+        positive_.counts[slot] += weight;
+        ++count_;
+        total_weight_ += weight;
+        min_ = value < min_ ? value : min_;
+        max_ = value > max_ ? value : max_;
+        return;
+      }
+    }
+    AddSlow(value, weight);
+  }
   // REQUIRES: other.relative_accuracy() == relative_accuracy().
   void Merge(const QuantileSketch& other);
 
@@ -71,7 +86,14 @@ class QuantileSketch {
     int32_t end() const { return offset + static_cast<int32_t>(counts.size()); }
   };
 
-  int32_t IndexOf(double magnitude) const;  // REQUIRES: magnitude ≥ DBL_MIN, finite
+  static constexpr double kMinNormal = 2.2250738585072014e-308;  // DBL_MIN
+  static constexpr double kMaxFinite = 1.7976931348623157e308;   // DBL_MAX
+
+  void AddSlow(double value, double weight);
+  // REQUIRES: magnitude ≥ DBL_MIN, finite.
+  int32_t IndexOf(double magnitude) const {
+    return static_cast<int32_t>(std::ceil(std::log(magnitude) * inv_log_gamma_));
+  }
   double ValueOf(int32_t index) const;      // the bucket's answer point
 
   double alpha_;
