@@ -306,46 +306,67 @@ Status QueryExecutor::Consume(const Block& block) {
           ARIADNE_RETURN_IF_ERROR(st.PrepareForValues(st.groups[group], c, count));
     }
   }
+  // Per calculation, the state of each group looked up once, then one pass over the rows (in
+  // chunks, checking the cancel flag between them).
+  const size_t ngroups = st.groups.size();
+  std::vector<exec::Agg*> aggs_of(ngroups);
+  std::vector<std::vector<Sample>*> samples_of(ngroups);
+  std::vector<QuantileSketch*> quantiles_of(ngroups);
+  std::vector<GridHistogram*> grids_of(ngroups);
   for (size_t c = 0; c < spec.calculations.size(); ++c) {
     const Calculation& calc = spec.calculations[c];
     const ColumnView* view = calc.column.empty() ? nullptr : &view_of(calc.column);
     ARIADNE_RETURN_IF_ERROR(views.status());
-    ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
+    for (size_t gi = 0; gi < ngroups; ++gi) {
+      Group& g = st.groups[gi];
+      aggs_of[gi] = g.aggs.data() + c * st.buckets;
+      samples_of[gi] = &g.samples[c];
+      exec::SketchedValues* sketched = g.sketched[c].get();
+      quantiles_of[gi] =
+          sketched && !sketched->quantiles.empty() ? sketched->quantiles.data() : nullptr;
+      grids_of[gi] = sketched && !sketched->grids.empty() ? sketched->grids.data() : nullptr;
+    }
     const bool keeps_values = exec::NeedsSamples(calc.op);
-    for (size_t r = 0; r < rows; ++r) {
-      if (r % kRowsBetweenCancelChecks == kRowsBetweenCancelChecks - 1)
-        ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
-      if (!selected[r]) continue;
-      Group& g = st.groups[group_of[r]];
-      exec::Agg& agg = g.aggs[c * st.buckets + bucket_of[r]];
-      const double w = weight[r];
-      agg.weight += w;
-      agg.spans++;
-      if (calc.op == CalcOp::kConcurrency) {
-        g.samples[c].push_back(Sample{bucket_of[r], static_cast<double>(block.start_unix_nano[r]),
-                                      w,
-                                      std::max(block.end_unix_nano[r], block.start_unix_nano[r])});
-        continue;
+    for (size_t chunk = 0; chunk < rows; chunk += kRowsBetweenCancelChecks) {
+      ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
+      const size_t chunk_end = std::min(rows, chunk + kRowsBetweenCancelChecks);
+      for (size_t r = chunk; r < chunk_end; ++r) {
+        if (!selected[r]) continue;
+        const uint32_t gi = group_of[r];
+        const uint32_t bucket = bucket_of[r];
+        exec::Agg& agg = aggs_of[gi][bucket];
+        const double w = weight[r];
+        agg.weight += w;
+        agg.spans++;
+        if (calc.op == CalcOp::kConcurrency) {
+          samples_of[gi]->push_back(
+              Sample{bucket, static_cast<double>(block.start_unix_nano[r]), w,
+                     std::max(block.end_unix_nano[r], block.start_unix_nano[r])});
+          continue;
+        }
+        if (view == nullptr) continue;
+        const uint8_t t = view->type[r];
+        if (calc.op == CalcOp::kCountDistinct) {
+          if (t != kNull)
+            samples_of[gi]->push_back(Sample{bucket, 0, 1, exec::HashValue(*view, r)});
+          continue;
+        }
+        if (!exec::IsNumeric(t) || t == static_cast<uint8_t>(model::ValueType::kBool)) continue;
+        const double x = view->num[r];
+        agg.weighted_sum += w * x;
+        agg.value_weight += w;
+        agg.min = std::min(agg.min, x);
+        agg.max = std::max(agg.max, x);
+        agg.values++;
+        if (!keeps_values) continue;
+        if (QuantileSketch* q = quantiles_of[gi]) {
+          q[bucket].Add(x, w);
+        } else if (GridHistogram* h = grids_of[gi]) {
+          h[bucket].Add(x, w);
+        } else {
+          samples_of[gi]->push_back(Sample{bucket, x, w, 0});
+        }
       }
-      if (view == nullptr) continue;
-      const uint8_t t = view->type[r];
-      if (calc.op == CalcOp::kCountDistinct) {
-        if (t != kNull)
-          g.samples[c].push_back(Sample{bucket_of[r], 0, 1, exec::HashValue(*view, r)});
-        continue;
-      }
-      if (!exec::IsNumeric(t) || t == static_cast<uint8_t>(model::ValueType::kBool)) continue;
-      const double x = view->num[r];
-      agg.weighted_sum += w * x;
-      agg.value_weight += w;
-      agg.min = std::min(agg.min, x);
-      agg.max = std::max(agg.max, x);
-      agg.values++;
-      if (!keeps_values) continue;
-      if (exec::SketchedValues* sketched = g.sketched[c].get())
-        sketched->Add(bucket_of[r], x, w);
-      else
-        g.samples[c].push_back(Sample{bucket_of[r], x, w, 0});
     }
   }
   // Sketches grow as values arrive: charge what this block added.
