@@ -1,5 +1,7 @@
 #include "query/exec/row_filter.h"
 
+#include <cstring>
+
 namespace ariadne::query::exec {
 namespace {
 
@@ -27,6 +29,67 @@ void MatchIntrinsic(const Filter& f, const ColumnView& view, const std::vector<u
   }
 }
 
+// A comparison (=, !=, <, <=, >, >=) against a numeric literal, evaluated on an attribute entry's
+// raw bits without building a Value: the same answers as Matches for int and double entries.
+class NumericComparison {
+ public:
+  // nullopt when `f` is not such a comparison.
+  static std::optional<NumericComparison> Of(const Filter& f) {
+    if (f.op != FilterOp::kEq && f.op != FilterOp::kNe && f.op != FilterOp::kGt &&
+        f.op != FilterOp::kGe && f.op != FilterOp::kLt && f.op != FilterOp::kLe)
+      return std::nullopt;
+    NumericComparison n;
+    n.op_ = f.op;
+    if (const auto* i = std::get_if<int64_t>(&f.values[0])) {
+      n.is_int_ = true;
+      n.int_ = *i;
+      n.double_ = static_cast<double>(*i);
+    } else if (const auto* d = std::get_if<double>(&f.values[0])) {
+      n.double_ = *d;
+    } else {
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  // REQUIRES: type is kInt or kDouble.
+  bool Test(model::ValueType type, uint64_t bits) const {
+    int c;
+    if (type == model::ValueType::kInt) {
+      const int64_t v = static_cast<int64_t>(bits);
+      c = is_int_ ? Cmp(v, int_) : Cmp(static_cast<double>(v), double_);
+    } else {
+      double x;
+      std::memcpy(&x, &bits, 8);
+      c = Cmp(x, double_);
+    }
+    switch (op_) {
+      case FilterOp::kEq:
+        return c == 0;
+      case FilterOp::kNe:
+        return c != 0;
+      case FilterOp::kGt:
+        return c > 0;
+      case FilterOp::kGe:
+        return c >= 0;
+      case FilterOp::kLt:
+        return c < 0;
+      default:
+        return c <= 0;
+    }
+  }
+
+ private:
+  template <typename T>
+  static int Cmp(T a, T b) {
+    return a < b ? -1 : (a > b ? 1 : 0);  // as Compare: NaN compares equal
+  }
+  FilterOp op_ = FilterOp::kEq;
+  bool is_int_ = false;
+  int64_t int_ = 0;
+  double double_ = 0;
+};
+
 // Per-row match of filter `f` on an attribute column: each resource's value once, then the span
 // attribute's entries (sparse: only rows that have the key) over them. String entries evaluate
 // the predicate once per dictionary code, on first use.
@@ -45,10 +108,14 @@ void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8
     if (attr.key != f.column) continue;
     constexpr uint8_t kUnknown = 2;
     std::vector<uint8_t> dict_match(attr.dict.size(), kUnknown);
+    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
     for (size_t e = 0; e < attr.rows.size(); ++e) {
       const uint32_t r = attr.rows[e];
       if (!selected[r]) continue;
-      if (attr.types[e] == model::ValueType::kString) {
+      const model::ValueType type = attr.types[e];
+      if (numeric && (type == model::ValueType::kInt || type == model::ValueType::kDouble)) {
+        (*match)[r] = numeric->Test(type, attr.values[e]);
+      } else if (type == model::ValueType::kString) {
         uint8_t& m = dict_match[attr.values[e]];
         if (m == kUnknown) m = Matches(attr.ValueAt(e), f);
         (*match)[r] = m;
