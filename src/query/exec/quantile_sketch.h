@@ -92,7 +92,10 @@ class QuantileSketch {
   void AddSlow(double value, double weight);
   // REQUIRES: magnitude ≥ DBL_MIN, finite.
   int32_t IndexOf(double magnitude) const {
-    return static_cast<int32_t>(std::ceil(std::log(magnitude) * inv_log_gamma_));
+    // ⌈t⌉ without a libm call (|t| < 2^31 for every finite double at any useful accuracy).
+    const double t = std::log(magnitude) * inv_log_gamma_;
+    const int32_t i = static_cast<int32_t>(t);  // truncates toward 0
+    return i + (static_cast<double>(i) < t ? 1 : 0);
   }
   double ValueOf(int32_t index) const;      // the bucket's answer point
 
