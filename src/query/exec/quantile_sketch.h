@@ -97,7 +97,7 @@ class QuantileSketch {
     const int32_t i = static_cast<int32_t>(t);  // truncates toward 0
     return i + (static_cast<double>(i) < t ? 1 : 0);
   }
-  double ValueOf(int32_t index) const;      // the bucket's answer point
+  double ValueOf(int32_t index) const;  // the bucket's answer point
 
   double alpha_;
   double gamma_;
