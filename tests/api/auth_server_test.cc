@@ -403,7 +403,8 @@ TEST_F(AuthTest, OtlpCorsAnswersOnlyConfiguredOrigins) {
 }
 
 TEST_F(AuthTest, OpenServerStaysOnLoopbackUnlessAllowed) {
-  CommandResult refused = RunCommand(g_ariadne + " serve --data-dir " + data_ +
+  // (A server that does not refuse would run on: `timeout` ends it and the test fails.)
+  CommandResult refused = RunCommand("timeout 30 " + g_ariadne + " serve --data-dir " + data_ +
                               " --listen 0.0.0.0 --otlp-http 0 --http 0 --xray 127.0.0.1:0 2>&1");
   EXPECT_EQ(refused.exit_code, 1) << refused.out;
   EXPECT_NE(refused.out.find("--allow-open"), std::string::npos) << refused.out;
