@@ -252,6 +252,9 @@ std::optional<net::HttpResponse> ApiAuth::CheckCrossSite(const net::HttpRequest&
                                 "pages (add the origin with --public-url if it is this server)");
     }
   }
+  // Only the API takes changes; other paths answer 404/405 by themselves (which `ariadne doctor`
+  // relies on to tell an OTLP exporter pointed at this port).
+  if (!StartsWith(request.path, "/api/")) return std::nullopt;
   std::string_view type = request.Header("content-type").value_or("");
   type = Trim(type.substr(0, type.find(';')));
   if (!net::EqualsIgnoreCase(type, "application/json")) {

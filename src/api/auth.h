@@ -7,8 +7,8 @@
 //     naming --public-url. /healthz is exempt (probes).
 //  2. Cross-site requests (CSRF): a state-changing request (anything but GET/HEAD/OPTIONS) is
 //     refused with 403 when `Sec-Fetch-Site` says cross-site/same-site, or when `Origin` is not
-//     this server's own origin (the Host it was sent to, or a --public-url); then it must be
-//     `Content-Type: application/json` (415 otherwise), which no HTML form can send.
+//     this server's own origin (the Host it was sent to, or a --public-url); then a change under
+//     /api/ must be `Content-Type: application/json` (415 otherwise), which no HTML form can send.
 //  3. Session routes, answered here:
 //       POST /api/v1/login   {"key": "…"} with a read or admin key → a session cookie
 //                            (`ariadne_session`, HttpOnly, SameSite=Strict, Path=/, Max-Age),
