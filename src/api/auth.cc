@@ -46,8 +46,8 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 std::string HostPart(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
-    return Lower(authority.substr(1, close == std::string_view::npos ? authority.size() - 1
-                                                                     : close - 1));
+    return Lower(
+        authority.substr(1, close == std::string_view::npos ? authority.size() - 1 : close - 1));
   }
   size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(':') == colon) {
@@ -90,9 +90,10 @@ bool IsSafeMethod(std::string_view method) {
 
 // X-Ray operations (as proxied under /api/v1/xray/) that only read.
 bool IsXrayReadOperation(std::string_view operation) {
-  static constexpr std::string_view kReads[] = {
-      "GetSamplingRules", "SamplingStatisticSummaries", "GetGroup", "Groups", "TraceSummaries",
-      "Traces",           "ServiceGraph",               "TraceGraph"};
+  static constexpr std::string_view kReads[] = {"GetSamplingRules", "SamplingStatisticSummaries",
+                                                "GetGroup",         "Groups",
+                                                "TraceSummaries",   "Traces",
+                                                "ServiceGraph",     "TraceGraph"};
   for (std::string_view read : kReads) {
     if (operation == read) return true;
   }
@@ -228,8 +229,7 @@ std::optional<net::HttpResponse> ApiAuth::CheckCrossSite(const net::HttpRequest&
   if (auto site = request.Header("sec-fetch-site")) {
     std::string value = Lower(Trim(*site));
     if (value != "same-origin" && value != "none") {
-      return JsonError(403, "cross-site " + request.method + " refused (Sec-Fetch-Site: " +
-                                value +
+      return JsonError(403, "cross-site " + request.method + " refused (Sec-Fetch-Site: " + value +
                                 "): changes are only accepted from this server's own pages");
     }
   }
@@ -266,9 +266,9 @@ std::optional<net::HttpResponse> ApiAuth::CheckCrossSite(const net::HttpRequest&
 }
 
 std::string ApiAuth::Cookie(std::string_view token, std::chrono::seconds max_age) const {
-  std::string cookie = std::string(kCookieName) + "=" + std::string(token) +
-                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                       std::to_string(max_age.count());
+  std::string cookie =
+      std::string(kCookieName) + "=" + std::string(token) +
+      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count());
   if (secure_cookie_) cookie += "; Secure";
   return cookie;
 }
@@ -287,8 +287,9 @@ std::optional<net::HttpResponse> ApiAuth::SessionRoute(const net::HttpRequest& r
   }
   const Principal everyone{pipeline::KeyRole::kAdmin, "", ""};
   if (is_session) {
-    if (open()) return net::HttpResponse(200, "application/json",
-                                         DumpJson(PrincipalJson(everyone, true)) + "\n");
+    if (open())
+      return net::HttpResponse(200, "application/json",
+                               DumpJson(PrincipalJson(everyone, true)) + "\n");
     std::optional<net::HttpResponse> refusal;
     std::optional<Principal> principal = PrincipalOf(request, &refusal);
     if (!principal) return refusal;
@@ -362,9 +363,9 @@ std::optional<net::HttpResponse> ApiAuth::Authorize(net::HttpRequest& request,
                                 options_.xray_environment + "'");
     }
     std::string_view operation = std::string_view(request.path).substr(kXray.size());
-    if (!IsSafeMethod(request.method) && !IsXrayReadOperation(operation) &&
-        !principal.CanAdmin()) {
-      return JsonError(403, "X-Ray " + std::string(operation) + " changes settings and needs an "
+    if (!IsSafeMethod(request.method) && !IsXrayReadOperation(operation) && !principal.CanAdmin()) {
+      return JsonError(403, "X-Ray " + std::string(operation) +
+                                " changes settings and needs an "
                                 "admin key (`ariadne keys create --role admin`); key " +
                                 principal.id + " is a read key");
     }

@@ -29,12 +29,12 @@ void SignXrayRequest(net::HttpRequest* request, const std::string& access_key, s
   headers.emplace_back("x-amz-content-sha256", Sha256Hex(*request->body));
   const std::string signed_headers = "content-type;x-amz-content-sha256;x-amz-date";
   const std::string region = "us-east-1";
-  const std::string signature = SigV4Signature(secret, amz_date, region, "xray",
-                                               CanonicalRequest(*request, signed_headers));
+  const std::string signature =
+      SigV4Signature(secret, amz_date, region, "xray", CanonicalRequest(*request, signed_headers));
   headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" + id + "/" +
                                             std::string(amz_date, 8) + "/" + region +
-                                            "/xray/aws4_request, SignedHeaders=" +
-                                            signed_headers + ", Signature=" + signature);
+                                            "/xray/aws4_request, SignedHeaders=" + signed_headers +
+                                            ", Signature=" + signature);
 }
 
 }  // namespace ariadne::api

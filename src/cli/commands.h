@@ -46,7 +46,7 @@ struct ServeConfig {
   int idle_timeout_seconds = 60;
   size_t max_inflight_bytes = 512 * 1024 * 1024;
   // Access control (docs/security.md).
-  bool allow_open = false;  // serve a non-loopback address without any key
+  bool allow_open = false;                // serve a non-loopback address without any key
   std::vector<std::string> public_urls;   // names the API/UI answers to besides loopback/IPs
   std::vector<std::string> cors_origins;  // browser origins allowed to send OTLP spans
 };

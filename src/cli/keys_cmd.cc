@@ -34,9 +34,8 @@ int RunKeysCreate(const KeysConfig& config) {
   }
   std::printf("%s\n", key->c_str());
   std::fflush(stdout);
-  const std::string scope = config.environment.empty()
-                                ? std::string("every environment")
-                                : "environment '" + config.environment + "'";
+  const std::string scope = config.environment.empty() ? std::string("every environment")
+                                                       : "environment '" + config.environment + "'";
   std::fprintf(stderr, "created a %s key for %s in %s\n", config.role.c_str(), scope.c_str(),
                path.c_str());
   std::fprintf(stderr,

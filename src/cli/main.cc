@@ -172,8 +172,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
       ->required();
   revoke_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
       ->capture_default_str();
-  revoke_cmd->add_option("--keys-file", keys.keys_file,
-                         "Keys file (default DATA_DIR/keys.json)");
+  revoke_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
 
   DoctorConfig doctor;
   CLI::App* doctor_cmd = app.add_subcommand(

@@ -148,13 +148,15 @@ int RunServe(const ServeConfig& config) {
       return Fail("refusing to listen on " + address->host +
                   " without any key: anyone who can reach it could read every trace and change "
                   "sampling. Create keys first (`ariadne keys create --role admin --data-dir " +
-                  config.data_dir + "`, and `--role ingest --env NAME` for senders), or pass "
+                  config.data_dir +
+                  "`, and `--role ingest --env NAME` for senders), or pass "
                   "--allow-open to serve it open on purpose (see docs/security.md)");
     }
   }
   for (const std::string& url : config.public_urls) {
     if (api::OriginOfUrl(url).empty()) {
-      return Fail("--public-url " + url + ": expected an http(s) URL such as "
+      return Fail("--public-url " + url +
+                  ": expected an http(s) URL such as "
                   "https://tracing.example.com");
     }
   }
@@ -235,15 +237,17 @@ int RunServe(const ServeConfig& config) {
     return Fail("--xray: " + std::string(xray.status().message()));
   }
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
-  net::HttpHandler api_routes = api::WithXrayProxy(
-      api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
-      [xray_service = xray->get(), access_key = config.xray_access_key](
-          net::HttpRequest&& request, net::Responder respond) {
-        // ApiAuth already allowed this call (an admin key for changes); with SigV4 required on
-        // the X-Ray API the proxy signs it with the server's own X-Ray key.
-        if (!access_key.empty()) api::SignXrayRequest(&request, access_key, std::time(nullptr));
-        xray_service->HandleApi(std::move(request), std::move(respond));
-      });
+  net::HttpHandler api_routes =
+      api::WithXrayProxy(api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+                         [xray_service = xray->get(), access_key = config.xray_access_key](
+                             net::HttpRequest&& request, net::Responder respond) {
+                           // ApiAuth already allowed this call (an admin key for changes); with
+                           // SigV4 required on the X-Ray API the proxy signs it with the server's
+                           // own X-Ray key.
+                           if (!access_key.empty())
+                             api::SignXrayRequest(&request, access_key, std::time(nullptr));
+                           xray_service->HandleApi(std::move(request), std::move(respond));
+                         });
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),

@@ -303,9 +303,7 @@ Result<std::string> KeyRegistry::Authenticate(std::optional<std::string_view> ho
 }
 
 std::string GenerateKey(KeyRole role) {
-  std::string key = role == KeyRole::kRead    ? "ark_"
-                    : role == KeyRole::kAdmin ? "aak_"
-                                              : "aik_";
+  std::string key = role == KeyRole::kRead ? "ark_" : role == KeyRole::kAdmin ? "aak_" : "aik_";
   return key + RandomHex(16);
 }
 

@@ -64,9 +64,10 @@ std::string Slurp(const std::string& path) {
 
 // One OTLP/JSON span of `service` in trace `trace_hex` (32 hex digits), now.
 std::string SpanJson(const std::string& trace_hex, const std::string& service) {
-  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   json doc = {
       {"resourceSpans",
        {{{"resource",
@@ -254,8 +255,7 @@ TEST_F(AuthTest, EnvironmentsAreIsolatedPairwise) {
         EXPECT_EQ(sees_owner, same) << services.body;
         auto search = Get("/api/v1/traces?limit=10", key);
         ASSERT_EQ(search.status, 200);
-        EXPECT_EQ(search.body.find(trace_of.at(owner)) != std::string::npos, same)
-            << search.body;
+        EXPECT_EQ(search.body.find(trace_of.at(owner)) != std::string::npos, same) << search.body;
         auto query = PostJson("/api/v1/query",
                               R"({"calculations":[{"op":"COUNT"}],"breakdowns":["service.name"],)"
                               R"("time_range":3600})",
@@ -395,17 +395,19 @@ TEST_F(AuthTest, OtlpCorsAnswersOnlyConfiguredOrigins) {
   EXPECT_EQ(allowed.Header("access-control-allow-origin").value_or(""), "http://localhost:3000");
   auto foreign = preflight("http://evil.example");
   EXPECT_FALSE(foreign.Header("access-control-allow-origin").has_value());
-  auto post = client.Request("POST", "/v1/traces",
-                             {{"Content-Type", "application/json"}, {"Origin", "http://evil.example"}},
-                             SpanJson(kTraceA, "svc"));
+  auto post =
+      client.Request("POST", "/v1/traces",
+                     {{"Content-Type", "application/json"}, {"Origin", "http://evil.example"}},
+                     SpanJson(kTraceA, "svc"));
   ASSERT_TRUE(post.ok());
   EXPECT_FALSE(post->Header("access-control-allow-origin").has_value());
 }
 
 TEST_F(AuthTest, OpenServerStaysOnLoopbackUnlessAllowed) {
   // (A server that does not refuse would run on: `timeout` ends it and the test fails.)
-  CommandResult refused = RunCommand("timeout 30 " + g_ariadne + " serve --data-dir " + data_ +
-                              " --listen 0.0.0.0 --otlp-http 0 --http 0 --xray 127.0.0.1:0 2>&1");
+  CommandResult refused =
+      RunCommand("timeout 30 " + g_ariadne + " serve --data-dir " + data_ +
+                 " --listen 0.0.0.0 --otlp-http 0 --http 0 --xray 127.0.0.1:0 2>&1");
   EXPECT_EQ(refused.exit_code, 1) << refused.out;
   EXPECT_NE(refused.out.find("--allow-open"), std::string::npos) << refused.out;
   EXPECT_NE(refused.out.find("ariadne keys create"), std::string::npos) << refused.out;
@@ -435,8 +437,8 @@ TEST_F(AuthTest, KeysAreStoredHashedAndPlainTextFilesAreMigrated) {
   Start();
   EXPECT_EQ(Get("/api/v1/services", read).status, 200);
   server_.Stop(SIGTERM);
-  CommandResult revoked = RunCommand(g_ariadne + " keys revoke " + read.substr(0, 12) + " --data-dir " +
-                              data_ + " 2>&1");
+  CommandResult revoked = RunCommand(g_ariadne + " keys revoke " + read.substr(0, 12) +
+                                     " --data-dir " + data_ + " 2>&1");
   EXPECT_EQ(revoked.exit_code, 0) << revoked.out;
   Start();
   EXPECT_EQ(Get("/api/v1/services", read).status, 401);
@@ -473,16 +475,16 @@ TEST_F(AuthTest, CliReadsWithKeyFlagOrEnvironmentVariable) {
   Start();
   ASSERT_EQ(Ingest(kTraceA, "svc-cli", ingest), 200);
   const std::string server = " --server http://127.0.0.1:" + std::to_string(server_.ports().http);
-  CommandResult without = RunCommand("env -u ARIADNE_KEY " + g_ariadne + " query --calc COUNT" + server +
-                              " 2>&1");
+  CommandResult without =
+      RunCommand("env -u ARIADNE_KEY " + g_ariadne + " query --calc COUNT" + server + " 2>&1");
   EXPECT_NE(without.exit_code, 0);
   EXPECT_NE(without.out.find("--key"), std::string::npos) << without.out;
-  CommandResult with_flag =
-      RunCommand(g_ariadne + " query --calc COUNT --by service.name --key " + read + server + " 2>&1");
+  CommandResult with_flag = RunCommand(g_ariadne + " query --calc COUNT --by service.name --key " +
+                                       read + server + " 2>&1");
   EXPECT_EQ(with_flag.exit_code, 0) << with_flag.out;
   EXPECT_NE(with_flag.out.find("svc-cli"), std::string::npos) << with_flag.out;
-  CommandResult with_env = RunCommand("ARIADNE_KEY=" + read + " " + g_ariadne + " trace " + kTraceA +
-                               server + " 2>&1");
+  CommandResult with_env =
+      RunCommand("ARIADNE_KEY=" + read + " " + g_ariadne + " trace " + kTraceA + server + " 2>&1");
   EXPECT_EQ(with_env.exit_code, 0) << with_env.out;
   EXPECT_NE(with_env.out.find("svc-cli"), std::string::npos) << with_env.out;
   CommandResult trace_without =

@@ -116,8 +116,7 @@ std::string OtlpHttpReceiver::AllowedOrigin(const net::HttpRequest& request) con
   return "";
 }
 
-void OtlpHttpReceiver::AddCors(const net::HttpRequest& request,
-                               net::HttpResponse& response) const {
+void OtlpHttpReceiver::AddCors(const net::HttpRequest& request, net::HttpResponse& response) const {
   std::string allowed = AllowedOrigin(request);
   if (allowed.empty()) return;
   response.SetHeader("Access-Control-Allow-Origin", allowed);
