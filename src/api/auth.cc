@@ -46,8 +46,8 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 std::string HostPart(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
-    return Lower(
-        authority.substr(1, close == std::string_view::npos ? authority.size() - 1 : close - 1));
+    if (close == std::string_view::npos) return "";  // malformed: matches nothing
+    return Lower(authority.substr(1, close - 1));
   }
   size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(':') == colon) {
