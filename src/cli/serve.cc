@@ -303,6 +303,13 @@ int RunServe(const ServeConfig& config) {
                  "ariadne: keys loaded: %zu ingest, %zu read, %zu admin; requests without a "
                  "known key get 401 (the API and UI need a read or admin key)\n",
                  counts[0], counts[1], counts[2]);
+    if (counts[1] + counts[2] == 0) {
+      std::fprintf(stderr,
+                   "WARNING: no read or admin key exists, so the API and the web UI refuse every "
+                   "read. Create one with `ariadne keys create --role admin --data-dir %s` (or "
+                   "--role read) and restart.\n",
+                   config.data_dir.c_str());
+    }
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
   std::fprintf(stderr, "ariadne: web UI %s %s\n",
