@@ -836,6 +836,15 @@ class Doctor {
                   "`ariadne keys list`");
         return false;
       }
+      if (response.ok() && response->status == 421) {
+        // The server does not answer to the name in --server (its DNS-rebinding defence).
+        Add(id + ".host", Level::kFail,
+            label + ": the query API at " + config_.server + " does not answer to that name (421)",
+            ErrorText(response->body),
+            "start the server with --public-url " + config_.server +
+                " (or use its IP address in --server)");
+        return false;
+      }
       if (response.ok() && response->status == 200) {
         Json j = Json::parse(response->body, nullptr, false);
         if (j.is_object() && j.contains("spans") && j["spans"].is_array()) {
