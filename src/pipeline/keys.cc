@@ -143,6 +143,12 @@ Result<KeyRegistry> KeyRegistry::LoadFile(const std::string& path, bool* had_pla
         return Status::InvalidArgument(where() + " needs \"hash\" (64 hex digits) or \"key\"");
       }
       entry.hash = item["hash"].get<std::string>();
+      if (!doc.contains("salt") && !(item.contains("salt") && item["salt"].is_string())) {
+        return Status::InvalidArgument(
+            where() +
+            " has a \"hash\" but the file has no \"salt\": the keys "
+            "cannot be checked (recreate them with `ariadne keys create`)");
+      }
       entry.salt = item.contains("salt") && item["salt"].is_string()
                        ? item["salt"].get<std::string>()
                        : registry.salt_;
