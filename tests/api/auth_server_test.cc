@@ -472,6 +472,8 @@ TEST_F(AuthTest, DataFilesAreOwnerOnly) {
 TEST_F(AuthTest, CliReadsWithKeyFlagOrEnvironmentVariable) {
   const std::string ingest = CreateKey("ingest", "prod");
   const std::string read = CreateKey("read");
+  const std::string read_dev = CreateKey("read", "dev");
+  const std::string read_prod = CreateKey("read", "prod");
   Start();
   ASSERT_EQ(Ingest(kTraceA, "svc-cli", ingest), 200);
   const std::string server = " --server http://127.0.0.1:" + std::to_string(server_.ports().http);
@@ -487,6 +489,23 @@ TEST_F(AuthTest, CliReadsWithKeyFlagOrEnvironmentVariable) {
       RunCommand("ARIADNE_KEY=" + read + " " + g_ariadne + " trace " + kTraceA + server + " 2>&1");
   EXPECT_EQ(with_env.exit_code, 0) << with_env.out;
   EXPECT_NE(with_env.out.find("svc-cli"), std::string::npos) << with_env.out;
+  // Environments through the CLI: a dev key neither names prod nor finds prod's trace.
+  CommandResult dev_names_prod = RunCommand(
+      g_ariadne + " query --calc COUNT --environment prod --key " + read_dev + server + " 2>&1");
+  EXPECT_NE(dev_names_prod.exit_code, 0);
+  EXPECT_NE(dev_names_prod.out.find("may only read environment 'dev'"), std::string::npos)
+      << dev_names_prod.out;
+  CommandResult dev_trace =
+      RunCommand(g_ariadne + " trace " + kTraceA + " --key " + read_dev + server + " 2>&1");
+  EXPECT_NE(dev_trace.exit_code, 0);
+  EXPECT_NE(dev_trace.out.find("not found"), std::string::npos) << dev_trace.out;
+  CommandResult prod_trace =
+      RunCommand(g_ariadne + " trace " + kTraceA + " --key " + read_prod + server + " 2>&1");
+  EXPECT_EQ(prod_trace.exit_code, 0) << prod_trace.out;
+  CommandResult dev_query = RunCommand(g_ariadne + " query --calc COUNT --by service.name --key " +
+                                       read_dev + server + " 2>&1");
+  EXPECT_EQ(dev_query.exit_code, 0) << dev_query.out;
+  EXPECT_EQ(dev_query.out.find("svc-cli"), std::string::npos) << dev_query.out;
   CommandResult trace_without =
       RunCommand("env -u ARIADNE_KEY " + g_ariadne + " trace " + kTraceA + server + " 2>&1");
   EXPECT_NE(trace_without.exit_code, 0);
