@@ -78,7 +78,7 @@ int RunKeysList(const KeysConfig& config) {
       gmtime_r(&t, &tm);
       std::strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    std::string prefix = entry.prefix.empty() ? "-" : entry.prefix + "…";
+    std::string prefix = entry.prefix.empty() ? "-" : entry.prefix + "...";
     std::printf("%-12s %-16s %-7s %-24s %s\n", entry.id.c_str(), prefix.c_str(),
                 std::string(pipeline::KeyRoleName(entry.role)).c_str(),
                 entry.environment.empty() ? "(all)" : entry.environment.c_str(), created);

@@ -236,6 +236,8 @@ void KeyRegistry::Reindex() {
 
 Result<KeyEntry> KeyRegistry::Revoke(std::string_view id_or_prefix) {
   std::string wanted(TrimSpaces(id_or_prefix));
+  // As `keys list` shows it ("aik_3f2a9b1c..."): the dots are not part of the prefix.
+  while (!wanted.empty() && wanted.back() == '.') wanted.pop_back();
   if (wanted.empty()) return Status::InvalidArgument("name the key to revoke by its id or prefix");
   std::vector<size_t> matches;
   for (size_t i = 0; i < entries_.size(); ++i) {
