@@ -51,6 +51,10 @@ struct ServeConfig {
   size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;
   int idle_timeout_seconds = 60;
   size_t max_inflight_bytes = 512 * 1024 * 1024;
+  // Access control (docs/security.md).
+  bool allow_open = false;                // serve a non-loopback address without any key
+  std::vector<std::string> public_urls;   // names the API/UI answers to besides loopback/IPs
+  std::vector<std::string> cors_origins;  // browser origins allowed to send OTLP spans
 };
 int RunServe(const ServeConfig& config);
 
@@ -58,6 +62,7 @@ struct TraceConfig {
   std::string trace_id;
   std::string server = "http://127.0.0.1:8686";
   std::string environment;
+  std::string key;  // read key (--key, else $ARIADNE_KEY)
   bool json = false;
 };
 int RunTrace(const TraceConfig& config);
@@ -75,6 +80,7 @@ struct QueryConfig {
   uint64_t limit = 0;
   std::string dataset;
   std::string environment;
+  std::string key;  // read key (--key, else $ARIADNE_KEY)
   bool json = false;
 };
 int RunQuery(const QueryConfig& config);
@@ -83,13 +89,20 @@ struct KeysConfig {
   std::string data_dir = "./ariadne-data";
   std::string keys_file;  // overrides <data-dir>/keys.json
   std::string environment;
+  std::string role = "ingest";  // ingest | read | admin
+  std::string id_or_prefix;     // keys revoke
 };
 int RunKeysCreate(const KeysConfig& config);
 int RunKeysList(const KeysConfig& config);
+int RunKeysRevoke(const KeysConfig& config);
+
+// The read key for API calls: `flag` when set, else $ARIADNE_KEY, else "".
+std::string ApiKeyFrom(const std::string& flag);
 
 struct DoctorConfig {
   std::string server = "http://127.0.0.1:8686";  // query API the test spans are read back from
   double timeout_seconds = 10;                   // how long to wait for each test span
+  std::string key;  // read key for reading the test spans back (--key, else $ARIADNE_KEY)
   bool json = false;
 };
 // Checks the tracing environment variables of the calling shell, sends test spans through OTLP

@@ -822,7 +822,29 @@ class Doctor {
     std::string last;
     while (true) {
       auto response = client.Request("GET", server_.path + "/api/v1/traces/" + trace_id,
-                                     {{"Accept", "application/json"}});
+                                     ReadHeaders({{"Accept", "application/json"}}));
+      if (response.ok() && (response->status == 401 || response->status == 403)) {
+        // The server has keys: reading back needs a read (or admin) key.
+        Add(id + ".read_key", Level::kFail,
+            label + ": the query API at " + config_.server + " refused to read the span back (" +
+                std::to_string(response->status) + ")",
+            ErrorText(response->body),
+            read_key_.empty()
+                ? "pass a read key: ariadne doctor --key KEY (or export ARIADNE_KEY=KEY); create "
+                  "one with `ariadne keys create --role read`"
+                : "the key given is not a read or admin key for this environment; check "
+                  "`ariadne keys list`");
+        return false;
+      }
+      if (response.ok() && response->status == 421) {
+        // The server does not answer to the name in --server (its DNS-rebinding defence).
+        Add(id + ".host", Level::kFail,
+            label + ": the query API at " + config_.server + " does not answer to that name (421)",
+            ErrorText(response->body),
+            "start the server with --public-url " + config_.server +
+                " (or use its IP address in --server)");
+        return false;
+      }
       if (response.ok() && response->status == 200) {
         Json j = Json::parse(response->body, nullptr, false);
         if (j.is_object() && j.contains("spans") && j["spans"].is_array()) {
@@ -1106,7 +1128,7 @@ class Doctor {
     std::set<std::string> out;
     if (!server_ok_) return out;
     net::HttpClient client(server_.host, server_.port, io_timeout_);
-    auto response = client.Request("GET", server_.path + "/api/v1/services");
+    auto response = client.Request("GET", server_.path + "/api/v1/services", ReadHeaders({}));
     if (!response.ok() || response->status != 200) return out;
     Json j = Json::parse(response->body, nullptr, false);
     if (!j.is_object()) return out;
@@ -1216,7 +1238,22 @@ class Doctor {
     return out;
   }
 
+  // Adds `Authorization: Bearer KEY` when a read key was given (--key or $ARIADNE_KEY).
+  net::HeaderList ReadHeaders(net::HeaderList headers) const {
+    if (!read_key_.empty()) headers.emplace_back("Authorization", "Bearer " + read_key_);
+    return headers;
+  }
+  // The "error" of a JSON error body, else the body.
+  static std::string ErrorText(const std::string& body) {
+    Json j = Json::parse(body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+      return j["error"].get<std::string>();
+    }
+    return body.substr(0, 300);
+  }
+
   const DoctorConfig& config_;
+  const std::string read_key_ = ApiKeyFrom(config_.key);
   const std::chrono::milliseconds deadline_;
   const std::chrono::milliseconds io_timeout_;
   std::mt19937_64 rng_;

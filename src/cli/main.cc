@@ -112,12 +112,24 @@ int main(int argc, char** argv) {
                    "default: the ingest share of --memory-limit)")
       ->each([&serve](const std::string&) { serve.max_inflight_bytes_set = true; });
 
+  // Access control (docs/security.md).
+  serve_cmd->add_flag("--allow-open", serve.allow_open,
+                      "Serve a non-loopback address even though no key exists (anyone who "
+                      "reaches it reads and writes everything)");
+  serve_cmd->add_option("--public-url", serve.public_urls,
+                        "URL people use to reach the API/UI, e.g. https://tracing.example.com "
+                        "(its name is accepted in Host and Origin; repeatable)");
+  serve_cmd->add_option("--cors-origin", serve.cors_origins,
+                        "Browser origin allowed to send OTLP spans, e.g. http://localhost:3000 "
+                        "(repeatable; '*' for any)");
+
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");
   trace_cmd->add_option("trace_id", trace.trace_id, "32-hex or X-Ray trace id")->required();
   trace_cmd->add_option("--server", trace.server, "Query API base URL")->capture_default_str();
   trace_cmd->add_option("--environment", trace.environment, "Only spans of this environment");
   trace_cmd->add_flag("--json", trace.json, "Print the API's JSON instead of the tree");
+  trace_cmd->add_option("--key", trace.key, "Read key (default: $ARIADNE_KEY)");
 
   QueryConfig query;
   CLI::App* query_cmd = app.add_subcommand("query", "Run an aggregate query and print a table");
@@ -143,12 +155,21 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
   query_cmd->add_option("--dataset", query.dataset, "Only this service (Honeycomb dataset)");
   query_cmd->add_option("--environment", query.environment, "Only this environment");
   query_cmd->add_flag("--json", query.json, "Print the API's JSON instead of a table");
+  query_cmd->add_option("--key", query.key, "Read key (default: $ARIADNE_KEY)");
 
   KeysConfig keys;
-  CLI::App* keys_cmd = app.add_subcommand("keys", "Manage ingest keys");
+  CLI::App* keys_cmd = app.add_subcommand("keys", "Manage API keys (ingest, read, admin)");
   keys_cmd->require_subcommand(1);
-  CLI::App* create_cmd = keys_cmd->add_subcommand("create", "Create a key for an environment");
-  create_cmd->add_option("--env", keys.environment, "Environment the key sends to")->required();
+  CLI::App* create_cmd =
+      keys_cmd->add_subcommand("create", "Create a key; it is printed once, only its hash is kept");
+  create_cmd
+      ->add_option("--role", keys.role,
+                   "ingest: send spans; read: API, CLI and UI; admin: read plus X-Ray groups "
+                   "and sampling rules")
+      ->check(CLI::IsMember({"ingest", "read", "admin"}))
+      ->capture_default_str();
+  create_cmd->add_option("--env", keys.environment,
+                         "Environment the key sends to (required for ingest) or is limited to");
   create_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
       ->capture_default_str();
   create_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
@@ -156,6 +177,12 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
   list_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
       ->capture_default_str();
   list_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
+  CLI::App* revoke_cmd = keys_cmd->add_subcommand("revoke", "Remove a key (by id or prefix)");
+  revoke_cmd->add_option("id", keys.id_or_prefix, "The key's id or prefix (see `keys list`)")
+      ->required();
+  revoke_cmd->add_option("--data-dir", keys.data_dir, "Data directory of the server")
+      ->capture_default_str();
+  revoke_cmd->add_option("--keys-file", keys.keys_file, "Keys file (default DATA_DIR/keys.json)");
 
   DoctorConfig doctor;
   CLI::App* doctor_cmd = app.add_subcommand(
@@ -164,6 +191,8 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
   doctor_cmd->add_option("--timeout", doctor.timeout_seconds, "Seconds to wait for each test span")
       ->capture_default_str();
   doctor_cmd->add_flag("--json", doctor.json, "Print the findings as JSON");
+  doctor_cmd->add_option("--key", doctor.key,
+                         "Read key for reading the test spans back (default: $ARIADNE_KEY)");
 
   try {
     app.parse(argc, argv);
@@ -177,6 +206,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
     if (*query_cmd) return RunQuery(query);
     if (*create_cmd) return RunKeysCreate(keys);
     if (*list_cmd) return RunKeysList(keys);
+    if (*revoke_cmd) return RunKeysRevoke(keys);
     if (*doctor_cmd) return RunDoctor(doctor);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ariadne: unexpected error: %s\n", e.what());

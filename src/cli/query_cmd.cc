@@ -173,8 +173,11 @@ int RunQuery(const QueryConfig& config) {
   auto url = net::ParseHttpUrl(config.server);
   if (!url.ok()) return fail(url.status());
   net::HttpClient client(url->host, url->port, std::chrono::seconds(120));
-  auto response = client.Request("POST", "/api/v1/query", {{"Content-Type", "application/json"}},
-                                 DumpJson(spec));
+  net::HeaderList request_headers = {{"Content-Type", "application/json"}};
+  if (std::string key = ApiKeyFrom(config.key); !key.empty()) {
+    request_headers.emplace_back("Authorization", "Bearer " + key);
+  }
+  auto response = client.Request("POST", "/api/v1/query", request_headers, DumpJson(spec));
   if (!response.ok()) {
     std::fprintf(stderr, "ariadne query: cannot reach %s (%s); is `ariadne serve` running?\n",
                  config.server.c_str(), std::string(response.status().message()).c_str());
@@ -185,6 +188,9 @@ int RunQuery(const QueryConfig& config) {
     std::string message =
         doc.is_object() && doc.contains("error") ? doc["error"].get<std::string>() : response->body;
     std::fprintf(stderr, "ariadne query: the server refused the query: %s\n", message.c_str());
+    if (response->status == 401 || response->status == 403) {
+      std::fprintf(stderr, "  pass a read key with --key KEY or ARIADNE_KEY=KEY\n");
+    }
     return 2;
   }
   if (config.json) {

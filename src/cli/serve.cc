@@ -3,15 +3,19 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
 #include "api/api_handler.h"
+#include "api/auth.h"
+#include "api/auth_xray_signer.h"
 #include "api/static_files.h"
 #include "cli/commands.h"
 #include "cli/memory_budget.h"
@@ -82,6 +86,10 @@ void RaiseFileLimit() {
                static_cast<unsigned long long>(limit.rlim_cur));
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::string InflightPrometheus(const pipeline::InflightBudget* inflight) {
   std::string out;
   out += "# HELP ariadne_ingest_inflight_bytes Ingest bytes accepted but not yet durable.\n";
@@ -105,14 +113,21 @@ int RunServe(const ServeConfig& config) {
   auto xray_address = ParseListenAddress(config.xray, config.listen_host);
   if (!xray_address.ok()) return Fail("--xray: " + std::string(xray_address.status().message()));
 
+  // Spans, keys and settings are private: everything the server creates is owner-only (0700
+  // directories, 0600 files), whatever the caller's umask.
+  umask(077);
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
     return Fail("cannot create data directory " + config.data_dir + ": " + ec.message() +
                 " (choose another with --data-dir)");
   }
+  if (chmod(config.data_dir.c_str(), 0700) != 0) {
+    std::fprintf(stderr, "ariadne: WARNING: cannot make %s owner-only (chmod 0700 failed)\n",
+                 config.data_dir.c_str());
+  }
 
-  // Keys: <data-dir>/keys.json plus --keys-file.
+  // Keys: <data-dir>/keys.json plus --keys-file; plain-text keys files are rewritten hashed.
   pipeline::KeyRegistry keys;
   for (const std::string& path : {KeysPath(config.data_dir, ""), config.keys_file}) {
     if (path.empty()) continue;
@@ -122,10 +137,30 @@ int RunServe(const ServeConfig& config) {
                   "--env NAME --keys-file " +
                   path + "`)");
     }
-    auto loaded = pipeline::KeyRegistry::LoadFile(path);
+    auto loaded = pipeline::KeyRegistry::LoadFileMigrating(path);
     if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
     Status merged = keys.Merge(*loaded);
     if (!merged.ok()) return Fail(std::string(merged.message()));
+  }
+  // Without keys anyone who reaches a port reads and writes everything: only on loopback, unless
+  // the operator says so.
+  if (keys.empty() && !config.allow_open) {
+    for (const ListenAddress* address : {&*otlp_address, &*http_address}) {
+      if (IsLoopbackHost(address->host)) continue;
+      return Fail("refusing to listen on " + address->host +
+                  " without any key: anyone who can reach it could read every trace and change "
+                  "sampling. Create keys first (`ariadne keys create --role admin --data-dir " +
+                  config.data_dir +
+                  "`, and `--role ingest --env NAME` for senders), or pass "
+                  "--allow-open to serve it open on purpose (see docs/security.md)");
+    }
+  }
+  for (const std::string& url : config.public_urls) {
+    if (api::OriginOfUrl(url).empty()) {
+      return Fail("--public-url " + url +
+                  ": expected an http(s) URL such as "
+                  "https://tracing.example.com");
+    }
   }
 
   // Block the stop signals before any thread starts, so only sigwait below sees them.
@@ -168,6 +203,7 @@ int RunServe(const ServeConfig& config) {
   pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes);
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
+  otlp_options.cors_origins = config.cors_origins;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
   api::QueryRoutesOptions query_options;
   query_options.concurrency = config.query_concurrency;
@@ -213,11 +249,17 @@ int RunServe(const ServeConfig& config) {
     return Fail("--xray: " + std::string(xray.status().message()));
   }
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
-  net::HttpHandler api_routes = api::WithXrayProxy(
-      api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
-      [xray_service = xray->get()](net::HttpRequest&& request, net::Responder respond) {
-        xray_service->HandleApi(std::move(request), std::move(respond));
-      });
+  net::HttpHandler api_routes =
+      api::WithXrayProxy(api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+                         [xray_service = xray->get(), access_key = config.xray_access_key](
+                             net::HttpRequest&& request, net::Responder respond) {
+                           // ApiAuth already allowed this call (an admin key for changes); with
+                           // SigV4 required on the X-Ray API the proxy signs it with the server's
+                           // own X-Ray key.
+                           if (!access_key.empty())
+                             api::SignXrayRequest(&request, access_key, std::time(nullptr));
+                           xray_service->HandleApi(std::move(request), std::move(respond));
+                         });
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
@@ -251,8 +293,13 @@ int RunServe(const ServeConfig& config) {
       respond(std::move(response));
     });
   };
+  // Host, cross-site, key and session checks in front of every route (src/api/auth.h).
+  api::ApiAuthOptions auth_options;
+  auth_options.public_urls = config.public_urls;
+  auth_options.xray_environment = config.xray_environment;
+  api::ApiAuth auth(&keys, auth_options);
   auto api_server = net::HttpServer::Start(http_address->host, http_address->port,
-                                           api_routes_with_xray, api_server_options);
+                                           auth.Wrap(api_routes_with_xray), api_server_options);
   if (!api_server.ok()) {
     (*otlp_server)->Stop();
     (*xray)->Stop();
@@ -263,15 +310,26 @@ int RunServe(const ServeConfig& config) {
 
   if (keys.empty()) {
     std::fprintf(stderr,
-                 "WARNING: no ingest keys configured, so every request is accepted without a key "
-                 "into environment 'default'.\n"
-                 "         Create one with `ariadne keys create --env NAME --data-dir %s` and "
-                 "restart to require keys.\n",
+                 "WARNING: no keys configured: the server is OPEN. Every span is accepted without "
+                 "a key into environment 'default', and anyone who reaches the API/UI port reads "
+                 "every trace and changes sampling.\n"
+                 "         Create keys with `ariadne keys create --role ingest|read|admin "
+                 "--data-dir %s` and restart to require them (docs/security.md).\n",
                  config.data_dir.c_str());
   } else {
+    size_t counts[3] = {0, 0, 0};
+    for (const pipeline::KeyEntry& entry : keys.entries()) ++counts[static_cast<int>(entry.role)];
     std::fprintf(stderr,
-                 "ariadne: %zu ingest key(s) loaded; requests without a known key get 401\n",
-                 keys.entries().size());
+                 "ariadne: keys loaded: %zu ingest, %zu read, %zu admin; requests without a "
+                 "known key get 401 (the API and UI need a read or admin key)\n",
+                 counts[0], counts[1], counts[2]);
+    if (counts[1] + counts[2] == 0) {
+      std::fprintf(stderr,
+                   "WARNING: no read or admin key exists, so the API and the web UI refuse every "
+                   "read. Create one with `ariadne keys create --role admin --data-dir %s` (or "
+                   "--role read) and restart.\n",
+                   config.data_dir.c_str());
+    }
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
   std::fprintf(stderr, "ariadne: %s\n", DescribeShares(shares).c_str());

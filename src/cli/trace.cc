@@ -19,12 +19,24 @@ int RunTrace(const TraceConfig& config) {
   std::string target = base + "/api/v1/traces/" + net::PercentDecode(config.trace_id, false);
   if (!config.environment.empty()) target += "?environment=" + config.environment;
   net::HttpClient client(url->host, url->port);
-  auto response = client.Request("GET", target, {{"Accept", "application/json"}});
+  net::HeaderList headers = {{"Accept", "application/json"}};
+  if (std::string key = ApiKeyFrom(config.key); !key.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + key);
+  }
+  auto response = client.Request("GET", target, headers);
   if (!response.ok()) {
     std::fprintf(stderr,
                  "ariadne trace: cannot reach %s: %s\n"
                  "  is `ariadne serve` running? point at it with --server http://HOST:PORT\n",
                  config.server.c_str(), std::string(response.status().message()).c_str());
+    return 1;
+  }
+  if (response->status == 401 || response->status == 403) {
+    std::fprintf(stderr,
+                 "ariadne trace: %s refused (%d): %s\n"
+                 "  pass a read key with --key KEY or ARIADNE_KEY=KEY (`ariadne keys create "
+                 "--role read`)\n",
+                 config.server.c_str(), response->status, response->body.c_str());
     return 1;
   }
   if (response->status == 404) {

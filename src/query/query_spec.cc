@@ -208,11 +208,23 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
   if (doc.is_discarded()) return Status::InvalidArgument("query: the body is not valid JSON");
   if (!doc.is_object()) return Status::InvalidArgument("query: the body must be a JSON object");
 
-  static const char* kKnown[] = {
-      "time_range", "start_time",         "end_time",   "granularity", "calculations",
-      "filters",    "filter_combination", "breakdowns", "orders",      "havings",
-      "limit",      "environment",        "dataset",    "xray_filter", "calculated_fields",
-      "formulas"};
+  static const char* kKnown[] = {"time_range",
+                                 "start_time",
+                                 "end_time",
+                                 "granularity",
+                                 "calculations",
+                                 "filters",
+                                 "filter_combination",
+                                 "breakdowns",
+                                 "orders",
+                                 "havings",
+                                 "limit",
+                                 "environment",
+                                 "dataset",
+                                 "xray_filter",
+                                 "calculated_fields",
+                                 "formulas",
+                                 "exact"};
   for (const auto& item : doc.items()) {
     const std::string& key = item.key();  // (clang 14 cannot capture a structured binding)
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
@@ -290,6 +302,11 @@ Result<QuerySpec> ParseQuerySpec(std::string_view text, uint64_t now_unix_nano) 
     spec.xray_filter = doc["xray_filter"].get<std::string>();
     Result<xray_filter::Filter> parsed = xray_filter::Filter::Parse(spec.xray_filter);
     if (!parsed.ok()) return Invalid("xray_filter", std::string(parsed.status().message()));
+  }
+
+  if (doc.contains("exact")) {
+    if (!doc["exact"].is_boolean()) return Invalid("exact", "must be true or false");
+    spec.exact = doc["exact"].get<bool>();
   }
 
   if (doc.contains("calculations")) {

@@ -103,6 +103,9 @@ struct QuerySpec {
   std::vector<Having> havings;
   size_t limit = 1000;
   std::string xray_filter;  // an X-Ray filter expression; evaluated per trace when set
+  // Percentiles and HEATMAP from every value, however many (more memory and time); false: exact
+  // up to a few thousand values per group, then from a sketch (docs/query.md, "Percentiles").
+  bool exact = false;
 
   // ⌈window / granularity⌉, without overflow (ParseQuerySpec keeps it at most kMaxBuckets).
   size_t bucket_count() const {

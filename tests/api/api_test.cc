@@ -264,7 +264,9 @@ TEST(OtlpHttpReceiverTest, EmptyRequestSucceeds) {
 }
 
 TEST(OtlpHttpReceiverTest, RoutesMethodsAndCors) {
-  TestServer server;
+  TestServerOptions options;
+  options.cors_origins = {"http://localhost:3000"};
+  TestServer server(std::move(options));
   EXPECT_EQ(Get(server.otlp_port(), "/v1/traces").status, 405);
   EXPECT_EQ(
       Post(server.otlp_port(), "", {{"Content-Type", "application/x-protobuf"}}, "/v1/metrics")
@@ -285,6 +287,10 @@ TEST(OtlpHttpReceiverTest, RoutesMethodsAndCors) {
   auto post = PostProto(server.otlp_port(), "", {{"Origin", "http://localhost:3000"}});
   EXPECT_EQ(post.status, 200);
   EXPECT_EQ(*post.Header("access-control-allow-origin"), "http://localhost:3000");
+  // An origin that was not configured is never echoed (the browser then refuses the answer).
+  auto foreign = PostProto(server.otlp_port(), "", {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(foreign.status, 200);
+  EXPECT_FALSE(foreign.Header("access-control-allow-origin").has_value());
 }
 
 TEST(OtlpHttpReceiverTest, KeysSelectTheEnvironmentAndUnknownKeysGet401) {

@@ -285,7 +285,8 @@ TEST_F(FlagLimitsTest, QueriesPastTheWorkerAndQueueAre503WithRetryAfter) {
       clients.emplace_back([&, c] {
         net::HttpClient client("127.0.0.1", server_->process().ports().http,
                                std::chrono::seconds(60));
-        auto r = client.Request("POST", "/api/v1/query", {}, kQuery);
+        auto r =
+            client.Request("POST", "/api/v1/query", {{"Content-Type", "application/json"}}, kQuery);
         if (r.ok()) responses[c] = std::move(r).value();
       });
     }

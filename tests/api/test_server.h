@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api_handler.h"
 #include "net/http_client.h"
@@ -24,6 +25,7 @@ struct TestServerOptions {
   size_t max_body_bytes = 16 * 1024 * 1024;
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
   size_t max_pending_spans = 1 << 20;
+  std::vector<std::string> cors_origins;  // OtlpHttpOptions::cors_origins
 };
 
 class TestServer {
@@ -40,6 +42,7 @@ class TestServer {
     pipeline_ = std::make_unique<pipeline::Pipeline>(store_.get(), &metrics_);
     receivers::otlp_http::OtlpHttpOptions receiver_options;
     receiver_options.max_decompressed_bytes = options.max_decompressed_bytes;
+    receiver_options.cors_origins = options.cors_origins;
     receiver_ = std::make_unique<receivers::otlp_http::OtlpHttpReceiver>(pipeline_.get(), &keys_,
                                                                          receiver_options);
     api_ = std::make_unique<api::ApiHandler>(store_.get(), &metrics_);

@@ -25,6 +25,7 @@ FAILURES = []
 
 # Every variable doctor reads; each run starts from none of them.
 DOCTOR_VARS = [
+    "ARIADNE_KEY",
     "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
     "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME",
@@ -45,6 +46,10 @@ class Server:
                                   self.data_dir], check=True, capture_output=True, text=True)
             self.key = out.stdout.split()[0]
             assert self.key.startswith("aik_"), out.stdout
+            # Once keys exist, reading spans back needs a read key.
+            out = subprocess.run([ARIADNE, "keys", "create", "--role", "read", "--data-dir",
+                                  self.data_dir], check=True, capture_output=True, text=True)
+            self.read_key = out.stdout.split()[0]
         self.log = open(os.path.join(self.data_dir, "serve.log"), "w+")
         self.proc = subprocess.Popen(
             [ARIADNE, "serve", "--data-dir", self.data_dir, "--otlp-http", "0", "--http", "0",
@@ -282,13 +287,26 @@ def test_keys(keyed):
     rc, rep, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team: " +
                                  keyed.key), keyed.http)
     expect(rc == 1 and "headers.colon" in findings(rep, "fail"), "colon", rep)
-    # The right key, the way the seed writes it: lands in the key's environment.
+    # The right ingest key but no read key: the spans land, reading them back is refused.
     rc, rep, _ = doctor(good_env(keyed, HONEYCOMB_API_KEY=keyed.key,
+                                 OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=" + keyed.key),
+                        keyed.http)
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "otlp.read_key" in fail, "no read key finding", rep)
+    expect("--key" in fail["otlp.read_key"]["fix"] and "ARIADNE_KEY" in fail["otlp.read_key"]["fix"],
+           "read key fix", rep)
+    # The right key, the way the seed writes it, and a read key: lands in the key's environment.
+    rc, rep, _ = doctor(good_env(keyed, HONEYCOMB_API_KEY=keyed.key, ARIADNE_KEY=keyed.read_key,
                                  OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=" + keyed.key),
                         keyed.http)
     expect(rc == 0, "exit %d" % rc, rep)
     expect("environment 'prod'" in findings(rep, "ok")["otlp.read_back"]["title"], "env", rep)
     expect(keyed.key not in json.dumps(rep), "the key is printed in full", rep)
+    expect(keyed.read_key not in json.dumps(rep), "the read key is printed in full", rep)
+    # --key works like ARIADNE_KEY.
+    rc, rep, _ = doctor(good_env(keyed, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=" + keyed.key),
+                        keyed.http, "--key", keyed.read_key)
+    expect(rc == 0, "--key: exit %d" % rc, rep)
 
 
 def main():

@@ -25,6 +25,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
+#include "tests/integration/availability_util.h"
 
 namespace ariadne::testing {
 namespace {
@@ -43,16 +44,6 @@ std::string TraceIdBytes(int client, int seq) {
   id[4] = static_cast<char>(seq);
   id[15] = 0x01;
   return id;
-}
-
-std::string Hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
 }
 
 constexpr int kSpansPerBatch = 20;
@@ -137,7 +128,7 @@ TEST_F(CrashTest, EveryAcknowledgedBatchSurvivesKillDashNine) {
   net::HttpClient api("127.0.0.1", restarted.ports().http, 10s);
   size_t missing = 0;
   for (const auto& [client, seq] : acknowledged) {
-    std::string id = Hex(TraceIdBytes(client, seq));
+    std::string id = HexOf(TraceIdBytes(client, seq));
     auto response = api.Request("GET", "/api/v1/traces/" + id);
     ASSERT_TRUE(response.ok()) << response.status().ToString();
     if (response->status != 200) {
@@ -164,7 +155,7 @@ TEST_F(CrashTest, SigtermFlushesAndExitsZero) {
 
   ServerProcess restarted = ServerProcess::Start(g_ariadne, dir_);
   net::HttpClient api("127.0.0.1", restarted.ports().http);
-  auto trace = api.Request("GET", "/api/v1/traces/" + Hex(TraceIdBytes(9, 1)));
+  auto trace = api.Request("GET", "/api/v1/traces/" + HexOf(TraceIdBytes(9, 1)));
   ASSERT_TRUE(trace.ok());
   EXPECT_EQ(trace->status, 200);
   EXPECT_EQ(restarted.Stop(SIGTERM), 0);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "tests/common/server_fixture.h"
 #include "tests/common/server_process.h"
 #include "tests/integration/availability_util.h"
 
@@ -34,23 +35,9 @@ namespace {
 std::string g_ariadne;
 using namespace std::chrono_literals;
 
-class LimitsTest : public ::testing::Test {
+class LimitsTest : public ServerFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ariadne-limits-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_ / "data");
-  }
-  void TearDown() override {
-    if (HasFailure() && server_.running()) {
-      std::ifstream log(server_.stderr_path());
-      std::cerr << "server stderr:\n" << log.rdbuf() << "\n";
-    }
-    if (server_.running()) server_.Stop(SIGTERM);
-    std::filesystem::remove_all(dir_);
-  }
+  LimitsTest() : ServerFixture("limits") {}
 
   std::string CreateKey() {
     std::string command = g_ariadne + " keys create --env prod --data-dir " +
@@ -73,9 +60,6 @@ class LimitsTest : public ::testing::Test {
     auto response = api.Request("GET", "/metrics");
     return response.ok() ? response->body : "";
   }
-
-  std::filesystem::path dir_;
-  ServerProcess server_;
 };
 
 std::string PostHeaders(size_t content_length, const std::string& key) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "tests/common/server_fixture.h"
 #include "tests/common/server_process.h"
 #include "tests/integration/availability_util.h"
 
@@ -40,14 +41,12 @@ const char* const kHeavyXrayBody =
 const char* const kHeavyView =
     "/api/v1/xray/trace-summaries?start=0&end=4102444800&filter=service(%22nothing-matches%22)";
 
-class ReadIsolationTest : public ::testing::Test {
+class ReadIsolationTest : public ServerFixture {
  protected:
+  ReadIsolationTest() : ServerFixture("read-isolation") {}
+
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ariadne-read-isolation-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    ServerFixture::SetUp();
     // Room for the 300 proxy clients below (the query port's default cap is 256).
     server_ = ServerProcess::Start(g_ariadne, (dir_ / "data").string(),
                                    {"--http-max-connections", "1000"});
@@ -60,17 +59,6 @@ class ReadIsolationTest : public ::testing::Test {
       ASSERT_EQ(response->status, 200) << response->body;
     }
   }
-  void TearDown() override {
-    if (HasFailure() && server_.running()) {
-      std::ifstream log(server_.stderr_path());
-      std::cerr << "server stderr:\n" << log.rdbuf() << "\n";
-    }
-    if (server_.running()) server_.Stop(SIGTERM);
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
-  ServerProcess server_;
 };
 
 // Sends one request from a new connection on its own thread; `done` counts completions.

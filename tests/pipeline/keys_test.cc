@@ -128,15 +128,83 @@ TEST(KeyRegistryTest, BadEnvironmentNamesAreRefused) {
 
 TEST(KeyRegistryTest, OneKeyCannotNameTwoEnvironments) {
   KeyRegistry a = TwoKeys();
-  KeyRegistry b;
-  ASSERT_TRUE(b.Add({"key-prod", "dev", 0}).ok());
-  Status merged = a.Merge(b);
-  EXPECT_FALSE(merged.ok());
-  EXPECT_EQ(merged.code(), StatusCode::kInvalidArgument);
-  KeyRegistry c;
-  ASSERT_TRUE(c.Add({"key-prod", "prod", 0}).ok());
-  EXPECT_TRUE(a.Merge(c).ok());
+  Status again = a.Add({"key-prod", "dev", 0});
+  EXPECT_FALSE(again.ok());
+  EXPECT_EQ(again.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a.Add({"key-prod", "prod", 0}).ok());
   EXPECT_EQ(a.entries().size(), 2u);
+  // Merging another file's keys keeps both files' keys usable.
+  KeyRegistry b;
+  ASSERT_TRUE(b.Add({"key-test", "test", 0}).ok());
+  ASSERT_TRUE(a.Merge(b).ok());
+  EXPECT_EQ(*a.Authenticate("key-test", std::nullopt), "test");
+  EXPECT_EQ(*a.Authenticate("key-prod", std::nullopt), "prod");
+}
+
+TEST(KeyRegistryTest, FileHoldsHashesOnlyAndRolesRoundTrip) {
+  TempDir dir;
+  std::string path = dir.File("keys.json");
+  auto read = CreateKey(path, KeyRole::kRead, "");
+  auto admin = CreateKey(path, KeyRole::kAdmin, "prod");
+  ASSERT_TRUE(read.ok() && admin.ok());
+  EXPECT_EQ(read->rfind("ark_", 0), 0u);
+  EXPECT_EQ(admin->rfind("aak_", 0), 0u);
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find(*read), std::string::npos);
+  EXPECT_EQ(text.find(*admin), std::string::npos);
+  auto registry = KeyRegistry::LoadFile(path);
+  ASSERT_TRUE(registry.ok());
+  auto reader = registry->Lookup(*read);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(reader->role, KeyRole::kRead);
+  EXPECT_EQ(reader->environment, "");
+  auto boss = registry->Lookup(*admin);
+  ASSERT_TRUE(boss.ok());
+  EXPECT_EQ(boss->role, KeyRole::kAdmin);
+  EXPECT_EQ(boss->environment, "prod");
+  // Read and admin keys do not ingest.
+  EXPECT_EQ(registry->Authenticate(*read, std::nullopt).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_FALSE(registry->Lookup("ark_nope").ok());
+}
+
+TEST(KeyRegistryTest, PlainTextFileIsMigratedToHashes) {
+  TempDir dir;
+  std::string path = dir.File("keys.json");
+  std::ofstream(path) << R"({"keys": [{"key": "old-plain-key-1", "environment": "prod",)"
+                      << R"( "created_unix": 5}]})";
+  auto registry = KeyRegistry::LoadFileMigrating(path);
+  ASSERT_TRUE(registry.ok()) << registry.status().ToString();
+  EXPECT_EQ(*registry->Authenticate("old-plain-key-1", std::nullopt), "prod");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("old-plain-key-1"), std::string::npos) << text;
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto reloaded = KeyRegistry::LoadFile(path);
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_EQ(*reloaded->Authenticate("old-plain-key-1", std::nullopt), "prod");
+  EXPECT_EQ(reloaded->entries()[0].created_unix, 5);
+}
+
+TEST(KeyRegistryTest, RevokeByIdOrPrefix) {
+  TempDir dir;
+  std::string path = dir.File("keys.json");
+  auto first = CreateKey(path, KeyRole::kRead, "");
+  auto second = CreateKey(path, KeyRole::kIngest, "prod");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(RevokeKey(path, "nothing").status().code(), StatusCode::kNotFound);
+  auto removed = RevokeKey(path, first->substr(0, 12));
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(removed->role, KeyRole::kRead);
+  auto registry = KeyRegistry::LoadFile(path);
+  ASSERT_TRUE(registry.ok());
+  EXPECT_FALSE(registry->Lookup(*first).ok());
+  ASSERT_TRUE(registry->Lookup(*second).ok());
+  ASSERT_TRUE(RevokeKey(path, registry->entries()[0].id).ok());
+  EXPECT_TRUE(KeyRegistry::LoadFile(path)->empty());
 }
 
 }  // namespace

@@ -77,14 +77,16 @@ TEST(ExecutorLimitsTest, GroupCapCountsTheMergedGroupsOfEveryScanThread) {
 }
 
 TEST(ExecutorLimitsTest, SamplesGrowingPastTheMemoryBudgetFailNamingTheFlag) {
-  // Small blocks (their scratch is given back after each), one group: only the P99 samples grow.
+  // Small blocks (their scratch is given back after each), one group: only the P99 samples grow
+  // (exact percentiles keep every value).
   std::vector<std::unique_ptr<store::embedded::BlockBuilder>> heads;
   for (uint64_t seed = 1; seed <= 30; ++seed) heads.push_back(Head(2000, seed));
   ExecContext context;
   context.limits.memory_limit_bytes = 1 << 20;
   QueryBudget budget(context);
-  const QuerySpec spec = Spec(std::string("{") + kWindow +
-                              R"(,"calculations":[{"op":"P99","column":"duration_ms"}]})");
+  const QuerySpec spec =
+      Spec(std::string("{") + kWindow +
+           R"(,"exact":true,"calculations":[{"op":"P99","column":"duration_ms"}]})");
   {
     QueryExecutor executor(spec, &budget);
     Status status;
@@ -116,6 +118,34 @@ TEST(ExecutorLimitsTest, SamplesGrowingPastTheMemoryBudgetFailNamingTheFlag) {
   EXPECT_EQ(enough.used_bytes(), 0u);
 }
 
+TEST(ExecutorLimitsTest, SketchedPercentilesAndHeatmapsStayWithinABudgetThatExactOnesPass) {
+  // The same 60,000 values that the exact path cannot hold in 1 MiB: past the exact limit the
+  // group switches to a sketch (and a grid histogram) whose size does not grow with the rows.
+  std::vector<std::unique_ptr<store::embedded::BlockBuilder>> heads;
+  for (uint64_t seed = 1; seed <= 30; ++seed) heads.push_back(Head(2000, seed));
+  ExecContext context;
+  context.limits.memory_limit_bytes = 1 << 20;
+  QueryBudget budget(context);
+  const QuerySpec spec = Spec(
+      std::string("{") + kWindow +
+      R"(,"calculations":[{"op":"P99","column":"duration_ms"},{"op":"HEATMAP","column":"duration_ms"},)"
+      R"({"op":"COUNT"}]})");
+  {
+    QueryExecutor executor(spec, &budget);
+    for (const auto& head : heads) ASSERT_TRUE(executor.Consume(head->block()).ok());
+    Result<QueryResult> result = executor.Finish();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->rows.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<double>(result->rows[0].values[0]));
+    double counted = 0;
+    for (const HeatmapBucket& b : result->rows[0].heatmaps[0]) counted += b.count;
+    EXPECT_EQ(ResultValue(static_cast<int64_t>(counted)), result->rows[0].values[2]);
+    EXPECT_GE(counted, 60000);
+    EXPECT_LT(budget.peak_bytes(), 1u << 20);
+  }
+  EXPECT_EQ(budget.used_bytes(), 0u);
+}
+
 TEST(ExecutorLimitsTest, LargeColumnViewsOfOneBlockCountToo) {
   auto head = Head(20000);
   ExecContext context;
@@ -127,6 +157,56 @@ TEST(ExecutorLimitsTest, LargeColumnViewsOfOneBlockCountToo) {
            R"(,"calculations":[{"op":"COUNT_DISTINCT","column":"trace.span_id"}]})"),
       &budget);
   EXPECT_EQ(executor.Consume(head->block()).code(), StatusCode::kResourceExhausted);
+}
+
+TEST(ExecutorLimitsTest, FiltersOnAttributeColumnsReadTheSparseColumnsWithoutPerRowViews) {
+  // 20,000 rows: a dense view of one attribute column takes ~21 bytes a row (420 KB); three
+  // filters on attributes (span and resource) would not fit in 600 KB next to the block's
+  // per-row scratch, and the answer must still be right.
+  testing::RandomSpans gen(3);
+  model::SpanBatch batch = gen.Batch(20000);
+  uint64_t expected_or = 0, expected_both = 0;
+  for (const model::Span& span : batch.spans) {
+    bool user = false, status = false;
+    for (uint32_t a = span.attributes.begin; a < span.attributes.end(); ++a) {
+      const model::KeyValue& kv = batch.attributes[a];
+      if (kv.key == "user.id" && kv.value.str.substr(0, 6) == "user-4") user = true;
+      if (kv.key == "http.status_code" && kv.value.int_value >= 500) status = true;
+    }
+    const model::Value* host =
+        batch.FindAttribute(batch.resources[span.resource_index].attributes, "host.name");
+    expected_or += user || status;
+    expected_both += (user || status) && host != nullptr && host->str != "host-0";
+  }
+  auto head = std::make_unique<store::embedded::BlockBuilder>("default");
+  head->Append(batch);
+  ExecContext context;
+  context.limits.memory_limit_bytes = 600 << 10;
+  QueryBudget budget(context);
+  const QuerySpec spec =
+      Spec(std::string("{") + kWindow +
+           R"(,"filters":[{"column":"user.id","op":"starts-with","value":"user-4"},)"
+           R"({"column":"http.status_code","op":">=","value":500}],"filter_combination":"OR"})");
+  QueryExecutor executor(spec, &budget);
+  ASSERT_TRUE(executor.Consume(head->block()).ok());
+  Result<QueryResult> result = executor.Finish();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->spans_matched, expected_or);
+  // A resource-attribute filter (host.name lives on the resource) ANDed in.
+  Filter host;
+  host.column = "host.name";
+  host.op = FilterOp::kNe;
+  host.values.push_back(std::string("host-0"));
+  QuerySpec with_host = spec;
+  with_host.filter_or = false;
+  with_host.filters = {host};
+  std::vector<uint8_t> selected = SelectRows(spec, head->block());
+  std::vector<uint8_t> host_ok = SelectRows(with_host, head->block());
+  uint64_t both = 0;
+  for (size_t r = 0; r < selected.size(); ++r) both += selected[r] && host_ok[r];
+  EXPECT_EQ(both, expected_both);
+  EXPECT_GT(expected_both, 1000u);
+  EXPECT_LT(budget.peak_bytes(), 600u << 10);
 }
 
 TEST(ExecutorLimitsTest, CancelledQueryStopsAtTheNextBlock) {

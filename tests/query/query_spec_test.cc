@@ -23,6 +23,16 @@ TEST(QuerySpecTest, EmptySpecIsCountOverTheLastTwoHours) {
   EXPECT_EQ(spec->limit, kDefaultLimit);
 }
 
+TEST(QuerySpecTest, ExactAsksForExactPercentilesAndMustBeABoolean) {
+  Result<QuerySpec> spec = ParseQuerySpec(R"({"exact": true})", kNow);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_TRUE(spec->exact);
+  EXPECT_FALSE(ParseQuerySpec("{}", kNow)->exact);
+  Result<QuerySpec> bad = ParseQuerySpec(R"({"exact": "yes"})", kNow);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "exact: must be true or false");
+}
+
 TEST(QuerySpecTest, FullSpecParsesEveryPart) {
   Result<QuerySpec> spec = ParseQuerySpec(R"({
     "start_time": 1000, "time_range": 600, "granularity": 60,

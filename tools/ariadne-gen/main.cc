@@ -3,19 +3,81 @@
 // cost stays out of the figure; every request must be acknowledged with a 200.
 //
 //   ariadne-gen --endpoint http://127.0.0.1:4318 --spans 2000000 --connections 8
+//
+// The generator makes --distinct-batches requests and sends them round-robin
+// (the same spans again and again). For benchmarks that compare engines on the same data:
+//
+//   ariadne-gen --prepare DIR --spans 10000000 --seed 42   # OTLP requests + ClickHouse rows
+//   ariadne-gen --replay DIR/otlp.bin --connections 16     # send every recorded request once
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "net/http_client.h"
+#include "tools/ariadne-gen/prepare.h"
 #include "tools/gen/otlp_request.h"
 #include "tools/gen/realistic_spans.h"
+
+namespace {
+
+struct Request {
+  uint32_t spans = 0;
+  std::string_view body;
+};
+
+// Maps an otlp.bin file of `ariadne-gen --prepare` and lists its requests; false on a bad file.
+bool MapRecordedRequests(const std::string& path, std::vector<Request>* out) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    std::fprintf(stderr, "ariadne-gen: cannot open %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return true;
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) {
+    std::fprintf(stderr, "ariadne-gen: cannot map %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  const char* p = static_cast<const char*>(map);
+  size_t at = 0;
+  while (at < size) {
+    uint32_t spans, bytes;
+    if (size - at < 8) break;
+    std::memcpy(&spans, p + at, 4);
+    std::memcpy(&bytes, p + at + 4, 4);
+    at += 8;
+    if (size - at < bytes) break;
+    out->push_back({spans, std::string_view(p + at, bytes)});
+    at += bytes;
+  }
+  if (at != size) {
+    std::fprintf(stderr,
+                 "ariadne-gen: %s is truncated at byte %zu (write it again with --prepare)\n",
+                 path.c_str(), at);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,7 +88,9 @@ int main(int argc, char** argv) {
   size_t connections = 4;
   size_t distinct_batches = 512;
   uint64_t seed = 1;
-  std::string key;
+  uint64_t start_unix_nano = 0;
+  uint64_t clickhouse_rows = 1'000'000;
+  std::string key, prepare_dir, replay_file;
   app.add_option("--endpoint", endpoint, "OTLP/HTTP base URL (/v1/traces is appended)");
   app.add_option("--spans", total_spans, "spans to send in all");
   app.add_option("--batch", batch_spans, "spans per request");
@@ -35,33 +99,70 @@ int main(int argc, char** argv) {
                  "distinct requests generated up front (then sent round-robin)");
   app.add_option("--seed", seed, "generator seed");
   app.add_option("--key", key, "x-honeycomb-team key");
+  app.add_option("--prepare", prepare_dir,
+                 "write --spans spans to DIR (otlp.bin, clickhouse-*.rowbinary, meta.json) and "
+                 "exit, sending nothing");
+  app.add_option("--start-unix-nano", start_unix_nano,
+                 "start time of the first generated trace (default: now)");
+  app.add_option("--clickhouse-rows", clickhouse_rows,
+                 "with --prepare: spans per ClickHouse RowBinary file");
+  app.add_option("--replay", replay_file,
+                 "send every request of an otlp.bin file written by --prepare, once each");
   CLI11_PARSE(app, argc, argv);
+
+  if (!prepare_dir.empty()) {
+    ariadne::gen::PrepareOptions options;
+    options.dir = prepare_dir;
+    options.total_spans = total_spans;
+    options.batch_spans = batch_spans;
+    options.seed = seed;
+    options.start_unix_nano = start_unix_nano;
+    options.clickhouse_rows = clickhouse_rows;
+    return ariadne::gen::PrepareDataSet(options);
+  }
 
   auto url = ariadne::net::ParseHttpUrl(endpoint);
   if (!url.ok()) {
     std::fprintf(stderr, "ariadne-gen: %s\n", url.status().ToString().c_str());
     return 2;
   }
-  const uint64_t requests = (total_spans + batch_spans - 1) / batch_spans;
-  distinct_batches = std::max<size_t>(1, std::min<size_t>(distinct_batches, requests));
-  std::fprintf(stderr, "ariadne-gen: generating %zu distinct requests of %zu spans...\n",
-               distinct_batches, batch_spans);
-  std::vector<std::string> bodies;
-  ariadne::gen::RealisticSpans gen(seed);
-  size_t body_bytes = 0;
-  for (size_t i = 0; i < distinct_batches; ++i) {
-    auto batch = gen.Batch(batch_spans);
-    batch.spans.resize(batch_spans);
-    bodies.push_back(ariadne::gen::EncodeOtlpRequest(batch));
-    body_bytes += bodies.back().size();
+  std::vector<std::string> generated;
+  std::vector<Request> bodies;
+  uint64_t requests = 0;
+  if (!replay_file.empty()) {
+    if (!MapRecordedRequests(replay_file, &bodies)) return 2;
+    requests = bodies.size();
+    total_spans = 0;
+    size_t bytes = 0;
+    for (const Request& r : bodies) total_spans += r.spans, bytes += r.body.size();
+    std::fprintf(stderr, "ariadne-gen: replaying %zu requests (%llu spans, %.1f bytes/span)\n",
+                 bodies.size(), static_cast<unsigned long long>(total_spans),
+                 total_spans ? static_cast<double>(bytes) / static_cast<double>(total_spans) : 0.0);
+  } else {
+    requests = (total_spans + batch_spans - 1) / batch_spans;
+    distinct_batches = std::max<size_t>(1, std::min<size_t>(distinct_batches, requests));
+    std::fprintf(stderr, "ariadne-gen: generating %zu distinct requests of %zu spans...\n",
+                 distinct_batches, batch_spans);
+    ariadne::gen::RealisticOptions gen_options;
+    gen_options.start_unix_nano = start_unix_nano;
+    ariadne::gen::RealisticSpans gen(seed, gen_options);
+    size_t body_bytes = 0;
+    for (size_t i = 0; i < distinct_batches; ++i) {
+      auto batch = gen.Batch(batch_spans);
+      batch.spans.resize(batch_spans);
+      generated.push_back(ariadne::gen::EncodeOtlpRequest(batch));
+      body_bytes += generated.back().size();
+    }
+    for (const std::string& g : generated)
+      bodies.push_back({static_cast<uint32_t>(batch_spans), g});
+    std::fprintf(
+        stderr,
+        "ariadne-gen: %.1f bytes/span on the wire; sending %llu requests over %zu connections\n",
+        static_cast<double>(body_bytes) / static_cast<double>(distinct_batches * batch_spans),
+        static_cast<unsigned long long>(requests), connections);
   }
-  std::fprintf(
-      stderr,
-      "ariadne-gen: %.1f bytes/span on the wire; sending %llu requests over %zu connections\n",
-      static_cast<double>(body_bytes) / static_cast<double>(distinct_batches * batch_spans),
-      static_cast<unsigned long long>(requests), connections);
 
-  std::atomic<uint64_t> next{0}, done{0}, failed{0};
+  std::atomic<uint64_t> next{0}, done{0}, failed{0}, spans_done{0};
   std::string path = url->path == "/" ? "/v1/traces" : url->path + "/v1/traces";
   if (path.rfind("//", 0) == 0) path = path.substr(1);
   auto start = std::chrono::steady_clock::now();
@@ -74,7 +175,8 @@ int main(int argc, char** argv) {
       for (;;) {
         uint64_t i = next.fetch_add(1);
         if (i >= requests) return;
-        auto response = client.Request("POST", path, headers, bodies[i % bodies.size()]);
+        const Request& request = bodies[i % bodies.size()];
+        auto response = client.Request("POST", path, headers, request.body);
         if (!response.ok() || response->status != 200) {
           if (failed.fetch_add(1) < 5)
             std::fprintf(stderr, "ariadne-gen: request failed: %s\n",
@@ -84,6 +186,7 @@ int main(int argc, char** argv) {
           continue;
         }
         done.fetch_add(1);
+        spans_done.fetch_add(request.spans);
       }
     });
   }
@@ -95,13 +198,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ariadne-gen: %llu/%llu requests, %.0f spans/s\n",
                    static_cast<unsigned long long>(done.load()),
                    static_cast<unsigned long long>(requests),
-                   static_cast<double>(done.load() * batch_spans) / elapsed);
+                   static_cast<double>(spans_done.load()) / elapsed);
     }
   });
   for (auto& w : workers) w.join();
   progress.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const uint64_t spans = done.load() * batch_spans;
+  const uint64_t spans = spans_done.load();
   std::printf("sent %llu spans in %.2f s: %.0f spans/s acknowledged (%llu failed requests)\n",
               static_cast<unsigned long long>(spans), seconds, static_cast<double>(spans) / seconds,
               static_cast<unsigned long long>(failed.load()));

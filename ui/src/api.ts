@@ -1,4 +1,5 @@
 // The query API (docs/api.md), called from the UI's own origin.
+import { notifyUnauthorized } from "./session";
 
 export class ApiError extends Error {
   constructor(
@@ -23,6 +24,7 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   } catch {
     /* not JSON */
   }
+  if (response.status === 401) notifyUnauthorized();
   if (!response.ok) {
     const b = body as { error?: string; message?: string; Message?: string } | undefined;
     const message = b?.error ?? b?.message ?? b?.Message ?? (text.slice(0, 300) || response.statusText);

@@ -3,6 +3,8 @@
 import "./style.css";
 import { h, clear } from "./dom";
 import { navigate, setRenderer } from "./nav";
+import { fetchSession, logout, onUnauthorized, session, setSession } from "./session";
+import { renderLogin } from "./pages/login";
 
 export interface PageContext {
   root: HTMLElement;
@@ -72,6 +74,29 @@ const NAV = [
 
 const navLinks = new Map<string, HTMLAnchorElement>();
 const main = h("main", { id: "page" });
+// Who is logged in, and the logout button (shown only when the server has keys).
+const who = h("span", { class: "who muted small", "data-testid": "session-who" });
+const logoutButton = h(
+  "button",
+  {
+    type: "button",
+    class: "logout",
+    "data-testid": "logout",
+    hidden: true,
+    onclick: async () => {
+      await logout();
+      void render();
+    },
+  },
+  "Log out",
+);
+
+function showSessionInNav(): void {
+  const s = session();
+  const keyed = s !== null && !s.open;
+  logoutButton.hidden = !keyed;
+  who.textContent = keyed ? `${s.role} key ${s.id}${s.environment ? ` · ${s.environment}` : ""}` : "";
+}
 
 function shell(): HTMLElement {
   const nav = h("nav", { class: "topnav" });
@@ -88,6 +113,9 @@ function shell(): HTMLElement {
     navLinks.set(href, a);
     nav.appendChild(a);
   }
+  nav.appendChild(h("span", { class: "nav-spacer" }));
+  nav.appendChild(who);
+  nav.appendChild(logoutButton);
   return h("div", { class: "shell" }, nav, main);
 }
 
@@ -103,6 +131,22 @@ async function render(): Promise<void> {
       console.error(e);
     }
   }
+  // The server's keys decide whether this browser must log in first.
+  if (session() === null) {
+    let s = null;
+    try {
+      s = await fetchSession();
+    } catch (e) {
+      console.error(e);
+    }
+    if (seq !== renderSeq) return;
+    if (s === null) {
+      showLogin();
+      return;
+    }
+    setSession(s);
+  }
+  showSessionInNav();
   const path = decodeURI(location.pathname);
   const query = new URLSearchParams(location.search);
   let matched: { route: Route; params: Record<string, string> } | undefined;
@@ -144,6 +188,26 @@ async function render(): Promise<void> {
   main.appendChild(root);
   await mod.render(ctx);
 }
+
+function showLogin(): void {
+  setSession(null);
+  showSessionInNav();
+  for (const a of navLinks.values()) a.classList.remove("active");
+  document.title = "Log in · Ariadne";
+  clear(main);
+  const root = h("div", { class: "page" });
+  main.appendChild(root);
+  renderLogin(root, (s) => {
+    setSession(s);
+    void render();
+  });
+}
+
+// Any API call answered 401 (session expired, logged out elsewhere): back to the login page.
+onUnauthorized(() => {
+  ++renderSeq;
+  showLogin();
+});
 
 function notFound(root: HTMLElement, path: string): void {
   root.appendChild(

@@ -5,11 +5,17 @@
 //   selected row → update per-(group, bucket) aggregate states → Finish: totals, having, order,
 //   limit, series.
 //
-// Columns are resolved per block into dense vectors. String columns keep their dictionary codes,
-// so a filter or breakdown on a string evaluates its predicate once per distinct value, not once
-// per row. Each span counts with its sample rate (SampleRate attribute, else the OTel tracestate
-// `ot=th:` threshold) in COUNT, SUM, AVG, RATE_* and percentiles; COUNT_DISTINCT, MIN and MAX are
-// not weighted.
+// Filters on attribute columns read the block's sparse attribute columns (row_filter.h); other
+// columns are resolved per block into dense vectors (column_view.h). String columns keep their
+// dictionary codes, so a filter or breakdown on a string evaluates its predicate once per distinct
+// value, not once per row. Each span counts with its sample rate (SampleRate attribute, else the
+// OTel tracestate `ot=th:` threshold) in COUNT, SUM, AVG, RATE_*, HEATMAP and percentiles;
+// COUNT_DISTINCT, MIN and MAX are not weighted. Percentiles and HEATMAP keep a group's values up
+// to exec::kExactSampleLimit (always with the spec's `exact`), then switch to mergeable sketches
+// per time bucket (aggregation.h): percentiles within 1 % relative error, HEATMAP counts exact.
+//
+// Files: executor.cc (Consume, Merge), row_filter.*, column_view.*, aggregation.*,
+// quantile_sketch.*, grid_histogram.*, sample_stats.*, heatmap.*, finish.cc (Finish).
 //
 // Limits: with a QueryBudget, the executor charges its working memory (groups, samples, per-block
 // column views and scratch vectors, Finish's totals) to it as it grows, refuses more distinct

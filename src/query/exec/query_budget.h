@@ -15,6 +15,7 @@
 // executors that charge it.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -80,6 +81,12 @@ class BudgetCharge {
     if (budget_ == nullptr || bytes == 0) return Status::Ok();
     bytes_ += bytes;
     return budget_->Charge(bytes);
+  }
+  // Gives back `bytes` of what this owner charged (memory it freed early).
+  void Release(uint64_t bytes) {
+    bytes = std::min(bytes, bytes_);
+    if (budget_ != nullptr && bytes != 0) budget_->Release(bytes);
+    bytes_ -= bytes;
   }
   void ReleaseAll() {
     if (budget_ != nullptr && bytes_ != 0) budget_->Release(bytes_);

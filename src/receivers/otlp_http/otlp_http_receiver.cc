@@ -67,13 +67,6 @@ net::HttpResponse ErrorResponse(int http_status, const MediaType& media, std::st
   return net::HttpResponse(http_status, "application/json", otlp::EncodeJsonStatus(code, message));
 }
 
-void AddCors(const net::HttpRequest& request, net::HttpResponse& response) {
-  if (auto origin = request.Header("origin")) {
-    response.SetHeader("Access-Control-Allow-Origin", std::string(*origin));
-    response.SetHeader("Vary", "Origin");
-  }
-}
-
 // The checks that need no body (route, method, Content-Type, key): an answer when the request is
 // refused; otherwise the key's environment goes to `environment`.
 std::optional<net::HttpResponse> Screen(const net::HttpRequest& request,
@@ -113,6 +106,23 @@ OtlpHttpReceiver::OtlpHttpReceiver(pipeline::Pipeline* pipeline, const pipeline:
                                    OtlpHttpOptions options)
     : pipeline_(pipeline), keys_(keys), options_(std::move(options)) {}
 
+std::string OtlpHttpReceiver::AllowedOrigin(const net::HttpRequest& request) const {
+  std::optional<std::string_view> origin = request.Header("origin");
+  if (!origin || origin->empty()) return "";
+  for (const std::string& allowed : options_.cors_origins) {
+    if (allowed == "*") return "*";
+    if (net::EqualsIgnoreCase(allowed, *origin)) return std::string(*origin);
+  }
+  return "";
+}
+
+void OtlpHttpReceiver::AddCors(const net::HttpRequest& request, net::HttpResponse& response) const {
+  std::string allowed = AllowedOrigin(request);
+  if (allowed.empty()) return;
+  response.SetHeader("Access-Control-Allow-Origin", allowed);
+  response.SetHeader("Vary", "Origin");
+}
+
 net::HttpHandler OtlpHttpReceiver::AsHandler() {
   return [this](net::HttpRequest&& request, net::Responder respond) {
     Handle(std::move(request), std::move(respond));
@@ -134,7 +144,7 @@ net::HeaderCheck OtlpHttpReceiver::AsHeaderCheck() {
 
 void OtlpHttpReceiver::Handle(net::HttpRequest&& request, net::Responder respond) {
   pipeline::IngestMetrics* metrics = &pipeline_->metrics();
-  const std::string origin = std::string(request.Header("origin").value_or(""));
+  const std::string origin = AllowedOrigin(request);
   // Every answer goes through here: CORS header, request counter.
   auto send = [metrics, origin, respond = std::move(respond),
                name = options_.receiver_name](net::HttpResponse response) {

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "net/http_server.h"
 #include "pipeline/keys.h"
@@ -33,6 +34,10 @@ struct OtlpHttpOptions {
   int retry_after_seconds = 1;
   // Label on /metrics.
   std::string receiver_name = "otlp_http";
+  // Browser origins allowed to send spans (--cors-origin, e.g. "http://localhost:3000"; "*" allows
+  // any, for a public ingest endpoint). Only a listed Origin is answered with
+  // Access-Control-Allow-Origin; others get no CORS headers, so the browser refuses.
+  std::vector<std::string> cors_origins;
 };
 
 class OtlpHttpReceiver {
@@ -49,6 +54,10 @@ class OtlpHttpReceiver {
   net::HeaderCheck AsHeaderCheck();
 
  private:
+  // The Access-Control-Allow-Origin value for `request`, or "" when its Origin is not allowed.
+  std::string AllowedOrigin(const net::HttpRequest& request) const;
+  void AddCors(const net::HttpRequest& request, net::HttpResponse& response) const;
+
   pipeline::Pipeline* pipeline_;
   const pipeline::KeyRegistry* keys_;
   OtlpHttpOptions options_;

@@ -116,8 +116,16 @@ async function sendTrace(provider, label) {
   return { traceId: server.spanContext().traceId, exportError };
 }
 
+// Once a server has keys, reading needs a read key (docs/security.md); each test sets this.
+let readKey = '';
+const readHeaders = () => (readKey ? { authorization: `Bearer ${readKey}` } : {});
+function createReadKey(dataDir) {
+  readKey = execFileSync(ariadne, ['keys', 'create', '--role', 'read', '--data-dir', dataDir],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+}
+
 async function getJson(base, target) {
-  const response = await fetch(`http://${base}${target}`);
+  const response = await fetch(`http://${base}${target}`, { headers: readHeaders() });
   return { status: response.status, body: await response.json() };
 }
 
@@ -158,6 +166,7 @@ test('a Node OTel SDK trace goes in through both exporters and comes back field 
     const key = execFileSync(ariadne, ['keys', 'create', '--env', 'cruddur-prod', '--data-dir', dataDir],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     assert.match(key, /^aik_[0-9a-f]{32}$/);
+    createReadKey(dataDir);
     const server = await startServer(dataDir);
     try {
       process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://${server.otlp}`;
@@ -194,7 +203,7 @@ test('a Node OTel SDK trace goes in through both exporters and comes back field 
       // The same spans answer aggregate queries, trace search and the service graph.
       const query = await fetch(`http://${server.http}/api/v1/query`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...readHeaders() },
         body: JSON.stringify({
           environment: 'cruddur-prod',
           time_range: 3600,
@@ -220,7 +229,7 @@ test('a Node OTel SDK trace goes in through both exporters and comes back field 
         JSON.stringify(graph.body));
 
       // `ariadne trace` prints the tree.
-      const listed = execFileSync(ariadne, ['trace', jsonTraceId, '--server', `http://${server.http}`],
+      const listed = execFileSync(ariadne, ['trace', jsonTraceId, '--server', `http://${server.http}`, '--key', readKey],
         { encoding: 'utf8' });
       assert.match(listed, /Cruddur {2}GET \/api\/activities\/home json/);
       assert.match(listed, /└─ Cruddur {2}db\.query .*!! ERROR: connection refused/);
@@ -238,6 +247,7 @@ test('with keys configured a missing or unknown key gets 401 and nothing is stor
   try {
     const key = execFileSync(ariadne, ['keys', 'create', '--env', 'staging', '--data-dir', dataDir],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    createReadKey(dataDir);
     const server = await startServer(dataDir);
     try {
       const missing = await fetch(`http://${server.otlp}/v1/traces`, {

@@ -6,6 +6,10 @@ import { ApiError, listServices, xray } from "../api";
 import { copyBlock, debounce, fill, formatNumber, formatTime, h } from "../dom";
 import type { PageContext } from "../main";
 import { navigate } from "../nav";
+import { canAdmin } from "../session";
+
+// The tooltip of a control a read key may not use.
+const adminTitle = () => (canAdmin() ? undefined : "changing X-Ray settings needs an admin key");
 
 interface Group {
   GroupName: string;
@@ -179,7 +183,7 @@ export async function renderGroups(ctx: PageContext): Promise<void> {
   };
 
   list.replaceChildren(
-    h("div", { class: "list-head" }, h("button", { type: "button", class: "primary", onclick: () => showForm() }, "New group")),
+    h("div", { class: "list-head" }, h("button", { type: "button", class: "primary", disabled: !canAdmin(), title: adminTitle(), onclick: () => showForm() }, "New group")),
     groups.length === 0
       ? h("p", { class: "empty-note" }, "No groups yet. A group is a named filter expression over traces, e.g. ", h("code", null, 'service("cart") AND responsetime > 1'), ".")
       : h(
@@ -211,10 +215,12 @@ export async function renderGroups(ctx: PageContext): Promise<void> {
                   g.GroupName === "Default"
                     ? h("span", { class: "muted small" }, "built in")
                     : [
-                        h("button", { type: "button", onclick: () => showForm(g) }, "Edit"),
+                        h("button", { type: "button", disabled: !canAdmin(), title: adminTitle(), onclick: () => showForm(g) }, "Edit"),
                         h("button", {
                           type: "button",
                           class: "danger",
+                          disabled: !canAdmin(),
+                          title: adminTitle(),
                           onclick: async () => {
                             if (!confirm(`Delete group ${g.GroupName}?`)) return;
                             try {
@@ -325,7 +331,7 @@ export async function renderSamplingRules(ctx: PageContext): Promise<void> {
 
   const sorted = [...records].sort((a, b) => a.SamplingRule.Priority - b.SamplingRule.Priority || a.SamplingRule.RuleName.localeCompare(b.SamplingRule.RuleName));
   list.replaceChildren(
-    h("div", { class: "list-head" }, h("button", { type: "button", class: "primary", onclick: () => showForm() }, "New rule")),
+    h("div", { class: "list-head" }, h("button", { type: "button", class: "primary", disabled: !canAdmin(), title: adminTitle(), onclick: () => showForm() }, "New rule")),
     h(
       "table",
       { class: "grid", "data-testid": "rules" },
@@ -351,12 +357,14 @@ export async function renderSamplingRules(ctx: PageContext): Promise<void> {
             h(
               "td",
               { class: "actions" },
-              h("button", { type: "button", onclick: () => showForm(r) }, "Edit"),
+              h("button", { type: "button", disabled: !canAdmin(), title: adminTitle(), onclick: () => showForm(r) }, "Edit"),
               r.RuleName === "Default"
                 ? null
                 : h("button", {
                     type: "button",
                     class: "danger",
+                    disabled: !canAdmin(),
+                    title: adminTitle(),
                     onclick: async () => {
                       if (!confirm(`Delete rule ${r.RuleName}?`)) return;
                       try {

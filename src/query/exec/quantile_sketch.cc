@@ -1,0 +1,124 @@
+#include "query/exec/quantile_sketch.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+namespace ariadne::query {
+
+QuantileSketch::QuantileSketch(double relative_accuracy)
+    : alpha_(relative_accuracy),
+      gamma_((1 + relative_accuracy) / (1 - relative_accuracy)),
+      inv_log_gamma_(1.0 / std::log(gamma_)),
+      min_(std::numeric_limits<double>::infinity()),
+      max_(-std::numeric_limits<double>::infinity()) {}
+
+double QuantileSketch::ValueOf(int32_t index) const {
+  return 2 * std::pow(gamma_, index) / (gamma_ + 1);
+}
+
+void QuantileSketch::Store::Add(int32_t index, double weight) {
+  if (counts.empty()) {
+    offset = index;
+    counts.assign(1, 0);
+  } else if (index < offset) {
+    const int64_t span = static_cast<int64_t>(end()) - index;
+    if (span > static_cast<int64_t>(kMaxBucketsPerSign)) {
+      counts.front() += weight;  // folded into the lowest bucket kept
+      return;
+    }
+    counts.insert(counts.begin(), static_cast<size_t>(offset - index), 0.0);
+    offset = index;
+  } else if (index >= end()) {
+    const int64_t span = static_cast<int64_t>(index) - offset + 1;
+    if (span > static_cast<int64_t>(kMaxBucketsPerSign)) {
+      // Fold the lowest buckets so that the range ends at `index`.
+      const size_t drop = static_cast<size_t>(span - static_cast<int64_t>(kMaxBucketsPerSign));
+      const size_t folded = std::min(drop, counts.size() - 1);
+      double sum = 0;
+      for (size_t i = 0; i <= folded; ++i) sum += counts[i];
+      counts.erase(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(folded));
+      counts.front() = sum;
+      offset += static_cast<int32_t>(drop);
+      if (drop > folded) {
+        // Everything kept was below the new range: it all becomes the new lowest bucket.
+        counts.assign(1, sum);
+      }
+    }
+    counts.resize(static_cast<size_t>(index - offset + 1), 0.0);
+  }
+  counts[static_cast<size_t>(index - offset)] += weight;
+}
+
+void QuantileSketch::Store::Merge(const Store& other) {
+  for (size_t i = 0; i < other.counts.size(); ++i)
+    if (other.counts[i] != 0) Add(other.offset + static_cast<int32_t>(i), other.counts[i]);
+}
+
+void QuantileSketch::AddSlow(double value, double weight) {
+  if (!std::isfinite(value) || !(weight > 0) || !std::isfinite(weight)) {
+    ++ignored_;
+    return;
+  }
+  ++count_;
+  total_weight_ += weight;
+  min_ = std::min(min_, value);
+  max_ = std::max(max_, value);
+  const double magnitude = std::fabs(value);
+  if (magnitude < DBL_MIN) {
+    zero_weight_ += weight;
+  } else if (value > 0) {
+    positive_.Add(IndexOf(magnitude), weight);
+  } else {
+    negative_.Add(IndexOf(magnitude), weight);
+  }
+}
+
+void QuantileSketch::Merge(const QuantileSketch& other) {
+  if (other.count_ == 0) {
+    ignored_ += other.ignored_;
+    return;
+  }
+  if (positive_.counts.empty() && positive_.counts.capacity() == 0) {
+    positive_ = other.positive_;  // the common case of merging into an empty sketch
+  } else {
+    positive_.Merge(other.positive_);
+  }
+  negative_.Merge(other.negative_);
+  zero_weight_ += other.zero_weight_;
+  total_weight_ += other.total_weight_;
+  count_ += other.count_;
+  ignored_ += other.ignored_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+std::optional<double> QuantileSketch::Quantile(double p) const {
+  if (count_ == 0) return std::nullopt;
+  const double target = p * total_weight_ - 1e-9 * total_weight_;
+  auto clamp = [&](double v) { return std::min(max_, std::max(min_, v)); };
+  double cumulative = 0;
+  // Ascending values: negatives from the largest magnitude down, then zero, then positives.
+  for (size_t i = negative_.counts.size(); i-- > 0;) {
+    if (negative_.counts[i] == 0) continue;
+    cumulative += negative_.counts[i];
+    if (cumulative >= target) return clamp(-ValueOf(negative_.offset + static_cast<int32_t>(i)));
+  }
+  if (zero_weight_ > 0) {
+    cumulative += zero_weight_;
+    if (cumulative >= target) return clamp(0.0);
+  }
+  for (size_t i = 0; i < positive_.counts.size(); ++i) {
+    if (positive_.counts[i] == 0) continue;
+    cumulative += positive_.counts[i];
+    if (cumulative >= target) return clamp(ValueOf(positive_.offset + static_cast<int32_t>(i)));
+  }
+  return max_;  // rounding left the target just out of reach: the largest value
+}
+
+uint64_t QuantileSketch::MemoryBytes() const {
+  return (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(double);
+}
+
+}  // namespace ariadne::query

@@ -1,0 +1,261 @@
+#include "query/exec/row_filter.h"
+
+#include <cstring>
+
+namespace ariadne::query::exec {
+namespace {
+
+using store::embedded::AttributeColumn;
+using store::embedded::Block;
+
+// Per-row match of filter `f` on an intrinsic column, through its dense view; rows not selected
+// are left alone. String rows evaluate the predicate once per dictionary entry.
+void MatchIntrinsic(const Filter& f, const ColumnView& view, const std::vector<uint8_t>& selected,
+                    std::vector<uint8_t>* match) {
+  std::vector<uint8_t> dict_match(view.dict.size());
+  for (size_t c = 0; c < view.dict.size(); ++c)
+    dict_match[c] = Matches(model::Value::String(view.dict[c]), f);
+  const bool null_match = f.op == FilterOp::kDoesNotExist;
+  for (size_t r = 0; r < selected.size(); ++r) {
+    if (!selected[r]) continue;
+    const uint8_t t = view.type[r];
+    if (t == kNull) {
+      (*match)[r] = null_match;
+    } else if (t == static_cast<uint8_t>(model::ValueType::kString)) {
+      (*match)[r] = dict_match[view.code[r]];
+    } else {
+      (*match)[r] = Matches(view.ValueAt(r), f);
+    }
+  }
+}
+
+// A comparison (=, !=, <, <=, >, >=) against a numeric literal, evaluated on an attribute entry's
+// raw bits without building a Value: the same answers as Matches for int and double entries.
+class NumericComparison {
+ public:
+  // nullopt when `f` is not such a comparison.
+  static std::optional<NumericComparison> Of(const Filter& f) {
+    if (f.op != FilterOp::kEq && f.op != FilterOp::kNe && f.op != FilterOp::kGt &&
+        f.op != FilterOp::kGe && f.op != FilterOp::kLt && f.op != FilterOp::kLe)
+      return std::nullopt;
+    NumericComparison n;
+    n.op_ = f.op;
+    if (const auto* i = std::get_if<int64_t>(&f.values[0])) {
+      n.is_int_ = true;
+      n.int_ = *i;
+      n.double_ = static_cast<double>(*i);
+    } else if (const auto* d = std::get_if<double>(&f.values[0])) {
+      n.double_ = *d;
+    } else {
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  // REQUIRES: type is kInt or kDouble.
+  bool Test(model::ValueType type, uint64_t bits) const {
+    int c;
+    if (type == model::ValueType::kInt) {
+      const int64_t v = static_cast<int64_t>(bits);
+      c = is_int_ ? Cmp(v, int_) : Cmp(static_cast<double>(v), double_);
+    } else {
+      double x;
+      std::memcpy(&x, &bits, 8);
+      c = Cmp(x, double_);
+    }
+    switch (op_) {
+      case FilterOp::kEq:
+        return c == 0;
+      case FilterOp::kNe:
+        return c != 0;
+      case FilterOp::kGt:
+        return c > 0;
+      case FilterOp::kGe:
+        return c >= 0;
+      case FilterOp::kLt:
+        return c < 0;
+      default:
+        return c <= 0;
+    }
+  }
+
+ private:
+  template <typename T>
+  static int Cmp(T a, T b) {
+    return a < b ? -1 : (a > b ? 1 : 0);  // as Compare: NaN compares equal
+  }
+  FilterOp op_ = FilterOp::kEq;
+  bool is_int_ = false;
+  int64_t int_ = 0;
+  double double_ = 0;
+};
+
+// Per-row match of filter `f` on an attribute column: each resource's value once, then the span
+// attribute's entries (sparse: only rows that have the key) over them. String entries evaluate
+// the predicate once per dictionary code, on first use.
+void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8_t>& selected,
+                    std::vector<uint8_t>* match) {
+  const model::SpanBatch& t = block.tables;
+  const bool null_match = f.op == FilterOp::kDoesNotExist;
+  std::vector<uint8_t> resource_match(t.resources.size(), null_match);
+  for (size_t i = 0; i < t.resources.size(); ++i) {
+    const model::Value* v = t.FindAttribute(t.resources[i].attributes, f.column);
+    if (v != nullptr) resource_match[i] = Matches(*v, f);
+  }
+  const size_t rows = selected.size();
+  for (size_t r = 0; r < rows; ++r) (*match)[r] = resource_match[block.resource[r]];
+  for (const AttributeColumn& attr : block.attributes) {
+    if (attr.key != f.column) continue;
+    constexpr uint8_t kUnknown = 2;
+    std::vector<uint8_t> dict_match(attr.dict.size(), kUnknown);
+    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
+    for (size_t e = 0; e < attr.rows.size(); ++e) {
+      const uint32_t r = attr.rows[e];
+      if (!selected[r]) continue;
+      const model::ValueType type = attr.types[e];
+      if (numeric && (type == model::ValueType::kInt || type == model::ValueType::kDouble)) {
+        (*match)[r] = numeric->Test(type, attr.values[e]);
+      } else if (type == model::ValueType::kString) {
+        uint8_t& m = dict_match[attr.values[e]];
+        if (m == kUnknown) m = Matches(attr.ValueAt(e), f);
+        (*match)[r] = m;
+      } else {
+        (*match)[r] = Matches(attr.ValueAt(e), f);
+      }
+    }
+    break;
+  }
+}
+
+}  // namespace
+
+std::optional<int> Compare(const model::Value& v, const Literal& lit) {
+  auto cmp = [](auto a, auto b) { return a < b ? -1 : (a > b ? 1 : 0); };
+  switch (v.type) {
+    case model::ValueType::kBool:
+      if (auto* b = std::get_if<bool>(&lit)) return cmp(v.bool_value, *b);
+      if (auto* s = std::get_if<std::string>(&lit)) {
+        if (*s == "true") return cmp(v.bool_value, true);
+        if (*s == "false") return cmp(v.bool_value, false);
+      }
+      return std::nullopt;
+    case model::ValueType::kInt:
+    case model::ValueType::kDouble: {
+      double x =
+          v.type == model::ValueType::kInt ? static_cast<double>(v.int_value) : v.double_value;
+      if (v.type == model::ValueType::kInt) {
+        if (auto* i = std::get_if<int64_t>(&lit)) return cmp(v.int_value, *i);
+      }
+      if (auto* i = std::get_if<int64_t>(&lit)) return cmp(x, static_cast<double>(*i));
+      if (auto* d = std::get_if<double>(&lit)) return cmp(x, *d);
+      if (auto* s = std::get_if<std::string>(&lit)) {
+        if (auto parsed = ParseNumber(*s)) return cmp(x, *parsed);
+      }
+      return std::nullopt;
+    }
+    case model::ValueType::kEmpty:
+      return std::nullopt;
+    default: {
+      if (auto* s = std::get_if<std::string>(&lit)) return cmp(v.str, std::string_view(*s));
+      // A numeric literal against text that spells a number ("503") compares as numbers.
+      std::optional<double> x = ParseNumber(v.str);
+      if (!x) return std::nullopt;
+      if (auto* i = std::get_if<int64_t>(&lit)) return cmp(*x, static_cast<double>(*i));
+      if (auto* d = std::get_if<double>(&lit)) return cmp(*x, *d);
+      return std::nullopt;
+    }
+  }
+}
+
+bool Matches(const model::Value& v, const Filter& f) {
+  const bool present = v.type != model::ValueType::kEmpty;
+  if (f.op == FilterOp::kExists) return present;
+  if (f.op == FilterOp::kDoesNotExist) return !present;
+  if (!present) return false;
+  switch (f.op) {
+    case FilterOp::kEq:
+    case FilterOp::kNe: {
+      auto c = Compare(v, f.values[0]);
+      bool equal = c && *c == 0;
+      return f.op == FilterOp::kEq ? equal : !equal;
+    }
+    case FilterOp::kGt:
+    case FilterOp::kGe:
+    case FilterOp::kLt:
+    case FilterOp::kLe: {
+      auto c = Compare(v, f.values[0]);
+      if (!c) return false;
+      if (f.op == FilterOp::kGt) return *c > 0;
+      if (f.op == FilterOp::kGe) return *c >= 0;
+      if (f.op == FilterOp::kLt) return *c < 0;
+      return *c <= 0;
+    }
+    case FilterOp::kIn:
+    case FilterOp::kNotIn: {
+      bool any = false;
+      for (const Literal& lit : f.values) {
+        auto c = Compare(v, lit);
+        if (c && *c == 0) {
+          any = true;
+          break;
+        }
+      }
+      return f.op == FilterOp::kIn ? any : !any;
+    }
+    default: {
+      const std::string& needle = std::get<std::string>(f.values[0]);
+      const bool is_text = IsStringLike(static_cast<uint8_t>(v.type));
+      bool hit = false;
+      if (is_text) {
+        std::string_view s = v.str;
+        if (f.op == FilterOp::kStartsWith || f.op == FilterOp::kDoesNotStartWith)
+          hit = s.substr(0, needle.size()) == needle;
+        else if (f.op == FilterOp::kEndsWith || f.op == FilterOp::kDoesNotEndWith)
+          hit = s.size() >= needle.size() && s.substr(s.size() - needle.size()) == needle;
+        else
+          hit = s.find(needle) != std::string_view::npos;
+      }
+      const bool negative = f.op == FilterOp::kDoesNotStartWith ||
+                            f.op == FilterOp::kDoesNotEndWith || f.op == FilterOp::kDoesNotContain;
+      return negative ? !hit : hit;
+    }
+  }
+}
+
+std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
+                                     ColumnViews* views) {
+  const size_t rows = block.num_rows;
+  // 1. Rows in the time window (and dataset).
+  std::vector<uint8_t> selected(rows, 0);
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t start = block.start_unix_nano[r];
+    selected[r] = start >= spec.start_unix_nano && start < spec.end_unix_nano;
+  }
+  if (!spec.dataset.empty()) {
+    std::vector<uint8_t> resource_ok(block.tables.resources.size());
+    for (size_t i = 0; i < resource_ok.size(); ++i)
+      resource_ok[i] = block.tables.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
+    for (size_t r = 0; r < rows; ++r) selected[r] &= resource_ok[block.resource[r]];
+  }
+  if (spec.filters.empty()) return selected;
+
+  // 2. Filters, combined with AND or OR.
+  std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
+  std::vector<uint8_t> match(rows, 0);
+  for (const Filter& f : spec.filters) {
+    if (IsIntrinsicColumn(f.column)) {
+      MatchIntrinsic(f, views->Get(f.column), selected, &match);
+    } else {
+      MatchAttribute(f, block, selected, &match);
+    }
+    if (spec.filter_or) {
+      for (size_t r = 0; r < rows; ++r) combined[r] |= match[r];
+    } else {
+      for (size_t r = 0; r < rows; ++r) combined[r] &= match[r];
+    }
+  }
+  for (size_t r = 0; r < rows; ++r) selected[r] &= combined[r];
+  return selected;
+}
+
+}  // namespace ariadne::query::exec

@@ -1,0 +1,33 @@
+// Row selection: which rows of a block lie in a query's time window and dataset and pass its
+// filters (docs/query.md's filter semantics: missing values match only does-not-exist, numbers
+// compare as numbers, text operators match only text).
+//
+// Contract: SelectBlockRows returns one byte per row (1 = selected). Each string predicate is
+// evaluated at most once per dictionary entry (and once per resource for resource attributes);
+// filters on attribute columns read the block's sparse attribute column (rows that have the key)
+// and the per-resource values directly, without building a dense per-row view of the column;
+// filters on intrinsic columns use the block's ColumnViews.
+//
+// Threads: pure functions of their arguments.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "model/span_batch.h"
+#include "query/exec/column_view.h"
+#include "query/query_spec.h"
+#include "store/embedded/block.h"
+
+namespace ariadne::query::exec {
+
+// <0, 0, >0, or nullopt when the value and the literal cannot be compared.
+std::optional<int> Compare(const model::Value& v, const Literal& lit);
+// Whether value `v` (kEmpty: missing) passes filter `f`.
+bool Matches(const model::Value& v, const Filter& f);
+
+std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const store::embedded::Block& block,
+                                     ColumnViews* views);
+
+}  // namespace ariadne::query::exec
