@@ -26,7 +26,9 @@
 #include "query/xray_filter/filter.h"
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
+#include "store/embedded/block_set_recovery.h"
 #include "store/embedded/env.h"
+#include "store/embedded/manifest.h"
 #include "store/embedded/quarantine.h"
 #include "store/embedded/wal.h"
 #include "store/embedded/wal_log.h"
@@ -37,19 +39,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Checkpoints make sealing atomic across environments: every block file written by checkpoint N
-// carries N, and the CHECKPOINT file, written last, names N and the last WAL segment those blocks
-// cover. At open, blocks of a checkpoint newer than the file are leftovers of a crash mid-seal:
-// they are deleted and their spans are replayed from the WAL instead.
-struct CheckpointRecord {
-  uint64_t checkpoint = 0;
-  uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
-};
-
-std::string BlockFileName(uint64_t id) {
-  char name[40];
-  std::snprintf(name, sizeof(name), "%012llu.blk", static_cast<unsigned long long>(id));
-  return name;
+BlockRecord RecordOfBlock(const BlockMeta& meta) {
+  BlockRecord r;
+  r.id = meta.id;
+  r.environment = meta.environment;
+  r.min_start_unix_nano = meta.min_start_unix_nano;
+  r.max_end_unix_nano = meta.max_end_unix_nano;
+  r.num_rows = meta.num_rows;
+  r.file_bytes = meta.file_bytes;
+  return r;
 }
 
 uint64_t WallClockNano() {
@@ -70,15 +68,20 @@ struct PendingAppend {
 };
 
 // What the seal thread writes: the heads handed over with the WAL segments they cover.
-struct SealJob {
-  uint64_t checkpoint = 0;
-  uint64_t covered_segment = 0;
-  std::string graph_snapshot;
-};
-
 struct BlockEntry {
   BlockMeta meta;
   std::string path;
+};
+
+// What the seal thread writes: the heads handed over with the WAL segments they cover. A failed
+// job keeps the blocks it wrote, so its retry names the same files (never a second copy).
+struct SealJob {
+  uint64_t seal = 0;
+  uint64_t covered_segment = 0;
+  std::string graph_snapshot;
+  size_t heads_done = 0;  // sealing heads already written (or empty)
+  std::vector<BlockEntry> written;
+  std::vector<std::shared_ptr<const Block>> sealed;
 };
 
 class EmbeddedStore final : public SpanStore {
@@ -106,15 +109,55 @@ class EmbeddedStore final : public SpanStore {
                                         " is in use by another ariadne process; stop it or "
                                         "choose another --data-dir");
 
-    CheckpointRecord checkpoint;
-    if (Result<std::string> text = env_->ReadFile(options_.data_dir + "/CHECKPOINT"); text.ok()) {
-      std::istringstream in(*text);
-      in >> checkpoint.checkpoint >> checkpoint.covered_segment;
+    ARIADNE_RETURN_IF_ERROR(OpenBlockSet());
+
+    // Replay the WAL segments the blocks do not cover. A segment without a record (the one the
+    // last run opened and never wrote to) is removed, so restarts do not pile up empty files.
+    const uint64_t covered = manifest_->state().covered_segment;
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
+    uint64_t last_segment = covered;
+    for (uint64_t segment : segments) {
+      std::string path = WalSegmentPath(wal_dir_, segment);
+      if (segment <= covered) {
+        (void)env_->RemoveFile(path);
+        continue;
+      }
+      ARIADNE_ASSIGN_OR_RETURN(bool empty, ReplaySegment(path));
+      if (empty && env_->RemoveFile(path).ok()) continue;
+      last_segment = std::max(last_segment, segment);
     }
-    checkpoint_ = checkpoint;
-    if (checkpoint.checkpoint > 0) {
-      Result<std::string> snapshot =
-          env_->ReadFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
+    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
+    seal_thread_ = std::thread([this] { SealLoop(); });
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+    return Status::Ok();
+  }
+
+  // Finds the manifest (upgrading a checkpoint-era directory), removes orphans, restores the
+  // service map and reads the meta of every block the manifest names.
+  Status OpenBlockSet() {
+    BlockSetRecoveryOptions recovery;
+    recovery.env = env_;
+    recovery.data_dir = options_.data_dir;
+    recovery.blocks_dir = blocks_dir_;
+    recovery.recover = options_.recover_manifest;
+    recovery.read_meta = [this](const std::string& path) {
+      return ReadMetaOfBlockFile(env_, path);
+    };
+    ARIADNE_ASSIGN_OR_RETURN(RecoveredBlockSet recovered, RecoverBlockSet(recovery));
+    manifest_ = std::move(recovered.manifest);
+    orphans_removed_ += recovered.orphans_removed;
+    for (const auto& [path, why] : recovered.damaged) QuarantineBlockFile(path, nullptr, why);
+    for (const BlockRecord& r : recovered.missing)
+      std::fprintf(stderr,
+                   "ariadne: block file %s named by the manifest is missing (moved to quarantine/ "
+                   "or deleted by hand?): %llu spans of environment \"%s\" are no longer "
+                   "queryable; the manifest no longer names it\n",
+                   (blocks_dir_ + "/" + BlockFileName(r.id)).c_str(),
+                   static_cast<unsigned long long>(r.num_rows), r.environment.c_str());
+    const uint64_t seal = manifest_->state().seal;
+    last_seal_ = seal;
+    if (seal > 0) {
+      Result<std::string> snapshot = env_->ReadFile(ServiceGraphPath(options_.data_dir, seal));
       if (snapshot.ok()) {
         Status restored = graph_.Restore(*snapshot);
         if (!restored.ok())
@@ -122,51 +165,30 @@ class EmbeddedStore final : public SpanStore {
                        restored.ToString().c_str());
       }
     }
-
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<std::string> block_names, env_->ListDir(blocks_dir_));
-    for (const std::string& name : block_names) {
-      const std::string path = blocks_dir_ + "/" + name;
-      const std::string extension = fs::path(name).extension().string();
-      if (extension == ".tmp") {
-        (void)env_->RemoveFile(path);
-        continue;
-      }
-      if (extension != ".blk") continue;
-      ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
-      Result<BlockMeta> meta = DecodeBlockMeta(data);
+    VersionEdit damaged;
+    for (const BlockRecord& record : recovered.present) {
+      const std::string path = blocks_dir_ + "/" + BlockFileName(record.id);
+      Result<BlockMeta> meta = ReadMetaOfBlockFile(env_, path);
       if (!meta.ok()) {
         if (meta.status().code() != StatusCode::kDataLoss) return meta.status().WithContext(path);
         QuarantineBlockFile(path, nullptr, meta.status());
+        damaged.removed.push_back(record.id);
         continue;
       }
-      if (meta->checkpoint > checkpoint.checkpoint) {
-        (void)env_->RemoveFile(path);  // sealed by a checkpoint that never completed
-        continue;
-      }
-      next_block_id_ = std::max(next_block_id_, meta->id + 1);
+      meta->id = record.id;
       stats_block_bytes_ += meta->file_bytes;
       stats_block_spans_ += meta->num_rows;
       blocks_.push_back(BlockEntry{std::move(*meta), path});
     }
-    std::sort(blocks_.begin(), blocks_.end(),
-              [](const BlockEntry& a, const BlockEntry& b) { return a.meta.id < b.meta.id; });
+    if (!damaged.removed.empty()) ARIADNE_RETURN_IF_ERROR(manifest_->Apply(damaged));
     blocks_count_ = blocks_.size();
-
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
-    uint64_t last_segment = checkpoint.covered_segment;
-    for (uint64_t segment : segments) {
-      last_segment = std::max(last_segment, segment);
-      std::string path = WalSegmentPath(wal_dir_, segment);
-      if (segment <= checkpoint.covered_segment) {
-        (void)env_->RemoveFile(path);
-        continue;
-      }
-      ARIADNE_RETURN_IF_ERROR(ReplaySegment(path));
-    }
-    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
-    seal_thread_ = std::thread([this] { SealLoop(); });
-    commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
+  }
+
+  // The one place Open reads a block file's meta.
+  static Result<BlockMeta> ReadMetaOfBlockFile(Env* env, const std::string& path) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+    return DecodeBlockMeta(data);
   }
 
   void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
@@ -582,8 +604,8 @@ class EmbeddedStore final : public SpanStore {
   // Replays one WAL segment into the heads. Damaged records are stepped over, logged and counted;
   // the segment is copied into quarantine/ first so the damaged bytes are not lost silently when
   // the next seal retires it (its intact records are in the head by then and get sealed).
-  // REQUIRES: during Open.
-  Status ReplaySegment(const std::string& path) {
+  // Returns true when the segment holds no record at all. REQUIRES: during Open.
+  Result<bool> ReplaySegment(const std::string& path) {
     ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
     ARIADNE_ASSIGN_OR_RETURN(WalReadSummary summary,
                              DecodeWalSegment(data, [this](WalRecordType, std::string_view p) {
@@ -596,7 +618,7 @@ class EmbeddedStore final : public SpanStore {
                    "(%s); a write cut short by a crash, never acknowledged\n",
                    path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
                    summary.drop_reason.c_str());
-    if (summary.skipped.empty()) return Status::Ok();
+    if (summary.skipped.empty()) return summary.records == 0;
     for (const WalSkip& skip : summary.skipped) {
       wal_corrupt_records_++;
       wal_skipped_bytes_ += skip.bytes;
@@ -616,7 +638,7 @@ class EmbeddedStore final : public SpanStore {
     else
       std::fprintf(stderr, "ariadne: cannot keep a copy of damaged WAL segment %s: %s\n",
                    path.c_str(), kept.status().ToString().c_str());
-    return Status::Ok();
+    return false;
   }
 
   Status ReplayRecord(std::string_view payload) {
@@ -736,7 +758,7 @@ class EmbeddedStore final : public SpanStore {
       return false;
     }
     SealJob job;
-    job.checkpoint = checkpoint_.checkpoint + 1;
+    job.seal = ++last_seal_;
     job.covered_segment = covered_segment;
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
@@ -761,12 +783,12 @@ class EmbeddedStore final : public SpanStore {
 
   void SealLoop() {
     for (;;) {
-      SealJob job;
+      SealJob* job = nullptr;  // only this thread touches it while seal_running_
       {
         std::unique_lock<std::mutex> lock(seal_mu_);
         seal_cv_.wait(lock, [&] { return seal_stop_ || seal_running_; });
         if (!seal_running_) return;
-        job = *seal_job_;
+        job = &*seal_job_;
       }
       Status s = Seal(job);
       std::lock_guard<std::mutex> lock(seal_mu_);
@@ -789,54 +811,55 @@ class EmbeddedStore final : public SpanStore {
     }
   }
 
-  // Writes the sealing heads as block files, then the checkpoint record, then makes the blocks
-  // visible and retires the WAL segments they cover. REQUIRES: seal thread.
-  Status Seal(const SealJob& job) {
-    std::vector<BlockEntry> written;
-    std::vector<std::shared_ptr<const Block>> sealed_blocks;
+  // Writes the sealing heads as block files (those a failed attempt did not write yet), the
+  // service-map snapshot, then ONE manifest edit adding the blocks with the WAL segment they cover;
+  // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
+  Status Seal(SealJob* job) {
+    size_t index = 0;
     // The sealing heads are immutable and only this thread removes them: no lock needed to read.
     for (const auto& [env, head] : sealing_heads_) {
-      if (head->num_rows() == 0) continue;
+      if (index++ < job->heads_done) continue;
+      if (head->num_rows() == 0) {
+        ++job->heads_done;
+        continue;
+      }
       std::shared_ptr<const Block> sealed = head->Seal();
       BlockMeta meta = sealed->ComputeMeta();
-      meta.id = next_block_id_++;
-      meta.checkpoint = job.checkpoint;
+      meta.id = manifest_->NewBlockId();
+      meta.checkpoint = job->seal;
       std::string file = EncodeBlockFile(*sealed, meta);
       meta.file_bytes = file.size();
       std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      Status written_ok = WriteFileAtomically(env_, path, file);
-      if (!written_ok.ok()) {
-        // A retry reuses this checkpoint number: leave no block of this attempt.
-        for (const BlockEntry& entry : written) (void)env_->RemoveFile(entry.path);
-        return written_ok;
-      }
-      written.push_back(BlockEntry{std::move(meta), path});
-      sealed_blocks.push_back(std::move(sealed));
+      ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file));
+      job->written.push_back(BlockEntry{std::move(meta), path});
+      job->sealed.push_back(std::move(sealed));
+      ++job->heads_done;
     }
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        env_, ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
-    CheckpointRecord record{job.checkpoint, job.covered_segment};
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        env_, options_.data_dir + "/CHECKPOINT",
-        std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
-    checkpoint_ = record;
+        env_, ServiceGraphPath(options_.data_dir, job->seal), job->graph_snapshot));
+    VersionEdit edit;
+    for (const BlockEntry& entry : job->written) edit.added.push_back(RecordOfBlock(entry.meta));
+    edit.covered_segment = job->covered_segment;
+    edit.seal = job->seal;
+    // Failing here leaves the written blocks in place: the retry names them in its edit.
+    ARIADNE_RETURN_IF_ERROR(manifest_->Apply(edit));
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
-      for (size_t i = 0; i < written.size(); ++i) {
-        stats_block_bytes_ += written[i].meta.file_bytes;
-        stats_block_spans_ += written[i].meta.num_rows;
-        CacheBlock(written[i].meta.id, sealed_blocks[i]);
-        blocks_.push_back(std::move(written[i]));
+      for (size_t i = 0; i < job->written.size(); ++i) {
+        stats_block_bytes_ += job->written[i].meta.file_bytes;
+        stats_block_spans_ += job->written[i].meta.num_rows;
+        CacheBlock(job->written[i].meta.id, job->sealed[i]);
+        blocks_.push_back(std::move(job->written[i]));
       }
       sealing_heads_.clear();
       sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    if (job.checkpoint > 1)
-      (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job.checkpoint - 1));
+    if (job->seal > 1) (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job->seal - 1));
     ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
     for (uint64_t segment : segments)
-      if (segment <= job.covered_segment) (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
+      if (segment <= job->covered_segment)
+        (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
     return Status::Ok();
   }
 
@@ -968,9 +991,9 @@ class EmbeddedStore final : public SpanStore {
   Status flush_status_;
   Status close_status_;
   std::thread commit_thread_;
-  WalLog wal_;                   // commit thread only (and Open/Close)
-  CheckpointRecord checkpoint_;  // commit thread only
-  uint64_t next_block_id_ = 1;
+  WalLog wal_;                          // commit thread only (and Open/Close)
+  uint64_t last_seal_ = 0;              // commit thread only (and Open)
+  std::unique_ptr<Manifest> manifest_;  // set by Open; safe for concurrent use
 
   mutable std::shared_mutex state_mu_;
   std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
@@ -1006,6 +1029,7 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
   uint64_t replayed_records_ = 0;
+  std::atomic<uint64_t> orphans_removed_{0};
   std::atomic<uint64_t> wal_corrupt_records_{0};
   std::atomic<uint64_t> wal_skipped_bytes_{0};
   std::atomic<uint64_t> wal_skipped_spans_{0};

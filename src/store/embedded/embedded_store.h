@@ -36,6 +36,9 @@ struct EmbeddedStoreOptions {
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;
+  // Rebuild the manifest from the block files when it is missing or damaged (--recover-manifest;
+  // docs/operations.md). Otherwise Open refuses such a directory with kDataLoss.
+  bool recover_manifest = false;
 };
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
