@@ -337,13 +337,14 @@ Status Manifest::Apply(const VersionEdit& edit) {
   Status s = file_->Append(record);
   if (s.ok()) s = file_->Sync();
   if (!s.ok()) {
+    s = s.WithContext("cannot append to manifest " + ManifestFileName(file_number_));
     // The record may be torn or durable: start a fresh manifest without it before anything else.
     broken_ = true;
     Status rewritten = Rewrite();
     if (!rewritten.ok())
       std::fprintf(stderr, "ariadne: %s (will retry before the next manifest edit)\n",
                    rewritten.ToString().c_str());
-    return s.WithContext("cannot append to manifest " + ManifestFileName(file_number_));
+    return s;
   }
   state_.Apply(edit);
   next_block_id_ = std::max(next_block_id_, state_.next_block_id);
