@@ -84,7 +84,7 @@ struct SealJob {
   std::vector<std::shared_ptr<const Block>> sealed;
 };
 
-class EmbeddedStore final : public SpanStore {
+class EmbeddedStore final : public SpanStore, public BlockSetHost {
  public:
   explicit EmbeddedStore(EmbeddedStoreOptions options)
       : options_(WithEnv(std::move(options))),
@@ -127,6 +127,10 @@ class EmbeddedStore final : public SpanStore {
       last_segment = std::max(last_segment, segment);
     }
     ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
+    maintenance_ = std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this,
+                                                      options_.maintenance);
+    maintenance_->Start();
+    maintenance_->Kick();
     seal_thread_ = std::thread([this] { SealLoop(); });
     commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
@@ -561,6 +565,7 @@ class EmbeddedStore final : public SpanStore {
     }
     seal_cv_.notify_all();
     if (seal_thread_.joinable()) seal_thread_.join();
+    if (maintenance_) maintenance_->Stop();
     close_status_ = wal_.Close();
     if (!flush_status_.ok()) close_status_ = flush_status_;
     if (lock_fd_ >= 0) {
@@ -586,6 +591,15 @@ class EmbeddedStore final : public SpanStore {
     s.wal_skipped_bytes = wal_skipped_bytes_;
     s.wal_skipped_spans = wal_skipped_spans_;
     s.blocks_quarantined = blocks_quarantined_;
+    s.orphan_blocks_removed = orphans_removed_;
+    if (maintenance_) {
+      MaintenanceStats m = maintenance_->stats();
+      s.retention_blocks_removed = m.retention_blocks_removed;
+      s.retention_spans_removed = m.retention_spans_removed;
+      s.retention_bytes_removed = m.retention_bytes_removed;
+      s.compactions = m.compactions;
+      s.compaction_input_blocks = m.compaction_input_blocks;
+    }
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
@@ -594,6 +608,28 @@ class EmbeddedStore final : public SpanStore {
   }
 
   uint64_t replayed_records() const { return replayed_records_; }
+
+  Status RunMaintenance() { return maintenance_->RunOnce(); }
+
+  // BlockSetHost: called by maintenance after its manifest edit is durable.
+  void ReplaceBlocks(const std::vector<uint64_t>& removed,
+                     std::vector<NewBlockFile> added) override {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    for (uint64_t id : removed) {
+      auto it = std::find_if(blocks_.begin(), blocks_.end(),
+                             [&](const BlockEntry& e) { return e.meta.id == id; });
+      if (it == blocks_.end()) continue;  // quarantined meanwhile
+      stats_block_bytes_ -= it->meta.file_bytes;
+      stats_block_spans_ -= it->meta.num_rows;
+      blocks_.erase(it);
+    }
+    for (NewBlockFile& block : added) {
+      stats_block_bytes_ += block.meta.file_bytes;
+      stats_block_spans_ += block.meta.num_rows;
+      blocks_.push_back(BlockEntry{std::move(block.meta), std::move(block.path)});
+    }
+    blocks_count_ = blocks_.size();
+  }
 
  private:
   static EmbeddedStoreOptions WithEnv(EmbeddedStoreOptions options) {
@@ -795,6 +831,7 @@ class EmbeddedStore final : public SpanStore {
       last_seal_status_ = s;
       if (s.ok()) {
         seal_job_.reset();
+        maintenance_->Kick();
       } else {
         std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
                      s.ToString().c_str());
@@ -991,9 +1028,10 @@ class EmbeddedStore final : public SpanStore {
   Status flush_status_;
   Status close_status_;
   std::thread commit_thread_;
-  WalLog wal_;                          // commit thread only (and Open/Close)
-  uint64_t last_seal_ = 0;              // commit thread only (and Open)
-  std::unique_ptr<Manifest> manifest_;  // set by Open; safe for concurrent use
+  WalLog wal_;                                     // commit thread only (and Open/Close)
+  uint64_t last_seal_ = 0;                         // commit thread only (and Open)
+  std::unique_ptr<Manifest> manifest_;             // set by Open; safe for concurrent use
+  std::unique_ptr<BlockMaintenance> maintenance_;  // set by Open
 
   mutable std::shared_mutex state_mu_;
   std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
@@ -1037,6 +1075,12 @@ class EmbeddedStore final : public SpanStore {
 };
 
 }  // namespace
+
+Status RunBlockMaintenance(SpanStore* store) {
+  auto* embedded = dynamic_cast<EmbeddedStore*>(store);
+  if (embedded == nullptr) return Status::InvalidArgument("not an embedded store");
+  return embedded->RunMaintenance();
+}
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
   if (options.data_dir.empty())

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/embedded/block_maintenance.h"
 #include "store/embedded/env.h"
 #include "store/span_store.h"
 
@@ -39,8 +40,19 @@ struct EmbeddedStoreOptions {
   // Rebuild the manifest from the block files when it is missing or damaged (--recover-manifest;
   // docs/operations.md). Otherwise Open refuses such a directory with kDataLoss.
   bool recover_manifest = false;
+  // Retention and compaction (block_maintenance.h). The library default keeps everything and does
+  // not compact; `ariadne serve` turns compaction on and sets retention from its flags.
+  MaintenanceOptions maintenance = [] {
+    MaintenanceOptions m;
+    m.compaction.enabled = false;
+    return m;
+  }();
 };
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+
+// Runs one retention and compaction pass now (tests, and `ariadne` tools); kInvalidArgument when
+// `store` is not an embedded store.
+Status RunBlockMaintenance(SpanStore* store);
 
 }  // namespace ariadne::store::embedded
