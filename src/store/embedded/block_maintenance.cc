@@ -131,7 +131,7 @@ BlockMaintenance::BlockMaintenance(Env* env, std::string blocks_dir, Manifest* m
 BlockMaintenance::~BlockMaintenance() { Stop(); }
 
 void BlockMaintenance::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  if (options_.background) thread_ = std::thread([this] { Loop(); });
 }
 
 void BlockMaintenance::Stop() {

@@ -64,6 +64,8 @@ struct MaintenanceOptions {
   CompactionOptions compaction;
   std::chrono::milliseconds interval{30'000};
   std::chrono::milliseconds unlink_delay{30'000};
+  // false: no thread (Start and Kick do nothing); passes run only through RunOnce (tests).
+  bool background = true;
 };
 
 // A block file the host should start (added) serving.
