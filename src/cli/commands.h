@@ -45,6 +45,11 @@ struct ServeConfig {
   size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;
   int idle_timeout_seconds = 60;
   size_t max_inflight_bytes = 512 * 1024 * 1024;
+  // Store retention and recovery (issue 11; cli/store_config.h, docs/operations.md).
+  std::string retention;     // e.g. 7d; empty: --store-config's, else keep until max-disk
+  std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
+  std::string store_config;  // JSON with per-environment retention / max_disk
+  bool recover_manifest = false;
 };
 int RunServe(const ServeConfig& config);
 

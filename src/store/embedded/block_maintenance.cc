@@ -100,13 +100,17 @@ std::vector<uint64_t> PlanRetention(const ManifestState& state, const RetentionC
   return removed;
 }
 
-std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options) {
+std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options,
+                                     uint64_t now_unix_nano) {
   if (!options.enabled || options.window_nanos == 0) return {};
   // (environment, window) → small blocks, ascending id.
   std::map<std::pair<std::string, uint64_t>, std::vector<const BlockRecord*>> groups;
-  for (const auto& [id, b] : state.blocks)
-    if (b.num_rows < options.target_spans / 2)
-      groups[{b.environment, b.min_start_unix_nano / options.window_nanos}].push_back(&b);
+  for (const auto& [id, b] : state.blocks) {
+    const uint64_t window = b.min_start_unix_nano / options.window_nanos;
+    const uint64_t window_end = (window + 1) * options.window_nanos;
+    if (window_end + options.settle_nanos > now_unix_nano) continue;  // still filling
+    if (b.num_rows < options.target_spans / 2) groups[{b.environment, window}].push_back(&b);
+  }
   for (const auto& [key, blocks] : groups) {
     std::vector<uint64_t> picked;
     uint64_t rows = 0;
@@ -223,7 +227,7 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   *done = false;
   ManifestState state = manifest_->state();
   for (uint64_t id : skip_ids_) state.blocks.erase(id);
-  std::vector<uint64_t> inputs = PlanCompaction(state, options_.compaction);
+  std::vector<uint64_t> inputs = PlanCompaction(state, options_.compaction, WallClockNano());
   if (inputs.empty()) return Status::Ok();
   const std::string environment = state.blocks.at(inputs[0]).environment;
   BlockBuilder builder(environment);

@@ -7,10 +7,11 @@
 // unlinked. What was removed is logged (environment, time range, spans, why) and counted.
 //
 // Compaction merges small blocks of one environment whose time ranges start in the same window
-// into one larger block (rows sorted by trace id, through BlockBuilder::Seal and the public block
-// encoder): the merged block is written and synced, then one manifest edit adds it and removes its
-// inputs, then the inputs are unlinked. A crash at any step leaves either the inputs or the merged
-// block named by the manifest, never both; the other is an orphan removed at open.
+// (once that window has ended) into one larger block (rows sorted by trace id, through
+// BlockBuilder::Seal and the public block encoder): the merged block is written and synced, then
+// one manifest edit adds it and removes its inputs, then the inputs are unlinked. A crash at any
+// step leaves either the inputs or the merged block named by the manifest, never both; the other is
+// an orphan removed at open.
 //
 // Unlinks are deferred by `unlink_delay` so a query that picked a block just before it was removed
 // can still read it; files not yet unlinked at a crash are orphans removed at open.
@@ -57,6 +58,9 @@ struct CompactionOptions {
   uint64_t target_spans = 256 * 1024;
   // Blocks are merged only with blocks whose time range starts in the same window.
   uint64_t window_nanos = 3600ULL * 1'000'000'000ULL;
+  // A window is merged once it ended this long ago (span time against the wall clock), so blocks
+  // of the current hour are not merged again and again as new ones arrive.
+  uint64_t settle_nanos = 600ULL * 1'000'000'000ULL;
 };
 
 struct MaintenanceOptions {
@@ -87,7 +91,8 @@ class BlockSetHost {
 std::vector<uint64_t> PlanRetention(const ManifestState& state, const RetentionConfig& config,
                                     uint64_t now_unix_nano, std::vector<std::string>* why);
 // Ids of blocks to merge into one (empty: nothing worth merging).
-std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options);
+std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options,
+                                     uint64_t now_unix_nano);
 
 struct MaintenanceStats {
   uint64_t retention_blocks_removed = 0;
