@@ -22,6 +22,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,17 +62,20 @@ std::string TraceHex(int n) {
   return out;
 }
 
-std::string BatchBody(int n) {
+uint64_t NowNano() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Batch `n` with spans starting at `now` (Unix ns).
+std::string BatchBodyAt(int n, uint64_t now) {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
   auto* rs = request.add_resource_spans();
   auto* kv = rs->mutable_resource()->add_attributes();
   kv->set_key("service.name");
   kv->mutable_value()->set_string_value("store-test");
   auto* ss = rs->add_scope_spans();
-  const uint64_t now =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
   for (int i = 0; i < kSpans; ++i) {
     auto* span = ss->add_spans();
     span->set_trace_id(TraceId(n));
@@ -90,11 +94,15 @@ std::string BatchBody(int n) {
   return request.SerializeAsString();
 }
 
-// Posts batch `n`; the HTTP status, or 0 when the server did not answer.
-int Post(const ServerProcess& server, int n, std::string* retry_after = nullptr) {
+std::string BatchBody(int n) { return BatchBodyAt(n, NowNano()); }
+
+// Posts batch `n` (spans starting at `start`, Unix ns; 0: now); the HTTP status, or 0 when the
+// server did not answer.
+int Post(const ServerProcess& server, int n, std::string* retry_after = nullptr,
+         uint64_t start = 0) {
   net::HttpClient http("127.0.0.1", server.ports().otlp_http, 10s);
   auto response = http.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
-                               BatchBody(n));
+                               start == 0 ? BatchBody(n) : BatchBodyAt(n, start));
   if (!response.ok()) return 0;
   if (retry_after != nullptr) {
     auto header = response->Header("Retry-After");
@@ -278,6 +286,74 @@ TEST_F(StoreServerTest, DamagedBlockIsQuarantinedAndQueriesStillAnswer) {
   EXPECT_TRUE(fs::exists(data_ + "/quarantine/" + fs::path(blocks[0]).filename().string()));
   for (int n = kPerBlock; n < 2 * kPerBlock; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
   EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+uint64_t BlockBytes(const std::string& blocks_dir) {
+  uint64_t total = 0;
+  for (const std::string& f : FilesIn(blocks_dir)) total += fs::file_size(f);
+  return total;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Retention (issue 11): blocks older than --retention are removed (logged, counted), newer spans
+// stay, and a kill -9 brings nothing removed back.
+TEST_F(StoreServerTest, RetentionRemovesOldBlocksAndKeepsNewOnes) {
+  const std::vector<std::string> flags = {"--retention", "1d", "--max-disk", "0"};
+  const uint64_t three_days_ago = NowNano() - 3ULL * 86400 * 1'000'000'000ULL;
+  constexpr int kOld = 10;
+  {
+    ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+    for (int n = 0; n < kOld; ++n) ASSERT_EQ(Post(server, n, nullptr, three_days_ago), 200);
+    EXPECT_EQ(StoredSpans(server, 0), kSpans) << "unsealed spans are not removed";
+    ASSERT_EQ(server.Stop(SIGTERM), 0);  // seals them into a block
+  }
+  ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int i = 0; i < 400 && Metric(server, "ariadne_store_retention_blocks_removed_total") < 1;
+       ++i)
+    std::this_thread::sleep_for(25ms);  // the pass after open runs in the background
+  EXPECT_EQ(Metric(server, "ariadne_store_retention_blocks_removed_total"), 1);
+  EXPECT_EQ(Metric(server, "ariadne_store_retention_spans_removed_total"), kOld * kSpans);
+  for (int n = 0; n < kOld; ++n) EXPECT_EQ(StoredSpans(server, n), 0) << "batch " << n;
+  for (int n = 100; n < 110; ++n) ASSERT_EQ(Post(server, n), 200);
+  for (int n = 100; n < 110; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
+  EXPECT_NE(ReadText(server.stderr_path()).find("retention removed block"), std::string::npos);
+  server.Kill();
+  ServerProcess restarted = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int n = 0; n < kOld; ++n) EXPECT_EQ(StoredSpans(restarted, n), 0) << "batch " << n;
+  for (int n = 100; n < 110; ++n) EXPECT_EQ(StoredSpans(restarted, n), kSpans);
+  EXPECT_NE(ReadText(restarted.stderr_path()).find("store: retention 1d"), std::string::npos)
+      << "the settings are stated at start";
+  EXPECT_EQ(restarted.Stop(SIGTERM), 0);
+}
+
+// --max-disk bounds the block files: the oldest blocks go first, the newest stay readable.
+TEST_F(StoreServerTest, MaxDiskBoundsTheBlockFilesOldestFirst) {
+  constexpr int kPerRound = 40;
+  auto round = [&](int r, const std::vector<std::string>& flags) {
+    ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+    for (int n = r * kPerRound; n < (r + 1) * kPerRound; ++n) ASSERT_EQ(Post(server, n), 200);
+    ASSERT_EQ(server.Stop(SIGTERM), 0);  // seals one block
+  };
+  round(0, {"--max-disk", "0"});
+  const uint64_t one_block = BlockBytes(data_ + "/blocks");
+  ASSERT_GT(one_block, 0u);
+  const uint64_t limit = one_block * 5 / 2;  // room for two blocks, not three
+  const std::vector<std::string> flags = {"--max-disk", std::to_string(limit) + "B"};
+  for (int r = 1; r < 5; ++r) round(r, flags);  // each open removes what is over the limit
+  ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int i = 0; i < 400 && Metric(server, "ariadne_store_block_bytes") > int64_t(limit); ++i)
+    std::this_thread::sleep_for(25ms);  // the pass after open runs in the background
+  EXPECT_LE(Metric(server, "ariadne_store_block_bytes"), static_cast<int64_t>(limit));
+  EXPECT_GE(Metric(server, "ariadne_store_retention_blocks_removed_total"), 1);
+  for (int n = 3 * kPerRound; n < 5 * kPerRound; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
+  for (int n = 0; n < 2 * kPerRound; ++n) EXPECT_EQ(StoredSpans(server, n), 0) << "batch " << n;
+  EXPECT_NE(ReadText(server.stderr_path()).find("store over its max-disk"), std::string::npos);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_LE(BlockBytes(data_ + "/blocks"), limit) << "the removed files are gone";
 }
 
 }  // namespace

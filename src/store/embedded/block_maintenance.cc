@@ -151,6 +151,7 @@ void BlockMaintenance::Stop() {
 void BlockMaintenance::Kick() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
     kicked_ = true;
   }
   cv_.notify_all();

@@ -557,6 +557,8 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
       closed_ = true;
       ++flush_requested_;
     }
+    // No retention or compaction pass starts during shutdown; the next open runs one.
+    if (maintenance_) maintenance_->Stop();
     queue_cv_.notify_one();
     if (commit_thread_.joinable()) commit_thread_.join();
     {
@@ -565,7 +567,6 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
     }
     seal_cv_.notify_all();
     if (seal_thread_.joinable()) seal_thread_.join();
-    if (maintenance_) maintenance_->Stop();
     close_status_ = wal_.Close();
     if (!flush_status_.ok()) close_status_ = flush_status_;
     if (lock_fd_ >= 0) {
