@@ -8,10 +8,13 @@
 //
 // Usage: store_server_test --ariadne=/path/to/build/bin/ariadne. The disk-full test mounts a
 // tmpfs and needs root (CI and the dev machine run as root); elsewhere it is skipped.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -173,6 +176,24 @@ class StoreServerTest : public ::testing::Test {
   bool mounted_ = false;
 };
 
+// Sends one X-Ray segment document to the daemon port (UDP: no answer).
+void SendXraySegment(const ServerProcess& server, int n) {
+  const std::string datagram =
+      "{\"format\": \"json\", \"version\": 1}\n{\"name\":\"udp-svc\",\"id\":\"70de5b6f19ff" +
+      std::to_string(1000 + n) +
+      "\",\"trace_id\":\"1-581cf771-a006649127e371903a2de979\","
+      "\"start_time\":1478293361.271,\"end_time\":1478293361.449}";
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.ports().xray);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  (void)::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&addr),
+                 sizeof(addr));
+  ::close(fd);
+}
+
 // Regression (issue 10, item 2): after a disk-full write, batches acknowledged once space was back
 // were lost at the next kill -9.
 TEST_F(StoreServerTest, DiskFullThenFreedLosesNoAcknowledgedBatch) {
@@ -203,6 +224,13 @@ TEST_F(StoreServerTest, DiskFullThenFreedLosesNoAcknowledgedBatch) {
     }
   }
   ASSERT_GE(refused, 5) << "the server never said the disk was full";
+  // The X-Ray daemon port cannot answer: it counts what it could not store.
+  const std::string udp_store_drops = "ariadne_xray_udp_dropped_total{reason=\"store_failed\"}";
+  for (int i = 0; i < 200 && Metric(server, udp_store_drops) < 1; ++i) {
+    SendXraySegment(server, i);
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GE(Metric(server, udp_store_drops), 1);
   fs::remove(filler);
   int after = 0;
   for (int tries = 0; tries < 200 && after < 20; ++tries, ++n) {
