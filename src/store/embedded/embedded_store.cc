@@ -30,8 +30,10 @@
 #include "store/embedded/env.h"
 #include "store/embedded/manifest.h"
 #include "store/embedded/quarantine.h"
+#include "store/embedded/seal_writer.h"
 #include "store/embedded/wal.h"
 #include "store/embedded/wal_log.h"
+#include "store/embedded/wal_replay.h"
 #include "store/service_graph.h"
 
 namespace ariadne::store::embedded {
@@ -39,25 +41,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-BlockRecord RecordOfBlock(const BlockMeta& meta) {
-  BlockRecord r;
-  r.id = meta.id;
-  r.environment = meta.environment;
-  r.min_start_unix_nano = meta.min_start_unix_nano;
-  r.max_end_unix_nano = meta.max_end_unix_nano;
-  r.num_rows = meta.num_rows;
-  r.file_bytes = meta.file_bytes;
-  return r;
-}
-
 uint64_t WallClockNano() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-std::string ServiceGraphPath(const std::string& data_dir, uint64_t checkpoint) {
-  return data_dir + "/servicegraph-" + std::to_string(checkpoint) + ".dat";
 }
 
 struct PendingAppend {
@@ -67,21 +54,9 @@ struct PendingAppend {
   SpanStore::AppendCallback done;
 };
 
-// What the seal thread writes: the heads handed over with the WAL segments they cover.
 struct BlockEntry {
   BlockMeta meta;
   std::string path;
-};
-
-// What the seal thread writes: the heads handed over with the WAL segments they cover. A failed
-// job keeps the blocks it wrote, so its retry names the same files (never a second copy).
-struct SealJob {
-  uint64_t seal = 0;
-  uint64_t covered_segment = 0;
-  std::string graph_snapshot;
-  size_t heads_done = 0;  // sealing heads already written (or empty)
-  std::vector<BlockEntry> written;
-  std::vector<std::shared_ptr<const Block>> sealed;
 };
 
 class EmbeddedStore final : public SpanStore, public BlockSetHost {
@@ -638,54 +613,19 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
     return options;
   }
 
-  // Replays one WAL segment into the heads. Damaged records are stepped over, logged and counted;
-  // the segment is copied into quarantine/ first so the damaged bytes are not lost silently when
-  // the next seal retires it (its intact records are in the head by then and get sealed).
-  // Returns true when the segment holds no record at all. REQUIRES: during Open.
+  // Replays one WAL segment into the heads; true when it held no record. REQUIRES: during Open.
   Result<bool> ReplaySegment(const std::string& path) {
-    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
-    ARIADNE_ASSIGN_OR_RETURN(WalReadSummary summary,
-                             DecodeWalSegment(data, [this](WalRecordType, std::string_view p) {
-                               return ReplayRecord(p);
-                             }));
-    replayed_records_ += summary.records;
-    if (summary.bytes_dropped > 0)
-      std::fprintf(stderr,
-                   "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
-                   "(%s); a write cut short by a crash, never acknowledged\n",
-                   path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
-                   summary.drop_reason.c_str());
-    if (summary.skipped.empty()) return summary.records == 0;
-    for (const WalSkip& skip : summary.skipped) {
-      wal_corrupt_records_++;
-      wal_skipped_bytes_ += skip.bytes;
-      if (skip.spans > 0) wal_skipped_spans_ += static_cast<uint64_t>(skip.spans);
-      std::string spans = skip.spans >= 0 ? std::to_string(skip.spans) + " spans"
-                                          : "an unknown number of spans (record header damaged)";
-      std::fprintf(stderr,
-                   "ariadne: WAL segment %s: skipped a damaged record at offset %llu (%llu bytes, "
-                   "%s: %s); replay went on with the next intact record\n",
-                   path.c_str(), static_cast<unsigned long long>(skip.offset),
-                   static_cast<unsigned long long>(skip.bytes), spans.c_str(), skip.reason.c_str());
-    }
-    Result<std::string> kept = quarantine_.Keep("wal-" + fs::path(path).filename().string(), data);
-    if (kept.ok())
-      std::fprintf(stderr, "ariadne: a copy of damaged WAL segment %s is in %s\n", path.c_str(),
-                   kept->c_str());
-    else
-      std::fprintf(stderr, "ariadne: cannot keep a copy of damaged WAL segment %s: %s\n",
-                   path.c_str(), kept.status().ToString().c_str());
-    return false;
-  }
-
-  Status ReplayRecord(std::string_view payload) {
-    ByteReader in(payload);
-    std::string_view environment;
-    if (!in.GetString(&environment)) return Status::DataLoss("WAL record lacks its environment");
-    ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch batch,
-                             DecodeSpanBatch(payload.substr(in.position())));
-    ApplyToHead(std::string(environment), batch);
-    return Status::Ok();
+    ARIADNE_ASSIGN_OR_RETURN(
+        WalReplayCounts counts,
+        ReplayWalSegment(env_, &quarantine_, path,
+                         [this](std::string_view environment, const model::SpanBatch& batch) {
+                           ApplyToHead(std::string(environment), batch);
+                         }));
+    replayed_records_ += counts.records;
+    wal_corrupt_records_ += counts.corrupt_records;
+    wal_skipped_bytes_ += counts.skipped_bytes;
+    wal_skipped_spans_ += counts.skipped_spans;
+    return counts.empty;
   }
 
   // REQUIRES: called by the commit thread, or during Open before it starts.
@@ -853,52 +793,24 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   // service-map snapshot, then ONE manifest edit adding the blocks with the WAL segment they cover;
   // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
   Status Seal(SealJob* job) {
-    size_t index = 0;
     // The sealing heads are immutable and only this thread removes them: no lock needed to read.
-    for (const auto& [env, head] : sealing_heads_) {
-      if (index++ < job->heads_done) continue;
-      if (head->num_rows() == 0) {
-        ++job->heads_done;
-        continue;
-      }
-      std::shared_ptr<const Block> sealed = head->Seal();
-      BlockMeta meta = sealed->ComputeMeta();
-      meta.id = manifest_->NewBlockId();
-      meta.checkpoint = job->seal;
-      std::string file = EncodeBlockFile(*sealed, meta);
-      meta.file_bytes = file.size();
-      std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file));
-      job->written.push_back(BlockEntry{std::move(meta), path});
-      job->sealed.push_back(std::move(sealed));
-      ++job->heads_done;
-    }
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        env_, ServiceGraphPath(options_.data_dir, job->seal), job->graph_snapshot));
-    VersionEdit edit;
-    for (const BlockEntry& entry : job->written) edit.added.push_back(RecordOfBlock(entry.meta));
-    edit.covered_segment = job->covered_segment;
-    edit.seal = job->seal;
-    // Failing here leaves the written blocks in place: the retry names them in its edit.
-    ARIADNE_RETURN_IF_ERROR(manifest_->Apply(edit));
+    std::vector<const BlockBuilder*> heads;
+    for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+    ARIADNE_RETURN_IF_ERROR(
+        WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
-      for (size_t i = 0; i < job->written.size(); ++i) {
-        stats_block_bytes_ += job->written[i].meta.file_bytes;
-        stats_block_spans_ += job->written[i].meta.num_rows;
-        CacheBlock(job->written[i].meta.id, job->sealed[i]);
-        blocks_.push_back(std::move(job->written[i]));
+      for (SealedBlock& b : job->written) {
+        stats_block_bytes_ += b.meta.file_bytes;
+        stats_block_spans_ += b.meta.num_rows;
+        CacheBlock(b.meta.id, b.block);
+        blocks_.push_back(BlockEntry{std::move(b.meta), std::move(b.path)});
       }
       sealing_heads_.clear();
       sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    if (job->seal > 1) (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job->seal - 1));
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
-    for (uint64_t segment : segments)
-      if (segment <= job->covered_segment)
-        (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
-    return Status::Ok();
+    return RetireAfterSeal(env_, options_.data_dir, wal_dir_, *job);
   }
 
   // Sealed blocks that may hold rows of `spec` (environment, time window, dataset).
