@@ -1,7 +1,10 @@
 // The embedded store under disk trouble and on-disk damage, through the real `ariadne serve`
 // (issue 10, items 2 and 7):
-// - disk full: a small tmpfs fills up, the server answers 503, space is freed, later batches are
-//   acknowledged, kill -9, restart: every acknowledged batch is readable exactly once;
+// - disk full: a small tmpfs fills up, the server answers 503 + Retry-After and the X-Ray daemon
+//   port counts what it could not store, space is freed, later batches are acknowledged, kill -9,
+//   restart: every acknowledged batch is readable exactly once;
+// - retention (issue 11): a per-environment retention from --store-config removes old blocks
+//   (logged, counted on /metrics) and keeps new ones; --max-disk bounds the block files;
 // - a flipped byte in a WAL segment costs one batch, reported on /metrics;
 // - a flipped byte in a block file: queries over its window still answer 200 from the other
 //   blocks, the file is in quarantine/, /metrics counts it.
@@ -327,10 +330,14 @@ std::string ReadText(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Retention (issue 11): blocks older than --retention are removed (logged, counted), newer spans
+// Retention (issue 11): blocks older than the retention are removed (logged, counted), newer spans
 // stay, and a kill -9 brings nothing removed back.
 TEST_F(StoreServerTest, RetentionRemovesOldBlocksAndKeepsNewOnes) {
-  const std::vector<std::string> flags = {"--retention", "1d", "--max-disk", "0"};
+  // The environment's own retention (1d) overrides the global one (30d) from the same file.
+  const std::string config = root_ + "/store.json";
+  std::ofstream(config) << R"({"retention": "30d",
+                              "environments": {"default": {"retention": "1d"}}})";
+  const std::vector<std::string> flags = {"--store-config", config, "--max-disk", "0"};
   const uint64_t three_days_ago = NowNano() - 3ULL * 86400 * 1'000'000'000ULL;
   constexpr int kOld = 10;
   {
@@ -353,7 +360,8 @@ TEST_F(StoreServerTest, RetentionRemovesOldBlocksAndKeepsNewOnes) {
   ServerProcess restarted = ServerProcess::Start(g_ariadne, data_, flags);
   for (int n = 0; n < kOld; ++n) EXPECT_EQ(StoredSpans(restarted, n), 0) << "batch " << n;
   for (int n = 100; n < 110; ++n) EXPECT_EQ(StoredSpans(restarted, n), kSpans);
-  EXPECT_NE(ReadText(restarted.stderr_path()).find("store: retention 1d"), std::string::npos)
+  EXPECT_NE(ReadText(restarted.stderr_path()).find("environment \"default\": retention 1d"),
+            std::string::npos)
       << "the settings are stated at start";
   EXPECT_EQ(restarted.Stop(SIGTERM), 0);
 }
