@@ -321,3 +321,32 @@ TEST(ManifestStoreTest, DirectoryListingErrorIsReturned) {
 
 }  // namespace
 }  // namespace ariadne::store::embedded
+
+namespace ariadne::store::embedded {
+namespace {
+
+// A seal whose edit is durable is done, even when retiring its WAL segments fails afterwards (here:
+// listing the WAL directory): no retry may add its blocks a second time.
+TEST(ManifestStoreTest, FailureAfterTheSealEditDoesNotRepeatTheSeal) {
+  testing::TempDir dir;
+  FaultInjectionEnv env;
+  testing::RandomSpans gen(39);
+  std::vector<model::SpanBatch> sent;
+  {
+    auto store = OpenOk(dir.path(), &env);
+    model::SpanBatch batch = gen.Batch(120);
+    sent.push_back(batch.Clone());
+    ASSERT_TRUE(store->Append("prod", std::move(batch)).ok());
+    env.FailListDir(1);
+    ASSERT_TRUE(store->Flush().ok());
+    EXPECT_EQ(env.injected(), 1);
+    ExpectExactly(*store, sent);
+    EXPECT_EQ(store->Stats().blocks, 1u);
+  }
+  auto reopened = OpenOk(dir.path());
+  ExpectExactly(*reopened, sent);
+  EXPECT_EQ(reopened->Stats().blocks, 1u);
+}
+
+}  // namespace
+}  // namespace ariadne::store::embedded

@@ -45,7 +45,8 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
                  SealJob* job);
 
-// After a successful seal: removes the previous graph snapshot and the WAL segments it covers.
+// After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
+// error here does not undo the seal (open removes covered segments too).
 Status RetireAfterSeal(Env* env, const std::string& data_dir, const std::string& wal_dir,
                        const SealJob& job);
 
