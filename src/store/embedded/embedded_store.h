@@ -4,11 +4,16 @@
 //          → sealed into immutable block files (per environment; zstd-compressed columns,
 //            dictionary-encoded strings, per-block time range and trace-id bloom filter)
 //
-// Opening a directory replays the WAL into the head, so every append that was acknowledged before
-// a crash is readable again. Formats are specified in docs/formats/wal.md and
-// docs/formats/block.md.
+// Which block files make up the store is recorded in a manifest (manifest.h): a seal, a compaction
+// and a retention step are each one manifest edit, so a crash at any point loses and duplicates
+// nothing. Opening a directory reads the manifest (upgrading a CHECKPOINT-era directory, removing
+// orphan block files; block_set_recovery.h) and replays the WAL the blocks do not cover into the
+// head, so every append that was acknowledged before a crash is readable again, exactly once.
+// Retention and compaction run on a background thread (block_maintenance.h). Formats are specified
+// in docs/formats/wal.md, docs/formats/block.md and docs/formats/manifest.md.
 //
-// Threads: the returned store is safe for concurrent use; it runs one group-commit thread.
+// Threads: the returned store is safe for concurrent use; it runs a group-commit thread, a seal
+// thread and a maintenance thread.
 #pragma once
 
 #include <cstddef>
