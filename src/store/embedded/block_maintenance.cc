@@ -72,14 +72,16 @@ std::vector<uint64_t> PlanRetention(const ManifestState& state, const RetentionC
       },
       "older than the retention");
   // 2. Each environment's max-disk, oldest of that environment first.
-  for (const auto& [env, policy] : config.environments) {
-    if (policy.max_disk_bytes == 0) continue;
+  for (const auto& entry : config.environments) {
+    const std::string& env = entry.first;
+    const uint64_t max_disk = entry.second.max_disk_bytes;
+    if (max_disk == 0) continue;
     uint64_t total = 0;
     for (const BlockRecord& b : kept)
       if (b.environment == env) total += b.file_bytes;
     remove_if(
         [&](const BlockRecord& b) {
-          if (b.environment != env || total <= policy.max_disk_bytes) return false;
+          if (b.environment != env || total <= max_disk) return false;
           total -= b.file_bytes;
           return true;
         },

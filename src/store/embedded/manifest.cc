@@ -274,10 +274,10 @@ Result<std::unique_ptr<Manifest>> Manifest::Load(Env* env, const std::string& da
     manifest->file_number_ = number;
     ARIADNE_RETURN_IF_ERROR(manifest->Rewrite());
   }
-  for (const std::string& name : names) {
-    const uint64_t n = ParseManifestFileName(name);
-    if (n != 0 && n != manifest->file_number_) (void)env->RemoveFile(data_dir + "/" + name);
-  }
+  const std::string live = manifest->current_file();
+  for (const std::string& name : names)
+    if (ParseManifestFileName(name) != 0 && name != live)
+      (void)env->RemoveFile(data_dir + "/" + name);
   return manifest;
 }
 
@@ -291,10 +291,10 @@ Result<std::unique_ptr<Manifest>> Manifest::Create(Env* env, const std::string& 
     MutexLock lock(&manifest->mu_);
     ARIADNE_RETURN_IF_ERROR(manifest->Rewrite());
   }
-  for (const std::string& name : names) {
-    const uint64_t n = ParseManifestFileName(name);
-    if (n != 0 && n != manifest->file_number_) (void)env->RemoveFile(data_dir + "/" + name);
-  }
+  const std::string live = manifest->current_file();
+  for (const std::string& name : names)
+    if (ParseManifestFileName(name) != 0 && name != live)
+      (void)env->RemoveFile(data_dir + "/" + name);
   return manifest;
 }
 
