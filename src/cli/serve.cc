@@ -18,6 +18,7 @@
 #include "api/auth_xray_signer.h"
 #include "api/static_files.h"
 #include "cli/commands.h"
+#include "cli/store_config.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
 #include "pipeline/memory_trimmer.h"
@@ -171,6 +172,13 @@ int RunServe(const ServeConfig& config) {
 
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
+  store_options.recover_manifest = config.recover_manifest;
+  std::string retention_summary;
+  auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
+                                        config.data_dir, &retention_summary);
+  if (!retention.ok()) return Fail(std::string(retention.status().message()));
+  store_options.maintenance.retention = *retention;
+  store_options.maintenance.compaction.enabled = true;
   auto opened = store::embedded::OpenEmbeddedStore(store_options);
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
@@ -312,6 +320,7 @@ int RunServe(const ServeConfig& config) {
     }
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
+  std::fprintf(stderr, "ariadne: store: %s\n", retention_summary.c_str());
   std::fprintf(stderr, "ariadne: web UI %s %s\n",
                ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
                ui_files.root().c_str());

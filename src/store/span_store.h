@@ -58,6 +58,13 @@ struct StoreStats {
   uint64_t wal_skipped_bytes = 0;    // bytes of those records
   uint64_t wal_skipped_spans = 0;    // spans of those records, where their header was intact
   uint64_t blocks_quarantined = 0;   // block files moved to quarantine/ after a checksum failure
+  // Block set maintenance (embedded store; zero elsewhere).
+  uint64_t orphan_blocks_removed = 0;     // block files no manifest edit named, removed at open
+  uint64_t retention_blocks_removed = 0;  // blocks removed by retention / max-disk
+  uint64_t retention_spans_removed = 0;
+  uint64_t retention_bytes_removed = 0;
+  uint64_t compactions = 0;              // merged blocks written
+  uint64_t compaction_input_blocks = 0;  // small blocks merged away
 };
 
 // Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes
