@@ -456,6 +456,20 @@ net::HttpResponse ApiHandler::Metrics() {
          "Blocks that queries and trace searches skipped by their meta (time range, services, "
          "column statistics) without reading them.",
          stats.blocks_pruned);
+  metric("ariadne_store_orphan_blocks_removed_total", "counter",
+         "Block files no manifest edit named (an interrupted seal or compaction), removed at open.",
+         stats.orphan_blocks_removed);
+  metric("ariadne_store_retention_blocks_removed_total", "counter",
+         "Blocks removed by --retention or --max-disk (see the log for what they held).",
+         stats.retention_blocks_removed);
+  metric("ariadne_store_retention_spans_removed_total", "counter",
+         "Spans in blocks removed by --retention or --max-disk.", stats.retention_spans_removed);
+  metric("ariadne_store_retention_bytes_removed_total", "counter",
+         "Bytes of blocks removed by --retention or --max-disk.", stats.retention_bytes_removed);
+  metric("ariadne_store_compactions_total", "counter", "Merged blocks written by compaction.",
+         stats.compactions);
+  metric("ariadne_store_compaction_input_blocks_total", "counter",
+         "Small blocks merged away by compaction.", stats.compaction_input_blocks);
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          ProcessRssBytes());
   return net::HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));

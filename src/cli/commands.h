@@ -55,6 +55,11 @@ struct ServeConfig {
   bool allow_open = false;                // serve a non-loopback address without any key
   std::vector<std::string> public_urls;   // names the API/UI answers to besides loopback/IPs
   std::vector<std::string> cors_origins;  // browser origins allowed to send OTLP spans
+  // Store retention and recovery (issue 11; cli/store_config.h, docs/operations.md).
+  std::string retention;     // e.g. 7d; empty: --store-config's, else keep until max-disk
+  std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
+  std::string store_config;  // JSON with per-environment retention / max_disk
+  bool recover_manifest = false;
 };
 int RunServe(const ServeConfig& config);
 

@@ -51,6 +51,16 @@ int main(int argc, char** argv) {
                         "ID:SECRET: require SigV4 signatures with this key on the X-Ray API");
   serve_cmd->add_option("--ui-dir", serve.ui_dir,
                         "Folder of the built web UI (default: ui/dist of the source tree)");
+  // Retention and disk use (docs/operations.md, "Retention and disk use").
+  serve_cmd->add_option("--retention", serve.retention,
+                        "Drop spans older than this, e.g. 7d, 12h (default: off; max-disk bounds)");
+  serve_cmd->add_option("--max-disk", serve.max_disk,
+                        "Most bytes of block files, oldest dropped first, e.g. 50GiB (default: "
+                        "half the free space at start; 0: no limit)");
+  serve_cmd->add_option("--store-config", serve.store_config,
+                        "JSON file with per-environment retention and max_disk");
+  serve_cmd->add_flag("--recover-manifest", serve.recover_manifest,
+                      "Rebuild a missing or damaged manifest from the block files");
   // Query limits (docs/operations.md).
   serve_cmd
       ->add_option("--query-max-groups", serve.query_max_groups,

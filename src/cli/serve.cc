@@ -19,6 +19,7 @@
 #include "api/static_files.h"
 #include "cli/commands.h"
 #include "cli/memory_budget.h"
+#include "cli/store_config.h"
 #include "net/http_server.h"
 #include "pipeline/keys.h"
 #include "pipeline/memory_trimmer.h"
@@ -184,6 +185,13 @@ int RunServe(const ServeConfig& config) {
   store_options.data_dir = config.data_dir;
   store_options.head_max_spans = shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
+  store_options.recover_manifest = config.recover_manifest;
+  std::string retention_summary;
+  auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
+                                        config.data_dir, &retention_summary);
+  if (!retention.ok()) return Fail(std::string(retention.status().message()));
+  store_options.maintenance.retention = *retention;
+  store_options.maintenance.compaction.enabled = true;
   auto opened = store::embedded::OpenEmbeddedStore(store_options);
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
@@ -333,6 +341,7 @@ int RunServe(const ServeConfig& config) {
   }
   std::fprintf(stderr, "ariadne: data directory %s\n", config.data_dir.c_str());
   std::fprintf(stderr, "ariadne: %s\n", DescribeShares(shares).c_str());
+  std::fprintf(stderr, "ariadne: store: %s\n", retention_summary.c_str());
   std::fprintf(stderr, "ariadne: web UI %s %s\n",
                ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
                ui_files.root().c_str());

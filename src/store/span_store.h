@@ -66,6 +66,13 @@ struct StoreStats {
   uint64_t column_cache_evictions = 0;
   uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
   uint64_t head_bytes = 0;     // decoded heads in memory (live and being sealed), approximate
+  // Block set maintenance (embedded store; zero elsewhere).
+  uint64_t orphan_blocks_removed = 0;     // block files no manifest edit named, removed at open
+  uint64_t retention_blocks_removed = 0;  // blocks removed by retention / max-disk
+  uint64_t retention_spans_removed = 0;
+  uint64_t retention_bytes_removed = 0;
+  uint64_t compactions = 0;              // merged blocks written
+  uint64_t compaction_input_blocks = 0;  // small blocks merged away
 };
 
 // Trace search (Jaeger-style): a trace matches when one of its spans lies in the window and passes

@@ -4,6 +4,12 @@
 // fail. A fault matches files whose path contains the given fragment ("/wal/" by default), so a
 // test can break the WAL while block files still write.
 //
+// For property tests it also numbers every operation that changes the disk (create, append, sync,
+// truncate, rename, remove, directory sync, directory creation) from the moment a test calls
+// FailAt or CrashAt: FailAt(n) fails operation n alone; CrashAt(n) fails operation n and every
+// one after it, as if the process had died there (the files keep what was written before).
+// Directory listings can be made to fail too (FailListDir).
+//
 // Threads: safe for concurrent use (the store's commit and seal threads both write).
 #pragma once
 
@@ -31,6 +37,18 @@ class FaultInjectionEnv final : public store::embedded::Env {
   // Called by the files this Env hands out: true when this operation must fail.
   bool ShouldFail(Op op, const std::string& path);
 
+  // Numbered faults (see the top of this file). Numbering starts at 1 with the next operation.
+  void FailAt(int n);
+  void CrashAt(int n);
+  // Operations counted since the last FailAt/CrashAt.
+  int ops() const;
+  // True once a numbered fault has fired.
+  bool fired() const;
+  // The next `count` ListDir calls fail.
+  void FailListDir(int count);
+  // Counts one disk-changing operation; true when it must fail.
+  bool CountOp();
+
   Result<std::unique_ptr<store::embedded::WritableFile>> NewWritableFile(
       const std::string& path) override;
   Result<std::unique_ptr<store::embedded::WritableFile>> NewAppendableFile(
@@ -42,15 +60,11 @@ class FaultInjectionEnv final : public store::embedded::Env {
   }
   Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status RemoveFile(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDir(const std::string& dir) override;
+  Status SyncDir(const std::string& dir) override;
 
  private:
   struct Fault {
@@ -61,6 +75,11 @@ class FaultInjectionEnv final : public store::embedded::Env {
   mutable Mutex mu_;
   Fault faults_[4] ARIADNE_GUARDED_BY(mu_);
   int injected_ ARIADNE_GUARDED_BY(mu_) = 0;
+  int ops_ ARIADNE_GUARDED_BY(mu_) = 0;
+  int fail_at_ ARIADNE_GUARDED_BY(mu_) = 0;  // 0: none
+  bool crash_ ARIADNE_GUARDED_BY(mu_) = false;
+  bool fired_ ARIADNE_GUARDED_BY(mu_) = false;
+  int list_failures_ ARIADNE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ariadne::testing

@@ -1,17 +1,23 @@
 // The embedded store under disk trouble and on-disk damage, through the real `ariadne serve`
 // (issue 10, items 2 and 7):
-// - disk full: a small tmpfs fills up, the server answers 503, space is freed, later batches are
-//   acknowledged, kill -9, restart: every acknowledged batch is readable exactly once;
+// - disk full: a small tmpfs fills up, the server answers 503 + Retry-After and the X-Ray daemon
+//   port counts what it could not store, space is freed, later batches are acknowledged, kill -9,
+//   restart: every acknowledged batch is readable exactly once;
+// - retention (issue 11): a per-environment retention from --store-config removes old blocks
+//   (logged, counted on /metrics) and keeps new ones; --max-disk bounds the block files;
 // - a flipped byte in a WAL segment costs one batch, reported on /metrics;
 // - a flipped byte in a block file: queries over its window still answer 200 from the other
 //   blocks, the file is in quarantine/, /metrics counts it.
 //
 // Usage: store_server_test --ariadne=/path/to/build/bin/ariadne. The disk-full test mounts a
 // tmpfs and needs root (CI and the dev machine run as root); elsewhere it is skipped.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +28,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -61,17 +68,20 @@ std::string TraceHex(int n) {
   return out;
 }
 
-std::string BatchBody(int n) {
+uint64_t NowNano() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Batch `n` with spans starting at `now` (Unix ns).
+std::string BatchBodyAt(int n, uint64_t now) {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
   auto* rs = request.add_resource_spans();
   auto* kv = rs->mutable_resource()->add_attributes();
   kv->set_key("service.name");
   kv->mutable_value()->set_string_value("store-test");
   auto* ss = rs->add_scope_spans();
-  const uint64_t now =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
   for (int i = 0; i < kSpans; ++i) {
     auto* span = ss->add_spans();
     span->set_trace_id(TraceId(n));
@@ -90,11 +100,15 @@ std::string BatchBody(int n) {
   return request.SerializeAsString();
 }
 
-// Posts batch `n`; the HTTP status, or 0 when the server did not answer.
-int Post(const ServerProcess& server, int n, std::string* retry_after = nullptr) {
+std::string BatchBody(int n) { return BatchBodyAt(n, NowNano()); }
+
+// Posts batch `n` (spans starting at `start`, Unix ns; 0: now); the HTTP status, or 0 when the
+// server did not answer.
+int Post(const ServerProcess& server, int n, std::string* retry_after = nullptr,
+         uint64_t start = 0) {
   net::HttpClient http("127.0.0.1", server.ports().otlp_http, 10s);
   auto response = http.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
-                               BatchBody(n));
+                               start == 0 ? BatchBody(n) : BatchBodyAt(n, start));
   if (!response.ok()) return 0;
   if (retry_after != nullptr) {
     auto header = response->Header("Retry-After");
@@ -165,6 +179,24 @@ class StoreServerTest : public ::testing::Test {
   bool mounted_ = false;
 };
 
+// Sends one X-Ray segment document to the daemon port (UDP: no answer).
+void SendXraySegment(const ServerProcess& server, int n) {
+  const std::string datagram =
+      "{\"format\": \"json\", \"version\": 1}\n{\"name\":\"udp-svc\",\"id\":\"70de5b6f19ff" +
+      std::to_string(1000 + n) +
+      "\",\"trace_id\":\"1-581cf771-a006649127e371903a2de979\","
+      "\"start_time\":1478293361.271,\"end_time\":1478293361.449}";
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.ports().xray);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  (void)::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&addr),
+                 sizeof(addr));
+  ::close(fd);
+}
+
 // Regression (issue 10, item 2): after a disk-full write, batches acknowledged once space was back
 // were lost at the next kill -9.
 TEST_F(StoreServerTest, DiskFullThenFreedLosesNoAcknowledgedBatch) {
@@ -195,6 +227,13 @@ TEST_F(StoreServerTest, DiskFullThenFreedLosesNoAcknowledgedBatch) {
     }
   }
   ASSERT_GE(refused, 5) << "the server never said the disk was full";
+  // The X-Ray daemon port cannot answer: it counts what it could not store.
+  const std::string udp_store_drops = "ariadne_xray_udp_dropped_total{reason=\"store_failed\"}";
+  for (int i = 0; i < 200 && Metric(server, udp_store_drops) < 1; ++i) {
+    SendXraySegment(server, i);
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GE(Metric(server, udp_store_drops), 1);
   fs::remove(filler);
   int after = 0;
   for (int tries = 0; tries < 200 && after < 20; ++tries, ++n) {
@@ -280,6 +319,79 @@ TEST_F(StoreServerTest, DamagedBlockIsQuarantinedAndQueriesStillAnswer) {
   EXPECT_TRUE(fs::exists(data_ + "/quarantine/" + fs::path(blocks[0]).filename().string()));
   for (int n = kPerBlock; n < 2 * kPerBlock; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
   EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+uint64_t BlockBytes(const std::string& blocks_dir) {
+  uint64_t total = 0;
+  for (const std::string& f : FilesIn(blocks_dir)) total += fs::file_size(f);
+  return total;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Retention (issue 11): blocks older than the retention are removed (logged, counted), newer spans
+// stay, and a kill -9 brings nothing removed back.
+TEST_F(StoreServerTest, RetentionRemovesOldBlocksAndKeepsNewOnes) {
+  // The environment's own retention (1d) overrides the global one (30d) from the same file.
+  const std::string config = root_ + "/store.json";
+  std::ofstream(config) << R"({"retention": "30d",
+                              "environments": {"default": {"retention": "1d"}}})";
+  const std::vector<std::string> flags = {"--store-config", config, "--max-disk", "0"};
+  const uint64_t three_days_ago = NowNano() - 3ULL * 86400 * 1'000'000'000ULL;
+  constexpr int kOld = 10;
+  {
+    ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+    for (int n = 0; n < kOld; ++n) ASSERT_EQ(Post(server, n, nullptr, three_days_ago), 200);
+    EXPECT_EQ(StoredSpans(server, 0), kSpans) << "unsealed spans are not removed";
+    ASSERT_EQ(server.Stop(SIGTERM), 0);  // seals them into a block
+  }
+  ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int i = 0; i < 400 && Metric(server, "ariadne_store_retention_blocks_removed_total") < 1;
+       ++i)
+    std::this_thread::sleep_for(25ms);  // the pass after open runs in the background
+  EXPECT_EQ(Metric(server, "ariadne_store_retention_blocks_removed_total"), 1);
+  EXPECT_EQ(Metric(server, "ariadne_store_retention_spans_removed_total"), kOld * kSpans);
+  for (int n = 0; n < kOld; ++n) EXPECT_EQ(StoredSpans(server, n), 0) << "batch " << n;
+  for (int n = 100; n < 110; ++n) ASSERT_EQ(Post(server, n), 200);
+  for (int n = 100; n < 110; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
+  EXPECT_NE(ReadText(server.stderr_path()).find("retention removed block"), std::string::npos);
+  server.Kill();
+  ServerProcess restarted = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int n = 0; n < kOld; ++n) EXPECT_EQ(StoredSpans(restarted, n), 0) << "batch " << n;
+  for (int n = 100; n < 110; ++n) EXPECT_EQ(StoredSpans(restarted, n), kSpans);
+  EXPECT_NE(ReadText(restarted.stderr_path()).find("environment \"default\": retention 1d"),
+            std::string::npos)
+      << "the settings are stated at start";
+  EXPECT_EQ(restarted.Stop(SIGTERM), 0);
+}
+
+// --max-disk bounds the block files: the oldest blocks go first, the newest stay readable.
+TEST_F(StoreServerTest, MaxDiskBoundsTheBlockFilesOldestFirst) {
+  constexpr int kPerRound = 40;
+  auto round = [&](int r, const std::vector<std::string>& flags) {
+    ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+    for (int n = r * kPerRound; n < (r + 1) * kPerRound; ++n) ASSERT_EQ(Post(server, n), 200);
+    ASSERT_EQ(server.Stop(SIGTERM), 0);  // seals one block
+  };
+  round(0, {"--max-disk", "0"});
+  const uint64_t one_block = BlockBytes(data_ + "/blocks");
+  ASSERT_GT(one_block, 0u);
+  const uint64_t limit = one_block * 5 / 2;  // room for two blocks, not three
+  const std::vector<std::string> flags = {"--max-disk", std::to_string(limit) + "B"};
+  for (int r = 1; r < 5; ++r) round(r, flags);  // each open removes what is over the limit
+  ServerProcess server = ServerProcess::Start(g_ariadne, data_, flags);
+  for (int i = 0; i < 400 && Metric(server, "ariadne_store_block_bytes") > int64_t(limit); ++i)
+    std::this_thread::sleep_for(25ms);  // the pass after open runs in the background
+  EXPECT_LE(Metric(server, "ariadne_store_block_bytes"), static_cast<int64_t>(limit));
+  EXPECT_GE(Metric(server, "ariadne_store_retention_blocks_removed_total"), 1);
+  for (int n = 3 * kPerRound; n < 5 * kPerRound; ++n) EXPECT_EQ(StoredSpans(server, n), kSpans);
+  for (int n = 0; n < 2 * kPerRound; ++n) EXPECT_EQ(StoredSpans(server, n), 0) << "batch " << n;
+  EXPECT_NE(ReadText(server.stderr_path()).find("store over its max-disk"), std::string::npos);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  EXPECT_LE(BlockBytes(data_ + "/blocks"), limit) << "the removed files are gone";
 }
 
 }  // namespace

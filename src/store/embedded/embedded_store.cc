@@ -29,10 +29,14 @@
 #include "store/embedded/batch_codec.h"
 #include "store/embedded/block.h"
 #include "store/embedded/column_cache.h"
+#include "store/embedded/block_set_recovery.h"
 #include "store/embedded/env.h"
+#include "store/embedded/manifest.h"
 #include "store/embedded/quarantine.h"
+#include "store/embedded/seal_writer.h"
 #include "store/embedded/wal.h"
 #include "store/embedded/wal_log.h"
+#include "store/embedded/wal_replay.h"
 #include "store/service_graph.h"
 
 namespace ariadne::store::embedded {
@@ -40,29 +44,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Checkpoints make sealing atomic across environments: every block file written by checkpoint N
-// carries N, and the CHECKPOINT file, written last, names N and the last WAL segment those blocks
-// cover. At open, blocks of a checkpoint newer than the file are leftovers of a crash mid-seal:
-// they are deleted and their spans are replayed from the WAL instead.
-struct CheckpointRecord {
-  uint64_t checkpoint = 0;
-  uint64_t covered_segment = 0;  // WAL segments <= this are fully in block files
-};
-
-std::string BlockFileName(uint64_t id) {
-  char name[40];
-  std::snprintf(name, sizeof(name), "%012llu.blk", static_cast<unsigned long long>(id));
-  return name;
-}
-
 uint64_t WallClockNano() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-std::string ServiceGraphPath(const std::string& data_dir, uint64_t checkpoint) {
-  return data_dir + "/servicegraph-" + std::to_string(checkpoint) + ".dat";
 }
 
 struct PendingAppend {
@@ -72,19 +57,12 @@ struct PendingAppend {
   SpanStore::AppendCallback done;
 };
 
-// What the seal thread writes: the heads handed over with the WAL segments they cover.
-struct SealJob {
-  uint64_t checkpoint = 0;
-  uint64_t covered_segment = 0;
-  std::string graph_snapshot;
-};
-
 struct BlockEntry {
   BlockMeta meta;
   std::string path;
 };
 
-class EmbeddedStore final : public SpanStore {
+class EmbeddedStore final : public SpanStore, public BlockSetHost {
  public:
   explicit EmbeddedStore(EmbeddedStoreOptions options)
       : options_(WithEnv(std::move(options))),
@@ -110,15 +88,59 @@ class EmbeddedStore final : public SpanStore {
                                         " is in use by another ariadne process; stop it or "
                                         "choose another --data-dir");
 
-    CheckpointRecord checkpoint;
-    if (Result<std::string> text = env_->ReadFile(options_.data_dir + "/CHECKPOINT"); text.ok()) {
-      std::istringstream in(*text);
-      in >> checkpoint.checkpoint >> checkpoint.covered_segment;
+    ARIADNE_RETURN_IF_ERROR(OpenBlockSet());
+
+    // Replay the WAL segments the blocks do not cover. A segment without a record (the one the
+    // last run opened and never wrote to) is removed, so restarts do not pile up empty files.
+    const uint64_t covered = manifest_->state().covered_segment;
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
+    uint64_t last_segment = covered;
+    for (uint64_t segment : segments) {
+      std::string path = WalSegmentPath(wal_dir_, segment);
+      if (segment <= covered) {
+        (void)env_->RemoveFile(path);
+        continue;
+      }
+      ARIADNE_ASSIGN_OR_RETURN(bool empty, ReplaySegment(path));
+      if (empty && env_->RemoveFile(path).ok()) continue;
+      last_segment = std::max(last_segment, segment);
     }
-    checkpoint_ = checkpoint;
-    if (checkpoint.checkpoint > 0) {
-      Result<std::string> snapshot =
-          env_->ReadFile(ServiceGraphPath(options_.data_dir, checkpoint.checkpoint));
+    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
+    maintenance_ = std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this,
+                                                      options_.maintenance);
+    maintenance_->Start();
+    maintenance_->Kick();
+    seal_thread_ = std::thread([this] { SealLoop(); });
+    commit_thread_ = std::thread([this] { CommitLoop(); });
+    return Status::Ok();
+  }
+
+  // Finds the manifest (upgrading a checkpoint-era directory), removes orphans, restores the
+  // service map and reads the meta of every block the manifest names.
+  Status OpenBlockSet() {
+    BlockSetRecoveryOptions recovery;
+    recovery.env = env_;
+    recovery.data_dir = options_.data_dir;
+    recovery.blocks_dir = blocks_dir_;
+    recovery.recover = options_.recover_manifest;
+    recovery.read_meta = [this](const std::string& path) {
+      return ReadMetaOfBlockFile(env_, path);
+    };
+    ARIADNE_ASSIGN_OR_RETURN(RecoveredBlockSet recovered, RecoverBlockSet(recovery));
+    manifest_ = std::move(recovered.manifest);
+    orphans_removed_ += recovered.orphans_removed;
+    for (const auto& [path, why] : recovered.damaged) QuarantineBlockFile(path, nullptr, why);
+    for (const BlockRecord& r : recovered.missing)
+      std::fprintf(stderr,
+                   "ariadne: block file %s named by the manifest is missing (moved to quarantine/ "
+                   "or deleted by hand?): %llu spans of environment \"%s\" are no longer "
+                   "queryable; the manifest no longer names it\n",
+                   (blocks_dir_ + "/" + BlockFileName(r.id)).c_str(),
+                   static_cast<unsigned long long>(r.num_rows), r.environment.c_str());
+    const uint64_t seal = manifest_->state().seal;
+    last_seal_ = seal;
+    if (seal > 0) {
+      Result<std::string> snapshot = env_->ReadFile(ServiceGraphPath(options_.data_dir, seal));
       if (snapshot.ok()) {
         Status restored = graph_.Restore(*snapshot);
         if (!restored.ok())
@@ -126,51 +148,30 @@ class EmbeddedStore final : public SpanStore {
                        restored.ToString().c_str());
       }
     }
-
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<std::string> block_names, env_->ListDir(blocks_dir_));
-    for (const std::string& name : block_names) {
-      const std::string path = blocks_dir_ + "/" + name;
-      const std::string extension = fs::path(name).extension().string();
-      if (extension == ".tmp") {
-        (void)env_->RemoveFile(path);
-        continue;
-      }
-      if (extension != ".blk") continue;
-      ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
-      Result<BlockMeta> meta = DecodeBlockMeta(data);
+    VersionEdit damaged;
+    for (const BlockRecord& record : recovered.present) {
+      const std::string path = blocks_dir_ + "/" + BlockFileName(record.id);
+      Result<BlockMeta> meta = ReadMetaOfBlockFile(env_, path);
       if (!meta.ok()) {
         if (meta.status().code() != StatusCode::kDataLoss) return meta.status().WithContext(path);
         QuarantineBlockFile(path, nullptr, meta.status());
+        damaged.removed.push_back(record.id);
         continue;
       }
-      if (meta->checkpoint > checkpoint.checkpoint) {
-        (void)env_->RemoveFile(path);  // sealed by a checkpoint that never completed
-        continue;
-      }
-      next_block_id_ = std::max(next_block_id_, meta->id + 1);
+      meta->id = record.id;
       stats_block_bytes_ += meta->file_bytes;
       stats_block_spans_ += meta->num_rows;
       blocks_.push_back(BlockEntry{std::move(*meta), path});
     }
-    std::sort(blocks_.begin(), blocks_.end(),
-              [](const BlockEntry& a, const BlockEntry& b) { return a.meta.id < b.meta.id; });
+    if (!damaged.removed.empty()) ARIADNE_RETURN_IF_ERROR(manifest_->Apply(damaged));
     blocks_count_ = blocks_.size();
-
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
-    uint64_t last_segment = checkpoint.covered_segment;
-    for (uint64_t segment : segments) {
-      last_segment = std::max(last_segment, segment);
-      std::string path = WalSegmentPath(wal_dir_, segment);
-      if (segment <= checkpoint.covered_segment) {
-        (void)env_->RemoveFile(path);
-        continue;
-      }
-      ARIADNE_RETURN_IF_ERROR(ReplaySegment(path));
-    }
-    ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
-    seal_thread_ = std::thread([this] { SealLoop(); });
-    commit_thread_ = std::thread([this] { CommitLoop(); });
     return Status::Ok();
+  }
+
+  // The one place Open reads a block file's meta.
+  // Footer, meta and section directory only (positional reads; the column sections stay unread).
+  static Result<BlockMeta> ReadMetaOfBlockFile(Env* env, const std::string& path) {
+    return ReadBlockMeta(env, path);
   }
 
   void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
@@ -526,6 +527,8 @@ class EmbeddedStore final : public SpanStore {
       closed_ = true;
       ++flush_requested_;
     }
+    // No retention or compaction pass starts during shutdown; the next open runs one.
+    if (maintenance_) maintenance_->Stop();
     queue_cv_.notify_one();
     if (commit_thread_.joinable()) commit_thread_.join();
     {
@@ -570,6 +573,15 @@ class EmbeddedStore final : public SpanStore {
       std::shared_lock<std::shared_mutex> lock(state_mu_);
       for (const auto& [env, head] : AllHeads()) s.head_bytes += ApproximateBytes(head->block());
     }
+    s.orphan_blocks_removed = orphans_removed_;
+    if (maintenance_) {
+      MaintenanceStats m = maintenance_->stats();
+      s.retention_blocks_removed = m.retention_blocks_removed;
+      s.retention_spans_removed = m.retention_spans_removed;
+      s.retention_bytes_removed = m.retention_bytes_removed;
+      s.compactions = m.compactions;
+      s.compaction_input_blocks = m.compaction_input_blocks;
+    }
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       s.pending_appends = queued_spans_;
@@ -579,60 +591,48 @@ class EmbeddedStore final : public SpanStore {
 
   uint64_t replayed_records() const { return replayed_records_; }
 
+  Status RunMaintenance() { return maintenance_->RunOnce(); }
+
+  // BlockSetHost: called by maintenance after its manifest edit is durable.
+  void ReplaceBlocks(const std::vector<uint64_t>& removed,
+                     std::vector<NewBlockFile> added) override {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    for (uint64_t id : removed) {
+      auto it = std::find_if(blocks_.begin(), blocks_.end(),
+                             [&](const BlockEntry& e) { return e.meta.id == id; });
+      if (it == blocks_.end()) continue;  // quarantined meanwhile
+      stats_block_bytes_ -= it->meta.file_bytes;
+      stats_block_spans_ -= it->meta.num_rows;
+      blocks_.erase(it);
+      column_cache_.Erase(id);
+    }
+    for (NewBlockFile& block : added) {
+      stats_block_bytes_ += block.meta.file_bytes;
+      stats_block_spans_ += block.meta.num_rows;
+      blocks_.push_back(BlockEntry{std::move(block.meta), std::move(block.path)});
+    }
+    blocks_count_ = blocks_.size();
+  }
+
  private:
   static EmbeddedStoreOptions WithEnv(EmbeddedStoreOptions options) {
     if (options.env == nullptr) options.env = Env::Default();
     return options;
   }
 
-  // Replays one WAL segment into the heads. Damaged records are stepped over, logged and counted;
-  // the segment is copied into quarantine/ first so the damaged bytes are not lost silently when
-  // the next seal retires it (its intact records are in the head by then and get sealed).
-  // REQUIRES: during Open.
-  Status ReplaySegment(const std::string& path) {
-    ARIADNE_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(path));
-    ARIADNE_ASSIGN_OR_RETURN(WalReadSummary summary,
-                             DecodeWalSegment(data, [this](WalRecordType, std::string_view p) {
-                               return ReplayRecord(p);
-                             }));
-    replayed_records_ += summary.records;
-    if (summary.bytes_dropped > 0)
-      std::fprintf(stderr,
-                   "ariadne: WAL segment %s: ignored %llu bytes after the last intact record "
-                   "(%s); a write cut short by a crash, never acknowledged\n",
-                   path.c_str(), static_cast<unsigned long long>(summary.bytes_dropped),
-                   summary.drop_reason.c_str());
-    if (summary.skipped.empty()) return Status::Ok();
-    for (const WalSkip& skip : summary.skipped) {
-      wal_corrupt_records_++;
-      wal_skipped_bytes_ += skip.bytes;
-      if (skip.spans > 0) wal_skipped_spans_ += static_cast<uint64_t>(skip.spans);
-      std::string spans = skip.spans >= 0 ? std::to_string(skip.spans) + " spans"
-                                          : "an unknown number of spans (record header damaged)";
-      std::fprintf(stderr,
-                   "ariadne: WAL segment %s: skipped a damaged record at offset %llu (%llu bytes, "
-                   "%s: %s); replay went on with the next intact record\n",
-                   path.c_str(), static_cast<unsigned long long>(skip.offset),
-                   static_cast<unsigned long long>(skip.bytes), spans.c_str(), skip.reason.c_str());
-    }
-    Result<std::string> kept = quarantine_.Keep("wal-" + fs::path(path).filename().string(), data);
-    if (kept.ok())
-      std::fprintf(stderr, "ariadne: a copy of damaged WAL segment %s is in %s\n", path.c_str(),
-                   kept->c_str());
-    else
-      std::fprintf(stderr, "ariadne: cannot keep a copy of damaged WAL segment %s: %s\n",
-                   path.c_str(), kept.status().ToString().c_str());
-    return Status::Ok();
-  }
-
-  Status ReplayRecord(std::string_view payload) {
-    ByteReader in(payload);
-    std::string_view environment;
-    if (!in.GetString(&environment)) return Status::DataLoss("WAL record lacks its environment");
-    ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch batch,
-                             DecodeSpanBatch(payload.substr(in.position())));
-    ApplyToHead(std::string(environment), batch);
-    return Status::Ok();
+  // Replays one WAL segment into the heads; true when it held no record. REQUIRES: during Open.
+  Result<bool> ReplaySegment(const std::string& path) {
+    ARIADNE_ASSIGN_OR_RETURN(
+        WalReplayCounts counts,
+        ReplayWalSegment(env_, &quarantine_, path,
+                         [this](std::string_view environment, const model::SpanBatch& batch) {
+                           ApplyToHead(std::string(environment), batch);
+                         }));
+    replayed_records_ += counts.records;
+    wal_corrupt_records_ += counts.corrupt_records;
+    wal_skipped_bytes_ += counts.skipped_bytes;
+    wal_skipped_spans_ += counts.skipped_spans;
+    return counts.empty;
   }
 
   // REQUIRES: called by the commit thread, or during Open before it starts.
@@ -742,7 +742,7 @@ class EmbeddedStore final : public SpanStore {
       return false;
     }
     SealJob job;
-    job.checkpoint = checkpoint_.checkpoint + 1;
+    job.seal = ++last_seal_;
     job.covered_segment = covered_segment;
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
@@ -767,18 +767,19 @@ class EmbeddedStore final : public SpanStore {
 
   void SealLoop() {
     for (;;) {
-      SealJob job;
+      SealJob* job = nullptr;  // only this thread touches it while seal_running_
       {
         std::unique_lock<std::mutex> lock(seal_mu_);
         seal_cv_.wait(lock, [&] { return seal_stop_ || seal_running_; });
         if (!seal_running_) return;
-        job = *seal_job_;
+        job = &*seal_job_;
       }
       Status s = Seal(job);
       std::lock_guard<std::mutex> lock(seal_mu_);
       last_seal_status_ = s;
       if (s.ok()) {
         seal_job_.reset();
+        maintenance_->Kick();
       } else {
         std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
                      s.ToString().c_str());
@@ -795,54 +796,32 @@ class EmbeddedStore final : public SpanStore {
     }
   }
 
-  // Writes the sealing heads as block files, then the checkpoint record, then makes the blocks
-  // visible and retires the WAL segments they cover. REQUIRES: seal thread.
-  Status Seal(const SealJob& job) {
-    std::vector<BlockEntry> written;
-    std::vector<std::shared_ptr<const Block>> sealed_blocks;
+  // Writes the sealing heads as block files (those a failed attempt did not write yet), the
+  // service-map snapshot, then ONE manifest edit adding the blocks with the WAL segment they cover;
+  // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
+  Status Seal(SealJob* job) {
     // The sealing heads are immutable and only this thread removes them: no lock needed to read.
-    for (const auto& [env, head] : sealing_heads_) {
-      if (head->num_rows() == 0) continue;
-      std::shared_ptr<const Block> sealed = head->Seal();
-      BlockMeta meta = sealed->ComputeMeta();
-      meta.id = next_block_id_++;
-      meta.checkpoint = job.checkpoint;
-      std::string file = EncodeBlockFile(*sealed, meta);
-      meta.file_bytes = file.size();
-      std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
-      Status written_ok = WriteFileAtomically(env_, path, file);
-      if (!written_ok.ok()) {
-        // A retry reuses this checkpoint number: leave no block of this attempt.
-        for (const BlockEntry& entry : written) (void)env_->RemoveFile(entry.path);
-        return written_ok;
-      }
-      written.push_back(BlockEntry{std::move(meta), path});
-      sealed_blocks.push_back(std::move(sealed));
-    }
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        env_, ServiceGraphPath(options_.data_dir, job.checkpoint), job.graph_snapshot));
-    CheckpointRecord record{job.checkpoint, job.covered_segment};
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(
-        env_, options_.data_dir + "/CHECKPOINT",
-        std::to_string(record.checkpoint) + " " + std::to_string(record.covered_segment) + "\n"));
-    checkpoint_ = record;
+    std::vector<const BlockBuilder*> heads;
+    for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+    ARIADNE_RETURN_IF_ERROR(
+        WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
-      for (size_t i = 0; i < written.size(); ++i) {
-        stats_block_bytes_ += written[i].meta.file_bytes;
-        stats_block_spans_ += written[i].meta.num_rows;
-        CacheBlock(written[i].meta.id, sealed_blocks[i]);
-        blocks_.push_back(std::move(written[i]));
+      for (SealedBlock& b : job->written) {
+        stats_block_bytes_ += b.meta.file_bytes;
+        stats_block_spans_ += b.meta.num_rows;
+        CacheBlock(b.meta.id, b.block);
+        blocks_.push_back(BlockEntry{std::move(b.meta), std::move(b.path)});
       }
       sealing_heads_.clear();
       sealing_spans_ = 0;
       blocks_count_ = blocks_.size();
     }
-    if (job.checkpoint > 1)
-      (void)env_->RemoveFile(ServiceGraphPath(options_.data_dir, job.checkpoint - 1));
-    ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env_, wal_dir_));
-    for (uint64_t segment : segments)
-      if (segment <= job.covered_segment) (void)env_->RemoveFile(WalSegmentPath(wal_dir_, segment));
+    // The seal is done: what is left to retire is removed at the next open anyway.
+    Status retired = RetireAfterSeal(env_, options_.data_dir, wal_dir_, *job);
+    if (!retired.ok())
+      std::fprintf(stderr, "ariadne: after sealing: %s (the next open removes them)\n",
+                   retired.ToString().c_str());
     return Status::Ok();
   }
 
@@ -1002,9 +981,10 @@ class EmbeddedStore final : public SpanStore {
   Status flush_status_;
   Status close_status_;
   std::thread commit_thread_;
-  WalLog wal_;                   // commit thread only (and Open/Close)
-  CheckpointRecord checkpoint_;  // commit thread only
-  uint64_t next_block_id_ = 1;
+  WalLog wal_;                                     // commit thread only (and Open/Close)
+  uint64_t last_seal_ = 0;                         // commit thread only (and Open)
+  std::unique_ptr<Manifest> manifest_;             // set by Open; safe for concurrent use
+  std::unique_ptr<BlockMaintenance> maintenance_;  // set by Open
 
   mutable std::shared_mutex state_mu_;
   std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
@@ -1037,6 +1017,7 @@ class EmbeddedStore final : public SpanStore {
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};
   uint64_t replayed_records_ = 0;
+  std::atomic<uint64_t> orphans_removed_{0};
   std::atomic<uint64_t> wal_corrupt_records_{0};
   std::atomic<uint64_t> wal_skipped_bytes_{0};
   std::atomic<uint64_t> wal_skipped_spans_{0};
@@ -1044,6 +1025,12 @@ class EmbeddedStore final : public SpanStore {
 };
 
 }  // namespace
+
+Status RunBlockMaintenance(SpanStore* store) {
+  auto* embedded = dynamic_cast<EmbeddedStore*>(store);
+  if (embedded == nullptr) return Status::InvalidArgument("not an embedded store");
+  return embedded->RunMaintenance();
+}
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
   if (options.data_dir.empty())

@@ -4,11 +4,16 @@
 //          → sealed into immutable block files (per environment; zstd-compressed columns,
 //            dictionary-encoded strings, per-block time range and trace-id bloom filter)
 //
-// Opening a directory replays the WAL into the head, so every append that was acknowledged before
-// a crash is readable again. Formats are specified in docs/formats/wal.md and
-// docs/formats/block.md.
+// Which block files make up the store is recorded in a manifest (manifest.h): a seal, a compaction
+// and a retention step are each one manifest edit, so a crash at any point loses and duplicates
+// nothing. Opening a directory reads the manifest (upgrading a CHECKPOINT-era directory, removing
+// orphan block files; block_set_recovery.h) and replays the WAL the blocks do not cover into the
+// head, so every append that was acknowledged before a crash is readable again, exactly once.
+// Retention and compaction run on a background thread (block_maintenance.h). Formats are specified
+// in docs/formats/wal.md, docs/formats/block.md and docs/formats/manifest.md.
 //
-// Threads: the returned store is safe for concurrent use; it runs one group-commit thread.
+// Threads: the returned store is safe for concurrent use; it runs a group-commit thread, a seal
+// thread and a maintenance thread.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +22,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "store/embedded/block_maintenance.h"
 #include "store/embedded/env.h"
 #include "store/span_store.h"
 
@@ -37,8 +43,22 @@ struct EmbeddedStoreOptions {
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;
+  // Rebuild the manifest from the block files when it is missing or damaged (--recover-manifest;
+  // docs/operations.md). Otherwise Open refuses such a directory with kDataLoss.
+  bool recover_manifest = false;
+  // Retention and compaction (block_maintenance.h). The library default keeps everything and does
+  // not compact; `ariadne serve` turns compaction on and sets retention from its flags.
+  MaintenanceOptions maintenance = [] {
+    MaintenanceOptions m;
+    m.compaction.enabled = false;
+    return m;
+  }();
 };
 
 Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+
+// Runs one retention and compaction pass now (tests, and `ariadne` tools); kInvalidArgument when
+// `store` is not an embedded store.
+Status RunBlockMaintenance(SpanStore* store);
 
 }  // namespace ariadne::store::embedded

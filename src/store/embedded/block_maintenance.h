@@ -1,0 +1,153 @@
+// Block maintenance: retention and compaction of the embedded store's block files, on one
+// background thread, every change through the manifest.
+//
+// Retention removes whole blocks, oldest first (by the end of their time range): those older than
+// the retention of their environment, then while an environment's blocks exceed its max-disk, then
+// while all blocks exceed the global max-disk. One manifest edit removes them, then the files are
+// unlinked. What was removed is logged (environment, time range, spans, why) and counted.
+//
+// Compaction merges small blocks of one environment whose time ranges start in the same window
+// (once that window has ended) into one larger block (rows sorted by trace id, through
+// BlockBuilder::Seal and the public block encoder): the merged block is written and synced, then
+// one manifest edit adds it and removes its inputs, then the inputs are unlinked. A crash at any
+// step leaves either the inputs or the merged block named by the manifest, never both; the other is
+// an orphan removed at open.
+//
+// Unlinks are deferred by `unlink_delay` so a query that picked a block just before it was removed
+// can still read it; files not yet unlinked at a crash are orphans removed at open.
+//
+// Threads: the maintenance thread runs RetentionPass/CompactionPass; RunOnce may be called from a
+// test thread instead (it takes the same lock). The host's ReplaceBlocks is called from either.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/embedded/block.h"
+#include "store/embedded/env.h"
+#include "store/embedded/manifest.h"
+
+namespace ariadne::store::embedded {
+
+// 0 means "no limit" for each field.
+struct RetentionPolicy {
+  uint64_t retention_nanos = 0;
+  uint64_t max_disk_bytes = 0;
+};
+
+struct RetentionConfig {
+  RetentionPolicy global;  // retention: default of every environment; max_disk: all blocks
+  std::map<std::string, RetentionPolicy> environments;  // overrides per environment
+
+  uint64_t RetentionOf(const std::string& environment) const;
+  bool empty() const;
+};
+
+struct CompactionOptions {
+  bool enabled = true;
+  // Blocks with fewer spans are "small"; a merged block holds at most this many.
+  uint64_t target_spans = 256 * 1024;
+  // Blocks are merged only with blocks whose time range starts in the same window.
+  uint64_t window_nanos = 3600ULL * 1'000'000'000ULL;
+  // A window is merged once it ended this long ago (span time against the wall clock), so blocks
+  // of the current hour are not merged again and again as new ones arrive.
+  uint64_t settle_nanos = 600ULL * 1'000'000'000ULL;
+};
+
+struct MaintenanceOptions {
+  RetentionConfig retention;
+  CompactionOptions compaction;
+  std::chrono::milliseconds interval{30'000};
+  std::chrono::milliseconds unlink_delay{30'000};
+  // false: no thread (Start and Kick do nothing); passes run only through RunOnce (tests).
+  bool background = true;
+};
+
+// A block file the host should start (added) serving.
+struct NewBlockFile {
+  BlockMeta meta;
+  std::string path;
+};
+
+// The store side: swaps blocks in the in-memory block set after the manifest edit is durable.
+class BlockSetHost {
+ public:
+  virtual ~BlockSetHost() = default;
+  virtual void ReplaceBlocks(const std::vector<uint64_t>& removed,
+                             std::vector<NewBlockFile> added) = 0;
+};
+
+// Pure planning (unit-testable). Ids of blocks retention removes, oldest first; `why` gets one
+// reason per id.
+std::vector<uint64_t> PlanRetention(const ManifestState& state, const RetentionConfig& config,
+                                    uint64_t now_unix_nano, std::vector<std::string>* why);
+// Ids of blocks to merge into one (empty: nothing worth merging).
+std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options,
+                                     uint64_t now_unix_nano);
+
+struct MaintenanceStats {
+  uint64_t retention_blocks_removed = 0;
+  uint64_t retention_spans_removed = 0;
+  uint64_t retention_bytes_removed = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_input_blocks = 0;
+  uint64_t compaction_bytes_in = 0;
+  uint64_t compaction_bytes_out = 0;
+  uint64_t failures = 0;
+};
+
+class BlockMaintenance {
+ public:
+  // `env`, `manifest` and `host` must outlive this object.
+  BlockMaintenance(Env* env, std::string blocks_dir, Manifest* manifest, BlockSetHost* host,
+                   MaintenanceOptions options);
+  ~BlockMaintenance();
+
+  void Start();
+  // Stops the thread and unlinks every file whose removal is durable.
+  void Stop();
+  // Asks for a pass soon (after a seal).
+  void Kick();
+  // One retention pass and compaction until nothing is left to merge; unlinks what is due.
+  Status RunOnce();
+
+  MaintenanceStats stats() const;
+
+ private:
+  Status RetentionPass();
+  // Merges one planned group; `*done` false when there was nothing to do.
+  Status CompactOnce(bool* done);
+  void ScheduleUnlink(const std::vector<uint64_t>& ids);
+  void UnlinkDue(bool all);
+  void Loop();
+
+  Env* const env_;
+  const std::string blocks_dir_;
+  Manifest* const manifest_;
+  BlockSetHost* const host_;
+  const MaintenanceOptions options_;
+
+  std::mutex run_mu_;  // one pass at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;    // guarded by mu_
+  bool kicked_ = false;  // guarded by mu_
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>>
+      unlinks_;                     // guarded by mu_
+  std::vector<uint64_t> skip_ids_;  // blocks compaction could not read; guarded by run_mu_
+  std::thread thread_;
+
+  mutable std::mutex stats_mu_;
+  MaintenanceStats stats_;  // guarded by stats_mu_
+};
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,61 @@
+#include "store/embedded/seal_writer.h"
+
+#include "store/embedded/wal.h"
+
+namespace ariadne::store::embedded {
+
+std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal) {
+  return data_dir + "/servicegraph-" + std::to_string(seal) + ".dat";
+}
+
+BlockRecord RecordOfBlock(const BlockMeta& meta) {
+  BlockRecord r;
+  r.id = meta.id;
+  r.environment = meta.environment;
+  r.min_start_unix_nano = meta.min_start_unix_nano;
+  r.max_end_unix_nano = meta.max_end_unix_nano;
+  r.num_rows = meta.num_rows;
+  r.file_bytes = meta.file_bytes;
+  return r;
+}
+
+Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
+                 const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
+                 SealJob* job) {
+  for (size_t i = job->heads_done; i < heads.size(); ++i) {
+    const BlockBuilder& head = *heads[i];
+    if (head.num_rows() == 0) {
+      ++job->heads_done;
+      continue;
+    }
+    std::shared_ptr<const Block> sealed = head.Seal();
+    BlockMeta meta = sealed->ComputeMeta();
+    meta.id = manifest->NewBlockId();
+    meta.checkpoint = job->seal;
+    std::string file = EncodeBlockFile(*sealed, meta);
+    meta.file_bytes = file.size();
+    std::string path = blocks_dir + "/" + BlockFileName(meta.id);
+    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, path, file));
+    job->written.push_back(SealedBlock{std::move(meta), std::move(path), std::move(sealed)});
+    ++job->heads_done;
+  }
+  ARIADNE_RETURN_IF_ERROR(
+      WriteFileAtomically(env, ServiceGraphPath(data_dir, job->seal), job->graph_snapshot));
+  VersionEdit edit;
+  for (const SealedBlock& b : job->written) edit.added.push_back(RecordOfBlock(b.meta));
+  edit.covered_segment = job->covered_segment;
+  edit.seal = job->seal;
+  // Failing here leaves the written blocks in place: the retry names them in its edit.
+  return manifest->Apply(edit);
+}
+
+Status RetireAfterSeal(Env* env, const std::string& data_dir, const std::string& wal_dir,
+                       const SealJob& job) {
+  if (job.seal > 1) (void)env->RemoveFile(ServiceGraphPath(data_dir, job.seal - 1));
+  ARIADNE_ASSIGN_OR_RETURN(std::vector<uint64_t> segments, ListWalSegments(env, wal_dir));
+  for (uint64_t segment : segments)
+    if (segment <= job.covered_segment) (void)env->RemoveFile(WalSegmentPath(wal_dir, segment));
+  return Status::Ok();
+}
+
+}  // namespace ariadne::store::embedded

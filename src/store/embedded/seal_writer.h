@@ -1,0 +1,53 @@
+// Seal writing: turns the heads handed to the seal thread into block files and records them in the
+// manifest with ONE edit (the blocks added, the WAL segment they cover, the seal number), after
+// writing the service-map snapshot of the same moment. docs/formats/manifest.md.
+//
+// A SealJob survives a failed attempt: the blocks it already wrote stay in `written` and on disk,
+// and the retry only writes the rest before appending the edit, so a failed seal never leaves a
+// second copy of a block (what the manifest does not name is an orphan, removed at open).
+//
+// Threads: used by the store's seal thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/embedded/block.h"
+#include "store/embedded/env.h"
+#include "store/embedded/manifest.h"
+
+namespace ariadne::store::embedded {
+
+struct SealedBlock {
+  BlockMeta meta;
+  std::string path;
+  std::shared_ptr<const Block> block;
+};
+
+struct SealJob {
+  uint64_t seal = 0;
+  uint64_t covered_segment = 0;
+  std::string graph_snapshot;
+  size_t heads_done = 0;  // heads already written (or empty)
+  std::vector<SealedBlock> written;
+};
+
+std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal);
+
+BlockRecord RecordOfBlock(const BlockMeta& meta);
+
+// Writes what `job` still lacks for `heads` (in the same order every attempt), the graph snapshot,
+// then the manifest edit. OK: the blocks are durable and named by the manifest.
+Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
+                 const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
+                 SealJob* job);
+
+// After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
+// error here does not undo the seal (open removes covered segments too).
+Status RetireAfterSeal(Env* env, const std::string& data_dir, const std::string& wal_dir,
+                       const SealJob& job);
+
+}  // namespace ariadne::store::embedded
