@@ -2,7 +2,10 @@
 // that includes Beast (it costs ~11 s and ~660 MB to compile; see docs/dependencies.md).
 //
 // Structure: one io_context run by `io_threads` threads; one acceptor; one Session per connection
-// whose socket lives on its own strand. A Session reads a request header, then the body (with the
+// whose socket lives on its own strand. Session is a template over the stream: a plain
+// beast::tcp_stream, or (with HttpServerOptions::tls) a beast::ssl_stream over one. A TLS session
+// first waits (under the handshake timeout) for the client's first bytes: a TLS ClientHello gets a
+// handshake, anything else a plaintext 400 telling the client to use https. A Session reads a request header, then the body (with the
 // parser's body limit), hands the request to the handler and waits for `respond`, which posts the
 // response back onto the session's strand. Only then is the next request read.
 //
@@ -31,11 +34,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "net/byte_budget.h"
 #include "net/http_server.h"
+#include "net/tls_native.h"
 
 namespace ariadne::net {
 namespace {
@@ -58,7 +65,13 @@ struct Gate {
   bool open = true;
 };
 
-class Session;
+// What the server keeps of every live session, whatever its stream type.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Only when no I/O thread runs (Stop()).
+  virtual void CloseNow() = 0;
+};
 
 struct Core {
   HttpHandler handler;
@@ -69,20 +82,22 @@ struct Core {
   std::shared_ptr<ByteBudget> budget;  // never null once the server runs
 
   std::mutex sessions_mu;
-  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;
 
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> backoffs{0};
   std::atomic<uint64_t> rejected_before_body{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};
+  std::atomic<uint64_t> plaintext_on_tls{0};
 
   explicit Core(int threads) : ioc(threads) {}
   size_t SessionCount() {
     std::lock_guard<std::mutex> lock(sessions_mu);
     return sessions.size();
   }
-  void Remove(Session* session) {
-    std::shared_ptr<Session> keep;  // destroyed outside the lock
+  void Remove(SessionBase* session) {
+    std::shared_ptr<SessionBase> keep;  // destroyed outside the lock
     std::lock_guard<std::mutex> lock(sessions_mu);
     auto it = sessions.find(session);
     if (it != sessions.end()) {
@@ -92,25 +107,38 @@ struct Core {
   }
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(Core* core, tcp::socket socket) : core_(core), stream_(std::move(socket)) {
+  // `tls` is null for a plain session.
+  Session(Core* core, tcp::socket socket, std::shared_ptr<TlsServerContext::Native> tls)
+      : core_(core), tls_(std::move(tls)), stream_(Construct(std::move(socket), tls_.get())) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = Tcp().socket().remote_endpoint(ec);
     if (!ec) {
       remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     }
   }
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->DetectTls();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
-  // Only when no I/O thread runs (Stop()).
-  void CloseNow() {
+  void CloseNow() override {
     if (awaiting_response_ && cancel_) cancel_->Cancel();
     beast::error_code ec;
-    stream_.socket().close(ec);
+    Tcp().socket().close(ec);
   }
 
   // Called on the strand with the handler's answer.
@@ -146,6 +174,61 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  static Stream Construct(tcp::socket socket, TlsServerContext::Native* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), tls->context);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Session> Self() { return this->shared_from_this(); }
+
+  // TLS only: the first bytes decide. A ClientHello gets the handshake; anything else (a plain
+  // HTTP request) gets a short plaintext 400. A client that sends nothing is cut off after the
+  // handshake timeout, so it cannot hold a connection slot.
+  void DetectTls() {
+    Tcp().expires_after(core_->options.tls_handshake_timeout);
+    beast::async_detect_ssl(Tcp(), buffer_, [self = Self()](beast::error_code ec, bool is_tls) {
+      if (ec) return self->Finish();
+      if (!is_tls) return self->RefusePlaintext();
+      self->Handshake();
+    });
+  }
+
+  void Handshake() {
+    if constexpr (kTls) {
+      Tcp().expires_after(core_->options.tls_handshake_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, buffer_.data(),
+                              [self = Self()](beast::error_code ec, size_t used) {
+                                if (ec) {
+                                  self->core_->tls_handshake_failures.fetch_add(
+                                      1, std::memory_order_relaxed);
+                                  return self->Finish();
+                                }
+                                self->buffer_.consume(used);
+                                self->ReadHeader();
+                              });
+    }
+  }
+
+  void RefusePlaintext() {
+    core_->plaintext_on_tls.fetch_add(1, std::memory_order_relaxed);
+    const std::string body = "this port speaks HTTPS (TLS): use an https:// URL instead of http:// (" +
+                             core_->options.name + ")\n";
+    auto text = std::make_shared<std::string>(
+        "HTTP/1.1 400 Bad Request\r\nServer: ariadne\r\nContent-Type: text/plain; "
+        "charset=utf-8\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    Tcp().expires_after(core_->options.tls_handshake_timeout);
+    asio::async_write(Tcp(), asio::buffer(*text),
+                      [self = Self(), text](beast::error_code ec, size_t) {
+                        if (ec) return self->Finish();
+                        self->Linger();
+                      });
+  }
+
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
@@ -162,10 +245,10 @@ class Session : public std::enable_shared_from_this<Session> {
       reserved_ += size;
     };
     parser_->on_chunk_header(on_chunk_);
-    stream_.expires_after(core_->options.idle_timeout);
+    Tcp().expires_after(core_->options.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   // Parse errors get an answer; transport errors (eof, reset, timeout) just end the connection.
@@ -224,7 +307,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
       http::async_write(stream_, *cont,
-                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                        [self = Self(), cont](beast::error_code ec, size_t) {
                           if (ec) return self->Finish();
                           self->ReadBody();
                         });
@@ -235,10 +318,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnBody({});
-    stream_.expires_after(core_->options.idle_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
+    Tcp().expires_after(core_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = Self()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void OnBody(beast::error_code ec) {
@@ -254,7 +336,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
 
     // No read timeout while the handler works (the store may take a group-commit interval).
-    stream_.expires_never();
+    Tcp().expires_never();
     awaiting_response_ = true;
     cancel_ = request.cancel;
     WatchForDisconnect();
@@ -303,7 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // for the next ReadHeader. A client that half-closes after its request is treated as gone.
   void WatchForDisconnect() {
     if (buffer_.size() > 0) return;  // a pipelined request is already buffered
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+    Tcp().socket().async_wait(tcp::socket::wait_read, [self = Self(),
                                                          cancel = cancel_](beast::error_code ec) {
       if (ec == asio::error::operation_aborted) return;
       if (!self->awaiting_response_ || self->cancel_ != cancel) return;
@@ -311,7 +393,7 @@ class Session : public std::enable_shared_from_this<Session> {
         // Never a blocking receive here: the readiness may be stale (a read took the bytes).
         char byte = 0;
         ssize_t n =
-            ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            ::recv(self->Tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0) return;  // data: a pipelined request
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
           return self->WatchForDisconnect();
@@ -352,15 +434,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Responder MakeResponder() {
     auto state = std::make_shared<ResponderState>();
-    state->session = weak_from_this();
+    state->session = this->weak_from_this();
     state->gate = core_->gate;
     return [state](HttpResponse response) { state->Deliver(std::move(response)); };
   }
 
   void SendAndContinue(std::shared_ptr<http::response<http::string_body>> res) {
-    stream_.expires_after(core_->options.idle_timeout);
+    Tcp().expires_after(core_->options.idle_timeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                      [self = Self(), res](beast::error_code ec, size_t) {
                         if (ec) return self->Finish();
                         if (self->close_after_write_ || !res->keep_alive()) {
                           return self->Linger();
@@ -372,7 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-close, then drain what the client still sends for a short while, then close.
   void Linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Finish();
     linger_deadline_ = std::chrono::steady_clock::now() + kLingerTime;
     DrainSome();
@@ -381,10 +463,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void DrainSome() {
     auto now = std::chrono::steady_clock::now();
     if (now >= linger_deadline_ || lingered_bytes_ > kMaxLingerBytes) return Finish();
-    stream_.expires_after(linger_deadline_ - now);
+    // Raw bytes from the socket (for TLS: still encrypted; they are discarded anyway).
+    Tcp().expires_after(linger_deadline_ - now);
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(buffer_.prepare(64 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+    Tcp().async_read_some(buffer_.prepare(64 * 1024),
+                          [self = Self()](beast::error_code ec, size_t n) {
                               if (ec) return self->Finish();
                               self->lingered_bytes_ += n;
                               self->DrainSome();
@@ -397,13 +480,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (awaiting_response_ && cancel_) cancel_->Cancel();
     ReleaseReservation();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
     core_->Remove(this);
   }
 
   Core* core_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<TlsServerContext::Native> tls_;  // the pair this connection uses; null: plain
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
@@ -484,6 +568,7 @@ class BeastHttpServer final : public HttpServer {
 
   uint16_t bound_port() const override { return bound_port_; }
   std::string bound_host() const override { return bound_host_; }
+  bool tls() const override { return core_->options.tls != nullptr; }
   HttpServerStats stats() const override {
     HttpServerStats stats;
     stats.connections_open = core_->SessionCount();
@@ -493,6 +578,8 @@ class BeastHttpServer final : public HttpServer {
     stats.rejected_before_body = core_->rejected_before_body.load(std::memory_order_relaxed);
     stats.body_budget_refused = core_->budget->refused();
     stats.body_bytes_buffered = core_->budget->used();
+    stats.tls_handshake_failures = core_->tls_handshake_failures.load(std::memory_order_relaxed);
+    stats.plaintext_on_tls = core_->plaintext_on_tls.load(std::memory_order_relaxed);
     return stats;
   }
 
@@ -510,7 +597,7 @@ class BeastHttpServer final : public HttpServer {
     beast::error_code ec;
     acceptor_.close(ec);
     backoff_timer_.cancel();
-    std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+    std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;
     {
       std::lock_guard<std::mutex> lock(core_->sessions_mu);
       sessions.swap(core_->sessions);
@@ -539,15 +626,25 @@ class BeastHttpServer final : public HttpServer {
           } else {
             beast::error_code opt_ec;
             socket.set_option(tcp::no_delay(true), opt_ec);
-            auto session = std::make_shared<Session>(core_.get(), std::move(socket));
-            {
-              std::lock_guard<std::mutex> lock(core_->sessions_mu);
-              core_->sessions.emplace(session.get(), session);
+            if (core_->options.tls) {
+              StartSession(std::make_shared<Session<TlsStream>>(core_.get(), std::move(socket),
+                                                                core_->options.tls->Current()));
+            } else {
+              StartSession(
+                  std::make_shared<Session<PlainStream>>(core_.get(), std::move(socket), nullptr));
             }
-            session->Start();
           }
           Accept();
         });
+  }
+
+  template <class SessionType>
+  void StartSession(std::shared_ptr<SessionType> session) {
+    {
+      std::lock_guard<std::mutex> lock(core_->sessions_mu);
+      core_->sessions.emplace(session.get(), session);
+    }
+    session->Start();
   }
 
   // Accept errors other than shutdown: out of descriptors (EMFILE/ENFILE) or a transient error.

@@ -37,6 +37,7 @@
 
 #include "common/cancel.h"
 #include "common/status.h"
+#include "net/tls.h"
 
 namespace ariadne::net {
 
@@ -113,6 +114,13 @@ struct HttpServerOptions {
   std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
   // Name used in log lines and error messages, e.g. "otlp-http".
   std::string name = "http";
+  // When set, the listener speaks only HTTPS: every connection does a TLS handshake with the
+  // context's current certificate (see net/tls.h; a reload affects new connections). A plain HTTP
+  // request gets a plaintext 400 saying to use https. All the limits above apply as well.
+  std::shared_ptr<TlsServerContext> tls;
+  // TLS only: a client must finish its handshake within this time, or the connection is closed
+  // (so a silent client cannot hold one of `max_connections`).
+  std::chrono::milliseconds tls_handshake_timeout = std::chrono::seconds(10);
 };
 
 // Counters of one listener, for /metrics.
@@ -124,6 +132,8 @@ struct HttpServerStats {
   uint64_t rejected_before_body = 0;  // answered by on_headers
   uint64_t body_budget_refused = 0;   // 503s for max_buffered_bytes
   uint64_t body_bytes_buffered = 0;   // now
+  uint64_t tls_handshake_failures = 0;  // TLS handshakes that failed or timed out
+  uint64_t plaintext_on_tls = 0;        // plain HTTP requests refused by a TLS listener
 };
 
 // Prometheus text for the stats of several listeners ({listener="NAME"} labels).
@@ -144,6 +154,8 @@ class HttpServer {
   virtual uint16_t bound_port() const = 0;
   // The host as bound, e.g. "127.0.0.1".
   virtual std::string bound_host() const = 0;
+  // Whether the listener speaks HTTPS (HttpServerOptions::tls).
+  virtual bool tls() const = 0;
   // A snapshot of the listener's counters.
   virtual HttpServerStats stats() const = 0;
 
