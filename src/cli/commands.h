@@ -45,14 +45,29 @@ struct ServeConfig {
   size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;
   int idle_timeout_seconds = 60;
   size_t max_inflight_bytes = 512 * 1024 * 1024;
+  // TLS (docs/tls.md): PEM certificate chain and key for every TCP listener (OTLP/HTTP, API/UI,
+  // X-Ray API); both or neither. Reloaded on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  // Which listeners use them: a comma list of otlp-http, http, xray. (X-Ray SDKs ask the X-Ray
+  // port for sampling rules over plain HTTP; leave xray out for them.)
+  std::string tls_listeners = "otlp-http,http,xray";
 };
 int RunServe(const ServeConfig& config);
+
+// How the CLI's clients check an https:// server: `ca_file` (PEM) instead of the system's trust
+// store; `insecure` skips verification.
+struct ClientTlsConfig {
+  std::string ca_file;
+  bool insecure = false;
+};
 
 struct TraceConfig {
   std::string trace_id;
   std::string server = "http://127.0.0.1:8686";
   std::string environment;
   bool json = false;
+  ClientTlsConfig tls;
 };
 int RunTrace(const TraceConfig& config);
 
@@ -70,6 +85,7 @@ struct QueryConfig {
   std::string dataset;
   std::string environment;
   bool json = false;
+  ClientTlsConfig tls;
 };
 int RunQuery(const QueryConfig& config);
 
@@ -85,6 +101,7 @@ struct DoctorConfig {
   std::string server = "http://127.0.0.1:8686";  // query API the test spans are read back from
   double timeout_seconds = 10;                   // how long to wait for each test span
   bool json = false;
+  ClientTlsConfig tls;  // for https:// servers; OTEL_EXPORTER_OTLP_CERTIFICATE also counts
 };
 // Checks the tracing environment variables of the calling shell, sends test spans through OTLP
 // and X-Ray, reads them back; 0 when everything works, 1 when it found a problem.

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "api/trace_tree.h"
+#include "cli/client_tls.h"
 #include "cli/commands.h"
 #include "net/http_client.h"
 
@@ -19,6 +20,7 @@ int RunTrace(const TraceConfig& config) {
   std::string target = base + "/api/v1/traces/" + net::PercentDecode(config.trace_id, false);
   if (!config.environment.empty()) target += "?environment=" + config.environment;
   net::HttpClient client(url->host, url->port);
+  ApplyClientTls(*url, config.tls, &client);
   auto response = client.Request("GET", target, {{"Accept", "application/json"}});
   if (!response.ok()) {
     std::fprintf(stderr,

@@ -129,13 +129,13 @@ Status HttpClient::StartTls() {
   SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
   if (tls_options_->verify) {
     SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, nullptr);
-    int loaded = tls_options_->ca_file.empty()
-                     ? SSL_CTX_set_default_verify_paths(tls->ctx)
-                     : SSL_CTX_load_verify_locations(tls->ctx, tls_options_->ca_file.c_str(),
-                                                     nullptr);
+    int loaded =
+        tls_options_->ca_file.empty()
+            ? SSL_CTX_set_default_verify_paths(tls->ctx)
+            : SSL_CTX_load_verify_locations(tls->ctx, tls_options_->ca_file.c_str(), nullptr);
     if (loaded != 1) {
-      return Status::InvalidArgument("cannot load CA certificates from '" +
-                                     tls_options_->ca_file + "': " + OpenSslErrorText());
+      return Status::InvalidArgument("cannot load CA certificates from '" + tls_options_->ca_file +
+                                     "': " + OpenSslErrorText());
     }
   }
   tls->ssl = SSL_new(tls->ctx);
@@ -151,8 +151,8 @@ Status HttpClient::StartTls() {
   }
   if (SSL_connect(tls->ssl) != 1) {
     long verify = SSL_get_verify_result(tls->ssl);
-    std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                             : OpenSslErrorText();
+    std::string reason =
+        verify != X509_V_OK ? X509_verify_cert_error_string(verify) : OpenSslErrorText();
     return Status::Unavailable(
         "TLS handshake with " + host_ + ":" + std::to_string(port_) + " failed: " + reason +
         (verify != X509_V_OK ? " (trust the server's CA with --ca-file FILE, or use "
@@ -267,8 +267,8 @@ Status HttpClient::Fill() {
     int n = SSL_read(tls_->ssl, chunk, sizeof(chunk));
     if (n <= 0) {
       int error = SSL_get_error(tls_->ssl, n);
-      if (error == SSL_ERROR_ZERO_RETURN ||
-          (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) || error == SSL_ERROR_SSL) {
+      if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+          error == SSL_ERROR_SSL) {
         ERR_clear_error();
         return Status(StatusCode::kAborted, "connection closed by the server");
       }

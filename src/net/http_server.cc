@@ -5,9 +5,10 @@
 // whose socket lives on its own strand. Session is a template over the stream: a plain
 // beast::tcp_stream, or (with HttpServerOptions::tls) a beast::ssl_stream over one. A TLS session
 // first waits (under the handshake timeout) for the client's first bytes: a TLS ClientHello gets a
-// handshake, anything else a plaintext 400 telling the client to use https. A Session reads a request header, then the body (with the
-// parser's body limit), hands the request to the handler and waits for `respond`, which posts the
-// response back onto the session's strand. Only then is the next request read.
+// handshake, anything else a plaintext 400 telling the client to use https. A Session reads a
+// request header, then the body (with the parser's body limit), hands the request to the handler
+// and waits for `respond`, which posts the response back onto the session's strand. Only then is
+// the next request read.
 //
 // Lifetime: the server keeps a strong reference to every live Session in `sessions_`; `respond`
 // holds only a weak reference plus the shared Gate, so a response that arrives after Stop() (for
@@ -215,8 +216,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void RefusePlaintext() {
     core_->plaintext_on_tls.fetch_add(1, std::memory_order_relaxed);
-    const std::string body = "this port speaks HTTPS (TLS): use an https:// URL instead of http:// (" +
-                             core_->options.name + ")\n";
+    const std::string body =
+        "this port speaks HTTPS (TLS): use an https:// URL instead of http:// (" +
+        core_->options.name + ")\n";
     auto text = std::make_shared<std::string>(
         "HTTP/1.1 400 Bad Request\r\nServer: ariadne\r\nContent-Type: text/plain; "
         "charset=utf-8\r\nConnection: close\r\nContent-Length: " +
@@ -246,9 +248,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     };
     parser_->on_chunk_header(on_chunk_);
     Tcp().expires_after(core_->options.idle_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   // Parse errors get an answer; transport errors (eof, reset, timeout) just end the connection.
@@ -306,11 +307,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!parser_->is_done() && EqualsIgnoreCase({expect.data(), expect.size()}, "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      req.version());
-      http::async_write(stream_, *cont,
-                        [self = Self(), cont](beast::error_code ec, size_t) {
-                          if (ec) return self->Finish();
-                          self->ReadBody();
-                        });
+      http::async_write(stream_, *cont, [self = Self(), cont](beast::error_code ec, size_t) {
+        if (ec) return self->Finish();
+        self->ReadBody();
+      });
       return;
     }
     ReadBody();
@@ -386,14 +386,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void WatchForDisconnect() {
     if (buffer_.size() > 0) return;  // a pipelined request is already buffered
     Tcp().socket().async_wait(tcp::socket::wait_read, [self = Self(),
-                                                         cancel = cancel_](beast::error_code ec) {
+                                                       cancel = cancel_](beast::error_code ec) {
       if (ec == asio::error::operation_aborted) return;
       if (!self->awaiting_response_ || self->cancel_ != cancel) return;
       if (!ec) {
         // Never a blocking receive here: the readiness may be stale (a read took the bytes).
         char byte = 0;
-        ssize_t n =
-            ::recv(self->Tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        ssize_t n = ::recv(self->Tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0) return;  // data: a pipelined request
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
           return self->WatchForDisconnect();
@@ -441,14 +440,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void SendAndContinue(std::shared_ptr<http::response<http::string_body>> res) {
     Tcp().expires_after(core_->options.idle_timeout);
-    http::async_write(stream_, *res,
-                      [self = Self(), res](beast::error_code ec, size_t) {
-                        if (ec) return self->Finish();
-                        if (self->close_after_write_ || !res->keep_alive()) {
-                          return self->Linger();
-                        }
-                        self->ReadHeader();
-                      });
+    http::async_write(stream_, *res, [self = Self(), res](beast::error_code ec, size_t) {
+      if (ec) return self->Finish();
+      if (self->close_after_write_ || !res->keep_alive()) {
+        return self->Linger();
+      }
+      self->ReadHeader();
+    });
   }
 
   // Half-close, then drain what the client still sends for a short while, then close.
@@ -468,10 +466,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     buffer_.consume(buffer_.size());
     Tcp().async_read_some(buffer_.prepare(64 * 1024),
                           [self = Self()](beast::error_code ec, size_t n) {
-                              if (ec) return self->Finish();
-                              self->lingered_bytes_ += n;
-                              self->DrainSome();
-                            });
+                            if (ec) return self->Finish();
+                            self->lingered_bytes_ += n;
+                            self->DrainSome();
+                          });
   }
 
   void Finish() {

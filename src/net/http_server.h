@@ -127,11 +127,11 @@ struct HttpServerOptions {
 struct HttpServerStats {
   uint64_t connections_open = 0;
   uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;   // over max_connections
-  uint64_t accept_backoffs = 0;       // accept pauses for lack of file descriptors
-  uint64_t rejected_before_body = 0;  // answered by on_headers
-  uint64_t body_budget_refused = 0;   // 503s for max_buffered_bytes
-  uint64_t body_bytes_buffered = 0;   // now
+  uint64_t connections_refused = 0;     // over max_connections
+  uint64_t accept_backoffs = 0;         // accept pauses for lack of file descriptors
+  uint64_t rejected_before_body = 0;    // answered by on_headers
+  uint64_t body_budget_refused = 0;     // 503s for max_buffered_bytes
+  uint64_t body_bytes_buffered = 0;     // now
   uint64_t tls_handshake_failures = 0;  // TLS handshakes that failed or timed out
   uint64_t plaintext_on_tls = 0;        // plain HTTP requests refused by a TLS listener
 };

@@ -197,7 +197,8 @@ TEST_F(TlsServerTest, BodyLimitAppliesOverTls) {
   auto response = client->Request("POST", "/v1/traces", {}, std::string(1000, 'x'));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 413);
-  auto small = Client(server->bound_port(), first_.cert_file)->Request("POST", "/v1/traces", {}, "ok");
+  auto small =
+      Client(server->bound_port(), first_.cert_file)->Request("POST", "/v1/traces", {}, "ok");
   ASSERT_TRUE(small.ok()) << small.status().ToString();
   EXPECT_EQ(small->status, 200);
 }
