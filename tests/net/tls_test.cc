@@ -203,5 +203,26 @@ TEST_F(TlsServerTest, BodyLimitAppliesOverTls) {
   EXPECT_EQ(small->status, 200);
 }
 
+// After the handshake the usual idle timeout holds: a TLS client that sends no request is closed.
+TEST_F(TlsServerTest, IdleTimeoutAppliesAfterTheHandshake) {
+  HttpServerOptions options;
+  options.idle_timeout = 200ms;
+  auto server = StartTls(options);
+  auto client = Client(server->bound_port(), first_.cert_file);
+  ASSERT_TRUE(client->Request("GET", "/first").ok());
+  // Wait for the server to close the idle connection: the next read sees the close.
+  auto closed = client->ReadResponse();
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.status().code(), StatusCode::kAborted) << closed.status().ToString();
+}
+
+TEST_F(TlsServerTest, OversizedHeadersGet431OverTls) {
+  auto server = StartTls();
+  auto client = Client(server->bound_port(), first_.cert_file);
+  auto response = client->Request("GET", "/", {{"X-Big", std::string(70 * 1024, 'a')}});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 431);
+}
+
 }  // namespace
 }  // namespace ariadne::net

@@ -244,10 +244,35 @@ def main():
         print("server stderr:\n" + server.stderr_text())
     finally:
         server.stop()
-        shutil.rmtree(WORK, ignore_errors=True)
     if failed:
+        shutil.rmtree(WORK, ignore_errors=True)
         sys.exit(1)
+    check_flags()
     print("PASS", flush=True)
+
+
+def check_flags():
+    """Flag mistakes are refused at start; --tls-listeners keeps the X-Ray port plain for SDKs."""
+    cert, key = make_certificate("flags")
+    data = os.path.join(WORK, "flags-data")
+    for args, needle in ((["--tls-cert", cert], "--tls-cert and --tls-key go together"),
+                         (["--tls-cert", cert, "--tls-key", os.path.join(WORK, "missing.key")], "--tls-key"),
+                         (["--tls-cert", cert, "--tls-key", key, "--tls-listeners", "otlp-http,grpc"],
+                          "unknown listener 'grpc'")):
+        proc = subprocess.run([ARIADNE, "serve", "--data-dir", data, "--otlp-http", "0", "--http", "0",
+                               "--xray", "0", *args], capture_output=True, text=True, timeout=30)
+        check(proc.returncode != 0 and needle in proc.stderr,
+              "serve %s is refused: %s" % (" ".join(a.replace(WORK, "") for a in args), proc.stderr.strip()))
+    server = Server(ARIADNE, extra_args=["--tls-cert", cert, "--tls-key", key,
+                                         "--tls-listeners", "otlp-http,http"])
+    try:
+        status, _, body = server.xray_post("/GetSamplingRules", {})
+        check(status == 200 and body["SamplingRuleRecords"],
+              "with --tls-listeners otlp-http,http the X-Ray port stays plain HTTP for the SDKs")
+        check(https_get(server.ports["http"], "/healthz", cert)[0] == 200, "... and the API speaks https")
+    finally:
+        server.stop()
+    shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":
