@@ -209,6 +209,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                   return self->Finish();
                                 }
                                 self->buffer_.consume(used);
+                                // Bytes past the handshake would be encrypted records sitting in
+                                // the plaintext buffer; no conforming client sends them (no 0-RTT).
+                                if (self->buffer_.size() > 0) return self->Finish();
                                 self->ReadHeader();
                               });
     }
