@@ -24,7 +24,13 @@ if (!fs.existsSync(CHROMIUM)) {
   process.exit(77);
 }
 const require = createRequire(path.resolve(here, '../../../ui/package.json'));
-const { chromium } = require('playwright-core');
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch {
+  console.log('SKIP: playwright-core is not installed in ui/node_modules (./scripts/build-ui installs it)');
+  process.exit(77);
+}
 
 const base = arg('--base');
 const traceId = arg('--trace');
