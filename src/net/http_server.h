@@ -20,6 +20,10 @@
 // for bodies across connections, a connection cap, idle/slow-sender timeouts, and a pause instead
 // of a spin when accept runs out of file descriptors. Counters: stats().
 //
+// HTTPS: with HttpServerOptions::tls the listener speaks only TLS (OpenSSL through Beast's
+// ssl_stream, all inside http_server.cc); every limit above applies the same way, a handshake must
+// finish within `tls_handshake_timeout`, and a plain HTTP request gets a plaintext 400.
+//
 // Threads: the handler runs on one of `io_threads` I/O threads and must not block for long. Start,
 // bound_port and Stop may be called from any thread; Stop is idempotent and joins the I/O threads.
 #pragma once
