@@ -71,6 +71,7 @@ HttpResponse HttpClient::Post(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "ariadne-sdk-cpp/0.1.0");
+  if (!ca_file_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) {
     long code = 0;

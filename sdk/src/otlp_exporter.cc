@@ -282,6 +282,11 @@ OtlpHttpExporterOptions OtlpHttpExporterOptions::FromEnvironment() {
   long long timeout = internal::EnvInt("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", -1);
   if (timeout < 0) timeout = internal::EnvInt("OTEL_EXPORTER_OTLP_TIMEOUT", -1);
   if (timeout > 0) o.timeout = std::chrono::milliseconds(timeout);
+  o.ca_file =
+      std::string(internal::Trim(internal::GetEnv("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE")));
+  if (o.ca_file.empty()) {
+    o.ca_file = std::string(internal::Trim(internal::GetEnv("OTEL_EXPORTER_OTLP_CERTIFICATE")));
+  }
   return o;
 }
 
@@ -296,6 +301,7 @@ struct OtlpHttpExporter::Impl {
 
 OtlpHttpExporter::OtlpHttpExporter(OtlpHttpExporterOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  impl_->client.set_ca_file(options_.ca_file);
   sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 

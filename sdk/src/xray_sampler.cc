@@ -305,6 +305,7 @@ std::vector<XRayRemoteSampler::RuleSnapshot> XRayRemoteSampler::Rules() const {
 
 bool XRayRemoteSampler::RefreshRules() {
   internal::HttpClient client;
+  client.set_ca_file(options_.ca_file);
   internal::HttpResponse r =
       client.Post(options_.endpoint + "/GetSamplingRules", {{"Content-Type", "application/json"}},
                   "{}", std::chrono::seconds(5));
@@ -321,6 +322,7 @@ bool XRayRemoteSampler::RefreshTargets() {
   std::optional<std::string> body = TakeStatisticsRequest();
   if (!body) return true;  // nothing due
   internal::HttpClient client;
+  client.set_ca_file(options_.ca_file);
   internal::HttpResponse r =
       client.Post(options_.endpoint + "/SamplingTargets", {{"Content-Type", "application/json"}},
                   *body, std::chrono::seconds(5));

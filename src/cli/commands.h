@@ -60,8 +60,22 @@ struct ServeConfig {
   std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
   std::string store_config;  // JSON with per-environment retention / max_disk
   bool recover_manifest = false;
+  // TLS (docs/tls.md): PEM certificate chain and key for every TCP listener (OTLP/HTTP, API/UI,
+  // X-Ray API); both or neither. Reloaded on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  // Which listeners use them: a comma list of otlp-http, http, xray. (X-Ray SDKs ask the X-Ray
+  // port for sampling rules over plain HTTP; leave xray out for them.)
+  std::string tls_listeners = "otlp-http,http,xray";
 };
 int RunServe(const ServeConfig& config);
+
+// How the CLI's clients check an https:// server: `ca_file` (PEM) instead of the system's trust
+// store; `insecure` skips verification.
+struct ClientTlsConfig {
+  std::string ca_file;
+  bool insecure = false;
+};
 
 struct TraceConfig {
   std::string trace_id;
@@ -69,6 +83,7 @@ struct TraceConfig {
   std::string environment;
   std::string key;  // read key (--key, else $ARIADNE_KEY)
   bool json = false;
+  ClientTlsConfig tls;
 };
 int RunTrace(const TraceConfig& config);
 
@@ -87,6 +102,7 @@ struct QueryConfig {
   std::string environment;
   std::string key;  // read key (--key, else $ARIADNE_KEY)
   bool json = false;
+  ClientTlsConfig tls;
 };
 int RunQuery(const QueryConfig& config);
 
@@ -109,6 +125,7 @@ struct DoctorConfig {
   double timeout_seconds = 10;                   // how long to wait for each test span
   std::string key;  // read key for reading the test spans back (--key, else $ARIADNE_KEY)
   bool json = false;
+  ClientTlsConfig tls;  // for https:// servers; OTEL_EXPORTER_OTLP_CERTIFICATE also counts
 };
 // Checks the tracing environment variables of the calling shell, sends test spans through OTLP
 // and X-Ray, reads them back; 0 when everything works, 1 when it found a problem.

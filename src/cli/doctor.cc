@@ -387,6 +387,7 @@ class Doctor {
     server_ = *url;
     while (!server_.path.empty() && server_.path.back() == '/') server_.path.pop_back();
     net::HttpClient client(server_.host, server_.port, io_timeout_);
+    Secure(&client, server_.tls, config_.tls.ca_file);
     auto response = client.Request("GET", server_.path + "/healthz");
     if (!response.ok()) {
       Add("server.down", Level::kFail,
@@ -395,6 +396,14 @@ class Doctor {
               ". Without it doctor cannot read the test spans back.",
           "start the server (`ariadne serve`) or point doctor at it with --server "
           "http://HOST:PORT (the address it prints as `listening http HOST:PORT`)");
+      return;
+    }
+    if (response->status == 400 && response->body.find("speaks HTTPS") != std::string::npos) {
+      Add("server.needs_https", Level::kFail,
+          "Ariadne's query API at " + config_.server + " speaks HTTPS only",
+          "the server runs with --tls-cert; plain http:// requests are refused",
+          "pass --server https://" + server_.host + ":" + std::to_string(server_.port) +
+              " (and --ca-file FILE for a self-signed certificate)");
       return;
     }
     if (response->status != 200) {
@@ -531,19 +540,27 @@ class Doctor {
           "export " + shown_var + "=http://" + raw);
       return false;
     }
-    if (raw.rfind("https://", 0) == 0) {
-      if (raw.find("honeycomb.io") != std::string::npos) {
-        Add("otlp.endpoint.honeycomb", Level::kFail,
-            shown_var + " still points at Honeycomb (" + raw + ")",
-            "Spans go to Honeycomb, not to Ariadne.",
-            "export " + shown_var + "=http://127.0.0.1:4318");
-      } else {
-        Add("otlp.endpoint.https", Level::kWarn,
-            shown_var + " uses https://; doctor cannot test TLS endpoints",
-            "Ariadne itself serves plain http; this only works with a TLS proxy in front.",
-            "use http://HOST:4318 unless a TLS proxy forwards to Ariadne");
-      }
+    if (raw.rfind("https://", 0) == 0 && raw.find("honeycomb.io") != std::string::npos) {
+      Add("otlp.endpoint.honeycomb", Level::kFail,
+          shown_var + " still points at Honeycomb (" + raw + ")",
+          "Spans go to Honeycomb, not to Ariadne.",
+          "export " + shown_var + "=http://127.0.0.1:4318");
       return false;
+    }
+    if (raw.rfind("https://", 0) == 0) {
+      // TLS (`ariadne serve --tls-cert`): the SDK must trust the server's certificate.
+      otlp_ca_file_ = config_.tls.ca_file;
+      for (const char* name :
+           {"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE"}) {
+        if (auto v = GetEnv(name); v && !v->empty() && otlp_ca_file_.empty()) otlp_ca_file_ = *v;
+      }
+      Add("otlp.endpoint.https", Level::kInfo, shown_var + " uses https://",
+          otlp_ca_file_.empty()
+              ? "The SDK verifies the server's certificate against the system's trust store."
+              : "doctor verifies the server's certificate with CA file " + otlp_ca_file_ + ".",
+          "for a self-signed certificate, point the SDK at it: "
+          "OTEL_EXPORTER_OTLP_CERTIFICATE=FILE (Node also NODE_EXTRA_CA_CERTS=FILE), and pass "
+          "doctor --ca-file FILE");
     }
     auto parsed = net::ParseHttpUrl(otlp_url_);
     if (!parsed.ok()) {
@@ -718,6 +735,7 @@ class Doctor {
     }
     const std::string where = otlp_target_.host + ":" + std::to_string(otlp_target_.port);
     net::HttpClient client(otlp_target_.host, otlp_target_.port, io_timeout_);
+    Secure(&client, otlp_target_.tls, otlp_ca_file_);
     auto response = client.Request("POST", otlp_target_.path, headers, body);
     if (!response.ok()) {
       Add("otlp.unreachable", Level::kFail, "OTLP: nothing answers at " + where,
@@ -819,6 +837,7 @@ class Doctor {
     }
     const auto end = Clock::now() + budget;
     net::HttpClient client(server_.host, server_.port, io_timeout_);
+    Secure(&client, server_.tls, config_.tls.ca_file);
     std::string last;
     while (true) {
       auto response = client.Request("GET", server_.path + "/api/v1/traces/" + trace_id,
@@ -930,6 +949,20 @@ class Doctor {
       net::HttpClient client(daemon_.tcp_host, daemon_.tcp_port, io_timeout_);
       auto response =
           client.Request("POST", "/GetSamplingRules", {{"Content-Type", "application/json"}}, "{}");
+      if (response.ok() && response->status == 400 &&
+          response->body.find("speaks HTTPS") != std::string::npos) {
+        // The X-Ray port was started with TLS: X-Ray SDKs ask it for sampling rules over plain
+        // HTTP, so they cannot; doctor itself goes on over TLS.
+        daemon_tls_ = true;
+        Add("xray.daemon_tls", Level::kWarn,
+            "X-Ray: the X-Ray API on " + tcp + " speaks HTTPS only",
+            "X-Ray SDKs ask the daemon address for sampling rules over plain HTTP, so they fall "
+            "back to their local rules (segments over UDP still arrive).",
+            "keep the X-Ray port plain: `ariadne serve --tls-listeners otlp-http,http`");
+        Secure(&client, true, config_.tls.ca_file);
+        response = client.Request("POST", "/GetSamplingRules",
+                                  {{"Content-Type", "application/json"}}, "{}");
+      }
       if (!response.ok()) {
         Add("xray.daemon_unreachable", Level::kFail,
             "X-Ray: nothing listens on " + tcp + " (no X-Ray daemon there)",
@@ -1026,6 +1059,7 @@ class Doctor {
   void CheckGroups() {
     const std::string tcp = daemon_.tcp_host + ":" + std::to_string(daemon_.tcp_port);
     net::HttpClient client(daemon_.tcp_host, daemon_.tcp_port, io_timeout_);
+    Secure(&client, daemon_tls_, config_.tls.ca_file);
     std::vector<std::pair<std::string, std::string>> groups;  // name, filter
     std::string token;
     for (int page = 0; page < 20; ++page) {
@@ -1128,6 +1162,7 @@ class Doctor {
     std::set<std::string> out;
     if (!server_ok_) return out;
     net::HttpClient client(server_.host, server_.port, io_timeout_);
+    Secure(&client, server_.tls, config_.tls.ca_file);
     auto response = client.Request("GET", server_.path + "/api/v1/services", ReadHeaders({}));
     if (!response.ok() || response->status != 200) return out;
     Json j = Json::parse(response->body, nullptr, false);
@@ -1252,6 +1287,11 @@ class Doctor {
     return body.substr(0, 300);
   }
 
+  // TLS for an https:// target, verified with `ca_file` (or the system's trust store).
+  void Secure(net::HttpClient* client, bool tls, const std::string& ca_file) const {
+    if (tls) client->UseTls({ca_file, !config_.tls.insecure});
+  }
+
   const DoctorConfig& config_;
   const std::string read_key_ = ApiKeyFrom(config_.key);
   const std::chrono::milliseconds deadline_;
@@ -1272,6 +1312,8 @@ class Doctor {
   bool json_body_ = false;
   std::string otlp_url_;
   net::ParsedUrl otlp_target_;
+  std::string otlp_ca_file_;  // https OTLP endpoint: --ca-file or OTEL_EXPORTER_OTLP_*CERTIFICATE
+  bool daemon_tls_ = false;   // the X-Ray TCP port answered "use https"
   std::vector<std::pair<std::string, std::string>> headers_;
   bool has_key_header_ = false;
   bool key_empty_ = false;

@@ -8,6 +8,19 @@
 
 #include "cli/commands.h"
 
+namespace {
+
+// --ca-file / --insecure for the commands that talk to an https:// server.
+void AddClientTlsOptions(CLI::App* command, ariadne::cli::ClientTlsConfig* tls) {
+  command->add_option("--ca-file", tls->ca_file,
+                      "PEM CA certificate(s) to verify an https:// server with (default: the "
+                      "system's trust store)");
+  command->add_flag("--insecure", tls->insecure,
+                    "Do not verify the https:// server's certificate (testing only)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace ariadne::cli;
   CLI::App app{"Ariadne: self-hosted distributed tracing (OTLP in, traces out)", "ariadne"};
@@ -132,6 +145,15 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--cors-origin", serve.cors_origins,
                         "Browser origin allowed to send OTLP spans, e.g. http://localhost:3000 "
                         "(repeatable; '*' for any)");
+  serve_cmd->add_option("--tls-cert", serve.tls_cert,
+                        "PEM certificate (chain) for HTTPS on the OTLP, API/UI and X-Ray TCP "
+                        "listeners; needs --tls-key; reloaded on SIGHUP");
+  serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
+  serve_cmd
+      ->add_option("--tls-listeners", serve.tls_listeners,
+                   "Listeners that speak HTTPS with --tls-cert: comma list of otlp-http, http, "
+                   "xray (leave out xray when X-Ray SDKs fetch sampling rules from it)")
+      ->capture_default_str();
 
   TraceConfig trace;
   CLI::App* trace_cmd = app.add_subcommand("trace", "Print one trace as a tree");
@@ -140,6 +162,7 @@ int main(int argc, char** argv) {
   trace_cmd->add_option("--environment", trace.environment, "Only spans of this environment");
   trace_cmd->add_flag("--json", trace.json, "Print the API's JSON instead of the tree");
   trace_cmd->add_option("--key", trace.key, "Read key (default: $ARIADNE_KEY)");
+  AddClientTlsOptions(trace_cmd, &trace.tls);
 
   QueryConfig query;
   CLI::App* query_cmd = app.add_subcommand("query", "Run an aggregate query and print a table");
@@ -166,6 +189,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
   query_cmd->add_option("--environment", query.environment, "Only this environment");
   query_cmd->add_flag("--json", query.json, "Print the API's JSON instead of a table");
   query_cmd->add_option("--key", query.key, "Read key (default: $ARIADNE_KEY)");
+  AddClientTlsOptions(query_cmd, &query.tls);
 
   KeysConfig keys;
   CLI::App* keys_cmd = app.add_subcommand("keys", "Manage API keys (ingest, read, admin)");
@@ -203,6 +227,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
   doctor_cmd->add_flag("--json", doctor.json, "Print the findings as JSON");
   doctor_cmd->add_option("--key", doctor.key,
                          "Read key for reading the test spans back (default: $ARIADNE_KEY)");
+  AddClientTlsOptions(doctor_cmd, &doctor.tls);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/client_tls.h"
 #include "cli/commands.h"
 #include "common/json_dump.h"
 #include "net/http_client.h"
@@ -173,6 +174,7 @@ int RunQuery(const QueryConfig& config) {
   auto url = net::ParseHttpUrl(config.server);
   if (!url.ok()) return fail(url.status());
   net::HttpClient client(url->host, url->port, std::chrono::seconds(120));
+  ApplyClientTls(*url, config.tls, &client);
   net::HeaderList request_headers = {{"Content-Type", "application/json"}};
   if (std::string key = ApiKeyFrom(config.key); !key.empty()) {
     request_headers.emplace_back("Authorization", "Bearer " + key);

@@ -1,5 +1,6 @@
 // `ariadne serve`: opens the embedded store, starts the OTLP/HTTP receiver and the query API, and
 // runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush + WAL close).
+// SIGHUP reloads the TLS certificate and key (--tls-cert/--tls-key) without closing a listener.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -21,6 +22,7 @@
 #include "cli/memory_budget.h"
 #include "cli/store_config.h"
 #include "net/http_server.h"
+#include "net/tls.h"
 #include "pipeline/keys.h"
 #include "pipeline/memory_trimmer.h"
 #include "pipeline/metrics.h"
@@ -70,7 +72,45 @@ int Fail(const std::string& message) {
 std::string Display(const net::HttpServer& server) {
   std::string host = server.bound_host();
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return host + ":" + std::to_string(server.bound_port());
+  return (server.tls() ? "https://" : "") + host + ":" + std::to_string(server.bound_port());
+}
+
+// --tls-cert/--tls-key/--tls-listeners → the context (null without TLS) and which listeners use it.
+struct ServeTls {
+  std::shared_ptr<net::TlsServerContext> context;
+  bool otlp = false;
+  bool http = false;
+  bool xray = false;
+};
+
+Result<ServeTls> LoadServeTls(const ServeConfig& config) {
+  ServeTls tls;
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return Status::InvalidArgument(
+        "--tls-cert and --tls-key go together: give the PEM certificate and its private key");
+  }
+  if (config.tls_cert.empty()) return tls;
+  size_t start = 0;
+  while (start <= config.tls_listeners.size()) {
+    size_t comma = config.tls_listeners.find(',', start);
+    std::string name = config.tls_listeners.substr(
+        start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (name == "otlp-http") {
+      tls.otlp = true;
+    } else if (name == "http") {
+      tls.http = true;
+    } else if (name == "xray") {
+      tls.xray = true;
+    } else if (!name.empty()) {
+      return Status::InvalidArgument("--tls-listeners: unknown listener '" + name +
+                                     "'; use a comma list of otlp-http, http, xray");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  ARIADNE_ASSIGN_OR_RETURN(tls.context,
+                           net::TlsServerContext::Load(config.tls_cert, config.tls_key));
+  return tls;
 }
 
 // Raises the soft open-files limit to the hard limit: every connection costs a descriptor, and
@@ -117,6 +157,10 @@ int RunServe(const ServeConfig& config) {
   // Spans, keys and settings are private: everything the server creates is owner-only (0700
   // directories, 0600 files), whatever the caller's umask.
   umask(077);
+
+  auto tls = LoadServeTls(config);
+  if (!tls.ok()) return Fail(std::string(tls.status().message()));
+
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -169,6 +213,7 @@ int RunServe(const ServeConfig& config) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reload, handled in the loop at the end
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -229,6 +274,7 @@ int RunServe(const ServeConfig& config) {
   otlp_server_options.max_buffered_bytes = otlp_max_buffered_bytes;
   otlp_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   otlp_server_options.on_headers = otlp_receiver.AsHeaderCheck();
+  if (tls->otlp) otlp_server_options.tls = tls->context;
   auto otlp_server = net::HttpServer::Start(otlp_address->host, otlp_address->port,
                                             otlp_receiver.AsHandler(), otlp_server_options);
   if (!otlp_server.ok()) {
@@ -241,6 +287,7 @@ int RunServe(const ServeConfig& config) {
   api_server_options.io_threads = 1;
   api_server_options.max_connections = config.http_max_connections;
   api_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  if (tls->http) api_server_options.tls = tls->context;
   // X-Ray: UDP daemon protocol + X-Ray API on one port; its counters join /metrics.
   receivers::xray::XrayServiceConfig xray_config;
   xray_config.host = xray_address->host;
@@ -250,6 +297,7 @@ int RunServe(const ServeConfig& config) {
   xray_config.data_dir = config.data_dir;
   xray_config.max_connections = config.xray_max_connections;
   xray_config.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  if (tls->xray) xray_config.tls = tls->context;
   auto xray = receivers::xray::XrayService::Start(xray_config, &pipeline, span_store.get());
   if (!xray.ok()) {
     (*otlp_server)->Stop();
@@ -346,14 +394,34 @@ int RunServe(const ServeConfig& config) {
                ui_files.available() ? "from" : "NOT BUILT (run ./scripts/build-ui) in",
                ui_files.root().c_str());
   std::fprintf(stderr, "ariadne: %s\n", (*xray)->auth_note().c_str());
+  if (tls->context) {
+    std::fprintf(
+        stderr, "ariadne: TLS certificate %s (sha256 %s); send SIGHUP to reload it and %s\n",
+        config.tls_cert.c_str(), tls->context->Fingerprint().c_str(), config.tls_key.c_str());
+  }
   std::fflush(stderr);
   std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
-  std::printf("listening xray %s\n", (*xray)->address().c_str());
+  std::printf("listening xray %s%s\n", tls->xray ? "https://" : "", (*xray)->address().c_str());
   std::printf("listening http %s\n", Display(**api_server).c_str());
   std::fflush(stdout);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (!tls->context) {
+      std::fprintf(stderr, "ariadne: SIGHUP received; nothing to reload (no --tls-cert)\n");
+    } else if (Status reloaded = tls->context->Reload(); reloaded.ok()) {
+      std::fprintf(stderr,
+                   "ariadne: TLS certificate reloaded (sha256 %s); new connections use it\n",
+                   tls->context->Fingerprint().c_str());
+    } else {
+      std::fprintf(stderr,
+                   "ariadne: TLS reload failed, still serving the previous certificate: %s\n",
+                   std::string(reloaded.message()).c_str());
+    }
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "ariadne: %s received, shutting down\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   (*otlp_server)->Stop();

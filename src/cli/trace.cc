@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "api/trace_tree.h"
+#include "cli/client_tls.h"
 #include "cli/commands.h"
 #include "net/http_client.h"
 
@@ -19,6 +20,7 @@ int RunTrace(const TraceConfig& config) {
   std::string target = base + "/api/v1/traces/" + net::PercentDecode(config.trace_id, false);
   if (!config.environment.empty()) target += "?environment=" + config.environment;
   net::HttpClient client(url->host, url->port);
+  ApplyClientTls(*url, config.tls, &client);
   net::HeaderList headers = {{"Accept", "application/json"}};
   if (std::string key = ApiKeyFrom(config.key); !key.empty()) {
     headers.emplace_back("Authorization", "Bearer " + key);

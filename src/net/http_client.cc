@@ -8,10 +8,45 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace ariadne::net {
+
+struct HttpClient::TlsConnection {
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  ~TlsConnection() {
+    if (ssl != nullptr) SSL_free(ssl);
+    if (ctx != nullptr) SSL_CTX_free(ctx);
+  }
+};
+
+namespace {
+
+std::string OpenSslErrorText() {
+  unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+bool IsIpAddress(const std::string& host) {
+  in6_addr v6;
+  in_addr v4;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
+}  // namespace
 
 std::optional<std::string_view> ClientResponse::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -22,12 +57,19 @@ std::optional<std::string_view> ClientResponse::Header(std::string_view name) co
 
 Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return Status::InvalidArgument("'" + std::string(url) +
-                                   "' is not an http:// URL (e.g. http://127.0.0.1:8686)");
-  }
-  url.remove_prefix(kScheme.size());
+  constexpr std::string_view kTlsScheme = "https://";
   ParsedUrl parsed;
+  if (url.substr(0, kScheme.size()) == kScheme) {
+    url.remove_prefix(kScheme.size());
+  } else if (url.substr(0, kTlsScheme.size()) == kTlsScheme) {
+    url.remove_prefix(kTlsScheme.size());
+    parsed.tls = true;
+    parsed.port = 443;
+  } else {
+    return Status::InvalidArgument(
+        "'" + std::string(url) +
+        "' is not an http:// or https:// URL (e.g. http://127.0.0.1:8686)");
+  }
   size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   parsed.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
@@ -56,7 +98,73 @@ HttpClient::HttpClient(std::string host, uint16_t port, std::chrono::millisecond
 
 HttpClient::~HttpClient() { Close(); }
 
+void HttpClient::UseTls(TlsClientOptions options) {
+  Close();
+  tls_options_ = std::make_unique<TlsClientOptions>(std::move(options));
+}
+
+std::string HttpClient::PeerCertificateFingerprint() const {
+  if (!tls_ || tls_->ssl == nullptr) return "";
+  X509* cert = SSL_get1_peer_certificate(tls_->ssl);
+  if (cert == nullptr) return "";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  std::string out;
+  if (X509_digest(cert, EVP_sha256(), digest, &length) == 1) {
+    char hex[4];
+    for (unsigned int i = 0; i < length; ++i) {
+      std::snprintf(hex, sizeof(hex), i + 1 < length ? "%02X:" : "%02X", digest[i]);
+      out += hex;
+    }
+  }
+  X509_free(cert);
+  return out;
+}
+
+Status HttpClient::StartTls() {
+  auto tls = std::make_unique<TlsConnection>();
+  ERR_clear_error();
+  tls->ctx = SSL_CTX_new(TLS_client_method());
+  if (tls->ctx == nullptr) return Status::Internal("TLS: " + OpenSslErrorText());
+  SSL_CTX_set_min_proto_version(tls->ctx, TLS1_2_VERSION);
+  if (tls_options_->verify) {
+    SSL_CTX_set_verify(tls->ctx, SSL_VERIFY_PEER, nullptr);
+    int loaded =
+        tls_options_->ca_file.empty()
+            ? SSL_CTX_set_default_verify_paths(tls->ctx)
+            : SSL_CTX_load_verify_locations(tls->ctx, tls_options_->ca_file.c_str(), nullptr);
+    if (loaded != 1) {
+      return Status::InvalidArgument("cannot load CA certificates from '" + tls_options_->ca_file +
+                                     "': " + OpenSslErrorText());
+    }
+  }
+  tls->ssl = SSL_new(tls->ctx);
+  if (tls->ssl == nullptr) return Status::Internal("TLS: " + OpenSslErrorText());
+  SSL_set_fd(tls->ssl, fd_);
+  if (IsIpAddress(host_)) {
+    if (tls_options_->verify) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls->ssl), host_.c_str());
+    }
+  } else {
+    SSL_set_tlsext_host_name(tls->ssl, host_.c_str());
+    if (tls_options_->verify) SSL_set1_host(tls->ssl, host_.c_str());
+  }
+  if (SSL_connect(tls->ssl) != 1) {
+    long verify = SSL_get_verify_result(tls->ssl);
+    std::string reason =
+        verify != X509_V_OK ? X509_verify_cert_error_string(verify) : OpenSslErrorText();
+    return Status::Unavailable(
+        "TLS handshake with " + host_ + ":" + std::to_string(port_) + " failed: " + reason +
+        (verify != X509_V_OK ? " (trust the server's CA with --ca-file FILE, or use "
+                               "--insecure to skip verification)"
+                             : " (is the server listening with https, --tls-cert?)"));
+  }
+  tls_ = std::move(tls);
+  return Status::Ok();
+}
+
 void HttpClient::Close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buffer_.clear();
@@ -98,12 +206,35 @@ Status HttpClient::EnsureConnected() {
   ++connection_id_;
   buffer_.clear();
   pos_ = 0;
+  if (tls_options_) {
+    // Bound the blocking handshake and TLS reads by the same timeout as plain reads.
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    Status started = StartTls();
+    if (!started.ok()) {
+      Close();
+      return started;
+    }
+  }
   return Status::Ok();
 }
 
 Status HttpClient::SendRaw(std::string_view bytes) {
   ARIADNE_RETURN_IF_ERROR(EnsureConnected());
   while (!bytes.empty()) {
+    if (tls_) {
+      int n = SSL_write(tls_->ssl, bytes.data(), static_cast<int>(bytes.size()));
+      if (n <= 0) {
+        Status status = Status::Unavailable("TLS send failed: " + OpenSslErrorText());
+        Close();
+        return status;
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -118,18 +249,37 @@ Status HttpClient::SendRaw(std::string_view bytes) {
 
 Status HttpClient::Fill() {
   if (fd_ < 0) return Status::Unavailable("not connected");
-  pollfd pfd{fd_, POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&pfd, 1, static_cast<int>(timeout_.count()));
-  } while (rc < 0 && errno == EINTR);
-  if (rc == 0) return Status(StatusCode::kDeadlineExceeded, "timed out waiting for the server");
-  if (rc < 0) return Status::Unavailable(std::string("poll failed: ") + std::strerror(errno));
+  if (!tls_ || SSL_pending(tls_->ssl) == 0) {
+    pollfd pfd{fd_, POLLIN, 0};
+    int rc;
+    do {
+      rc = ::poll(&pfd, 1, static_cast<int>(timeout_.count()));
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) return Status(StatusCode::kDeadlineExceeded, "timed out waiting for the server");
+    if (rc < 0) return Status::Unavailable(std::string("poll failed: ") + std::strerror(errno));
+  }
   if (pos_ > 0 && pos_ == buffer_.size()) {
     buffer_.clear();
     pos_ = 0;
   }
   char chunk[16384];
+  if (tls_) {
+    int n = SSL_read(tls_->ssl, chunk, sizeof(chunk));
+    if (n <= 0) {
+      int error = SSL_get_error(tls_->ssl, n);
+      if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
+          error == SSL_ERROR_SSL) {
+        ERR_clear_error();
+        return Status(StatusCode::kAborted, "connection closed by the server");
+      }
+      if (error == SSL_ERROR_WANT_READ) {
+        return Status(StatusCode::kDeadlineExceeded, "timed out waiting for the server");
+      }
+      return Status::Unavailable("TLS receive failed: " + OpenSslErrorText());
+    }
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return Status::Ok();
+  }
   ssize_t n;
   do {
     n = ::recv(fd_, chunk, sizeof(chunk), 0);

@@ -1,21 +1,28 @@
-// HttpClient: a minimal blocking HTTP/1.1 client over a plain TCP socket, for the `ariadne` CLI
-// (trace, keys) and for tests that need to see exactly what goes over the wire.
+// HttpClient: a minimal blocking HTTP/1.1 client over a TCP socket (plain, or TLS through OpenSSL
+// after UseTls), for the `ariadne` CLI (trace, query, doctor) and for tests that need to see
+// exactly what goes over the wire.
 //
 // It sends a request (or raw bytes), and reads one response: status line, headers, and a body
 // delimited by Content-Length, chunked encoding, or connection close. One connection can carry
 // several requests (keep-alive); `connection_id()` changes only when a new socket is opened, so
 // tests can check that a connection was reused.
 //
-// Threads: one HttpClient per thread. No TLS.
+// TLS: the server's certificate is verified against TlsClientOptions::ca_file (or the system's
+// trust store) and must name the host connected to (DNS name or IP address), unless `verify` is
+// false. OpenSSL stays in http_client.cc.
+//
+// Threads: one HttpClient per thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "net/http_server.h"
+#include "net/tls.h"
 
 namespace ariadne::net {
 
@@ -28,11 +35,12 @@ struct ClientResponse {
   std::optional<std::string_view> Header(std::string_view name) const;
 };
 
-// "http://host:port/path" → parts. Port defaults to 80.
+// "http://host:port/path" or "https://host:port/path" → parts. Port defaults to 80 (443).
 struct ParsedUrl {
   std::string host;
   uint16_t port = 80;
   std::string path;  // "/" when empty
+  bool tls = false;  // https://
 };
 Result<ParsedUrl> ParseHttpUrl(std::string_view url);
 
@@ -43,6 +51,13 @@ class HttpClient {
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
+
+  // Speak TLS on every connection opened from now on (call before the first request).
+  void UseTls(TlsClientOptions options);
+  bool tls() const { return tls_options_ != nullptr; }
+  // SHA-256 fingerprint (as TlsServerContext::Fingerprint prints it) of the certificate the
+  // server presented on the current connection; empty without TLS or connection.
+  std::string PeerCertificateFingerprint() const;
 
   // Sends one request (adds Host and Content-Length) and reads the response. Reconnects when the
   // previous response closed the connection.
@@ -63,6 +78,8 @@ class HttpClient {
   Result<std::string> ReadLine();
   Status ReadExactly(size_t n, std::string* out);
   Status Fill();
+  Status StartTls();
+  struct TlsConnection;  // OpenSSL state, defined in http_client.cc
 
   std::string host_;
   uint16_t port_;
@@ -71,6 +88,8 @@ class HttpClient {
   int connection_id_ = 0;
   std::string buffer_;  // bytes received but not yet consumed
   size_t pos_ = 0;
+  std::unique_ptr<TlsClientOptions> tls_options_;
+  std::unique_ptr<TlsConnection> tls_;  // while connected with TLS
 };
 
 }  // namespace ariadne::net

@@ -20,6 +20,10 @@
 // for bodies across connections, a connection cap, idle/slow-sender timeouts, and a pause instead
 // of a spin when accept runs out of file descriptors. Counters: stats().
 //
+// HTTPS: with HttpServerOptions::tls the listener speaks only TLS (OpenSSL through Beast's
+// ssl_stream, all inside http_server.cc); every limit above applies the same way, a handshake must
+// finish within `tls_handshake_timeout`, and a plain HTTP request gets a plaintext 400.
+//
 // Threads: the handler runs on one of `io_threads` I/O threads and must not block for long. Start,
 // bound_port and Stop may be called from any thread; Stop is idempotent and joins the I/O threads.
 #pragma once
@@ -37,6 +41,7 @@
 
 #include "common/cancel.h"
 #include "common/status.h"
+#include "net/tls.h"
 
 namespace ariadne::net {
 
@@ -113,17 +118,26 @@ struct HttpServerOptions {
   std::chrono::milliseconds accept_backoff = std::chrono::milliseconds(100);
   // Name used in log lines and error messages, e.g. "otlp-http".
   std::string name = "http";
+  // When set, the listener speaks only HTTPS: every connection does a TLS handshake with the
+  // context's current certificate (see net/tls.h; a reload affects new connections). A plain HTTP
+  // request gets a plaintext 400 saying to use https. All the limits above apply as well.
+  std::shared_ptr<TlsServerContext> tls;
+  // TLS only: a client must finish its handshake within this time, or the connection is closed
+  // (so a silent client cannot hold one of `max_connections`).
+  std::chrono::milliseconds tls_handshake_timeout = std::chrono::seconds(10);
 };
 
 // Counters of one listener, for /metrics.
 struct HttpServerStats {
   uint64_t connections_open = 0;
   uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;   // over max_connections
-  uint64_t accept_backoffs = 0;       // accept pauses for lack of file descriptors
-  uint64_t rejected_before_body = 0;  // answered by on_headers
-  uint64_t body_budget_refused = 0;   // 503s for max_buffered_bytes
-  uint64_t body_bytes_buffered = 0;   // now
+  uint64_t connections_refused = 0;     // over max_connections
+  uint64_t accept_backoffs = 0;         // accept pauses for lack of file descriptors
+  uint64_t rejected_before_body = 0;    // answered by on_headers
+  uint64_t body_budget_refused = 0;     // 503s for max_buffered_bytes
+  uint64_t body_bytes_buffered = 0;     // now
+  uint64_t tls_handshake_failures = 0;  // TLS handshakes that failed or timed out
+  uint64_t plaintext_on_tls = 0;        // plain HTTP requests refused by a TLS listener
 };
 
 // Prometheus text for the stats of several listeners ({listener="NAME"} labels).
@@ -144,6 +158,8 @@ class HttpServer {
   virtual uint16_t bound_port() const = 0;
   // The host as bound, e.g. "127.0.0.1".
   virtual std::string bound_host() const = 0;
+  // Whether the listener speaks HTTPS (HttpServerOptions::tls).
+  virtual bool tls() const = 0;
   // A snapshot of the listener's counters.
   virtual HttpServerStats stats() const = 0;
 

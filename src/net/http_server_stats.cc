@@ -35,6 +35,12 @@ std::string HttpServerStatsPrometheus(
       {"ariadne_http_body_bytes_buffered", "gauge",
        "Bytes of request bodies held now (reserved against the listener's budget).",
        &HttpServerStats::body_bytes_buffered},
+      {"ariadne_http_tls_handshake_failures_total", "counter",
+       "TLS handshakes that failed or did not finish within the handshake timeout.",
+       &HttpServerStats::tls_handshake_failures},
+      {"ariadne_http_plaintext_on_tls_total", "counter",
+       "Plain HTTP requests refused with 400 by a listener that speaks HTTPS.",
+       &HttpServerStats::plaintext_on_tls},
   };
   std::string out;
   for (const Metric& metric : kMetrics) {

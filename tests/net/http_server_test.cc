@@ -261,7 +261,14 @@ TEST(ParseHttpUrlTest, SplitsHostPortAndPath) {
   EXPECT_EQ(url->host, "127.0.0.1");
   EXPECT_EQ(url->port, 8686);
   EXPECT_EQ(url->path, "/api");
-  EXPECT_FALSE(ParseHttpUrl("https://x").ok());
+  EXPECT_FALSE(url->tls);
+  // https:// (issue 12): TLS, port 443 unless given.
+  auto secure = ParseHttpUrl("https://x");
+  ASSERT_TRUE(secure.ok());
+  EXPECT_TRUE(secure->tls);
+  EXPECT_EQ(secure->port, 443);
+  EXPECT_EQ(secure->path, "/");
+  EXPECT_FALSE(ParseHttpUrl("ftp://x").ok());
   EXPECT_FALSE(ParseHttpUrl("http://x:99999/").ok());
 }
 

@@ -80,6 +80,7 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
   options.max_body_bytes = config.max_body_bytes;
   options.max_connections = config.max_connections;
   options.idle_timeout = config.idle_timeout;
+  options.tls = config.tls;
   XrayUdpOptions udp_options;
   udp_options.environment = config.environment;
   Status last;

@@ -28,6 +28,8 @@ struct XrayServiceConfig {
   size_t max_body_bytes = 8 * 1024 * 1024;
   size_t max_connections = 256;  // of the TCP listener (0: no bound)
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // HTTPS on the X-Ray API (TCP) listener; null = plain HTTP. UDP is unaffected.
+  std::shared_ptr<net::TlsServerContext> tls;
 };
 
 class XrayService {

@@ -340,5 +340,32 @@ TEST(SigV4Test, VerifiesGoodSignaturesAndRejectsBadOnesWithXrayErrorTypes) {
             "MissingAuthenticationTokenException");
 }
 
+// A captured signed request replayed with another body and the original body's hash in
+// x-amz-content-sha256 must fail: the server hashes the body itself.
+TEST(SigV4Test, ChecksTheBodyAgainstTheDeclaredPayloadHash) {
+  SigV4Credentials creds{"AKIDTEST", "s3cret"};
+  const double now = 1'800'000'000;
+  const std::string date = "20270115T080000Z";
+  net::HttpRequest good = SignedRequest("s3cret", date);
+  const std::string original_hash = Sha256Hex(*good.body);
+
+  net::HttpRequest declared = good;
+  declared.headers.push_back({"X-Amz-Content-Sha256", original_hash});
+  EXPECT_TRUE(VerifySigV4(declared, creds, now).ok) << VerifySigV4(declared, creds, now).message;
+
+  net::HttpRequest replayed = declared;
+  replayed.body = std::make_shared<const std::string>("{\"GroupName\":\"evil\"}");
+  SigV4Check check = VerifySigV4(replayed, creds, now);
+  EXPECT_FALSE(check.ok);
+  EXPECT_EQ(check.error_type, "InvalidSignatureException");
+  EXPECT_NE(check.message.find("x-amz-content-sha256"), std::string::npos) << check.message;
+
+  net::HttpRequest unsigned_payload = good;
+  unsigned_payload.headers.push_back({"x-amz-content-sha256", "UNSIGNED-PAYLOAD"});
+  check = VerifySigV4(unsigned_payload, creds, now);
+  EXPECT_FALSE(check.ok);
+  EXPECT_NE(check.message.find("UNSIGNED-PAYLOAD"), std::string::npos) << check.message;
+}
+
 }  // namespace
 }  // namespace ariadne::receivers::xray

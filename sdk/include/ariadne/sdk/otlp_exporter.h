@@ -6,7 +6,9 @@
 // Configuration (protocols.md §1.7): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (as is) or
 // OTEL_EXPORTER_OTLP_ENDPOINT (+ "/v1/traces"), OTEL_EXPORTER_OTLP_HEADERS and
 // OTEL_EXPORTER_OTLP_TRACES_HEADERS, OTEL_EXPORTER_OTLP_COMPRESSION=gzip,
-// OTEL_EXPORTER_OTLP_TIMEOUT (ms).
+// OTEL_EXPORTER_OTLP_TIMEOUT (ms), OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE or
+// OTEL_EXPORTER_OTLP_CERTIFICATE (a PEM CA file for an https:// endpoint, e.g. the self-signed
+// certificate of `ariadne serve --tls-cert`; without it the system's trust store is used).
 //
 // Threads: Export is called by one processor thread at a time.
 #pragma once
@@ -33,6 +35,7 @@ struct OtlpHttpExporterOptions {
   int max_attempts = 6;
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{32000};
+  std::string ca_file;  // PEM CA certificate(s) for an https:// url; empty: system trust store
 
   static OtlpHttpExporterOptions FromEnvironment();
 };

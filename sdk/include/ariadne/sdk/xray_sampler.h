@@ -50,6 +50,9 @@ struct XRaySamplingRule {
 struct XRaySamplerOptions {
   // Base URL of the daemon's TCP proxy, e.g. http://127.0.0.1:2000.
   std::string endpoint = "http://127.0.0.1:2000";
+  // For an https:// endpoint (an X-Ray port of `ariadne serve` with TLS): PEM CA certificate(s);
+  // empty = the system's trust store.
+  std::string ca_file;
   // The segment name used when a request carries no aws.xray.segment_name.
   std::string service_name;
   std::string service_type;  // origin, e.g. AWS::EC2::Instance; empty without plugins

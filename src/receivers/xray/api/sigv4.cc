@@ -151,9 +151,9 @@ std::string CanonicalRequest(const net::HttpRequest& request, const std::string&
     out += name + ":" + joined + "\n";
   }
   out += "\n" + signed_headers + "\n";
-  auto payload = request.Header("x-amz-content-sha256");
-  out +=
-      payload && *payload != "UNSIGNED-PAYLOAD" ? std::string(*payload) : Sha256Hex(*request.body);
+  // Always the hash of the body as received: a client-supplied x-amz-content-sha256 is checked
+  // against it in VerifySigV4, never trusted in its place.
+  out += Sha256Hex(*request.body);
   return out;
 }
 
@@ -205,6 +205,25 @@ SigV4Check VerifySigV4(const net::HttpRequest& request, const SigV4Credentials& 
     check.message =
         "Signature expired: " + amz_date + " is more than 5 minutes away from the server's time";
     return check;
+  }
+  // The body must be what was signed. A declared payload hash has to equal the hash of the bytes
+  // received (otherwise a captured signature could be replayed with another body), and
+  // UNSIGNED-PAYLOAD is refused: AWS allows it only for S3, not for X-Ray's JSON operations.
+  if (auto declared = request.Header("x-amz-content-sha256")) {
+    if (*declared == "UNSIGNED-PAYLOAD") {
+      check.error_type = "InvalidSignatureException";
+      check.message =
+          "x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted for X-Ray API calls; sign the "
+          "request body (omit the header or send the body's SHA-256 in hex)";
+      return check;
+    }
+    if (Lower(std::string(*declared)) != Sha256Hex(*request.body)) {
+      check.error_type = "InvalidSignatureException";
+      check.message =
+          "x-amz-content-sha256 does not match the SHA-256 of the request body; the body was "
+          "changed after signing (sign the body you send)";
+      return check;
+    }
   }
   std::string canonical = CanonicalRequest(request, fields["SignedHeaders"]);
   std::string expected = SigV4Signature(credentials.secret_access_key, amz_date, credential[2],
