@@ -119,7 +119,7 @@ TEST_F(ReadIsolationTest, ManyProxyRequestsDoNotStartAThreadEach) {
   constexpr int kClients = 300;
   std::vector<std::unique_ptr<net::HttpClient>> clients;
   const std::string request = std::string("POST /api/v1/xray/TraceSummaries HTTP/1.1\r\n") +
-                              "Host: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                              "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
                               std::to_string(std::strlen(kHeavyXrayBody)) + "\r\n\r\n" +
                               kHeavyXrayBody;
   for (int i = 0; i < kClients; ++i) {
