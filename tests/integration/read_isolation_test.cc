@@ -118,10 +118,10 @@ TEST_F(ReadIsolationTest, ManyProxyRequestsDoNotStartAThreadEach) {
   ASSERT_GT(threads_before, 0);
   constexpr int kClients = 300;
   std::vector<std::unique_ptr<net::HttpClient>> clients;
-  const std::string request = std::string("POST /api/v1/xray/TraceSummaries HTTP/1.1\r\n") +
-                              "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-                              std::to_string(std::strlen(kHeavyXrayBody)) + "\r\n\r\n" +
-                              kHeavyXrayBody;
+  const std::string request =
+      std::string("POST /api/v1/xray/TraceSummaries HTTP/1.1\r\n") +
+      "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(std::strlen(kHeavyXrayBody)) + "\r\n\r\n" + kHeavyXrayBody;
   for (int i = 0; i < kClients; ++i) {
     clients.push_back(std::make_unique<net::HttpClient>("127.0.0.1", server_.ports().http, 300s));
     ASSERT_TRUE(clients.back()->SendRaw(request).ok());
