@@ -14,11 +14,6 @@ using store::embedded::ColumnStats;
 
 // ---- single-value semantics, as the executor's (query/exec/executor.cc: Compare, Matches) ----
 
-bool IsText(model::ValueType t) {
-  return t == model::ValueType::kString || t == model::ValueType::kBytes ||
-         t == model::ValueType::kArray || t == model::ValueType::kKvList;
-}
-
 std::optional<double> ParseNumber(std::string_view s) {
   if (s.empty()) return std::nullopt;
   std::string tmp(s);
