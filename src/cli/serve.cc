@@ -427,14 +427,15 @@ int RunServe(const ServeConfig& config) {
   }
   std::fflush(stderr);
   std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
+  std::printf("listening xray %s%s\n", tls->xray ? "https://" : "", (*xray)->address().c_str());
+  std::printf("listening http %s\n", Display(**api_server).c_str());
+  // Printed last, so scripts that wait for the first three lines keep working.
   {
     std::string grpc_host = (*grpc_server)->bound_host();
     if (grpc_host.find(':') != std::string::npos) grpc_host = "[" + grpc_host + "]";
     std::printf("listening otlp-grpc %s%s:%u\n", (*grpc_server)->tls() ? "https://" : "",
                 grpc_host.c_str(), static_cast<unsigned>((*grpc_server)->bound_port()));
   }
-  std::printf("listening xray %s%s\n", tls->xray ? "https://" : "", (*xray)->address().c_str());
-  std::printf("listening http %s\n", Display(**api_server).c_str());
   std::fflush(stdout);
 
   int signal_number = 0;
