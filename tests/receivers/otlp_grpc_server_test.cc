@@ -410,6 +410,24 @@ TEST_F(OtlpGrpcServerTest, OverloadIsUnavailableWithRetryInfoAndAcknowledgedSpan
   }
 }
 
+TEST_F(OtlpGrpcServerTest, AnAddressInUseIsRefusedAtStart) {
+  StartServer();
+  const std::string second_dir = (dir_ / "second").string();
+  FILE* pipe = ::popen(("timeout 30 " + g_ariadne + " serve --data-dir " + second_dir +
+                        " --otlp-http 0 --http 0 --xray 0 --otlp-grpc 127.0.0.1:" +
+                        std::to_string(server_.ports().otlp_grpc) + " 2>&1")
+                           .c_str(),
+                       "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << out;
+  EXPECT_NE(out.find("--otlp-grpc: cannot listen on 127.0.0.1:"), std::string::npos) << out;
+}
+
 TEST_F(OtlpGrpcServerTest, TlsListenerServesTheCertificateAndReloadsItOnSighup) {
   const TestCertificate first = MakeSelfSignedCertificate(dir_.string(), "first");
   const TestCertificate second = MakeSelfSignedCertificate(dir_.string(), "second");

@@ -232,6 +232,9 @@ Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const std::string&
   builder.RegisterService(impl->service.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(opts.max_decompressed_bytes, static_cast<size_t>(INT32_MAX))));
+  // gRPC sets SO_REUSEPORT by default: a second server on the same port would then start and
+  // share the connections. Binding an address in use must fail like the other listeners.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, opts.max_concurrent_streams);
   if (opts.idle_timeout_seconds > 0) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, opts.idle_timeout_seconds * 1000);
