@@ -435,7 +435,8 @@ TEST_F(OtlpGrpcServerTest, TlsListenerServesTheCertificateAndReloadsItOnSighup) 
   const std::string live_key = (dir_ / "live.key").string();
   std::filesystem::copy_file(first.cert_file, live_cert);
   std::filesystem::copy_file(first.key_file, live_key);
-  StartServer({"--tls-cert", live_cert, "--tls-key", live_key});
+  // Only the gRPC listener speaks TLS here, so the API is read back over plain HTTP.
+  StartServer({"--tls-cert", live_cert, "--tls-key", live_key, "--tls-listeners", "otlp-grpc"});
   const uint16_t port = server_.ports().otlp_grpc;
   ExportTraceServiceResponse response;
   grpc::Status status =
