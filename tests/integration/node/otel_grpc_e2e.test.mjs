@@ -216,7 +216,7 @@ test('with --tls-cert the exporter reaches the gRPC listener at https:// and tru
     try {
       assert.match(server.grpc, /^https:\/\/127\.0\.0\.1:\d+$/);
       const port = server.grpc.split(':').pop();
-      setExporterEnv(`https://127.0.0.1:${port}`, key);
+      setExporterEnv(`https://localhost:${port}`, key);
       process.env.OTEL_EXPORTER_OTLP_CERTIFICATE = cert;
       const { provider, memory, resource } = makeProvider({ compression: 'gzip' });
       const { traceId, exportError } = await sendTrace(provider, 'tls');
