@@ -27,8 +27,8 @@
 // gRPC and protobuf headers stay in the .cc files of this folder.
 //
 // Threads: calls run on gRPC's callback threads and complete on the store's commit thread. Stop()
-// and ReloadTls() may be called from any thread. The pipeline, keys and metrics must outlive the
-// server.
+// and ReloadTls() are called by the owner, one at a time (any thread). The pipeline, keys and
+// metrics must outlive the server.
 #pragma once
 
 #include <cstddef>
