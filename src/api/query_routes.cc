@@ -12,6 +12,7 @@
 #include "common/json_dump.h"
 #include "common/time_units.h"
 #include "model/ids.h"
+#include "query/column_check.h"
 #include "query/query_spec.h"
 
 namespace ariadne::api {
@@ -101,6 +102,23 @@ net::HttpResponse StoreError(const Status& status) {
   }
 }
 
+// A JSON array of filters in the shape of POST /api/v1/query's "filters", validated by the same
+// parser (so its messages name filters[i]).
+Result<std::vector<query::Filter>> ParseFilterList(std::string_view text, uint64_t now) {
+  if (JsonNestingDepth(text) > kMaxRequestJsonNesting)
+    return Status::InvalidArgument("filters: nests arrays/objects too deeply");
+  json list = json::parse(text, nullptr, false);
+  if (list.is_discarded() || !list.is_array())
+    return Status::InvalidArgument(
+        "filters: must be a JSON array like [{\"column\":\"http.status_code\",\"op\":\">=\","
+        "\"value\":500}]");
+  json spec = {{"calculations", json::array({{{"op", "COUNT"}}})},
+               {"filters", std::move(list)},
+               {"time_range", 60}};
+  ARIADNE_ASSIGN_OR_RETURN(query::QuerySpec parsed, query::ParseQuerySpec(DumpJson(spec), now));
+  return std::move(parsed.filters);
+}
+
 json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
   json out = json::array();
   for (const auto& c : columns)
@@ -120,6 +138,17 @@ QueryRoutes::QueryRoutes(store::SpanStore* store, QueryRoutesOptions options,
 
 query::ExecContext QueryRoutes::ContextFor(const net::HttpRequest& request) const {
   return query::ExecContext{options_.limits, request.cancel};
+}
+
+Result<std::vector<query::CatalogColumn>> QueryRoutes::Catalog(std::string_view environment) {
+  // Every column any span of the environment ever sent: a column is known for the whole dataset,
+  // not only for the window of one query.
+  ARIADNE_ASSIGN_OR_RETURN(std::vector<store::ColumnInfo> columns,
+                           store_->ListColumns(environment, 0, UINT64_MAX));
+  std::vector<query::CatalogColumn> out;
+  out.reserve(columns.size());
+  for (store::ColumnInfo& c : columns) out.push_back({std::move(c.name), std::move(c.type)});
+  return out;
 }
 
 uint64_t QueryRoutes::Now() const {
@@ -177,6 +206,10 @@ net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
     return JsonError(status, spec.status().message());
   }
   if (auto env = request.QueryParam("environment")) spec->environment = std::string(*env);
+  auto catalog = Catalog(spec->environment);
+  if (!catalog.ok()) return StoreError(catalog.status());
+  if (Status checked = query::CheckColumns(*spec, *catalog); !checked.ok())
+    return JsonError(400, checked.message());
   Result<query::QueryResult> result = store_->RunQuery(*spec, ContextFor(request));
   if (!result.ok()) return StoreError(result.status());
   return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
@@ -227,6 +260,16 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
       if (value != "true" && value != "false")
         return JsonError(400, "error: must be true or false");
       eq("error", value == "true");
+    } else if (name == "filters") {
+      // The query's own filters ([{"column", "op", "value"}], as in POST /api/v1/query), so the
+      // query page can list the traces behind a query and its selection.
+      auto parsed = ParseFilterList(value, Now());
+      if (!parsed.ok()) return JsonError(400, parsed.status().message());
+      auto catalog = Catalog(search.environment);
+      if (!catalog.ok()) return StoreError(catalog.status());
+      if (Status checked = query::CheckFilterColumns(*parsed, *catalog); !checked.ok())
+        return JsonError(400, checked.message());
+      for (query::Filter& f : *parsed) search.filters.push_back(std::move(f));
     } else if (name == "limit") {
       auto v = ParseUnsigned(value);
       if (!v || *v == 0 || *v > 1000) return JsonError(400, "limit: must be from 1 to 1000");
@@ -234,7 +277,7 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
     } else if (name != "start" && name != "end" && name != "environment") {
       return JsonError(400, name +
                                 ": unknown parameter; use service, name, attr.KEY, min_duration, "
-                                "max_duration, error, start, end, limit or environment");
+                                "max_duration, error, filters, start, end, limit or environment");
     }
   }
   auto found = store_->SearchTraces(search, ContextFor(request));
@@ -301,6 +344,10 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   base["limit"] = 10000;
   Result<query::QuerySpec> base_spec = query::ParseQuerySpec(DumpJson(base), Now());
   if (!base_spec.ok()) return JsonError(400, base_spec.status().message());
+  if (auto catalog = Catalog(base_spec->environment); catalog.ok()) {
+    if (Status checked = query::CheckColumns(*base_spec, *catalog); !checked.ok())
+      return JsonError(400, checked.message());
+  }
   // The selection: the same plus the selected band of one column and time.
   query::QuerySpec sel_spec = *base_spec;
   std::string column = selection.value("column", std::string("duration_ms"));
