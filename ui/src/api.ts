@@ -177,7 +177,20 @@ export interface Column {
   type: string;
   source: string;
 }
-export const listColumns = () => getJson<{ columns: Column[] }>("/api/v1/columns");
+// Every column seen in the last ten years: the server checks queries against all of them.
+export const listColumns = () => getJson<{ columns: Column[] }>("/api/v1/columns?time_range=315360000");
+
+// ---- Server info: the addresses this server listens on ----
+export interface Listener {
+  name: string; // otlp-http, xray-udp, xray-tcp, http
+  protocol: string;
+  transport: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  url?: string;
+}
+export const getInfo = () => getJson<{ listeners: Listener[] }>("/api/v1/info");
 
 // ---- Service graph ----
 export interface GraphNode {
@@ -195,9 +208,10 @@ export interface GraphEdge {
   p95_ms: number;
   p99_ms: number;
 }
-export const getServiceGraph = (start: number, end: number) =>
+export const getServiceGraph = (start: number, end: number, environment?: string) =>
   getJson<{ nodes: GraphNode[]; edges: GraphEdge[] }>(
-    `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}`,
+    `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}` +
+      (environment ? `&environment=${encodeURIComponent(environment)}` : ""),
   );
 
 // ---- BubbleUp ----

@@ -15,7 +15,12 @@ describe("service map view", () => {
     expect(names(visibleGraph(nodes, edges, {}))).toEqual(["a", "b", "c", "d", "e", "f"]);
   });
   it("focuses on a service and its neighbours, both directions", () => {
-    expect(names(visibleGraph(nodes, edges, { focus: "b", depth: 1 }))).toEqual(["a", "b", "c"]);
+    const one = visibleGraph(nodes, edges, { focus: "b", depth: 1 });
+    expect(names(one)).toEqual(["a", "b", "c"]);
+    expect(one.edges.map((e) => `${e.source}>${e.target}`)).toEqual(["a>b", "b>c"]);
+    // A call between two neighbours is not on the way out from the focus at depth 1.
+    const tri = visibleGraph(nodes, [...edges, edge("a", "c")], { focus: "b", depth: 1 });
+    expect(tri.edges.length).toBe(2);
     const two = visibleGraph(nodes, edges, { focus: "b", depth: 2 });
     expect(names(two)).toEqual(["a", "b", "c", "d", "e"]);
     expect(two.edges.length).toBe(4);

@@ -35,7 +35,12 @@ export function visibleGraph(nodes: GraphNode[], edges: GraphEdge[], f: GraphFil
     near.add(f.focus);
     for (const name of [...keep]) if (!near.has(name)) keep.delete(name);
     if (nodes.some((n) => n.name === f.focus)) keep.add(f.focus);
-    keptEdges = keptEdges.filter((e) => keep.has(e.source) && keep.has(e.target));
+    // The calls along the way out from the focus: each has an end nearer than `depth` (so at
+    // depth 1 only the focused service's own calls, not those among its neighbours).
+    const inner = depth === 1 ? new Set([f.focus]) : new Set([f.focus, ...neighbourhood(keptEdges, f.focus, depth - 1)]);
+    keptEdges = keptEdges.filter(
+      (e) => keep.has(e.source) && keep.has(e.target) && (inner.has(e.source) || inner.has(e.target)),
+    );
   }
   return { nodes: nodes.filter((n) => keep.has(n.name)), edges: keptEdges };
 }
