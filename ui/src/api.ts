@@ -34,11 +34,12 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 export const getJson = <T>(path: string) => call<T>(path);
-export const postJson = <T>(path: string, body: unknown) =>
+export const postJson = <T>(path: string, body: unknown, signal?: AbortSignal) =>
   call<T>(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
+    signal,
   });
 
 // ---- Traces ----
@@ -237,7 +238,9 @@ export interface BubbleUpResponse {
   selection_count: number;
   baseline_count: number;
 }
-export const bubbleUp = (req: BubbleUpRequest) => postJson<BubbleUpResponse>("/api/v1/bubbleup", req);
+// Aborting `signal` closes the connection, which cancels the server's work (docs/api.md).
+export const bubbleUp = (req: BubbleUpRequest, signal?: AbortSignal) =>
+  postJson<BubbleUpResponse>("/api/v1/bubbleup", req, signal);
 
 // ---- X-Ray API, proxied by the server under /api/v1/xray/<operation path> ----
 export const xray = <T>(operation: string, body: unknown) =>

@@ -175,6 +175,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const results = h("div", { class: "results" });
   const cleanups: (() => void)[] = [];
   ctx.onLeave(() => cleanups.splice(0).forEach((f) => f()));
+  ctx.onLeave(() => bubbleAbort?.abort());
   ctx.root.append(h("div", { class: "page-head" }, h("h1", null, "Query")), builder, results);
 
   const go = () => navigate(`/query?${stateToParams(state)}`);
@@ -586,6 +587,8 @@ function resultsTable(state: QueryState, response: QueryResponse, onRow?: (data:
   );
 }
 
+let bubbleAbort: AbortController | null = null;
+
 async function runBubbleUp(
   el: HTMLElement,
   state: QueryState,
@@ -593,7 +596,20 @@ async function runBubbleUp(
   column: string,
   sel: HeatmapSelection,
 ): Promise<void> {
-  el.replaceChildren(h("p", { class: "muted loading" }, "Comparing the selection with the baseline…"));
+  // One BubbleUp at a time: a new selection (or leaving the page) aborts the one still running,
+  // and closing its connection stops the server's work.
+  bubbleAbort?.abort();
+  const abort = new AbortController();
+  bubbleAbort = abort;
+  const t0 = performance.now();
+  el.replaceChildren(
+    h(
+      "p",
+      { class: "muted loading", "data-testid": "bubbleup-running" },
+      "Comparing the selection with the baseline… ",
+      h("button", { type: "button", class: "link-button", "data-testid": "bubbleup-cancel", onclick: () => abort.abort() }, "Cancel"),
+    ),
+  );
   const spec = stateToSpec(state);
   try {
     const r = await bubbleUp({
@@ -608,7 +624,8 @@ async function runBubbleUp(
         start_time: Math.floor(sel.startTime),
         end_time: Math.ceil(sel.endTime),
       },
-    });
+    }, abort.signal);
+    const tookMs = Math.round(performance.now() - t0);
     const allRanked = rankBubbleUp(r, { excludeColumns: [column] });
     // Columns whose distribution is the same inside and outside the selection are only listed.
     const ranked = allRanked.filter((c) => c.score >= 0.01);
@@ -624,7 +641,7 @@ async function runBubbleUp(
           "span",
           { class: "muted small" },
           `Selection: ${column} ${fmt(sel.min)} – ${fmt(sel.max)}, ${formatTime(sel.startTime * 1000)} → ${formatTime(sel.endTime * 1000)} · ` +
-            `${formatNumber(r.selection_count)} spans selected vs ${formatNumber(r.baseline_count)} baseline`,
+            `${formatNumber(r.selection_count)} spans selected vs ${formatNumber(r.baseline_count)} baseline · ${tookMs} ms`,
         ),
         h("span", { class: "legend" }, h("i", { class: "sw sel" }), "selection ", h("i", { class: "sw base" }), "baseline"),
       ),
@@ -661,6 +678,12 @@ async function runBubbleUp(
       same.length ? h("p", { class: "muted small" }, `No difference in: ${same.join(", ")}.`) : null,
     );
   } catch (e) {
+    if (abort.signal.aborted) {
+      if (bubbleAbort === abort) el.replaceChildren(h("p", { class: "muted", "data-testid": "bubbleup-cancelled" }, "BubbleUp cancelled."));
+      return;
+    }
     el.replaceChildren(h("div", { class: "error-box" }, `BubbleUp failed: ${(e as Error).message}`));
+  } finally {
+    if (bubbleAbort === abort) bubbleAbort = null;
   }
 }
