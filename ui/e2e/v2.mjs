@@ -224,7 +224,7 @@ await check("query → traces: a heatmap brush lists the traces of the slow band
   assert(JSON.stringify(ids) === JSON.stringify(slow), `listed ${ids.length} traces, expected the ${slow.length} slow ones`);
   assert((await page.locator('[data-testid="traces-scope"]').innerText()).includes("duration_ms"), "the selection is not described");
   await page.locator('[data-testid="bubbleup"]').waitFor({ timeout: 15000 });
-  await page.locator('[data-testid="query-traces"]').scrollIntoViewIfNeeded();
+  await page.locator(".result-tabs").evaluate((el) => el.scrollIntoView({ block: "start" }));
   await shot("v2-query-traces-heatmap");
   // The same search on the Traces page, with the query's filters as chips.
   await page.locator('[data-testid="open-traces-page"]').click();
@@ -307,7 +307,10 @@ await check("invalid input: refused as you type, next to the field; the server a
   await page.locator('[data-testid="query-error"]').waitFor({ timeout: 15000 });
   const calcError = await page.locator('[data-testid="clause-error"][data-clause="VISUALIZE"]').innerText();
   assert(calcError.includes("calculations[0].column: unknown column 'nonexistent_col'"), `server message not next to VISUALIZE: ${calcError}`);
-  assert((await page.locator(".chip.invalid").count()) === 1, "the failing chip is not marked");
+  // The server names the first problem; the builder also marks the WHERE chip it checks itself.
+  await page.waitForFunction(() => document.querySelectorAll(".chip.invalid").length === 2, null, { timeout: 10000 });
+  const whereText = await page.locator('[data-testid="clause-error"][data-clause="WHERE"]').innerText();
+  assert(whereText.includes("'tru' can never match error"), `WHERE chip problem not shown: ${whereText}`);
   await shot("v2-invalid-input-server");
   for (const body of [{ calculations: [{ op: "P99", column: "nonexistent_col" }] }, { filters: [{ column: "error", op: "=", value: "tru" }] }]) {
     const r = await fetch(`${BASE}/api/v1/query`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

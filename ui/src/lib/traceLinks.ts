@@ -78,6 +78,6 @@ export function tracesPageHref(q: TraceQuery): string {
 // A line describing the selection, for the tab's heading.
 export function describeSelection(s: Selection, fmt: (v: number) => string = String): string {
   if (s.kind === "heatmap") return `${s.column} ${fmt(s.min)} – ${fmt(s.max)}`;
-  if (s.kind === "point") return `${s.label} at ${new Date(s.time * 1000).toLocaleTimeString()}`;
+  if (s.kind === "point") return `${s.label} at ${new Date(s.time * 1000).toLocaleTimeString()} (${s.step}s bucket)`;
   return s.label;
 }

@@ -95,7 +95,10 @@ function clause<T>(
     error.textContent = message;
     input.classList.toggle("invalid", message !== "");
   };
-  if (serverError) error.textContent = serverError.message;
+  // Chips that came from the URL are checked too, once the catalog is loaded.
+  const chipProblems = items.map((item, i) => (serverError?.index === i ? serverError.message : check(item)));
+  const firstProblem = serverError?.message ?? chipProblems.find((p) => p !== null);
+  if (firstProblem) error.textContent = firstProblem;
   const add = () => {
     const text = input.value.trim();
     if (!text) return;
@@ -145,7 +148,7 @@ function clause<T>(
       items.map((item, i) =>
         h(
           "span",
-          { class: "chip" + (serverError?.index === i ? " invalid" : ""), title: serverError?.index === i ? serverError.message : null },
+          { class: "chip" + (chipProblems[i] ? " invalid" : ""), title: chipProblems[i] },
           format(item),
           h(
             "button",
