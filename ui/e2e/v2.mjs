@@ -224,7 +224,10 @@ await check("query → traces: a heatmap brush lists the traces of the slow band
   assert(JSON.stringify(ids) === JSON.stringify(slow), `listed ${ids.length} traces, expected the ${slow.length} slow ones`);
   assert((await page.locator('[data-testid="traces-scope"]').innerText()).includes("duration_ms"), "the selection is not described");
   await page.locator('[data-testid="bubbleup"]').waitFor({ timeout: 15000 });
-  await page.locator(".result-tabs").evaluate((el) => el.scrollIntoView({ block: "start" }));
+  await page.locator(".result-tabs").evaluate((el) => {
+    el.scrollIntoView({ block: "start" });
+    window.scrollBy(0, -60); // below the sticky navigation bar
+  });
   await shot("v2-query-traces-heatmap");
   // The same search on the Traces page, with the query's filters as chips.
   await page.locator('[data-testid="open-traces-page"]').click();

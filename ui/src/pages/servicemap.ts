@@ -224,7 +224,7 @@ export async function render(ctx: PageContext): Promise<void> {
     // Left to right by call depth for a graph that fits that way; a force layout for a large one,
     // whose long call chains would make dagre's ranks far wider than the screen.
     layout: (view.nodes.length > 30
-      ? { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 400000, idealEdgeLength: () => 120, nodeOverlap: 20, numIter: 1500, padding: 30 }
+      ? { name: "cose", animate: false, randomize: false, nodeRepulsion: () => 400000, idealEdgeLength: () => 120, nodeOverlap: 20, numIter: 800, padding: 30 }
       : { name: "dagre", rankDir: "LR", nodeSep: 30, rankSep: 110, padding: 30 }) as cytoscape.LayoutOptions,
   });
   ctx.onLeave(() => cy.destroy());
