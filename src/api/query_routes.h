@@ -48,6 +48,11 @@ class QueryRoutes {
   net::HttpResponse SearchTraces(const net::HttpRequest& request);
   net::HttpResponse ServiceGraph(const net::HttpRequest& request);
   net::HttpResponse BubbleUp(const net::HttpRequest& request);
+  // BubbleUp's counts from two aggregate queries per candidate column, for engines without
+  // SpanStore::ScanBubbleUp.
+  Result<query::BubbleUpCounts> CountByQueries(const query::BubbleUpRequest& scan,
+                                               const query::QuerySpec& selection,
+                                               const query::ExecContext& context);
   // The column catalog of `environment` (all when empty), for query::CheckColumns.
   Result<std::vector<query::CatalogColumn>> Catalog(std::string_view environment);
   uint64_t Now() const;
