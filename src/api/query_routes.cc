@@ -120,6 +120,8 @@ Result<std::vector<query::Filter>> ParseFilterList(std::string_view text, uint64
   return std::move(parsed.filters);
 }
 
+constexpr size_t kBubbleUpMaxValues = 1000;
+
 json ResultValueJson(const query::ResultValue& v) {
   switch (v.index()) {
     case 1:
@@ -404,7 +406,9 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   if (selection.contains("max")) scan.max = selection["max"].get<double>();
   scan.selection_start_unix_nano = sel_spec.start_unix_nano;
   scan.selection_end_unix_nano = sel_spec.end_unix_nano;
-  scan.max_values_per_column = options_.limits.max_groups;
+  // A column with thousands of values (ids) differs between any two samples by chance alone: its
+  // score would be noise at the top of the list, so such columns are reported as skipped.
+  scan.max_values_per_column = std::min<size_t>(options_.limits.max_groups, kBubbleUpMaxValues);
   for (const store::ColumnInfo& c : *columns)
     if (!kSkip.count(c.name) && c.type != "double" && c.name != column)
       scan.columns.push_back(c.name);
