@@ -389,6 +389,27 @@ int RunServe(const ServeConfig& config) {
     return Fail(std::string(api_server.status().message()));
   }
   api_server_slot.store(api_server->get());
+  {
+    // GET /api/v1/info: the UI's setup help shows these addresses.
+    std::vector<api::ListenerInfo> listeners;
+    auto add = [&listeners](std::string name, std::string protocol, std::string transport,
+                            const std::string& address, bool use_tls) {
+      api::ListenerInfo info{std::move(name), std::move(protocol), std::move(transport), "", 0,
+                             use_tls};
+      if (api::SplitHostPort(address, &info.host, &info.port)) listeners.push_back(std::move(info));
+    };
+    add("otlp-http", "OTLP/HTTP", "tcp", Display(**otlp_server), tls->otlp);
+    {
+      std::string grpc_host = (*grpc_server)->bound_host();
+      if (grpc_host.find(':') != std::string::npos) grpc_host = "[" + grpc_host + "]";
+      add("otlp-grpc", "OTLP/gRPC", "tcp",
+          grpc_host + ":" + std::to_string((*grpc_server)->bound_port()), (*grpc_server)->tls());
+    }
+    add("xray-udp", "X-Ray daemon", "udp", (*xray)->address(), false);
+    add("xray-tcp", "X-Ray API", "tcp", (*xray)->address(), tls->xray);
+    add("http", "API and web UI", "tcp", Display(**api_server), tls->http);
+    api_handler.server_info()->SetListeners(std::move(listeners));
+  }
 
   if (keys.empty()) {
     std::fprintf(stderr,
