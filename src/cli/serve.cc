@@ -30,6 +30,7 @@
 #include "query/exec/query_budget.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
+#include "store/clickhouse/clickhouse_store.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -67,6 +68,32 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "ariadne serve: %s\n", message.c_str());
   return 1;
+}
+
+// --store clickhouse://…: connects, creates the schema when missing and says what it created.
+Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& config,
+                                                         std::string* summary) {
+  ARIADNE_ASSIGN_OR_RETURN(store::clickhouse::ClickHouseConfig ch,
+                           store::clickhouse::ParseClickHouseUrl(config.store));
+  store::clickhouse::ClickHouseStoreOptions options;
+  options.config = ch;
+  if (!config.retention.empty()) {
+    ARIADNE_ASSIGN_OR_RETURN(options.retention_nano, ParseDurationNanos(config.retention));
+  }
+  std::vector<std::string> created;
+  auto opened = store::clickhouse::OpenClickHouseStore(options, &created);
+  if (!opened.ok())
+    return Status::Unavailable("cannot open the ClickHouse store: " +
+                               std::string(opened.status().message()));
+  for (const std::string& line : created)
+    std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+  std::string hosts;
+  for (const auto& h : ch.hosts)
+    hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+  *summary = "clickhouse " + hosts + " database " + ch.database +
+             (created.empty() ? " (schema found)" : " (schema created)") + ", retention " +
+             (options.retention_nano ? config.retention + " (drops day partitions)" : "off");
+  return std::unique_ptr<store::SpanStore>(std::move(opened).value());
 }
 
 std::string Display(const net::HttpServer& server) {
@@ -226,12 +253,21 @@ int RunServe(const ServeConfig& config) {
   const size_t otlp_max_buffered_bytes =
       config.otlp_max_buffered_bytes_set ? config.otlp_max_buffered_bytes : shares.otlp_buffered;
 
+  std::unique_ptr<store::SpanStore> span_store;
+  std::string retention_summary;
+  if (config.store.rfind("clickhouse://", 0) == 0) {
+    auto opened = OpenClickHouse(config, &retention_summary);
+    if (!opened.ok()) return Fail(std::string(opened.status().message()));
+    span_store = std::move(opened).value();
+  } else if (!config.store.empty() && config.store != "embedded") {
+    return Fail("--store " + config.store +
+                ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
+  } else {
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
   store_options.head_max_spans = shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
   store_options.recover_manifest = config.recover_manifest;
-  std::string retention_summary;
   auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
                                         config.data_dir, &retention_summary);
   if (!retention.ok()) return Fail(std::string(retention.status().message()));
@@ -242,7 +278,8 @@ int RunServe(const ServeConfig& config) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
                 std::string(opened.status().message()));
   }
-  std::unique_ptr<store::SpanStore> span_store = std::move(opened).value();
+  span_store = std::move(opened).value();
+  }
 
   pipeline::IngestMetrics metrics;
   pipeline::PipelineOptions pipeline_options;

@@ -1,0 +1,444 @@
+#include "store/clickhouse/query_sql.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <optional>
+#include <unordered_map>
+
+#include "query/exec/aggregation.h"
+#include "store/clickhouse/row_codec.h"
+#include "store/clickhouse/sql_expr.h"
+
+namespace ariadne::store::clickhouse {
+namespace {
+
+using query::CalcOp;
+using query::Calculation;
+using query::QueryResult;
+using query::QuerySpec;
+using query::ResultRow;
+using query::ResultValue;
+
+struct HeatRange {
+  double lo = 0;
+  double hi = 0;
+};
+
+// A number as a plain literal (aggregate function parameters must be plain literals).
+std::string Plain(double d) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return buf;
+}
+
+double ToDouble(const std::string& field) { return std::strtod(field.c_str(), nullptr); }
+
+// The SELECT expressions of one calculation.
+std::vector<std::string> CalcColumns(const Calculation& calc, bool exact, const HeatRange& heat) {
+  if (calc.op == CalcOp::kCount) return {"sum(weight)"};
+  const ColumnSql c = ColumnExpr(calc.column);
+  const std::string isnum = c.IsNumber();
+  const std::string x = c.num;
+  const std::string n = "countIf(" + isnum + ")";
+  switch (calc.op) {
+    case CalcOp::kSum:
+      return {"sumIf(weight * " + x + ", " + isnum + ")", n};
+    case CalcOp::kAvg:
+      return {"sumIf(weight * " + x + ", " + isnum + ")", "sumIf(weight, " + isnum + ")", n};
+    case CalcOp::kMin:
+      return {"minIf(" + x + ", " + isnum + ")", n};
+    case CalcOp::kMax:
+      return {"maxIf(" + x + ", " + isnum + ")", n};
+    case CalcOp::kCountDistinct:
+      return {"uniqExactIf(" + c.type + ", " + c.str + ", " + x + ", " + c.IsPresent() + ")"};
+    case CalcOp::kPercentile: {
+      const std::string p = Plain(calc.percentile);
+      if (!exact) return {"quantileIf(" + p + ")(" + x + ", " + isnum + ")", n};
+      // Nearest rank as the embedded executor (sample_stats.cc); weighted: the first value whose
+      // cumulative weight reaches p × total.
+      const std::string rank =
+          "toUInt64(greatest(1, ceil(" + p + " * " + n + " - 1e-9 * " + n + ")))";
+      return {"if(maxIf(weight, " + isnum + ") <= 1, arrayElement(arraySort(groupArrayIf(" + x +
+                  ", " + isnum + ")), " + rank + "), quantileExactWeightedIf(" + p + ")(" + x +
+                  ", toUInt64(weight), " + isnum + "))",
+              n};
+    }
+    case CalcOp::kHeatmap: {
+      const double width = heat.hi > heat.lo ? (heat.hi - heat.lo) / query::kHeatmapBuckets : 1;
+      const std::string bucket =
+          heat.hi > heat.lo ? "least(" + std::to_string(query::kHeatmapBuckets - 1) +
+                                  ", toUInt16(floor((" + x + " - " + SqlDouble(heat.lo) + ") / " +
+                                  SqlDouble(width) + ")))"
+                            : "toUInt16(0)";
+      return {"sumMapIf([" + bucket + "], [weight], " + isnum + ")"};
+    }
+    default:
+      return {};
+  }
+}
+
+// "([0,3],[2,1.5])" → per-bucket counts.
+std::vector<query::HeatmapBucket> ParseHeatmap(const std::string& field, const HeatRange& heat) {
+  std::vector<query::HeatmapBucket> out(query::kHeatmapBuckets);
+  const double width = heat.hi > heat.lo ? (heat.hi - heat.lo) / query::kHeatmapBuckets : 1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].lower = heat.lo + width * static_cast<double>(i);
+    out[i].upper = heat.lo + width * static_cast<double>(i + 1);
+  }
+  auto numbers = [](std::string_view list) {
+    std::vector<double> v;
+    std::string item;
+    for (char ch : list) {
+      if (ch == ',') {
+        if (!item.empty()) v.push_back(std::strtod(item.c_str(), nullptr));
+        item.clear();
+      } else if (ch != '[' && ch != ']' && ch != ' ') {
+        item.push_back(ch);
+      }
+    }
+    if (!item.empty()) v.push_back(std::strtod(item.c_str(), nullptr));
+    return v;
+  };
+  const size_t split = field.find("],[");
+  if (split == std::string::npos) return out;
+  const std::vector<double> keys = numbers(std::string_view(field).substr(1, split + 1));
+  const std::vector<double> counts = numbers(std::string_view(field).substr(split + 2));
+  for (size_t i = 0; i < keys.size() && i < counts.size(); ++i) {
+    const size_t b = std::min(static_cast<size_t>(keys[i]), query::kHeatmapBuckets - 1);
+    out[b].count += counts[i];
+  }
+  return out;
+}
+
+// Reads one calculation's fields at `*pos` into `row`.
+void ReadCalc(const Calculation& calc, const std::vector<std::string>& f, size_t* pos,
+              const HeatRange& heat, ResultRow* row) {
+  size_t& i = *pos;
+  switch (calc.op) {
+    case CalcOp::kCount:
+      row->values.push_back(query::exec::CountValue(ToDouble(f[i++])));
+      return;
+    case CalcOp::kSum:
+    case CalcOp::kMin:
+    case CalcOp::kMax:
+    case CalcOp::kPercentile: {
+      const double v = ToDouble(f[i]);
+      const bool any = ToDouble(f[i + 1]) > 0;
+      i += 2;
+      row->values.push_back(any ? ResultValue(v) : ResultValue());
+      return;
+    }
+    case CalcOp::kAvg: {
+      const double sum = ToDouble(f[i]), weight = ToDouble(f[i + 1]);
+      const bool any = ToDouble(f[i + 2]) > 0;
+      i += 3;
+      row->values.push_back(any && weight > 0 ? ResultValue(sum / weight) : ResultValue());
+      return;
+    }
+    case CalcOp::kCountDistinct:
+      row->values.push_back(static_cast<int64_t>(std::strtoll(f[i++].c_str(), nullptr, 10)));
+      return;
+    case CalcOp::kHeatmap:
+      row->values.push_back(std::monostate{});
+      row->heatmaps.push_back(ParseHeatmap(f[i++], heat));
+      return;
+    default:
+      return;
+  }
+}
+
+ResultValue BreakdownValue(const std::string& type, const std::string& str,
+                           const std::string& num) {
+  switch (std::atoi(type.c_str())) {
+    case 0:
+      return std::monostate{};
+    case 2:
+      return ToDouble(num) != 0;
+    case 3:
+      return static_cast<int64_t>(ToDouble(num));
+    case 4:
+      return ToDouble(num);
+    default:
+      return str;
+  }
+}
+
+std::optional<double> AsDouble(const ResultValue& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  return std::nullopt;
+}
+
+// As finish.cc: null first, then bools, numbers, strings.
+int CompareResultValues(const ResultValue& a, const ResultValue& b) {
+  auto rank = [](const ResultValue& v) {
+    switch (v.index()) {
+      case 0:
+        return 0;
+      case 4:
+        return 1;
+      case 2:
+      case 3:
+        return 2;
+      default:
+        return 3;
+    }
+  };
+  const int ra = rank(a), rb = rank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (ra == 2) {
+    const double x = *AsDouble(a), y = *AsDouble(b);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (ra == 1) return std::get<bool>(a) == std::get<bool>(b) ? 0 : (std::get<bool>(a) ? 1 : -1);
+  if (ra == 3) return std::get<std::string>(a).compare(std::get<std::string>(b));
+  return 0;
+}
+
+bool CompareHaving(double v, query::CompareOp op, double x) {
+  switch (op) {
+    case query::CompareOp::kEq:
+      return v == x;
+    case query::CompareOp::kNe:
+      return v != x;
+    case query::CompareOp::kGt:
+      return v > x;
+    case query::CompareOp::kGe:
+      return v >= x;
+    case query::CompareOp::kLt:
+      return v < x;
+    case query::CompareOp::kLe:
+      return v <= x;
+  }
+  return false;
+}
+
+Status CheckCancelled(const query::ExecContext& context) {
+  if (context.cancel && context.cancel->cancelled())
+    return Status(StatusCode::kCancelled, "the query was cancelled");
+  return Status::Ok();
+}
+
+// A statement's rows, each a list of unescaped fields.
+Result<std::vector<std::vector<std::string>>> Rows(ClickHouseClient* client,
+                                                   const std::string& sql) {
+  ARIADNE_ASSIGN_OR_RETURN(std::string text, client->Query(sql + " FORMAT TabSeparated"));
+  return ParseTsv(text);
+}
+
+}  // namespace
+
+std::string WhereClause(const QuerySpec& spec) {
+  std::string where = "start_ns >= " + std::to_string(spec.start_unix_nano) +
+                      " AND start_ns < " + std::to_string(spec.end_unix_nano);
+  if (!spec.environment.empty()) where += " AND environment = " + SqlString(spec.environment);
+  if (!spec.dataset.empty() && spec.dataset != "__all__")
+    where += " AND service = " + SqlString(spec.dataset);
+  if (!spec.filters.empty()) {
+    std::string joined;
+    for (const query::Filter& f : spec.filters)
+      joined += (joined.empty() ? "" : (spec.filter_or ? " OR " : " AND ")) + FilterExpr(f);
+    where += " AND (" + joined + ")";
+  }
+  return where;
+}
+
+Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
+                                const query::ExecContext& context,
+                                const std::vector<model::TraceId>* trace_ids) {
+  for (const Calculation& calc : spec.calculations) {
+    if (calc.op == CalcOp::kConcurrency || calc.op == CalcOp::kRateAvg ||
+        calc.op == CalcOp::kRateSum || calc.op == CalcOp::kRateMax)
+      return Status::Unimplemented(calc.op_name +
+                                   " is not available on the ClickHouse store yet; use COUNT, "
+                                   "SUM, AVG, MIN, MAX, COUNT_DISTINCT, P.. or HEATMAP");
+  }
+  std::string where = WhereClause(spec);
+  if (trace_ids != nullptr) {
+    std::string ids;
+    for (const model::TraceId& id : *trace_ids)
+      ids += (ids.empty() ? "" : ", ") + SqlId(id.AsStringView());
+    where += ids.empty() ? " AND 0" : " AND trace_id IN (" + ids + ")";
+  }
+  const size_t ncalc = spec.calculations.size();
+  const size_t nb = spec.bucket_count();
+  const uint64_t granularity =
+      spec.granularity_seconds ? spec.granularity_seconds * 1'000'000'000ULL
+                               : spec.end_unix_nano - spec.start_unix_nano;
+
+  // 1. HEATMAP value ranges over every matching span.
+  std::vector<HeatRange> heat(ncalc);
+  {
+    std::string select;
+    for (size_t c = 0; c < ncalc; ++c) {
+      if (spec.calculations[c].op != CalcOp::kHeatmap) continue;
+      const ColumnSql col = ColumnExpr(spec.calculations[c].column);
+      select += (select.empty() ? "" : ", ") + ("minIf(" + col.num + ", " + col.IsNumber() +
+                                                "), maxIf(" + col.num + ", " + col.IsNumber() +
+                                                "), countIf(" + col.IsNumber() + ")");
+    }
+    if (!select.empty()) {
+      ARIADNE_ASSIGN_OR_RETURN(auto rows,
+                               Rows(client, "SELECT " + select + " FROM spans WHERE " + where));
+      if (rows.empty()) return Status::Internal("ClickHouse returned no row for the value range");
+      size_t i = 0;
+      for (size_t c = 0; c < ncalc; ++c) {
+        if (spec.calculations[c].op != CalcOp::kHeatmap) continue;
+        if (ToDouble(rows[0][i + 2]) > 0) heat[c] = {ToDouble(rows[0][i]), ToDouble(rows[0][i + 1])};
+        i += 3;
+      }
+    }
+  }
+  std::string calc_select;
+  for (size_t c = 0; c < ncalc; ++c)
+    for (const std::string& e : CalcColumns(spec.calculations[c], spec.exact, heat[c]))
+      calc_select += ", " + e;
+  auto read_row = [&](const std::vector<std::string>& fields, size_t pos) {
+    ResultRow row;
+    for (size_t c = 0; c < ncalc; ++c) ReadCalc(spec.calculations[c], fields, &pos, heat[c], &row);
+    return row;
+  };
+
+  // 2. Totals.
+  ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
+  QueryResult result;
+  ARIADNE_ASSIGN_OR_RETURN(
+      auto totals,
+      Rows(client, "SELECT count(), max(weight)" + calc_select + " FROM spans WHERE " + where));
+  if (totals.empty()) return Status::Internal("ClickHouse returned no totals row");
+  const uint64_t matched = std::strtoull(totals[0][0].c_str(), nullptr, 10);
+  result.spans_matched = result.spans_scanned = matched;
+  result.sample_rate_weighted = matched > 0 && ToDouble(totals[0][1]) > 1;
+  result.totals = read_row(totals[0], 2);
+
+  // 3. Groups (rows): breakdown values as (type, text, number) triples.
+  std::string keys, key_select;
+  for (size_t b = 0; b < spec.breakdowns.size(); ++b) {
+    const ColumnSql col = ColumnExpr(spec.breakdowns[b]);
+    const std::string n = std::to_string(b);
+    key_select += col.type + " AS _b" + n + "t, if(_b" + n + "t IN (1, 5, 6, 7), " + col.str +
+                  ", '') AS _b" + n + "s, if(_b" + n + "t IN (2, 3, 4), " + col.num + ", 0.) AS _b" +
+                  n + "n, ";
+    keys += std::string(b ? ", " : "") + "_b" + n + "t, _b" + n + "s, _b" + n + "n";
+  }
+  const size_t key_fields = 3 * spec.breakdowns.size();
+  auto key_of = [&](const std::vector<std::string>& fields) {
+    std::string key;
+    for (size_t i = 0; i < key_fields; ++i) key.append(fields[i]).push_back('\x01');
+    return key;
+  };
+  auto breakdown_values = [&](const std::vector<std::string>& fields) {
+    std::vector<ResultValue> values;
+    for (size_t b = 0; b < spec.breakdowns.size(); ++b)
+      values.push_back(BreakdownValue(fields[3 * b], fields[3 * b + 1], fields[3 * b + 2]));
+    return values;
+  };
+  std::vector<ResultRow> rows;
+  std::vector<std::string> row_keys;
+  if (spec.breakdowns.empty()) {
+    if (matched > 0) {
+      rows.push_back(result.totals);
+      row_keys.emplace_back();
+    }
+  } else {
+    ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
+    const size_t max_groups = context.limits.max_groups;
+    std::string sql = "SELECT " + key_select + "count()" + calc_select + " FROM spans WHERE " +
+                      where + " GROUP BY " + keys;
+    if (max_groups) sql += " LIMIT " + std::to_string(max_groups + 1);
+    ARIADNE_ASSIGN_OR_RETURN(auto groups, Rows(client, sql));
+    if (max_groups && groups.size() > max_groups)
+      return Status::ResourceExhausted(
+          "the query makes more than " + std::to_string(max_groups) +
+          " groups (--query-max-groups); add a filter or break down by fewer columns");
+    for (const auto& g : groups) {
+      ResultRow row = read_row(g, key_fields + 1);
+      row.breakdowns = breakdown_values(g);
+      rows.push_back(std::move(row));
+      row_keys.push_back(key_of(g));
+    }
+  }
+
+  // Having, order, limit (as finish.cc).
+  std::vector<size_t> kept;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    bool keep = true;
+    for (const query::Having& h : spec.havings) {
+      std::optional<double> v = AsDouble(rows[r].values[h.calculation]);
+      if (!v || !CompareHaving(*v, h.op, h.value)) keep = false;
+    }
+    if (keep) kept.push_back(r);
+  }
+  std::vector<query::Order> orders = spec.orders;
+  if (orders.empty()) {
+    for (size_t c = 0; c < ncalc; ++c) {
+      if (spec.calculations[c].op == CalcOp::kHeatmap) continue;
+      query::Order o;
+      o.calculation = c;
+      o.descending = true;
+      orders.push_back(o);
+      break;
+    }
+  }
+  for (const std::string& b : spec.breakdowns) {
+    query::Order o;
+    o.column = b;
+    orders.push_back(o);
+  }
+  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
+    for (const query::Order& o : orders) {
+      int c;
+      if (o.calculation) {
+        c = CompareResultValues(rows[a].values[*o.calculation], rows[b].values[*o.calculation]);
+      } else {
+        const size_t i = static_cast<size_t>(
+            std::find(spec.breakdowns.begin(), spec.breakdowns.end(), o.column) -
+            spec.breakdowns.begin());
+        c = CompareResultValues(rows[a].breakdowns[i], rows[b].breakdowns[i]);
+      }
+      if (c != 0) return o.descending ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  if (kept.size() > spec.limit) kept.resize(spec.limit);
+  for (size_t r : kept) result.rows.push_back(rows[r]);
+
+  // 4. Series of the groups that made it.
+  result.series.resize(nb);
+  for (size_t b = 0; b < nb; ++b) result.series[b].time_unix_nano = spec.start_unix_nano + b * granularity;
+  if (nb == 1) {
+    result.series[0].rows = result.rows;
+    return result;
+  }
+  ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
+  std::unordered_map<std::string, size_t> position;  // group key → index in result.rows
+  for (size_t i = 0; i < kept.size(); ++i) position[row_keys[kept[i]]] = i;
+  const std::string bucket = "least(" + std::to_string(nb - 1) + ", intDiv(start_ns - " +
+                             std::to_string(spec.start_unix_nano) + ", " +
+                             std::to_string(granularity) + ")) AS _bucket";
+  ARIADNE_ASSIGN_OR_RETURN(
+      auto points, Rows(client, "SELECT " + key_select + bucket + calc_select +
+                                    " FROM spans WHERE " + where + " GROUP BY " + keys +
+                                    (keys.empty() ? "" : ", ") + "_bucket"));
+  // Per bucket, rows in the order of the result's rows.
+  std::vector<std::vector<std::pair<size_t, ResultRow>>> per_bucket(nb);
+  for (const auto& p : points) {
+    auto it = position.find(key_of(p));
+    if (it == position.end()) continue;
+    const size_t b = std::min<size_t>(nb - 1, std::strtoull(p[key_fields].c_str(), nullptr, 10));
+    ResultRow row = read_row(p, key_fields + 1);
+    row.breakdowns = breakdown_values(p);
+    per_bucket[b].emplace_back(it->second, std::move(row));
+  }
+  for (size_t b = 0; b < nb; ++b) {
+    std::sort(per_bucket[b].begin(), per_bucket[b].end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (auto& [index, row] : per_bucket[b]) result.series[b].rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+}  // namespace ariadne::store::clickhouse
