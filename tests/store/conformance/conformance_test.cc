@@ -1,0 +1,528 @@
+// Storage conformance suite: every SpanStore engine, same spans in, same answers out.
+//
+// SpanStoreConformanceTest (parameterized by engine) checks each engine against answers computed
+// here from the spans themselves; EnginesAgreeTest loads the same spans into the embedded engine
+// and into ClickHouse and checks that every question (aggregate queries with filters,
+// breakdowns, havings, orders, percentiles, HEATMAP, time series; trace search; whole traces of
+// a window; services) gets the same answer from both. The ClickHouse engine runs against a real
+// clickhouse-server started on loopback (engines.h); without one installed those tests are
+// skipped with a message saying so.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "store/clickhouse/clickhouse_store.h"
+#include "tests/common/random_spans.h"
+#include "tests/common/span_equality.h"
+#include "tests/store/conformance/engines.h"
+#include "tests/store/store_test_util.h"
+
+namespace ariadne::testing {
+namespace {
+
+using query::CalcOp;
+using query::Calculation;
+using query::Filter;
+using query::FilterOp;
+using query::QuerySpec;
+
+constexpr uint64_t kBase = 1'764'000'000'000'000'000ULL;  // RandomSpans' default base time
+constexpr uint64_t kSecond = 1'000'000'000ULL;
+
+Calculation Calc(CalcOp op, std::string column = "", double percentile = 0) {
+  Calculation c;
+  c.op = op;
+  c.column = std::move(column);
+  c.percentile = percentile;
+  c.op_name = "calc";
+  c.label = "calc";
+  return c;
+}
+
+Filter F(std::string column, FilterOp op, std::vector<query::Literal> values = {}) {
+  Filter f;
+  f.column = std::move(column);
+  f.op = op;
+  f.values = std::move(values);
+  return f;
+}
+
+QuerySpec Spec(std::vector<Calculation> calcs, std::vector<Filter> filters = {},
+               std::vector<std::string> breakdowns = {}) {
+  QuerySpec spec;
+  spec.start_unix_nano = kBase;
+  spec.end_unix_nano = kBase + 60 * kSecond;
+  spec.calculations = std::move(calcs);
+  spec.filters = std::move(filters);
+  spec.breakdowns = std::move(breakdowns);
+  spec.exact = true;
+  return spec;
+}
+
+Status AppendInChunks(store::SpanStore& store, const std::string& env, const model::SpanBatch& all,
+                      size_t chunk) {
+  for (size_t begin = 0; begin < all.spans.size(); begin += chunk) {
+    model::SpanBatch part;
+    std::map<uint32_t, uint32_t> resources;
+    for (size_t i = begin; i < std::min(all.spans.size(), begin + chunk); ++i) {
+      const model::Span& s = all.spans[i];
+      auto it = resources.find(s.resource_index);
+      if (it == resources.end())
+        it = resources.emplace(s.resource_index, part.CopyResourceFrom(all, s.resource_index)).first;
+      const uint32_t scope = part.CopyScopeFrom(all, s.scope_index);
+      part.CopySpanFrom(all, i, it->second, scope);
+    }
+    ARIADNE_RETURN_IF_ERROR(store.Append(env, std::move(part)));
+  }
+  return Status::Ok();
+}
+
+std::string ServiceOf(const model::SpanBatch& b, const model::Span& s) {
+  return std::string(b.ServiceNameOf(s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each engine against answers computed from the spans.
+
+class SpanStoreConformanceTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    const std::string skip = EngineSkipReason(GetParam());
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    store_ = OpenEngine(GetParam());
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    if (store_) EXPECT_TRUE(store_->Close().ok());
+  }
+  std::unique_ptr<store::SpanStore> store_;
+};
+
+TEST_P(SpanStoreConformanceTest, AppendThenGetTraceReturnsEverySpan) {
+  RandomSpans gen(21);
+  model::SpanBatch batch = gen.Batch(1500);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 400).ok());
+  ExpectAllTracesReadable(*store_, batch, "prod");
+}
+
+TEST_P(SpanStoreConformanceTest, GetTraceOfAnUnknownIdIsNotFound) {
+  RandomSpans gen(22);
+  ASSERT_TRUE(store_->Append("prod", gen.Batch(50)).ok());
+  model::TraceId unknown = *model::TraceId::FromHex("0123456789abcdef0123456789abcdef");
+  EXPECT_TRUE(store_->GetTrace(unknown).status().IsNotFound());
+}
+
+TEST_P(SpanStoreConformanceTest, EnvironmentsAreIsolated) {
+  RandomSpans prod_gen(23), dev_gen(24);
+  model::SpanBatch prod = prod_gen.Batch(300), dev = dev_gen.Batch(100);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", prod, 1000).ok());
+  ASSERT_TRUE(AppendInChunks(*store_, "dev", dev, 1000).ok());
+  const model::TraceId prod_trace = prod.spans[0].trace_id;
+  EXPECT_TRUE(store_->GetTrace(prod_trace, "prod").ok());
+  EXPECT_TRUE(store_->GetTrace(prod_trace, "dev").status().IsNotFound());
+  auto services = store_->ListServices("dev");
+  ASSERT_TRUE(services.ok()) << services.status().ToString();
+  uint64_t dev_spans = 0;
+  for (const auto& s : *services) {
+    EXPECT_EQ(s.environment, "dev");
+    dev_spans += s.span_count;
+  }
+  EXPECT_EQ(dev_spans, dev.spans.size());
+  QuerySpec spec = Spec({Calc(CalcOp::kCount)});
+  spec.environment = "prod";
+  auto result = store_->RunQuery(spec);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(std::get<int64_t>(result->totals.values[0]), static_cast<int64_t>(prod.spans.size()));
+  store::TraceSearchRequest search;
+  search.environment = "dev";
+  search.start_unix_nano = kBase;
+  search.end_unix_nano = kBase + 60 * kSecond;
+  search.limit = 1000;
+  auto found = store_->SearchTraces(search);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  std::set<model::TraceId> dev_traces;
+  for (const auto& s : dev.spans) dev_traces.insert(s.trace_id);
+  EXPECT_EQ(found->size(), dev_traces.size());
+  for (const auto& summary : *found) {
+    EXPECT_EQ(summary.environment, "dev");
+    EXPECT_TRUE(dev_traces.count(summary.trace_id));
+  }
+}
+
+TEST_P(SpanStoreConformanceTest, ListServicesCountsSpansRootsErrorsAndTimes) {
+  RandomSpans gen(25);
+  model::SpanBatch batch = gen.Batch(800);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 300).ok());
+  std::map<std::string, store::ServiceSummary> want;
+  for (const model::Span& s : batch.spans) {
+    store::ServiceSummary& w = want[ServiceOf(batch, s)];
+    if (w.span_count == 0) w.first_seen_unix_nano = s.start_time_unix_nano;
+    w.span_count++;
+    w.trace_root_count += s.is_root();
+    w.error_count += s.status_code == model::StatusCode::kError;
+    w.first_seen_unix_nano = std::min(w.first_seen_unix_nano, s.start_time_unix_nano);
+    w.last_seen_unix_nano = std::max(w.last_seen_unix_nano, s.start_time_unix_nano);
+  }
+  auto got = store_->ListServices();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), want.size());
+  for (const auto& s : *got) {
+    ASSERT_TRUE(want.count(s.name)) << s.name;
+    const store::ServiceSummary& w = want[s.name];
+    EXPECT_EQ(s.environment, "prod");
+    EXPECT_EQ(s.span_count, w.span_count) << s.name;
+    EXPECT_EQ(s.trace_root_count, w.trace_root_count) << s.name;
+    EXPECT_EQ(s.error_count, w.error_count) << s.name;
+    EXPECT_EQ(s.first_seen_unix_nano, w.first_seen_unix_nano) << s.name;
+    EXPECT_EQ(s.last_seen_unix_nano, w.last_seen_unix_nano) << s.name;
+  }
+}
+
+TEST_P(SpanStoreConformanceTest, CountByServiceWithAnAttributeFilterCountsTheMatchingSpans) {
+  RandomSpans gen(26);
+  model::SpanBatch batch = gen.Batch(1200);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 500).ok());
+  std::map<std::string, int64_t> want;
+  for (const model::Span& s : batch.spans) {
+    const model::Value* code = batch.FindAttribute(s.attributes, "http.status_code");
+    if (code != nullptr && code->type == model::ValueType::kInt && code->int_value == 503)
+      want[ServiceOf(batch, s)]++;
+  }
+  auto result = store_->RunQuery(Spec({Calc(CalcOp::kCount)},
+                                      {F("http.status_code", FilterOp::kEq, {int64_t{503}})},
+                                      {"service.name"}));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->rows.size(), want.size());
+  for (const auto& row : result->rows)
+    EXPECT_EQ(std::get<int64_t>(row.values[0]), want[std::get<std::string>(row.breakdowns[0])]);
+}
+
+TEST_P(SpanStoreConformanceTest, TraceSearchReturnsTracesWithAMatchingSpanNewestFirst) {
+  RandomSpans gen(27);
+  model::SpanBatch batch = gen.Batch(1000);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 400).ok());
+  // Newest matching span start per trace: service svc-2 with an error.
+  std::map<model::TraceId, uint64_t> latest;
+  for (const model::Span& s : batch.spans)
+    if (ServiceOf(batch, s) == "svc-2" && s.status_code == model::StatusCode::kError)
+      latest[s.trace_id] = std::max(latest[s.trace_id], s.start_time_unix_nano);
+  std::vector<std::pair<uint64_t, model::TraceId>> order;
+  for (const auto& [id, t] : latest) order.emplace_back(t, id);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  ASSERT_GE(order.size(), 3u);
+  store::TraceSearchRequest request;
+  request.start_unix_nano = kBase;
+  request.end_unix_nano = kBase + 60 * kSecond;
+  request.filters = {F("service.name", FilterOp::kEq, {std::string("svc-2")}),
+                     F("error", FilterOp::kEq, {true})};
+  request.limit = 5;
+  auto found = store_->SearchTraces(request);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), std::min<size_t>(5, order.size()));
+  for (size_t i = 0; i < found->size(); ++i) {
+    EXPECT_EQ((*found)[i].trace_id, order[i].second) << i;
+    EXPECT_GE((*found)[i].error_count, 1u);
+  }
+}
+
+TEST_P(SpanStoreConformanceTest, ForEachTraceVisitsEachTraceOfTheWindowOnceAndWhole) {
+  RandomSpans gen(28);
+  model::SpanBatch batch = gen.Batch(600);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 250).ok());
+  std::map<model::TraceId, size_t> spans_of;
+  for (const model::Span& s : batch.spans) spans_of[s.trace_id]++;
+  std::map<model::TraceId, size_t> seen;
+  ASSERT_TRUE(store_
+                  ->ForEachTrace(kBase, kBase + 60 * kSecond, "prod",
+                                 [&](const store::TraceResult& t) {
+                                   seen[t.spans.spans[0].trace_id] += t.spans.spans.size();
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(seen, spans_of);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, SpanStoreConformanceTest,
+                         ::testing::Values(Engine::kEmbedded, Engine::kClickHouse),
+                         [](const auto& info) { return EngineName(info.param); });
+
+// ---------------------------------------------------------------------------------------------
+// The embedded engine and ClickHouse, same spans, same answers.
+
+bool Near(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)});
+}
+
+void ExpectSameValue(const query::ResultValue& a, const query::ResultValue& b,
+                     const std::string& where) {
+  if (a.index() == 3 && b.index() == 3) {
+    EXPECT_TRUE(Near(std::get<double>(a), std::get<double>(b)))
+        << where << ": " << std::get<double>(a) << " vs " << std::get<double>(b);
+    return;
+  }
+  EXPECT_TRUE(a == b) << where << ": kinds " << a.index() << " vs " << b.index();
+}
+
+void ExpectSameRow(const query::ResultRow& a, const query::ResultRow& b, const std::string& where) {
+  ASSERT_EQ(a.breakdowns.size(), b.breakdowns.size()) << where;
+  for (size_t i = 0; i < a.breakdowns.size(); ++i)
+    ExpectSameValue(a.breakdowns[i], b.breakdowns[i], where + " breakdown " + std::to_string(i));
+  ASSERT_EQ(a.values.size(), b.values.size()) << where;
+  for (size_t i = 0; i < a.values.size(); ++i)
+    ExpectSameValue(a.values[i], b.values[i], where + " value " + std::to_string(i));
+  ASSERT_EQ(a.heatmaps.size(), b.heatmaps.size()) << where;
+  for (size_t h = 0; h < a.heatmaps.size(); ++h) {
+    ASSERT_EQ(a.heatmaps[h].size(), b.heatmaps[h].size()) << where;
+    for (size_t i = 0; i < a.heatmaps[h].size(); ++i) {
+      EXPECT_TRUE(Near(a.heatmaps[h][i].lower, b.heatmaps[h][i].lower)) << where << " bucket " << i;
+      EXPECT_TRUE(Near(a.heatmaps[h][i].upper, b.heatmaps[h][i].upper)) << where << " bucket " << i;
+      EXPECT_EQ(a.heatmaps[h][i].count, b.heatmaps[h][i].count) << where << " bucket " << i;
+    }
+  }
+}
+
+void ExpectSameResult(const query::QueryResult& a, const query::QueryResult& b,
+                      const std::string& what) {
+  EXPECT_EQ(a.spans_matched, b.spans_matched) << what;
+  ExpectSameRow(a.totals, b.totals, what + " totals");
+  ASSERT_EQ(a.rows.size(), b.rows.size()) << what;
+  for (size_t r = 0; r < a.rows.size(); ++r)
+    ExpectSameRow(a.rows[r], b.rows[r], what + " row " + std::to_string(r));
+  ASSERT_EQ(a.series.size(), b.series.size()) << what;
+  for (size_t p = 0; p < a.series.size(); ++p) {
+    EXPECT_EQ(a.series[p].time_unix_nano, b.series[p].time_unix_nano) << what;
+    ASSERT_EQ(a.series[p].rows.size(), b.series[p].rows.size()) << what << " point " << p;
+    for (size_t r = 0; r < a.series[p].rows.size(); ++r)
+      ExpectSameRow(a.series[p].rows[r], b.series[p].rows[r],
+                    what + " point " + std::to_string(p) + " row " + std::to_string(r));
+  }
+}
+
+class EnginesAgreeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!EngineSkipReason(Engine::kClickHouse).empty()) return;
+    embedded_ = OpenEngine(Engine::kEmbedded).release();
+    clickhouse_ = OpenEngine(Engine::kClickHouse).release();
+    if (embedded_ == nullptr || clickhouse_ == nullptr) return;
+    RandomSpans prod_gen(31), dev_gen(32);
+    model::SpanBatch prod = prod_gen.Batch(4000), dev = dev_gen.Batch(600);
+    for (store::SpanStore* s : {embedded_, clickhouse_}) {
+      ASSERT_TRUE(AppendInChunks(*s, "prod", prod, 700).ok());
+      ASSERT_TRUE(AppendInChunks(*s, "dev", dev, 700).ok());
+    }
+  }
+  static void TearDownTestSuite() {
+    for (store::SpanStore* s : {embedded_, clickhouse_}) {
+      if (s != nullptr) (void)s->Close();
+      delete s;
+    }
+    embedded_ = clickhouse_ = nullptr;
+  }
+  void SetUp() override {
+    const std::string skip = EngineSkipReason(Engine::kClickHouse);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    ASSERT_NE(embedded_, nullptr);
+    ASSERT_NE(clickhouse_, nullptr);
+  }
+
+  void ExpectSameQuery(const QuerySpec& spec, const std::string& what) {
+    auto a = embedded_->RunQuery(spec);
+    auto b = clickhouse_->RunQuery(spec);
+    ASSERT_TRUE(a.ok()) << what << ": " << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << what << ": " << b.status().ToString();
+    ExpectSameResult(*a, *b, what);
+  }
+
+  static store::SpanStore* embedded_;
+  static store::SpanStore* clickhouse_;
+};
+store::SpanStore* EnginesAgreeTest::embedded_ = nullptr;
+store::SpanStore* EnginesAgreeTest::clickhouse_ = nullptr;
+
+TEST_F(EnginesAgreeTest, CountP99AndHeatmapByServiceWithAFilter) {
+  ExpectSameQuery(Spec({Calc(CalcOp::kCount), Calc(CalcOp::kPercentile, "duration_ms", 0.99),
+                        Calc(CalcOp::kHeatmap, "duration_ms")},
+                       {F("http.status_code", FilterOp::kEq, {int64_t{503}})}, {"service.name"}),
+                  "COUNT, P99, HEATMAP by service where http.status_code = 503");
+}
+
+TEST_F(EnginesAgreeTest, EveryCalculationBrokenDownByTypedAttributes) {
+  ExpectSameQuery(
+      Spec({Calc(CalcOp::kCount), Calc(CalcOp::kSum, "app.ratio"), Calc(CalcOp::kAvg, "app.ratio"),
+            Calc(CalcOp::kMin, "duration_ms"), Calc(CalcOp::kMax, "duration_ms"),
+            Calc(CalcOp::kCountDistinct, "user.id"), Calc(CalcOp::kPercentile, "app.ratio", 0.5)},
+           {}, {"http.status_code", "app.cached"}),
+      "breakdown by an int and a bool attribute");
+  ExpectSameQuery(Spec({Calc(CalcOp::kCount), Calc(CalcOp::kAvg, "duration_ms")}, {},
+                       {"http.route", "span.kind"}),
+                  "breakdown by a string attribute and an intrinsic");
+}
+
+TEST_F(EnginesAgreeTest, TimeBucketedSeries) {
+  QuerySpec spec = Spec({Calc(CalcOp::kCount), Calc(CalcOp::kPercentile, "duration_ms", 0.5),
+                         Calc(CalcOp::kHeatmap, "duration_ms")},
+                        {}, {"service.name"});
+  spec.end_unix_nano = kBase + 10 * kSecond;
+  spec.granularity_seconds = 1;
+  ExpectSameQuery(spec, "per-second series by service");
+  spec.breakdowns.clear();
+  ExpectSameQuery(spec, "per-second series, no breakdown");
+}
+
+TEST_F(EnginesAgreeTest, EveryFilterOperator) {
+  const std::vector<std::pair<std::string, std::vector<Filter>>> cases = {
+      {"int = string literal", {F("http.status_code", FilterOp::kEq, {std::string("503")})}},
+      {"int != ", {F("http.status_code", FilterOp::kNe, {int64_t{200}})}},
+      {"double >", {F("app.ratio", FilterOp::kGt, {50.5})}},
+      {"double <= int", {F("app.ratio", FilterOp::kLe, {int64_t{20}})}},
+      {"duration >=", {F("duration_ms", FilterOp::kGe, {10.0})}},
+      {"duration <", {F("duration_ms", FilterOp::kLt, {int64_t{5}})}},
+      {"bool = true", {F("app.cached", FilterOp::kEq, {true})}},
+      {"bool = 'false'", {F("app.cached", FilterOp::kEq, {std::string("false")})}},
+      {"starts-with", {F("name", FilterOp::kStartsWith, {std::string("op-1")})}},
+      {"does-not-start-with", {F("http.route", FilterOp::kDoesNotStartWith, {std::string("/api/r1")})}},
+      {"ends-with", {F("user.id", FilterOp::kEndsWith, {std::string("7")})}},
+      {"does-not-end-with", {F("name", FilterOp::kDoesNotEndWith, {std::string("3")})}},
+      {"contains", {F("http.route", FilterOp::kContains, {std::string("r2")})}},
+      {"does-not-contain", {F("status_message", FilterOp::kDoesNotContain, {std::string("up")})}},
+      {"exists", {F("status_message", FilterOp::kExists)}},
+      {"does-not-exist", {F("trace.parent_id", FilterOp::kDoesNotExist)}},
+      {"missing attribute does-not-exist", {F("no.such.key", FilterOp::kDoesNotExist)}},
+      {"in", {F("service.name", FilterOp::kIn, {std::string("svc-1"), std::string("svc-3")})}},
+      {"not-in", {F("http.status_code", FilterOp::kNotIn, {int64_t{200}, int64_t{404}})}},
+      {"resource attribute", {F("host.name", FilterOp::kEq, {std::string("host-1")})}},
+      {"span.kind", {F("span.kind", FilterOp::kEq, {std::string("client")})}},
+      {"two filters AND",
+       {F("error", FilterOp::kEq, {true}), F("http.route", FilterOp::kStartsWith, {std::string("/api/r1")})}},
+  };
+  for (const auto& [name, filters] : cases)
+    ExpectSameQuery(Spec({Calc(CalcOp::kCount), Calc(CalcOp::kAvg, "duration_ms")}, filters,
+                         {"service.name"}),
+                    name);
+  QuerySpec any = Spec({Calc(CalcOp::kCount)},
+                       {F("error", FilterOp::kEq, {true}), F("app.ratio", FilterOp::kGt, {100.0})});
+  any.filter_or = true;
+  ExpectSameQuery(any, "two filters OR");
+}
+
+TEST_F(EnginesAgreeTest, HavingsOrdersLimitsDatasetsAndEnvironments) {
+  QuerySpec spec = Spec({Calc(CalcOp::kCount), Calc(CalcOp::kMax, "duration_ms")}, {}, {"name"});
+  query::Having having;
+  having.calculation = 0;
+  having.op = query::CompareOp::kGt;
+  having.value = 150;
+  spec.havings = {having};
+  query::Order by_name;
+  by_name.column = "name";
+  by_name.descending = true;
+  spec.orders = {by_name};
+  spec.limit = 7;
+  ExpectSameQuery(spec, "having COUNT > 150, order by name desc, limit 7");
+  spec = Spec({Calc(CalcOp::kCount), Calc(CalcOp::kPercentile, "duration_ms", 0.9)}, {}, {"name"});
+  spec.dataset = "svc-1";
+  spec.environment = "dev";
+  ExpectSameQuery(spec, "dataset svc-1 in dev");
+  spec.environment = "nowhere";
+  ExpectSameQuery(spec, "an environment without spans");
+}
+
+TEST_F(EnginesAgreeTest, TraceSearchSummaries) {
+  store::TraceSearchRequest request;
+  request.start_unix_nano = kBase;
+  request.end_unix_nano = kBase + 60 * kSecond;
+  request.filters = {F("http.status_code", FilterOp::kEq, {int64_t{503}}),
+                     F("duration_ms", FilterOp::kGt, {30.0})};
+  request.limit = 25;
+  auto a = embedded_->SearchTraces(request);
+  auto b = clickhouse_->SearchTraces(request);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(a->size(), b->size());
+  ASSERT_GT(a->size(), 0u);
+  for (size_t i = 0; i < a->size(); ++i) {
+    const store::TraceSummary &x = (*a)[i], &y = (*b)[i];
+    EXPECT_EQ(x.trace_id, y.trace_id) << i;
+    EXPECT_EQ(x.environment, y.environment) << i;
+    EXPECT_EQ(x.root_service, y.root_service) << i;
+    EXPECT_EQ(x.root_name, y.root_name) << i;
+    EXPECT_EQ(x.start_unix_nano, y.start_unix_nano) << i;
+    EXPECT_EQ(x.duration_nano, y.duration_nano) << i;
+    EXPECT_EQ(x.span_count, y.span_count) << i;
+    EXPECT_EQ(x.error_count, y.error_count) << i;
+    EXPECT_EQ(x.services, y.services) << i;
+  }
+}
+
+TEST_F(EnginesAgreeTest, WholeTracesOfAWindowInTheSameOrder) {
+  auto collect = [](store::SpanStore* s) {
+    std::vector<std::pair<std::string, size_t>> out;
+    EXPECT_TRUE(s->ForEachTrace(kBase + kSecond, kBase + 3 * kSecond, "",
+                                [&](const store::TraceResult& t) {
+                                  out.emplace_back(t.spans.spans[0].trace_id.ToHex(),
+                                                   t.spans.spans.size());
+                                  return true;
+                                })
+                    .ok());
+    return out;
+  };
+  const auto a = collect(embedded_);
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, collect(clickhouse_));
+}
+
+TEST_F(EnginesAgreeTest, ServicesOfEveryEnvironment) {
+  auto a = embedded_->ListServices();
+  auto b = clickhouse_->ListServices();
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    EXPECT_EQ((*a)[i].environment, (*b)[i].environment);
+    EXPECT_EQ((*a)[i].name, (*b)[i].name);
+    EXPECT_EQ((*a)[i].span_count, (*b)[i].span_count);
+    EXPECT_EQ((*a)[i].trace_root_count, (*b)[i].trace_root_count);
+    EXPECT_EQ((*a)[i].error_count, (*b)[i].error_count);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ClickHouse only: retention drops whole day partitions.
+
+TEST(ClickHouseRetentionTest, DayPartitionsOlderThanTheRetentionAreDropped) {
+  const std::string skip = EngineSkipReason(Engine::kClickHouse);
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  constexpr uint64_t kDay = 86400 * kSecond;
+  auto store = OpenEngine(Engine::kClickHouse, /*retention_nano=*/2 * kDay);
+  ASSERT_NE(store, nullptr);
+  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  RandomSpanOptions old_options, new_options;
+  old_options.base_time_unix_nano = now - 5 * kDay;
+  new_options.base_time_unix_nano = now - kSecond * 60;
+  RandomSpans old_gen(41, old_options), new_gen(42, new_options);
+  model::SpanBatch old_spans = old_gen.Batch(100), new_spans = new_gen.Batch(100);
+  const model::TraceId old_trace = old_spans.spans[0].trace_id;
+  const model::TraceId new_trace = new_spans.spans[0].trace_id;
+  ASSERT_TRUE(store->Append("prod", std::move(old_spans)).ok());
+  ASSERT_TRUE(store->Append("prod", std::move(new_spans)).ok());
+  ASSERT_TRUE(store->GetTrace(old_trace).ok());
+  auto* ch = dynamic_cast<store::clickhouse::ClickHouseStore*>(store.get());
+  ASSERT_NE(ch, nullptr);
+  auto dropped = ch->ApplyRetention(now);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_GE(*dropped, 2u);  // the old day of spans and of trace_index
+  EXPECT_TRUE(store->GetTrace(old_trace).status().IsNotFound());
+  EXPECT_TRUE(store->GetTrace(new_trace).ok());
+  EXPECT_TRUE(store->Close().ok());
+}
+
+}  // namespace
+}  // namespace ariadne::testing
