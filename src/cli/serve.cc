@@ -263,22 +263,22 @@ int RunServe(const ServeConfig& config) {
     return Fail("--store " + config.store +
                 ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
   } else {
-  store::embedded::EmbeddedStoreOptions store_options;
-  store_options.data_dir = config.data_dir;
-  store_options.head_max_spans = shares.head_max_spans;
-  store_options.column_cache_bytes = shares.column_cache;
-  store_options.recover_manifest = config.recover_manifest;
-  auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
-                                        config.data_dir, &retention_summary);
-  if (!retention.ok()) return Fail(std::string(retention.status().message()));
-  store_options.maintenance.retention = *retention;
-  store_options.maintenance.compaction.enabled = true;
-  auto opened = store::embedded::OpenEmbeddedStore(store_options);
-  if (!opened.ok()) {
-    return Fail("cannot open the span store in " + config.data_dir + ": " +
-                std::string(opened.status().message()));
-  }
-  span_store = std::move(opened).value();
+    store::embedded::EmbeddedStoreOptions store_options;
+    store_options.data_dir = config.data_dir;
+    store_options.head_max_spans = shares.head_max_spans;
+    store_options.column_cache_bytes = shares.column_cache;
+    store_options.recover_manifest = config.recover_manifest;
+    auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
+                                          config.data_dir, &retention_summary);
+    if (!retention.ok()) return Fail(std::string(retention.status().message()));
+    store_options.maintenance.retention = *retention;
+    store_options.maintenance.compaction.enabled = true;
+    auto opened = store::embedded::OpenEmbeddedStore(store_options);
+    if (!opened.ok()) {
+      return Fail("cannot open the span store in " + config.data_dir + ": " +
+                  std::string(opened.status().message()));
+    }
+    span_store = std::move(opened).value();
   }
 
   pipeline::IngestMetrics metrics;

@@ -57,9 +57,8 @@ Result<ClickHouseConfig> ParseClickHouseUrl(std::string_view url,
   if (url.substr(0, kScheme.size()) != kScheme) return bad("not a clickhouse:// URL");
   std::string_view rest = url.substr(kScheme.size());
   ClickHouseConfig config;
-  if (getenv_fn == nullptr) getenv_fn = [](const char* name) -> const char* {
-      return std::getenv(name);
-    };
+  if (getenv_fn == nullptr)
+    getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
   if (const char* user = getenv_fn("ARIADNE_CLICKHOUSE_USER"); user != nullptr && *user)
     config.user = user;
   if (const char* password = getenv_fn("ARIADNE_CLICKHOUSE_PASSWORD"); password != nullptr)
@@ -79,7 +78,8 @@ Result<ClickHouseConfig> ParseClickHouseUrl(std::string_view url,
     rest = rest.substr(at + 1);
     std::string_view::size_type colon = credentials.find(':');
     config.user = std::string(credentials.substr(0, colon));
-    if (colon != std::string_view::npos) config.password = std::string(credentials.substr(colon + 1));
+    if (colon != std::string_view::npos)
+      config.password = std::string(credentials.substr(colon + 1));
     if (config.user.empty()) return bad("empty user name before '@'");
   }
   while (!rest.empty()) {
@@ -150,7 +150,8 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
     const std::string where =
         config_.hosts[host].host + ":" + std::to_string(config_.hosts[host].port);
     if (!response.ok()) {
-      failures += (failures.empty() ? "" : "; ") + where + ": " + std::string(response.status().message());
+      failures +=
+          (failures.empty() ? "" : "; ") + where + ": " + std::string(response.status().message());
       continue;  // the connection is dropped; try the next host
     }
     if (!response->connection_closed) Give(host, std::move(client));

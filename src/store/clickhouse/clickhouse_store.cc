@@ -53,8 +53,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   ClickHouseClient* client() { return &client_; }
 
-  void AppendAsync(std::string environment, model::SpanBatch batch,
-                   AppendCallback done) override {
+  void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
     const size_t spans = batch.spans.size();
     Status refused;
     {
@@ -63,9 +62,9 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
         refused = Status::FailedPrecondition("store is closed");
       } else if (queued_spans_ > 0 && queued_spans_ + spans > options_.max_queued_spans) {
         append_errors_++;
-        refused = Status::ResourceExhausted("ClickHouse is behind: " +
-                                            std::to_string(queued_spans_) +
-                                            " spans are waiting to be inserted; retry shortly");
+        refused =
+            Status::ResourceExhausted("ClickHouse is behind: " + std::to_string(queued_spans_) +
+                                      " spans are waiting to be inserted; retry shortly");
       } else {
         queued_spans_ += spans;
         queue_.push_back(Pending{std::move(environment), std::move(batch), std::move(done)});
@@ -96,13 +95,13 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     ARIADNE_ASSIGN_OR_RETURN(query::xray_filter::Filter filter,
                              query::xray_filter::Filter::Parse(spec.xray_filter));
     std::vector<model::TraceId> matching;
-    ARIADNE_RETURN_IF_ERROR(ForEachTraceSql(
-        &client_, spec.start_unix_nano, spec.end_unix_nano, spec.environment,
-        [&](const TraceResult& trace) {
-          if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
-            matching.push_back(trace.spans.spans[0].trace_id);
-          return !(context.cancel && context.cancel->cancelled());
-        }));
+    ARIADNE_RETURN_IF_ERROR(
+        ForEachTraceSql(&client_, spec.start_unix_nano, spec.end_unix_nano, spec.environment,
+                        [&](const TraceResult& trace) {
+                          if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
+                            matching.push_back(trace.spans.spans[0].trace_id);
+                          return !(context.cancel && context.cancel->cancelled());
+                        }));
     return RunQuerySql(&client_, spec, context, &matching);
   }
 
@@ -166,9 +165,9 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     const std::string& db = client_.config().database;
     ARIADNE_ASSIGN_OR_RETURN(
         std::string text,
-        client_.Query("SELECT DISTINCT table, partition FROM system.parts WHERE database = " +
-                      SqlString(db) +
-                      " AND active AND table IN ('spans', 'trace_index') FORMAT TabSeparated"));
+        client_.Query(
+            "SELECT DISTINCT table, partition FROM system.parts WHERE database = " + SqlString(db) +
+            " AND active AND table IN ('spans', 'trace_index') FORMAT TabSeparated"));
     size_t dropped = 0;
     for (const auto& row : ParseTsv(text)) {
       if (row.size() < 2) continue;
@@ -193,14 +192,12 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
       std::vector<Pending> work;
       {
         std::unique_lock<Mutex> lock(mu_);
-        cv_.wait(lock, [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS {
-          return closed_ || !queue_.empty();
-        });
+        cv_.wait(lock,
+                 [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return closed_ || !queue_.empty(); });
         if (queue_.empty()) return;  // closed and drained
         size_t spans = 0;
-        while (!queue_.empty() &&
-               (work.empty() || spans + queue_.front().batch.spans.size() <=
-                                    options_.max_spans_per_insert)) {
+        while (!queue_.empty() && (work.empty() || spans + queue_.front().batch.spans.size() <=
+                                                       options_.max_spans_per_insert)) {
           spans += queue_.front().batch.spans.size();
           work.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -292,7 +289,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 }  // namespace
 
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
-                                                            std::vector<std::string>* created) {
+                                                             std::vector<std::string>* created) {
   auto store = std::make_unique<ClickHouseStoreImpl>(std::move(options));
   ARIADNE_RETURN_IF_ERROR(EnsureSchema(store->client(), created));
   store->Start();

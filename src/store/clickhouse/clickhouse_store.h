@@ -49,6 +49,6 @@ class ClickHouseStore : public SpanStore {
 // Connects, creates the schema when missing (one line per created object in `*created`) and
 // starts the writers. kUnavailable when ClickHouse cannot be reached.
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
-                                                            std::vector<std::string>* created);
+                                                             std::vector<std::string>* created);
 
 }  // namespace ariadne::store::clickhouse

@@ -68,11 +68,11 @@ std::vector<std::string> CalcColumns(const Calculation& calc, bool exact, const 
     }
     case CalcOp::kHeatmap: {
       const double width = heat.hi > heat.lo ? (heat.hi - heat.lo) / query::kHeatmapBuckets : 1;
-      const std::string bucket =
-          heat.hi > heat.lo ? "least(" + std::to_string(query::kHeatmapBuckets - 1) +
-                                  ", toUInt16(floor((" + x + " - " + SqlDouble(heat.lo) + ") / " +
-                                  SqlDouble(width) + ")))"
-                            : "toUInt16(0)";
+      const std::string bucket = heat.hi > heat.lo
+                                     ? "least(" + std::to_string(query::kHeatmapBuckets - 1) +
+                                           ", toUInt16(floor((" + x + " - " + SqlDouble(heat.lo) +
+                                           ") / " + SqlDouble(width) + ")))"
+                                     : "toUInt16(0)";
       return {"sumMapIf([" + bucket + "], [weight], " + isnum + ")"};
     }
     default:
@@ -232,8 +232,8 @@ Result<std::vector<std::vector<std::string>>> Rows(ClickHouseClient* client,
 }  // namespace
 
 std::string WhereClause(const QuerySpec& spec) {
-  std::string where = "start_ns >= " + std::to_string(spec.start_unix_nano) +
-                      " AND start_ns < " + std::to_string(spec.end_unix_nano);
+  std::string where = "start_ns >= " + std::to_string(spec.start_unix_nano) + " AND start_ns < " +
+                      std::to_string(spec.end_unix_nano);
   if (!spec.environment.empty()) where += " AND environment = " + SqlString(spec.environment);
   if (!spec.dataset.empty() && spec.dataset != "__all__")
     where += " AND service = " + SqlString(spec.dataset);
@@ -265,9 +265,9 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
   }
   const size_t ncalc = spec.calculations.size();
   const size_t nb = spec.bucket_count();
-  const uint64_t granularity =
-      spec.granularity_seconds ? spec.granularity_seconds * 1'000'000'000ULL
-                               : spec.end_unix_nano - spec.start_unix_nano;
+  const uint64_t granularity = spec.granularity_seconds
+                                   ? spec.granularity_seconds * 1'000'000'000ULL
+                                   : spec.end_unix_nano - spec.start_unix_nano;
 
   // 1. HEATMAP value ranges over every matching span.
   std::vector<HeatRange> heat(ncalc);
@@ -276,9 +276,9 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     for (size_t c = 0; c < ncalc; ++c) {
       if (spec.calculations[c].op != CalcOp::kHeatmap) continue;
       const ColumnSql col = ColumnExpr(spec.calculations[c].column);
-      select += (select.empty() ? "" : ", ") + ("minIf(" + col.num + ", " + col.IsNumber() +
-                                                "), maxIf(" + col.num + ", " + col.IsNumber() +
-                                                "), countIf(" + col.IsNumber() + ")");
+      select += (select.empty() ? "" : ", ") +
+                ("minIf(" + col.num + ", " + col.IsNumber() + "), maxIf(" + col.num + ", " +
+                 col.IsNumber() + "), countIf(" + col.IsNumber() + ")");
     }
     if (!select.empty()) {
       ARIADNE_ASSIGN_OR_RETURN(auto rows,
@@ -287,7 +287,8 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
       size_t i = 0;
       for (size_t c = 0; c < ncalc; ++c) {
         if (spec.calculations[c].op != CalcOp::kHeatmap) continue;
-        if (ToDouble(rows[0][i + 2]) > 0) heat[c] = {ToDouble(rows[0][i]), ToDouble(rows[0][i + 1])};
+        if (ToDouble(rows[0][i + 2]) > 0)
+          heat[c] = {ToDouble(rows[0][i]), ToDouble(rows[0][i + 1])};
         i += 3;
       }
     }
@@ -305,9 +306,8 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
   // 2. Totals.
   ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
   QueryResult result;
-  ARIADNE_ASSIGN_OR_RETURN(
-      auto totals,
-      Rows(client, "SELECT count(), max(weight)" + calc_select + " FROM spans WHERE " + where));
+  ARIADNE_ASSIGN_OR_RETURN(auto totals, Rows(client, "SELECT count(), max(weight)" + calc_select +
+                                                         " FROM spans WHERE " + where));
   if (totals.empty()) return Status::Internal("ClickHouse returned no totals row");
   const uint64_t matched = std::strtoull(totals[0][0].c_str(), nullptr, 10);
   result.spans_matched = result.spans_scanned = matched;
@@ -320,8 +320,8 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     const ColumnSql col = ColumnExpr(spec.breakdowns[b]);
     const std::string n = std::to_string(b);
     key_select += col.type + " AS _b" + n + "t, if(_b" + n + "t IN (1, 5, 6, 7), " + col.str +
-                  ", '') AS _b" + n + "s, if(_b" + n + "t IN (2, 3, 4), " + col.num + ", 0.) AS _b" +
-                  n + "n, ";
+                  ", '') AS _b" + n + "s, if(_b" + n + "t IN (2, 3, 4), " + col.num +
+                  ", 0.) AS _b" + n + "n, ";
     keys += std::string(b ? ", " : "") + "_b" + n + "t, _b" + n + "s, _b" + n + "n";
   }
   const size_t key_fields = 3 * spec.breakdowns.size();
@@ -408,7 +408,8 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
 
   // 4. Series of the groups that made it.
   result.series.resize(nb);
-  for (size_t b = 0; b < nb; ++b) result.series[b].time_unix_nano = spec.start_unix_nano + b * granularity;
+  for (size_t b = 0; b < nb; ++b)
+    result.series[b].time_unix_nano = spec.start_unix_nano + b * granularity;
   if (nb == 1) {
     result.series[0].rows = result.rows;
     return result;
@@ -420,9 +421,9 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
                              std::to_string(spec.start_unix_nano) + ", " +
                              std::to_string(granularity) + ")) AS _bucket";
   ARIADNE_ASSIGN_OR_RETURN(
-      auto points, Rows(client, "SELECT " + key_select + bucket + calc_select +
-                                    " FROM spans WHERE " + where + " GROUP BY " + keys +
-                                    (keys.empty() ? "" : ", ") + "_bucket"));
+      auto points,
+      Rows(client, "SELECT " + key_select + bucket + calc_select + " FROM spans WHERE " + where +
+                       " GROUP BY " + keys + (keys.empty() ? "" : ", ") + "_bucket"));
   // Per bucket, rows in the order of the result's rows.
   std::vector<std::vector<std::pair<size_t, ResultRow>>> per_bucket(nb);
   for (const auto& p : points) {

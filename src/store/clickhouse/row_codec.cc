@@ -150,8 +150,7 @@ double SpanWeight(const model::SpanBatch& batch, const model::Span& span) {
   return weight;
 }
 
-void EncodeSpanRows(std::string_view environment, const model::SpanBatch& batch,
-                    std::string* out) {
+void EncodeSpanRows(std::string_view environment, const model::SpanBatch& batch, std::string* out) {
   for (size_t i = 0; i < batch.spans.size(); ++i) {
     const model::Span& span = batch.spans[i];
     Row row;
@@ -253,8 +252,9 @@ void EncodeSpanRowsJson(std::string_view environment, const model::SpanBatch& ba
       out->push_back(']');
     };
     array("attr_keys", [&](size_t a) { AppendJsonString(row.attrs[a]->key, out); });
-    array("attr_types",
-          [&](size_t a) { out->append(std::to_string(static_cast<int>(row.attrs[a]->value.type))); });
+    array("attr_types", [&](size_t a) {
+      out->append(std::to_string(static_cast<int>(row.attrs[a]->value.type)));
+    });
     array("attr_str", [&](size_t a) {
       const model::Value& v = row.attrs[a]->value;
       AppendJsonString(IsStringLike(v.type) ? v.str : std::string_view(), out);

@@ -22,8 +22,7 @@ namespace ariadne::store::clickhouse {
 // sampleRate span attribute, rounded, at least 1; else its trace state's threshold; else 1).
 double SpanWeight(const model::SpanBatch& batch, const model::Span& span);
 
-void EncodeSpanRows(std::string_view environment, const model::SpanBatch& batch,
-                    std::string* out);
+void EncodeSpanRows(std::string_view environment, const model::SpanBatch& batch, std::string* out);
 void EncodeSpanRowsJson(std::string_view environment, const model::SpanBatch& batch,
                         std::string* out);
 

@@ -104,10 +104,9 @@ Status EnsureSchema(ClickHouseClient* client, std::vector<std::string>* created)
     ARIADNE_RETURN_IF_ERROR(client->Query(object.sql, false).status());
     created->push_back("table " + db + "." + std::string(object.name));
   }
-  ARIADNE_ASSIGN_OR_RETURN(std::string version,
-                           client->Query("SELECT max(version), count() FROM " + db +
-                                             ".schema_version FORMAT TSV",
-                                         false));
+  ARIADNE_ASSIGN_OR_RETURN(std::string version, client->Query("SELECT max(version), count() FROM " +
+                                                                  db + ".schema_version FORMAT TSV",
+                                                              false));
   const int stored = std::atoi(version.c_str());
   const bool any = version.find('\t') != std::string::npos &&
                    std::atoi(version.c_str() + version.find('\t') + 1) > 0;
@@ -120,13 +119,12 @@ Status EnsureSchema(ClickHouseClient* client, std::vector<std::string>* created)
     const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    ARIADNE_RETURN_IF_ERROR(
-        client
-            ->Query("INSERT INTO " + db + ".schema_version VALUES (" +
-                        std::to_string(kSchemaVersion) + ", " + std::to_string(now) +
-                        ", 'created by ariadne')",
-                    false)
-            .status());
+    ARIADNE_RETURN_IF_ERROR(client
+                                ->Query("INSERT INTO " + db + ".schema_version VALUES (" +
+                                            std::to_string(kSchemaVersion) + ", " +
+                                            std::to_string(now) + ", 'created by ariadne')",
+                                        false)
+                                .status());
     created->push_back("schema_version " + std::to_string(kSchemaVersion));
   }
   return Status::Ok();

@@ -32,7 +32,8 @@ std::string CompareExpr(const ColumnSql& c, const query::Literal& lit) {
   std::string text_case = "2", number_case = "2", bool_case = "2";
   if (const auto* s = std::get_if<std::string>(&lit)) {
     text_case = Cmp(c.str, SqlString(*s));
-    if (std::optional<double> x = query::exec::ParseNumber(*s)) number_case = Cmp(c.num, SqlDouble(*x));
+    if (std::optional<double> x = query::exec::ParseNumber(*s))
+      number_case = Cmp(c.num, SqlDouble(*x));
     if (*s == "true") bool_case = Cmp(c.num, "1");
     if (*s == "false") bool_case = Cmp(c.num, "0");
   } else if (const auto* b = std::get_if<bool>(&lit)) {
@@ -43,8 +44,8 @@ std::string CompareExpr(const ColumnSql& c, const query::Literal& lit) {
                          : std::get<double>(lit);
     number_case = Cmp(c.num, SqlDouble(x));
     const std::string parsed = "toFloat64OrZero(" + c.str + ")";
-    text_case = "if(isNull(toFloat64OrNull(" + c.str + ")), toInt8(2), " +
-                Cmp(parsed, SqlDouble(x)) + ")";
+    text_case =
+        "if(isNull(toFloat64OrNull(" + c.str + ")), toInt8(2), " + Cmp(parsed, SqlDouble(x)) + ")";
   }
   return "multiIf(" + c.type + " " + std::string(kStringLike) + ", " + text_case + ", " + c.type +
          " IN (3, 4), " + number_case + ", " + c.type + " = 2, " + bool_case + ", toInt8(2))";

@@ -122,11 +122,10 @@ Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint6
         "trace_id IN (" + IdList(ids) + ")" + EnvCondition(environment);
     ARIADNE_ASSIGN_OR_RETURN(auto range, TimeRange(client, id_condition));
     if (!range) continue;  // removed by retention meanwhile
-    ARIADNE_ASSIGN_OR_RETURN(
-        std::string spans,
-        client->Query("SELECT trace_id, environment, raw FROM spans WHERE " + id_condition +
-                      " AND " + RangeCondition(*range) +
-                      " ORDER BY trace_id, start_ns FORMAT RowBinary"));
+    ARIADNE_ASSIGN_OR_RETURN(std::string spans,
+                             client->Query("SELECT trace_id, environment, raw FROM spans WHERE " +
+                                           id_condition + " AND " + RangeCondition(*range) +
+                                           " ORDER BY trace_id, start_ns FORMAT RowBinary"));
     std::map<model::TraceId, TraceResult> traces;
     RowBinaryReader rows(spans);
     while (!rows.done()) {
@@ -212,12 +211,12 @@ Result<std::vector<ServiceSummary>> ListServicesSql(ClickHouseClient* client,
                                                     std::string_view environment) {
   ARIADNE_ASSIGN_OR_RETURN(
       std::string text,
-      client->Query("SELECT environment, service, count(), countIf(parent_id = " +
-                    std::string(kZeroSpanId) +
-                    "), countIf(status_code = 2), min(start_ns), max(start_ns) FROM spans" +
-                    (environment.empty() ? "" : " WHERE environment = " + SqlString(environment)) +
-                    " GROUP BY environment, service ORDER BY environment, service "
-                    "FORMAT TabSeparated"));
+      client->Query(
+          "SELECT environment, service, count(), countIf(parent_id = " + std::string(kZeroSpanId) +
+          "), countIf(status_code = 2), min(start_ns), max(start_ns) FROM spans" +
+          (environment.empty() ? "" : " WHERE environment = " + SqlString(environment)) +
+          " GROUP BY environment, service ORDER BY environment, service "
+          "FORMAT TabSeparated"));
   std::vector<ServiceSummary> out;
   for (const auto& row : ParseTsv(text)) {
     if (row.size() < 7) continue;
@@ -237,16 +236,14 @@ Result<std::vector<ServiceSummary>> ListServicesSql(ClickHouseClient* client,
 Result<std::vector<ColumnInfo>> ListColumnsSql(ClickHouseClient* client,
                                                std::string_view environment,
                                                uint64_t start_unix_nano, uint64_t end_unix_nano) {
-  const std::string where = "start_ns >= " + std::to_string(start_unix_nano) +
-                            " AND start_ns < " + std::to_string(end_unix_nano) +
-                            EnvCondition(environment);
+  const std::string where = "start_ns >= " + std::to_string(start_unix_nano) + " AND start_ns < " +
+                            std::to_string(end_unix_nano) + EnvCondition(environment);
   ARIADNE_ASSIGN_OR_RETURN(
       std::string text,
       client->Query("SELECT k, arrayStringConcat(arrayMap(x -> toString(x), "
                     "arraySort(groupUniqArray(t))), ','), min(r) FROM spans ARRAY JOIN "
                     "attr_keys AS k, attr_types AS t, attr_resource AS r WHERE " +
-                    where +
-                    " GROUP BY k UNION ALL SELECT 'http.method', '1', 0 FROM spans WHERE " +
+                    where + " GROUP BY k UNION ALL SELECT 'http.method', '1', 0 FROM spans WHERE " +
                     where +
                     " AND http_method != '' LIMIT 1 UNION ALL SELECT 'http.route', '1', 0 FROM "
                     "spans WHERE " +
@@ -288,7 +285,8 @@ Result<std::vector<ColumnInfo>> ListColumnsSql(ClickHouseClient* client,
     }
   }
   for (const auto& [name, seen] : merged)
-    out.push_back({name, seen.type.empty() ? "string" : seen.type, seen.span ? "span" : "resource"});
+    out.push_back(
+        {name, seen.type.empty() ? "string" : seen.type, seen.span ? "span" : "resource"});
   return out;
 }
 

@@ -103,7 +103,8 @@ TEST_F(ClickHouseServeTest, OtlpSpansAreAnsweredByTraceIdAndQueryFromClickHouse)
   EXPECT_NE(log.find("clickhouse: created table"), std::string::npos) << log;
   EXPECT_NE(log.find("schema created"), std::string::npos) << log;
 
-  const std::string trace_id("\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36", 16);
+  const std::string trace_id("\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36",
+                             16);
   const uint64_t start = NowNano() - 30'000'000'000ULL;
   ASSERT_EQ(SendTrace(trace_id, 7, start), 200);
   // Acknowledged means inserted: readable at once, no flush.

@@ -73,7 +73,8 @@ Status AppendInChunks(store::SpanStore& store, const std::string& env, const mod
       const model::Span& s = all.spans[i];
       auto it = resources.find(s.resource_index);
       if (it == resources.end())
-        it = resources.emplace(s.resource_index, part.CopyResourceFrom(all, s.resource_index)).first;
+        it =
+            resources.emplace(s.resource_index, part.CopyResourceFrom(all, s.resource_index)).first;
       const uint32_t scope = part.CopyScopeFrom(all, s.scope_index);
       part.CopySpanFrom(all, i, it->second, scope);
     }
@@ -392,7 +393,8 @@ TEST_F(EnginesAgreeTest, EveryFilterOperator) {
       {"bool = true", {F("app.cached", FilterOp::kEq, {true})}},
       {"bool = 'false'", {F("app.cached", FilterOp::kEq, {std::string("false")})}},
       {"starts-with", {F("name", FilterOp::kStartsWith, {std::string("op-1")})}},
-      {"does-not-start-with", {F("http.route", FilterOp::kDoesNotStartWith, {std::string("/api/r1")})}},
+      {"does-not-start-with",
+       {F("http.route", FilterOp::kDoesNotStartWith, {std::string("/api/r1")})}},
       {"ends-with", {F("user.id", FilterOp::kEndsWith, {std::string("7")})}},
       {"does-not-end-with", {F("name", FilterOp::kDoesNotEndWith, {std::string("3")})}},
       {"contains", {F("http.route", FilterOp::kContains, {std::string("r2")})}},
@@ -405,7 +407,8 @@ TEST_F(EnginesAgreeTest, EveryFilterOperator) {
       {"resource attribute", {F("host.name", FilterOp::kEq, {std::string("host-1")})}},
       {"span.kind", {F("span.kind", FilterOp::kEq, {std::string("client")})}},
       {"two filters AND",
-       {F("error", FilterOp::kEq, {true}), F("http.route", FilterOp::kStartsWith, {std::string("/api/r1")})}},
+       {F("error", FilterOp::kEq, {true}),
+        F("http.route", FilterOp::kStartsWith, {std::string("/api/r1")})}},
   };
   const uint64_t all = ExpectSameQuery(Spec({Calc(CalcOp::kCount)}), "no filter");
   for (const auto& [name, filters] : cases) {
@@ -443,6 +446,39 @@ TEST_F(EnginesAgreeTest, HavingsOrdersLimitsDatasetsAndEnvironments) {
   ExpectSameQuery(spec, "an environment without spans");
 }
 
+TEST_F(EnginesAgreeTest, XrayFilterExpressionsRestrictToMatchingTraces) {
+  QuerySpec spec = Spec({Calc(CalcOp::kCount), Calc(CalcOp::kPercentile, "duration_ms", 0.9)}, {},
+                        {"service.name"});
+  spec.xray_filter = "service(\"svc-1\") AND duration >= 0.04";
+  const uint64_t matched = ExpectSameQuery(spec, "X-Ray filter");
+  EXPECT_GT(matched, 0u);
+}
+
+TEST_F(EnginesAgreeTest, ColumnsAndServiceGraph) {
+  auto a = embedded_->ListColumns("", kBase, kBase + 60 * kSecond);
+  auto b = clickhouse_->ListColumns("", kBase, kBase + 60 * kSecond);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto as_map = [](const std::vector<store::ColumnInfo>& columns) {
+    std::map<std::string, std::string> out;
+    for (const auto& c : columns) out[c.name] = c.type + "/" + c.source;
+    return out;
+  };
+  const auto columns = as_map(*a);
+  EXPECT_EQ(columns.at("http.status_code"), "int/span");
+  EXPECT_EQ(columns.at("host.name"), "string/resource");
+  EXPECT_EQ(columns, as_map(*b));
+  auto ga = embedded_->GetServiceGraph("prod", 0, kBase + 3600 * kSecond);
+  auto gb = clickhouse_->GetServiceGraph("prod", 0, kBase + 3600 * kSecond);
+  ASSERT_TRUE(ga.ok() && gb.ok());
+  ASSERT_FALSE(ga->edges.empty());
+  ASSERT_EQ(ga->edges.size(), gb->edges.size());
+  for (size_t i = 0; i < ga->edges.size(); ++i) {
+    EXPECT_EQ(ga->edges[i].source, gb->edges[i].source);
+    EXPECT_EQ(ga->edges[i].target, gb->edges[i].target);
+    EXPECT_EQ(ga->edges[i].request_count, gb->edges[i].request_count);
+  }
+}
+
 TEST_F(EnginesAgreeTest, TraceSearchSummaries) {
   store::TraceSearchRequest request;
   request.start_unix_nano = kBase;
@@ -473,13 +509,11 @@ TEST_F(EnginesAgreeTest, TraceSearchSummaries) {
 TEST_F(EnginesAgreeTest, WholeTracesOfAWindowInTheSameOrder) {
   auto collect = [](store::SpanStore* s) {
     std::vector<std::pair<std::string, size_t>> out;
-    EXPECT_TRUE(s->ForEachTrace(kBase + kSecond, kBase + 3 * kSecond, "",
-                                [&](const store::TraceResult& t) {
-                                  out.emplace_back(t.spans.spans[0].trace_id.ToHex(),
-                                                   t.spans.spans.size());
-                                  return true;
-                                })
-                    .ok());
+    EXPECT_TRUE(
+        s->ForEachTrace(kBase + kSecond, kBase + 3 * kSecond, "", [&](const store::TraceResult& t) {
+           out.emplace_back(t.spans.spans[0].trace_id.ToHex(), t.spans.spans.size());
+           return true;
+         }).ok());
     return out;
   };
   const auto a = collect(embedded_);
@@ -510,9 +544,10 @@ TEST(ClickHouseRetentionTest, DayPartitionsOlderThanTheRetentionAreDropped) {
   constexpr uint64_t kDay = 86400 * kSecond;
   auto store = OpenEngine(Engine::kClickHouse, /*retention_nano=*/2 * kDay);
   ASSERT_NE(store, nullptr);
-  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   RandomSpanOptions old_options, new_options;
   old_options.base_time_unix_nano = now - 5 * kDay;
   new_options.base_time_unix_nano = now - kSecond * 60;

@@ -77,10 +77,10 @@ std::string FreshClickHouseUrl() {
 std::unique_ptr<store::SpanStore> OpenEngine(Engine engine, uint64_t retention_nano) {
   if (engine == Engine::kEmbedded) {
     std::random_device rd;
-    const std::string dir = (std::filesystem::temp_directory_path() /
-                             ("ariadne-conformance-" + std::to_string(getpid()) + "-" +
-                              std::to_string(rd())))
-                                .string();
+    const std::string dir =
+        (std::filesystem::temp_directory_path() /
+         ("ariadne-conformance-" + std::to_string(getpid()) + "-" + std::to_string(rd())))
+            .string();
     State().dirs.push_back(dir);
     store::embedded::EmbeddedStoreOptions options;
     options.data_dir = dir;
