@@ -253,33 +253,29 @@ int RunServe(const ServeConfig& config) {
   const size_t otlp_max_buffered_bytes =
       config.otlp_max_buffered_bytes_set ? config.otlp_max_buffered_bytes : shares.otlp_buffered;
 
-  std::unique_ptr<store::SpanStore> span_store;
+  store::embedded::EmbeddedStoreOptions store_options;
+  store_options.data_dir = config.data_dir;
+  store_options.head_max_spans = shares.head_max_spans;
+  store_options.column_cache_bytes = shares.column_cache;
+  store_options.recover_manifest = config.recover_manifest;
   std::string retention_summary;
-  if (config.store.rfind("clickhouse://", 0) == 0) {
-    auto opened = OpenClickHouse(config, &retention_summary);
-    if (!opened.ok()) return Fail(std::string(opened.status().message()));
-    span_store = std::move(opened).value();
-  } else if (!config.store.empty() && config.store != "embedded") {
+  auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
+                                        config.data_dir, &retention_summary);
+  if (!retention.ok()) return Fail(std::string(retention.status().message()));
+  store_options.maintenance.retention = *retention;
+  store_options.maintenance.compaction.enabled = true;
+  const bool clickhouse = config.store.rfind("clickhouse://", 0) == 0;
+  if (!clickhouse && !config.store.empty() && config.store != "embedded")
     return Fail("--store " + config.store +
                 ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
-  } else {
-    store::embedded::EmbeddedStoreOptions store_options;
-    store_options.data_dir = config.data_dir;
-    store_options.head_max_spans = shares.head_max_spans;
-    store_options.column_cache_bytes = shares.column_cache;
-    store_options.recover_manifest = config.recover_manifest;
-    auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
-                                          config.data_dir, &retention_summary);
-    if (!retention.ok()) return Fail(std::string(retention.status().message()));
-    store_options.maintenance.retention = *retention;
-    store_options.maintenance.compaction.enabled = true;
-    auto opened = store::embedded::OpenEmbeddedStore(store_options);
-    if (!opened.ok()) {
-      return Fail("cannot open the span store in " + config.data_dir + ": " +
-                  std::string(opened.status().message()));
-    }
-    span_store = std::move(opened).value();
+  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary)
+                           : store::embedded::OpenEmbeddedStore(store_options);
+  if (!opened.ok() && clickhouse) return Fail(std::string(opened.status().message()));
+  if (!opened.ok()) {
+    return Fail("cannot open the span store in " + config.data_dir + ": " +
+                std::string(opened.status().message()));
   }
+  std::unique_ptr<store::SpanStore> span_store = std::move(opened).value();
 
   pipeline::IngestMetrics metrics;
   pipeline::PipelineOptions pipeline_options;
