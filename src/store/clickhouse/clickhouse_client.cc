@@ -162,7 +162,9 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
     if (response->status == 200) return std::move(response->body);
     std::string text = "ClickHouse at " + where + " answered " + std::to_string(response->status) +
                        ": " + Trimmed(response->body);
-    if (IsStatementError(response->body)) return Status::InvalidArgument(std::move(text));
+    // Ariadne writes every statement itself: one ClickHouse refuses is Ariadne's bug, not the
+    // caller's, and retrying will not help.
+    if (IsStatementError(response->body)) return Status::Internal(std::move(text));
     return Status::Unavailable(std::move(text));
   }
   return Status::Unavailable("cannot reach ClickHouse (" + failures +

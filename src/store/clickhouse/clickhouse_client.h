@@ -7,8 +7,8 @@
 // variables ARIADNE_CLICKHOUSE_USER / ARIADNE_CLICKHOUSE_PASSWORD, then to "default" / "".
 //
 // Errors: kUnavailable when no host could be reached (or a host answered 5xx for a reason that a
-// retry may fix: it was overloaded or shutting down); kInvalidArgument when ClickHouse refused the
-// statement itself (the message carries ClickHouse's text, which names the problem).
+// retry may fix: it was overloaded, out of memory or disk, shutting down); kInternal when
+// ClickHouse refused the statement itself (the message carries ClickHouse's text).
 //
 // Threads: every method may be called from any thread; connections are taken from and returned
 // to a pool under a mutex, never shared by two requests at once.

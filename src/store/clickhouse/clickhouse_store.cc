@@ -244,8 +244,6 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
       status = client_.Insert(insert, rows);
       if (status.ok() || !status.IsUnavailable()) break;
     }
-    if (status.IsInvalidArgument())  // our rows, not the client's: never the client's fault
-      return Status::Internal("ClickHouse refused the insert: " + std::string(status.message()));
     return status;
   }
 
