@@ -303,18 +303,10 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     return row;
   };
 
-  // 2. Totals.
-  ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
-  QueryResult result;
-  ARIADNE_ASSIGN_OR_RETURN(auto totals, Rows(client, "SELECT count(), max(weight)" + calc_select +
-                                                         " FROM spans WHERE " + where));
-  if (totals.empty()) return Status::Internal("ClickHouse returned no totals row");
-  const uint64_t matched = std::strtoull(totals[0][0].c_str(), nullptr, 10);
-  result.spans_matched = result.spans_scanned = matched;
-  result.sample_rate_weighted = matched > 0 && ToDouble(totals[0][1]) > 1;
-  result.totals = read_row(totals[0], 2);
-
-  // 3. Groups (rows): breakdown values as (type, text, number) triples.
+  // 2. The groups and the time series, with ClickHouse's WITH TOTALS giving the totals row in the
+  // same statement: one statement without breakdowns, two with breakdowns and several buckets.
+  // Every row: breakdown values as (type, text, number) triples, [bucket], count(), max(weight),
+  // then the calculations.
   std::string keys, key_select;
   for (size_t b = 0; b < spec.breakdowns.size(); ++b) {
     const ColumnSql col = ColumnExpr(spec.breakdowns[b]);
@@ -336,6 +328,62 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
       values.push_back(BreakdownValue(fields[3 * b], fields[3 * b + 1], fields[3 * b + 2]));
     return values;
   };
+  // TabSeparated puts the WITH TOTALS row after an empty line.
+  auto split_totals = [](std::vector<std::vector<std::string>>* rows) {
+    std::vector<std::string> totals;
+    for (size_t i = 0; i < rows->size(); ++i) {
+      if ((*rows)[i].size() != 1 || !(*rows)[i][0].empty()) continue;
+      if (i + 1 < rows->size()) totals = (*rows)[i + 1];
+      rows->resize(i);
+      break;
+    }
+    return totals;
+  };
+  const std::string stats = "count(), max(weight)" + calc_select;
+  const std::string bucket = "least(" + std::to_string(nb - 1) + ", intDiv(start_ns - " +
+                             std::to_string(spec.start_unix_nano) + ", " +
+                             std::to_string(granularity) + ")) AS _bucket";
+  const size_t max_groups = context.limits.max_groups;
+  std::vector<std::vector<std::string>> groups, points;
+  std::vector<std::string> totals;
+  size_t totals_at = 0;  // where count() is in `totals`
+  if (spec.breakdowns.empty() && nb == 1) {
+    ARIADNE_ASSIGN_OR_RETURN(groups,
+                             Rows(client, "SELECT " + stats + " FROM spans WHERE " + where));
+    if (!groups.empty()) totals = groups[0];
+    groups.clear();
+  } else if (!spec.breakdowns.empty()) {
+    ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
+    std::string sql = "SELECT " + key_select + stats + " FROM spans WHERE " + where + " GROUP BY " +
+                      keys + " WITH TOTALS";
+    if (max_groups) sql += " LIMIT " + std::to_string(max_groups + 1);
+    ARIADNE_ASSIGN_OR_RETURN(groups, Rows(client, sql));
+    totals = split_totals(&groups);
+    totals_at = key_fields;
+    if (max_groups && groups.size() > max_groups)
+      return Status::ResourceExhausted(
+          "the query makes more than " + std::to_string(max_groups) +
+          " groups (--query-max-groups); add a filter or break down by fewer columns");
+  }
+  if (nb > 1) {
+    ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
+    ARIADNE_ASSIGN_OR_RETURN(
+        points, Rows(client, "SELECT " + key_select + bucket + ", " + stats + " FROM spans WHERE " +
+                                 where + " GROUP BY " + keys + (keys.empty() ? "" : ", ") +
+                                 "_bucket" + (keys.empty() ? " WITH TOTALS" : "")));
+    if (keys.empty()) {
+      totals = split_totals(&points);
+      totals_at = 1;
+    }
+  }
+  if (totals.size() < totals_at + 2)
+    return Status::Internal("ClickHouse returned no totals row for the query");
+  QueryResult result;
+  const uint64_t matched = std::strtoull(totals[totals_at].c_str(), nullptr, 10);
+  result.spans_matched = result.spans_scanned = matched;
+  result.sample_rate_weighted = matched > 0 && ToDouble(totals[totals_at + 1]) > 1;
+  result.totals = read_row(totals, totals_at + 2);
+
   std::vector<ResultRow> rows;
   std::vector<std::string> row_keys;
   if (spec.breakdowns.empty()) {
@@ -344,18 +392,8 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
       row_keys.emplace_back();
     }
   } else {
-    ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
-    const size_t max_groups = context.limits.max_groups;
-    std::string sql = "SELECT " + key_select + "count()" + calc_select + " FROM spans WHERE " +
-                      where + " GROUP BY " + keys;
-    if (max_groups) sql += " LIMIT " + std::to_string(max_groups + 1);
-    ARIADNE_ASSIGN_OR_RETURN(auto groups, Rows(client, sql));
-    if (max_groups && groups.size() > max_groups)
-      return Status::ResourceExhausted(
-          "the query makes more than " + std::to_string(max_groups) +
-          " groups (--query-max-groups); add a filter or break down by fewer columns");
     for (const auto& g : groups) {
-      ResultRow row = read_row(g, key_fields + 1);
+      ResultRow row = read_row(g, key_fields + 2);
       row.breakdowns = breakdown_values(g);
       rows.push_back(std::move(row));
       row_keys.push_back(key_of(g));
@@ -414,23 +452,15 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     result.series[0].rows = result.rows;
     return result;
   }
-  ARIADNE_RETURN_IF_ERROR(CheckCancelled(context));
   std::unordered_map<std::string, size_t> position;  // group key → index in result.rows
   for (size_t i = 0; i < kept.size(); ++i) position[row_keys[kept[i]]] = i;
-  const std::string bucket = "least(" + std::to_string(nb - 1) + ", intDiv(start_ns - " +
-                             std::to_string(spec.start_unix_nano) + ", " +
-                             std::to_string(granularity) + ")) AS _bucket";
-  ARIADNE_ASSIGN_OR_RETURN(
-      auto points,
-      Rows(client, "SELECT " + key_select + bucket + calc_select + " FROM spans WHERE " + where +
-                       " GROUP BY " + keys + (keys.empty() ? "" : ", ") + "_bucket"));
   // Per bucket, rows in the order of the result's rows.
   std::vector<std::vector<std::pair<size_t, ResultRow>>> per_bucket(nb);
   for (const auto& p : points) {
     auto it = position.find(key_of(p));
     if (it == position.end()) continue;
     const size_t b = std::min<size_t>(nb - 1, std::strtoull(p[key_fields].c_str(), nullptr, 10));
-    ResultRow row = read_row(p, key_fields + 1);
+    ResultRow row = read_row(p, key_fields + 3);
     row.breakdowns = breakdown_values(p);
     per_bucket[b].emplace_back(it->second, std::move(row));
   }

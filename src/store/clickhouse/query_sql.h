@@ -1,12 +1,13 @@
 // RunQuerySql: answers an aggregate query (query::QuerySpec) with SQL on ClickHouse, the same
 // result the embedded executor gives (query/exec/finish.cc), and says what it pushed down.
 //
-// Pushed down (one statement each): the time window, environment, dataset and filters (AND/OR,
+// Pushed down (in SQL): the time window, environment, dataset and filters (AND/OR,
 // every operator, attribute filters) in WHERE; breakdowns and time buckets in GROUP BY; COUNT,
 // SUM, AVG, MIN, MAX, COUNT_DISTINCT (uniqExact), P001…P999 (`exact`: nearest rank over the
 // sorted values, or quantileExactWeighted when spans carry sample rates; otherwise ClickHouse's
 // `quantile`), HEATMAP (a first statement finds the value range, then sumMap counts the 40
-// buckets). Up to four statements per query: heatmap range, totals, groups, per-bucket groups.
+// buckets). One to three statements per query: heatmap range (if any), groups WITH TOTALS (with
+// breakdowns, or without time buckets), groups per time bucket (WITH TOTALS without breakdowns).
 // Done here on the aggregated rows (few): havings, orders, limit, and picking the series of the
 // groups that made the limit. Not supported (kUnimplemented, the message says so): CONCURRENCY
 // and RATE_*. An X-Ray filter expression restricts to the traces it matches (`trace_ids`, chosen
