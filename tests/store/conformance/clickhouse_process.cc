@@ -107,8 +107,14 @@ std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Start(const std::string& b
   std::ofstream(ch->dir_ + "/config.xml")
       << Config(ch->dir_, ch->http_port_, FreePort(), FreePort());
   std::ofstream(ch->dir_ + "/users.xml") << kUsers;
-  const std::string config_arg = "--config-file=" + ch->dir_ + "/config.xml";
-  const std::string out_path = ch->dir_ + "/log/stdout.log";
+  ch->binary_ = binary;
+  ch->Launch();
+  return ch;
+}
+
+void ClickHouseProcess::Launch() {
+  const std::string config_arg = "--config-file=" + dir_ + "/config.xml";
+  const std::string out_path = dir_ + "/log/stdout.log";
   pid_t pid = fork();
   if (pid == 0) {
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -116,28 +122,32 @@ std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Start(const std::string& b
       dup2(out, STDOUT_FILENO);
       dup2(out, STDERR_FILENO);
     }
-    if (chdir(ch->dir_.c_str()) != 0) _exit(126);
-    execl(binary.c_str(), binary.c_str(), config_arg.c_str(), static_cast<char*>(nullptr));
+    if (chdir(dir_.c_str()) != 0) _exit(126);
+    execl(binary_.c_str(), binary_.c_str(), config_arg.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  ch->pid_ = pid;
+  pid_ = pid;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (true) {
-    net::HttpClient client("127.0.0.1", ch->http_port_, std::chrono::seconds(2));
+    net::HttpClient client("127.0.0.1", http_port_, std::chrono::seconds(2));
     auto response = client.Request("GET", "/ping");
     if (response.ok() && response->status == 200) break;
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      ch->pid_ = -1;
+      pid_ = -1;
       throw std::runtime_error("clickhouse-server exited at start:\n" +
-                               Tail(ch->dir_ + "/log/server.err.log") + Tail(out_path));
+                               Tail(dir_ + "/log/server.err.log") + Tail(out_path));
     }
     if (std::chrono::steady_clock::now() > deadline)
       throw std::runtime_error("clickhouse-server did not answer /ping within 120 s:\n" +
-                               Tail(ch->dir_ + "/log/server.err.log"));
+                               Tail(dir_ + "/log/server.err.log"));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return ch;
+}
+
+void ClickHouseProcess::Restart() {
+  Stop();
+  Launch();
 }
 
 std::string ClickHouseProcess::Url(const std::string& database) const {

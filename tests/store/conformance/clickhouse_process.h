@@ -33,11 +33,15 @@ class ClickHouseProcess {
   // "clickhouse://127.0.0.1:PORT/DATABASE"
   std::string Url(const std::string& database) const;
   void Stop();
+  // Starts it again on the same ports and data after Stop (as an operator restarting it would).
+  void Restart();
 
  private:
   ClickHouseProcess() = default;
+  void Launch();
   pid_t pid_ = -1;
   uint16_t http_port_ = 0;
+  std::string binary_;
   std::string dir_;
 };
 

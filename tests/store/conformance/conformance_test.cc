@@ -18,6 +18,7 @@
 #include "store/clickhouse/clickhouse_store.h"
 #include "tests/common/random_spans.h"
 #include "tests/common/span_equality.h"
+#include "tests/store/conformance/clickhouse_process.h"
 #include "tests/store/conformance/engines.h"
 #include "tests/store/store_test_util.h"
 
@@ -565,6 +566,40 @@ TEST(ClickHouseRetentionTest, DayPartitionsOlderThanTheRetentionAreDropped) {
   EXPECT_GE(*dropped, 2u);  // the old day of spans and of trace_index
   EXPECT_TRUE(store->GetTrace(old_trace).status().IsNotFound());
   EXPECT_TRUE(store->GetTrace(new_trace).ok());
+  EXPECT_TRUE(store->Close().ok());
+}
+
+// ClickHouse only: an outage fails appends as unavailable (never acknowledged, never hung), and
+// appends succeed again once ClickHouse is back; nothing acknowledged is lost.
+TEST(ClickHouseOutageTest, AppendsFailAsUnavailableWhileClickHouseIsDownAndRecoverAfter) {
+  const std::string skip = EngineSkipReason(Engine::kClickHouse);
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  std::unique_ptr<ClickHouseProcess> ch =
+      ClickHouseProcess::Start(*ClickHouseProcess::FindBinary());
+  auto config = store::clickhouse::ParseClickHouseUrl(ch->Url("outage"));
+  ASSERT_TRUE(config.ok());
+  store::clickhouse::ClickHouseStoreOptions options;
+  options.config = *config;
+  std::vector<std::string> created;
+  auto opened = store::clickhouse::OpenClickHouseStore(options, &created);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<store::clickhouse::ClickHouseStore> store = std::move(opened).value();
+  RandomSpans gen(51);
+  model::SpanBatch before = gen.Batch(200), during = gen.Batch(200), after = gen.Batch(200);
+  const model::SpanBatch before_copy = before.Clone(), after_copy = after.Clone();
+  ASSERT_TRUE(store->Append("prod", std::move(before)).ok());
+
+  ch->Stop();
+  const Status down = store->Append("prod", std::move(during));
+  EXPECT_TRUE(down.IsUnavailable()) << down.ToString();
+  EXPECT_NE(down.message().find("cannot reach ClickHouse"), std::string::npos) << down.ToString();
+  EXPECT_TRUE(store->GetTrace(before_copy.spans[0].trace_id).status().IsUnavailable());
+
+  ch->Restart();
+  ASSERT_TRUE(store->Append("prod", std::move(after)).ok());
+  ExpectAllTracesReadable(*store, before_copy, "prod");
+  ExpectAllTracesReadable(*store, after_copy, "prod");
+  EXPECT_EQ(store->Stats().append_errors, 1u);
   EXPECT_TRUE(store->Close().ok());
 }
 
