@@ -135,6 +135,9 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
   std::string target = "/?user=" + UrlEncode(config_.user);
   if (!config_.password.empty()) target += "&password=" + UrlEncode(config_.password);
   if (use_database) target += "&database=" + UrlEncode(config_.database);
+  // Statements with long id lists (X-Ray filters restrict to `trace_id IN (…)`) exceed the
+  // default 256 KiB parser limit.
+  target += "&max_query_size=67108864";
   target.append(extra_params);
   size_t first;
   {
