@@ -100,7 +100,9 @@ class SpanStoreConformanceTest : public ::testing::TestWithParam<Engine> {
     ASSERT_NE(store_, nullptr);
   }
   void TearDown() override {
-    if (store_) EXPECT_TRUE(store_->Close().ok());
+    if (store_) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
   }
   std::unique_ptr<store::SpanStore> store_;
 };
@@ -418,7 +420,9 @@ TEST_F(EnginesAgreeTest, EveryFilterOperator) {
         name);
     // Each case selects some spans but not all (else it would not tell engines apart).
     EXPECT_GT(matched, 0u) << name;
-    if (name != "missing attribute does-not-exist") EXPECT_LT(matched, all) << name;
+    if (name != "missing attribute does-not-exist") {
+      EXPECT_LT(matched, all) << name;
+    }
   }
   QuerySpec any = Spec({Calc(CalcOp::kCount)},
                        {F("error", FilterOp::kEq, {true}), F("app.ratio", FilterOp::kGt, {100.0})});
