@@ -296,6 +296,7 @@ void ExpectSameRow(const query::ResultRow& a, const query::ResultRow& b, const s
 void ExpectSameResult(const query::QueryResult& a, const query::QueryResult& b,
                       const std::string& what) {
   EXPECT_EQ(a.spans_matched, b.spans_matched) << what;
+  EXPECT_EQ(a.sample_rate_weighted, b.sample_rate_weighted) << what;
   ExpectSameRow(a.totals, b.totals, what + " totals");
   ASSERT_EQ(a.rows.size(), b.rows.size()) << what;
   for (size_t r = 0; r < a.rows.size(); ++r)
@@ -319,10 +320,39 @@ class EnginesAgreeTest : public ::testing::Test {
     if (embedded_ == nullptr || clickhouse_ == nullptr) return;
     RandomSpans prod_gen(31), dev_gen(32);
     model::SpanBatch prod = prod_gen.Batch(4000), dev = dev_gen.Batch(600);
+    model::SpanBatch sampled = SampledSpans(300);
     for (store::SpanStore* s : {embedded_, clickhouse_}) {
       ASSERT_TRUE(AppendInChunks(*s, "prod", prod, 700).ok());
       ASSERT_TRUE(AppendInChunks(*s, "dev", dev, 700).ok());
+      ASSERT_TRUE(AppendInChunks(*s, "sampled", sampled, 700).ok());
     }
+  }
+  // Spans that carry sample rates: a SampleRate attribute (int, double or text) on most, none
+  // on every seventh.
+  static model::SpanBatch SampledSpans(int n) {
+    model::SpanBatch b;
+    b.attributes.push_back({b.arena.Copy("service.name"), model::Value::String(b.arena.Copy("s"))});
+    b.resources.push_back(model::Resource{{0, 1}, 0, {}});
+    b.scopes.push_back(model::Scope{});
+    for (int i = 0; i < n; ++i) {
+      model::Span span;
+      span.trace_id.bytes[0] = 7;
+      span.trace_id.bytes[15] = static_cast<uint8_t>(i / 3 + 1);
+      span.span_id.bytes[7] = static_cast<uint8_t>(i + 1);
+      span.span_id.bytes[6] = static_cast<uint8_t>(i / 256 + 1);
+      span.name = b.arena.Copy("op-" + std::to_string(i % 4));
+      span.start_time_unix_nano = kBase + static_cast<uint64_t>(i) * 3'000'000;
+      span.end_time_unix_nano =
+          span.start_time_unix_nano + 1'000'000 * static_cast<uint64_t>(1 + i % 37);
+      span.attributes.begin = static_cast<uint32_t>(b.attributes.size());
+      const model::Value rate = i % 3 == 0   ? model::Value::Int(1 + i % 5)
+                                : i % 3 == 1 ? model::Value::Double(2.4 + i % 4)
+                                             : model::Value::String(b.arena.Copy("10"));
+      if (i % 7 != 0) b.attributes.push_back({b.arena.Copy("SampleRate"), rate});
+      span.attributes.count = static_cast<uint32_t>(b.attributes.size()) - span.attributes.begin;
+      b.spans.push_back(span);
+    }
+    return b;
   }
   static void TearDownTestSuite() {
     for (store::SpanStore* s : {embedded_, clickhouse_}) {
@@ -372,6 +402,20 @@ TEST_F(EnginesAgreeTest, EveryCalculationBrokenDownByTypedAttributes) {
   ExpectSameQuery(Spec({Calc(CalcOp::kCount), Calc(CalcOp::kAvg, "duration_ms")}, {},
                        {"http.route", "span.kind"}),
                   "breakdown by a string attribute and an intrinsic");
+}
+
+TEST_F(EnginesAgreeTest, SampleRatesWeighEveryCalculation) {
+  QuerySpec spec = Spec(
+      {Calc(CalcOp::kCount), Calc(CalcOp::kSum, "duration_ms"), Calc(CalcOp::kAvg, "duration_ms"),
+       Calc(CalcOp::kMax, "duration_ms"), Calc(CalcOp::kPercentile, "duration_ms", 0.5),
+       Calc(CalcOp::kPercentile, "duration_ms", 0.95), Calc(CalcOp::kHeatmap, "duration_ms")},
+      {}, {"name"});
+  spec.environment = "sampled";
+  auto a = embedded_->RunQuery(spec);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(a->sample_rate_weighted);
+  EXPECT_GT(std::get<int64_t>(a->totals.values[0]), 300);  // weighted: more than the spans
+  ExpectSameQuery(spec, "sample-rate weighted calculations");
 }
 
 TEST_F(EnginesAgreeTest, TimeBucketedSeries) {
