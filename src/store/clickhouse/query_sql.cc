@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <unordered_map>
@@ -45,12 +46,15 @@ std::vector<std::string> CalcColumns(const Calculation& calc, bool exact, const 
   const std::string n = "countIf(" + isnum + ")";
   switch (calc.op) {
     case CalcOp::kSum:
+    case CalcOp::kRateSum:
       return {"sumIf(weight * " + x + ", " + isnum + ")", n};
     case CalcOp::kAvg:
+    case CalcOp::kRateAvg:
       return {"sumIf(weight * " + x + ", " + isnum + ")", "sumIf(weight, " + isnum + ")", n};
     case CalcOp::kMin:
       return {"minIf(" + x + ", " + isnum + ")", n};
     case CalcOp::kMax:
+    case CalcOp::kRateMax:
       return {"maxIf(" + x + ", " + isnum + ")", n};
     case CalcOp::kCountDistinct:
       return {"uniqExactIf(" + c.type + ", " + c.str + ", " + x + ", " + c.IsPresent() + ")"};
@@ -145,9 +149,80 @@ void ReadCalc(const Calculation& calc, const std::vector<std::string>& f, size_t
       row->values.push_back(std::monostate{});
       row->heatmaps.push_back(ParseHeatmap(f[i++], heat));
       return;
+    case CalcOp::kRateAvg:
+    case CalcOp::kRateSum:
+    case CalcOp::kRateMax:
+      row->values.push_back(std::monostate{});  // from the buckets, by RateValues
+      i += calc.op == CalcOp::kRateAvg ? 3 : 2;
+      return;
     default:
       return;
   }
+}
+
+bool IsRate(CalcOp op) {
+  return op == CalcOp::kRateAvg || op == CalcOp::kRateSum || op == CalcOp::kRateMax;
+}
+
+// One time bucket's AVG / SUM / MAX state of a RATE_* calculation.
+struct BucketValue {
+  double sum = 0;
+  double weight = 0;
+  double max = -std::numeric_limits<double>::infinity();
+  double values = 0;
+  void Merge(const BucketValue& o) {
+    sum += o.sum;
+    weight += o.weight;
+    max = std::max(max, o.max);
+    values += o.values;
+  }
+  static BucketValue Read(CalcOp op, const std::vector<std::string>& f, size_t i) {
+    BucketValue v;
+    if (op == CalcOp::kRateAvg) {
+      v.sum = ToDouble(f[i]);
+      v.weight = ToDouble(f[i + 1]);
+      v.values = ToDouble(f[i + 2]);
+    } else if (op == CalcOp::kRateSum) {
+      v.sum = ToDouble(f[i]);
+      v.values = ToDouble(f[i + 1]);
+    } else {
+      v.max = ToDouble(f[i]);
+      v.values = ToDouble(f[i + 1]);
+    }
+    return v;
+  }
+};
+
+// RATE_* as finish.cc: per bucket, the change of the bucket's AVG / SUM / MAX from the previous
+// bucket per second; without a bucket, the mean of those rates.
+ResultValue RateValue(CalcOp op, const std::vector<BucketValue>& buckets, double seconds,
+                      std::optional<size_t> bucket) {
+  auto value = [&](size_t b) -> std::optional<double> {
+    const BucketValue& v = buckets[b];
+    if (v.values == 0) return std::nullopt;
+    if (op == CalcOp::kRateAvg) return v.sum / v.weight;
+    if (op == CalcOp::kRateSum) return v.sum;
+    return v.max;
+  };
+  auto rate_at = [&](size_t b) -> std::optional<double> {
+    if (b == 0) return std::nullopt;
+    auto cur = value(b), prev = value(b - 1);
+    if (!cur || !prev) return std::nullopt;
+    return (*cur - *prev) / seconds;
+  };
+  if (bucket) {
+    auto r = rate_at(*bucket);
+    return r ? ResultValue(*r) : ResultValue();
+  }
+  double sum = 0;
+  int n = 0;
+  for (size_t b = 1; b < buckets.size(); ++b) {
+    if (auto r = rate_at(b)) {
+      sum += *r;
+      ++n;
+    }
+  }
+  return n ? ResultValue(sum / n) : ResultValue();
 }
 
 ResultValue BreakdownValue(const std::string& type, const std::string& str,
@@ -250,11 +325,10 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
                                 const query::ExecContext& context,
                                 const std::vector<model::TraceId>* trace_ids) {
   for (const Calculation& calc : spec.calculations) {
-    if (calc.op == CalcOp::kConcurrency || calc.op == CalcOp::kRateAvg ||
-        calc.op == CalcOp::kRateSum || calc.op == CalcOp::kRateMax)
+    if (calc.op == CalcOp::kConcurrency)
       return Status::Unimplemented(calc.op_name +
                                    " is not available on the ClickHouse store yet; use COUNT, "
-                                   "SUM, AVG, MIN, MAX, COUNT_DISTINCT, P.. or HEATMAP");
+                                   "SUM, AVG, MIN, MAX, COUNT_DISTINCT, P.., HEATMAP or RATE_*");
   }
   std::string where = WhereClause(spec);
   if (trace_ids != nullptr) {
@@ -294,9 +368,15 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     }
   }
   std::string calc_select;
-  for (size_t c = 0; c < ncalc; ++c)
-    for (const std::string& e : CalcColumns(spec.calculations[c], spec.exact, heat[c]))
+  std::vector<size_t> calc_offset(ncalc);  // of each calculation's first field after the stats
+  size_t calc_fields = 0;
+  for (size_t c = 0; c < ncalc; ++c) {
+    calc_offset[c] = calc_fields;
+    for (const std::string& e : CalcColumns(spec.calculations[c], spec.exact, heat[c])) {
       calc_select += ", " + e;
+      calc_fields++;
+    }
+  }
   auto read_row = [&](const std::vector<std::string>& fields, size_t pos) {
     ResultRow row;
     for (size_t c = 0; c < ncalc; ++c) ReadCalc(spec.calculations[c], fields, &pos, heat[c], &row);
@@ -400,6 +480,36 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     }
   }
 
+  // RATE_* from the per-bucket rows (every group's, before the limit).
+  std::unordered_map<std::string, std::vector<std::vector<BucketValue>>> rate_buckets;
+  const double seconds = static_cast<double>(granularity) / 1e9;
+  bool any_rate = false;
+  for (const Calculation& calc : spec.calculations) any_rate |= IsRate(calc.op);
+  if (any_rate && nb > 1) {
+    std::vector<std::vector<BucketValue>> all(ncalc, std::vector<BucketValue>(nb));
+    for (const auto& p : points) {
+      const size_t b = std::min<size_t>(nb - 1, std::strtoull(p[key_fields].c_str(), nullptr, 10));
+      auto& mine = rate_buckets[key_of(p)];
+      if (mine.empty()) mine.assign(ncalc, std::vector<BucketValue>(nb));
+      for (size_t c = 0; c < ncalc; ++c) {
+        const CalcOp op = spec.calculations[c].op;
+        if (!IsRate(op)) continue;
+        mine[c][b] = BucketValue::Read(op, p, key_fields + 3 + calc_offset[c]);
+        all[c][b].Merge(mine[c][b]);
+      }
+    }
+    for (size_t c = 0; c < ncalc; ++c) {
+      const CalcOp op = spec.calculations[c].op;
+      if (!IsRate(op)) continue;
+      result.totals.values[c] = RateValue(op, all[c], seconds, std::nullopt);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        auto it = rate_buckets.find(row_keys[r]);
+        if (it != rate_buckets.end())
+          rows[r].values[c] = RateValue(op, it->second[c], seconds, std::nullopt);
+      }
+    }
+  }
+
   // Having, order, limit (as finish.cc).
   std::vector<size_t> kept;
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -462,6 +572,9 @@ Result<QueryResult> RunQuerySql(ClickHouseClient* client, const QuerySpec& spec,
     const size_t b = std::min<size_t>(nb - 1, std::strtoull(p[key_fields].c_str(), nullptr, 10));
     ResultRow row = read_row(p, key_fields + 3);
     row.breakdowns = breakdown_values(p);
+    for (size_t c = 0; c < ncalc; ++c)
+      if (IsRate(spec.calculations[c].op))
+        row.values[c] = RateValue(spec.calculations[c].op, rate_buckets[key_of(p)][c], seconds, b);
     per_bucket[b].emplace_back(it->second, std::move(row));
   }
   for (size_t b = 0; b < nb; ++b) {

@@ -9,9 +9,9 @@
 // buckets). One to three statements per query: heatmap range (if any), groups WITH TOTALS (with
 // breakdowns, or without time buckets), groups per time bucket (WITH TOTALS without breakdowns).
 // Done here on the aggregated rows (few): havings, orders, limit, and picking the series of the
-// groups that made the limit. Not supported (kUnimplemented, the message says so): CONCURRENCY
-// and RATE_*. An X-Ray filter expression restricts to the traces it matches (`trace_ids`, chosen
-// by the caller from whole traces).
+// groups that made the limit, and RATE_* (from the per-bucket AVG / SUM / MAX). Not supported
+// (kUnimplemented, the message says so): CONCURRENCY. An X-Ray filter expression restricts to the
+// traces it matches (`trace_ids`, chosen by the caller from whole traces).
 //
 // Threads: reentrant; the client is thread-safe.
 #pragma once

@@ -427,6 +427,11 @@ TEST_F(EnginesAgreeTest, TimeBucketedSeries) {
   ExpectSameQuery(spec, "per-second series by service");
   spec.breakdowns.clear();
   ExpectSameQuery(spec, "per-second series, no breakdown");
+  spec.calculations = {Calc(CalcOp::kRateAvg, "duration_ms"), Calc(CalcOp::kRateSum, "app.ratio"),
+                       Calc(CalcOp::kRateMax, "duration_ms"), Calc(CalcOp::kCount)};
+  ExpectSameQuery(spec, "RATE_* without breakdown");
+  spec.breakdowns = {"service.name"};
+  ExpectSameQuery(spec, "RATE_* by service");
 }
 
 TEST_F(EnginesAgreeTest, EveryFilterOperator) {
