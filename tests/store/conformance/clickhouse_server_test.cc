@@ -17,6 +17,7 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
+#include "tests/store/conformance/clickhouse_process.h"
 #include "tests/store/conformance/engines.h"
 
 namespace ariadne::testing {
@@ -65,6 +66,9 @@ class ClickHouseServeTest : public ::testing::Test {
 
   // One trace of `spans` spans over two services; returns the OTLP/HTTP status.
   int SendTrace(const std::string& trace_id, int spans, uint64_t start) {
+    return Export(trace_id, spans, start).status;
+  }
+  net::ClientResponse Export(const std::string& trace_id, int spans, uint64_t start) {
     ExportTraceServiceRequest request;
     for (int service = 0; service < 2; ++service) {
       auto* rs = request.add_resource_spans();
@@ -90,7 +94,8 @@ class ClickHouseServeTest : public ::testing::Test {
     net::HttpClient client("127.0.0.1", server_.ports().otlp_http, std::chrono::seconds(60));
     auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
                             request.SerializeAsString());
-    return r.ok() ? r->status : -1;
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : net::ClientResponse{};
   }
 
   std::string url_;
@@ -144,6 +149,30 @@ TEST_F(ClickHouseServeTest, OtlpSpansAreAnsweredByTraceIdAndQueryFromClickHouse)
   got = Call("GET", "/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736");
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(json::parse(got.body)["span_count"], 7);
+}
+
+TEST_F(ClickHouseServeTest, ClickHouseDownIsA503WithRetryAfterAndIngestResumesWhenItReturns) {
+  // A ClickHouse of its own, to stop and start again.
+  std::unique_ptr<ClickHouseProcess> own =
+      ClickHouseProcess::Start(*ClickHouseProcess::FindBinary());
+  url_ = own->Url("outage");
+  Start();
+  const std::string before(16, '\x21'), during(16, '\x22'), after(16, '\x23');
+  const uint64_t start = NowNano() - 30'000'000'000ULL;
+  ASSERT_EQ(SendTrace(before, 3, start), 200);
+
+  own->Stop();
+  net::ClientResponse refused = Export(during, 3, start);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_TRUE(refused.Header("Retry-After").has_value());
+
+  own->Restart();
+  ASSERT_EQ(SendTrace(after, 3, start), 200);
+  for (const char* id : {"21212121212121212121212121212121", "23232323232323232323232323232323"}) {
+    net::ClientResponse got = Call("GET", std::string("/api/v1/traces/") + id);
+    EXPECT_EQ(got.status, 200) << id << " " << got.body;
+  }
+  server_.Kill();
 }
 
 TEST_F(ClickHouseServeTest, AnUnreachableClickHouseIsAClearStartError) {
