@@ -2,7 +2,7 @@
 // - EncodeSpanRows: spans as RowBinary rows of the `spans` table (schema.h), in SpanColumnList()
 //   order — the insert format (measured faster than JSONEachRow, docs/clickhouse.md);
 // - EncodeSpanRowsJson: the same rows as JSONEachRow with binary columns hex-encoded, kept only
-//   for the format comparison in bench/clickhouse_insert_bench.cc;
+//   for the format comparison in bench/clickhouse_store_bench.cc;
 // - RowBinaryReader: reads String / UInt64 fields of a RowBinary answer;
 // - ParseTsv: splits a TabSeparated answer into rows of unescaped fields.
 //
