@@ -61,6 +61,9 @@ struct ServeConfig {
   std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
   std::string store_config;  // JSON with per-environment retention / max_disk
   bool recover_manifest = false;
+  // Which engine holds the spans: "embedded" (in --data-dir) or a clickhouse:// URL
+  // (docs/clickhouse.md).
+  std::string store = "embedded";
   // TLS (docs/tls.md): PEM certificate chain and key for every TCP listener (OTLP/HTTP, API/UI,
   // X-Ray API); both or neither. Reloaded on SIGHUP.
   std::string tls_cert;

@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
                         "JSON file with per-environment retention and max_disk");
   serve_cmd->add_flag("--recover-manifest", serve.recover_manifest,
                       "Rebuild a missing or damaged manifest from the block files");
+  serve_cmd->add_option("--store", serve.store,
+                        "Where spans live: embedded (default, in --data-dir) or "
+                        "clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DATABASE "
+                        "(docs/clickhouse.md)");
   // Query limits (docs/operations.md).
   serve_cmd
       ->add_option("--query-max-groups", serve.query_max_groups,

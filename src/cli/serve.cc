@@ -32,6 +32,7 @@
 #include "receivers/otlp_grpc/otlp_grpc_server.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
+#include "store/clickhouse/clickhouse_store.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -69,6 +70,32 @@ namespace {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "ariadne serve: %s\n", message.c_str());
   return 1;
+}
+
+// --store clickhouse://…: connects, creates the schema when missing and says what it created.
+Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& config,
+                                                         std::string* summary) {
+  ARIADNE_ASSIGN_OR_RETURN(store::clickhouse::ClickHouseConfig ch,
+                           store::clickhouse::ParseClickHouseUrl(config.store));
+  store::clickhouse::ClickHouseStoreOptions options;
+  options.config = ch;
+  if (!config.retention.empty()) {
+    ARIADNE_ASSIGN_OR_RETURN(options.retention_nano, ParseDurationNanos(config.retention));
+  }
+  std::vector<std::string> created;
+  auto opened = store::clickhouse::OpenClickHouseStore(options, &created);
+  if (!opened.ok())
+    return Status::Unavailable("cannot open the ClickHouse store: " +
+                               std::string(opened.status().message()));
+  for (const std::string& line : created)
+    std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+  std::string hosts;
+  for (const auto& h : ch.hosts)
+    hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+  *summary = "clickhouse " + hosts + " database " + ch.database +
+             (created.empty() ? " (schema found)" : " (schema created)") + ", retention " +
+             (options.retention_nano ? config.retention + " (drops day partitions)" : "off");
+  return std::unique_ptr<store::SpanStore>(std::move(opened).value());
 }
 
 std::string Display(const net::HttpServer& server) {
@@ -245,7 +272,13 @@ int RunServe(const ServeConfig& config) {
   if (!retention.ok()) return Fail(std::string(retention.status().message()));
   store_options.maintenance.retention = *retention;
   store_options.maintenance.compaction.enabled = true;
-  auto opened = store::embedded::OpenEmbeddedStore(store_options);
+  const bool clickhouse = config.store.rfind("clickhouse://", 0) == 0;
+  if (!clickhouse && !config.store.empty() && config.store != "embedded")
+    return Fail("--store " + config.store +
+                ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
+  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary)
+                           : store::embedded::OpenEmbeddedStore(store_options);
+  if (!opened.ok() && clickhouse) return Fail(std::string(opened.status().message()));
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
                 std::string(opened.status().message()));
