@@ -53,6 +53,7 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
                                    const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {binary, "serve",  "--data-dir", data_dir, "--otlp-http",
                                    "0",    "--http", "0",          "--xray", "0"};
+  args.insert(args.end(), {"--zipkin", "0"});  // printed before `listening http`
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   ServerProcess server;
   std::string dir = data_dir;
@@ -85,6 +86,7 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
     if (text.rfind("listening otlp-http ", 0) == 0) server.ports_.otlp_http = PortOf(text);
     if (text.rfind("listening http ", 0) == 0) server.ports_.http = PortOf(text);
     if (text.rfind("listening xray ", 0) == 0) server.ports_.xray = PortOf(text);
+    if (text.rfind("listening zipkin ", 0) == 0) server.ports_.zipkin = PortOf(text);
   }
   fclose(out);  // the server prints nothing more on stdout
   if (server.ports_.otlp_http == 0 || server.ports_.http == 0 || server.ports_.xray == 0) {
