@@ -18,8 +18,8 @@
 // order of first use); span attributes are tags, followed by otel.scope.name/version, span.kind,
 // otel.status_code/otel.status_description, error = true for ERROR spans and w3c.tracestate; events
 // are logs whose first field is event = NAME. Array and kvlist values are string tags holding their
-// JSON text; bytes are binary (base64). Trace ids are printed as Jaeger does: 16 hex digits when the
-// high 8 bytes are zero (a 64-bit Zipkin id), else 32. Spans are ordered by start time.
+// JSON text; bytes are binary (base64). Trace ids are printed as Jaeger does: 16 hex digits when
+// the high 8 bytes are zero (a 64-bit Zipkin id), else 32. Spans are ordered by start time.
 //
 // Threads: reentrant.
 #pragma once
@@ -47,7 +47,7 @@ std::optional<model::TraceId> ParseTraceId(std::string_view text);
 void WriteTrace(JsonWriter& w, const model::TraceId& id, const store::TraceResult& trace);
 
 struct Error {
-  int code = 0;          // omitted when 0 (as for a missing trace among several asked for)
+  int code = 0;  // omitted when 0 (as for a missing trace among several asked for)
   std::string msg;
   std::string trace_id;  // omitted when empty
 };

@@ -20,7 +20,7 @@ constexpr uint64_t kNanosPerMilli = 1'000'000;
 constexpr uint64_t kHour = 3600ULL * 1'000'000'000ULL;
 constexpr uint64_t kDefaultSearchLookback = 48 * kHour;      // jaeger-query: 2 days
 constexpr uint64_t kDefaultDependencyLookback = 24 * kHour;  // jaeger-query: 1 day
-constexpr size_t kDefaultLimit = 100;                         // jaeger-query's default
+constexpr size_t kDefaultLimit = 100;                        // jaeger-query's default
 constexpr size_t kMaxLimit = 1000;
 
 std::optional<std::string_view> Param(const Params& params, std::string_view name) {
@@ -91,8 +91,8 @@ Result<uint64_t> ParseGoDuration(std::string_view text) {
     }
     text.remove_prefix(digits);
     size_t unit_length = 0;
-    while (unit_length < text.size() &&
-           !(text[unit_length] >= '0' && text[unit_length] <= '9') && text[unit_length] != '.') {
+    while (unit_length < text.size() && !(text[unit_length] >= '0' && text[unit_length] <= '9') &&
+           text[unit_length] != '.') {
       ++unit_length;
     }
     const std::string_view unit = text.substr(0, unit_length);
@@ -136,8 +136,8 @@ Result<store::TraceSearchRequest> ParseTraceSearch(const Params& params, uint64_
     if (name == "tag") {
       const size_t colon = value.find(':');
       if (colon == std::string::npos) {
-        return Status::InvalidArgument("malformed 'tag' parameter, expecting key:value, received: " +
-                                       value);
+        return Status::InvalidArgument(
+            "malformed 'tag' parameter, expecting key:value, received: " + value);
       }
       tags[value.substr(0, colon)] = value.substr(colon + 1);
     } else if (name == "tags" && !value.empty()) {
@@ -172,12 +172,12 @@ Result<store::TraceSearchRequest> ParseTraceSearch(const Params& params, uint64_
     return Status::InvalidArgument("'maxDuration' should be greater than 'minDuration'");
   }
   if (min_duration) {
-    search.filters.push_back(query::Filter{"duration_ms", query::FilterOp::kGe,
-                                           {static_cast<double>(*min_duration) / 1e6}});
+    search.filters.push_back(query::Filter{
+        "duration_ms", query::FilterOp::kGe, {static_cast<double>(*min_duration) / 1e6}});
   }
   if (max_duration) {
-    search.filters.push_back(query::Filter{"duration_ms", query::FilterOp::kLe,
-                                           {static_cast<double>(*max_duration) / 1e6}});
+    search.filters.push_back(query::Filter{
+        "duration_ms", query::FilterOp::kLe, {static_cast<double>(*max_duration) / 1e6}});
   }
 
   ARIADNE_ASSIGN_OR_RETURN(std::optional<uint64_t> end,
@@ -187,7 +187,8 @@ Result<store::TraceSearchRequest> ParseTraceSearch(const Params& params, uint64_
   // `end` is inclusive to the microsecond; the store's window is half-open.
   search.end_unix_nano = end ? *end + kNanosPerMicro : now_unix_nano;
   search.start_unix_nano =
-      start ? *start : search.end_unix_nano - std::min(search.end_unix_nano, kDefaultSearchLookback);
+      start ? *start
+            : search.end_unix_nano - std::min(search.end_unix_nano, kDefaultSearchLookback);
   if (search.end_unix_nano <= search.start_unix_nano) {
     return Status::InvalidArgument("'end' must be after 'start' (both Unix microseconds)");
   }
@@ -258,10 +259,9 @@ Result<std::vector<JaegerQuery::Operation>> JaegerQuery::ReadOperations(
   return operations;
 }
 
-Result<Answer> JaegerQuery::Operations(std::string_view service,
-                                                    std::string_view span_kind,
-                                                    std::string_view environment,
-                                                    const query::ExecContext& context) const {
+Result<Answer> JaegerQuery::Operations(std::string_view service, std::string_view span_kind,
+                                       std::string_view environment,
+                                       const query::ExecContext& context) const {
   if (service.empty()) return Status::InvalidArgument("parameter 'service' is required");
   static constexpr std::string_view kKinds[] = {"server", "client", "producer", "consumer",
                                                 "internal"};
@@ -287,9 +287,8 @@ Result<Answer> JaegerQuery::Operations(std::string_view service,
   return answer;
 }
 
-Result<Answer> JaegerQuery::OperationNames(std::string_view service,
-                                                        std::string_view environment,
-                                                        const query::ExecContext& context) const {
+Result<Answer> JaegerQuery::OperationNames(std::string_view service, std::string_view environment,
+                                           const query::ExecContext& context) const {
   ARIADNE_ASSIGN_OR_RETURN(std::vector<Operation> operations,
                            ReadOperations(service, environment, context));
   std::set<std::string> names;
@@ -303,9 +302,8 @@ Result<Answer> JaegerQuery::OperationNames(std::string_view service,
   return answer;
 }
 
-Result<Answer> JaegerQuery::FindTraces(const Params& params,
-                                                    std::string_view environment,
-                                                    const query::ExecContext& context) const {
+Result<Answer> JaegerQuery::FindTraces(const Params& params, std::string_view environment,
+                                       const query::ExecContext& context) const {
   Answer answer;
   JsonWriter w(&answer.data_json);
   std::vector<model::TraceId> ids;
@@ -343,8 +341,7 @@ Result<Answer> JaegerQuery::FindTraces(const Params& params,
   return answer;
 }
 
-Result<Answer> JaegerQuery::GetTrace(std::string_view id_text,
-                                                  std::string_view environment) const {
+Result<Answer> JaegerQuery::GetTrace(std::string_view id_text, std::string_view environment) const {
   auto id = ParseTraceId(id_text);
   if (!id) {
     return Status::InvalidArgument("cannot parse trace id '" + std::string(id_text.substr(0, 40)) +
@@ -361,8 +358,7 @@ Result<Answer> JaegerQuery::GetTrace(std::string_view id_text,
   return answer;
 }
 
-Result<Answer> JaegerQuery::Dependencies(const Params& params,
-                                                      std::string_view environment) const {
+Result<Answer> JaegerQuery::Dependencies(const Params& params, std::string_view environment) const {
   ARIADNE_ASSIGN_OR_RETURN(std::optional<uint64_t> end_ts,
                            TimeParam(params, "endTs", kNanosPerMilli, "milliseconds"));
   uint64_t lookback = kDefaultDependencyLookback;

@@ -66,8 +66,8 @@ struct ServeConfig {
   // X-Ray API); both or neither. Reloaded on SIGHUP.
   std::string tls_cert;
   std::string tls_key;
-  // Which listeners use them: a comma list of otlp-http, http, xray, zipkin. (X-Ray SDKs ask the X-Ray
-  // port for sampling rules over plain HTTP; leave xray out for them.)
+  // Which listeners use them: a comma list of otlp-http, http, xray, zipkin. (X-Ray SDKs ask the
+  // X-Ray port for sampling rules over plain HTTP; leave xray out for them.)
   std::string tls_listeners = "otlp-http,http,xray,zipkin";
 };
 int RunServe(const ServeConfig& config);

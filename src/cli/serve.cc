@@ -160,7 +160,8 @@ int RunServe(const ServeConfig& config) {
   if (!xray_address.ok()) return Fail("--xray: " + std::string(xray_address.status().message()));
   // --zipkin '' or off: no Zipkin listener.
   const bool zipkin_enabled = !config.zipkin.empty() && config.zipkin != "off";
-  auto zipkin_address = ParseListenAddress(zipkin_enabled ? config.zipkin : "0", config.listen_host);
+  auto zipkin_address =
+      ParseListenAddress(zipkin_enabled ? config.zipkin : "0", config.listen_host);
   if (!zipkin_address.ok()) {
     return Fail("--zipkin: " + std::string(zipkin_address.status().message()) +
                 " (or off to run without the Zipkin listener)");
@@ -346,9 +347,10 @@ int RunServe(const ServeConfig& config) {
     }
     zipkin_server = std::move(started).value();
   }
+  net::HttpHandler api_and_jaeger = jaeger_routes.Wrap(api_handler.AsHandler());
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
   net::HttpHandler api_routes =
-      api::WithXrayProxy(api::WithStaticFiles(jaeger_routes.Wrap(api_handler.AsHandler()), &ui_files),
+      api::WithXrayProxy(api::WithStaticFiles(api_and_jaeger, &ui_files),
                          [xray_service = xray->get(), access_key = config.xray_access_key](
                              net::HttpRequest&& request, net::Responder respond) {
                            // ApiAuth already allowed this call (an admin key for changes); with
@@ -361,8 +363,7 @@ int RunServe(const ServeConfig& config) {
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
-                                           xray_service = xray->get(),
-                                           zipkin = zipkin_server.get(),
+                                           xray_service = xray->get(), zipkin = zipkin_server.get(),
                                            inflight = &pipeline.inflight(), shares,
                                            store = span_store.get()](net::HttpRequest&& request,
                                                                      net::Responder respond) {

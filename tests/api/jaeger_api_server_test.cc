@@ -7,6 +7,8 @@
 //
 // Usage: jaeger_api_server_test --ariadne=/path/to/build/bin/ariadne
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -228,8 +230,7 @@ TEST_F(JaegerApiTest, TraceByIdHasJaegersShapeAndTheValuesSent) {
 
   // Processes: one per resource; the resource attributes other than service.name are its tags.
   ASSERT_EQ(trace["processes"].size(), 2u) << trace["processes"].dump();
-  EXPECT_EQ(trace["processes"]["p1"],
-            json::parse(R"({"serviceName": "Cruddur",
+  EXPECT_EQ(trace["processes"]["p1"], json::parse(R"({"serviceName": "Cruddur",
                             "tags": [{"key": "host.name", "type": "string", "value": "web-1"}]})"));
   EXPECT_EQ(trace["processes"]["p2"], json::parse(R"({"serviceName": "cart", "tags": []})"));
 
@@ -277,8 +278,8 @@ TEST_F(JaegerApiTest, TraceByIdHasJaegersShapeAndTheValuesSent) {
     "otel.status_code": {"type": "string", "value": "ERROR"},
     "error": {"type": "bool", "value": true},
     "otel.status_description": {"type": "string", "value": "connection refused"}})"));
-  EXPECT_EQ(child["logs"], json::parse(R"([{"timestamp": )" +
-                                       std::to_string(start_ / 1000 + 15'000) + R"(,
+  EXPECT_EQ(child["logs"],
+            json::parse(R"([{"timestamp": )" + std::to_string(start_ / 1000 + 15'000) + R"(,
     "fields": [{"key": "event", "type": "string", "value": "exception"},
                {"key": "exception.message", "type": "string",
                 "value": "connection refused"}]}])"));
@@ -416,8 +417,7 @@ TEST(JaegerApiAuthTest, ReadKeysAndEnvironmentsApplyAsForApiV1) {
   EXPECT_EQ(status4, 404) << trace.dump();
   auto [status5, prod] = server.Get(std::string("/api/traces/") + kTraceA, read_all);
   EXPECT_EQ(status5, 200);
-  auto [status6, other] =
-      server.Get("/api/services?environment=prod", read_staging);
+  auto [status6, other] = server.Get("/api/services?environment=prod", read_staging);
   EXPECT_EQ(status6, 403) << other.dump();
 }
 

@@ -28,18 +28,18 @@ TEST(JaegerQueryTest, GoDurationsParseToNanoseconds) {
 }
 
 TEST(JaegerQueryTest, SearchParametersBecomeFiltersOnOneSpan) {
-  Result<store::TraceSearchRequest> search = ParseTraceSearch(
-      {{"service", "cart"},
-       {"operation", "GET /cart"},
-       {"tags", R"({"http.status_code":"500"})"},
-       {"tag", "region:eu:west"},
-       {"minDuration", "1ms"},
-       {"maxDuration", "2s"},
-       {"start", "1699999000000000"},
-       {"end", "1699999999000000"},
-       {"limit", "20"},
-       {"lookback", "custom"}},
-      kNow);
+  Result<store::TraceSearchRequest> search =
+      ParseTraceSearch({{"service", "cart"},
+                        {"operation", "GET /cart"},
+                        {"tags", R"({"http.status_code":"500"})"},
+                        {"tag", "region:eu:west"},
+                        {"minDuration", "1ms"},
+                        {"maxDuration", "2s"},
+                        {"start", "1699999000000000"},
+                        {"end", "1699999999000000"},
+                        {"limit", "20"},
+                        {"lookback", "custom"}},
+                       kNow);
   ASSERT_TRUE(search.ok()) << search.status().ToString();
   EXPECT_EQ(search->start_unix_nano, 1'699'999'000'000'000'000ULL);
   EXPECT_EQ(search->end_unix_nano, 1'699'999'999'000'001'000ULL) << "end is inclusive";

@@ -60,7 +60,7 @@ bool HexRightAligned(std::string_view hex, uint8_t* out, size_t out_size) {
 
 bool IsResourceTag(std::string_view key) {
   static constexpr std::string_view kPrefixes[] = {
-      "service.", "telemetry.", "host.",   "os.",   "process.", "container.",
+      "service.", "telemetry.", "host.",       "os.",   "process.", "container.",
       "k8s.",     "cloud.",     "deployment.", "faas.", "device.",
   };
   for (std::string_view prefix : kPrefixes) {
@@ -175,8 +175,8 @@ class Decoder {
 
   std::string RejectionMessage() const {
     if (rejected_ == 0) return "";
-    std::string out = std::to_string(rejected_) + (rejected_ == 1 ? " span" : " spans") +
-                      " rejected: ";
+    std::string out =
+        std::to_string(rejected_) + (rejected_ == 1 ? " span" : " spans") + " rejected: ";
     for (size_t i = 0; i < reasons_.size(); ++i) {
       if (i > 0) out += "; ";
       out += reasons_[i];
@@ -210,8 +210,7 @@ class Decoder {
   }
 
   // A string field; `*bad` is set when the field is present but not a string.
-  static std::optional<std::string_view> StringField(object obj, std::string_view key,
-                                                     bool* bad) {
+  static std::optional<std::string_view> StringField(object obj, std::string_view key, bool* bad) {
     auto value = Field(obj, key);
     if (!value) return std::nullopt;
     if (!value->is_string()) {
@@ -237,8 +236,7 @@ class Decoder {
       return false;
     }
     if (auto port = Field(obj, "port")) {
-      if (!port->is_int64() || port->get_int64().value() < 0 ||
-          port->get_int64().value() > 65535) {
+      if (!port->is_int64() || port->get_int64().value() < 0 || port->get_int64().value() > 65535) {
         *reason = std::string(field) + ".port must be an integer from 0 to 65535";
         return false;
       }
@@ -273,11 +271,12 @@ class Decoder {
       return false;
     }
     span->span_id = *span_id;
-    if (auto parent_text = StringField(obj, "parentId", &bad); parent_text && !parent_text->empty()) {
+    if (auto parent_text = StringField(obj, "parentId", &bad);
+        parent_text && !parent_text->empty()) {
       auto parent = ParseZipkinSpanId(*parent_text);
       if (!parent) {
-        *reason = "parentId must be 16 hex digits, got '" +
-                  std::string(parent_text->substr(0, 40)) + "'";
+        *reason =
+            "parentId must be 16 hex digits, got '" + std::string(parent_text->substr(0, 40)) + "'";
         return false;
       }
       if (*parent != span->span_id) span->parent_span_id = *parent;
@@ -386,7 +385,9 @@ class Decoder {
         span->annotations.push_back(Annotation{*nanos, *value});
       }
     }
-    if (auto shared = Field(obj, "shared")) span->shared = shared->is_bool() && shared->get_bool();
+    if (auto shared = Field(obj, "shared")) {
+      span->shared = shared->is_bool() && shared->get_bool().value();
+    }
     return true;
   }
 
@@ -609,9 +610,9 @@ Result<DecodedSpans> DecodeZipkinJson(std::string_view body) {
     parse_error = ThreadParser().parse(repaired.data(), repaired.size()).get(doc);
   }
   if (parse_error != simdjson::SUCCESS) {
-    return Status::InvalidArgument(
-        std::string("the body is not valid JSON (") + simdjson::error_message(parse_error) +
-        "); send a JSON array of Zipkin v2 spans");
+    return Status::InvalidArgument(std::string("the body is not valid JSON (") +
+                                   simdjson::error_message(parse_error) +
+                                   "); send a JSON array of Zipkin v2 spans");
   }
   if (!doc.is_array()) {
     return Status::InvalidArgument(

@@ -124,8 +124,8 @@ void ZipkinReceiver::Handle(net::HttpRequest&& request, net::Responder respond) 
 
   Result<DecodedSpans> decoded = DecodeZipkinJson(*body);
   if (!decoded.ok()) {
-    send(TextResponse(400, "cannot read the Zipkin spans: " +
-                               std::string(decoded.status().message())));
+    send(TextResponse(400,
+                      "cannot read the Zipkin spans: " + std::string(decoded.status().message())));
     return;
   }
   DecodedSpans& spans = decoded.value();
@@ -142,8 +142,8 @@ void ZipkinReceiver::Handle(net::HttpRequest&& request, net::Responder respond) 
           } else if (result.accepted_spans == 0) {
             send(TextResponse(400, "no span was stored: " + result.message));
           } else {
-            send(TextResponse(202, std::to_string(result.accepted_spans) + " spans stored; " +
-                                       result.message));
+            send(TextResponse(
+                202, std::to_string(result.accepted_spans) + " spans stored; " + result.message));
           }
           return;
         }

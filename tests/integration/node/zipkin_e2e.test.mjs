@@ -203,6 +203,7 @@ async function sendRpc(server, keys, traceId128Bit) {
   frontend.tracer.scoped(() => {
     id = frontend.tracer.createRootId();
     frontend.tracer.setId(id);
+    frontend.tracer.recordServiceName('frontend');
     frontend.tracer.recordRpc('get /cart');
     frontend.tracer.recordBinary('http.path', '/cart');
     frontend.tracer.recordAnnotation(new Annotation.ClientSend());
@@ -214,6 +215,7 @@ async function sendRpc(server, keys, traceId128Bit) {
     const joined = cart.tracer.join(new TraceId({
       traceId: id.traceId, parentId: id.parentSpanId, spanId: id.spanId, sampled: new option.Some(true) }));
     cart.tracer.setId(joined);
+    cart.tracer.recordServiceName('cart');
     cart.tracer.recordRpc('get /cart');
     cart.tracer.recordAnnotation(new Annotation.ServerRecv());
     cart.tracer.recordBinary('error', 'out of stock');

@@ -128,8 +128,8 @@ TEST(ZipkinDecoderTest, KindsMapToSpanKindsAndSpanKindTagStandsInWhenKindIsAbsen
     {"traceId": "1", "id": "6", "timestamp": 1700000000000000, "tags": {"span.kind": "internal"}}
   ])");
   ASSERT_EQ(out.batch.spans.size(), 6u);
-  const model::SpanKind expected[] = {model::SpanKind::kServer,   model::SpanKind::kClient,
-                                      model::SpanKind::kProducer, model::SpanKind::kConsumer,
+  const model::SpanKind expected[] = {model::SpanKind::kServer,      model::SpanKind::kClient,
+                                      model::SpanKind::kProducer,    model::SpanKind::kConsumer,
                                       model::SpanKind::kUnspecified, model::SpanKind::kInternal};
   for (size_t i = 0; i < 6; ++i) EXPECT_EQ(out.batch.spans[i].kind, expected[i]) << i;
   EXPECT_EQ(out.batch.spans[5].attributes.count, 0u) << "span.kind was consumed";
@@ -324,8 +324,9 @@ TEST(ZipkinDecoderTest, InvalidUtf8IsRepairedNotRejected) {
   Result<DecodedSpans> decoded = DecodeZipkinJson(body);
   if (!decoded.ok()) {
     // A \u escape of a lone surrogate is not JSON simdjson accepts; the raw byte alone is.
-    body = "[{\"traceId\": \"1\", \"id\": \"1\", \"timestamp\": 1700000000000000, \"name\": "
-           "\"op\xff\"}]";
+    body =
+        "[{\"traceId\": \"1\", \"id\": \"1\", \"timestamp\": 1700000000000000, \"name\": "
+        "\"op\xff\"}]";
     decoded = DecodeZipkinJson(body);
   }
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();

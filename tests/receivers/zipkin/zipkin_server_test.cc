@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -148,11 +149,10 @@ TEST_F(ZipkinServerTest, SpansAreAcknowledged202AndReadBackFieldByField) {
   EXPECT_EQ((*client)["status"]["code"], "error");
   EXPECT_EQ((*client)["status"]["message"], "upstream reset");
   EXPECT_EQ((*client)["service_name"], "frontend");
-  EXPECT_EQ(AttributeMap((*client)["attributes"]),
-            json({{"http.method", "GET"},
-                  {"net.host.ip", "192.168.99.1"},
-                  {"peer.service", "backend"},
-                  {"net.peer.port", 9000}}));
+  EXPECT_EQ(AttributeMap((*client)["attributes"]), json({{"http.method", "GET"},
+                                                         {"net.host.ip", "192.168.99.1"},
+                                                         {"peer.service", "backend"},
+                                                         {"net.peer.port", 9000}}));
   ASSERT_EQ((*client)["events"].size(), 1u);
   EXPECT_EQ((*client)["events"][0]["name"], "ws");
   EXPECT_EQ((*client)["events"][0]["time_unix_nano"], std::to_string((start + 10) * 1000));
@@ -182,8 +182,8 @@ TEST_F(ZipkinServerTest, SixtyFourBitTraceIdsAreStoredWithAZeroHighHalf) {
 
 TEST_F(ZipkinServerTest, GzipBodyIsAccepted) {
   Start();
-  std::string body = receivers::GzipCompress(TwoSpans("1234567890abcdef1234567890abcdef",
-                                                      NowMicros() - 1'000'000));
+  std::string body = receivers::GzipCompress(
+      TwoSpans("1234567890abcdef1234567890abcdef", NowMicros() - 1'000'000));
   net::ClientResponse r =
       Post(body, {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}});
   EXPECT_EQ(r.status, 202) << r.body;
@@ -207,8 +207,11 @@ TEST_F(ZipkinServerTest, BadInputIs400WithAMessageAndGoodSpansOfTheSameRequestAr
   // One good span, one without an id: 202, the good one is stored.
   const uint64_t now = NowMicros();
   json mixed = json::array(
-      {{{"traceId", "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb"}, {"id", "1111111111111111"},
-        {"name", "good"}, {"timestamp", now - 1'000'000}, {"localEndpoint", {{"serviceName", "s"}}}},
+      {{{"traceId", "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb"},
+        {"id", "1111111111111111"},
+        {"name", "good"},
+        {"timestamp", now - 1'000'000},
+        {"localEndpoint", {{"serviceName", "s"}}}},
        {{"traceId", "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbb"}, {"name", "bad"}, {"timestamp", now}}});
   r = Post(mixed.dump());
   EXPECT_EQ(r.status, 202) << r.body;
