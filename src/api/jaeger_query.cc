@@ -235,6 +235,8 @@ Result<std::vector<JaegerQuery::Operation>> JaegerQuery::ReadOperations(
   spec.environment = std::string(environment);
   spec.start_unix_nano = 0;
   spec.end_unix_nano = Now() + 24 * kHour;  // the pipeline accepts spans up to a day ahead
+  // One time bucket for the whole window: no series is wanted.
+  spec.granularity_seconds = spec.end_unix_nano / 1'000'000'000ULL + 1;
   query::Calculation count;
   count.op = query::CalcOp::kCount;
   count.op_name = "COUNT";

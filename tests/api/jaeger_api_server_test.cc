@@ -105,6 +105,8 @@ class Server {
     net::HttpClient client("127.0.0.1", process_.ports().http);
     net::HeaderList headers;
     if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    // Changes must be JSON (ApiAuth's cross-site defence), so a DELETE reaches the route.
+    if (method != "GET") headers.emplace_back("Content-Type", "application/json");
     auto response = client.Request(method, target, headers);
     EXPECT_TRUE(response.ok()) << target;
     if (!response.ok()) return {0, json()};

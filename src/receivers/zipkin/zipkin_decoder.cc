@@ -127,7 +127,11 @@ std::optional<uint64_t> MicrosToNanos(element value) {
   if (value.is_double()) {
     double micros = value.get_double().value();
     if (!(micros >= 0) || micros > kMaxMicros) return std::nullopt;
-    return static_cast<uint64_t>(std::llround(micros * 1000.0));
+    // Whole microseconds and the fraction apart: micros × 1000 as a double would lose the last
+    // digits of an epoch timestamp.
+    const double whole = std::floor(micros);
+    return static_cast<uint64_t>(whole) * 1000 +
+           static_cast<uint64_t>(std::llround((micros - whole) * 1000.0));
   }
   return std::nullopt;
 }
@@ -332,7 +336,8 @@ class Decoder {
         *reason = "tags must be an object of strings";
         return false;
       }
-      for (auto field : tags->get_object().value()) {
+      const object tag_object = tags->get_object().value();
+      for (auto field : tag_object) {
         Tag tag{field.key, {}};
         switch (field.value.type()) {
           case element_type::STRING:
@@ -362,7 +367,8 @@ class Decoder {
         *reason = "annotations must be an array of {timestamp, value}";
         return false;
       }
-      for (element item : annotations->get_array().value()) {
+      const array annotation_array = annotations->get_array().value();
+      for (element item : annotation_array) {
         if (!item.is_object()) {
           ++span->dropped_annotations;
           continue;
@@ -621,7 +627,8 @@ Result<DecodedSpans> DecodeZipkinJson(std::string_view body) {
   }
   Decoder decoder(&out.batch);
   size_t ordinal = 0;
-  for (element item : doc.get_array().value()) decoder.DecodeSpan(item, ordinal++);
+  const array spans = doc.get_array().value();
+  for (element item : spans) decoder.DecodeSpan(item, ordinal++);
   out.rejected_spans = decoder.rejected();
   out.rejection_message = decoder.RejectionMessage();
   out.invalid_utf8_replaced += decoder.invalid_utf8_replaced();
