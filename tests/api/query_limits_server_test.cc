@@ -238,7 +238,7 @@ TEST_F(DefaultLimitsTest, BreakdownBySpanIdIsRefusedPastTheDefaultGroupCap) {
 // Small limits set by flags, one query worker and one queue place.
 struct SmallLimitsServer {
   static std::vector<std::string> Args() {
-    return {"--query-max-groups",  "500", "--query-memory-limit", "4MiB",
+    return {"--query-max-groups",  "500", "--query-memory-limit", "16MiB",
             "--query-concurrency", "1",   "--query-queue",        "1"};
   }
   static constexpr int kSpans = 50'000;
@@ -257,17 +257,21 @@ TEST_F(FlagLimitsTest, GroupCapComesFromTheFlag) {
 }
 
 TEST_F(FlagLimitsTest, QueryPastTheMemoryLimitIsRefusedNamingTheFlag) {
-  // Exact percentiles keep every value (sketches would fit): 50,000 spans × five calculations.
+  // Exact percentiles keep every value (sketches would fit): 50,000 spans × nine calculations of
+  // 32-byte samples.
   auto r = server_->Call("POST", "/api/v1/query",
                          R"({"time_range":3600,"breakdowns":["service.name"],"exact":true,
                              "calculations":[{"op":"P50","column":"duration_ms"},
+                                             {"op":"P75","column":"duration_ms"},
+                                             {"op":"P95","column":"duration_ms"},
+                                             {"op":"P10","column":"duration_ms"},
                                              {"op":"P90","column":"duration_ms"},
                                              {"op":"P99","column":"duration_ms"},
                                              {"op":"P999","column":"duration_ms"},
                                              {"op":"HEATMAP","column":"duration_ms"},
                                              {"op":"COUNT_DISTINCT","column":"trace.span_id"}]})");
   ExpectError(r, 422,
-              "query: needs more than 4 MiB of memory, this server's per-query limit "
+              "query: needs more than 16 MiB of memory, this server's per-query limit "
               "(--query-memory-limit)");
   server_->ExpectHealthy();
 }

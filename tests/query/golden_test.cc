@@ -103,7 +103,9 @@ class GoldenTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Append("prod", GoldenBatch()).ok());
-    if (GetParam()) ASSERT_TRUE(store_->Flush().ok());  // sealed block instead of the head
+    if (GetParam()) {
+      ASSERT_TRUE(store_->Flush().ok());  // sealed block instead of the head
+    }
   }
 
   QueryResult Run(const std::string& body_fields) {

@@ -224,7 +224,9 @@ TEST_F(SketchDifferentialTest, HeatmapCountsOfLargeResultsAreExactPerReportedBuc
     }
     EXPECT_EQ(reported_total, expected_total) << service;
     // The layout starts at the smallest value of the result.
-    if (service.empty()) EXPECT_GT(buckets[0].count, 0);
+    if (service.empty()) {
+      EXPECT_GT(buckets[0].count, 0);
+    }
   };
   for (const ResultRow& row : result->rows) check(row, std::get<std::string>(row.breakdowns[0]));
   check(result->totals, "");

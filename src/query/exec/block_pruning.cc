@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace ariadne::query {
 namespace {
@@ -12,11 +13,6 @@ using store::embedded::BlockMeta;
 using store::embedded::ColumnStats;
 
 // ---- single-value semantics, as the executor's (query/exec/executor.cc: Compare, Matches) ----
-
-bool IsText(model::ValueType t) {
-  return t == model::ValueType::kString || t == model::ValueType::kBytes ||
-         t == model::ValueType::kArray || t == model::ValueType::kKvList;
-}
 
 std::optional<double> ParseNumber(std::string_view s) {
   if (s.empty()) return std::nullopt;
@@ -106,28 +102,13 @@ bool TextPasses(std::string_view v, const Filter& f) {
   return true;
 }
 
-// Positive comparison `op` against literal value y for some x in [lo, hi] (doubles).
-bool RangePasses(FilterOp op, double lo, double hi, double y) {
-  if (std::isnan(y)) return true;
-  switch (op) {
-    case FilterOp::kEq:
-    case FilterOp::kIn:
-      return lo <= y && y <= hi;
-    case FilterOp::kGt:
-      return hi > y;
-    case FilterOp::kGe:
-      return hi >= y;
-    case FilterOp::kLt:
-      return lo < y;
-    case FilterOp::kLe:
-      return lo <= y;
-    default:
-      return true;
+// Whether positive comparison `op` against literal y can hold for some x in [lo, hi]. Integers
+// are compared as integers, exactly as the executor does.
+template <typename T>
+bool RangePasses(FilterOp op, T lo, T hi, T y) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(y)) return true;
   }
-}
-
-// Same over int64 values against an int literal (compared exactly, as the executor does).
-bool IntRangePasses(FilterOp op, int64_t lo, int64_t hi, int64_t y) {
   switch (op) {
     case FilterOp::kEq:
     case FilterOp::kIn:
@@ -262,7 +243,7 @@ bool FilterMayMatch(const Filter& f, const BlockMeta& meta) {
       const std::optional<double> y = LiteralNumber(lit);
       if (d.has_int) {
         if (int_lit != nullptr) {
-          if (IntRangePasses(f.op, d.int_min, d.int_max, *int_lit)) return true;
+          if (RangePasses<int64_t>(f.op, d.int_min, d.int_max, *int_lit)) return true;
         } else if (y && RangePasses(f.op, static_cast<double>(d.int_min),
                                     static_cast<double>(d.int_max), *y)) {
           return true;

@@ -17,8 +17,16 @@ std::vector<HeatmapBucket> ExactHeatmap(const PreparedSamples& prepared,
   const size_t last = bucket ? prepared.begin[*bucket + 1] : prepared.samples.size();
   for (size_t k = first; k < last; ++k) {
     const Sample& s = prepared.samples[k];
-    size_t i = hi > lo ? static_cast<size_t>((s.value - lo) / width) : 0;
-    out[std::min(i, kHeatmapBuckets - 1)].count += s.weight;
+    // Like the sketched path (GridHistogram::Add), values that are not finite have no band.
+    if (!std::isfinite(s.value)) continue;
+    const double position = hi > lo ? (s.value - lo) / width : 0;
+    if (!(position >= 0)) {
+      out[0].count += s.weight;
+      continue;
+    }
+    const size_t i =
+        position >= kHeatmapBuckets ? kHeatmapBuckets - 1 : static_cast<size_t>(position);
+    out[i].count += s.weight;
   }
   return out;
 }

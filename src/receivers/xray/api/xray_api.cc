@@ -1002,7 +1002,7 @@ void XrayApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) 
     if (metrics) metrics->RecordRequest("xray_api", response.status);
     respond(std::move(response));
   };
-  Impl impl{*this, {}};
+  Impl impl{*this, {}, {}, 0};
   try {
     const std::string& path = request.path;
     if (request.method != "POST") {
