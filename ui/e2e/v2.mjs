@@ -387,6 +387,18 @@ await check("service map at 55 services and ~500 calls: fits, zooms, wheel, page
   assert((await page.locator('[data-testid="edges"] tbody tr').count()) === 50, "Show more did not add 25 rows");
 });
 
+// Waits until the service map shows the view whose URL state matches `re` (after a navigation the
+// previous page's drawn map may still be in the document for a moment).
+const mapDrawn = (re) =>
+  page.waitForFunction(
+    (src) => {
+      const el = document.querySelector('[data-testid="service-map"][data-drawn]');
+      return !!el && new RegExp(src).test(el.dataset.state || "");
+    },
+    re.source,
+    { timeout: 15000 },
+  );
+
 await check("service map: focus on one service with its neighbours (depth 1 and 2) and filters", async () => {
   // Click the svc-10 node on the canvas.
   await page.locator('[data-testid="map-fit"]').click();
@@ -394,7 +406,7 @@ await check("service map: focus on one service with its neighbours (depth 1 and 
   const g = await page.locator('[data-testid="service-map"]').boundingBox();
   await page.mouse.click(g.x + pos.x, g.y + pos.y);
   await page.waitForURL(/focus=svc-10/);
-  await page.locator('[data-testid="service-map"][data-drawn]').waitFor({ timeout: 15000 });
+  await mapDrawn(/focus=svc-10/);
   const near = (d) => {
     const seen = new Set(["svc-10"]);
     let frontier = ["svc-10"];
@@ -420,12 +432,12 @@ await check("service map: focus on one service with its neighbours (depth 1 and 
   await shot("v2-map-focus");
   await page.locator('select[name="depth"]').selectOption("2");
   await page.waitForURL(/depth=2/);
-  await page.locator('[data-testid="service-map"][data-drawn]').waitFor({ timeout: 15000 });
+  await mapDrawn(/depth=2/);
   n = Number(await page.locator('[data-testid="service-map"]').getAttribute("data-nodes"));
   assert(n === near(2).size, `depth 2 shows ${n} services, expected ${near(2).size}`);
   // Filters on the whole graph.
   await page.goto(`${BASE}/service-map?min_calls=4`);
-  await page.locator('[data-testid="service-map"][data-drawn]').waitFor({ timeout: 15000 });
+  await mapDrawn(/min_calls=4/);
   const busy = bigEdges.filter((e) => e.calls >= 4).length;
   let edges = Number(await page.locator('[data-testid="service-map"]').getAttribute("data-edges"));
   // The shop's edges carry 120–240 calls each, so they stay too.
@@ -433,7 +445,7 @@ await check("service map: focus on one service with its neighbours (depth 1 and 
   assert(edges === busy + shopEdges, `min 4 calls: ${edges} edges, expected ${busy + shopEdges}`);
   await page.locator('select[name="min_err"]').selectOption("0.2");
   await page.waitForURL(/min_err=0.2/);
-  await page.locator('[data-testid="service-map"][data-drawn]').waitFor({ timeout: 15000 });
+  await mapDrawn(/min_err=0\.2/);
   edges = Number(await page.locator('[data-testid="service-map"]').getAttribute("data-edges"));
   const failing = bigEdges.filter((e) => e.error && e.calls >= 4).length;
   const shopFailing = await (await fetch(`${BASE}/api/v1/service-graph`)).json().then((g) => g.edges.filter((e) => !e.source.startsWith("svc-") && e.request_count >= 4 && e.error_count / e.request_count >= 0.2).length);

@@ -242,6 +242,8 @@ export async function render(ctx: PageContext): Promise<void> {
   (window as unknown as { __ariadneMap: unknown }).__ariadneMap = { cy, drawnMs, nodes: view.nodes.length, edges: view.edges.length, labels };
   graphEl.dataset.nodes = String(view.nodes.length);
   graphEl.dataset.edges = String(view.edges.length);
+  // Which view this drawing shows (the URL state), so a test can tell it from the previous page's.
+  graphEl.dataset.state = stateHref(state);
   graphEl.dataset.drawn = "true";
 
   const zoomBy = (factor: number, at = { x: graphEl.clientWidth / 2, y: graphEl.clientHeight / 2 }) => {
