@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -238,6 +239,26 @@ WrittenBlock WriteBlock(const std::string& dir, uint64_t seed, size_t spans) {
   return w;
 }
 
+// Compaction writes with a stronger zstd level than sealing (block.h): the same block takes fewer
+// bytes, and the file decodes to exactly the block the seal-level file holds.
+TEST(BlockTest, CompactionLevelWritesSmallerFilesThatDecodeToTheSameBlock) {
+  testing::RandomSpans gen(33);
+  model::SpanBatch batch = gen.Batch(4000);
+  BlockBuilder builder("prod");
+  builder.Append(batch);
+  std::shared_ptr<const Block> sealed = builder.Seal();
+  BlockMeta meta = sealed->ComputeMeta();
+  meta.id = 33;
+  const std::string seal_file = EncodeBlockFile(*sealed, meta, kSealZstdLevel);
+  const std::string compacted_file = EncodeBlockFile(*sealed, meta, kCompactionZstdLevel);
+  EXPECT_LT(compacted_file.size(), seal_file.size());
+  Result<std::shared_ptr<const Block>> decoded = DecodeBlockFile(compacted_file);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ExpectBlockHoldsBatch(**decoded, batch);
+  // Written again at the seal level, the decoded block gives the seal-level file byte for byte.
+  EXPECT_EQ(EncodeBlockFile(**decoded, meta, kSealZstdLevel), seal_file);
+}
+
 TEST(BlockReadTest, ReadBlockMetaReadsOnlyTheFooterAndMeta) {
   testing::TempDir dir;
   WrittenBlock w = WriteBlock(dir.path(), 31, 3000);
@@ -435,6 +456,62 @@ TEST(ColumnCacheTest, BoundedInBytesLeastRecentlyUsedGoesFirst) {
   EXPECT_EQ((*r)->start_unix_nano.size(), blocks[0].sealed->num_rows);
   EXPECT_EQ(tiny.Stats().bytes, 0u);
   EXPECT_EQ(tiny.Stats().entries, 0u);
+}
+
+// Regression: the cache was plain LRU, so one query over more blocks than fit evicted the blocks
+// every query used, and each later query missed on all of them.
+TEST(ColumnCacheTest, OneOffScanLargerThanTheCacheKeepsBlocksUsedTwice) {
+  testing::TempDir dir;
+  std::vector<WrittenBlock> blocks;
+  std::vector<BlockMeta> metas;
+  for (uint64_t i = 1; i <= 12; ++i) {
+    blocks.push_back(WriteBlock(dir.path(), i, 1500));
+    metas.push_back(*ReadBlockMeta(Env::Default(), blocks.back().path));
+  }
+  ColumnSet start;
+  start.fixed = ColumnSet::kStart;
+  uint64_t largest = 0;
+  for (size_t i = 0; i < blocks.size(); ++i)
+    largest = std::max(largest, ApproximateBytes(**ReadBlockColumns(Env::Default(), blocks[i].path,
+                                                                    metas[i], start)));
+  ColumnCache cache(largest * 4 + largest / 2);  // room for four blocks' start times
+  std::vector<int> loads(blocks.size());
+  auto get = [&](size_t i) {
+    auto r = cache.Get(i + 1, start, [&](const ColumnSet& c) {
+      ++loads[i];
+      return ReadBlockColumns(Env::Default(), blocks[i].path, metas[i], c);
+    });
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)->start_unix_nano, blocks[i].sealed->start_unix_nano);
+    EXPECT_LE(cache.Stats().bytes, cache.Stats().capacity_bytes);
+  };
+  // The hot set: blocks 0 and 1, each used twice.
+  for (int round = 0; round < 2; ++round) {
+    get(0);
+    get(1);
+  }
+  EXPECT_EQ(loads[0], 1);
+  EXPECT_EQ(loads[1], 1);
+  EXPECT_GT(cache.Stats().protected_bytes, 0u);
+  // One query scans ten other blocks once: more than twice what the cache holds.
+  for (size_t i = 2; i < blocks.size(); ++i) get(i);
+  EXPECT_GE(cache.Stats().evictions, 6u) << "the scan did not fit";
+  // The hot set is still in memory.
+  const uint64_t hits_before = cache.Stats().hits;
+  get(0);
+  get(1);
+  EXPECT_EQ(loads[0], 1) << "a one-off scan evicted a block used twice";
+  EXPECT_EQ(loads[1], 1) << "a one-off scan evicted a block used twice";
+  EXPECT_EQ(cache.Stats().hits, hits_before + 2);
+  // Erase and a smaller capacity keep the byte accounting exact.
+  cache.Erase(1);
+  cache.SetCapacity(largest + largest / 2);
+  EXPECT_LE(cache.Stats().bytes, cache.Stats().capacity_bytes);
+  EXPECT_LE(cache.Stats().protected_bytes, cache.Stats().bytes);
+  cache.SetCapacity(0);
+  EXPECT_EQ(cache.Stats().bytes, 0u);
+  EXPECT_EQ(cache.Stats().protected_bytes, 0u);
+  EXPECT_EQ(cache.Stats().entries, 0u);
 }
 
 }  // namespace

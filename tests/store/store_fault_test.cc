@@ -9,6 +9,7 @@
 
 #include "query/query_spec.h"
 #include "store/embedded/embedded_store.h"
+#include "store/embedded/manifest.h"
 #include "store/embedded/wal.h"
 #include "tests/common/random_spans.h"
 #include "tests/store/fault_injection_env.h"
@@ -244,6 +245,62 @@ TEST(StoreFaultTest, DamagedBlockIsQuarantinedAndTheRestStaysQueryable) {
   auto reopened = OpenWith(dir.path());
   EXPECT_EQ(reopened->Stats().blocks, 1u);
   ExpectExactlyTheAcknowledged(*reopened, rest);
+}
+
+// Blocks named by the manifest, read from its file (the store may be open: nothing is written).
+std::vector<uint64_t> ManifestBlocks(const std::string& dir) {
+  std::ifstream current(dir + "/CURRENT");
+  std::string name;
+  std::getline(current, name);
+  std::ifstream in(dir + "/" + name, std::ios::binary);
+  const std::string data((std::istreambuf_iterator<char>(in)), {});
+  bool torn = false;
+  Result<ManifestState> state = DecodeManifestFile(data, &torn);
+  EXPECT_TRUE(state.ok()) << state.status().ToString();
+  std::vector<uint64_t> ids;
+  if (state.ok())
+    for (const auto& [id, record] : state->blocks) ids.push_back(id);
+  return ids;
+}
+
+// A block quarantined by a query leaves the manifest with a "block removed" edit right away, so the
+// next open neither looks for the file nor reports it missing.
+TEST(StoreFaultTest, QuarantinedBlockLeavesTheManifestAtOnce) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(26);
+  Sent first, second;
+  {
+    auto store = OpenWith(dir.path());
+    AppendOne(*store, gen, &first);
+    ASSERT_TRUE(store->Flush().ok());
+    AppendOne(*store, gen, &second);
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  std::vector<uint64_t> ids = ManifestBlocks(dir.path());
+  ASSERT_EQ(ids.size(), 2u);
+  const std::string damaged = dir.path() + "/blocks/" + BlockFileName(ids[0]);
+  FlipByte(damaged, 40);  // inside the first column section (the trace ids)
+  auto store = OpenWith(dir.path());
+  ASSERT_EQ(store->Stats().blocks, 2u) << "only the meta is read at open";
+  EXPECT_TRUE(store->GetTrace(first.acknowledged[0].spans[0].trace_id).status().IsNotFound());
+  EXPECT_EQ(store->Stats().blocks_quarantined, 1u);
+  EXPECT_EQ(store->Stats().blocks, 1u);
+  EXPECT_EQ(ManifestBlocks(dir.path()), std::vector<uint64_t>{ids[1]})
+      << "the manifest still names the quarantined block";
+  store.reset();
+  ::testing::internal::CaptureStderr();
+  auto reopened = OpenWith(dir.path());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(log.find("missing"), std::string::npos) << log;
+  EXPECT_EQ(log.find("damaged"), std::string::npos) << log;
+  EXPECT_EQ(reopened->Stats().blocks, 1u);
+  EXPECT_EQ(reopened->Stats().blocks_quarantined, 0u);
+  Sent rest;
+  rest.acknowledged.push_back(std::move(second.acknowledged[0]));
+  rest.refused.push_back(std::move(first.acknowledged[0]));
+  ExpectExactlyTheAcknowledged(*reopened, rest);
+  EXPECT_TRUE(fs::exists(dir.path() + "/quarantine/" + BlockFileName(ids[0])));
 }
 
 }  // namespace

@@ -259,7 +259,7 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   BlockMeta meta = merged->ComputeMeta();
   meta.id = manifest_->NewBlockId();
   meta.checkpoint = state.seal;
-  std::string file = EncodeBlockFile(*merged, meta);
+  std::string file = EncodeBlockFile(*merged, meta, kCompactionZstdLevel);
   meta.file_bytes = file.size();
   const std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file).WithContext("compaction"));

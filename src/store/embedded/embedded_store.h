@@ -14,6 +14,9 @@
 //
 // Threads: the returned store is safe for concurrent use; it runs a group-commit thread, a seal
 // thread and a maintenance thread.
+//
+// Implementation: embedded_store_impl.h (the class) with embedded_store.cc (open, close, stats),
+// embedded_store_write.cc, embedded_store_read.cc and embedded_store_maintenance.cc.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,334 @@
+// Reading block files (docs/formats/block.md): checking and decompressing column sections and
+// decoding them into a Block, either every section of a file in memory (DecodeBlockFile) or only
+// the sections of the columns a reader needs, through the Env (ReadBlockColumns).
+#include <zstd.h>
+
+#include <algorithm>
+#include <map>
+
+#include "store/embedded/batch_codec.h"
+#include "store/embedded/block.h"
+#include "store/embedded/block_internal.h"
+#include "store/embedded/coding.h"
+
+namespace ariadne::store::embedded {
+namespace {
+
+using block_internal::Crc;
+using block_internal::IsStringLike;
+using block_internal::ParseLayout;
+using Section = SectionInfo;
+
+bool GetDict(ByteReader* in, size_t rows, DictColumn* column) {
+  uint64_t n;
+  if (!in->GetVarint(&n) || n > in->remaining()) return in->Fail();
+  column->dict.resize(n);
+  for (std::string& s : column->dict) {
+    std::string_view v;
+    if (!in->GetString(&v)) return false;
+    s.assign(v);
+  }
+  column->codes.resize(rows);
+  for (uint32_t& code : column->codes)
+    if (!in->GetVarint32(&code) || code >= n) return in->Fail();
+  return true;
+}
+
+template <typename T>
+bool GetVarints(ByteReader* in, size_t rows, std::vector<T>* values) {
+  values->resize(rows);
+  for (T& v : *values) {
+    uint64_t wide;
+    if (!in->GetVarint(&wide)) return false;
+    v = static_cast<T>(wide);
+  }
+  return true;
+}
+
+// Checks and decompresses one section from `compressed`, its stored bytes.
+Result<std::string> ReadSection(std::string_view compressed, const Section& s) {
+  if (compressed.size() != s.compressed || Crc(compressed) != s.crc)
+    return Status::DataLoss("block section '" + s.name + "' failed its checksum");
+  std::string raw(s.raw, '\0');
+  size_t n = ZSTD_decompress(raw.data(), raw.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n) || n != s.raw)
+    return Status::DataLoss("block section '" + s.name + "' does not decompress");
+  return raw;
+}
+
+// The ColumnSet bit a section belongs to (0 for attribute sections and unknown names).
+uint32_t SectionBit(const std::string& name) {
+  static const std::map<std::string, uint32_t, std::less<>> kBits = {
+      {"trace_id", ColumnSet::kTraceId},
+      {"span_id", ColumnSet::kSpanId},
+      {"parent_span_id", ColumnSet::kParentSpanId},
+      {"start", ColumnSet::kStart},
+      {"duration", ColumnSet::kEnd},
+      {"name", ColumnSet::kName},
+      {"kind", ColumnSet::kKind},
+      {"status_code", ColumnSet::kStatusCode},
+      {"status_message", ColumnSet::kStatusMessage},
+      {"trace_state", ColumnSet::kTraceState},
+      {"flags_dropped", ColumnSet::kFlagsDropped},
+      {"resource_scope", ColumnSet::kResourceScope},
+      {"tables", ColumnSet::kResourceScope},
+      {"events_links", ColumnSet::kEventsLinks},
+  };
+  auto it = kBits.find(name);
+  return it == kBits.end() ? 0 : it->second;
+}
+
+bool SectionNeeded(const Section& s, const ColumnSet& needed) {
+  if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
+  const uint32_t bit = SectionBit(s.name);
+  return bit != 0 && (needed.fixed & bit) != 0;
+}
+
+// Decodes section `name` (raw bytes) into `block`, whose num_rows is set. Sections come in file
+// order, so span_id precedes parent_span_id and start precedes duration.
+Status DecodeSection(const std::string& name, const std::string& raw, Block* block) {
+  const size_t rows = block->num_rows;
+  auto bad = [](const std::string& section) {
+    return Status::DataLoss("block section '" + section + "' is malformed");
+  };
+  ByteReader in(raw);
+  if (name == "trace_id") {
+    block->trace_id.reserve(rows);
+    while (!in.empty() && in.ok()) {
+      std::string_view id;
+      uint64_t run;
+      if (!in.GetBytes(16, &id) || !in.GetVarint(&run) || run > rows - block->trace_id.size())
+        return bad(name);
+      block->trace_id.insert(block->trace_id.end(), run, *model::TraceId::FromBytes(id));
+    }
+    if (block->trace_id.size() != rows) return bad(name);
+  } else if (name == "span_id") {
+    if (raw.size() != rows * 8) return bad(name);
+    block->span_id.resize(rows);
+    for (size_t r = 0; r < rows; ++r) std::memcpy(block->span_id[r].bytes.data(), &raw[r * 8], 8);
+  } else if (name == "parent_span_id") {
+    block->parent_span_id.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      uint64_t code;
+      if (!in.GetVarint(&code)) return bad(name);
+      if (code == 1) {
+        std::string_view id;
+        if (!in.GetBytes(8, &id)) return bad(name);
+        block->parent_span_id[r] = *model::SpanId::FromBytes(id);
+      } else if (code >= 2) {
+        int64_t parent_row = static_cast<int64_t>(r) - UnZigZag(code - 2);
+        if (parent_row < 0 || static_cast<uint64_t>(parent_row) >= rows) return bad(name);
+        if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
+        block->parent_span_id[r] = block->span_id[parent_row];
+      }
+    }
+  } else if (name == "start") {
+    block->start_unix_nano.resize(rows);
+    uint64_t previous = 0;
+    for (uint64_t& start : block->start_unix_nano) {
+      uint64_t z;
+      if (!in.GetVarint(&z)) return bad(name);
+      start = previous + static_cast<uint64_t>(UnZigZag(z));
+      previous = start;
+    }
+  } else if (name == "duration") {
+    if (block->start_unix_nano.size() != rows) return bad("start before duration");
+    block->end_unix_nano.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      uint64_t z;
+      if (!in.GetVarint(&z)) return bad(name);
+      block->end_unix_nano[r] = block->start_unix_nano[r] + static_cast<uint64_t>(UnZigZag(z));
+    }
+  } else if (name == "name") {
+    if (!GetDict(&in, rows, &block->name)) return bad(name);
+  } else if (name == "kind" || name == "status_code") {
+    if (raw.size() != rows) return bad(name);
+    auto& target = name == "kind" ? block->kind : block->status_code;
+    target.assign(raw.begin(), raw.end());
+  } else if (name == "status_message") {
+    if (!GetDict(&in, rows, &block->status_message)) return bad(name);
+  } else if (name == "trace_state") {
+    if (!GetDict(&in, rows, &block->trace_state)) return bad(name);
+  } else if (name == "flags_dropped") {
+    if (!GetVarints(&in, rows, &block->flags) ||
+        !GetVarints(&in, rows, &block->dropped_attributes) ||
+        !GetVarints(&in, rows, &block->dropped_events) ||
+        !GetVarints(&in, rows, &block->dropped_links))
+      return bad(name);
+  } else if (name == "resource_scope") {
+    if (!GetVarints(&in, rows, &block->resource) || !GetVarints(&in, rows, &block->scope))
+      return bad(name);
+  } else if (name == "tables") {
+    ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch tables, DecodeSpanBatch(raw));
+    for (uint32_t i = 0; i < tables.resources.size(); ++i)
+      block->tables.CopyResourceFrom(tables, i);
+    for (uint32_t i = 0; i < tables.scopes.size(); ++i) block->tables.CopyScopeFrom(tables, i);
+  } else if (name == "events_links") {
+    model::SpanBatch& t = block->tables;
+    block->events.resize(rows);
+    block->links.resize(rows);
+    // Decode into a scratch batch whose views point into `raw`, then copy into the block.
+    model::SpanBatch scratch;
+    for (size_t r = 0; r < rows; ++r) {
+      model::Range events, links;
+      if (!DecodeEventsAndLinks(&in, &scratch, &events, &links)) return bad(name);
+      block->events[r] = {static_cast<uint32_t>(t.events.size()), events.count};
+      for (uint32_t i = events.begin; i < events.end(); ++i) {
+        model::Event e = scratch.events[i];
+        e.name = t.arena.Copy(e.name);
+        e.attributes = t.CopyAttributes(scratch, e.attributes);
+        t.events.push_back(e);
+      }
+      block->links[r] = {static_cast<uint32_t>(t.links.size()), links.count};
+      for (uint32_t i = links.begin; i < links.end(); ++i) {
+        model::Link l = scratch.links[i];
+        l.trace_state = t.arena.Copy(l.trace_state);
+        l.attributes = t.CopyAttributes(scratch, l.attributes);
+        t.links.push_back(l);
+      }
+    }
+  } else if (name.rfind("attr:", 0) == 0) {
+    AttributeColumn column;
+    column.key = name.substr(5);
+    uint64_t n;
+    if (!in.GetVarint(&n) || n > rows) return bad(name);
+    column.rows.resize(n);
+    uint32_t row = 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t delta;
+      if (!in.GetVarint32(&delta)) return bad(name);
+      row += delta;
+      if (row >= rows || (i > 0 && delta == 0)) return bad(name);
+      column.rows[i] = row;
+    }
+    column.types.resize(n);
+    for (auto& t : column.types) {
+      uint8_t b;
+      if (!in.GetByte(&b) || b > static_cast<uint8_t>(model::ValueType::kKvList)) return bad(name);
+      t = static_cast<model::ValueType>(b);
+    }
+    column.values.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      switch (column.types[i]) {
+        case model::ValueType::kEmpty:
+          break;
+        case model::ValueType::kBool: {
+          uint8_t b;
+          if (!in.GetByte(&b)) return bad(name);
+          column.values[i] = b;
+          break;
+        }
+        case model::ValueType::kInt: {
+          uint64_t z;
+          if (!in.GetVarint(&z)) return bad(name);
+          column.values[i] = static_cast<uint64_t>(UnZigZag(z));
+          break;
+        }
+        case model::ValueType::kDouble:
+          if (!in.GetFixed64(&column.values[i])) return bad(name);
+          break;
+        default:
+          if (!in.GetVarint(&column.values[i])) return bad(name);
+          break;
+      }
+    }
+    uint64_t dict_size;
+    if (!in.GetVarint(&dict_size) || dict_size > in.remaining()) return bad(name);
+    column.dict.resize(dict_size);
+    for (std::string& s : column.dict) {
+      std::string_view v;
+      if (!in.GetString(&v)) return bad(name);
+      s.assign(v);
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (IsStringLike(column.types[i]) && column.values[i] >= dict_size) return bad(name);
+    block->attributes.push_back(std::move(column));
+  }
+  if (!in.ok()) return bad(name);
+  return Status::Ok();
+}
+
+// Checks that the columns of `want` are all there with one entry per row, and that row
+// references stay in range.
+Status CheckColumns(const Block& b, const ColumnSet& want) {
+  const size_t rows = b.num_rows;
+  auto lacks = [&](uint32_t bit, size_t size) { return want.Has(bit) && size != rows; };
+  if (lacks(ColumnSet::kTraceId, b.trace_id.size()) ||
+      lacks(ColumnSet::kSpanId, b.span_id.size()) ||
+      lacks(ColumnSet::kParentSpanId, b.parent_span_id.size()) ||
+      lacks(ColumnSet::kStart, b.start_unix_nano.size()) ||
+      lacks(ColumnSet::kEnd, b.end_unix_nano.size()) ||
+      lacks(ColumnSet::kName, b.name.codes.size()) || lacks(ColumnSet::kKind, b.kind.size()) ||
+      lacks(ColumnSet::kStatusCode, b.status_code.size()) ||
+      lacks(ColumnSet::kStatusMessage, b.status_message.codes.size()) ||
+      lacks(ColumnSet::kTraceState, b.trace_state.codes.size()) ||
+      lacks(ColumnSet::kFlagsDropped, b.flags.size()) ||
+      lacks(ColumnSet::kResourceScope, b.resource.size()) ||
+      lacks(ColumnSet::kEventsLinks, b.events.size()))
+    return Status::DataLoss("block file lacks a required column");
+  for (size_t r = 0; r < rows; ++r) {
+    if ((want.Has(ColumnSet::kResourceScope) &&
+         (b.resource[r] >= b.tables.resources.size() || b.scope[r] >= b.tables.scopes.size())) ||
+        (want.Has(ColumnSet::kKind) && b.kind[r] > 5) ||
+        (want.Has(ColumnSet::kStatusCode) && b.status_code[r] > 2))
+      return Status::DataLoss("block file has an out-of-range resource, scope, kind or status");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
+  ARIADNE_ASSIGN_OR_RETURN(BlockMeta meta, ParseLayout(file));
+  auto block = std::make_shared<Block>();
+  block->environment = meta.environment;
+  block->num_rows = meta.num_rows;
+  for (const Section& section : meta.sections) {
+    ARIADNE_ASSIGN_OR_RETURN(std::string raw,
+                             ReadSection(file.substr(section.offset, section.compressed), section));
+    ARIADNE_RETURN_IF_ERROR(DecodeSection(section.name, raw, block.get()));
+  }
+  ColumnSet all = ColumnSet::All();
+  ARIADNE_RETURN_IF_ERROR(CheckColumns(*block, all));
+  return std::shared_ptr<const Block>(std::move(block));
+}
+
+Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::string& path,
+                                                      const BlockMeta& meta, ColumnSet needed) {
+  needed.Close();
+  std::vector<const Section*> wanted;
+  for (const Section& s : meta.sections)
+    if (SectionNeeded(s, needed)) wanted.push_back(&s);
+  std::sort(wanted.begin(), wanted.end(),
+            [](const Section* a, const Section* b) { return a->offset < b->offset; });
+  auto block = std::make_shared<Block>();
+  block->environment = meta.environment;
+  block->num_rows = meta.num_rows;
+  // Sections close together are read with one pread; a gap of unneeded bytes up to this size is
+  // cheaper to read than to seek over.
+  constexpr uint64_t kMaxGap = 64 * 1024;
+  for (size_t i = 0; i < wanted.size();) {
+    size_t j = i + 1;
+    uint64_t end = wanted[i]->offset + wanted[i]->compressed;
+    while (j < wanted.size() && wanted[j]->offset <= end + kMaxGap) {
+      end = std::max(end, wanted[j]->offset + wanted[j]->compressed);
+      ++j;
+    }
+    const uint64_t from = wanted[i]->offset;
+    ARIADNE_ASSIGN_OR_RETURN(std::string bytes,
+                             env->ReadFileRange(path, from, static_cast<size_t>(end - from)));
+    std::string_view view(bytes);
+    for (size_t k = i; k < j; ++k) {
+      const Section& s = *wanted[k];
+      std::string_view compressed =
+          s.offset - from < view.size() ? view.substr(s.offset - from, s.compressed) : "";
+      ARIADNE_ASSIGN_OR_RETURN(std::string raw, ReadSection(compressed, s));
+      ARIADNE_RETURN_IF_ERROR(DecodeSection(s.name, raw, block.get()));
+    }
+    i = j;
+  }
+  ARIADNE_RETURN_IF_ERROR(CheckColumns(*block, needed));
+  return std::shared_ptr<const Block>(std::move(block));
+}
+
+}  // namespace ariadne::store::embedded

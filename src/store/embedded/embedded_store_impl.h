@@ -1,0 +1,267 @@
+// EmbeddedStore, the SpanStore of embedded_store.h, declared for the files that implement it (not
+// for other users; they call OpenEmbeddedStore). One class, four files, one job each:
+//
+//   embedded_store.cc              open (block set, WAL replay), close, stats, the factory
+//   embedded_store_write.cc        appends: queue, group commit to the WAL, heads, sealing to
+//   blocks embedded_store_read.cc         queries: traces, trace search, aggregations, columns,
+//   services;
+//                                  loading block columns through the column cache
+//   embedded_store_maintenance.cc  changes to the block set from outside the write path: blocks
+//                                  retention and compaction replaced, damaged blocks quarantined
+//
+// Threads: every public method may be called concurrently. The store runs a group-commit thread,
+// a seal thread and a maintenance thread. Locks: queue_mu_ (the append queue and flush tickets),
+// seal_mu_ (the seal job), state_mu_ (heads, sealing heads, the block set and the service graph;
+// readers share it); the column cache and the manifest lock themselves. Which thread owns the
+// remaining members is stated beside each.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "store/embedded/block.h"
+#include "store/embedded/block_maintenance.h"
+#include "store/embedded/column_cache.h"
+#include "store/embedded/embedded_store.h"
+#include "store/embedded/env.h"
+#include "store/embedded/manifest.h"
+#include "store/embedded/quarantine.h"
+#include "store/embedded/seal_writer.h"
+#include "store/embedded/wal_log.h"
+#include "store/service_graph.h"
+#include "store/span_store.h"
+
+namespace ariadne::store::embedded {
+
+// An append waiting for the group commit.
+struct PendingAppend {
+  std::string environment;
+  model::SpanBatch batch;
+  std::string framed;  // the WAL record, encoded by the caller's thread
+  SpanStore::AppendCallback done;
+};
+
+// A sealed block of the block set: its meta and file.
+struct BlockEntry {
+  BlockMeta meta;
+  std::string path;
+};
+
+class EmbeddedStore final : public SpanStore, public BlockSetHost {
+ public:
+  explicit EmbeddedStore(EmbeddedStoreOptions options)
+      : options_(WithEnv(std::move(options))),
+        env_(options_.env),
+        quarantine_(options_.env, options_.data_dir),
+        wal_(options_.env, options_.data_dir + "/wal"),
+        column_cache_(options_.column_cache_bytes) {
+    wal_dir_ = options_.data_dir + "/wal";
+    blocks_dir_ = options_.data_dir + "/blocks";
+  }
+
+  ~EmbeddedStore() override { (void)Close(); }
+
+  Status Open();
+
+  // Finds the manifest (upgrading a checkpoint-era directory), removes orphans, restores the
+  // service map and reads the meta of every block the manifest names.
+  Status OpenBlockSet();
+
+  // The one place Open reads a block file's meta.
+  // Footer, meta and section directory only (positional reads; the column sections stay unread).
+  static Result<BlockMeta> ReadMetaOfBlockFile(Env* env, const std::string& path) {
+    return ReadBlockMeta(env, path);
+  }
+
+  void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override;
+
+  Result<TraceResult> GetTrace(const model::TraceId& id, std::string_view environment) override;
+
+  Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
+                      std::string_view environment,
+                      const std::function<bool(const TraceResult&)>& visit) override;
+
+  Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
+                                      const query::ExecContext& context) override;
+
+  Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request,
+                                                 const query::ExecContext& context) override;
+
+  Result<query::BubbleUpCounts> ScanBubbleUp(const query::BubbleUpRequest& request,
+                                             const query::ExecContext& context) override;
+
+  Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
+                                              uint64_t start_unix_nano,
+                                              uint64_t end_unix_nano) override;
+
+  Result<ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start_unix_nano,
+                                       uint64_t end_unix_nano) override;
+
+  Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override;
+
+  Status Flush() override;
+
+  Status Close() override;
+
+  StoreStats Stats() const override;
+
+  uint64_t replayed_records() const { return replayed_records_; }
+
+  Status RunMaintenance() { return maintenance_->RunOnce(); }
+
+  // BlockSetHost: called by maintenance after its manifest edit is durable.
+  void ReplaceBlocks(const std::vector<uint64_t>& removed,
+                     std::vector<NewBlockFile> added) override;
+
+ private:
+  static uint64_t WallClockNano() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  }
+
+  static EmbeddedStoreOptions WithEnv(EmbeddedStoreOptions options) {
+    if (options.env == nullptr) options.env = Env::Default();
+    return options;
+  }
+
+  // Replays one WAL segment into the heads; true when it held no record. REQUIRES: during Open.
+  Result<bool> ReplaySegment(const std::string& path);
+
+  // REQUIRES: called by the commit thread, or during Open before it starts.
+  void ApplyToHead(const std::string& environment, const model::SpanBatch& batch);
+
+  void CommitLoop();
+
+  void CommitGroup(std::vector<PendingAppend>* work, std::string* framed);
+
+  // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
+  std::vector<std::pair<std::string_view, const BlockBuilder*>> AllHeads() const;
+
+  // Hands the live heads to the seal thread (rotating the WAL so that the sealed spans are exactly
+  // the closed segments) unless a seal is still running. Returns false when nothing was started.
+  // REQUIRES: commit thread.
+  bool StartSeal();
+
+  // Blocks until no seal is running; returns the last seal's status.
+  Status WaitForSeal();
+
+  void SealLoop();
+
+  // Writes the sealing heads as block files (those a failed attempt did not write yet), the
+  // service-map snapshot, then ONE manifest edit adding the blocks with the WAL segment they cover;
+  // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
+  Status Seal(SealJob* job);
+
+  // What a reader needs of a block entry: its id, environment, rows, time range, path and section
+  // directory (not the bloom filter or statistics, which stay with the block set).
+  static BlockEntry ReadRef(const BlockEntry& entry);
+
+  // Sealed blocks that may hold rows of `spec`: environment, time window, dataset, then the
+  // filters against each block's column statistics (query/exec/block_pruning.h). `skipped` counts
+  // the blocks left out for any reason but the environment.
+  std::vector<BlockEntry> CandidateBlocks(const query::QuerySpec& spec, uint64_t* skipped);
+
+  // Columns `needed` of a sealed block: from the column cache, else read from its file (only those
+  // sections). A block whose file fails its checksums is quarantined and reads as empty, so the
+  // caller's answer comes from the other blocks. With keep false a miss is not cached.
+  Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry, const ColumnSet& needed,
+                                                 bool keep = true);
+
+  // Stores the section directory of block `id` in the block set (read once, on first use).
+  void RememberSections(uint64_t id, const std::vector<SectionInfo>& sections, uint32_t version);
+
+  // Removes block `id` from the block set (when it is still there), quarantines its file and,
+  // once the file is moved, removes the block from the manifest (one edit), so the next open
+  // neither looks for it nor reports it missing.
+  void QuarantineBlock(uint64_t id, const Status& why);
+
+  // Moves a damaged block file into quarantine/ and says what became unreadable; true when the
+  // file was moved. `meta` is null when the block's meta itself is unreadable.
+  bool QuarantineBlockFile(const std::string& path, const BlockMeta* meta, const Status& why);
+
+  // Keeps a just-sealed block (every column) in the column cache.
+  void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
+    column_cache_.Insert(id, ColumnSet::All(), std::move(block));
+  }
+
+  static void SortByStartTime(TraceResult* result);
+
+  const EmbeddedStoreOptions options_;
+  Env* const env_;  // options_.env, never null
+  Quarantine quarantine_;
+  std::string wal_dir_;
+  std::string blocks_dir_;
+  int lock_fd_ = -1;
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable flush_done_cv_;
+  std::deque<PendingAppend> queue_;
+  size_t queued_spans_ = 0;
+  bool closed_ = false;
+  bool seal_finished_recheck_ = false;  // set by the seal thread when it finishes
+  uint64_t flush_requested_ = 0;
+  uint64_t flush_completed_ = 0;
+  uint64_t flush_completed_snapshot_ = 0;  // commit thread's copy
+  Status flush_status_;
+  Status close_status_;
+  std::thread commit_thread_;
+  WalLog wal_;                                     // commit thread only (and Open/Close)
+  uint64_t last_seal_ = 0;                         // commit thread only (and Open)
+  std::unique_ptr<Manifest> manifest_;             // set by Open; safe for concurrent use
+  std::unique_ptr<BlockMaintenance> maintenance_;  // set by Open
+
+  mutable std::shared_mutex state_mu_;
+  std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
+  // Heads handed to the seal thread: immutable, still readable until their blocks are in blocks_.
+  std::vector<std::pair<std::string, std::unique_ptr<BlockBuilder>>> sealing_heads_;
+  std::vector<BlockEntry> blocks_;
+  ServiceGraphBuilder graph_;  // guarded by state_mu_
+
+  ColumnCache column_cache_;
+  std::atomic<uint64_t> blocks_pruned_{0};
+
+  std::atomic<uint64_t> spans_appended_{0};
+  std::atomic<uint64_t> batches_appended_{0};
+  std::atomic<uint64_t> append_errors_{0};
+  std::atomic<uint64_t> wal_bytes_{0};
+  std::atomic<uint64_t> wal_syncs_{0};
+  std::atomic<uint64_t> head_spans_{0};
+  std::atomic<uint64_t> sealing_spans_{0};
+
+  // The seal thread. One job at a time; a failed job stays pending and is retried.
+  std::thread seal_thread_;
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  std::optional<SealJob> seal_job_;  // guarded by seal_mu_
+  bool seal_running_ = false;        // guarded by seal_mu_
+  bool seal_stop_ = false;           // guarded by seal_mu_
+  uint64_t seals_finished_ = 0;      // guarded by seal_mu_
+  Status last_seal_status_;          // guarded by seal_mu_
+  std::atomic<uint64_t> blocks_count_{0};
+  std::atomic<uint64_t> stats_block_bytes_{0};
+  std::atomic<uint64_t> stats_block_spans_{0};
+  uint64_t replayed_records_ = 0;
+  std::atomic<uint64_t> orphans_removed_{0};
+  std::atomic<uint64_t> wal_corrupt_records_{0};
+  std::atomic<uint64_t> wal_skipped_bytes_{0};
+  std::atomic<uint64_t> wal_skipped_spans_{0};
+  std::atomic<uint64_t> blocks_quarantined_{0};
+};
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,236 @@
+// EmbeddedStore write path (embedded_store_impl.h): appends are framed as WAL records on the
+// caller's thread and queued; the commit thread writes each group to the WAL with one sync, applies
+// it to the heads and answers the callers; full heads go to the seal thread, which writes block
+// files and one manifest edit (seal_writer.h) and then makes the blocks visible.
+#include <cstdio>
+
+#include "store/embedded/batch_codec.h"
+#include "store/embedded/coding.h"
+#include "store/embedded/embedded_store_impl.h"
+#include "store/embedded/wal.h"
+
+namespace ariadne::store::embedded {
+
+void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
+                                AppendCallback done) {
+  if (batch.spans.empty()) {
+    done(Status::Ok());
+    return;
+  }
+  PendingAppend pending;
+  std::string payload;
+  PutString(&payload, environment);
+  EncodeSpanBatch(batch, &payload);
+  if (payload.size() > kWalMaxRecordBytes) {
+    done(Status::InvalidArgument("batch too large for one WAL record; send smaller batches"));
+    return;
+  }
+  FrameWalRecord(WalRecordType::kSpanBatch, payload, static_cast<uint32_t>(batch.spans.size()),
+                 &pending.framed);
+  pending.environment = std::move(environment);
+  pending.done = std::move(done);
+  const size_t spans = batch.spans.size();
+  pending.batch = std::move(batch);
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (closed_) {
+      pending.done(Status::Unavailable("store is shutting down"));
+      return;
+    }
+    if (queued_spans_ + spans > options_.max_pending_spans) {
+      append_errors_++;
+      pending.done(
+          Status::ResourceExhausted("the store is behind: " + std::to_string(queued_spans_) +
+                                    " spans are waiting to be written; retry shortly"));
+      return;
+    }
+    queued_spans_ += spans;
+    queue_.push_back(std::move(pending));
+  }
+  queue_cv_.notify_one();
+}
+
+Status EmbeddedStore::Flush() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  if (closed_) return Status::FailedPrecondition("store is closed");
+  uint64_t ticket = ++flush_requested_;
+  queue_cv_.notify_one();
+  flush_done_cv_.wait(lock, [&] { return flush_completed_ >= ticket; });
+  return flush_status_;
+}
+
+void EmbeddedStore::ApplyToHead(const std::string& environment, const model::SpanBatch& batch) {
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  auto& head = heads_[environment];
+  if (!head) head = std::make_unique<BlockBuilder>(environment);
+  head->Append(batch);
+  graph_.Observe(environment, batch, WallClockNano());
+  head_spans_ += batch.spans.size();
+}
+
+void EmbeddedStore::CommitLoop() {
+  std::vector<PendingAppend> work;
+  std::string framed;
+  for (;;) {
+    uint64_t flush_ticket = 0;
+    bool closing = false;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] {
+        return !queue_.empty() || closed_ || flush_requested_ > flush_completed_ ||
+               seal_finished_recheck_;
+      });
+      seal_finished_recheck_ = false;
+      work.clear();
+      while (!queue_.empty()) {
+        work.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      flush_ticket = flush_requested_;
+      closing = closed_;
+    }
+    if (!work.empty()) CommitGroup(&work, &framed);
+    const bool want_flush = flush_ticket > flush_completed_snapshot_;
+    if (want_flush) {
+      // Everything appended so far must end up in block files: finish a running seal, then seal
+      // the rest (a failed earlier seal is retried first).
+      Status s = WaitForSeal();
+      for (int round = 0; round < 2 && StartSeal(); ++round) s = WaitForSeal();
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      flush_status_ = s;
+      flush_completed_ = flush_ticket;
+      flush_completed_snapshot_ = flush_ticket;
+      flush_done_cv_.notify_all();
+    } else if (head_spans_ >= options_.head_max_spans) {
+      StartSeal();  // in the background; appends go on into fresh heads
+    }
+    if (closing) {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* framed) {
+  framed->clear();
+  size_t spans = 0;
+  for (const PendingAppend& p : *work) {
+    framed->append(p.framed);
+    spans += p.batch.spans.size();
+  }
+  Status status = wal_.Commit(*framed, options_.sync);
+  if (options_.sync) wal_syncs_++;
+  if (status.ok()) {
+    wal_bytes_ += framed->size();
+    for (const PendingAppend& p : *work) ApplyToHead(p.environment, p.batch);
+    spans_appended_ += spans;
+    batches_appended_ += work->size();
+  } else {
+    append_errors_ += work->size();
+  }
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queued_spans_ -= spans;
+  }
+  for (PendingAppend& p : *work) p.done(status);
+  work->clear();
+}
+
+bool EmbeddedStore::StartSeal() {
+  std::unique_lock<std::mutex> seal_lock(seal_mu_);
+  if (seal_running_) return false;
+  if (seal_job_) {  // a failed job: retry it as it was
+    seal_running_ = true;
+    seal_cv_.notify_all();
+    return true;
+  }
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    if (heads_.empty()) return false;
+  }
+  uint64_t covered_segment = 0;
+  if (Status rotated = wal_.Rotate(&covered_segment); !rotated.ok()) {
+    last_seal_status_ = rotated;
+    return false;
+  }
+  SealJob job;
+  job.seal = ++last_seal_;
+  job.covered_segment = covered_segment;
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    for (auto& [env, head] : heads_) sealing_heads_.emplace_back(env, std::move(head));
+    heads_.clear();
+    sealing_spans_ += head_spans_.exchange(0);
+    // The graph as of exactly the spans being sealed: later spans are replayed from the WAL.
+    job.graph_snapshot = graph_.Snapshot();
+  }
+  seal_job_ = std::move(job);
+  seal_running_ = true;
+  seal_cv_.notify_all();
+  return true;
+}
+
+Status EmbeddedStore::WaitForSeal() {
+  std::unique_lock<std::mutex> lock(seal_mu_);
+  seal_cv_.wait(lock, [&] { return !seal_running_; });
+  return seal_job_ ? last_seal_status_ : Status::Ok();
+}
+
+void EmbeddedStore::SealLoop() {
+  for (;;) {
+    SealJob* job = nullptr;  // only this thread touches it while seal_running_
+    {
+      std::unique_lock<std::mutex> lock(seal_mu_);
+      seal_cv_.wait(lock, [&] { return seal_stop_ || seal_running_; });
+      if (!seal_running_) return;
+      job = &*seal_job_;
+    }
+    Status s = Seal(job);
+    std::lock_guard<std::mutex> lock(seal_mu_);
+    last_seal_status_ = s;
+    if (s.ok()) {
+      seal_job_.reset();
+      maintenance_->Kick();
+    } else {
+      std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
+                   s.ToString().c_str());
+    }
+    seal_running_ = false;
+    ++seals_finished_;
+    seal_cv_.notify_all();
+    {
+      // The heads may have outgrown the limit while this seal ran: let the commit thread look.
+      std::lock_guard<std::mutex> queue_lock(queue_mu_);
+      seal_finished_recheck_ = true;
+    }
+    queue_cv_.notify_one();
+  }
+}
+
+Status EmbeddedStore::Seal(SealJob* job) {
+  // The sealing heads are immutable and only this thread removes them: no lock needed to read.
+  std::vector<const BlockBuilder*> heads;
+  for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+  ARIADNE_RETURN_IF_ERROR(
+      WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
+  {
+    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    for (SealedBlock& b : job->written) {
+      stats_block_bytes_ += b.meta.file_bytes;
+      stats_block_spans_ += b.meta.num_rows;
+      CacheBlock(b.meta.id, b.block);
+      blocks_.push_back(BlockEntry{std::move(b.meta), std::move(b.path)});
+    }
+    sealing_heads_.clear();
+    sealing_spans_ = 0;
+    blocks_count_ = blocks_.size();
+  }
+  // The seal is done: what is left to retire is removed at the next open anyway.
+  Status retired = RetireAfterSeal(env_, options_.data_dir, wal_dir_, *job);
+  if (!retired.ok())
+    std::fprintf(stderr, "ariadne: after sealing: %s (the next open removes them)\n",
+                 retired.ToString().c_str());
+  return Status::Ok();
+}
+
+}  // namespace ariadne::store::embedded
