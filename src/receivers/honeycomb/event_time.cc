@@ -97,16 +97,19 @@ std::optional<uint64_t> ParseRfc3339(std::string_view text) {
 }  // namespace
 
 std::optional<uint64_t> UnixNumberToNanos(double value) {
-  if (!std::isfinite(value) || value < 0) return std::nullopt;
-  double seconds = value;
-  if (value >= 1e17) {
-    seconds = value / 1e9;
-  } else if (value >= 1e14) {
-    seconds = value / 1e6;
-  } else if (value >= 1e11) {
-    seconds = value / 1e3;
-  }
-  return SecondsToNanosChecked(seconds);
+  if (!std::isfinite(value) || value < 0 || value >= 1.8e19) return std::nullopt;
+  // Whole units and the fraction apart, so integer milliseconds stay exact.
+  const uint64_t unit_nanos = value >= 1e17   ? 1
+                              : value >= 1e14 ? 1'000
+                              : value >= 1e11 ? 1'000'000
+                                              : kNanosPerSecond;
+  const double whole = std::floor(value);
+  const uint64_t units = static_cast<uint64_t>(whole);
+  if (units > UINT64_MAX / unit_nanos) return std::nullopt;
+  const uint64_t fraction =
+      static_cast<uint64_t>(std::llround((value - whole) * static_cast<double>(unit_nanos)));
+  if (units * unit_nanos > UINT64_MAX - fraction) return std::nullopt;
+  return units * unit_nanos + fraction;
 }
 
 std::optional<uint64_t> ParseEventTime(std::string_view text) {
@@ -118,8 +121,12 @@ std::optional<uint64_t> ParseEventTime(std::string_view text) {
     uint64_t integer = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
     if (ec == std::errc() && end == text.data() + text.size()) {
-      if (integer >= 100'000'000'000'000'000ULL) return integer;  // nanoseconds, exact
-      return UnixNumberToNanos(static_cast<double>(integer));
+      const uint64_t unit_nanos = integer >= 100'000'000'000'000'000ULL ? 1
+                                  : integer >= 100'000'000'000'000ULL   ? 1'000
+                                  : integer >= 100'000'000'000ULL       ? 1'000'000
+                                                                        : kNanosPerSecond;
+      if (integer > UINT64_MAX / unit_nanos) return std::nullopt;
+      return integer * unit_nanos;
     }
     double number = 0;
     auto [dend, dec] = std::from_chars(text.data(), text.data() + text.size(), number);
