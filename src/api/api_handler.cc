@@ -342,6 +342,8 @@ void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
   net::HttpResponse response;
   if (is_trace || path == "/api/v1/services") {
     response = method_not_allowed();
+  } else if (path == "/api/v1/info") {
+    response = is_read ? server_info_.Response() : method_not_allowed();
   } else if (path == "/healthz") {
     response = is_read ? JsonResponse(200, json{{"status", "ok"}}) : method_not_allowed();
   } else if (path == "/metrics") {

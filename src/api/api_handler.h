@@ -3,6 +3,7 @@
 //   GET /api/v1/traces/{trace_id}   every span of a trace as JSON (32-hex or X-Ray id; 400 for a
 //                                   malformed id, 404 when unknown); ?environment=NAME narrows it
 //   GET /api/v1/services            services with span and error counts; ?environment=NAME
+//   GET /api/v1/info                the addresses this server listens on (ServerInfo)
 //   GET /healthz                    liveness
 //   GET /metrics                    Prometheus text: ingest counters, store stats, process RSS
 // plus the analysis routes of QueryRoutes (query, columns, trace search, service graph, BubbleUp).
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "api/query_routes.h"
+#include "api/server_info.h"
 #include "net/handler_pool.h"
 #include "net/http_server.h"
 #include "pipeline/metrics.h"
@@ -39,6 +41,9 @@ class ApiHandler {
   void Handle(net::HttpRequest&& request, net::Responder respond);
   net::HttpHandler AsHandler();
 
+  // What GET /api/v1/info reports; `ariadne serve` fills it once its listeners are bound.
+  ServerInfo* server_info() { return &server_info_; }
+
  private:
   net::HttpResponse GetTrace(const net::HttpRequest& request, std::string_view id_text);
   net::HttpResponse ListServices(const net::HttpRequest& request);
@@ -47,6 +52,7 @@ class ApiHandler {
   store::SpanStore* store_;
   const pipeline::IngestMetrics* metrics_;
   std::unique_ptr<QueryRoutes> query_routes_;
+  ServerInfo server_info_;
   std::unique_ptr<net::HandlerPool> reads_;  // last: joined before the rest goes away
 };
 

@@ -12,6 +12,8 @@
 #include "common/json_dump.h"
 #include "common/time_units.h"
 #include "model/ids.h"
+#include "query/bubbleup.h"
+#include "query/column_check.h"
 #include "query/query_spec.h"
 
 namespace ariadne::api {
@@ -101,6 +103,40 @@ net::HttpResponse StoreError(const Status& status) {
   }
 }
 
+// A JSON array of filters in the shape of POST /api/v1/query's "filters", validated by the same
+// parser (so its messages name filters[i]).
+Result<std::vector<query::Filter>> ParseFilterList(std::string_view text, uint64_t now) {
+  if (JsonNestingDepth(text) > kMaxRequestJsonNesting)
+    return Status::InvalidArgument("filters: nests arrays/objects too deeply");
+  json list = json::parse(text, nullptr, false);
+  if (list.is_discarded() || !list.is_array())
+    return Status::InvalidArgument(
+        "filters: must be a JSON array like [{\"column\":\"http.status_code\",\"op\":\">=\","
+        "\"value\":500}]");
+  json spec = {{"calculations", json::array({{{"op", "COUNT"}}})},
+               {"filters", std::move(list)},
+               {"time_range", 60}};
+  ARIADNE_ASSIGN_OR_RETURN(query::QuerySpec parsed, query::ParseQuerySpec(DumpJson(spec), now));
+  return std::move(parsed.filters);
+}
+
+constexpr size_t kBubbleUpMaxValues = 1000;
+
+json ResultValueJson(const query::ResultValue& v) {
+  switch (v.index()) {
+    case 1:
+      return std::get<std::string>(v);
+    case 2:
+      return std::get<int64_t>(v);
+    case 3:
+      return std::get<double>(v);
+    case 4:
+      return std::get<bool>(v);
+    default:
+      return nullptr;
+  }
+}
+
 json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
   json out = json::array();
   for (const auto& c : columns)
@@ -120,6 +156,17 @@ QueryRoutes::QueryRoutes(store::SpanStore* store, QueryRoutesOptions options,
 
 query::ExecContext QueryRoutes::ContextFor(const net::HttpRequest& request) const {
   return query::ExecContext{options_.limits, request.cancel};
+}
+
+Result<std::vector<query::CatalogColumn>> QueryRoutes::Catalog(std::string_view environment) {
+  // Every column any span of the environment ever sent: a column is known for the whole dataset,
+  // not only for the window of one query.
+  ARIADNE_ASSIGN_OR_RETURN(std::vector<store::ColumnInfo> columns,
+                           store_->ListColumns(environment, 0, UINT64_MAX));
+  std::vector<query::CatalogColumn> out;
+  out.reserve(columns.size());
+  for (store::ColumnInfo& c : columns) out.push_back({std::move(c.name), std::move(c.type)});
+  return out;
 }
 
 uint64_t QueryRoutes::Now() const {
@@ -177,6 +224,10 @@ net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
     return JsonError(status, spec.status().message());
   }
   if (auto env = request.QueryParam("environment")) spec->environment = std::string(*env);
+  auto catalog = Catalog(spec->environment);
+  if (!catalog.ok()) return StoreError(catalog.status());
+  if (Status checked = query::CheckColumns(*spec, *catalog); !checked.ok())
+    return JsonError(400, checked.message());
   Result<query::QueryResult> result = store_->RunQuery(*spec, ContextFor(request));
   if (!result.ok()) return StoreError(result.status());
   return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
@@ -227,6 +278,16 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
       if (value != "true" && value != "false")
         return JsonError(400, "error: must be true or false");
       eq("error", value == "true");
+    } else if (name == "filters") {
+      // The query's own filters ([{"column", "op", "value"}], as in POST /api/v1/query), so the
+      // query page can list the traces behind a query and its selection.
+      auto parsed = ParseFilterList(value, Now());
+      if (!parsed.ok()) return JsonError(400, parsed.status().message());
+      auto catalog = Catalog(search.environment);
+      if (!catalog.ok()) return StoreError(catalog.status());
+      if (Status checked = query::CheckFilterColumns(*parsed, *catalog); !checked.ok())
+        return JsonError(400, checked.message());
+      for (query::Filter& f : *parsed) search.filters.push_back(std::move(f));
     } else if (name == "limit") {
       auto v = ParseUnsigned(value);
       if (!v || *v == 0 || *v > 1000) return JsonError(400, "limit: must be from 1 to 1000");
@@ -234,7 +295,7 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
     } else if (name != "start" && name != "end" && name != "environment") {
       return JsonError(400, name +
                                 ": unknown parameter; use service, name, attr.KEY, min_duration, "
-                                "max_duration, error, start, end, limit or environment");
+                                "max_duration, error, filters, start, end, limit or environment");
     }
   }
   auto found = store_->SearchTraces(search, ContextFor(request));
@@ -301,6 +362,10 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   base["limit"] = 10000;
   Result<query::QuerySpec> base_spec = query::ParseQuerySpec(DumpJson(base), Now());
   if (!base_spec.ok()) return JsonError(400, base_spec.status().message());
+  if (auto catalog = Catalog(base_spec->environment); catalog.ok()) {
+    if (Status checked = query::CheckColumns(*base_spec, *catalog); !checked.ok())
+      return JsonError(400, checked.message());
+  }
   // The selection: the same plus the selected band of one column and time.
   query::QuerySpec sel_spec = *base_spec;
   std::string column = selection.value("column", std::string("duration_ms"));
@@ -334,93 +399,89 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
   if (!columns.ok()) return JsonError(500, columns.status().message());
   static const std::set<std::string> kSkip = {"trace.trace_id", "trace.span_id", "trace.parent_id",
                                               "duration_ms", "status_message"};
-  struct Scored {
-    std::string column;
-    double score;
-    json values;
-  };
-  std::vector<Scored> scored;
+  query::BubbleUpRequest scan;
+  scan.base = *base_spec;
+  scan.column = column;
+  if (selection.contains("min")) scan.min = selection["min"].get<double>();
+  if (selection.contains("max")) scan.max = selection["max"].get<double>();
+  scan.selection_start_unix_nano = sel_spec.start_unix_nano;
+  scan.selection_end_unix_nano = sel_spec.end_unix_nano;
+  // A column with thousands of values (ids) differs between any two samples by chance alone: its
+  // score would be noise at the top of the list, so such columns are reported as skipped.
+  scan.max_values_per_column = std::min<size_t>(options_.limits.max_groups, kBubbleUpMaxValues);
+  for (const store::ColumnInfo& c : *columns)
+    if (!kSkip.count(c.name) && c.type != "double" && c.name != column)
+      scan.columns.push_back(c.name);
+  // One pass over the spans when the engine can; two aggregate queries per column otherwise.
+  Result<query::BubbleUpCounts> counts = store_->ScanBubbleUp(scan, ContextFor(request));
+  if (counts.status().code() == StatusCode::kUnimplemented)
+    counts = CountByQueries(scan, sel_spec, ContextFor(request));
+  if (!counts.ok()) return StoreError(counts.status());
+  const query::BubbleUpReport report = query::RankBubbleUp(*counts);
+  json out = json::array();
+  for (const query::BubbleUpRankedColumn& c : report.columns) {
+    json values = json::array();
+    for (const query::BubbleUpRankedValue& v : c.values)
+      values.push_back({{"value", ResultValueJson(v.value)},
+                        {"selection", v.selection},
+                        {"baseline", v.baseline}});
+    out.push_back({{"column", c.column}, {"score", c.score}, {"values", std::move(values)}});
+  }
   json skipped = json::array();
-  double selection_total = 0, baseline_total = 0;
-  for (const store::ColumnInfo& c : *columns) {
-    if (kSkip.count(c.name) || c.type == "double" || c.name == column) continue;
-    query::QuerySpec all = *base_spec, sel = sel_spec;
-    all.breakdowns = sel.breakdowns = {c.name};
-    auto all_result = store_->RunQuery(all, ContextFor(request));
+  for (const auto& [name, reason] : report.skipped)
+    skipped.push_back({{"column", name}, {"reason", reason}});
+  return JsonResponse(200, json{{"columns", out},
+                                {"skipped_columns", skipped},
+                                {"selection_count", report.selection_count},
+                                {"baseline_count", report.baseline_count}});
+}
+
+Result<query::BubbleUpCounts> QueryRoutes::CountByQueries(const query::BubbleUpRequest& scan,
+                                                          const query::QuerySpec& selection,
+                                                          const query::ExecContext& context) {
+  auto count = [](const query::ResultValue& v) {
+    if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+    if (auto* d = std::get_if<double>(&v)) return *d;
+    return 0.0;
+  };
+  query::BubbleUpCounts out;
+  for (const std::string& name : scan.columns) {
+    query::QuerySpec all = scan.base, sel = selection;
+    all.breakdowns = sel.breakdowns = {name};
+    auto all_result = store_->RunQuery(all, context);
     Result<query::QueryResult> sel_result = all_result.ok()
-                                                ? store_->RunQuery(sel, ContextFor(request))
+                                                ? store_->RunQuery(sel, context)
                                                 : Result<query::QueryResult>(all_result.status());
+    query::BubbleUpColumnCounts column;
+    column.column = name;
     if (sel_result.status().code() == StatusCode::kResourceExhausted) {
       // Too many distinct values (or too much memory) to compare: say so and go on.
-      skipped.push_back({{"column", c.name}, {"reason", sel_result.status().message()}});
+      column.skipped = std::string(sel_result.status().message());
+      out.columns.push_back(std::move(column));
       continue;
     }
-    if (!sel_result.ok()) return StoreError(sel_result.status());
-    auto key_of = [](const query::ResultValue& v) -> std::pair<std::string, json> {
-      switch (v.index()) {
-        case 1:
-          return {"s" + std::get<std::string>(v), std::get<std::string>(v)};
-        case 2:
-          return {"i" + std::to_string(std::get<int64_t>(v)), std::get<int64_t>(v)};
-        case 3:
-          return {"d" + std::to_string(std::get<double>(v)), std::get<double>(v)};
-        case 4:
-          return {std::get<bool>(v) ? "btrue" : "bfalse", std::get<bool>(v)};
-        default:
-          return {"null", nullptr};
-      }
+    if (!sel_result.ok()) return sel_result.status();
+    std::map<std::string, size_t> index;  // value key → position in column.values
+    auto entry = [&](const query::ResultValue& v) -> query::BubbleUpValueCount& {
+      std::string key = std::to_string(v.index()) + ":" + ResultValueJson(v).dump();
+      auto [it, inserted] = index.try_emplace(key, column.values.size());
+      if (inserted) column.values.push_back({v, 0, 0});
+      return column.values[it->second];
     };
-    auto count = [](const query::ResultValue& v) {
-      if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-      if (auto* d = std::get_if<double>(&v)) return *d;
-      return 0.0;
-    };
-    std::map<std::string, std::pair<json, std::pair<double, double>>>
-        values;  // key → value, (all, sel)
     double all_total = 0, sel_total = 0;
     for (const auto& row : all_result->rows) {
-      auto [k, v] = key_of(row.breakdowns[0]);
-      values[k].first = v;
-      values[k].second.first = count(row.values[0]);
+      entry(row.breakdowns[0]).all = count(row.values[0]);
       all_total += count(row.values[0]);
     }
     for (const auto& row : sel_result->rows) {
-      auto [k, v] = key_of(row.breakdowns[0]);
-      values[k].first = v;
-      values[k].second.second = count(row.values[0]);
+      entry(row.breakdowns[0]).selection = count(row.values[0]);
       sel_total += count(row.values[0]);
     }
-    selection_total = sel_total;
-    baseline_total = all_total - sel_total;
-    if (sel_total == 0) continue;
-    std::vector<std::pair<double, json>> diffs;
-    double distance = 0;
-    for (const auto& [k, entry] : values) {
-      const auto& [value, counts] = entry;
-      if (value.is_null()) continue;
-      double sel_frac = counts.second / sel_total;
-      double base_frac = baseline_total > 0 ? (counts.first - counts.second) / baseline_total : 0;
-      distance += std::fabs(sel_frac - base_frac);
-      diffs.emplace_back(std::fabs(sel_frac - base_frac),
-                         json{{"value", value}, {"selection", sel_frac}, {"baseline", base_frac}});
-    }
-    std::sort(diffs.begin(), diffs.end(),
-              [](const auto& a, const auto& b) { return a.first > b.first; });
-    if (diffs.size() > 10) diffs.resize(10);
-    json top = json::array();
-    for (auto& d : diffs) top.push_back(std::move(d.second));
-    scored.push_back({c.name, distance / 2, std::move(top)});
+    out.all = all_total;
+    out.selection = sel_total;
+    out.columns.push_back(std::move(column));
   }
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.score != b.score ? a.score > b.score : a.column < b.column;
-  });
-  json out = json::array();
-  for (auto& s : scored)
-    out.push_back({{"column", s.column}, {"score", s.score}, {"values", std::move(s.values)}});
-  return JsonResponse(200, json{{"columns", out},
-                                {"skipped_columns", skipped},
-                                {"selection_count", selection_total},
-                                {"baseline_count", baseline_total}});
+  return out;
 }
 
 }  // namespace ariadne::api

@@ -20,6 +20,7 @@
 
 #include "common/work_queue.h"
 #include "net/http_server.h"
+#include "query/column_check.h"
 #include "query/exec_context.h"
 #include "store/span_store.h"
 
@@ -47,6 +48,13 @@ class QueryRoutes {
   net::HttpResponse SearchTraces(const net::HttpRequest& request);
   net::HttpResponse ServiceGraph(const net::HttpRequest& request);
   net::HttpResponse BubbleUp(const net::HttpRequest& request);
+  // BubbleUp's counts from two aggregate queries per candidate column, for engines without
+  // SpanStore::ScanBubbleUp.
+  Result<query::BubbleUpCounts> CountByQueries(const query::BubbleUpRequest& scan,
+                                               const query::QuerySpec& selection,
+                                               const query::ExecContext& context);
+  // The column catalog of `environment` (all when empty), for query::CheckColumns.
+  Result<std::vector<query::CatalogColumn>> Catalog(std::string_view environment);
   uint64_t Now() const;
   query::ExecContext ContextFor(const net::HttpRequest& request) const;
 

@@ -24,6 +24,7 @@ struct ServeConfig {
   std::string data_dir = "./ariadne-data";
   std::string listen_host = "127.0.0.1";
   std::string otlp_http = "4318";
+  std::string otlp_grpc = "4317";  // OTLP/gRPC TraceService/Export
   std::string http = "8686";
   std::string keys_file;  // extra keys file besides <data-dir>/keys.json
   size_t max_body_bytes = 16 * 1024 * 1024;
@@ -64,9 +65,9 @@ struct ServeConfig {
   // X-Ray API); both or neither. Reloaded on SIGHUP.
   std::string tls_cert;
   std::string tls_key;
-  // Which listeners use them: a comma list of otlp-http, http, xray. (X-Ray SDKs ask the X-Ray
-  // port for sampling rules over plain HTTP; leave xray out for them.)
-  std::string tls_listeners = "otlp-http,http,xray";
+  // Which listeners use them: a comma list of otlp-http, otlp-grpc, http, xray. (X-Ray SDKs ask
+  // the X-Ray port for sampling rules over plain HTTP; leave xray out for them.)
+  std::string tls_listeners = "otlp-http,otlp-grpc,http,xray";
 };
 int RunServe(const ServeConfig& config);
 

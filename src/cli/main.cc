@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   ServeConfig serve;
-  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the server: OTLP/HTTP ingest, store, API");
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "Run the server: OTLP/HTTP and OTLP/gRPC ingest, store, API");
   serve_cmd->add_option("--data-dir", serve.data_dir, "Where spans and keys live")
       ->capture_default_str();
   serve_cmd
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
                    "Default host of every listener (0.0.0.0 to accept remote clients)")
       ->capture_default_str();
   serve_cmd->add_option("--otlp-http", serve.otlp_http, "OTLP/HTTP listener, HOST:PORT or PORT")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--otlp-grpc", serve.otlp_grpc,
+                   "OTLP/gRPC listener (TraceService/Export), HOST:PORT or PORT")
       ->capture_default_str();
   serve_cmd->add_option("--http", serve.http, "Query API listener, HOST:PORT or PORT")
       ->capture_default_str();
@@ -146,13 +151,13 @@ int main(int argc, char** argv) {
                         "Browser origin allowed to send OTLP spans, e.g. http://localhost:3000 "
                         "(repeatable; '*' for any)");
   serve_cmd->add_option("--tls-cert", serve.tls_cert,
-                        "PEM certificate (chain) for HTTPS on the OTLP, API/UI and X-Ray TCP "
-                        "listeners; needs --tls-key; reloaded on SIGHUP");
+                        "PEM certificate (chain) for TLS on the OTLP/HTTP, OTLP/gRPC, API/UI and "
+                        "X-Ray TCP listeners; needs --tls-key; reloaded on SIGHUP");
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
   serve_cmd
       ->add_option("--tls-listeners", serve.tls_listeners,
-                   "Listeners that speak HTTPS with --tls-cert: comma list of otlp-http, http, "
-                   "xray (leave out xray when X-Ray SDKs fetch sampling rules from it)")
+                   "Listeners that speak TLS with --tls-cert: comma list of otlp-http, otlp-grpc, "
+                   "http, xray (leave out xray when X-Ray SDKs fetch sampling rules from it)")
       ->capture_default_str();
 
   TraceConfig trace;

@@ -1,6 +1,7 @@
-// `ariadne serve`: opens the embedded store, starts the OTLP/HTTP receiver and the query API, and
-// runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush + WAL close).
-// SIGHUP reloads the TLS certificate and key (--tls-cert/--tls-key) without closing a listener.
+// `ariadne serve`: opens the embedded store, starts the OTLP/HTTP and OTLP/gRPC receivers and the
+// query API, and runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush +
+// WAL close). SIGHUP reloads the TLS certificate and key (--tls-cert/--tls-key) without closing a
+// listener.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -29,6 +30,7 @@
 #include "pipeline/pipeline.h"
 #include "query/exec/query_budget.h"
 #include "receivers/honeycomb/events_receiver.h"
+#include "receivers/otlp_grpc/otlp_grpc_server.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
 #include "store/embedded/embedded_store.h"
@@ -80,6 +82,7 @@ std::string Display(const net::HttpServer& server) {
 struct ServeTls {
   std::shared_ptr<net::TlsServerContext> context;
   bool otlp = false;
+  bool grpc = false;
   bool http = false;
   bool xray = false;
 };
@@ -98,13 +101,15 @@ Result<ServeTls> LoadServeTls(const ServeConfig& config) {
         start, comma == std::string::npos ? std::string::npos : comma - start);
     if (name == "otlp-http") {
       tls.otlp = true;
+    } else if (name == "otlp-grpc") {
+      tls.grpc = true;
     } else if (name == "http") {
       tls.http = true;
     } else if (name == "xray") {
       tls.xray = true;
     } else if (!name.empty()) {
       return Status::InvalidArgument("--tls-listeners: unknown listener '" + name +
-                                     "'; use a comma list of otlp-http, http, xray");
+                                     "'; use a comma list of otlp-http, otlp-grpc, http, xray");
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -150,6 +155,9 @@ int RunServe(const ServeConfig& config) {
   auto otlp_address = ParseListenAddress(config.otlp_http, config.listen_host);
   if (!otlp_address.ok())
     return Fail("--otlp-http: " + std::string(otlp_address.status().message()));
+  auto grpc_address = ParseListenAddress(config.otlp_grpc, config.listen_host);
+  if (!grpc_address.ok())
+    return Fail("--otlp-grpc: " + std::string(grpc_address.status().message()));
   auto http_address = ParseListenAddress(config.http, config.listen_host);
   if (!http_address.ok()) return Fail("--http: " + std::string(http_address.status().message()));
   auto xray_address = ParseListenAddress(config.xray, config.listen_host);
@@ -191,7 +199,7 @@ int RunServe(const ServeConfig& config) {
   // Without keys anyone who reaches a port reads and writes everything: only on loopback, unless
   // the operator says so.
   if (keys.empty() && !config.allow_open) {
-    for (const ListenAddress* address : {&*otlp_address, &*http_address}) {
+    for (const ListenAddress* address : {&*otlp_address, &*grpc_address, &*http_address}) {
       if (IsLoopbackHost(address->host)) continue;
       return Fail("refusing to listen on " + address->host +
                   " without any key: anyone who can reach it could read every trace and change "
@@ -287,6 +295,22 @@ int RunServe(const ServeConfig& config) {
     (void)span_store->Close();
     return Fail(std::string(otlp_server.status().message()));
   }
+  // OTLP/gRPC (TraceService/Export) feeds the same pipeline with the same keys.
+  receivers::otlp_grpc::OtlpGrpcOptions grpc_options;
+  grpc_options.max_decompressed_bytes = config.max_decompressed_bytes;
+  grpc_options.idle_timeout_seconds = config.idle_timeout_seconds;
+  if (tls->grpc) {
+    grpc_options.tls_cert_file = config.tls_cert;
+    grpc_options.tls_key_file = config.tls_key;
+    grpc_options.tls_state_dir = (std::filesystem::path(config.data_dir) / "tls").string();
+  }
+  auto grpc_server = receivers::otlp_grpc::OtlpGrpcServer::Start(
+      grpc_address->host, grpc_address->port, &pipeline, &keys, grpc_options);
+  if (!grpc_server.ok()) {
+    (*otlp_server)->Stop();
+    (void)span_store->Close();
+    return Fail("--otlp-grpc: " + std::string(grpc_server.status().message()));
+  }
   net::HttpServerOptions api_server_options;
   api_server_options.name = "http";
   api_server_options.max_body_bytes = 1024 * 1024;
@@ -307,6 +331,7 @@ int RunServe(const ServeConfig& config) {
   auto xray = receivers::xray::XrayService::Start(xray_config, &pipeline, span_store.get());
   if (!xray.ok()) {
     (*otlp_server)->Stop();
+    (*grpc_server)->Stop();
     (void)span_store->Close();
     return Fail("--xray: " + std::string(xray.status().message()));
   }
@@ -364,11 +389,33 @@ int RunServe(const ServeConfig& config) {
                                            auth.Wrap(api_routes_with_xray), api_server_options);
   if (!api_server.ok()) {
     (*otlp_server)->Stop();
+    (*grpc_server)->Stop();
     (*xray)->Stop();
     (void)span_store->Close();
     return Fail(std::string(api_server.status().message()));
   }
   api_server_slot.store(api_server->get());
+  {
+    // GET /api/v1/info: the UI's setup help shows these addresses.
+    std::vector<api::ListenerInfo> listeners;
+    auto add = [&listeners](std::string name, std::string protocol, std::string transport,
+                            const std::string& address, bool use_tls) {
+      api::ListenerInfo info{std::move(name), std::move(protocol), std::move(transport), "", 0,
+                             use_tls};
+      if (api::SplitHostPort(address, &info.host, &info.port)) listeners.push_back(std::move(info));
+    };
+    add("otlp-http", "OTLP/HTTP", "tcp", Display(**otlp_server), tls->otlp);
+    {
+      std::string grpc_host = (*grpc_server)->bound_host();
+      if (grpc_host.find(':') != std::string::npos) grpc_host = "[" + grpc_host + "]";
+      add("otlp-grpc", "OTLP/gRPC", "tcp",
+          grpc_host + ":" + std::to_string((*grpc_server)->bound_port()), (*grpc_server)->tls());
+    }
+    add("xray-udp", "X-Ray daemon", "udp", (*xray)->address(), false);
+    add("xray-tcp", "X-Ray API", "tcp", (*xray)->address(), tls->xray);
+    add("http", "API and web UI", "tcp", Display(**api_server), tls->http);
+    api_handler.server_info()->SetListeners(std::move(listeners));
+  }
 
   if (keys.empty()) {
     std::fprintf(stderr,
@@ -409,6 +456,13 @@ int RunServe(const ServeConfig& config) {
   std::printf("listening otlp-http %s\n", Display(**otlp_server).c_str());
   std::printf("listening xray %s%s\n", tls->xray ? "https://" : "", (*xray)->address().c_str());
   std::printf("listening http %s\n", Display(**api_server).c_str());
+  // Printed last, so scripts that wait for the first three lines keep working.
+  {
+    std::string grpc_host = (*grpc_server)->bound_host();
+    if (grpc_host.find(':') != std::string::npos) grpc_host = "[" + grpc_host + "]";
+    std::printf("listening otlp-grpc %s%s:%u\n", (*grpc_server)->tls() ? "https://" : "",
+                grpc_host.c_str(), static_cast<unsigned>((*grpc_server)->bound_port()));
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -421,6 +475,13 @@ int RunServe(const ServeConfig& config) {
       std::fprintf(stderr,
                    "ariadne: TLS certificate reloaded (sha256 %s); new connections use it\n",
                    tls->context->Fingerprint().c_str());
+      // The gRPC listener re-reads its copy of the pair within a second.
+      if (Status grpc_reloaded = (*grpc_server)->ReloadTls(); !grpc_reloaded.ok()) {
+        std::fprintf(stderr,
+                     "ariadne: OTLP/gRPC TLS reload failed, still serving the previous "
+                     "certificate there: %s\n",
+                     std::string(grpc_reloaded.message()).c_str());
+      }
     } else {
       std::fprintf(stderr,
                    "ariadne: TLS reload failed, still serving the previous certificate: %s\n",
@@ -431,6 +492,7 @@ int RunServe(const ServeConfig& config) {
   std::fprintf(stderr, "ariadne: %s received, shutting down\n",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   (*otlp_server)->Stop();
+  (*grpc_server)->Stop();
   (*api_server)->Stop();
   (*xray)->Stop();
   Status closed = span_store->Close();

@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "query/bubbleup.h"
 #include "query/exec_context.h"
 #include "query/query_spec.h"
 
@@ -167,6 +168,16 @@ class SpanStore {
   // Trace search; `context` as for RunQuery.
   virtual Result<std::vector<TraceSummary>> SearchTraces(
       const TraceSearchRequest& request, const query::ExecContext& context = {}) = 0;
+
+  // BubbleUp's counts in one pass over the baseline's spans (query/bubbleup.h); `context` as for
+  // RunQuery. kUnimplemented when the engine has no such scan: the caller then runs aggregate
+  // queries instead.
+  virtual Result<query::BubbleUpCounts> ScanBubbleUp(const query::BubbleUpRequest& request,
+                                                     const query::ExecContext& context = {}) {
+    (void)request;
+    (void)context;
+    return Status::Unimplemented("this store engine has no BubbleUp scan");
+  }
 
   virtual Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
                                                       uint64_t start_unix_nano,

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <cstdio>
+
 #include "requests.h"
 #include "test_server.h"
 
@@ -161,6 +164,89 @@ TEST_F(QueryRoutesTest, BubbleUpRanksWhatSetsTheSelectionApart) {
   EXPECT_TRUE(saw_kind) << r.body;
   EXPECT_EQ(Call(server_.api_port(), "POST", "/api/v1/bubbleup", R"({"time_range":600})").status,
             400);
+}
+
+TEST_F(QueryRoutesTest, UnknownColumnsAndValuesThatCannotMatchAre400) {
+  auto error_of = [&](const std::string& body) {
+    auto r = Call(server_.api_port(), "POST", "/api/v1/query", body);
+    EXPECT_EQ(r.status, 400) << body << " → " << r.body;
+    return r.status == 400 ? json::parse(r.body)["error"].get<std::string>() : std::string();
+  };
+  std::string e = error_of(R"({"calculations":[{"op":"P99","column":"nonexistent_col"}]})");
+  EXPECT_NE(e.find("calculations[0].column: unknown column 'nonexistent_col'"), std::string::npos)
+      << e;
+  e = error_of(R"({"calculations":[{"op":"P99","column":"duration_mss"}]})");
+  EXPECT_NE(e.find("did you mean 'duration_ms'"), std::string::npos) << e;
+  e = error_of(R"({"filters":[{"column":"error","op":"=","value":"tru"}]})");
+  EXPECT_NE(e.find("filters[0].value: 'tru' can never match error"), std::string::npos) << e;
+  e = error_of(R"({"filters":[{"column":"http.status_code","op":">=","value":"fivehundred"}]})");
+  EXPECT_NE(e.find("holds numbers"), std::string::npos) << e;
+  e = error_of(R"({"calculations":[{"op":"AVG","column":"service.name"}]})");
+  EXPECT_NE(e.find("AVG needs a numeric column"), std::string::npos) << e;
+  e = error_of(R"({"breakdowns":["no.such.attr"]})");
+  EXPECT_NE(e.find("breakdowns[0]: unknown column"), std::string::npos) << e;
+  // What can match still runs: text that spells a number, "true", attributes, COUNT_DISTINCT.
+  auto ok = Call(server_.api_port(), "POST", "/api/v1/query",
+                 R"({"time_range":600,"calculations":[{"op":"COUNT"},
+                    {"op":"COUNT_DISTINCT","column":"user.id"}],
+                    "filters":[{"column":"http.status_code","op":">=","value":"500"},
+                               {"column":"error","op":"=","value":"true"}]})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["data"]["totals"]["COUNT"], 1);
+}
+
+TEST_F(QueryRoutesTest, TraceSearchTakesTheQueryFiltersAndChecksThem) {
+  auto search = [&](const std::string& filters) {
+    std::string target = "/api/v1/traces?filters=";
+    for (unsigned char c : filters) {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      target += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(buf);
+    }
+    return Call(server_.api_port(), "GET", target);
+  };
+  auto r = search(R"([{"column":"http.status_code","op":">=","value":500}])");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(json::parse(r.body)["traces"].size(), 1u);
+  EXPECT_EQ(json::parse(r.body)["traces"][0]["trace_id"], "5b8efff798038103d269b633813fc60c");
+  r = search(R"([{"column":"http.status_code","op":">","value":500}])");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["traces"].empty());
+  r = search(R"([{"column":"nonexistent_col","op":"exists"}])");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("filters[0].column: unknown column"), std::string::npos) << r.body;
+  EXPECT_EQ(search(R"({"column":"error"})").status, 400);
+  EXPECT_EQ(search(R"([{"column":"error","op":"like","value":1}])").status, 400);
+}
+
+TEST_F(QueryRoutesTest, InfoListsTheListenersTheServerSet) {
+  server_.api().server_info()->SetListeners(
+      {{"otlp-http", "OTLP/HTTP", "tcp", "0.0.0.0", 14318, false},
+       {"xray-udp", "X-Ray daemon", "udp", "::1", 12000, false},
+       {"http", "API and web UI", "tcp", "127.0.0.1", 18686, true}});
+  auto r = Call(server_.api_port(), "GET", "/api/v1/info");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json listeners = json::parse(r.body)["listeners"];
+  ASSERT_EQ(listeners.size(), 3u);
+  EXPECT_EQ(listeners[0]["port"], 14318);
+  EXPECT_EQ(listeners[0]["url"], "http://0.0.0.0:14318");
+  EXPECT_EQ(listeners[1]["host"], "::1");
+  EXPECT_FALSE(listeners[1].contains("url"));
+  EXPECT_EQ(listeners[2]["url"], "https://127.0.0.1:18686");
+  EXPECT_EQ(Call(server_.api_port(), "POST", "/api/v1/info").status, 405);
+}
+
+TEST(SplitHostPortTest, ReadsTheAddressesServePrints) {
+  std::string host;
+  uint16_t port = 0;
+  ASSERT_TRUE(api::SplitHostPort("https://[::1]:4318", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 4318);
+  ASSERT_TRUE(api::SplitHostPort("127.0.0.1:2000", &host, &port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 2000);
+  EXPECT_FALSE(api::SplitHostPort("127.0.0.1", &host, &port));
+  EXPECT_FALSE(api::SplitHostPort("h:99999", &host, &port));
 }
 
 }  // namespace

@@ -66,6 +66,7 @@ class TestServer {
   uint16_t api_port() const { return api_server_->bound_port(); }
   store::SpanStore& store() { return *store_; }
   pipeline::IngestMetrics& metrics() { return metrics_; }
+  api::ApiHandler& api() { return *api_; }
 
  private:
   std::string dir_;

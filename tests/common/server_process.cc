@@ -51,8 +51,9 @@ ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
 
 ServerProcess ServerProcess::Start(const std::string& binary, const std::string& data_dir,
                                    const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args = {binary, "serve",  "--data-dir", data_dir, "--otlp-http",
-                                   "0",    "--http", "0",          "--xray", "0"};
+  std::vector<std::string> args = {binary,        "serve", "--data-dir",  data_dir,
+                                   "--otlp-http", "0",     "--otlp-grpc", "0",
+                                   "--http",      "0",     "--xray",      "0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   ServerProcess server;
   std::string dir = data_dir;
@@ -78,16 +79,20 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
   server.pid_ = pid;
   FILE* out = fdopen(pipe_fds[0], "r");
   char line[512];
-  while ((server.ports_.otlp_http == 0 || server.ports_.http == 0 || server.ports_.xray == 0) &&
-         fgets(line, sizeof(line), out)) {
+  auto all_listening = [&server] {
+    return server.ports_.otlp_http != 0 && server.ports_.otlp_grpc != 0 &&
+           server.ports_.http != 0 && server.ports_.xray != 0;
+  };
+  while (!all_listening() && fgets(line, sizeof(line), out)) {
     std::string text(line);
     while (!text.empty() && text.back() == '\n') text.pop_back();
     if (text.rfind("listening otlp-http ", 0) == 0) server.ports_.otlp_http = PortOf(text);
+    if (text.rfind("listening otlp-grpc ", 0) == 0) server.ports_.otlp_grpc = PortOf(text);
     if (text.rfind("listening http ", 0) == 0) server.ports_.http = PortOf(text);
     if (text.rfind("listening xray ", 0) == 0) server.ports_.xray = PortOf(text);
   }
   fclose(out);  // the server prints nothing more on stdout
-  if (server.ports_.otlp_http == 0 || server.ports_.http == 0 || server.ports_.xray == 0) {
+  if (!all_listening()) {
     server.Kill();
     throw std::runtime_error("ariadne serve did not print its listening lines; stderr:\n" +
                              Tail(server.stderr_path_, 4000));

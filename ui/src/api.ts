@@ -34,11 +34,12 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 export const getJson = <T>(path: string) => call<T>(path);
-export const postJson = <T>(path: string, body: unknown) =>
+export const postJson = <T>(path: string, body: unknown, signal?: AbortSignal) =>
   call<T>(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
+    signal,
   });
 
 // ---- Traces ----
@@ -177,7 +178,20 @@ export interface Column {
   type: string;
   source: string;
 }
-export const listColumns = () => getJson<{ columns: Column[] }>("/api/v1/columns");
+// Every column seen in the last ten years: the server checks queries against all of them.
+export const listColumns = () => getJson<{ columns: Column[] }>("/api/v1/columns?time_range=315360000");
+
+// ---- Server info: the addresses this server listens on ----
+export interface Listener {
+  name: string; // otlp-http, xray-udp, xray-tcp, http
+  protocol: string;
+  transport: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  url?: string;
+}
+export const getInfo = () => getJson<{ listeners: Listener[] }>("/api/v1/info");
 
 // ---- Service graph ----
 export interface GraphNode {
@@ -195,9 +209,10 @@ export interface GraphEdge {
   p95_ms: number;
   p99_ms: number;
 }
-export const getServiceGraph = (start: number, end: number) =>
+export const getServiceGraph = (start: number, end: number, environment?: string) =>
   getJson<{ nodes: GraphNode[]; edges: GraphEdge[] }>(
-    `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}`,
+    `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}` +
+      (environment ? `&environment=${encodeURIComponent(environment)}` : ""),
   );
 
 // ---- BubbleUp ----
@@ -223,7 +238,9 @@ export interface BubbleUpResponse {
   selection_count: number;
   baseline_count: number;
 }
-export const bubbleUp = (req: BubbleUpRequest) => postJson<BubbleUpResponse>("/api/v1/bubbleup", req);
+// Aborting `signal` closes the connection, which cancels the server's work (docs/api.md).
+export const bubbleUp = (req: BubbleUpRequest, signal?: AbortSignal) =>
+  postJson<BubbleUpResponse>("/api/v1/bubbleup", req, signal);
 
 // ---- X-Ray API, proxied by the server under /api/v1/xray/<operation path> ----
 export const xray = <T>(operation: string, body: unknown) =>

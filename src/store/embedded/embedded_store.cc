@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "query/exec/block_pruning.h"
+#include "query/exec/bubbleup_scan.h"
 #include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
@@ -423,6 +424,55 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
       out.push_back(SummarizeTrace(*trace));
     }
     return out;
+  }
+
+  Result<query::BubbleUpCounts> ScanBubbleUp(const query::BubbleUpRequest& request,
+                                             const query::ExecContext& context) override {
+    query::QueryBudget budget(context);
+    ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
+    const query::QuerySpec& spec = request.base;
+    query::exec::BubbleUpScan head_scan(request, &budget);
+    {
+      std::shared_lock<std::shared_mutex> lock(state_mu_);
+      for (const auto& [env, head] : AllHeads()) {
+        if (!spec.environment.empty() && env != spec.environment) continue;
+        ARIADNE_RETURN_IF_ERROR(head_scan.Consume(head->block()));
+      }
+    }
+    std::vector<BlockEntry> candidates = CandidateBlocks(spec, nullptr);
+    ColumnSet needed = query::ColumnsForSelect(spec);
+    needed.Add(query::ColumnsOfName(request.column));
+    for (const std::string& column : request.columns) needed.Add(query::ColumnsOfName(column));
+    needed.fixed |= ColumnSet::kStart;
+    needed.Close();
+    // Two workers (the machine's cores), each over every other block, as RunQuery.
+    constexpr size_t kWorkers = 2;
+    std::vector<query::exec::BubbleUpScan> scans;
+    std::vector<Status> statuses(kWorkers);
+    for (size_t w = 0; w < kWorkers; ++w) scans.emplace_back(request, &budget);
+    auto work = [&](size_t w) {
+      for (size_t i = w; i < candidates.size(); i += kWorkers) {
+        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
+        if (!block.ok()) {
+          statuses[w] = block.status();
+          return;
+        }
+        statuses[w] = scans[w].Consume(**block);
+        if (!statuses[w].ok()) return;
+      }
+    };
+    if (candidates.size() > 1) {
+      std::thread helper(work, 1);
+      work(0);
+      helper.join();
+    } else {
+      work(0);
+    }
+    for (size_t w = 0; w < kWorkers; ++w) {
+      ARIADNE_RETURN_IF_ERROR(statuses[w]);
+      ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scans[w])));
+    }
+    return head_scan.Finish();
   }
 
   Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,

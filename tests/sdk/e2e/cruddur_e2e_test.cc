@@ -146,7 +146,8 @@ class CruddurE2ETest : public ::testing::Test {
                 ("ariadne-cruddur-e2e-" + std::to_string(getpid()));
     std::filesystem::remove_all(data_dir_);
     std::vector<std::string> args = {g_ariadne,     "serve", "--data-dir", data_dir_.string(),
-                                     "--otlp-http", "0",     "--http",     "0"};
+                                     "--otlp-http", "0",     "--http",     "0",
+                                     "--otlp-grpc", "0"};
     xray_ = ServerHasXRay();
     if (xray_) {
       args.push_back("--xray");

@@ -63,7 +63,13 @@ export function lineChart(
   el: HTMLElement,
   times: number[],
   series: LineSeries[],
-  opts: { height?: number; yFormat?: (v: number) => string; title?: string } = {},
+  opts: {
+    height?: number;
+    yFormat?: (v: number) => string;
+    title?: string;
+    // A click on the plot: the time bucket under the cursor and the line nearest to it.
+    onPoint?: (p: { index: number; time: number; series: number }) => void;
+  } = {},
 ): () => void {
   const height = opts.height ?? 260;
   const fmt = opts.yFormat ?? ((v: number) => formatNumber(v));
@@ -91,7 +97,51 @@ export function lineChart(
     [times, ...series.map((s) => s.values)],
     el,
   );
+  (el as HTMLElement & { __uplot?: uPlot }).__uplot = u;
+  if (opts.onPoint) {
+    const onPoint = opts.onPoint;
+    onClickWithoutDrag(u.over, (ev) => {
+      const rect = u.over.getBoundingClientRect();
+      const x = ev.clientX - rect.left;
+      const y = ev.clientY - rect.top;
+      // The nearest bucket that has a value, then the line nearest to the cursor there.
+      let best = -1;
+      let bestD = Infinity;
+      for (let i = 0; i < times.length; i++) {
+        if (!series.some((s) => s.values[i] !== null && s.values[i] !== 0)) continue;
+        const d = Math.abs(u.valToPos(times[i], "x") - x);
+        if (d < bestD) {
+          bestD = d;
+          best = i;
+        }
+      }
+      if (best < 0 || bestD > 40) return;
+      let line = -1;
+      let lineD = Infinity;
+      series.forEach((s, k) => {
+        const v = s.values[best];
+        if (v === null || !u.series[k + 1].show) return;
+        const d = Math.abs(u.valToPos(v, "y") - y);
+        if (d < lineD) {
+          lineD = d;
+          line = k;
+        }
+      });
+      if (line >= 0) onPoint({ index: best, time: times[best], series: line });
+    });
+    u.over.style.cursor = "pointer";
+  }
   return autoResize(u, el, height);
+}
+
+// Calls `fn` for a click that was not the end of a drag (uPlot selects by dragging).
+function onClickWithoutDrag(el: HTMLElement, fn: (ev: MouseEvent) => void): void {
+  let down: { x: number; y: number } | null = null;
+  el.addEventListener("mousedown", (ev) => (down = { x: ev.clientX, y: ev.clientY }));
+  el.addEventListener("mouseup", (ev) => {
+    if (down && Math.abs(ev.clientX - down.x) < 3 && Math.abs(ev.clientY - down.y) < 3) fn(ev);
+    down = null;
+  });
 }
 
 export interface HeatmapData {
@@ -127,7 +177,13 @@ function heatColor(frac: number): string {
 export function heatmapChart(
   el: HTMLElement,
   data: HeatmapData,
-  opts: { height?: number; column: string; onSelect?: (s: HeatmapSelection) => void },
+  opts: {
+    height?: number;
+    column: string;
+    onSelect?: (s: HeatmapSelection) => void;
+    // A click on one cell (no drag): that cell's time bucket and value bucket.
+    onCell?: (s: HeatmapSelection) => void;
+  },
 ): () => void {
   const height = opts.height ?? 300;
   let ymin = Infinity;
@@ -203,6 +259,19 @@ export function heatmapChart(
     [data.times, data.times.map(() => null)],
     el,
   );
+  (el as HTMLElement & { __uplot?: uPlot }).__uplot = u;
+  if (opts.onCell) {
+    const onCell = opts.onCell;
+    onClickWithoutDrag(u.over, (ev) => {
+      const rect = u.over.getBoundingClientRect();
+      const t = u.posToVal(ev.clientX - rect.left, "x");
+      const v = u.posToVal(ev.clientY - rect.top, "y");
+      const i = data.times.findIndex((start) => t >= start && t < start + data.step);
+      if (i < 0) return;
+      const cell = data.cells[i].find((c) => c.count > 0 && v >= c.lower && v <= c.upper);
+      if (cell) onCell({ startTime: data.times[i], endTime: data.times[i] + data.step, min: cell.lower, max: cell.upper });
+    });
+  }
   return autoResize(u, el, height);
 }
 

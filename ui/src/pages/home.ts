@@ -1,6 +1,11 @@
-// Home: every service with its span rate, error rate and p50/p99 duration over the chosen range,
+// Home: every service with its span rate, error rates and p50/p99 duration over the chosen range,
 // each with a sparkline (two POST /api/v1/query calls broken down by service.name).
-import { ApiError, listServices, runQuery, type QueryResponse } from "../api";
+//
+// Two error rates, each named where it is shown (docs/ui.md):
+//   - span errors: the share of all the service's spans with error status (query: error = true);
+//   - request errors: the share of the requests the service received (its SERVER/CONSUMER and
+//     root spans) that failed — the service map's measure, from GET /api/v1/service-graph.
+import { ApiError, getServiceGraph, listServices, runQuery, type GraphNode, type QueryResponse } from "../api";
 import { sparkline } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { resolveRange, timePicker, type TimeRange } from "../components/timepicker";
@@ -57,6 +62,10 @@ export async function render(ctx: PageContext): Promise<void> {
     limit: 1000,
   };
   let all: QueryResponse, errs: QueryResponse;
+  // The map's request counts (optional: the table still works without them).
+  const graphNodes = getServiceGraph(start, end)
+    .then((g) => new Map(g.nodes.map((n) => [n.name, n])))
+    .catch(() => new Map<string, GraphNode>());
   try {
     [all, errs] = await Promise.all([
       runQuery({
@@ -141,6 +150,7 @@ export async function render(ctx: PageContext): Promise<void> {
     row(String(p.data["service.name"] ?? "(none)")).errorSeries[i] = num(p.data["COUNT"]) ?? 0;
   }
 
+  const requests = await graphNodes;
   const seconds = end - start;
   const sorted = [...rows.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
   const cleanups: (() => void)[] = [];
@@ -176,11 +186,12 @@ export async function render(ctx: PageContext): Promise<void> {
         h("td", null, sparkCell(r.countSeries, "#3b6fd4")),
         h(
           "td",
-          { class: "num" + (errorRate > 0.05 ? " bad" : errorRate > 0 ? " warn" : "") },
-          r.count ? `${(errorRate * 100).toFixed(errorRate < 0.01 && errorRate > 0 ? 2 : 1)}%` : "–",
+          { class: "num" + (errorRate > 0.05 ? " bad" : errorRate > 0 ? " warn" : ""), "data-col": "span-errors" },
+          r.count ? formatPercent(errorRate) : "–",
           h("div", { class: "sub" }, `${formatNumber(r.errors)} errors`),
         ),
         h("td", null, sparkCell(r.errorSeries, "#d62839")),
+        requestErrorCell(requests.get(r.name)),
         h("td", { class: "num" }, r.p50 === null ? "–" : formatDuration(r.p50)),
         h("td", { class: "num" }, r.p99 === null ? "–" : formatDuration(r.p99)),
         h("td", null, sparkCell(r.p99Series, "#945ecf")),
@@ -200,17 +211,38 @@ export async function render(ctx: PageContext): Promise<void> {
           null,
           h("th", null, "Service"),
           h("th", { class: "num" }, "Rate"),
-          h("th", null, ""),
-          h("th", { class: "num" }, "Error rate"),
-          h("th", null, ""),
+          h("th", null, "Spans over time"),
+          h("th", { class: "num", title: "Share of all this service's spans that have error status" }, "Span errors"),
+          h("th", null, "Span errors over time"),
+          h("th", { class: "num", title: "Share of the requests this service received (server, consumer and root spans) that failed — the service map's error rate" }, "Request errors"),
           h("th", { class: "num" }, "P50"),
           h("th", { class: "num" }, "P99"),
-          h("th", null, ""),
+          h("th", null, "P99 over time"),
           h("th", null, ""),
         ),
       ),
       tbody,
     ),
-    h("p", { class: "muted small" }, `Over ${formatNumber(seconds / 60)} minutes, ${granularity}s buckets; rate and percentiles over all spans of each service.`),
+    h(
+      "p",
+      { class: "muted small" },
+      `Over ${formatNumber(seconds / 60)} minutes, ${granularity}s buckets; rate and percentiles over all spans of each service. ` +
+        "Span errors: spans with error status among all the service's spans. Request errors: failed requests among those the service received (server, consumer and root spans), the same measure as the service map.",
+    ),
   );
+}
+
+function requestErrorCell(n: GraphNode | undefined): HTMLElement {
+  if (!n || n.request_count === 0) return h("td", { class: "num", "data-col": "request-errors" }, "–");
+  const rate = n.error_count / n.request_count;
+  return h(
+    "td",
+    { class: "num" + (rate > 0.05 ? " bad" : rate > 0 ? " warn" : ""), "data-col": "request-errors" },
+    formatPercent(rate),
+    h("div", { class: "sub" }, `${formatNumber(n.error_count)} of ${formatNumber(n.request_count)} requests`),
+  );
+}
+
+export function formatPercent(rate: number): string {
+  return `${(rate * 100).toFixed(rate < 0.01 && rate > 0 ? 2 : 1)}%`;
 }

@@ -3,12 +3,15 @@
 // HEATMAP rendering with BubbleUp on a selected region, and the results table. The whole query
 // lives in the URL's query string.
 import {
+  ApiError,
   bubbleUp,
   listColumns,
   runQuery,
+  searchTraces,
   type Column,
   type QueryResponse,
   type ResultData,
+  type TraceSummary,
 } from "../api";
 import {
   heatmapChart,
@@ -19,7 +22,7 @@ import {
 } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { timePicker } from "../components/timepicker";
-import { fill, formatDuration, formatNumber, formatTime, h } from "../dom";
+import { fill, formatDuration, formatNumber, formatTime, h, link, serviceColor } from "../dom";
 import { rankBubbleUp } from "../lib/bubbleup";
 import {
   CALC_OPS,
@@ -38,6 +41,14 @@ import {
   stateToSpec,
   type QueryState,
 } from "../lib/queryUrl";
+import {
+  describeSelection,
+  traceQuery,
+  traceSearchParams,
+  tracesPageHref,
+  type Selection,
+} from "../lib/traceLinks";
+import { ColumnCatalog, checkCalc, checkColumn, checkFilter, clauseOfError } from "../lib/validate";
 import type { PageContext } from "../main";
 import { navigate } from "../nav";
 
@@ -48,7 +59,16 @@ function groupKey(data: ResultData, breakdowns: string[]): string {
   return breakdowns.map((b) => String(data[b] ?? "(none)")).join(" · ") || "all";
 }
 
-// A clause row: chips for its items and an input (with autocomplete) to add one.
+// A message from the server about one clause (and which of its chips, when it says).
+interface ClauseError {
+  clause: string;
+  index: number;
+  message: string;
+}
+
+// A clause row: chips for its items and an input (with autocomplete) to add one. What the user
+// types is checked as they type (`check`: the column catalog and types); an item that fails is
+// not added, and the message stays next to the field.
 function clause<T>(
   title: string,
   items: T[],
@@ -58,6 +78,8 @@ function clause<T>(
   placeholder: string,
   onChange: (items: T[]) => void,
   hint: string,
+  check: (t: T) => string | null = () => null,
+  serverError?: ClauseError,
 ): HTMLElement {
   const listId = `dl-${title.replace(/\W/g, "")}`;
   const input = h("input", {
@@ -68,23 +90,44 @@ function clause<T>(
     "data-clause": title,
     spellcheck: "false",
   });
-  const error = h("span", { class: "clause-error" });
+  const error = h("span", { class: "clause-error", "data-testid": "clause-error", "data-clause": title, role: "alert" });
+  const showError = (message: string) => {
+    error.textContent = message;
+    input.classList.toggle("invalid", message !== "");
+  };
+  // Chips that came from the URL are checked too, once the catalog is loaded.
+  const chipProblems = items.map((item, i) => (serverError?.index === i ? serverError.message : check(item)));
+  const firstProblem = serverError?.message ?? chipProblems.find((p) => p !== null);
+  if (firstProblem) error.textContent = firstProblem;
   const add = () => {
     const text = input.value.trim();
     if (!text) return;
     const parsed = parse(text);
     if (parsed === null) {
-      error.textContent = hint;
-      input.classList.add("invalid");
+      showError(hint);
       return;
     }
-    error.textContent = "";
-    input.classList.remove("invalid");
+    const problem = check(parsed);
+    if (problem) {
+      showError(problem);
+      return;
+    }
+    showError("");
     input.value = "";
     onChange([...items, parsed]);
   };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const text = input.value.trim();
+      const parsed = text ? parse(text) : null;
+      // Half-typed text is not an error yet; a complete item that cannot work is.
+      showError(parsed === null ? "" : (check(parsed) ?? ""));
+    }, 150);
+  });
   input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
+    if (e.key === "Enter" && !(e.ctrlKey || e.metaKey)) {
       e.preventDefault();
       add();
     } else if (e.key === "Backspace" && input.value === "" && items.length) {
@@ -105,7 +148,7 @@ function clause<T>(
       items.map((item, i) =>
         h(
           "span",
-          { class: "chip" },
+          { class: "chip" + (chipProblems[i] ? " invalid" : ""), title: chipProblems[i] },
           format(item),
           h(
             "button",
@@ -129,17 +172,34 @@ function clause<T>(
 export async function render(ctx: PageContext): Promise<void> {
   let state: QueryState = paramsToState(ctx.query);
   let columns: Column[] = [];
+  let catalog: ColumnCatalog | null = null;
+  let serverError: ClauseError | undefined;
   const builder = h("div", { class: "builder" });
   const results = h("div", { class: "results" });
   const cleanups: (() => void)[] = [];
   ctx.onLeave(() => cleanups.splice(0).forEach((f) => f()));
+  ctx.onLeave(() => bubbleAbort?.abort());
   ctx.root.append(h("div", { class: "page-head" }, h("h1", null, "Query")), builder, results);
 
   const go = () => navigate(`/query?${stateToParams(state)}`);
   const update = (s: Partial<QueryState>) => {
     state = { ...state, ...s };
+    serverError = undefined;
     drawBuilder();
   };
+  // Checks against the catalog once it is loaded (until then the server checks on Run).
+  const checked =
+    <T,>(fn: (t: T, c: ColumnCatalog) => string | null) =>
+    (t: T) =>
+      catalog ? fn(t, catalog) : null;
+  const errorFor = (title: string) => (serverError?.clause === title ? serverError : undefined);
+  builder.addEventListener("keydown", (e) => {
+    // Ctrl+Enter (⌘+Enter) runs the query from any field.
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      go();
+    }
+  });
 
   const drawBuilder = () => {
     const names = columns.map((c) => c.name);
@@ -187,11 +247,11 @@ export async function render(ctx: PageContext): Promise<void> {
           if (!c || !(CALC_OPS.includes(c.op) || /^P\d{2,3}$/.test(c.op))) return null;
           if (!NO_COLUMN_OPS.has(c.op) && !c.column) return null;
           return c;
-        }, calcSuggestions, "COUNT, P99(duration_ms), HEATMAP(duration_ms)…", (calcs) => update({ calcs: calcs.length ? calcs : [{ op: "COUNT" }] }), "use OP or OP(column), e.g. P99(duration_ms)"),
-        clause("WHERE", state.filters, formatFilter, parseFilter, whereSuggestions, "service.name = cart", (filters) => update({ filters }), `use "column op value"; op is one of ${FILTER_OPS.join(" ")}`),
-        clause("GROUP BY", state.breakdowns, (b) => b, (t) => (t.includes(" ") ? null : t), names, "service.name", (breakdowns) => update({ breakdowns }), "a column name"),
-        clause("ORDER BY", state.orders, formatOrder, (t) => parseOrder(t, state.breakdowns), orderSuggestions, "COUNT desc", (orders) => update({ orders }), "a calculation or a GROUP BY column, then asc or desc"),
-        clause("HAVING", state.havings, formatHaving, parseHaving, havingSuggestions, "COUNT > 10", (havings) => update({ havings }), "a calculation, a comparison and a number, e.g. COUNT > 10"),
+        }, calcSuggestions, "COUNT, P99(duration_ms), HEATMAP(duration_ms)…", (calcs) => update({ calcs: calcs.length ? calcs : [{ op: "COUNT" }] }), "use OP or OP(column), e.g. P99(duration_ms)", checked(checkCalc), errorFor("VISUALIZE")),
+        clause("WHERE", state.filters, formatFilter, parseFilter, whereSuggestions, "service.name = cart", (filters) => update({ filters }), `use "column op value"; op is one of ${FILTER_OPS.join(" ")}`, checked(checkFilter), errorFor("WHERE")),
+        clause("GROUP BY", state.breakdowns, (b) => b, (t) => (t.includes(" ") ? null : t), names, "service.name", (breakdowns) => update({ breakdowns }), "a column name", checked(checkColumn), errorFor("GROUP BY")),
+        clause("ORDER BY", state.orders, formatOrder, (t) => parseOrder(t, state.breakdowns), orderSuggestions, "COUNT desc", (orders) => update({ orders }), "a calculation or a GROUP BY column, then asc or desc", () => null, errorFor("ORDER BY")),
+        clause("HAVING", state.havings, formatHaving, parseHaving, havingSuggestions, "COUNT > 10", (havings) => update({ havings }), "a calculation, a comparison and a number, e.g. COUNT > 10", () => null, errorFor("HAVING")),
       ),
       h(
         "div",
@@ -210,6 +270,7 @@ export async function render(ctx: PageContext): Promise<void> {
   listColumns()
     .then((r) => {
       columns = r.columns ?? [];
+      catalog = new ColumnCatalog(columns);
       drawBuilder();
     })
     .catch(() => {
@@ -223,7 +284,14 @@ export async function render(ctx: PageContext): Promise<void> {
   try {
     response = await runQuery(spec);
   } catch (e) {
-    results.replaceChildren(h("div", { class: "error-box", "data-testid": "query-error" }, `Query failed: ${(e as Error).message}`));
+    const message = (e as Error).message;
+    // A 400 about one clause: the message goes next to that field, and its chip turns red.
+    const where = e instanceof ApiError && e.status === 400 ? clauseOfError(message) : null;
+    if (where) {
+      serverError = { ...where, message };
+      drawBuilder();
+    }
+    results.replaceChildren(h("div", { class: "error-box", "data-testid": "query-error" }, `Query failed: ${message}`));
     return;
   }
   const elapsed = performance.now() - t0;
@@ -261,6 +329,11 @@ function drawResults(
     return;
   }
 
+  // The query's window as the server ran it: selections and trace lists stay inside it.
+  const ranState: QueryState = { ...state, start: meta.start_time, end: meta.end_time };
+  const tabs = resultTabs(ranState, response);
+  const groupOf = (data: ResultData) => Object.fromEntries(breakdowns.map((b) => [b, data[b] ?? null]));
+
   const groups = results.map((r) => groupKey(r.data, breakdowns));
   const shown = groups.slice(0, MAX_LINES);
   const groupIndex = new Map(shown.map((g, i) => [g, i]));
@@ -287,15 +360,25 @@ function drawResults(
       }
       merged.forEach((m, i) => (cells[i] = [...m.values()]));
       const bubble = h("div", { class: "bubbleup" });
+      const column = calc.column ?? "duration_ms";
       box.appendChild(
-        h("p", { class: "muted small" }, "Drag across the heatmap to select a region (e.g. the slow band) and see what is different about it — BubbleUp."),
+        h(
+          "p",
+          { class: "muted small" },
+          "Drag across the heatmap to select a region (e.g. the slow band) and see what is different about it — BubbleUp — and its traces below. Click a cell for its traces.",
+        ),
       );
       box.appendChild(bubble);
+      const toSelection = (sel: HeatmapSelection): Selection => ({ kind: "heatmap", column, min: sel.min, max: sel.max, startTime: sel.startTime, endTime: sel.endTime });
       requestAnimationFrame(() =>
         cleanups.push(
           heatmapChart(chartEl, { times, step: gran, cells }, {
-            column: calc.column ?? "duration_ms",
-            onSelect: (sel) => void runBubbleUp(bubble, state, response, calc.column ?? "duration_ms", sel),
+            column,
+            onSelect: (sel) => {
+              tabs.select(toSelection(sel));
+              void runBubbleUp(bubble, state, response, column, sel);
+            },
+            onCell: (sel) => tabs.select(toSelection(sel)),
           }),
         ),
       );
@@ -315,13 +398,135 @@ function drawResults(
     }
     const isDuration = calc.column === "duration_ms" && calc.op !== "COUNT_DISTINCT";
     requestAnimationFrame(() =>
-      cleanups.push(lineChart(chartEl, times, lines, { yFormat: isDuration ? formatDuration : undefined })),
+      cleanups.push(
+        lineChart(chartEl, times, lines, {
+          yFormat: isDuration ? formatDuration : undefined,
+          onPoint: ({ time, series: gi }) =>
+            tabs.select({ kind: "point", time, step: gran, group: groupOf(results[gi].data), label: shown[gi] }),
+        }),
+      ),
     );
   }
   if (groups.length > MAX_LINES) {
     el.appendChild(h("p", { class: "muted small" }, `Charts show the first ${MAX_LINES} of ${groups.length} groups.`));
   }
-  el.appendChild(resultsTable(state, response));
+  el.appendChild(tabs.element);
+  tabs.setTable(
+    resultsTable(state, response, breakdowns.length ? (row) => tabs.select({ kind: "row", group: groupOf(row), label: groupKey(row, breakdowns) }) : undefined),
+  );
+}
+
+// The tabs under the charts: the results table, and the traces behind the query or the current
+// selection (a heatmap region or cell, a chart point, a results row), each opening its waterfall.
+function resultTabs(state: QueryState, response: QueryResponse) {
+  const tablePanel = h("div", { class: "tab-panel", "data-panel": "results" });
+  const tracesPanel = h("div", { class: "tab-panel", "data-panel": "traces", hidden: true });
+  const tabResults = h("button", { type: "button", class: "tab active", "data-tab": "results", role: "tab" }, "Results");
+  const tabTraces = h("button", { type: "button", class: "tab", "data-tab": "traces", role: "tab" }, "Traces");
+  let selection: Selection | null = null;
+  let loaded = false;
+  let seq = 0;
+  const show = (which: "results" | "traces") => {
+    tabResults.classList.toggle("active", which === "results");
+    tabTraces.classList.toggle("active", which === "traces");
+    tablePanel.hidden = which !== "results";
+    tracesPanel.hidden = which !== "traces";
+    if (which === "traces" && !loaded) void loadTraces();
+  };
+  tabResults.addEventListener("click", () => show("results"));
+  tabTraces.addEventListener("click", () => show("traces"));
+  const fmt = (v: number) => (selection?.kind === "heatmap" && selection.column === "duration_ms" ? formatDuration(v) : formatNumber(v));
+
+  const loadTraces = async () => {
+    loaded = true;
+    const mine = ++seq;
+    const q = traceQuery(state, selection, response.meta.end_time);
+    tabTraces.textContent = selection ? "Traces (selection)" : "Traces";
+    const head = h(
+      "div",
+      { class: "traces-head" },
+      h(
+        "span",
+        { "data-testid": "traces-scope" },
+        selection ? `Example traces in the selection: ${describeSelection(selection, fmt)}` : "Example traces matching the query's filters",
+      ),
+      selection
+        ? h("button", { type: "button", class: "link-button", onclick: () => select(null) }, "Clear selection")
+        : null,
+      h("a", { href: tracesPageHref(q), "data-link": true, "data-testid": "open-traces-page" }, "Open in Traces page →"),
+    );
+    if (state.combine === "OR" && state.filters.length > 1) {
+      tracesPanel.replaceChildren(head, h("p", { class: "empty-note" }, "Traces are searched with all filters (AND); this query combines them with OR."));
+    } else {
+      tracesPanel.replaceChildren(head, h("p", { class: "muted loading" }, "Searching traces…"));
+    }
+    let traces: TraceSummary[];
+    try {
+      traces = (await searchTraces(traceSearchParams(q, 50))).traces;
+    } catch (e) {
+      if (mine === seq) tracesPanel.replaceChildren(head, h("div", { class: "error-box" }, `Trace search failed: ${(e as Error).message}`));
+      return;
+    }
+    if (mine !== seq) return;
+    tracesPanel.replaceChildren(
+      head,
+      traces.length === 0
+        ? h("p", { class: "empty-note", "data-testid": "query-traces-empty" }, "No trace has a span in this selection.")
+        : traceTable(traces),
+    );
+  };
+  const select = (s: Selection | null) => {
+    selection = s;
+    loaded = false;
+    show("traces");
+    if (!tracesPanel.hidden) void loadTraces();
+  };
+  return {
+    element: h(
+      "div",
+      { class: "table-box result-tabs" },
+      h("div", { class: "tabs", role: "tablist" }, tabResults, tabTraces),
+      tablePanel,
+      tracesPanel,
+    ),
+    setTable: (table: HTMLElement) => tablePanel.replaceChildren(table),
+    select,
+  };
+}
+
+function traceTable(traces: TraceSummary[]): HTMLElement {
+  const toMs = (ns: string) => Number(BigInt(ns) / 1000000n);
+  return h(
+    "table",
+    { class: "grid traces-table", "data-testid": "query-traces" },
+    h(
+      "thead",
+      null,
+      h("tr", null, h("th", null, "Start"), h("th", null, "Root"), h("th", null, "Services"), h("th", { class: "num" }, "Spans"), h("th", { class: "num" }, "Errors"), h("th", { class: "num" }, "Duration"), h("th", null, "Trace id")),
+    ),
+    h(
+      "tbody",
+      null,
+      traces.map((t) => {
+        const tr = h(
+          "tr",
+          { class: "clickable" + (t.error_count ? " has-error" : ""), "data-trace": t.trace_id, "data-duration": t.duration_ms, "data-start": toMs(t.start_time_unix_nano) },
+          h("td", { class: "nowrap" }, formatTime(toMs(t.start_time_unix_nano))),
+          h("td", null, h("span", { class: "dot", style: { background: serviceColor(t.root_service) } }), h("b", null, t.root_service), " ", t.root_name),
+          h("td", null, t.services.map((s) => h("span", { class: "tag", style: { borderColor: serviceColor(s) } }, s))),
+          h("td", { class: "num" }, formatNumber(t.span_count)),
+          h("td", { class: "num" + (t.error_count ? " bad" : "") }, formatNumber(t.error_count)),
+          h("td", { class: "num" }, formatDuration(t.duration_ms)),
+          h("td", { class: "mono" }, link(`/traces/${t.trace_id}`, t.trace_id.slice(0, 16) + "…")),
+        );
+        tr.addEventListener("click", (e) => {
+          if ((e.target as Element).closest("a")) return;
+          navigate(`/traces/${t.trace_id}`);
+        });
+        return tr;
+      }),
+    ),
+  );
 }
 
 function cellText(v: unknown, column?: string): string {
@@ -333,7 +538,7 @@ function cellText(v: unknown, column?: string): string {
   return formatNumber(v);
 }
 
-function resultsTable(state: QueryState, response: QueryResponse): HTMLElement {
+function resultsTable(state: QueryState, response: QueryResponse, onRow?: (data: ResultData) => void): HTMLElement {
   const calcs = state.calcs.map(calcLabel);
   const head = h(
     "tr",
@@ -350,14 +555,14 @@ function resultsTable(state: QueryState, response: QueryResponse): HTMLElement {
     const until = Math.min(rows.length, shown + TABLE_PAGE);
     for (; shown < until; shown++) {
       const d = rows[shown].data;
-      frag.appendChild(
-        h(
-          "tr",
-          null,
-          state.breakdowns.map((b) => h("td", null, d[b] === null || d[b] === undefined ? h("span", { class: "muted" }, "(none)") : String(d[b]))),
-          state.calcs.map((c, i) => h("td", { class: "num" }, cellText(d[calcs[i]], c.op === "COUNT" ? undefined : c.column))),
-        ),
+      const tr = h(
+        "tr",
+        onRow ? { class: "clickable", title: "Show this group's traces" } : null,
+        state.breakdowns.map((b) => h("td", null, d[b] === null || d[b] === undefined ? h("span", { class: "muted" }, "(none)") : String(d[b]))),
+        state.calcs.map((c, i) => h("td", { class: "num" }, cellText(d[calcs[i]], c.op === "COUNT" ? undefined : c.column))),
       );
+      if (onRow) tr.addEventListener("click", () => onRow(d));
+      frag.appendChild(tr);
     }
     tbody.appendChild(frag);
     more.hidden = shown >= rows.length;
@@ -378,12 +583,14 @@ function resultsTable(state: QueryState, response: QueryResponse): HTMLElement {
   );
   return h(
     "div",
-    { class: "table-box" },
-    h("h3", null, "Results"),
+    null,
+    onRow ? h("p", { class: "muted small" }, "Click a row, a chart point or a heatmap cell to see its traces.") : null,
     h("table", { class: "grid results-table", "data-testid": "results" }, h("thead", null, head), tbody, state.breakdowns.length ? foot : null),
     more,
   );
 }
+
+let bubbleAbort: AbortController | null = null;
 
 async function runBubbleUp(
   el: HTMLElement,
@@ -392,7 +599,20 @@ async function runBubbleUp(
   column: string,
   sel: HeatmapSelection,
 ): Promise<void> {
-  el.replaceChildren(h("p", { class: "muted loading" }, "Comparing the selection with the baseline…"));
+  // One BubbleUp at a time: a new selection (or leaving the page) aborts the one still running,
+  // and closing its connection stops the server's work.
+  bubbleAbort?.abort();
+  const abort = new AbortController();
+  bubbleAbort = abort;
+  const t0 = performance.now();
+  el.replaceChildren(
+    h(
+      "p",
+      { class: "muted loading", "data-testid": "bubbleup-running" },
+      "Comparing the selection with the baseline… ",
+      h("button", { type: "button", class: "link-button", "data-testid": "bubbleup-cancel", onclick: () => abort.abort() }, "Cancel"),
+    ),
+  );
   const spec = stateToSpec(state);
   try {
     const r = await bubbleUp({
@@ -407,7 +627,8 @@ async function runBubbleUp(
         start_time: Math.floor(sel.startTime),
         end_time: Math.ceil(sel.endTime),
       },
-    });
+    }, abort.signal);
+    const tookMs = Math.round(performance.now() - t0);
     const allRanked = rankBubbleUp(r, { excludeColumns: [column] });
     // Columns whose distribution is the same inside and outside the selection are only listed.
     const ranked = allRanked.filter((c) => c.score >= 0.01);
@@ -423,7 +644,7 @@ async function runBubbleUp(
           "span",
           { class: "muted small" },
           `Selection: ${column} ${fmt(sel.min)} – ${fmt(sel.max)}, ${formatTime(sel.startTime * 1000)} → ${formatTime(sel.endTime * 1000)} · ` +
-            `${formatNumber(r.selection_count)} spans selected vs ${formatNumber(r.baseline_count)} baseline`,
+            `${formatNumber(r.selection_count)} spans selected vs ${formatNumber(r.baseline_count)} baseline · ${tookMs} ms`,
         ),
         h("span", { class: "legend" }, h("i", { class: "sw sel" }), "selection ", h("i", { class: "sw base" }), "baseline"),
       ),
@@ -460,6 +681,12 @@ async function runBubbleUp(
       same.length ? h("p", { class: "muted small" }, `No difference in: ${same.join(", ")}.`) : null,
     );
   } catch (e) {
+    if (abort.signal.aborted) {
+      if (bubbleAbort === abort) el.replaceChildren(h("p", { class: "muted", "data-testid": "bubbleup-cancelled" }, "BubbleUp cancelled."));
+      return;
+    }
     el.replaceChildren(h("div", { class: "error-box" }, `BubbleUp failed: ${(e as Error).message}`));
+  } finally {
+    if (bubbleAbort === abort) bubbleAbort = null;
   }
 }

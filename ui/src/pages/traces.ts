@@ -1,11 +1,14 @@
 // Trace search: service, span name, attributes, duration and errors (pre-filled from the URL:
 // /traces?service=cart&name=GET%20/&attr.http.route=/cart&min_duration=250ms&error=true&range=3600),
+// plus the query page's filters (`where=COLUMN OP VALUE`, repeated) and an absolute window
+// (`start`/`end`, Unix seconds) when it comes from a query and its selection,
 // a duration-over-time scatter plot, and the list; a dot or a row opens the trace.
 import { ApiError, listServices, searchTraces, type TraceSummary } from "../api";
 import { scatterChart } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { PRESETS } from "../components/timepicker";
 import { formatDuration, formatNumber, formatTime, h, link, serviceColor } from "../dom";
+import { formatFilter, parseFilter } from "../lib/queryUrl";
 import type { PageContext } from "../main";
 import { navigate } from "../nav";
 
@@ -14,6 +17,10 @@ const TRACE_ID = /^([0-9a-f]{32}|1-[0-9a-f]{8}-[0-9a-f]{24})$/i;
 export async function render(ctx: PageContext): Promise<void> {
   const q = ctx.query;
   const range = Number(q.get("range")) || 3600;
+  const whereFilters = q.getAll("where").map(parseFilter).filter((f) => f !== null);
+  const absStart = Number(q.get("start"));
+  const absEnd = Number(q.get("end"));
+  const absolute = absStart > 0 && absEnd > absStart;
   const service = h("select", { name: "service", "aria-label": "Service" }, h("option", { value: "" }, "All services"));
   const name = h("input", { name: "name", type: "text", placeholder: "span name, e.g. GET /cart", value: q.get("name") ?? "" });
   const attrs = h("input", {
@@ -28,8 +35,28 @@ export async function render(ctx: PageContext): Promise<void> {
   const rangeSel = h(
     "select",
     { name: "range", "aria-label": "Time range" },
-    PRESETS.map(([s, label]) => h("option", { value: String(s), selected: s === range }, label)),
+    absolute ? h("option", { value: "custom", selected: true }, `${formatTime(absStart * 1000)} → ${formatTime(absEnd * 1000)}`) : null,
+    PRESETS.map(([s, label]) => h("option", { value: String(s), selected: !absolute && s === range }, label)),
   );
+  // The query's filters, kept by a new search until removed.
+  let keptWhere = q.getAll("where").filter((w) => parseFilter(w) !== null);
+  const whereChips = h("div", { class: "chips where-chips", "data-testid": "trace-filters" });
+  const drawWhere = () =>
+    whereChips.replaceChildren(
+      h("span", { class: "clause-title" }, "QUERY FILTERS"),
+      ...keptWhere.map((w, i) =>
+        h(
+          "span",
+          { class: "chip" },
+          formatFilter(parseFilter(w)!),
+          h("button", { type: "button", class: "chip-x", title: "Remove", onclick: () => {
+            keptWhere = keptWhere.filter((_, k) => k !== i);
+            drawWhere();
+          } }, "×"),
+        ),
+      ),
+    );
+  drawWhere();
   const limit = h("input", { name: "limit", type: "number", min: 1, max: 1000, value: q.get("limit") ?? "100", size: 5 });
   const idBox = h("input", { type: "text", placeholder: "Open a trace by id (32 hex or 1-…)", class: "trace-id-input", spellcheck: "false" });
   idBox.addEventListener("keydown", (e) => {
@@ -48,6 +75,7 @@ export async function render(ctx: PageContext): Promise<void> {
     h("label", null, "Time", rangeSel),
     h("label", null, "Limit", limit),
     h("button", { type: "submit", class: "primary" }, "Search"),
+    keptWhere.length ? whereChips : null,
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -61,7 +89,11 @@ export async function render(ctx: PageContext): Promise<void> {
     if (minD.value.trim()) p.set("min_duration", minD.value.trim());
     if (maxD.value.trim()) p.set("max_duration", maxD.value.trim());
     if (errors.checked) p.set("error", "true");
-    if (rangeSel.value !== "3600") p.set("range", rangeSel.value);
+    for (const w of keptWhere) p.append("where", w);
+    if (rangeSel.value === "custom") {
+      p.set("start", String(absStart));
+      p.set("end", String(absEnd));
+    } else if (rangeSel.value !== "3600") p.set("range", rangeSel.value);
     if (limit.value && limit.value !== "100") p.set("limit", limit.value);
     navigate(`/traces?${p}`);
   });
@@ -81,9 +113,10 @@ export async function render(ctx: PageContext): Promise<void> {
 
   const now = Math.floor(Date.now() / 1000);
   const params = new URLSearchParams();
-  for (const [k, v] of q.entries()) if (k !== "range") params.append(k, v);
-  params.set("start", String(now - range));
-  params.set("end", String(now + 60));
+  for (const [k, v] of q.entries()) if (!["range", "where", "start", "end"].includes(k)) params.append(k, v);
+  if (whereFilters.length) params.set("filters", JSON.stringify(whereFilters));
+  params.set("start", String(absolute ? absStart : now - range));
+  params.set("end", String(absolute ? absEnd : now + 60));
   if (!params.has("limit")) params.set("limit", "100");
   let traces: TraceSummary[];
   try {
@@ -115,7 +148,7 @@ export async function render(ctx: PageContext): Promise<void> {
       scatterChart(
         chart,
         traces.map((t) => ({ time: toMs(t.start_time_unix_nano) / 1000, value: Math.max(t.duration_ms, 0.001), error: t.error_count > 0, id: t.trace_id })),
-        { onClick: (p) => navigate(`/traces/${p.id}`), range: [now - range, now] },
+        { onClick: (p) => navigate(`/traces/${p.id}`), range: absolute ? [absStart, absEnd] : [now - range, now] },
       ),
     ),
   );
