@@ -352,7 +352,9 @@ void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
     response = net::HttpResponse(
         200, "text/plain; charset=utf-8",
         "ariadne query API\n  GET /api/v1/traces/{trace_id}\n  GET /api/v1/services\n"
-        "  GET /healthz\n  GET /metrics\n");
+        "  GET /healthz\n  GET /metrics\n"
+        "Jaeger-compatible (docs/api.md)\n  GET /api/services\n  GET /api/operations?service=\n"
+        "  GET /api/traces?service=\n  GET /api/traces/{trace_id}\n  GET /api/dependencies\n");
   } else {
     response = JsonError(
         404, "no such endpoint: " + request.method + " " + path + " (see GET / for the list)");

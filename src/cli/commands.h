@@ -34,6 +34,8 @@ struct ServeConfig {
   std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
   std::string xray_environment = "default";
   std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
+  std::string zipkin = "9411";  // Zipkin v2 listener (POST /api/v2/spans); "" or "off": none
+  size_t zipkin_max_connections = 256;
   // One memory budget split into shares (cli/memory_budget.h); the limits below that are not set
   // explicitly (the *_set flags) derive from it.
   uint64_t memory_limit_bytes = 1ULL << 30;
@@ -61,13 +63,16 @@ struct ServeConfig {
   std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
   std::string store_config;  // JSON with per-environment retention / max_disk
   bool recover_manifest = false;
+  // Which engine holds the spans: "embedded" (in --data-dir) or a clickhouse:// URL
+  // (docs/clickhouse.md).
+  std::string store = "embedded";
   // TLS (docs/tls.md): PEM certificate chain and key for every TCP listener (OTLP/HTTP, API/UI,
   // X-Ray API); both or neither. Reloaded on SIGHUP.
   std::string tls_cert;
   std::string tls_key;
-  // Which listeners use them: a comma list of otlp-http, otlp-grpc, http, xray. (X-Ray SDKs ask
-  // the X-Ray port for sampling rules over plain HTTP; leave xray out for them.)
-  std::string tls_listeners = "otlp-http,otlp-grpc,http,xray";
+  // Which listeners use them: a comma list of otlp-http, otlp-grpc, http, xray, zipkin. (X-Ray SDKs
+  // ask the X-Ray port for sampling rules over plain HTTP; leave xray out for them.)
+  std::string tls_listeners = "otlp-http,otlp-grpc,http,xray,zipkin";
 };
 int RunServe(const ServeConfig& config);
 

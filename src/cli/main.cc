@@ -65,6 +65,14 @@ int main(int argc, char** argv) {
       ->add_option("--xray-environment", serve.xray_environment,
                    "Environment that X-Ray segments are stored in")
       ->capture_default_str();
+  serve_cmd
+      ->add_option("--zipkin", serve.zipkin,
+                   "Zipkin v2 listener (POST /api/v2/spans), HOST:PORT or PORT; off: none")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--zipkin-max-connections", serve.zipkin_max_connections,
+                   "Open connections on the Zipkin listener at most (0: no bound)")
+      ->capture_default_str();
   serve_cmd->add_option("--xray-access-key", serve.xray_access_key,
                         "ID:SECRET: require SigV4 signatures with this key on the X-Ray API");
   serve_cmd->add_option("--ui-dir", serve.ui_dir,
@@ -79,6 +87,10 @@ int main(int argc, char** argv) {
                         "JSON file with per-environment retention and max_disk");
   serve_cmd->add_flag("--recover-manifest", serve.recover_manifest,
                       "Rebuild a missing or damaged manifest from the block files");
+  serve_cmd->add_option("--store", serve.store,
+                        "Where spans live: embedded (default, in --data-dir) or "
+                        "clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DATABASE "
+                        "(docs/clickhouse.md)");
   // Query limits (docs/operations.md).
   serve_cmd
       ->add_option("--query-max-groups", serve.query_max_groups,
@@ -155,9 +167,10 @@ int main(int argc, char** argv) {
                         "X-Ray TCP listeners; needs --tls-key; reloaded on SIGHUP");
   serve_cmd->add_option("--tls-key", serve.tls_key, "PEM private key of --tls-cert");
   serve_cmd
-      ->add_option("--tls-listeners", serve.tls_listeners,
-                   "Listeners that speak TLS with --tls-cert: comma list of otlp-http, otlp-grpc, "
-                   "http, xray (leave out xray when X-Ray SDKs fetch sampling rules from it)")
+      ->add_option(
+          "--tls-listeners", serve.tls_listeners,
+          "Listeners that speak TLS with --tls-cert: comma list of otlp-http, otlp-grpc, "
+          "http, xray, zipkin (leave out xray when X-Ray SDKs fetch sampling rules from it)")
       ->capture_default_str();
 
   TraceConfig trace;

@@ -18,6 +18,7 @@
 #include "api/api_handler.h"
 #include "api/auth.h"
 #include "api/auth_xray_signer.h"
+#include "api/jaeger_routes.h"
 #include "api/static_files.h"
 #include "cli/commands.h"
 #include "cli/memory_budget.h"
@@ -33,6 +34,8 @@
 #include "receivers/otlp_grpc/otlp_grpc_server.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
+#include "receivers/zipkin/zipkin_receiver.h"
+#include "store/clickhouse/clickhouse_store.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -72,6 +75,32 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// --store clickhouse://…: connects, creates the schema when missing and says what it created.
+Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& config,
+                                                         std::string* summary) {
+  ARIADNE_ASSIGN_OR_RETURN(store::clickhouse::ClickHouseConfig ch,
+                           store::clickhouse::ParseClickHouseUrl(config.store));
+  store::clickhouse::ClickHouseStoreOptions options;
+  options.config = ch;
+  if (!config.retention.empty()) {
+    ARIADNE_ASSIGN_OR_RETURN(options.retention_nano, ParseDurationNanos(config.retention));
+  }
+  std::vector<std::string> created;
+  auto opened = store::clickhouse::OpenClickHouseStore(options, &created);
+  if (!opened.ok())
+    return Status::Unavailable("cannot open the ClickHouse store: " +
+                               std::string(opened.status().message()));
+  for (const std::string& line : created)
+    std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+  std::string hosts;
+  for (const auto& h : ch.hosts)
+    hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
+  *summary = "clickhouse " + hosts + " database " + ch.database +
+             (created.empty() ? " (schema found)" : " (schema created)") + ", retention " +
+             (options.retention_nano ? config.retention + " (drops day partitions)" : "off");
+  return std::unique_ptr<store::SpanStore>(std::move(opened).value());
+}
+
 std::string Display(const net::HttpServer& server) {
   std::string host = server.bound_host();
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
@@ -85,6 +114,7 @@ struct ServeTls {
   bool grpc = false;
   bool http = false;
   bool xray = false;
+  bool zipkin = false;
 };
 
 Result<ServeTls> LoadServeTls(const ServeConfig& config) {
@@ -107,9 +137,12 @@ Result<ServeTls> LoadServeTls(const ServeConfig& config) {
       tls.http = true;
     } else if (name == "xray") {
       tls.xray = true;
+    } else if (name == "zipkin") {
+      tls.zipkin = true;
     } else if (!name.empty()) {
       return Status::InvalidArgument("--tls-listeners: unknown listener '" + name +
-                                     "'; use a comma list of otlp-http, otlp-grpc, http, xray");
+                                     "'; use a comma list of otlp-http, otlp-grpc, http, xray, "
+                                     "zipkin");
     }
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -162,6 +195,14 @@ int RunServe(const ServeConfig& config) {
   if (!http_address.ok()) return Fail("--http: " + std::string(http_address.status().message()));
   auto xray_address = ParseListenAddress(config.xray, config.listen_host);
   if (!xray_address.ok()) return Fail("--xray: " + std::string(xray_address.status().message()));
+  // --zipkin '' or off: no Zipkin listener.
+  const bool zipkin_enabled = !config.zipkin.empty() && config.zipkin != "off";
+  auto zipkin_address =
+      ParseListenAddress(zipkin_enabled ? config.zipkin : "0", config.listen_host);
+  if (!zipkin_address.ok()) {
+    return Fail("--zipkin: " + std::string(zipkin_address.status().message()) +
+                " (or off to run without the Zipkin listener)");
+  }
 
   // Spans, keys and settings are private: everything the server creates is owner-only (0700
   // directories, 0600 files), whatever the caller's umask.
@@ -199,7 +240,8 @@ int RunServe(const ServeConfig& config) {
   // Without keys anyone who reaches a port reads and writes everything: only on loopback, unless
   // the operator says so.
   if (keys.empty() && !config.allow_open) {
-    for (const ListenAddress* address : {&*otlp_address, &*grpc_address, &*http_address}) {
+    for (const ListenAddress* address :
+         {&*otlp_address, &*grpc_address, &*http_address, &*zipkin_address}) {
       if (IsLoopbackHost(address->host)) continue;
       return Fail("refusing to listen on " + address->host +
                   " without any key: anyone who can reach it could read every trace and change "
@@ -246,7 +288,13 @@ int RunServe(const ServeConfig& config) {
   if (!retention.ok()) return Fail(std::string(retention.status().message()));
   store_options.maintenance.retention = *retention;
   store_options.maintenance.compaction.enabled = true;
-  auto opened = store::embedded::OpenEmbeddedStore(store_options);
+  const bool clickhouse = config.store.rfind("clickhouse://", 0) == 0;
+  if (!clickhouse && !config.store.empty() && config.store != "embedded")
+    return Fail("--store " + config.store +
+                ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
+  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary)
+                           : store::embedded::OpenEmbeddedStore(store_options);
+  if (!opened.ok() && clickhouse) return Fail(std::string(opened.status().message()));
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
                 std::string(opened.status().message()));
@@ -277,6 +325,12 @@ int RunServe(const ServeConfig& config) {
   query_options.limits.max_groups = config.query_max_groups;
   query_options.limits.memory_limit_bytes = query_memory_limit;
   api::ApiHandler api_handler(span_store.get(), &metrics, query_options);
+  // The Jaeger-compatible query API (/api/services, /api/traces, …) in front of the API routes.
+  api::JaegerRoutesOptions jaeger_options;
+  jaeger_options.threads = config.query_concurrency;
+  jaeger_options.max_queued = config.query_queue;
+  jaeger_options.limits = query_options.limits;
+  api::JaegerRoutes jaeger_routes(span_store.get(), jaeger_options);
   api::StaticFiles ui_files(config.ui_dir.empty() ? api::DefaultUiDir() : config.ui_dir);
 
   net::HttpServerOptions otlp_server_options;
@@ -335,9 +389,35 @@ int RunServe(const ServeConfig& config) {
     (void)span_store->Close();
     return Fail("--xray: " + std::string(xray.status().message()));
   }
+  // Zipkin v2 (POST /api/v2/spans) on its own port, the same keys and pipeline as OTLP/HTTP.
+  receivers::zipkin::ZipkinReceiverOptions zipkin_options;
+  zipkin_options.max_decompressed_bytes = config.max_decompressed_bytes;
+  receivers::zipkin::ZipkinReceiver zipkin_receiver(&pipeline, &keys, zipkin_options);
+  std::unique_ptr<net::HttpServer> zipkin_server;
+  if (zipkin_enabled) {
+    net::HttpServerOptions zipkin_server_options = otlp_server_options;
+    zipkin_server_options.name = "zipkin";
+    zipkin_server_options.max_connections = config.zipkin_max_connections;
+    // Its own share of buffered request bodies: a quarter of the OTLP listener's.
+    zipkin_server_options.max_buffered_bytes = otlp_max_buffered_bytes / 4;
+    zipkin_server_options.on_headers = zipkin_receiver.AsHeaderCheck();
+    zipkin_server_options.tls = tls->zipkin ? tls->context : nullptr;
+    auto started = net::HttpServer::Start(zipkin_address->host, zipkin_address->port,
+                                          zipkin_receiver.AsHandler(), zipkin_server_options);
+    if (!started.ok()) {
+      (*otlp_server)->Stop();
+      (*grpc_server)->Stop();
+      (*xray)->Stop();
+      (void)span_store->Close();
+      return Fail("--zipkin: " + std::string(started.status().message()) +
+                  " (choose another port, or --zipkin off)");
+    }
+    zipkin_server = std::move(started).value();
+  }
+  net::HttpHandler api_and_jaeger = jaeger_routes.Wrap(api_handler.AsHandler());
   // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
   net::HttpHandler api_routes =
-      api::WithXrayProxy(api::WithStaticFiles(api_handler.AsHandler(), &ui_files),
+      api::WithXrayProxy(api::WithStaticFiles(api_and_jaeger, &ui_files),
                          [xray_service = xray->get(), access_key = config.xray_access_key](
                              net::HttpRequest&& request, net::Responder respond) {
                            // ApiAuth already allowed this call (an admin key for changes); with
@@ -350,7 +430,7 @@ int RunServe(const ServeConfig& config) {
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
-                                           xray_service = xray->get(),
+                                           xray_service = xray->get(), zipkin = zipkin_server.get(),
                                            inflight = &pipeline.inflight(), shares,
                                            store = span_store.get()](net::HttpRequest&& request,
                                                                      net::Responder respond) {
@@ -362,6 +442,7 @@ int RunServe(const ServeConfig& config) {
     if (request.path != "/metrics") return api_routes(std::move(request), std::move(respond));
     std::vector<std::pair<std::string, net::HttpServerStats>> listeners = {
         {"otlp-http", otlp->stats()}, {"xray", xray_service->tcp_stats()}};
+    if (zipkin != nullptr) listeners.emplace_back("zipkin", zipkin->stats());
     if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
     api_routes(std::move(request), [xray_service, respond, inflight, shares, store,
                                     listeners = std::move(listeners)](net::HttpResponse response) {
@@ -388,6 +469,7 @@ int RunServe(const ServeConfig& config) {
   auto api_server = net::HttpServer::Start(http_address->host, http_address->port,
                                            auth.Wrap(api_routes_with_xray), api_server_options);
   if (!api_server.ok()) {
+    if (zipkin_server) zipkin_server->Stop();
     (*otlp_server)->Stop();
     (*grpc_server)->Stop();
     (*xray)->Stop();
@@ -414,6 +496,7 @@ int RunServe(const ServeConfig& config) {
     add("xray-udp", "X-Ray daemon", "udp", (*xray)->address(), false);
     add("xray-tcp", "X-Ray API", "tcp", (*xray)->address(), tls->xray);
     add("http", "API and web UI", "tcp", Display(**api_server), tls->http);
+    if (zipkin_server) add("zipkin", "Zipkin v2", "tcp", Display(*zipkin_server), tls->zipkin);
     api_handler.server_info()->SetListeners(std::move(listeners));
   }
 
@@ -463,6 +546,7 @@ int RunServe(const ServeConfig& config) {
     std::printf("listening otlp-grpc %s%s:%u\n", (*grpc_server)->tls() ? "https://" : "",
                 grpc_host.c_str(), static_cast<unsigned>((*grpc_server)->bound_port()));
   }
+  if (zipkin_server) std::printf("listening zipkin %s\n", Display(*zipkin_server).c_str());
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -493,6 +577,7 @@ int RunServe(const ServeConfig& config) {
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   (*otlp_server)->Stop();
   (*grpc_server)->Stop();
+  if (zipkin_server) zipkin_server->Stop();
   (*api_server)->Stop();
   (*xray)->Stop();
   Status closed = span_store->Close();

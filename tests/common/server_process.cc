@@ -54,6 +54,7 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
   std::vector<std::string> args = {binary,        "serve", "--data-dir",  data_dir,
                                    "--otlp-http", "0",     "--otlp-grpc", "0",
                                    "--http",      "0",     "--xray",      "0"};
+  args.insert(args.end(), {"--zipkin", "0"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   ServerProcess server;
   std::string dir = data_dir;
@@ -81,7 +82,7 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
   char line[512];
   auto all_listening = [&server] {
     return server.ports_.otlp_http != 0 && server.ports_.otlp_grpc != 0 &&
-           server.ports_.http != 0 && server.ports_.xray != 0;
+           server.ports_.http != 0 && server.ports_.xray != 0 && server.ports_.zipkin != 0;
   };
   while (!all_listening() && fgets(line, sizeof(line), out)) {
     std::string text(line);
@@ -90,6 +91,7 @@ ServerProcess ServerProcess::Start(const std::string& binary, const std::string&
     if (text.rfind("listening otlp-grpc ", 0) == 0) server.ports_.otlp_grpc = PortOf(text);
     if (text.rfind("listening http ", 0) == 0) server.ports_.http = PortOf(text);
     if (text.rfind("listening xray ", 0) == 0) server.ports_.xray = PortOf(text);
+    if (text.rfind("listening zipkin ", 0) == 0) server.ports_.zipkin = PortOf(text);
   }
   fclose(out);  // the server prints nothing more on stdout
   if (!all_listening()) {

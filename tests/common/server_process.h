@@ -19,6 +19,7 @@ struct ServerPorts {
   uint16_t otlp_grpc = 0;
   uint16_t http = 0;
   uint16_t xray = 0;  // TCP and UDP share it
+  uint16_t zipkin = 0;
 };
 
 class ServerProcess {
@@ -30,9 +31,9 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Starts `binary serve --data-dir DIR --otlp-http 0 --otlp-grpc 0 --http 0 --xray 0 EXTRA...` and
-  // waits until it printed its four listening lines. Throws std::runtime_error (with the server's
-  // stderr tail when it exited early) when it does not come up.
+  // Starts `binary serve --data-dir DIR --otlp-http 0 --otlp-grpc 0 --http 0 --xray 0 --zipkin 0
+  // EXTRA...` and waits until it printed its listening lines. Throws std::runtime_error (with the
+  // server's stderr tail when it exited early) when it does not come up.
   static ServerProcess Start(const std::string& binary, const std::string& data_dir,
                              const std::vector<std::string>& extra_args = {});
 

@@ -53,7 +53,7 @@ class Server:
         self.log = open(os.path.join(self.data_dir, "serve.log"), "w+")
         self.proc = subprocess.Popen(
             [ARIADNE, "serve", "--data-dir", self.data_dir, "--otlp-http", "0", "--http", "0",
-             "--xray", "0", "--otlp-grpc", "0"], stdout=self.log, stderr=subprocess.STDOUT)
+             "--xray", "0", "--otlp-grpc", "0", "--zipkin", "0"], stdout=self.log, stderr=subprocess.STDOUT)
         self.ports = {}
         deadline = time.time() + 20
         while time.time() < deadline and len(self.ports) < 3:

@@ -414,7 +414,7 @@ TEST_F(OtlpGrpcServerTest, AnAddressInUseIsRefusedAtStart) {
   StartServer();
   const std::string second_dir = (dir_ / "second").string();
   FILE* pipe = ::popen(("timeout 30 " + g_ariadne + " serve --data-dir " + second_dir +
-                        " --otlp-http 0 --http 0 --xray 0 --otlp-grpc 127.0.0.1:" +
+                        " --otlp-http 0 --http 0 --xray 0 --zipkin 0 --otlp-grpc 127.0.0.1:" +
                         std::to_string(server_.ports().otlp_grpc) + " 2>&1")
                            .c_str(),
                        "r");

@@ -48,7 +48,7 @@ const readProd = createKey("--role", "read", "--env", "prod");
 const readAll = createKey("--role", "read");
 const admin = createKey("--role", "admin");
 
-const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--ui-dir", UI_DIR], {
+const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
   stdio: ["ignore", "pipe", "pipe"],
 });
 let serverLog = "";

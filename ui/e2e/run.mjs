@@ -48,7 +48,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 // ---------------------------------------------------------------------------------------------
 // Server
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-e2e-"));
-const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--ui-dir", UI_DIR], {
+const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
   stdio: ["ignore", "pipe", "pipe"],
 });
 let serverLog = "";
@@ -420,7 +420,7 @@ await check("unknown path: helpful not-found page with status 404", async () => 
 await check("empty state tells how to send data", async () => {
   // A second, empty server.
   const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-e2e-empty-"));
-  const empty = spawn(ARIADNE, ["serve", "--data-dir", emptyDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--ui-dir", UI_DIR], { stdio: ["ignore", "pipe", "ignore"] });
+  const empty = spawn(ARIADNE, ["serve", "--data-dir", emptyDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], { stdio: ["ignore", "pipe", "ignore"] });
   try {
     const addr = await new Promise((resolve, reject) => {
       let out = "";

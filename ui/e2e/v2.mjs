@@ -48,7 +48,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 const servers = [];
 async function startServer() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-v2-"));
-  const proc = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--ui-dir", UI_DIR], {
+  const proc = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   servers.push({ proc, dataDir });

@@ -27,7 +27,7 @@ const GRPC_UNAUTHENTICATED = 16;
 function startServer(dataDir, extraArgs = []) {
   return new Promise((resolve, reject) => {
     const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--otlp-grpc', '0',
-      '--http', '0', '--xray', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--http', '0', '--xray', '0', '--zipkin', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => { stderr += d; });
     const listening = {};

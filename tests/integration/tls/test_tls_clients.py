@@ -260,7 +260,7 @@ def check_flags():
                          (["--tls-cert", cert, "--tls-key", key, "--tls-listeners", "otlp-http,grpc"],
                           "unknown listener 'grpc'")):
         proc = subprocess.run([ARIADNE, "serve", "--data-dir", data, "--otlp-http", "0", "--http", "0",
-                               "--xray", "0", "--otlp-grpc", "0", *args], capture_output=True, text=True, timeout=30)
+                               "--xray", "0", "--otlp-grpc", "0", "--zipkin", "0", *args], capture_output=True, text=True, timeout=30)
         check(proc.returncode != 0 and needle in proc.stderr,
               "serve %s is refused: %s" % (" ".join(a.replace(WORK, "") for a in args), proc.stderr.strip()))
     server = Server(ARIADNE, extra_args=["--tls-cert", cert, "--tls-key", key,

@@ -29,7 +29,8 @@ class Server:
         self.stderr_path = os.path.join(self.data_dir, "..", os.path.basename(self.data_dir) + ".stderr")
         self.stderr = open(self.stderr_path, "w")
         args = [binary, "serve", "--data-dir", os.path.join(self.data_dir, "data"),
-                "--otlp-http", "0", "--http", "0", "--xray", "0", "--otlp-grpc", "0", *extra_args]
+                "--otlp-http", "0", "--http", "0", "--xray", "0", "--otlp-grpc", "0", "--zipkin", "0",
+                *extra_args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.ports = {}
         deadline = time.time() + 20

@@ -153,6 +153,10 @@ class CruddurE2ETest : public ::testing::Test {
       args.push_back("--xray");
       args.push_back("0");
     }
+    if (ServerHas("--zipkin")) {  // a free port, not Zipkin's default 9411
+      args.push_back("--zipkin");
+      args.push_back("0");
+    }
     server_ = std::make_unique<Process>(args, std::map<std::string, std::string>{});
     otlp_port_ = server_->WaitForListening("listening otlp-http ");
     api_port_ = server_->WaitForListening("listening http ");
@@ -165,7 +169,8 @@ class CruddurE2ETest : public ::testing::Test {
     std::filesystem::remove_all(data_dir_);
   }
 
-  static bool ServerHasXRay() {
+  static bool ServerHasXRay() { return ServerHas("--xray"); }
+  static bool ServerHas(const std::string& flag) {
     std::string cmd = g_ariadne + " serve --help 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     if (p == nullptr) return false;
@@ -173,7 +178,7 @@ class CruddurE2ETest : public ::testing::Test {
     char buf[512];
     while (fgets(buf, sizeof(buf), p) != nullptr) out += buf;
     pclose(p);
-    return out.find("--xray") != std::string::npos;
+    return out.find(flag) != std::string::npos;
   }
 
   std::unique_ptr<Process> StartCruddur(const std::map<std::string, std::string>& env,

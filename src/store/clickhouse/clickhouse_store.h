@@ -1,0 +1,54 @@
+// ClickHouseStore: the SpanStore on a ClickHouse server or cluster (HTTP interface), for users who
+// outgrow one machine. docs/clickhouse.md is the user-facing page.
+//
+// Writes: AppendAsync queues the batch (bounded: past `max_queued_spans` it answers
+// kResourceExhausted at once, so receivers answer 503 + Retry-After); `insert_threads` writers
+// take whatever is queued (up to `max_spans_per_insert` spans, so ClickHouse gets few large
+// parts) and send it as one synchronous RowBinary INSERT; every batch in it is acknowledged only
+// when ClickHouse has answered 200, i.e. written the part. An INSERT that fails for a reason a
+// retry may fix is retried with backoff (100 ms, 400 ms, 1.6 s) before the batches fail with
+// kUnavailable. A retried INSERT whose first attempt did reach ClickHouse can store its rows
+// twice (MergeTree does not deduplicate).
+//
+// Reads: pushed down to SQL (query_sql.h, trace_sql.h). The service graph is built in this
+// process from the spans it wrote (as the embedded engine), so with several ingest nodes each
+// sees only its own share — a seam problem noted in docs/clickhouse.md.
+//
+// Retention: with `retention_nano` set, a background thread drops day partitions of `spans` and
+// `trace_index` whose whole day is older than the retention (at start, then every 10 minutes).
+//
+// Threads: every SpanStore method may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/clickhouse/clickhouse_client.h"
+#include "store/span_store.h"
+
+namespace ariadne::store::clickhouse {
+
+struct ClickHouseStoreOptions {
+  ClickHouseConfig config;
+  uint64_t retention_nano = 0;  // 0: keep forever
+  size_t insert_threads = 2;
+  size_t max_spans_per_insert = 100'000;
+  size_t max_queued_spans = 500'000;
+};
+
+class ClickHouseStore : public SpanStore {
+ public:
+  // Drops the day partitions older than the retention relative to `now_unix_nano`; returns how
+  // many partitions it dropped. Called by the retention thread; public for tests.
+  virtual Result<size_t> ApplyRetention(uint64_t now_unix_nano) = 0;
+};
+
+// Connects, creates the schema when missing (one line per created object in `*created`) and
+// starts the writers. kUnavailable when ClickHouse cannot be reached.
+Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
+                                                             std::vector<std::string>* created);
+
+}  // namespace ariadne::store::clickhouse
