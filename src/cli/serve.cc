@@ -30,6 +30,7 @@
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
 #include "query/exec/query_budget.h"
+#include "receivers/honeycomb/events_receiver.h"
 #include "receivers/otlp_grpc/otlp_grpc_server.h"
 #include "receivers/otlp_http/otlp_http_receiver.h"
 #include "receivers/xray/xray_service.h"
@@ -314,6 +315,10 @@ int RunServe(const ServeConfig& config) {
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   otlp_options.cors_origins = config.cors_origins;
   receivers::otlp_http::OtlpHttpReceiver otlp_receiver(&pipeline, &keys, otlp_options);
+  // The Honeycomb Events API (/1/events, /1/batch, /1/auth) shares the OTLP/HTTP port.
+  receivers::honeycomb::EventsOptions events_options;
+  events_options.max_decompressed_bytes = config.max_decompressed_bytes;
+  receivers::honeycomb::EventsReceiver events_receiver(&pipeline, &keys, events_options);
   api::QueryRoutesOptions query_options;
   query_options.concurrency = config.query_concurrency;
   query_options.max_queued = config.query_queue;
@@ -335,10 +340,11 @@ int RunServe(const ServeConfig& config) {
   otlp_server_options.max_connections = config.otlp_max_connections;
   otlp_server_options.max_buffered_bytes = otlp_max_buffered_bytes;
   otlp_server_options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
-  otlp_server_options.on_headers = otlp_receiver.AsHeaderCheck();
+  otlp_server_options.on_headers = events_receiver.MountHeaderCheck(otlp_receiver.AsHeaderCheck());
   if (tls->otlp) otlp_server_options.tls = tls->context;
-  auto otlp_server = net::HttpServer::Start(otlp_address->host, otlp_address->port,
-                                            otlp_receiver.AsHandler(), otlp_server_options);
+  auto otlp_server =
+      net::HttpServer::Start(otlp_address->host, otlp_address->port,
+                             events_receiver.Mount(otlp_receiver.AsHandler()), otlp_server_options);
   if (!otlp_server.ok()) {
     (void)span_store->Close();
     return Fail(std::string(otlp_server.status().message()));

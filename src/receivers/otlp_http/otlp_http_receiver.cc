@@ -76,7 +76,8 @@ std::optional<net::HttpResponse> Screen(const net::HttpRequest& request,
   if (request.path != kTracesPath) {
     return ErrorResponse(404, json_media,
                          "no such endpoint: " + request.path +
-                             " (this port accepts OTLP traces at POST /v1/traces only)");
+                             " (this port accepts OTLP traces at POST /v1/traces and Honeycomb "
+                             "events at POST /1/events/DATASET and /1/batch/DATASET)");
   }
   if (request.method != "POST") {
     auto response = ErrorResponse(
