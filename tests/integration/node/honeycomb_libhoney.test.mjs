@@ -20,7 +20,7 @@ if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument
 function startServer(dataDir) {
   return new Promise((resolve, reject) => {
     const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--http', '0',
-      '--xray', '0', '--otlp-grpc', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--xray', '0', '--otlp-grpc', '0', '--zipkin', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => { stderr += d; });
     const listening = {};
