@@ -6,44 +6,23 @@
 // Usage: ARIADNE_BIN=/path/to/build/bin/ariadne node --test honeycomb_libhoney.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 
 import Libhoney from 'libhoney';
+
+import { startAriadne, stopAriadne } from './ariadne_server.mjs';
 
 const ariadne = process.argv.slice(2).find((arg) => arg.endsWith('ariadne')) ?? process.env.ARIADNE_BIN;
 if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument');
 
 function startServer(dataDir) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--http', '0',
-      '--xray', '0', '--otlp-grpc', '0', '--zipkin', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const listening = {};
-    const timer = setTimeout(() => reject(new Error(`no listening lines after 10 s: ${stderr}`)), 10000);
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = /^listening (\S+) (\S+)$/.exec(line);
-      if (m) listening[m[1]] = m[2];
-      if (listening['otlp-http'] && listening.http) {
-        clearTimeout(timer);
-        resolve({ proc, otlp: listening['otlp-http'], http: listening.http, stderr: () => stderr });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`ariadne serve exited early (${code}): ${stderr}`)));
-  });
+  return startAriadne(ariadne, dataDir, { extraArgs: [], waitFor: ['otlp-http', 'http'] });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
-    server.proc.removeAllListeners('exit');
-    server.proc.on('exit', (code, signal) => resolve({ code, signal }));
-    server.proc.kill('SIGTERM');
-  });
-}
+const stopServer = stopAriadne;
 
 function createKey(dataDir, role, env) {
   const args = ['keys', 'create', '--role', role, '--data-dir', dataDir, ...(env ? ['--env', env] : [])];

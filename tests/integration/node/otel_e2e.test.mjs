@@ -5,11 +5,10 @@
 // field. Usage: node --test otel_e2e.test.mjs -- /path/to/build/bin/ariadne
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { TracerProvider, SimpleSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -17,37 +16,16 @@ import { defaultResource, detectResources, envDetector } from '@opentelemetry/re
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
+import { startAriadne, stopAriadne } from './ariadne_server.mjs';
+
 const ariadne = process.argv.slice(2).find((arg) => arg.endsWith('ariadne')) ?? process.env.ARIADNE_BIN;
 if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument');
 
 function startServer(dataDir, extraArgs = []) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--http', '0',
-      '--xray', '0', '--otlp-grpc', '0', '--zipkin', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const listening = {};
-    const timer = setTimeout(() => reject(new Error(`no listening lines after 10 s: ${stderr}`)), 10000);
-    const rl = createInterface({ input: proc.stdout });
-    rl.on('line', (line) => {
-      const m = /^listening (\S+) (\S+)$/.exec(line);
-      if (m) listening[m[1]] = m[2];
-      if (listening['otlp-http'] && listening.http) {
-        clearTimeout(timer);
-        resolve({ proc, otlp: listening['otlp-http'], http: listening.http, stderr: () => stderr });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`ariadne serve exited early (${code}): ${stderr}`)));
-  });
+  return startAriadne(ariadne, dataDir, { extraArgs: extraArgs, waitFor: ['otlp-http', 'http'] });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
-    server.proc.removeAllListeners('exit');
-    server.proc.on('exit', (code, signal) => resolve({ code, signal }));
-    server.proc.kill('SIGTERM');
-  });
-}
+const stopServer = stopAriadne;
 
 const hrToNanos = ([sec, nanos]) => (BigInt(sec) * 1000000000n + BigInt(nanos)).toString();
 

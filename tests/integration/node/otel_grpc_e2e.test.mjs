@@ -8,16 +8,17 @@
 // Usage: node --test otel_grpc_e2e.test.mjs -- /path/to/build/bin/ariadne
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { TracerProvider, SimpleSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { defaultResource, detectResources, envDetector } from '@opentelemetry/resources';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+
+import { startAriadne, stopAriadne } from './ariadne_server.mjs';
 
 const ariadne = process.argv.slice(2).find((arg) => arg.endsWith('ariadne')) ?? process.env.ARIADNE_BIN;
 if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument');
@@ -25,33 +26,10 @@ if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument
 const GRPC_UNAUTHENTICATED = 16;
 
 function startServer(dataDir, extraArgs = []) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--otlp-grpc', '0',
-      '--http', '0', '--xray', '0', '--zipkin', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const listening = {};
-    const timer = setTimeout(() => reject(new Error(`no listening lines after 10 s: ${stderr}`)), 10000);
-    const rl = createInterface({ input: proc.stdout });
-    rl.on('line', (line) => {
-      const m = /^listening (\S+) (\S+)$/.exec(line);
-      if (m) listening[m[1]] = m[2];
-      if (listening['otlp-grpc'] && listening.http) {
-        clearTimeout(timer);
-        resolve({ proc, grpc: listening['otlp-grpc'], http: listening.http, stderr: () => stderr });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`ariadne serve exited early (${code}): ${stderr}`)));
-  });
+  return startAriadne(ariadne, dataDir, { extraArgs: extraArgs, waitFor: ['otlp-grpc', 'http'] });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
-    server.proc.removeAllListeners('exit');
-    server.proc.on('exit', (code, signal) => resolve({ code, signal }));
-    server.proc.kill('SIGTERM');
-  });
-}
+const stopServer = stopAriadne;
 
 const hrToNanos = ([sec, nanos]) => (BigInt(sec) * 1000000000n + BigInt(nanos)).toString();
 const keysCreate = (dataDir, ...args) => execFileSync(ariadne, ['keys', 'create', ...args, '--data-dir', dataDir],

@@ -6,17 +6,18 @@
 // Usage: node --test zipkin_e2e.test.mjs -- /path/to/build/bin/ariadne
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { TracerProvider, SimpleSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+
+import { startAriadne, stopAriadne } from './ariadne_server.mjs';
 
 const require = createRequire(import.meta.url);
 const zipkin = require('zipkin');
@@ -26,33 +27,10 @@ const ariadne = process.argv.slice(2).find((arg) => arg.endsWith('ariadne')) ?? 
 if (!ariadne) throw new Error('pass the path of build/bin/ariadne as an argument');
 
 function startServer(dataDir) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(ariadne, ['serve', '--data-dir', dataDir, '--otlp-http', '0', '--otlp-grpc', '0', '--http', '0',
-      '--xray', '0', '--zipkin', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const listening = {};
-    const timer = setTimeout(() => reject(new Error(`no listening lines after 10 s: ${stderr}`)), 10000);
-    const rl = createInterface({ input: proc.stdout });
-    rl.on('line', (line) => {
-      const m = /^listening (\S+) (\S+)$/.exec(line);
-      if (m) listening[m[1]] = m[2];
-      if (listening.zipkin && listening.http) {
-        clearTimeout(timer);
-        resolve({ proc, zipkin: listening.zipkin, http: listening.http, stderr: () => stderr });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`ariadne serve exited early (${code}): ${stderr}`)));
-  });
+  return startAriadne(ariadne, dataDir, { extraArgs: [], waitFor: ['zipkin', 'http'] });
 }
 
-function stopServer(server) {
-  return new Promise((resolve) => {
-    server.proc.removeAllListeners('exit');
-    server.proc.on('exit', (code, signal) => resolve({ code, signal }));
-    server.proc.kill('SIGTERM');
-  });
-}
+const stopServer = stopAriadne;
 
 function createKey(dataDir, role, env) {
   const args = ['keys', 'create', '--role', role, '--data-dir', dataDir];
