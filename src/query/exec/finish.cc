@@ -18,6 +18,7 @@
 #include "query/exec/executor.h"
 #include "query/exec/executor_state.h"
 #include "query/exec/heatmap.h"
+#include "query/exec/result_order.h"
 #include "query/exec/sample_stats.h"
 
 namespace ariadne::query {
@@ -38,56 +39,6 @@ struct CalcData {
   std::optional<QuantileSketch> whole;             // sketched PERCENTILE: every bucket merged
   std::optional<GridHistogram> whole_grid;         // grid HEATMAP: every bucket merged
 };
-
-bool CompareHaving(double v, CompareOp op, double x) {
-  switch (op) {
-    case CompareOp::kEq:
-      return v == x;
-    case CompareOp::kNe:
-      return v != x;
-    case CompareOp::kGt:
-      return v > x;
-    case CompareOp::kGe:
-      return v >= x;
-    case CompareOp::kLt:
-      return v < x;
-    case CompareOp::kLe:
-      return v <= x;
-  }
-  return false;
-}
-
-std::optional<double> AsDouble(const ResultValue& v) {
-  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  return std::nullopt;
-}
-
-// Orders result values: null first, then bools, numbers, strings.
-int CompareResultValues(const ResultValue& a, const ResultValue& b) {
-  auto rank = [](const ResultValue& v) {
-    switch (v.index()) {
-      case 0:
-        return 0;
-      case 4:
-        return 1;
-      case 2:
-      case 3:
-        return 2;
-      default:
-        return 3;
-    }
-  };
-  int ra = rank(a), rb = rank(b);
-  if (ra != rb) return ra < rb ? -1 : 1;
-  if (ra == 2) {
-    double x = *AsDouble(a), y = *AsDouble(b);
-    return x < y ? -1 : (x > y ? 1 : 0);
-  }
-  if (ra == 1) return std::get<bool>(a) == std::get<bool>(b) ? 0 : (std::get<bool>(a) ? 1 : -1);
-  if (ra == 3) return std::get<std::string>(a).compare(std::get<std::string>(b));
-  return 0;
-}
 
 ResultValue Compute(const Calculation& calc, const Agg& agg, CalcData* data,
                     std::optional<uint32_t> bucket, size_t buckets, uint64_t granularity_nano,
@@ -365,50 +316,14 @@ Result<QueryResult> QueryExecutor::Finish() {
     group_prepared[gi] = group_data(g);
     ResultRow row = row_for(g.key, g.aggs, group_prepared[gi], std::nullopt);
     if (totals_are_the_group) result.totals = row;
-    bool keep = true;
-    for (const Having& h : spec.havings) {
-      auto v = AsDouble(row.values[h.calculation]);
-      if (!v || !CompareHaving(*v, h.op, h.value)) keep = false;
-    }
-    if (!keep) continue;
+    if (!exec::PassesHavings(spec, row)) continue;
     rows.push_back(std::move(row));
     row_group.push_back(gi);
   }
   ARIADNE_RETURN_IF_ERROR(merged_charge);
-  std::vector<Order> orders = spec.orders;
-  if (orders.empty()) {
-    for (size_t c = 0; c < ncalc; ++c) {
-      if (spec.calculations[c].op == CalcOp::kHeatmap) continue;
-      Order o;
-      o.calculation = c;
-      o.descending = true;
-      orders.push_back(o);
-      break;
-    }
-  }
-  for (const std::string& b : spec.breakdowns) {
-    Order o;
-    o.column = b;
-    orders.push_back(o);
-  }
   std::vector<size_t> order_idx(rows.size());
   std::iota(order_idx.begin(), order_idx.end(), 0);
-  std::stable_sort(order_idx.begin(), order_idx.end(), [&](size_t a, size_t b) {
-    for (const Order& o : orders) {
-      int c;
-      if (o.calculation) {
-        c = CompareResultValues(rows[a].values[*o.calculation], rows[b].values[*o.calculation]);
-      } else {
-        size_t i = static_cast<size_t>(
-            std::find(spec.breakdowns.begin(), spec.breakdowns.end(), o.column) -
-            spec.breakdowns.begin());
-        c = CompareResultValues(rows[a].breakdowns[i], rows[b].breakdowns[i]);
-      }
-      if (c != 0) return o.descending ? c > 0 : c < 0;
-    }
-    return false;
-  });
-  if (order_idx.size() > spec.limit) order_idx.resize(spec.limit);
+  order_idx = exec::OrderAndLimit(spec, rows, std::move(order_idx));
   for (size_t i : order_idx) result.rows.push_back(rows[i]);
 
   // Series for the groups that made it into the result.

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "query/exec/aggregation.h"
+#include "query/exec/result_order.h"
 
 namespace ariadne::store::clickhouse {
 
@@ -13,60 +14,6 @@ using query::Calculation;
 using query::QuerySpec;
 using query::ResultRow;
 using query::ResultValue;
-
-namespace {
-
-std::optional<double> AsDouble(const ResultValue& v) {
-  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  return std::nullopt;
-}
-
-// As finish.cc: null first, then bools, numbers, strings.
-int CompareResultValues(const ResultValue& a, const ResultValue& b) {
-  auto rank = [](const ResultValue& v) {
-    switch (v.index()) {
-      case 0:
-        return 0;
-      case 4:
-        return 1;
-      case 2:
-      case 3:
-        return 2;
-      default:
-        return 3;
-    }
-  };
-  const int ra = rank(a), rb = rank(b);
-  if (ra != rb) return ra < rb ? -1 : 1;
-  if (ra == 2) {
-    const double x = *AsDouble(a), y = *AsDouble(b);
-    return x < y ? -1 : (x > y ? 1 : 0);
-  }
-  if (ra == 1) return std::get<bool>(a) == std::get<bool>(b) ? 0 : (std::get<bool>(a) ? 1 : -1);
-  if (ra == 3) return std::get<std::string>(a).compare(std::get<std::string>(b));
-  return 0;
-}
-
-bool CompareHaving(double v, query::CompareOp op, double x) {
-  switch (op) {
-    case query::CompareOp::kEq:
-      return v == x;
-    case query::CompareOp::kNe:
-      return v != x;
-    case query::CompareOp::kGt:
-      return v > x;
-    case query::CompareOp::kGe:
-      return v >= x;
-    case query::CompareOp::kLt:
-      return v < x;
-    case query::CompareOp::kLe:
-      return v <= x;
-  }
-  return false;
-}
-
-}  // namespace
 
 double ToDouble(const std::string& field) { return std::strtod(field.c_str(), nullptr); }
 
@@ -224,46 +171,9 @@ ResultValue BreakdownValue(const std::string& type, const std::string& str,
 std::vector<size_t> HavingOrderLimit(const QuerySpec& spec, const std::vector<ResultRow>& rows) {
   std::vector<size_t> kept;
   for (size_t r = 0; r < rows.size(); ++r) {
-    bool keep = true;
-    for (const query::Having& h : spec.havings) {
-      std::optional<double> v = AsDouble(rows[r].values[h.calculation]);
-      if (!v || !CompareHaving(*v, h.op, h.value)) keep = false;
-    }
-    if (keep) kept.push_back(r);
+    if (query::exec::PassesHavings(spec, rows[r])) kept.push_back(r);
   }
-  std::vector<query::Order> orders = spec.orders;
-  if (orders.empty()) {
-    for (size_t c = 0; c < spec.calculations.size(); ++c) {
-      if (spec.calculations[c].op == CalcOp::kHeatmap) continue;
-      query::Order o;
-      o.calculation = c;
-      o.descending = true;
-      orders.push_back(o);
-      break;
-    }
-  }
-  for (const std::string& b : spec.breakdowns) {
-    query::Order o;
-    o.column = b;
-    orders.push_back(o);
-  }
-  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
-    for (const query::Order& o : orders) {
-      int c;
-      if (o.calculation) {
-        c = CompareResultValues(rows[a].values[*o.calculation], rows[b].values[*o.calculation]);
-      } else {
-        const size_t i = static_cast<size_t>(
-            std::find(spec.breakdowns.begin(), spec.breakdowns.end(), o.column) -
-            spec.breakdowns.begin());
-        c = CompareResultValues(rows[a].breakdowns[i], rows[b].breakdowns[i]);
-      }
-      if (c != 0) return o.descending ? c > 0 : c < 0;
-    }
-    return false;
-  });
-  if (kept.size() > spec.limit) kept.resize(spec.limit);
-  return kept;
+  return query::exec::OrderAndLimit(spec, rows, std::move(kept));
 }
 
 }  // namespace ariadne::store::clickhouse
