@@ -182,6 +182,14 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry, const ColumnSet& needed,
                                                  bool keep = true);
 
+  // Queries and scans read their candidate blocks on the machine's two cores: the caller's thread
+  // takes blocks 0, 2, 4, … and one helper thread 1, 3, 5, …; `consume(worker, block)` is called
+  // on the worker's thread, so each worker keeps its own accumulator. The first error of a worker
+  // stops it and is returned once both are done.
+  static constexpr size_t kScanWorkers = 2;
+  Status ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
+                    const std::function<Status(size_t, const Block&)>& consume);
+
   // Stores the section directory of block `id` in the block set (read once, on first use).
   void RememberSections(uint64_t id, const std::vector<SectionInfo>& sections, uint32_t version);
 

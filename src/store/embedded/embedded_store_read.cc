@@ -137,25 +137,35 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
   std::vector<BlockEntry> candidates = CandidateBlocks(spec, &skipped);
   for (uint64_t i = 0; i < skipped; ++i) head_executor.CountSkippedBlock();
   const ColumnSet needed = query::ColumnsForQuery(spec);
-  // Two workers (the machine's cores), each over every other block, merged at the end.
-  constexpr size_t kWorkers = 2;
   std::vector<query::QueryExecutor> executors;
-  std::vector<Status> statuses(kWorkers);
-  for (size_t w = 0; w < kWorkers; ++w) {
+  for (size_t w = 0; w < kScanWorkers; ++w) {
     executors.emplace_back(spec, &budget);
     if (traces) executors.back().RestrictToTraces(traces);
   }
+  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
+    return executors[worker].Consume(block);
+  }));
+  for (query::QueryExecutor& executor : executors) {
+    ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executor)));
+  }
+  return head_executor.Finish();
+}
+
+Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
+                                 const std::function<Status(size_t, const Block&)>& consume) {
+  std::vector<Status> statuses(kScanWorkers);
   auto work = [&](size_t w) {
-    for (size_t i = w; i < candidates.size(); i += kWorkers) {
+    for (size_t i = w; i < candidates.size(); i += kScanWorkers) {
       Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
       if (!block.ok()) {
         statuses[w] = block.status();
         return;
       }
-      statuses[w] = executors[w].Consume(**block);
+      statuses[w] = consume(w, **block);
       if (!statuses[w].ok()) return;
     }
   };
+  static_assert(kScanWorkers == 2, "one helper thread beside the caller's");
   if (candidates.size() > 1) {
     std::thread helper(work, 1);
     work(0);
@@ -163,11 +173,8 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
   } else {
     work(0);
   }
-  for (size_t w = 0; w < kWorkers; ++w) {
-    ARIADNE_RETURN_IF_ERROR(statuses[w]);
-    ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executors[w])));
-  }
-  return head_executor.Finish();
+  for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
+  return Status::Ok();
 }
 
 Result<std::vector<TraceSummary>> EmbeddedStore::SearchTraces(const TraceSearchRequest& request,
@@ -247,32 +254,13 @@ Result<query::BubbleUpCounts> EmbeddedStore::ScanBubbleUp(const query::BubbleUpR
   for (const std::string& column : request.columns) needed.Add(query::ColumnsOfName(column));
   needed.fixed |= ColumnSet::kStart;
   needed.Close();
-  // Two workers (the machine's cores), each over every other block, as RunQuery.
-  constexpr size_t kWorkers = 2;
   std::vector<query::exec::BubbleUpScan> scans;
-  std::vector<Status> statuses(kWorkers);
-  for (size_t w = 0; w < kWorkers; ++w) scans.emplace_back(request, &budget);
-  auto work = [&](size_t w) {
-    for (size_t i = w; i < candidates.size(); i += kWorkers) {
-      Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
-      if (!block.ok()) {
-        statuses[w] = block.status();
-        return;
-      }
-      statuses[w] = scans[w].Consume(**block);
-      if (!statuses[w].ok()) return;
-    }
-  };
-  if (candidates.size() > 1) {
-    std::thread helper(work, 1);
-    work(0);
-    helper.join();
-  } else {
-    work(0);
-  }
-  for (size_t w = 0; w < kWorkers; ++w) {
-    ARIADNE_RETURN_IF_ERROR(statuses[w]);
-    ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scans[w])));
+  for (size_t w = 0; w < kScanWorkers; ++w) scans.emplace_back(request, &budget);
+  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
+    return scans[worker].Consume(block);
+  }));
+  for (query::exec::BubbleUpScan& scan : scans) {
+    ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scan)));
   }
   return head_scan.Finish();
 }
