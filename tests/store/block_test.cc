@@ -121,7 +121,9 @@ TEST(BlockTest, CorruptFilesAreReportedAsDataLoss) {
     std::string bad = file;
     bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
     Result<std::shared_ptr<const Block>> decoded = DecodeBlockFile(bad);
-    if (!decoded.ok()) EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
+    if (!decoded.ok()) {
+      EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
+    }
   }
   EXPECT_FALSE(DecodeBlockFile(file.substr(0, file.size() / 2)).ok());
 }

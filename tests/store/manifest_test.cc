@@ -75,7 +75,9 @@ std::vector<model::SpanBatch> FillAndClose(const std::string& dir, uint64_t seed
     model::SpanBatch batch = gen.Batch(100);
     sent.push_back(batch.Clone());
     EXPECT_TRUE(store->Append("prod", std::move(batch)).ok());
-    if (round < 2) EXPECT_TRUE(store->Flush().ok());
+    if (round < 2) {
+      EXPECT_TRUE(store->Flush().ok());
+    }
   }
   EXPECT_EQ(store->Stats().blocks, 2u);
   EXPECT_TRUE(store->Close().ok());

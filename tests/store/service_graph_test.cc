@@ -92,9 +92,15 @@ TEST(ServiceGraphTest, DatabaseCallsAndUnansweredClientCallsBecomeVirtualNodes) 
   ASSERT_NE(FindEdge(after, "cart", "inventory"), nullptr);
   EXPECT_EQ(FindEdge(after, "cart", "inventory")->request_count, 1u);  // not doubled by expiry
   for (const auto& n : after.nodes) {
-    if (n.name == "postgresql") EXPECT_EQ(n.kind, "database");
-    if (n.name == "api.stripe.com") EXPECT_EQ(n.kind, "remote");
-    if (n.name == "inventory") EXPECT_EQ(n.kind, "service");
+    if (n.name == "postgresql") {
+      EXPECT_EQ(n.kind, "database");
+    }
+    if (n.name == "api.stripe.com") {
+      EXPECT_EQ(n.kind, "remote");
+    }
+    if (n.name == "inventory") {
+      EXPECT_EQ(n.kind, "service");
+    }
   }
 }
 

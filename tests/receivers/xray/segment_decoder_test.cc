@@ -387,7 +387,9 @@ TEST(XraySegmentDecoderTest, EveryTruncationAndByteFlipIsAnErrorOrAValidBatchNev
     mutated[(seed >> 33) % mutated.size()] = static_cast<char>(seed >> 17);
     model::SpanBatch batch;
     auto result = DecodeSegmentDocument(mutated, &batch);
-    if (result.ok()) EXPECT_EQ(*result, batch.spans.size());
+    if (result.ok()) {
+      EXPECT_EQ(*result, batch.spans.size());
+    }
   }
 }
 
