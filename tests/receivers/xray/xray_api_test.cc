@@ -86,9 +86,12 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// The same id for the same n throughout the run (the epoch part is taken once, so a test that
+// crosses a second boundary still names the same traces).
 std::string TraceId(int n) {
+  static const unsigned epoch = static_cast<unsigned>(Now());
   char buf[40];
-  std::snprintf(buf, sizeof buf, "1-%08x-%024x", static_cast<unsigned>(Now()), n);
+  std::snprintf(buf, sizeof buf, "1-%08x-%024x", epoch, n);
   return buf;
 }
 
