@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +21,46 @@
 #include <cstring>
 
 namespace ariadne::net {
+namespace {
+
+// OpenSSL writes to the socket with write(), which raises SIGPIPE once the peer has closed it, and
+// SIGPIPE's default action ends the process; a client library must report an error instead (the
+// plain path sends with MSG_NOSIGNAL). For one OpenSSL call this blocks SIGPIPE on the calling
+// thread and consumes a SIGPIPE that the call raised.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (!blocked_) return;
+    const int saved_errno = errno;
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    errno = saved_errno;
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
+
+}  // namespace
 
 struct HttpClient::TlsConnection {
   SSL_CTX* ctx = nullptr;
@@ -149,7 +191,12 @@ Status HttpClient::StartTls() {
     SSL_set_tlsext_host_name(tls->ssl, host_.c_str());
     if (tls_options_->verify) SSL_set1_host(tls->ssl, host_.c_str());
   }
-  if (SSL_connect(tls->ssl) != 1) {
+  int connected;
+  {
+    SigpipeGuard no_sigpipe;
+    connected = SSL_connect(tls->ssl);
+  }
+  if (connected != 1) {
     long verify = SSL_get_verify_result(tls->ssl);
     std::string reason =
         verify != X509_V_OK ? X509_verify_cert_error_string(verify) : OpenSslErrorText();
@@ -226,7 +273,11 @@ Status HttpClient::SendRaw(std::string_view bytes) {
   ARIADNE_RETURN_IF_ERROR(EnsureConnected());
   while (!bytes.empty()) {
     if (tls_) {
-      int n = SSL_write(tls_->ssl, bytes.data(), static_cast<int>(bytes.size()));
+      int n;
+      {
+        SigpipeGuard no_sigpipe;
+        n = SSL_write(tls_->ssl, bytes.data(), static_cast<int>(bytes.size()));
+      }
       if (n <= 0) {
         Status status = Status::Unavailable("TLS send failed: " + OpenSslErrorText());
         Close();
@@ -264,7 +315,11 @@ Status HttpClient::Fill() {
   }
   char chunk[16384];
   if (tls_) {
-    int n = SSL_read(tls_->ssl, chunk, sizeof(chunk));
+    int n;
+    {
+      SigpipeGuard no_sigpipe;
+      n = SSL_read(tls_->ssl, chunk, sizeof(chunk));
+    }
     if (n <= 0) {
       int error = SSL_get_error(tls_->ssl, n);
       if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) ||
