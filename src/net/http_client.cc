@@ -115,9 +115,28 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
   size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   parsed.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    std::string_view port_text = authority.substr(colon + 1);
+  // An IPv6 literal is bracketed ("[::1]:8686"); its colons are not a port separator.
+  std::string_view port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return Status::InvalidArgument("URL '" + std::string(url) +
+                                     "' opens an IPv6 address with '[' but never closes it");
+    }
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Status::InvalidArgument("bad port in URL");
+      port_text = after.substr(1);
+      has_port = true;
+    }
+    authority = authority.substr(1, close - 1);
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    port_text = authority.substr(colon + 1);
+    has_port = true;
+    authority = authority.substr(0, colon);
+  }
+  if (has_port) {
     unsigned port = 0;
     if (port_text.empty() || port_text.size() > 5) {
       return Status::InvalidArgument("bad port in URL '" + std::string(url) + "'");
@@ -128,7 +147,6 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
     }
     if (port > 65535) return Status::InvalidArgument("bad port in URL");
     parsed.port = static_cast<uint16_t>(port);
-    authority = authority.substr(0, colon);
   }
   if (authority.empty()) return Status::InvalidArgument("URL has no host");
   parsed.host = std::string(authority);

@@ -272,6 +272,22 @@ TEST(ParseHttpUrlTest, SplitsHostPortAndPath) {
   EXPECT_FALSE(ParseHttpUrl("http://x:99999/").ok());
 }
 
+TEST(ParseHttpUrlTest, BracketedIpv6HostKeepsItsColonsOutOfThePort) {
+  auto with_port = ParseHttpUrl("http://[::1]:8686/v1/traces");
+  ASSERT_TRUE(with_port.ok()) << with_port.status().ToString();
+  EXPECT_EQ(with_port->host, "::1");
+  EXPECT_EQ(with_port->port, 8686);
+  EXPECT_EQ(with_port->path, "/v1/traces");
+  auto default_port = ParseHttpUrl("https://[2001:db8::7]");
+  ASSERT_TRUE(default_port.ok()) << default_port.status().ToString();
+  EXPECT_EQ(default_port->host, "2001:db8::7");
+  EXPECT_EQ(default_port->port, 443);
+  EXPECT_FALSE(ParseHttpUrl("http://[::1/").ok());    // never closed
+  EXPECT_FALSE(ParseHttpUrl("http://[::1]x/").ok());  // junk after the bracket
+  EXPECT_FALSE(ParseHttpUrl("http://[::1]:/").ok());  // empty port
+  EXPECT_FALSE(ParseHttpUrl("http://[::1]:70000/").ok());
+}
+
 }  // namespace
 }  // namespace ariadne::net
 
