@@ -80,8 +80,8 @@ struct StartSpanOptions {
   bool new_root = false;
   uint64_t start_ns = 0;  // 0 = now
   // Recorded on the span and shown to the sampler.
-  std::span<const KeyValueArg> attributes;
-  std::span<const SpanContext> links;
+  std::span<const KeyValueArg> attributes = {};
+  std::span<const SpanContext> links = {};
 };
 
 // A live span. Move-only; ends itself when destroyed if End() was not called. A span that was not
