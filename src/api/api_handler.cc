@@ -376,7 +376,8 @@ net::HttpResponse ApiHandler::GetTrace(const net::HttpRequest& request, std::str
       return JsonError(404, "trace " + id->ToHex() + " not found");
     }
     return JsonError(
-        500, "reading trace " + id->ToHex() + " failed: " + std::string(trace.status().message()));
+        trace.status().IsUnavailable() ? 503 : 500,
+        "reading trace " + id->ToHex() + " failed: " + std::string(trace.status().message()));
   }
   if (trace->spans.spans.empty()) return JsonError(404, "trace " + id->ToHex() + " not found");
   return net::HttpResponse(200, "application/json", TraceToJson(*id, *trace));
@@ -386,7 +387,8 @@ net::HttpResponse ApiHandler::ListServices(const net::HttpRequest& request) {
   std::string_view environment = request.QueryParam("environment").value_or("");
   auto services = store_->ListServices(environment);
   if (!services.ok()) {
-    return JsonError(500, "listing services failed: " + std::string(services.status().message()));
+    return JsonError(services.status().IsUnavailable() ? 503 : 500,
+                     "listing services failed: " + std::string(services.status().message()));
   }
   json list = json::array();
   for (const store::ServiceSummary& service : *services) {

@@ -247,7 +247,7 @@ net::HttpResponse QueryRoutes::Columns(const net::HttpRequest& request) {
   const uint64_t now = Now();
   auto columns = store_->ListColumns(request.QueryParam("environment").value_or(""),
                                      now - std::min(now, range * kSecond), UINT64_MAX);
-  if (!columns.ok()) return JsonError(500, columns.status().message());
+  if (!columns.ok()) return StoreError(columns.status());
   return JsonResponse(200, json{{"columns", ColumnsJson(*columns)}});
 }
 
@@ -323,7 +323,7 @@ net::HttpResponse QueryRoutes::ServiceGraph(const net::HttpRequest& request) {
   if (!window.ok()) return JsonError(400, window.status().message());
   auto graph = store_->GetServiceGraph(request.QueryParam("environment").value_or(""),
                                        window->first, window->second);
-  if (!graph.ok()) return JsonError(500, graph.status().message());
+  if (!graph.ok()) return StoreError(graph.status());
   json nodes = json::array(), edges = json::array();
   for (const auto& n : graph->nodes)
     nodes.push_back({{"name", n.name},
@@ -398,7 +398,7 @@ net::HttpResponse QueryRoutes::BubbleUp(const net::HttpRequest& request) {
 
   auto columns = store_->ListColumns(base_spec->environment, base_spec->start_unix_nano,
                                      base_spec->end_unix_nano);
-  if (!columns.ok()) return JsonError(500, columns.status().message());
+  if (!columns.ok()) return StoreError(columns.status());
   static const std::set<std::string> kSkip = {"trace.trace_id", "trace.span_id", "trace.parent_id",
                                               "duration_ms", "status_message"};
   query::BubbleUpRequest scan;

@@ -165,6 +165,13 @@ TEST_F(ClickHouseServeTest, ClickHouseDownIsA503WithRetryAfterAndIngestResumesWh
   net::ClientResponse refused = Export(during, 3, start);
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_TRUE(refused.Header("Retry-After").has_value());
+  // Reads say the engine is unreachable (503, retry later), not that Ariadne broke (500).
+  net::ClientResponse query =
+      Call("POST", "/api/v1/query", R"({"time_range":3600,"calculations":[{"op":"COUNT"}]})");
+  EXPECT_EQ(query.status, 503) << query.body;
+  EXPECT_NE(query.body.find("ClickHouse"), std::string::npos) << query.body;
+  EXPECT_EQ(Call("GET", "/api/v1/traces/21212121212121212121212121212121").status, 503);
+  EXPECT_EQ(Call("GET", "/api/v1/services").status, 503);
 
   own->Restart();
   ASSERT_EQ(SendTrace(after, 3, start), 200);
