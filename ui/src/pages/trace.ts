@@ -670,7 +670,7 @@ export async function render(ctx: PageContext): Promise<void> {
       drawMinimap();
       drawAxis();
       drawView();
-      minimap.dataset.drawn = "true";
+      mini.dataset.drawn = "true";
     });
   });
 }
