@@ -55,7 +55,7 @@ function bigTrace(n, errorEvery = 0) {
   const spans = [{ service: BIG_SERVICES[0], traceId, spanId: hex(8), name: "POST /batch", kind: SERVER, start, dur: 4000 }];
   for (let i = 1; i < n; i++) {
     // A wide tree of moderate depth: the parent is any earlier span.
-    const p = spans[(i * 7919) % i];
+    const p = spans[Math.floor((((i * 7919) % 10007) / 10007) * i)];
     const pStart = Number(p.start - start) / 1e6;
     const off = ((i * 31) % 50) / 100 * p.dur;
     const error = errorEvery ? i % errorEvery === 7 && i < 7 + errorEvery * 65 : false;
@@ -475,6 +475,7 @@ await check("Services page: every column has a label, every sparkline a name", a
 await check("Ctrl+Enter runs the query; text fields show a focus ring", async () => {
   await page.goto(`${BASE}/query?calc=COUNT&range=3600`);
   await page.locator('[data-testid="results"]').waitFor({ timeout: 15000 });
+  await page.waitForFunction(() => document.querySelectorAll("#dl-WHERE option").length > 0, null, { timeout: 10000 });
   const where = page.locator('input[data-clause="WHERE"]');
   await where.fill("service.name = cart");
   await where.press("Enter");
@@ -483,6 +484,9 @@ await check("Ctrl+Enter runs the query; text fields show a focus ring", async ()
   await where.press("Control+Enter");
   await page.waitForURL(/where=service\.name/, { timeout: 10000 });
   await page.locator('[data-testid="results"] tbody tr').first().waitFor({ timeout: 15000 });
+  // The builder is drawn again once the column catalog arrives: check the final fields.
+  await page.waitForFunction(() => document.querySelectorAll("#dl-WHERE option").length > 0, null, { timeout: 10000 });
+  await page.waitForTimeout(100);
   const ring = (sel) => page.locator(sel).evaluate((el) => {
     el.focus();
     const s = getComputedStyle(el);

@@ -52,14 +52,14 @@ export function tempDataDir(prefix = "ariadne-ui-e2e-") {
 const servers = [];
 
 // Starts `ariadne serve` on free ports (passing --otlp-grpc 0 --zipkin 0 like every test) with
-// `dataDir` (a fresh one by default) and this UI. Resolves once it printed the listeners in
+// `dataDir` (a fresh one by default) and this UI (or `uiDir`). Resolves once it printed the listeners in
 // `waitFor` (`listening NAME ADDRESS`); rejects when it exits first or within 30 s.
-export async function startServer({ dataDir, extraArgs = [], waitFor = ["http", "otlp-http", "xray"] } = {}) {
+export async function startServer({ dataDir, extraArgs = [], waitFor = ["http", "otlp-http", "xray"], uiDir = UI_DIR } = {}) {
   const owned = !dataDir;
   const dir = dataDir ?? tempDataDir();
   const proc = spawn(
     ARIADNE,
-    ["serve", "--data-dir", dir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR, ...extraArgs],
+    ["serve", "--data-dir", dir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", uiDir, ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

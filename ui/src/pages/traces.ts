@@ -30,7 +30,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const absolute = absStart > 0 && absEnd > absStart;
   // Navigates to this page with some parameters changed (the others kept).
   const withParams = (patch: Record<string, string | undefined>) => {
-    const p = new URLSearchParams(q);
+    const p = new URLSearchParams(location.search); // includes a sort chosen since the page loaded
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined || v === "") p.delete(k);
       else p.set(k, v);
@@ -111,8 +111,9 @@ export async function render(ctx: PageContext): Promise<void> {
     if (maxD.value.trim()) p.set("max_duration", maxD.value.trim());
     if (errors.checked) p.set("error", "true");
     for (const w of keptWhere) p.append("where", w);
+    const current = new URLSearchParams(location.search);
     for (const k of ["start", "end", "range", "group", "xray_filter", "sort", "dir"]) {
-      const v = q.get(k);
+      const v = current.get(k);
       if (v && !(k === "range" && absolute)) p.set(k, v);
     }
     if (limit.value && limit.value !== "100") p.set("limit", limit.value);
