@@ -11,6 +11,7 @@
 import { ApiError, getTrace, xray, type Attribute, type Span, type Trace } from "../api";
 import { fill, formatDuration, formatNumber, formatTime, h, link } from "../dom";
 import { traceColors } from "../lib/colors";
+import { attributeSections } from "../lib/spanSections";
 import { defaultState, stateToParams } from "../lib/queryUrl";
 import { findSpans, isErrorSpan, stepHit } from "../lib/traceFind";
 import { criticalPath, layoutWaterfall, visibleRows } from "../lib/waterfall";
@@ -76,24 +77,6 @@ function attrTable(attrs: Attribute[], service?: string, strip = ""): HTMLElemen
       ),
     ),
   );
-}
-
-// The span's attributes split into the sections of the details panel: X-Ray annotations and
-// metadata, HTTP, AWS (the call data of AWS SDK subsegments), the cause of an error, other X-Ray
-// segment fields, and the rest.
-export function attributeSections(attrs: Attribute[]) {
-  const out = { annotations: [] as Attribute[], metadata: [] as Attribute[], http: [] as Attribute[], aws: [] as Attribute[], cause: [] as Attribute[], xray: [] as Attribute[], other: [] as Attribute[] };
-  for (const a of attrs) {
-    const k = a.key;
-    if (k.startsWith("annotation.")) out.annotations.push(a);
-    else if (k.startsWith("aws.xray.metadata.")) out.metadata.push(a);
-    else if (k.startsWith("aws.xray.cause.") || k === "aws.xray.error" || k === "aws.xray.fault" || k === "aws.xray.throttle") out.cause.push(a);
-    else if (k.startsWith("http.") || k.startsWith("url.") || k.startsWith("aws.xray.http.") || k === "client.address" || k === "user_agent.original") out.http.push(a);
-    else if (k.startsWith("aws.xray.")) out.xray.push(a);
-    else if (k.startsWith("aws.")) out.aws.push(a);
-    else out.other.push(a);
-  }
-  return out;
 }
 
 // The X-Ray segment document of one span (a segment or a subsegment nested in one), from
