@@ -27,6 +27,11 @@ function autoResize(u: uPlot, el: HTMLElement, height: number): () => void {
   };
 }
 
+function isolated(values: (number | null)[]): boolean {
+  const has = (i: number) => i >= 0 && i < values.length && values[i] !== null && values[i] !== undefined;
+  return values.some((_, i) => has(i) && !has(i - 1) && !has(i + 1));
+}
+
 export function sparkline(
   el: HTMLElement,
   times: number[],
@@ -46,7 +51,8 @@ export function sparkline(
       legend: { show: false },
       scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [{ show: false }, { show: false }],
-      series: [{}, { stroke: color, fill: color + "22", width: 1.5, spanGaps: false, points: { show: false } }],
+      // A value with no neighbours (a P99 in one busy minute) draws no line: show it as a dot.
+      series: [{}, { stroke: color, fill: color + "22", width: 1.5, spanGaps: false, points: { show: isolated(values), size: 4, fill: color } }],
     },
     [times, values],
     el,
