@@ -345,6 +345,28 @@ await check("query: a drag across a chart runs the query over that time range an
   // Back returns to the last hour.
   await page.goBack();
   await page.waitForURL(/range=3600/);
+  // On a heatmap a drag selects for BubbleUp; its time range is one click from being the query's.
+  await page.goto(`${BASE}/query?calc=HEATMAP(duration_ms)&where=service.name%20%3D%20frontend&range=3600`);
+  const heat = page.locator('.chart[data-calc="HEATMAP(duration_ms)"] .u-over');
+  await heat.waitFor({ timeout: 15000 });
+  await page.waitForTimeout(200);
+  const hb = await heat.boundingBox();
+  const hwant = await page.locator('.chart[data-calc="HEATMAP(duration_ms)"]').evaluate((el) => {
+    const u = el.__uplot;
+    return [u.posToVal(u.over.clientWidth * 0.5, "x"), u.posToVal(u.over.clientWidth * 0.9, "x")];
+  });
+  await page.mouse.move(hb.x + hb.width * 0.5, hb.y + 3);
+  await page.mouse.down();
+  await page.mouse.move(hb.x + hb.width * 0.7, hb.y + hb.height / 2, { steps: 4 });
+  await page.mouse.move(hb.x + hb.width * 0.9, hb.y + hb.height - 3, { steps: 4 });
+  await page.mouse.up();
+  await page.locator('[data-testid="heatmap-zoom"]').click();
+  await page.waitForURL(/start=\d+/, { timeout: 10000 });
+  const hs = Number(urlParam("start"));
+  const he = Number(urlParam("end"));
+  const hslack = (hwant[1] - hwant[0]) * 0.03 + 1;
+  assert(Math.abs(hs - hwant[0]) <= hslack && Math.abs(he - hwant[1]) <= hslack && urlParam("calc") === "HEATMAP(duration_ms)", `heatmap range ${hwant}, URL ${page.url()}`);
+  await page.locator('.chart[data-calc="HEATMAP(duration_ms)"] .u-over').waitFor({ timeout: 15000 });
 });
 
 await check("X-Ray groups: the name opens the group's traces and map; Traces and the map take a filter expression", async () => {

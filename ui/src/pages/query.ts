@@ -370,13 +370,24 @@ function drawResults(
           "Drag across the heatmap to select a region (e.g. the slow band) and see what is different about it — BubbleUp — and its traces below. Click a cell for its traces.",
         ),
       );
+      // The dragged time range can become the query's (as a drag on a line chart does at once).
+      const selBar = h("div", { class: "sel-bar small", hidden: true });
+      box.appendChild(selBar);
       box.appendChild(bubble);
+      const showSelBar = (sel: HeatmapSelection) => {
+        selBar.hidden = false;
+        selBar.replaceChildren(
+          h("span", { class: "muted" }, `Selected ${formatTime(sel.startTime * 1000)} → ${formatTime(sel.endTime * 1000)} · `),
+          h("a", { href: `/query?${stateToParams(zoomState(state, sel.startTime, sel.endTime))}`, "data-link": true, "data-testid": "heatmap-zoom" }, "Query this time range →"),
+        );
+      };
       const toSelection = (sel: HeatmapSelection): Selection => ({ kind: "heatmap", column, min: sel.min, max: sel.max, startTime: sel.startTime, endTime: sel.endTime });
       requestAnimationFrame(() =>
         cleanups.push(
           heatmapChart(chartEl, { times, step: gran, cells }, {
             column,
             onSelect: (sel) => {
+              showSelBar(sel);
               tabs.select(toSelection(sel));
               void runBubbleUp(bubble, state, response, column, sel);
             },
