@@ -468,6 +468,15 @@ await check("dark mode follows prefers-color-scheme; the toggle overrides it and
   await drawn(p);
   await minimapDrawn(p);
   await shot("v3-dark-trace", p);
+  // The map's canvas takes the theme's colours too.
+  await p.goto(`${BASE}/service-map?xray_filter=${encodeURIComponent('service("checkout")')}`);
+  await p.locator('[data-testid="service-map"][data-drawn]').waitFor({ timeout: 20000 });
+  const nodeBg = await p.evaluate(() => window.__ariadneMap.cy.nodes()[0].style("background-color"));
+  assert(nodeBg.replace(/\s/g, "") === "rgb(26,30,41)", `map node background in dark mode: ${nodeBg}`);
+  await p.waitForTimeout(300);
+  await shot("v3-dark-map", p);
+  await p.goto(`${BASE}/traces/${big.traceId}`);
+  await drawn(p);
   const toggle = p.locator('[data-testid="theme-toggle"]');
   assert((await toggle.innerText()) === "Theme: auto", await toggle.innerText());
   await toggle.click(); // auto → dark (same look on a dark system)

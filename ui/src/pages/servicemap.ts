@@ -165,6 +165,10 @@ export async function render(ctx: PageContext): Promise<void> {
   const focused = !!state.focus;
   const labels = showEdgeLabels(view.edges.length, focused);
   const maxReq = Math.max(1, ...view.edges.map((e) => e.request_count));
+  // The page's colours (light or dark theme) for the canvas, which CSS does not reach.
+  const css = getComputedStyle(document.documentElement);
+  const themeVar = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const theme = { card: themeVar("--card", "#ffffff"), fg: themeVar("--fg", "#1f2430"), muted: themeVar("--muted", "#5b6474") };
   const t0 = performance.now();
   const cy = cytoscape({
     container: graphEl,
@@ -202,7 +206,7 @@ export async function render(ctx: PageContext): Promise<void> {
         selector: "node",
         style: {
           shape: "data(shape)" as never,
-          "background-color": "#ffffff",
+          "background-color": theme.card,
           "border-width": "data(width)" as never,
           "border-color": "data(border)",
           label: "data(label)",
@@ -211,7 +215,7 @@ export async function render(ctx: PageContext): Promise<void> {
           "text-halign": "center",
           "font-size": 12,
           "font-family": "system-ui, sans-serif",
-          color: "#1f2430",
+          color: theme.fg,
           width: 150,
           height: 52,
           "min-zoomed-font-size": 5,
@@ -234,8 +238,8 @@ export async function render(ctx: PageContext): Promise<void> {
           "font-size": 10,
           // Labels vanish when the zoom would make them smaller than this (unreadable).
           "min-zoomed-font-size": 8,
-          color: "#5b6474",
-          "text-background-color": "#ffffff",
+          color: theme.muted,
+          "text-background-color": theme.card,
           "text-background-opacity": 0.85,
           "text-background-padding": "2px",
         },
