@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "api/xray_filtered_reads.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
 #include "common/time_units.h"
@@ -15,6 +16,7 @@
 #include "query/bubbleup.h"
 #include "query/column_check.h"
 #include "query/query_spec.h"
+#include "query/xray_filter/filter.h"
 
 namespace ariadne::api {
 namespace {
@@ -120,6 +122,18 @@ Result<std::vector<query::Filter>> ParseFilterList(std::string_view text, uint64
                {"time_range", 60}};
   ARIADNE_ASSIGN_OR_RETURN(query::QuerySpec parsed, query::ParseQuerySpec(DumpJson(spec), now));
   return std::move(parsed.filters);
+}
+
+// The `xray_filter` query parameter: an X-Ray filter expression (docs/xray.md), or none.
+Result<std::optional<query::xray_filter::Filter>> ParseXrayFilterParam(
+    const net::HttpRequest& request) {
+  auto text = request.QueryParam("xray_filter");
+  if (!text || text->find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return std::optional<query::xray_filter::Filter>();
+  Result<query::xray_filter::Filter> parsed = query::xray_filter::Filter::Parse(*text);
+  if (!parsed.ok())
+    return Status::InvalidArgument("xray_filter: " + std::string(parsed.status().message()));
+  return std::optional<query::xray_filter::Filter>(std::move(parsed).value());
 }
 
 constexpr size_t kBubbleUpMaxValues = 1000;
@@ -294,14 +308,21 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
       auto v = ParseUnsigned(value);
       if (!v || *v == 0 || *v > 1000) return JsonError(400, "limit: must be from 1 to 1000");
       search.limit = *v;
-    } else if (name != "start" && name != "end" && name != "environment") {
+    } else if (name != "start" && name != "end" && name != "environment" && name != "xray_filter") {
       return JsonError(400, name +
                                 ": unknown parameter; use service, name, attr.KEY, min_duration, "
-                                "max_duration, error, filters, start, end, limit or environment");
+                                "max_duration, error, filters, xray_filter, start, end, limit or "
+                                "environment");
     }
   }
-  auto found = store_->SearchTraces(search, ContextFor(request));
+  auto xray_filter = ParseXrayFilterParam(request);
+  if (!xray_filter.ok()) return JsonError(400, xray_filter.status().message());
+  auto found = *xray_filter
+                   ? SearchTracesByXrayFilter(store_, search, **xray_filter, ContextFor(request))
+                   : store_->SearchTraces(search, ContextFor(request));
   if (!found.ok()) return StoreError(found.status());
+  // Newest first by trace start, whatever order the engine found them in.
+  SortNewestFirst(&*found);
   json traces = json::array();
   for (const store::TraceSummary& t : *found) {
     traces.push_back({{"trace_id", t.trace_id.ToHex()},
@@ -321,8 +342,14 @@ net::HttpResponse QueryRoutes::SearchTraces(const net::HttpRequest& request) {
 net::HttpResponse QueryRoutes::ServiceGraph(const net::HttpRequest& request) {
   Result<std::pair<uint64_t, uint64_t>> window = ParseWindow(request, Now(), 3600);
   if (!window.ok()) return JsonError(400, window.status().message());
-  auto graph = store_->GetServiceGraph(request.QueryParam("environment").value_or(""),
-                                       window->first, window->second);
+  auto xray_filter = ParseXrayFilterParam(request);
+  if (!xray_filter.ok()) return JsonError(400, xray_filter.status().message());
+  const std::string environment(request.QueryParam("environment").value_or(""));
+  // With an X-Ray filter (a group's expression) the graph is built from the matching traces.
+  auto graph = *xray_filter
+                   ? ServiceGraphByXrayFilter(store_, environment, window->first, window->second,
+                                              **xray_filter, ContextFor(request))
+                   : store_->GetServiceGraph(environment, window->first, window->second);
   if (!graph.ok()) return StoreError(graph.status());
   json nodes = json::array(), edges = json::array();
   for (const auto& n : graph->nodes)

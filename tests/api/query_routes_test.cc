@@ -6,6 +6,9 @@
 
 #include <cctype>
 #include <cstdio>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include "requests.h"
 #include "test_server.h"
@@ -217,6 +220,127 @@ TEST_F(QueryRoutesTest, TraceSearchTakesTheQueryFiltersAndChecksThem) {
   EXPECT_NE(r.body.find("filters[0].column: unknown column"), std::string::npos) << r.body;
   EXPECT_EQ(search(R"({"column":"error"})").status, 400);
   EXPECT_EQ(search(R"([{"column":"error","op":"like","value":1}])").status, 400);
+}
+
+// One OTLP/JSON request with `spans` ({traceId, spanId, parentSpanId, name, start, ms}) of one
+// service.
+std::string SpansOf(const char* service, const std::vector<json>& spans) {
+  json list = json::array();
+  for (const json& s : spans) {
+    uint64_t start = s["start"].get<uint64_t>();
+    json span = {{"traceId", s["traceId"]},
+                 {"spanId", s["spanId"]},
+                 {"name", s["name"]},
+                 {"kind", 2},
+                 {"startTimeUnixNano", std::to_string(start)},
+                 {"endTimeUnixNano", std::to_string(start + s["ms"].get<uint64_t>() * 1'000'000)}};
+    if (s.contains("parentSpanId")) span["parentSpanId"] = s["parentSpanId"];
+    list.push_back(span);
+  }
+  json request = {
+      {"resourceSpans",
+       {{{"resource",
+          {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", service}}}}}}}},
+         {"scopeSpans", {{{"spans", list}}}}}}}};
+  return request.dump();
+}
+
+std::string UrlEncode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    char buf[4];
+    std::snprintf(buf, sizeof(buf), "%%%02X", c);
+    out += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(buf);
+  }
+  return out;
+}
+
+TEST_F(QueryRoutesTest, TraceSearchAnswersNewestFirstByTraceStart) {
+  // "old" starts first but has a span that starts last; "new" starts after "old" with one span.
+  // Newest first means by the trace's start, not by its latest span.
+  const std::string old_id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+                    new_id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2";
+  net::HttpClient client("127.0.0.1", server_.otlp_port());
+  auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/json"}},
+                          SpansOf("sorter", {{{"traceId", old_id},
+                                              {"spanId", "00000000000000a1"},
+                                              {"name", "old"},
+                                              {"start", start_ + 100'000'000},
+                                              {"ms", 3000}},
+                                             {{"traceId", old_id},
+                                              {"spanId", "00000000000000a2"},
+                                              {"parentSpanId", "00000000000000a1"},
+                                              {"name", "late child"},
+                                              {"start", start_ + 2'500'000'000ULL},
+                                              {"ms", 10}},
+                                             {{"traceId", new_id},
+                                              {"spanId", "00000000000000b1"},
+                                              {"name", "new"},
+                                              {"start", start_ + 1'000'000'000},
+                                              {"ms", 10}}}));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto found = Call(server_.api_port(), "GET", "/api/v1/traces?service=sorter");
+  ASSERT_EQ(found.status, 200) << found.body;
+  json traces = json::parse(found.body)["traces"];
+  ASSERT_EQ(traces.size(), 2u) << found.body;
+  EXPECT_EQ(traces[0]["trace_id"], new_id);
+  EXPECT_EQ(traces[1]["trace_id"], old_id);
+}
+
+TEST_F(QueryRoutesTest, TraceSearchAndServiceGraphTakeAnXrayFilter) {
+  // A second trace that never touches cart: only the first one matches service("cart").
+  net::HttpClient client("127.0.0.1", server_.otlp_port());
+  auto sent = client.Request("POST", "/v1/traces", {{"Content-Type", "application/json"}},
+                             SpansOf("lonely", {{{"traceId", "cccccccccccccccccccccccccccccccc"},
+                                                 {"spanId", "00000000000000c1"},
+                                                 {"name", "alone"},
+                                                 {"start", start_},
+                                                 {"ms", 40}}}));
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->status, 200);
+  auto traces = [&](const std::string& query) {
+    auto r = Call(server_.api_port(), "GET", "/api/v1/traces?" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> ids;
+    const json doc = r.status == 200 ? json::parse(r.body) : json::object();
+    for (const json& t : doc.value("traces", json::array())) ids.push_back(t["trace_id"]);
+    return ids;
+  };
+  // Both start at start_: equal starts are ordered by trace id.
+  const std::string cart_trace = "5b8efff798038103d269b633813fc60c";
+  EXPECT_EQ(traces(""), (std::vector<std::string>{cart_trace, "cccccccccccccccccccccccccccccccc"}));
+  EXPECT_EQ(traces("xray_filter=" + UrlEncode(R"(service("cart"))")),
+            std::vector<std::string>{cart_trace});
+  EXPECT_EQ(traces("xray_filter=" + UrlEncode(R"(service("cart") AND responsetime > 0.025)")),
+            std::vector<std::string>{cart_trace});
+  EXPECT_TRUE(traces("xray_filter=" + UrlEncode(R"(responsetime > 1)")).empty());
+  // Span filters still apply, to one span of the matching trace.
+  EXPECT_EQ(traces("service=frontend&xray_filter=" + UrlEncode(R"(service("cart"))")),
+            std::vector<std::string>{cart_trace});
+  EXPECT_TRUE(traces("service=lonely&xray_filter=" + UrlEncode(R"(service("cart"))")).empty());
+  auto bad = Call(server_.api_port(), "GET", "/api/v1/traces?xray_filter=" + UrlEncode("service("));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("xray_filter: Invalid filter expression at column 9"), std::string::npos)
+      << bad.body;
+
+  // The service graph of the matching traces only.
+  auto graph = [&](const std::string& expr) {
+    auto r =
+        Call(server_.api_port(), "GET", "/api/v1/service-graph?xray_filter=" + UrlEncode(expr));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> nodes;
+    const json doc = r.status == 200 ? json::parse(r.body) : json::object();
+    for (const json& n : doc.value("nodes", json::array())) nodes.insert(n["name"]);
+    return nodes;
+  };
+  EXPECT_EQ(graph(R"(service("cart"))"), (std::set<std::string>{"cart", "frontend", "postgresql"}));
+  EXPECT_EQ(graph(R"(service("lonely"))").count("cart"), 0u);
+  EXPECT_TRUE(graph(R"(service("nobody"))").empty());
+  EXPECT_EQ(Call(server_.api_port(), "GET",
+                 "/api/v1/service-graph?xray_filter=" + UrlEncode("responsetime >"))
+                .status,
+            400);
 }
 
 TEST_F(QueryRoutesTest, InfoListsTheListenersTheServerSet) {

@@ -7,37 +7,16 @@
 //   node ui/e2e/auth.mjs --ariadne build/bin/ariadne --ui-dir ui/dist
 //
 // Exit codes: 0 passed, 1 failed, 77 skipped (Chromium is not installed).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ARIADNE, assert, check, finish, launchBrowser, prerequisites, startServer, tempDataDir } from "./lib/harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
-const repo = path.resolve(here, "../..");
-const ARIADNE = path.resolve(arg("--ariadne", path.join(repo, "build/bin/ariadne")));
-const UI_DIR = path.resolve(arg("--ui-dir", path.join(repo, "ui/dist")));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} not found. Install Debian's chromium (./scripts/install-deps does) to run the browser tests.`);
-  process.exit(77);
-}
-if (!fs.existsSync(path.join(UI_DIR, "index.html"))) {
-  console.error(`FAIL: the web UI is not built (${UI_DIR}/index.html missing); run ./scripts/build-ui`);
-  process.exit(1);
-}
-const { chromium } = await import("playwright-core");
+const chromium = await prerequisites();
 
 // ---------------------------------------------------------------------------------------------
 // Keys and server
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-auth-"));
+const dataDir = tempDataDir("ariadne-ui-auth-");
 const createKey = (...flags) =>
   execFileSync(ARIADNE, ["keys", "create", ...flags, "--data-dir", dataDir], { stdio: ["ignore", "pipe", "ignore"] })
     .toString()
@@ -48,27 +27,9 @@ const readProd = createKey("--role", "read", "--env", "prod");
 const readAll = createKey("--role", "read");
 const admin = createKey("--role", "admin");
 
-const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
-  stdio: ["ignore", "pipe", "pipe"],
-});
-let serverLog = "";
-server.stderr.on("data", (d) => (serverLog += d));
-const listening = await new Promise((resolve, reject) => {
-  const found = {};
-  let out = "";
-  const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${serverLog}`)), 20000);
-  server.stdout.on("data", (d) => {
-    out += d;
-    for (const m of out.matchAll(/^listening (\S+) (\S+)$/gm)) found[m[1]] = m[2];
-    if (found.http && found["otlp-http"]) {
-      clearTimeout(timer);
-      resolve(found);
-    }
-  });
-  server.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
-});
-const BASE = `http://${listening.http}`;
-const OTLP = `http://${listening["otlp-http"]}/v1/traces`;
+const server = await startServer({ dataDir, waitFor: ["http", "otlp-http"] });
+const BASE = server.base;
+const OTLP = server.otlp;
 
 const nowNs = BigInt(Date.now()) * 1000000n;
 async function sendTrace(key, service) {
@@ -101,29 +62,9 @@ async function sendTrace(key, service) {
 const prodTrace = await sendTrace(ingestProd, "shop-prod");
 const devTrace = await sendTrace(ingestDev, "shop-dev");
 
-let failures = 0;
-let passes = 0;
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passes++;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.stack || e.message}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Browser
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchBrowser(chromium);
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 const page = await context.newPage();
 const loginForm = page.locator('[data-testid="login-form"]');
@@ -212,9 +153,6 @@ await check("an admin key enables the X-Ray controls and can create a group", as
   await page.locator('tr[data-group="slow-shop"]').waitFor({ timeout: 15000 });
 });
 
-await browser.close();
-server.kill("SIGTERM");
-await new Promise((r) => server.on("exit", r));
+await server.stop();
 fs.rmSync(dataDir, { recursive: true, force: true });
-console.log(`\n${passes} passed, ${failures} failed`);
-process.exit(failures ? 1 : 0);
+await finish(browser);

@@ -9,137 +9,32 @@
 //   node ui/e2e/run.mjs --ariadne build/bin/ariadne --ui-dir ui/dist --screenshots build/ui-screenshots [--perf]
 //
 // Exit codes: 0 passed, 1 failed, 77 skipped (Chromium is not installed).
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  CLIENT, INTERNAL, PERF, SERVER, SHOTS, assert, check, collectConsoleErrors, finish, hex, int, launchBrowser, ms,
+  prerequisites, send as sendSpans, startServer, str,
+} from "./lib/harness.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
-const repo = path.resolve(here, "../..");
-const ARIADNE = path.resolve(arg("--ariadne", path.join(repo, "build/bin/ariadne")));
-const UI_DIR = path.resolve(arg("--ui-dir", path.join(repo, "ui/dist")));
-const SHOTS = path.resolve(arg("--screenshots", path.join(repo, "build/ui-screenshots")));
-const PERF = args.includes("--perf");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} not found. Install Debian's chromium (./scripts/install-deps does) to run the browser tests.`);
-  process.exit(77);
-}
-if (!fs.existsSync(path.join(UI_DIR, "index.html"))) {
-  console.error(`FAIL: the web UI is not built (${UI_DIR}/index.html missing); run ./scripts/build-ui`);
-  process.exit(1);
-}
-if (!fs.existsSync(ARIADNE)) {
-  console.error(`FAIL: ${ARIADNE} not found; build it first (./scripts/build)`);
-  process.exit(1);
-}
-const { chromium } = await import("playwright-core");
-fs.mkdirSync(SHOTS, { recursive: true });
+const chromium = await prerequisites();
 
 // ---------------------------------------------------------------------------------------------
 // Server
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-e2e-"));
-const server = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
-  stdio: ["ignore", "pipe", "pipe"],
-});
-let serverLog = "";
-server.stderr.on("data", (d) => (serverLog += d));
-const listening = await new Promise((resolve, reject) => {
-  const found = {};
-  let out = "";
-  const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${serverLog}`)), 20000);
-  server.stdout.on("data", (d) => {
-    out += d;
-    for (const m of out.matchAll(/^listening (\S+) (\S+)$/gm)) found[m[1]] = m[2];
-    if (found.http && found["otlp-http"]) {
-      clearTimeout(timer);
-      resolve(found);
-    }
-  });
-  server.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${serverLog}`)));
-});
-const BASE = `http://${listening.http}`;
-const OTLP = `http://${listening["otlp-http"]}/v1/traces`;
+const server = await startServer({ waitFor: ["http", "otlp-http"] });
+const { listening } = server;
+const BASE = server.base;
+const OTLP = server.otlp;
 console.log(`server: ui ${BASE}, otlp ${OTLP}, xray ${listening.xray ?? "(none)"}`);
-
-let failures = 0;
-let passes = 0;
-const results = [];
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passes++;
-    results.push(`ok   ${name} (${Date.now() - t0} ms)`);
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failures++;
-    results.push(`FAIL ${name}: ${e.message}`);
-    console.log(`FAIL ${name}: ${e.stack || e.message}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Data
-const hex = (n) => randomBytes(n).toString("hex");
 const nowNs = BigInt(Date.now()) * 1000000n;
-const ms = (x) => BigInt(Math.round(x * 1e6));
-const str = (key, value) => ({ key, value: { stringValue: String(value) } });
-const int = (key, value) => ({ key, value: { intValue: String(value) } });
-
-// spans: {service, traceId, spanId, parent, name, kind, start (ns BigInt), dur (ms), error, attrs}
-function otlpBody(spans) {
-  const byService = new Map();
-  for (const s of spans) {
-    if (!byService.has(s.service)) byService.set(s.service, []);
-    byService.get(s.service).push(s);
-  }
-  return {
-    resourceSpans: [...byService].map(([service, list]) => ({
-      resource: { attributes: [str("service.name", service), str("deployment.environment", "e2e")] },
-      scopeSpans: [
-        {
-          scope: { name: "ariadne-e2e", version: "1.0" },
-          spans: list.map((s) => ({
-            traceId: s.traceId,
-            spanId: s.spanId,
-            parentSpanId: s.parent || "",
-            name: s.name,
-            kind: s.kind,
-            startTimeUnixNano: String(s.start),
-            endTimeUnixNano: String(s.start + ms(s.dur)),
-            attributes: s.attrs || [],
-            events: s.events || [],
-            status: s.error ? { code: 2, message: "payment declined" } : { code: 0 },
-          })),
-        },
-      ],
-    })),
-  };
-}
-async function send(spans) {
-  const body = JSON.stringify(otlpBody(spans));
-  const r = await fetch(OTLP, { method: "POST", headers: { "Content-Type": "application/json" }, body });
-  if (r.status !== 200) throw new Error(`OTLP POST: ${r.status} ${await r.text()}`);
-}
+const send = (spans) =>
+  sendSpans(OTLP, spans, { batch: 1e9, scope: "ariadne-e2e", resource: [str("deployment.environment", "e2e")], errorMessage: "payment declined" });
 
 // A web shop: frontend → cart → postgresql, frontend → checkout → payment (payment fails at
 // times). Slow frontend requests come from user.tier=free (what BubbleUp should find).
-const SERVER = 2;
-const CLIENT = 3;
-const INTERNAL = 1;
 const shop = [];
 const expected = { cartSpans: 0, frontendSpans: 0, traces: 0 };
 let known; // one trace with a known shape
@@ -187,17 +82,10 @@ if (listening.xray) {
 
 // ---------------------------------------------------------------------------------------------
 // Browser
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchBrowser(chromium);
 const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
 const page = await context.newPage();
-const consoleErrors = [];
-page.on("console", (m) => {
-  if (m.type() === "error") consoleErrors.push(m.text());
-});
-page.on("pageerror", (e) => consoleErrors.push(String(e)));
+const consoleErrors = collectConsoleErrors(page);
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 const text = (sel) => page.locator(sel).first().innerText();
 
@@ -419,29 +307,15 @@ await check("unknown path: helpful not-found page with status 404", async () => 
 
 await check("empty state tells how to send data", async () => {
   // A second, empty server.
-  const emptyDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-e2e-empty-"));
-  const empty = spawn(ARIADNE, ["serve", "--data-dir", emptyDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], { stdio: ["ignore", "pipe", "ignore"] });
+  const empty = await startServer({ waitFor: ["http"] });
   try {
-    const addr = await new Promise((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error("empty server did not start")), 15000);
-      empty.stdout.on("data", (d) => {
-        out += d;
-        const m = /^listening http (\S+)$/m.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-    });
-    await page.goto(`http://${addr}/`);
+    await page.goto(`${empty.base}/`);
     await page.locator(".empty").waitFor({ timeout: 15000 });
     const t = await page.locator(".empty").innerText();
     assert(t.includes("OTEL_EXPORTER_OTLP_ENDPOINT=http://") && t.includes("AWS_XRAY_DAEMON_ADDRESS="), `empty state: ${t.slice(0, 200)}`);
     await shot("empty");
   } finally {
-    empty.kill("SIGTERM");
-    fs.rmSync(emptyDir, { recursive: true, force: true });
+    await empty.stop();
   }
 });
 
@@ -506,13 +380,8 @@ if (PERF) {
 }
 
 await check("no errors in the browser console", async () => {
-  const real = consoleErrors.filter((e) => !/status of 404|Failed to load resource/.test(e));
+  const real = consoleErrors();
   assert(real.length === 0, real.join("\n"));
 });
 
-await browser.close();
-server.kill("SIGTERM");
-await new Promise((r) => server.on("exit", r));
-fs.rmSync(dataDir, { recursive: true, force: true });
-console.log(`\n${passes} passed, ${failures} failed; screenshots in ${SHOTS}`);
-process.exit(failures ? 1 : 0);
+await finish(browser, `; screenshots in ${SHOTS}`);

@@ -8,139 +8,18 @@
 //   node ui/e2e/v2.mjs --ariadne build/bin/ariadne --ui-dir ui/dist --screenshots build/ui-screenshots [--perf]
 //
 // Exit codes: 0 passed, 1 failed, 77 skipped (Chromium is not installed).
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  CLIENT, INTERNAL, PERF, SERVER, SHOTS, assert, check, collectConsoleErrors, finish, hex, int, launchBrowser, ms,
+  prerequisites, send as sendSpans, startServer, str,
+} from "./lib/harness.mjs";
+import fs from "node:fs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const arg = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
-const repo = path.resolve(here, "../..");
-const ARIADNE = path.resolve(arg("--ariadne", path.join(repo, "build/bin/ariadne")));
-const UI_DIR = path.resolve(arg("--ui-dir", path.join(repo, "ui/dist")));
-const SHOTS = path.resolve(arg("--screenshots", path.join(repo, "build/ui-screenshots")));
-const PERF = args.includes("--perf");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} not found. Install Debian's chromium (./scripts/install-deps does) to run the browser tests.`);
-  process.exit(77);
-}
-if (!fs.existsSync(path.join(UI_DIR, "index.html"))) {
-  console.error(`FAIL: the web UI is not built (${UI_DIR}/index.html missing); run ./scripts/build-ui`);
-  process.exit(1);
-}
-if (!fs.existsSync(ARIADNE)) {
-  console.error(`FAIL: ${ARIADNE} not found; build it first (./scripts/build)`);
-  process.exit(1);
-}
-const { chromium } = await import("playwright-core");
-fs.mkdirSync(SHOTS, { recursive: true });
-
-// ---------------------------------------------------------------------------------------------
-// Servers
-const servers = [];
-async function startServer() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ariadne-ui-v2-"));
-  const proc = spawn(ARIADNE, ["serve", "--data-dir", dataDir, "--http", "0", "--otlp-http", "0", "--otlp-grpc", "0", "--xray", "0", "--zipkin", "0", "--ui-dir", UI_DIR], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  servers.push({ proc, dataDir });
-  let log = "";
-  proc.stderr.on("data", (d) => (log += d));
-  const found = await new Promise((resolve, reject) => {
-    const seen = {};
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${log}`)), 20000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      for (const m of out.matchAll(/^listening (\S+) (\S+)$/gm)) seen[m[1]] = m[2];
-      if (seen.http && seen["otlp-http"] && seen.xray) {
-        clearTimeout(timer);
-        resolve(seen);
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  return { base: `http://${found.http}`, otlp: `http://${found["otlp-http"]}/v1/traces`, listening: found };
-}
-async function stopServers() {
-  for (const { proc, dataDir } of servers) {
-    proc.kill("SIGTERM");
-    await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-let failures = 0;
-let passes = 0;
-async function check(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    passes++;
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.stack || e.message}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Data
-const hex = (n) => randomBytes(n).toString("hex");
+const chromium = await prerequisites();
 const nowNs = BigInt(Date.now()) * 1000000n;
-const ms = (x) => BigInt(Math.round(x * 1e6));
-const str = (key, value) => ({ key, value: { stringValue: String(value) } });
-const int = (key, value) => ({ key, value: { intValue: String(value) } });
-function otlpBody(spans) {
-  const byService = new Map();
-  for (const s of spans) {
-    if (!byService.has(s.service)) byService.set(s.service, []);
-    byService.get(s.service).push(s);
-  }
-  return {
-    resourceSpans: [...byService].map(([service, list]) => ({
-      resource: { attributes: [str("service.name", service)] },
-      scopeSpans: [
-        {
-          scope: { name: "ariadne-e2e-v2", version: "1.0" },
-          spans: list.map((s) => ({
-            traceId: s.traceId,
-            spanId: s.spanId,
-            parentSpanId: s.parent || "",
-            name: s.name,
-            kind: s.kind,
-            startTimeUnixNano: String(s.start),
-            endTimeUnixNano: String(s.start + ms(s.dur)),
-            attributes: s.attrs || [],
-            status: s.error ? { code: 2, message: "failed" } : { code: 0 },
-          })),
-        },
-      ],
-    })),
-  };
-}
-async function send(otlp, spans) {
-  for (let i = 0; i < spans.length; i += 4000) {
-    const r = await fetch(otlp, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(otlpBody(spans.slice(i, i + 4000))) });
-    if (r.status !== 200) throw new Error(`OTLP POST: ${r.status} ${await r.text()}`);
-  }
-}
+const send = (otlp, spans) => sendSpans(otlp, spans, { scope: "ariadne-e2e-v2" });
 
 // The web shop of run.mjs: frontend → cart → postgresql, frontend → checkout (fails at times).
-const SERVER = 2;
-const CLIENT = 3;
-const INTERNAL = 1;
 const shop = [];
 const traces = []; // {traceId, slow, fail, total, start, checkoutStarts: [ns]}
 for (let i = 0; i < 240; i++) {
@@ -192,17 +71,10 @@ const BASE = main.base;
 await send(main.otlp, shop);
 console.log(`server ${BASE}; sent ${shop.length} spans`);
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchBrowser(chromium);
 const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
 const page = await context.newPage();
-const consoleErrors = [];
-page.on("console", (m) => {
-  if (m.type() === "error") consoleErrors.push(m.text());
-});
-page.on("pageerror", (e) => consoleErrors.push(String(e)));
+const consoleErrors = collectConsoleErrors(page);
 const shot = (name, p = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 const queryTraceIds = () => page.locator('[data-testid="query-traces"] tbody tr').evaluateAll((els) => els.map((e) => e.dataset.trace));
 
@@ -478,7 +350,7 @@ await check("setup help shows the ports this server listens on, with copy button
 });
 
 await check("no errors in the browser console", async () => {
-  const real = consoleErrors.filter((e) => !/status of 4\d\d|Failed to load resource/.test(e));
+  const real = consoleErrors();
   assert(real.length === 0, real.join("\n"));
 });
 
@@ -486,7 +358,4 @@ if (PERF) {
   fs.writeFileSync(path.join(SHOTS, "perf-v2.json"), JSON.stringify(perf, null, 2) + "\n");
   console.log(JSON.stringify(perf, null, 2));
 }
-await browser.close();
-await stopServers();
-console.log(`\n${passes} passed, ${failures} failed; screenshots in ${SHOTS}`);
-process.exit(failures ? 1 : 0);
+await finish(browser, `; screenshots in ${SHOTS}`);

@@ -209,10 +209,12 @@ export interface GraphEdge {
   p95_ms: number;
   p99_ms: number;
 }
-export const getServiceGraph = (start: number, end: number, environment?: string) =>
+// With `xrayFilter` (an X-Ray group's expression) the graph of the matching traces only.
+export const getServiceGraph = (start: number, end: number, environment?: string, xrayFilter?: string) =>
   getJson<{ nodes: GraphNode[]; edges: GraphEdge[] }>(
     `/api/v1/service-graph?start=${Math.floor(start)}&end=${Math.ceil(end)}` +
-      (environment ? `&environment=${encodeURIComponent(environment)}` : ""),
+      (environment ? `&environment=${encodeURIComponent(environment)}` : "") +
+      (xrayFilter ? `&xray_filter=${encodeURIComponent(xrayFilter)}` : ""),
   );
 
 // ---- BubbleUp ----

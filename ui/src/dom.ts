@@ -84,19 +84,8 @@ export function formatTime(unixMs: number): string {
   )}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-// Stable colours per service: a hash into a palette chosen to be distinct on white.
-const PALETTE = [
-  "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#9c755f", "#2f6fd6", "#d37295",
-  "#499894", "#b6992d", "#7b66d2", "#3a9e6f", "#c06c2b", "#5f7f9f", "#a05195", "#6b8e23",
-];
-export function serviceColor(name: string): string {
-  let hash = 2166136261;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
-    hash = Math.imul(hash, 16777619);
-  }
-  return PALETTE[(hash >>> 0) % PALETTE.length];
-}
+// Stable colours per service (lib/colors.ts; one trace uses traceColors, which never repeats).
+export { serviceColor } from "./lib/colors";
 
 // Copy-to-clipboard block used by the empty states.
 export function copyBlock(text: string): HTMLElement {

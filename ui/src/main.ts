@@ -98,6 +98,42 @@ function showSessionInNav(): void {
   who.textContent = keyed ? `${s.role} key ${s.id}${s.environment ? ` · ${s.environment}` : ""}` : "";
 }
 
+// Theme: "auto" follows prefers-color-scheme; the toggle cycles auto → dark → light and
+// remembers the choice (html[data-theme]; style.css has both palettes).
+type Theme = "auto" | "dark" | "light";
+const THEME_KEY = "ariadne.theme";
+function storedTheme(): Theme {
+  try {
+    const t = localStorage.getItem(THEME_KEY);
+    return t === "dark" || t === "light" ? t : "auto";
+  } catch {
+    return "auto";
+  }
+}
+function applyTheme(t: Theme): void {
+  if (t === "auto") document.documentElement.removeAttribute("data-theme");
+  else document.documentElement.setAttribute("data-theme", t);
+  try {
+    if (t === "auto") localStorage.removeItem(THEME_KEY);
+    else localStorage.setItem(THEME_KEY, t);
+  } catch {
+    /* private mode: the choice lasts for this page */
+  }
+  themeButton.textContent = t === "auto" ? "Theme: auto" : t === "dark" ? "Theme: dark" : "Theme: light";
+  themeButton.dataset.theme = t;
+}
+const themeButton = h("button", {
+  type: "button",
+  class: "theme-toggle",
+  "data-testid": "theme-toggle",
+  title: "Colour theme: auto follows the system setting (prefers-color-scheme)",
+  onclick: () => {
+    const order: Theme[] = ["auto", "dark", "light"];
+    applyTheme(order[(order.indexOf(storedTheme()) + 1) % order.length]);
+  },
+});
+applyTheme(storedTheme());
+
 function shell(): HTMLElement {
   const nav = h("nav", { class: "topnav" });
   nav.appendChild(
@@ -115,6 +151,7 @@ function shell(): HTMLElement {
   }
   nav.appendChild(h("span", { class: "nav-spacer" }));
   nav.appendChild(who);
+  nav.appendChild(themeButton);
   nav.appendChild(logoutButton);
   return h("div", { class: "shell" }, nav, main);
 }

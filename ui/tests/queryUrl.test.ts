@@ -73,3 +73,16 @@ describe("query URL", () => {
     });
   });
 });
+
+import { zoomState as zoomStateForTest, stateToParams as toParams, paramsToState as fromParams } from "../src/lib/queryUrl";
+describe("zoomState", () => {
+  it("turns a dragged range into an absolute window in the URL", () => {
+    const s = fromParams(new URLSearchParams("calc=COUNT&range=3600"));
+    const z = zoomStateForTest(s, 1764700100.4, 1764700400.2);
+    expect([z.start, z.end, z.range]).toEqual([1764700100, 1764700401, 301]);
+    const p = toParams(z);
+    expect(p.get("start")).toBe("1764700100");
+    expect(p.get("end")).toBe("1764700401");
+    expect(fromParams(p).start).toBe(1764700100);
+  });
+});

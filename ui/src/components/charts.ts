@@ -27,6 +27,11 @@ function autoResize(u: uPlot, el: HTMLElement, height: number): () => void {
   };
 }
 
+function isolated(values: (number | null)[]): boolean {
+  const has = (i: number) => i >= 0 && i < values.length && values[i] !== null && values[i] !== undefined;
+  return values.some((_, i) => has(i) && !has(i - 1) && !has(i + 1));
+}
+
 export function sparkline(
   el: HTMLElement,
   times: number[],
@@ -46,7 +51,8 @@ export function sparkline(
       legend: { show: false },
       scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [{ show: false }, { show: false }],
-      series: [{}, { stroke: color, fill: color + "22", width: 1.5, spanGaps: false, points: { show: false } }],
+      // A value with no neighbours (a P99 in one busy minute) draws no line: show it as a dot.
+      series: [{}, { stroke: color, fill: color + "22", width: 1.5, spanGaps: false, points: { show: isolated(values), size: 4, fill: color } }],
     },
     [times, values],
     el,
@@ -69,6 +75,9 @@ export function lineChart(
     title?: string;
     // A click on the plot: the time bucket under the cursor and the line nearest to it.
     onPoint?: (p: { index: number; time: number; series: number }) => void;
+    // A drag across the plot: the time range it covers (Unix seconds), e.g. to run the query
+    // over it. Without it a drag zooms the picture.
+    onRange?: (start: number, end: number) => void;
   } = {},
 ): () => void {
   const height = opts.height ?? 260;
@@ -79,9 +88,11 @@ export function lineChart(
       width: widthOf(el),
       height,
       scales: { x: { time: true } },
+      cursor: opts.onRange ? { drag: { x: true, y: false, setScale: false } } : undefined,
+      hooks: opts.onRange ? { setSelect: [rangeHook(opts.onRange)] } : undefined,
       axes: [
-        { stroke: "#5b6474", grid: { stroke: "#eef0f4" } },
-        { stroke: "#5b6474", grid: { stroke: "#eef0f4" }, size: 64, values: (_u, vals) => vals.map((v) => fmt(v)) },
+        { stroke: AXIS, grid: { stroke: GRID() } },
+        { stroke: AXIS, grid: { stroke: GRID() }, size: 64, values: (_u, vals) => vals.map((v) => fmt(v)) },
       ],
       series: [
         {},
@@ -133,6 +144,22 @@ export function lineChart(
   }
   return autoResize(u, el, height);
 }
+
+// A setSelect hook that reports the selected x range (seconds) and clears the selection box.
+function rangeHook(fn: (start: number, end: number) => void) {
+  return (u: uPlot) => {
+    const s = u.select;
+    if (s.width < 3) return;
+    const a = u.posToVal(s.left, "x");
+    const b = u.posToVal(s.left + s.width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    fn(a, b);
+  };
+}
+
+// Axis and grid colours that read on the light and the dark theme.
+const AXIS = "#7d8597";
+const GRID = () => (getComputedStyle(document.documentElement).getPropertyValue("--line2").trim() || "#eef0f4");
 
 // Calls `fn` for a click that was not the end of a drag (uPlot selects by dragging).
 function onClickWithoutDrag(el: HTMLElement, fn: (ev: MouseEvent) => void): void {
@@ -235,8 +262,8 @@ export function heatmapChart(
       cursor: { drag: { x: true, y: true, setScale: false }, points: { show: false } },
       legend: { show: false },
       axes: [
-        { stroke: "#5b6474", grid: { show: false } },
-        { stroke: "#5b6474", grid: { stroke: "#eef0f4" }, size: 64, values: (_u, vals) => vals.map(fmt) },
+        { stroke: AXIS, grid: { show: false } },
+        { stroke: AXIS, grid: { stroke: GRID() }, size: 64, values: (_u, vals) => vals.map(fmt) },
       ],
       series: [{}, { label: opts.column, stroke: "transparent", paths: () => null, points: { show: false } }],
       hooks: {
@@ -285,7 +312,13 @@ export interface ScatterPoint {
 export function scatterChart(
   el: HTMLElement,
   points: ScatterPoint[],
-  opts: { height?: number; onClick?: (p: ScatterPoint) => void; range?: [number, number] },
+  opts: {
+    height?: number;
+    onClick?: (p: ScatterPoint) => void;
+    range?: [number, number];
+    // A drag across the plot: its time range (Unix seconds).
+    onRange?: (start: number, end: number) => void;
+  },
 ): () => void {
   const height = opts.height ?? 220;
   const sorted = [...points].sort((a, b) => a.time - b.time);
@@ -313,12 +346,13 @@ export function scatterChart(
           ],
         },
       },
-      cursor: { points: { show: false }, drag: { x: false, y: false } },
+      cursor: { points: { show: false }, drag: { x: !!opts.onRange, y: false, setScale: false } },
+      hooks: opts.onRange ? { setSelect: [rangeHook(opts.onRange)] } : undefined,
       axes: [
-        { stroke: "#5b6474", grid: { stroke: "#eef0f4" } },
+        { stroke: AXIS, grid: { stroke: GRID() } },
         {
-          stroke: "#5b6474",
-          grid: { stroke: "#eef0f4" },
+          stroke: AXIS,
+          grid: { stroke: GRID() },
           size: 64,
           // Label the decades only (1ms, 10ms, 100ms, 1s …).
           values: (_u, vals) =>
@@ -351,10 +385,11 @@ export function scatterChart(
     }
     return best;
   };
-  u.over.addEventListener("click", (ev) => {
+  onClickWithoutDrag(u.over, (ev) => {
     const p = nearest(ev);
     if (p && opts.onClick) opts.onClick(p);
   });
+  (el as HTMLElement & { __uplot?: uPlot }).__uplot = u;
   u.over.addEventListener("mousemove", (ev) => {
     u.over.style.cursor = nearest(ev) ? "pointer" : "crosshair";
   });

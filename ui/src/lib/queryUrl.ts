@@ -226,3 +226,14 @@ export function stateToSpec(s: QueryState, nowSeconds = Math.floor(Date.now() / 
   if (s.dataset) spec.dataset = s.dataset;
   return spec;
 }
+
+// The query over a dragged time range (a drag across a chart): an absolute window of whole
+// seconds, at least one second long; granularity is chosen again for the new window unless the
+// query fixed it.
+export function zoomState(s: QueryState, startSeconds: number, endSeconds: number): QueryState {
+  let start = Math.floor(Math.min(startSeconds, endSeconds));
+  let end = Math.ceil(Math.max(startSeconds, endSeconds));
+  if (end <= start) end = start + 1;
+  if (start < 1) start = 1;
+  return { ...s, start, end, range: end - start };
+}

@@ -158,8 +158,8 @@ export async function render(ctx: PageContext): Promise<void> {
   const tbody = h("tbody");
   for (const r of sorted) {
     const color = serviceColor(r.name);
-    const sparkCell = (values: (number | null)[], c: string) => {
-      const cell = h("div", { class: "spark-cell" });
+    const sparkCell = (values: (number | null)[], c: string, what: string) => {
+      const cell = h("div", { class: "spark-cell", role: "img", "aria-label": `${r.name}: ${what}`, title: what });
       if (r.count > 0) requestAnimationFrame(() => cleanups.push(sparkline(cell, times, values, c)));
       return cell;
     };
@@ -183,18 +183,18 @@ export async function render(ctx: PageContext): Promise<void> {
           link(`/traces?service=${encodeURIComponent(r.name)}`, r.name),
         ),
         h("td", { class: "num" }, r.count ? formatRate(r.count / seconds) : "–", h("div", { class: "sub" }, `${formatNumber(r.count)} spans`)),
-        h("td", null, sparkCell(r.countSeries, "#3b6fd4")),
+        h("td", null, sparkCell(r.countSeries, "#3b6fd4", "spans over time")),
         h(
           "td",
           { class: "num" + (errorRate > 0.05 ? " bad" : errorRate > 0 ? " warn" : ""), "data-col": "span-errors" },
           r.count ? formatPercent(errorRate) : "–",
           h("div", { class: "sub" }, `${formatNumber(r.errors)} errors`),
         ),
-        h("td", null, sparkCell(r.errorSeries, "#d62839")),
+        h("td", null, sparkCell(r.errorSeries, "#d62839", "spans with errors over time")),
         requestErrorCell(requests.get(r.name)),
         h("td", { class: "num" }, r.p50 === null ? "–" : formatDuration(r.p50)),
         h("td", { class: "num" }, r.p99 === null ? "–" : formatDuration(r.p99)),
-        h("td", null, sparkCell(r.p99Series, "#945ecf")),
+        h("td", null, sparkCell(r.p99Series, "#945ecf", "P99 duration over time")),
         h("td", { class: "actions" }, link(`/traces?service=${encodeURIComponent(r.name)}`, "Traces"), " · ", link(queryLink, "Query")),
       ),
     );
@@ -218,7 +218,7 @@ export async function render(ctx: PageContext): Promise<void> {
           h("th", { class: "num" }, "P50"),
           h("th", { class: "num" }, "P99"),
           h("th", null, "P99 over time"),
-          h("th", null, ""),
+          h("th", { class: "actions", "data-col": "open" }, "Open"),
         ),
       ),
       tbody,

@@ -21,8 +21,9 @@ import {
   type LineSeries,
 } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
+import { traceList } from "../components/traceList";
 import { timePicker } from "../components/timepicker";
-import { fill, formatDuration, formatNumber, formatTime, h, link, serviceColor } from "../dom";
+import { fill, formatDuration, formatNumber, formatTime, h } from "../dom";
 import { rankBubbleUp } from "../lib/bubbleup";
 import {
   CALC_OPS,
@@ -39,6 +40,7 @@ import {
   parseOrder,
   stateToParams,
   stateToSpec,
+  zoomState,
   type QueryState,
 } from "../lib/queryUrl";
 import {
@@ -339,7 +341,7 @@ function drawResults(
   const groupIndex = new Map(shown.map((g, i) => [g, i]));
   for (const calc of state.calcs) {
     const label = calcLabel(calc);
-    const box = h("div", { class: "chart-box" }, h("h3", null, label));
+    const box = h("div", { class: "chart-box" }, h("h3", null, label, calc.op === "HEATMAP" ? null : h("span", { class: "chart-hint" }, " · drag across to query that time range")));
     el.appendChild(box);
     const chartEl = h("div", { class: "chart", "data-calc": label });
     box.appendChild(chartEl);
@@ -368,13 +370,24 @@ function drawResults(
           "Drag across the heatmap to select a region (e.g. the slow band) and see what is different about it — BubbleUp — and its traces below. Click a cell for its traces.",
         ),
       );
+      // The dragged time range can become the query's (as a drag on a line chart does at once).
+      const selBar = h("div", { class: "sel-bar small", hidden: true });
+      box.appendChild(selBar);
       box.appendChild(bubble);
+      const showSelBar = (sel: HeatmapSelection) => {
+        selBar.hidden = false;
+        selBar.replaceChildren(
+          h("span", { class: "muted" }, `Selected ${formatTime(sel.startTime * 1000)} → ${formatTime(sel.endTime * 1000)} · `),
+          h("a", { href: `/query?${stateToParams(zoomState(state, sel.startTime, sel.endTime))}`, "data-link": true, "data-testid": "heatmap-zoom" }, "Query this time range →"),
+        );
+      };
       const toSelection = (sel: HeatmapSelection): Selection => ({ kind: "heatmap", column, min: sel.min, max: sel.max, startTime: sel.startTime, endTime: sel.endTime });
       requestAnimationFrame(() =>
         cleanups.push(
           heatmapChart(chartEl, { times, step: gran, cells }, {
             column,
             onSelect: (sel) => {
+              showSelBar(sel);
               tabs.select(toSelection(sel));
               void runBubbleUp(bubble, state, response, column, sel);
             },
@@ -403,6 +416,8 @@ function drawResults(
           yFormat: isDuration ? formatDuration : undefined,
           onPoint: ({ time, series: gi }) =>
             tabs.select({ kind: "point", time, step: gran, group: groupOf(results[gi].data), label: shown[gi] }),
+          // A drag runs the query over the dragged time range (and puts it in the URL).
+          onRange: (a, b) => navigate(`/query?${stateToParams(zoomState(state, a, b))}`),
         }),
       ),
     );
@@ -472,7 +487,7 @@ function resultTabs(state: QueryState, response: QueryResponse) {
       head,
       traces.length === 0
         ? h("p", { class: "empty-note", "data-testid": "query-traces-empty" }, "No trace has a span in this selection.")
-        : traceTable(traces),
+        : traceList(traces, { testid: "query-traces" }),
     );
   };
   const select = (s: Selection | null) => {
@@ -492,41 +507,6 @@ function resultTabs(state: QueryState, response: QueryResponse) {
     setTable: (table: HTMLElement) => tablePanel.replaceChildren(table),
     select,
   };
-}
-
-function traceTable(traces: TraceSummary[]): HTMLElement {
-  const toMs = (ns: string) => Number(BigInt(ns) / 1000000n);
-  return h(
-    "table",
-    { class: "grid traces-table", "data-testid": "query-traces" },
-    h(
-      "thead",
-      null,
-      h("tr", null, h("th", null, "Start"), h("th", null, "Root"), h("th", null, "Services"), h("th", { class: "num" }, "Spans"), h("th", { class: "num" }, "Errors"), h("th", { class: "num" }, "Duration"), h("th", null, "Trace id")),
-    ),
-    h(
-      "tbody",
-      null,
-      traces.map((t) => {
-        const tr = h(
-          "tr",
-          { class: "clickable" + (t.error_count ? " has-error" : ""), "data-trace": t.trace_id, "data-duration": t.duration_ms, "data-start": toMs(t.start_time_unix_nano) },
-          h("td", { class: "nowrap" }, formatTime(toMs(t.start_time_unix_nano))),
-          h("td", null, h("span", { class: "dot", style: { background: serviceColor(t.root_service) } }), h("b", null, t.root_service), " ", t.root_name),
-          h("td", null, t.services.map((s) => h("span", { class: "tag", style: { borderColor: serviceColor(s) } }, s))),
-          h("td", { class: "num" }, formatNumber(t.span_count)),
-          h("td", { class: "num" + (t.error_count ? " bad" : "") }, formatNumber(t.error_count)),
-          h("td", { class: "num" }, formatDuration(t.duration_ms)),
-          h("td", { class: "mono" }, link(`/traces/${t.trace_id}`, t.trace_id.slice(0, 16) + "…")),
-        );
-        tr.addEventListener("click", (e) => {
-          if ((e.target as Element).closest("a")) return;
-          navigate(`/traces/${t.trace_id}`);
-        });
-        return tr;
-      }),
-    ),
-  );
 }
 
 function cellText(v: unknown, column?: string): string {

@@ -7,12 +7,16 @@
 //   - edge labels only where they can be read (a focused or small graph, and only when zoomed in
 //     enough for the text);
 //   - the calls table limited to the focused service, or paged.
+//   - an X-Ray group (group=NAME) or filter expression (xray_filter=…): the map of the matching
+//     traces only.
 // The state lives in the URL: /service-map?range=3600&env=prod&focus=cart&depth=2&min_calls=5&min_err=0.01
 // Laid out left to right with dagre via cytoscape; this page is its own chunk.
 import cytoscape from "cytoscape";
 import dagre from "cytoscape-dagre";
 import { ApiError, getServiceGraph, listServices, type GraphEdge, type GraphNode } from "../api";
 import { sendDataHelp } from "../components/empty";
+import { xrayScopeControl } from "../components/xrayScope";
+import { listGroups, resolveScope } from "../lib/xrayGroups";
 import { PRESETS } from "../components/timepicker";
 import { fill, formatDuration, formatNumber, formatRate, h, link, serviceColor } from "../dom";
 import { errorRate, showEdgeLabels, visibleGraph, type GraphFilter } from "../lib/graphView";
@@ -35,6 +39,8 @@ const pct = (rate: number) => `${(rate * 100).toFixed(rate < 0.01 && rate > 0 ? 
 interface MapState extends GraphFilter {
   range: number;
   env: string;
+  group?: string;
+  xray?: string;
 }
 
 function readState(q: URLSearchParams): MapState {
@@ -49,6 +55,8 @@ function readState(q: URLSearchParams): MapState {
     depth: num("depth") === 2 ? 2 : 1,
     minCalls: num("min_calls"),
     minErrorRate: num("min_err"),
+    group: q.get("group") || undefined,
+    xray: q.get("xray_filter") || undefined,
   };
 }
 
@@ -60,6 +68,8 @@ function stateHref(s: MapState): string {
   if (s.focus && s.depth === 2) p.set("depth", "2");
   if (s.minCalls) p.set("min_calls", String(s.minCalls));
   if (s.minErrorRate) p.set("min_err", String(s.minErrorRate));
+  if (s.group) p.set("group", s.group);
+  else if (s.xray) p.set("xray_filter", s.xray);
   const qs = p.toString();
   return `/service-map${qs ? `?${qs}` : ""}`;
 }
@@ -80,13 +90,17 @@ export async function render(ctx: PageContext): Promise<void> {
     })
     .catch(() => {});
 
+  const groups = listGroups();
+  const scope = await resolveScope(state.group ?? null, state.xray ?? null, groups);
+  const scopeBar = h("div", { class: "map-toolbar" }, xrayScopeControl(scope, groups, (s) => reload({ group: s.group, xray: s.expression, focus: undefined })));
   const graphEl = h("div", { class: "graph", "data-testid": "service-map" });
   const tip = h("div", { class: "graph-tip", hidden: true });
   const toolbar = h("div", { class: "map-toolbar" });
   const focusPanel = h("div", { class: "focus-panel", "data-testid": "focus-panel" });
   const side = h("div", { class: "graph-side" });
   ctx.root.append(
-    h("div", { class: "page-head" }, h("h1", null, "Service map"), envSel, rangeSel),
+    h("div", { class: "page-head" }, h("h1", null, scope.group ? `Service map of group ${scope.group}` : "Service map"), envSel, rangeSel),
+    scopeBar,
     toolbar,
     h("div", { class: "graph-wrap" }, graphEl, tip),
     focusPanel,
@@ -95,7 +109,8 @@ export async function render(ctx: PageContext): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   let nodes: GraphNode[], edges: GraphEdge[];
   try {
-    ({ nodes, edges } = await getServiceGraph(now - state.range, now + 60, state.env || undefined));
+    if (scope.unknownGroup) throw new Error(`there is no X-Ray group named "${scope.group}"`);
+    ({ nodes, edges } = await getServiceGraph(now - state.range, now + 60, state.env || undefined, scope.expression || undefined));
   } catch (e) {
     const msg =
       e instanceof ApiError && e.status === 404
@@ -105,10 +120,16 @@ export async function render(ctx: PageContext): Promise<void> {
     return;
   }
   if (!nodes.length) {
-    graphEl.replaceWith(sendDataHelp("No services in this time range"));
+    graphEl.replaceWith(
+      scope.expression
+        ? h("p", { class: "empty-note", "data-testid": "map-empty" }, "No trace in this time range matches the X-Ray filter.")
+        : sendDataHelp("No services in this time range"),
+    );
     return;
   }
 
+  // Links to traces keep the X-Ray group or filter.
+  const scopeQuery = scope.group ? `&group=${encodeURIComponent(scope.group)}` : scope.expression ? `&xray_filter=${encodeURIComponent(scope.expression)}` : "";
   // Toolbar: zoom, focus, filters.
   const names = nodes.map((n) => n.name).sort();
   const focusSel = h(
@@ -144,6 +165,10 @@ export async function render(ctx: PageContext): Promise<void> {
   const focused = !!state.focus;
   const labels = showEdgeLabels(view.edges.length, focused);
   const maxReq = Math.max(1, ...view.edges.map((e) => e.request_count));
+  // The page's colours (light or dark theme) for the canvas, which CSS does not reach.
+  const css = getComputedStyle(document.documentElement);
+  const themeVar = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const theme = { card: themeVar("--card", "#ffffff"), fg: themeVar("--fg", "#1f2430"), muted: themeVar("--muted", "#5b6474") };
   const t0 = performance.now();
   const cy = cytoscape({
     container: graphEl,
@@ -181,7 +206,7 @@ export async function render(ctx: PageContext): Promise<void> {
         selector: "node",
         style: {
           shape: "data(shape)" as never,
-          "background-color": "#ffffff",
+          "background-color": theme.card,
           "border-width": "data(width)" as never,
           "border-color": "data(border)",
           label: "data(label)",
@@ -190,7 +215,7 @@ export async function render(ctx: PageContext): Promise<void> {
           "text-halign": "center",
           "font-size": 12,
           "font-family": "system-ui, sans-serif",
-          color: "#1f2430",
+          color: theme.fg,
           width: 150,
           height: 52,
           "min-zoomed-font-size": 5,
@@ -213,8 +238,8 @@ export async function render(ctx: PageContext): Promise<void> {
           "font-size": 10,
           // Labels vanish when the zoom would make them smaller than this (unreadable).
           "min-zoomed-font-size": 8,
-          color: "#5b6474",
-          "text-background-color": "#ffffff",
+          color: theme.muted,
+          "text-background-color": theme.card,
           "text-background-opacity": 0.85,
           "text-background-padding": "2px",
         },
@@ -313,7 +338,7 @@ export async function render(ctx: PageContext): Promise<void> {
   cy.on("tap", "node", (ev) => reload({ focus: ev.target.id() }));
   cy.on("tap", "edge", (ev) => {
     const e = ev.target.data("edge") as GraphEdge;
-    navigate(`/traces?service=${encodeURIComponent(e.source)}`);
+    navigate(`/traces?service=${encodeURIComponent(e.source)}${scopeQuery}`);
   });
 
   // The focused service: its numbers and where to go next.
@@ -327,7 +352,7 @@ export async function render(ctx: PageContext): Promise<void> {
         ` · ${formatNumber(focusNode.request_count)} requests received, ${formatNumber(focusNode.error_count)} failed: ${pct(errorRate(focusNode))} request errors`,
       ),
       " · ",
-      link(`/traces?service=${encodeURIComponent(focusNode.name)}`, "its traces"),
+      link(`/traces?service=${encodeURIComponent(focusNode.name)}${scopeQuery}`, "its traces"),
     );
   } else focusPanel.remove();
 

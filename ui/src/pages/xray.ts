@@ -3,7 +3,7 @@
 // /DeleteSamplingRule, /SamplingStatisticSummaries), which the server exposes to the UI's origin
 // under /api/v1/xray/<operation path>. Group filter expressions are checked as you type.
 import { ApiError, listServices, xray } from "../api";
-import { copyBlock, debounce, fill, formatNumber, formatTime, h } from "../dom";
+import { copyBlock, debounce, fill, formatNumber, formatTime, h, link } from "../dom";
 import type { PageContext } from "../main";
 import { navigate } from "../nav";
 import { canAdmin } from "../session";
@@ -197,7 +197,18 @@ export async function renderGroups(ctx: PageContext): Promise<void> {
               h(
                 "tr",
                 { "data-group": g.GroupName },
-                h("td", null, h("b", null, g.GroupName)),
+                h(
+                  "td",
+                  null,
+                  h("b", null, link(`/traces?group=${encodeURIComponent(g.GroupName)}`, g.GroupName)),
+                  h(
+                    "div",
+                    { class: "small" },
+                    link(`/traces?group=${encodeURIComponent(g.GroupName)}`, "traces"),
+                    " · ",
+                    link(`/service-map?group=${encodeURIComponent(g.GroupName)}`, "service map"),
+                  ),
+                ),
                 h(
                   "td",
                   { class: "mono" },
