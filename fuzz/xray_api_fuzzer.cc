@@ -22,9 +22,9 @@
 
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sampling.h"
-#include "receivers/xray/api/xray_api.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
+#include "api/xray/xray_api.h"
 #include "receivers/xray/segment_decoder.h"
 #include "store/embedded/embedded_store.h"
 

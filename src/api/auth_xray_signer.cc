@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "receivers/xray/api/sigv4.h"
+#include "api/xray/sigv4.h"
 
 namespace ariadne::api {
 

@@ -3,9 +3,9 @@
 #include <filesystem>
 
 #include "net/http_server.h"
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sampling.h"
-#include "receivers/xray/api/xray_api.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
+#include "api/xray/xray_api.h"
 #include "receivers/xray/daemon_udp.h"
 
 namespace ariadne::receivers::xray {

@@ -1,4 +1,4 @@
-#include "receivers/xray/api/documents.h"
+#include "query/xray/documents.h"
 
 #include <cmath>
 #include <map>

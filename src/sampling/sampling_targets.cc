@@ -1,4 +1,4 @@
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
 #include <algorithm>
 #include <cctype>

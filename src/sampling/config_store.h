@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
 namespace ariadne::receivers::xray {
 

@@ -33,9 +33,9 @@
 #include "net/handler_pool.h"
 #include "net/http_server.h"
 #include "pipeline/pipeline.h"
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sampling.h"
-#include "receivers/xray/api/sigv4.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
+#include "api/xray/sigv4.h"
 #include "store/span_store.h"
 
 namespace ariadne::receivers::xray {

@@ -1,7 +1,7 @@
 // The X-Ray API handler and the UDP listener over the real pipeline and embedded store: pagination,
 // UnprocessedTraceSegments, in-progress replacement, sampling-target shapes, error forms, and
 // datagrams up to 64 KiB next to malformed ones.
-#include "receivers/xray/api/xray_api.h"
+#include "api/xray/xray_api.h"
 
 #include <utility>  // before Asio
 

@@ -1,4 +1,4 @@
-#include "receivers/xray/api/sigv4.h"
+#include "api/xray/sigv4.h"
 
 #include <openssl/hmac.h>
 #include <openssl/sha.h>

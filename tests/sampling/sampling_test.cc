@@ -1,13 +1,13 @@
 // Centralized sampling (server side), sampling-rule validation, the durable config store and SigV4.
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sigv4.h"
+#include "sampling/config_store.h"
+#include "api/xray/sigv4.h"
 
 namespace ariadne::receivers::xray {
 namespace {

@@ -1,4 +1,4 @@
-#include "receivers/xray/api/config_store.h"
+#include "sampling/config_store.h"
 
 #include <fcntl.h>
 #include <unistd.h>

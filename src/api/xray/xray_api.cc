@@ -1,4 +1,4 @@
-#include "receivers/xray/api/xray_api.h"
+#include "api/xray/xray_api.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,7 +19,7 @@
 #include "pipeline/validate.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
-#include "receivers/xray/api/documents.h"
+#include "query/xray/documents.h"
 #include "receivers/xray/segment_decoder.h"
 
 namespace ariadne::receivers::xray {
