@@ -16,7 +16,7 @@
 #include "common/json_dump.h"
 #include "query/xray_filter/filter.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 namespace {
 
 using json = nlohmann::json;
@@ -377,4 +377,4 @@ std::vector<XrayGroup> XrayConfigStore::Groups() const {
   return out;
 }
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

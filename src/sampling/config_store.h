@@ -24,7 +24,7 @@
 #include "common/status.h"
 #include "sampling/sampling_targets.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 
 struct XrayGroup {
   std::string name;
@@ -94,4 +94,4 @@ class XrayConfigStore {
 // Checks a group name (1-32 letters, digits, '-' or '_'; not "Default").
 Status ValidateGroupName(const std::string& name);
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

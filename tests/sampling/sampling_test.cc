@@ -6,11 +6,20 @@
 
 #include <gtest/gtest.h>
 
-#include "sampling/config_store.h"
 #include "api/xray/sigv4.h"
+#include "sampling/config_store.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 namespace {
+
+using api::xray::CanonicalRequest;
+using api::xray::HexEncode;
+using api::xray::HmacSha256;
+using api::xray::Sha256Hex;
+using api::xray::SigV4Check;
+using api::xray::SigV4Credentials;
+using api::xray::SigV4Signature;
+using api::xray::VerifySigV4;
 
 SamplingRule SeedRule() {
   SamplingRule rule;
@@ -368,4 +377,4 @@ TEST(SigV4Test, ChecksTheBodyAgainstTheDeclaredPayloadHash) {
 }
 
 }  // namespace
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling
