@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "api/xray/account_ops.h"
 #include "api/xray/request_fields.h"
 #include "api/xray/shapes.h"
 
@@ -74,8 +75,13 @@ json XrayControlOps::CreateGroup(const json& body) {
         OptBool(*insights, "NotificationsEnabled", "InsightsConfiguration.").value_or(false);
   }
   ParseFilterOrThrow(group.filter_expression, "FilterExpression");
+  const sampling::Tags tags = ParseTagList(body);
   auto created = config_->CreateGroup(group);
   if (!created.ok()) ThrowStatus(created.status(), "TooManyTagsException");
+  if (!tags.empty()) {
+    Status tagged = config_->TagResource(config_->GroupArn(*created), tags);
+    if (!tagged.ok()) ThrowStatus(tagged);
+  }
   hint_ = UnknownServiceHint(*created);
   return {{"Group", GroupJson(*created, *config_)}};
 }
@@ -159,8 +165,13 @@ json XrayControlOps::CreateSamplingRule(const json& body) {
   }
   Status valid = ValidateRule(rule);
   if (!valid.ok()) Invalid("SamplingRule." + std::string(valid.message()));
+  const sampling::Tags tags = ParseTagList(body);
   auto created = config_->CreateRule(rule);
   if (!created.ok()) ThrowStatus(created.status());
+  if (!tags.empty()) {
+    Status tagged = config_->TagResource(config_->RuleArn(created->rule_name), tags);
+    if (!tagged.ok()) ThrowStatus(tagged);
+  }
   return {{"SamplingRuleRecord", RuleRecord(*created, *config_)}};
 }
 

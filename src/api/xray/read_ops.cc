@@ -20,6 +20,7 @@ using query::xray_filter::TraceView;
 namespace {
 
 constexpr char kTokenPrefix[] = "ariadne-tp1-";
+constexpr double kTraceIdScanSlack = 3600;
 
 uint64_t ToNanos(double seconds) {
   return seconds <= 0 ? 0ull : static_cast<uint64_t>(seconds * 1e9);
@@ -52,7 +53,7 @@ std::optional<TracePosition> DecodeTraceSummaryToken(const std::string& token) {
 
 bool XrayReadOps::Handles(const std::string& path) {
   return path == "/TraceSummaries" || path == "/Traces" || path == "/ServiceGraph" ||
-         path == "/TraceGraph";
+         path == "/TraceGraph" || path == "/TimeSeriesServiceStatistics";
 }
 
 nlohmann::json XrayReadOps::Run(const std::string& path, const json& body) {
@@ -60,6 +61,7 @@ nlohmann::json XrayReadOps::Run(const std::string& path, const json& body) {
   if (path == "/Traces") return BatchGetTraces(body);
   if (path == "/ServiceGraph") return GetServiceGraph(body);
   if (path == "/TraceGraph") return GetTraceGraph(body);
+  if (path == "/TimeSeriesServiceStatistics") return GetTimeSeriesServiceStatistics(body);
   throw ApiError{404, "UnknownOperationException", "no X-Ray operation at POST " + path};
 }
 
@@ -77,9 +79,24 @@ nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
   double start = ReqTime(body, "StartTime");
   double end = ReqTime(body, "EndTime");
   if (end < start) Invalid("EndTime must not be before StartTime");
-  if (auto type = OptString(body, "TimeRangeType")) {
-    if (*type != "TraceId" && *type != "Event" && *type != "Service") {
-      Invalid("TimeRangeType must be TraceId, Event or Service");
+  const std::string range_type = OptString(body, "TimeRangeType").value_or("Event");
+  if (range_type != "TraceId" && range_type != "Event" && range_type != "Service") {
+    Invalid("TimeRangeType must be TraceId, Event or Service, got '" + range_type + "'");
+  }
+  double sample_fraction = 1.0;
+  if (const json* strategy = Member(body, "SamplingStrategy")) {
+    if (!strategy->is_object()) Invalid("SamplingStrategy must be an object");
+    const std::string name = OptString(*strategy, "Name", "SamplingStrategy.").value_or("");
+    if (name != "PartialScan" && name != "FixedRate") {
+      Invalid("SamplingStrategy.Name must be PartialScan or FixedRate, got '" + name + "'");
+    }
+    auto value = OptDouble(*strategy, "Value", "SamplingStrategy.");
+    if (name == "FixedRate") {
+      if (!value || *value < 0 || *value > 1) {
+        Invalid("SamplingStrategy.Value must be between 0 and 1 for FixedRate");
+      }
+      // Sampling: false asks for every trace whatever the strategy says.
+      if (OptBool(body, "Sampling").value_or(true)) sample_fraction = *value;
     }
   }
   Filter filter =
@@ -92,6 +109,14 @@ nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
   request.groups = &groups;
   request.limit = limits_.trace_summaries_page;
   request.cancel = cancel_;
+  request.sample_fraction = sample_fraction;
+  if (range_type == "TraceId") {
+    // The window applies to the time in the trace id (when the trace began); its segments may
+    // have been recorded up to kTraceIdScanSlack seconds later.
+    request.trace_id_seconds = {static_cast<uint64_t>(std::max(0.0, start)),
+                                static_cast<uint64_t>(std::max(0.0, end))};
+    request.end_nano = ToNanos(end + kTraceIdScanSlack) + 1;
+  }
   if (auto token = OptString(body, "NextToken"); token && !token->empty()) {
     request.after = DecodeTraceSummaryToken(*token);
     if (!request.after) Invalid("NextToken '" + *token + "' is not a token this server issued");
@@ -162,6 +187,57 @@ nlohmann::json XrayReadOps::GetServiceGraph(const json& body) {
           {"EndTime", end},
           {"Services", ServicesJson(*graph)},
           {"ContainsOldGroupVersions", false}};
+}
+
+nlohmann::json XrayReadOps::GetTimeSeriesServiceStatistics(const json& body) {
+  double start = ReqTime(body, "StartTime");
+  double end = ReqTime(body, "EndTime");
+  if (end < start) Invalid("EndTime must not be before StartTime");
+  ParseOffsetToken(body);
+  const int64_t period = OptInt(body, "Period").value_or(60);
+  if (period < 60 || period % 60 != 0) Invalid("Period must be a multiple of 60 seconds");
+  std::string filter_text;
+  auto group_name = OptString(body, "GroupName");
+  auto group_arn = OptString(body, "GroupARN");
+  if (group_name || group_arn) {
+    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
+    if (!group.ok()) ThrowStatus(group.status());
+    filter_text = group->filter_expression;
+  }
+  Filter filter = ParseFilterOrThrow(filter_text, "FilterExpression");
+  // The entity selector names the node(s) to chart, in filter syntax: service("name") or
+  // id(name: "name", type: "...").
+  std::vector<std::string> services;
+  if (auto selector = OptString(body, "EntitySelectorExpression"); selector && !selector->empty()) {
+    services = ParseFilterOrThrow(*selector, "EntitySelectorExpression").ReferencedServices();
+    if (services.empty()) {
+      Invalid("EntitySelectorExpression must name a service, e.g. service(\"backend-flask\")");
+    }
+  }
+  auto groups = Groups();
+  auto series = reader_->TimeSeries(ToNanos(start), ToNanos(end) + 1, filter, &groups, services,
+                                    static_cast<uint64_t>(period), cancel_);
+  if (!series.ok()) ThrowStatus(series.status());
+  json points = json::array();
+  for (const auto& [bucket, stats] : *series) {
+    json histogram = json::array();
+    for (const auto& [value, count] : stats.histogram) {
+      histogram.push_back({{"Value", value}, {"Count", count}});
+    }
+    points.push_back(
+        {{"Timestamp", static_cast<double>(bucket)},
+         {"ServiceSummaryStatistics",
+          {{"OkCount", stats.ok},
+           {"ErrorStatistics",
+            {{"ThrottleCount", stats.throttle},
+             {"OtherCount", stats.error_other},
+             {"TotalCount", stats.throttle + stats.error_other}}},
+           {"FaultStatistics", {{"OtherCount", stats.fault}, {"TotalCount", stats.fault}}},
+           {"TotalCount", stats.total},
+           {"TotalResponseTime", stats.total_response_time}}},
+         {"ResponseTimeHistogram", histogram}});
+  }
+  return {{"TimeSeriesServiceStatistics", points}, {"ContainsOldGroupVersions", false}};
 }
 
 nlohmann::json XrayReadOps::GetTraceGraph(const json& body) {

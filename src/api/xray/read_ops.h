@@ -1,7 +1,7 @@
-// The X-Ray API's trace reads: GetTraceSummaries, BatchGetTraces, GetServiceGraph and
-// GetTraceGraph. They read the request JSON, ask the query layer (query/xray/trace_reads.h) and
-// shape the answer. They may scan many traces, so the router runs them on its read pool, never on
-// a listener's I/O thread.
+// The X-Ray API's trace reads: GetTraceSummaries (with TimeRangeType and SamplingStrategy),
+// BatchGetTraces, GetServiceGraph, GetTraceGraph and GetTimeSeriesServiceStatistics. They read the
+// request JSON, ask the query layer (query/xray/trace_reads.h) and shape the answer. They may scan
+// many traces, so the router runs them on its read pool, never on a listener's I/O thread.
 //
 // GetTraceSummaries pages by position: its NextToken ("ariadne-tp1-…") encodes the window start
 // and the order key of the last trace returned, so the next page resumes there instead of
@@ -47,6 +47,7 @@ class XrayReadOps {
   json BatchGetTraces(const json& body);
   json GetServiceGraph(const json& body);
   json GetTraceGraph(const json& body);
+  json GetTimeSeriesServiceStatistics(const json& body);
   query::xray_filter::GroupResolver Groups() const;
 
   const query::xray::XrayTraceReader* reader_;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/xray/account_ops.h"
 #include "api/xray/control_ops.h"
 #include "api/xray/read_ops.h"
 #include "api/xray/request_fields.h"
@@ -162,6 +163,10 @@ void XrayApiHandler::Dispatch(net::HttpRequest&& request, net::Responder respond
       net::HttpResponse response = JsonResponse(control.Run(path, body, ttl_as_iso));
       if (!control.hint().empty()) response.SetHeader("x-ariadne-hint", control.hint());
       send(std::move(response));
+      return;
+    }
+    if (XrayAccountOps::Handles(path)) {
+      send(JsonResponse(XrayAccountOps(config_).Run(path, body)));
       return;
     }
     throw ApiError{404, "UnknownOperationException",

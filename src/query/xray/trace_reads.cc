@@ -23,6 +23,18 @@ uint64_t FirstStartInWindow(const model::SpanBatch& spans, uint64_t window_start
   return first;
 }
 
+// Stable pseudo-random fraction in [0, 1) of a trace id.
+double IdFraction(const model::TraceId& id) {
+  uint64_t h = model::TraceIdHash{}(id)*0x9E3779B97F4A7C15ULL;
+  return static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
+}
+
+// The time an X-Ray trace id carries (its first 4 bytes, epoch seconds).
+uint64_t IdSeconds(const model::TraceId& id) {
+  return (uint64_t{id.bytes[0]} << 24) | (uint64_t{id.bytes[1]} << 16) |
+         (uint64_t{id.bytes[2]} << 8) | uint64_t{id.bytes[3]};
+}
+
 }  // namespace
 
 Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
@@ -44,6 +56,14 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
                                                              request.after->trace_id)) {
           return true;  // returned (or passed over) by an earlier page
         }
+        if (request.trace_id_seconds) {
+          const uint64_t seconds = IdSeconds(id);
+          if (seconds < request.trace_id_seconds->first ||
+              seconds > request.trace_id_seconds->second) {
+            return true;
+          }
+        }
+        if (request.sample_fraction < 1.0 && IdFraction(id) >= request.sample_fraction) return true;
         ++page.processed;
         TraceView view = TraceView::Build(trace.spans);
         if (request.filter && !request.filter->Matches(view, request.groups)) return true;
@@ -82,6 +102,34 @@ Result<XrayServiceGraph> XrayTraceReader::ServiceGraph(uint64_t start_nano, uint
   auto page = MatchingTraces(request, [&graph](const TraceView& view) { graph.Add(view); });
   if (!page.ok()) return page.status();
   return graph;
+}
+
+Result<std::map<uint64_t, XrayGraphStats>> XrayTraceReader::TimeSeries(
+    uint64_t start_nano, uint64_t end_nano, const Filter& filter,
+    const xray_filter::GroupResolver* groups, const std::vector<std::string>& services,
+    uint64_t period_seconds, const CancelFlagPtr& cancel) const {
+  std::map<uint64_t, XrayGraphStats> buckets;
+  if (period_seconds == 0) period_seconds = 60;
+  MatchingTracesRequest request;
+  request.start_nano = start_nano;
+  request.end_nano = end_nano;
+  request.filter = &filter;
+  request.groups = groups;
+  request.limit = 0;
+  request.cancel = cancel;
+  auto page = MatchingTraces(request, [&](const TraceView& view) {
+    for (const xray_filter::SegmentInfo& segment : view.segments()) {
+      if (services.empty()
+              ? segment.parent_segment >= 0
+              : std::find(services.begin(), services.end(), segment.name) == services.end()) {
+        continue;
+      }
+      const uint64_t seconds = segment.start <= 0 ? 0 : static_cast<uint64_t>(segment.start);
+      buckets[seconds - seconds % period_seconds].Add(segment);
+    }
+  });
+  if (!page.ok()) return page.status();
+  return buckets;
 }
 
 Result<XrayServiceGraph> XrayTraceReader::TraceGraph(const std::vector<model::TraceId>& ids) const {

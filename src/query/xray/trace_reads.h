@@ -16,8 +16,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/cancel.h"
@@ -46,6 +48,12 @@ struct MatchingTracesRequest {
   std::optional<TracePosition> after;  // resume strictly after this position
   size_t limit = 100;                  // traces to return; 0 = no limit
   CancelFlagPtr cancel;                // set: stop early
+  // TimeRangeType TraceId: keep only traces whose X-Ray id carries a time (its first 8 hex digits,
+  // epoch seconds) in [first, second]; the caller widens the scan window to reach them.
+  std::optional<std::pair<uint64_t, uint64_t>> trace_id_seconds;
+  // SamplingStrategy FixedRate: keep this fraction of the matching traces, chosen by trace id (the
+  // same traces on every page and every call).
+  double sample_fraction = 1.0;
 };
 
 struct MatchingTracesPage {
@@ -75,6 +83,16 @@ class XrayTraceReader {
 
   // The graph of the given traces (unknown ids are skipped).
   Result<XrayServiceGraph> TraceGraph(const std::vector<model::TraceId>& ids) const;
+
+  // GetTimeSeriesServiceStatistics: per `period_seconds` bucket of segment start time, the summed
+  // statistics of the segments of matching traces that belong to `services` (empty: the traces'
+  // entry segments).
+  Result<std::map<uint64_t, XrayGraphStats>> TimeSeries(uint64_t start_nano, uint64_t end_nano,
+                                                        const xray_filter::Filter& filter,
+                                                        const xray_filter::GroupResolver* groups,
+                                                        const std::vector<std::string>& services,
+                                                        uint64_t period_seconds,
+                                                        const CancelFlagPtr& cancel) const;
 
   // The service names `filter` selects by name that no stored span carries.
   Result<std::vector<std::string>> UnknownServices(const xray_filter::Filter& filter) const;
