@@ -33,6 +33,7 @@ namespace {
 using namespace ariadne;
 using namespace ariadne::api::xray;
 using namespace ariadne::sampling;
+using ariadne::receivers::xray::DecodeSegmentDocument;
 
 const char* const kPaths[] = {
     "/CreateGroup",
