@@ -20,18 +20,20 @@
 #include <mutex>
 #include <string>
 
+#include "api/xray/xray_api.h"
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sampling.h"
-#include "receivers/xray/api/xray_api.h"
 #include "receivers/xray/segment_decoder.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
 #include "store/embedded/embedded_store.h"
 
 namespace {
 
 using namespace ariadne;
-using namespace ariadne::receivers::xray;
+using namespace ariadne::api::xray;
+using namespace ariadne::sampling;
+using ariadne::receivers::xray::DecodeSegmentDocument;
 
 const char* const kPaths[] = {
     "/CreateGroup",

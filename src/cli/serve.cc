@@ -17,7 +17,6 @@
 
 #include "api/api_handler.h"
 #include "api/auth.h"
-#include "api/auth_xray_signer.h"
 #include "api/jaeger_routes.h"
 #include "api/static_files.h"
 #include "cli/commands.h"
@@ -415,18 +414,14 @@ int RunServe(const ServeConfig& config) {
     zipkin_server = std::move(started).value();
   }
   net::HttpHandler api_and_jaeger = jaeger_routes.Wrap(api_handler.AsHandler());
-  // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>.
-  net::HttpHandler api_routes =
-      api::WithXrayProxy(api::WithStaticFiles(api_and_jaeger, &ui_files),
-                         [xray_service = xray->get(), access_key = config.xray_access_key](
-                             net::HttpRequest&& request, net::Responder respond) {
-                           // ApiAuth already allowed this call (an admin key for changes); with
-                           // SigV4 required on the X-Ray API the proxy signs it with the server's
-                           // own X-Ray key.
-                           if (!access_key.empty())
-                             api::SignXrayRequest(&request, access_key, std::time(nullptr));
-                           xray_service->HandleApi(std::move(request), std::move(respond));
-                         });
+  // The UI reaches the X-Ray API (groups, sampling rules) through /api/v1/xray/<Operation>, in
+  // process. ApiAuth already allowed the call (an admin key for changes), so no SigV4 is asked for
+  // even with --xray-access-key.
+  net::HttpHandler api_routes = api::WithXrayProxy(
+      api::WithStaticFiles(api_and_jaeger, &ui_files),
+      [xray_service = xray->get()](net::HttpRequest&& request, net::Responder respond) {
+        xray_service->HandleTrusted(std::move(request), std::move(respond));
+      });
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),

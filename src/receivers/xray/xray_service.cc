@@ -2,13 +2,20 @@
 
 #include <filesystem>
 
+#include "api/xray/xray_api.h"
 #include "net/http_server.h"
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sampling.h"
-#include "receivers/xray/api/xray_api.h"
 #include "receivers/xray/daemon_udp.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
 
 namespace ariadne::receivers::xray {
+
+using api::xray::SigV4Credentials;
+using api::xray::XrayApiHandler;
+using api::xray::XrayApiOptions;
+using sampling::SamplingTargets;
+using sampling::XrayConfigStore;
+
 namespace {
 
 class XrayServiceImpl : public XrayService {
@@ -21,8 +28,8 @@ class XrayServiceImpl : public XrayService {
   std::string auth_note() const override { return auth_note_; }
   void AppendPrometheus(std::string* out) const override { udp_->AppendPrometheus(out); }
   net::HttpServerStats tcp_stats() const override { return tcp_->stats(); }
-  void HandleApi(net::HttpRequest&& request, net::Responder respond) override {
-    api_->Handle(std::move(request), std::move(respond));
+  void HandleTrusted(net::HttpRequest&& request, net::Responder respond) override {
+    api_->HandleTrusted(std::move(request), std::move(respond));
   }
   void HandleQuery(net::HttpRequest&& request, net::Responder respond) override {
     api_->HandleQuery(std::move(request), std::move(respond));

@@ -44,9 +44,10 @@ class XrayService {
   virtual std::string address() const = 0;
   // One line for the operator about request signing.
   virtual std::string auth_note() const = 0;
-  // The X-Ray API itself (what the TCP listener serves), for in-process callers such as the UI's
-  // proxy on the query port.
-  virtual void HandleApi(net::HttpRequest&& request, net::Responder respond) = 0;
+  // The X-Ray API for in-process callers that authenticated their user themselves (the web UI's
+  // /api/v1/xray/<Operation> route on the query port, behind its key checks): the same operations
+  // as the TCP listener, without asking for a SigV4 signature.
+  virtual void HandleTrusted(net::HttpRequest&& request, net::Responder respond) = 0;
   // The /api/v1/xray/... views for the query port (see XrayApiHandler::HandleQuery).
   virtual void HandleQuery(net::HttpRequest&& request, net::Responder respond) = 0;
   // The X-Ray API listener's connection counters.

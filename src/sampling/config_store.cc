@@ -1,4 +1,4 @@
-#include "receivers/xray/api/config_store.h"
+#include "sampling/config_store.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@
 #include "common/json_dump.h"
 #include "query/xray_filter/filter.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 namespace {
 
 using json = nlohmann::json;
@@ -114,6 +114,7 @@ Status XrayConfigStore::Load() {
   std::lock_guard<std::mutex> lock(mu_);
   rules_.clear();
   groups_.clear();
+  tags_.clear();
   std::ifstream in(path_);
   if (in) {
     std::stringstream text;
@@ -130,6 +131,16 @@ Status XrayConfigStore::Load() {
         group.notifications_enabled = g.value("NotificationsEnabled", false);
         groups_.push_back(std::move(group));
       }
+      if (j.contains("tags")) {
+        for (const auto& [arn, tags] : j["tags"].items()) {
+          for (const auto& [k, v] : tags.items()) tags_[arn][k] = v.get<std::string>();
+        }
+      }
+      if (j.contains("encryption")) {
+        encryption_.type = j["encryption"].value("Type", "NONE");
+        encryption_.key_id = j["encryption"].value("KeyId", "");
+      }
+      destination_ = j.value("destination", "XRay");
     } catch (const std::exception& e) {
       return Status::DataLoss("X-Ray configuration file " + path_ + " is corrupt (" + e.what() +
                               "); fix or remove it (groups and sampling rules live there)");
@@ -155,6 +166,12 @@ Status XrayConfigStore::SaveLocked() const {
                            {"InsightsEnabled", g.insights_enabled},
                            {"NotificationsEnabled", g.notifications_enabled}});
   }
+  j["tags"] = json::object();
+  for (const auto& [arn, tags] : tags_) {
+    for (const auto& [k, v] : tags) j["tags"][arn][k] = v;
+  }
+  j["encryption"] = {{"Type", encryption_.type}, {"KeyId", encryption_.key_id}};
+  j["destination"] = destination_;
   return WriteFileAtomically(path_, DumpJson(j, 2) + "\n");
 }
 
@@ -252,9 +269,11 @@ Result<SamplingRule> XrayConfigStore::DeleteRule(const std::string& name_in,
   if (it == rules_.end()) return Status::NotFound("no sampling rule named '" + name + "'");
   SamplingRule removed = *it;
   rules_.erase(it);
+  auto tags = tags_.extract(RuleArn(name));
   Status saved = SaveLocked();
   if (!saved.ok()) {
     rules_.push_back(removed);
+    if (!tags.empty()) tags_.insert(std::move(tags));
     return saved;
   }
   return removed;
@@ -357,10 +376,13 @@ Status XrayConfigStore::DeleteGroup(const std::string& name_in, const std::strin
   if (it == groups_.end())
     return Status::NotFound("Group not found: no group named '" + name + "'");
   XrayGroup removed = *it;
+  const std::string arn_of_removed = GroupArn(removed);
   groups_.erase(it);
+  auto tags = tags_.extract(arn_of_removed);
   Status saved = SaveLocked();
   if (!saved.ok()) {
     groups_.push_back(removed);
+    if (!tags.empty()) tags_.insert(std::move(tags));
     return saved;
   }
   return Status::Ok();
@@ -377,4 +399,109 @@ std::vector<XrayGroup> XrayConfigStore::Groups() const {
   return out;
 }
 
-}  // namespace ariadne::receivers::xray
+Status ValidateTags(const Tags& tags, size_t existing) {
+  if (tags.size() + existing > 50) {
+    return Status::InvalidArgument("a resource may carry at most 50 tags");
+  }
+  for (const auto& [key, value] : tags) {
+    if (key.empty() || key.size() > 128) {
+      return Status::InvalidArgument("tag key '" + key + "' must be 1-128 characters");
+    }
+    if (value.size() > 256) {
+      return Status::InvalidArgument("the value of tag '" + key +
+                                     "' is longer than 256 characters");
+    }
+    if (key.rfind("aws:", 0) == 0) {
+      return Status::InvalidArgument("tag key '" + key + "': the aws: prefix is reserved");
+    }
+  }
+  return Status::Ok();
+}
+
+bool XrayConfigStore::ResourceExistsLocked(const std::string& arn) const {
+  for (const SamplingRule& r : rules_) {
+    if (RuleArn(r.rule_name) == arn) return true;
+  }
+  for (const XrayGroup& g : groups_) {
+    if (GroupArn(g) == arn) return true;
+  }
+  return false;
+}
+
+Result<Tags> XrayConfigStore::ListTags(const std::string& arn) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ResourceExistsLocked(arn)) {
+    return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
+  }
+  auto it = tags_.find(arn);
+  return it == tags_.end() ? Tags{} : it->second;
+}
+
+Status XrayConfigStore::TagResource(const std::string& arn, const Tags& tags) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ResourceExistsLocked(arn)) {
+    return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
+  }
+  Tags merged = tags_.count(arn) ? tags_[arn] : Tags{};
+  for (const auto& [k, v] : tags) merged[k] = v;
+  ARIADNE_RETURN_IF_ERROR(ValidateTags(merged));
+  Tags old = tags_[arn];
+  tags_[arn] = merged;
+  Status saved = SaveLocked();
+  if (!saved.ok()) tags_[arn] = old;
+  return saved;
+}
+
+Status XrayConfigStore::UntagResource(const std::string& arn,
+                                      const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ResourceExistsLocked(arn)) {
+    return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
+  }
+  Tags old = tags_[arn];
+  for (const std::string& key : keys) tags_[arn].erase(key);
+  Status saved = SaveLocked();
+  if (!saved.ok()) tags_[arn] = old;
+  return saved;
+}
+
+EncryptionSettings XrayConfigStore::Encryption() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return encryption_;
+}
+
+Status XrayConfigStore::SetEncryption(const EncryptionSettings& settings) {
+  if (settings.type != "NONE" && settings.type != "KMS") {
+    return Status::InvalidArgument("Type must be NONE or KMS, got '" + settings.type + "'");
+  }
+  if (settings.type == "KMS" && settings.key_id.empty()) {
+    return Status::InvalidArgument("KeyId is required when Type is KMS");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  EncryptionSettings old = encryption_;
+  encryption_ = settings;
+  if (settings.type == "NONE") encryption_.key_id.clear();
+  Status saved = SaveLocked();
+  if (!saved.ok()) encryption_ = old;
+  return saved;
+}
+
+std::string XrayConfigStore::Destination() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return destination_;
+}
+
+Status XrayConfigStore::SetDestination(const std::string& destination) {
+  if (destination != "XRay" && destination != "CloudWatchLogs") {
+    return Status::InvalidArgument("Destination must be XRay or CloudWatchLogs, got '" +
+                                   destination + "'");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string old = destination_;
+  destination_ = destination;
+  Status saved = SaveLocked();
+  if (!saved.ok()) destination_ = old;
+  return saved;
+}
+
+}  // namespace ariadne::sampling

@@ -1,11 +1,11 @@
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 
 double SystemClockSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -231,4 +231,4 @@ size_t SamplingTargets::ActiveClients(const std::string& rule_name) const {
   return n;
 }
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

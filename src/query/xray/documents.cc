@@ -1,4 +1,4 @@
-#include "receivers/xray/api/documents.h"
+#include "query/xray/documents.h"
 
 #include <cmath>
 #include <map>
@@ -9,7 +9,7 @@
 #include "common/json_dump.h"
 #include "model/xray_attributes.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::query::xray {
 namespace {
 
 using json = nlohmann::json;
@@ -286,4 +286,4 @@ std::vector<SegmentDocument> EncodeSegmentDocuments(const TraceView& view) {
   return out;
 }
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::query::xray

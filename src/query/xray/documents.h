@@ -12,7 +12,7 @@
 
 #include "query/xray_filter/trace_view.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::query::xray {
 
 struct SegmentDocument {
   std::string id;        // 16 hex
@@ -21,4 +21,4 @@ struct SegmentDocument {
 
 std::vector<SegmentDocument> EncodeSegmentDocuments(const query::xray_filter::TraceView& view);
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::query::xray

@@ -15,6 +15,7 @@
 // Threads: every method is safe to call concurrently (one internal mutex).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,9 +23,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 
 struct XrayGroup {
   std::string name;
@@ -42,6 +43,15 @@ struct SamplingRuleUpdate {
   std::optional<double> fixed_rate;
   std::optional<std::map<std::string, std::string>> attributes;
 };
+
+// PutEncryptionConfig's settings. Ariadne keeps them (and answers them back) but stores segments
+// the same way whatever they say: encryption at rest is the data directory's file system's job.
+struct EncryptionSettings {
+  std::string type = "NONE";  // NONE or KMS
+  std::string key_id;         // KMS only
+};
+
+using Tags = std::map<std::string, std::string>;
 
 struct XrayConfigOptions {
   std::string region = "us-east-1";
@@ -74,12 +84,26 @@ class XrayConfigStore {
   std::vector<XrayGroup> Groups() const;  // Default first, then by name
   std::string GroupArn(const XrayGroup& group) const;
 
+  // Tags of a group or sampling rule, by ARN (kNotFound when no such resource). At most 50 per
+  // resource; keys 1-128 characters, values at most 256, keys starting "aws:" are reserved.
+  Result<Tags> ListTags(const std::string& arn) const;
+  Status TagResource(const std::string& arn, const Tags& tags);
+  Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+
+  // Account-wide settings: encryption (see EncryptionSettings) and the trace segment destination
+  // ("XRay" or "CloudWatchLogs"; recorded and answered back only).
+  EncryptionSettings Encryption() const;
+  Status SetEncryption(const EncryptionSettings& settings);
+  std::string Destination() const;
+  Status SetDestination(const std::string& destination);
+
   const XrayConfigOptions& options() const { return options_; }
 
  private:
   XrayConfigStore(std::string path, Clock clock, XrayConfigOptions options);
   Status Load();
   Status SaveLocked() const;
+  bool ResourceExistsLocked(const std::string& arn) const;
   // Name from a name or an ARN; kInvalidArgument when neither is given.
   Result<std::string> ResolveGroupName(const std::string& name, const std::string& arn) const;
 
@@ -87,11 +111,17 @@ class XrayConfigStore {
   const Clock clock_;
   const XrayConfigOptions options_;
   mutable std::mutex mu_;
-  std::vector<SamplingRule> rules_;  // includes Default
-  std::vector<XrayGroup> groups_;    // user groups only
+  std::vector<SamplingRule> rules_;   // includes Default
+  std::vector<XrayGroup> groups_;     // user groups only
+  std::map<std::string, Tags> tags_;  // by resource ARN
+  EncryptionSettings encryption_;
+  std::string destination_ = "XRay";
 };
+
+// Checks tags as X-Ray does (count, key and value lengths, the reserved "aws:" prefix).
+Status ValidateTags(const Tags& tags, size_t existing = 0);
 
 // Checks a group name (1-32 letters, digits, '-' or '_'; not "Default").
 Status ValidateGroupName(const std::string& name);
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

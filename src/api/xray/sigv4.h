@@ -10,7 +10,7 @@
 #include "common/status.h"
 #include "net/http_server.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::api::xray {
 
 struct SigV4Credentials {
   std::string access_key_id;
@@ -41,4 +41,4 @@ std::string SigV4Signature(const std::string& secret, const std::string& amz_dat
 // The canonical request of `request` for the given signed header names (lowercase).
 std::string CanonicalRequest(const net::HttpRequest& request, const std::string& signed_headers);
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::api::xray

@@ -24,7 +24,7 @@
 
 #include "common/status.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 
 using Clock = std::function<double()>;  // epoch seconds
 double SystemClockSeconds();
@@ -137,4 +137,4 @@ class SamplingTargets {
   std::map<std::string, RuleState> rules_;
 };
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

@@ -1,10 +1,11 @@
 // The X-Ray API handler and the UDP listener over the real pipeline and embedded store: pagination,
 // UnprocessedTraceSegments, in-progress replacement, sampling-target shapes, error forms, and
 // datagrams up to 64 KiB next to malformed ones.
-#include "receivers/xray/api/xray_api.h"
+#include "api/xray/xray_api.h"
 
 #include <utility>  // before Asio
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -15,11 +16,19 @@
 #include <boost/asio/ip/udp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "net/http_client.h"
 #include "receivers/xray/daemon_udp.h"
 #include "store/embedded/embedded_store.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::api::xray {
 namespace {
+
+using receivers::xray::UdpDrop;
+using receivers::xray::XrayUdpCounters;
+using receivers::xray::XrayUdpListener;
+using receivers::xray::XrayUdpOptions;
+using sampling::SamplingTargets;
+using sampling::XrayConfigStore;
 
 using json = nlohmann::json;
 
@@ -142,6 +151,154 @@ TEST_F(XrayApiTest, TraceSummariesPaginateWithNextTokenUntilDone) {
   EXPECT_EQ(seen.size(), 250u);
   net::HttpResponse bad = Call("/TraceSummaries", R"({"StartTime":1,"EndTime":2,"NextToken":"x"})");
   EXPECT_EQ(bad.status, 400);
+}
+
+// Pages resume where the previous one stopped: the second page looks at the traces after the
+// first page's last one, not at the first page's again (TracesProcessedCount), and a token cannot
+// be replayed against another window.
+TEST_F(XrayApiTest, NextTokenResumesAtThePositionWithoutRereadingEarlierPages) {
+  double now = Now();
+  json docs = json::array();
+  for (int i = 0; i < 250; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "d%015x", i + 1);
+    docs.push_back(Doc(TraceId(3000 + i), id, now - 10 + i * 0.01));
+    if (docs.size() == 50) {
+      CallJson("/TraceSegments", {{"TraceSegmentDocuments", docs}});
+      docs = json::array();
+    }
+  }
+  const json window = {{"StartTime", now - 60}, {"EndTime", now + 60}};
+  json first = CallJson("/TraceSummaries", window);
+  ASSERT_EQ(first["TraceSummaries"].size(), 100u);
+  ASSERT_TRUE(first.contains("NextToken"));
+  json request = window;
+  request["NextToken"] = first["NextToken"];
+  json second = CallJson("/TraceSummaries", request);
+  ASSERT_EQ(second["TraceSummaries"].size(), 100u);
+  // 100 returned + the one that showed there is more; re-reading from the start would be 201.
+  EXPECT_EQ(second["TracesProcessedCount"], 101) << second["TracesProcessedCount"];
+  // Window order: the second page starts right after the first page's last trace.
+  EXPECT_EQ(first["TraceSummaries"][99]["Id"], TraceId(3099));
+  EXPECT_EQ(second["TraceSummaries"][0]["Id"], TraceId(3100));
+  request["NextToken"] = second["NextToken"];
+  json third = CallJson("/TraceSummaries", request);
+  EXPECT_EQ(third["TraceSummaries"].size(), 50u);
+  EXPECT_EQ(third["TracesProcessedCount"], 50);
+  EXPECT_FALSE(third.contains("NextToken"));
+  // With a filter, the position is the last matching trace returned.
+  json filtered = window;
+  filtered["FilterExpression"] = "responsetime > 0.1";
+  json all = CallJson("/TraceSummaries", filtered);
+  ASSERT_EQ(all["TraceSummaries"].size(), 100u);
+  filtered["NextToken"] = all["NextToken"];
+  EXPECT_EQ(CallJson("/TraceSummaries", filtered)["TraceSummaries"][0]["Id"], TraceId(3100));
+  json moved = {{"StartTime", now - 30}, {"EndTime", now + 60}, {"NextToken", first["NextToken"]}};
+  net::HttpResponse mismatch = Call("/TraceSummaries", moved.dump());
+  EXPECT_EQ(mismatch.status, 400);
+  EXPECT_NE(mismatch.body.find("another StartTime"), std::string::npos) << mismatch.body;
+}
+
+// A store whose trace scans wait at a gate until the test opens it: a read that is "heavy" for as
+// long as the test wants, over the real embedded store.
+class GatedStore : public store::SpanStore {
+ public:
+  explicit GatedStore(store::SpanStore* inner) : inner_(inner) {}
+  void Open() {
+    if (!open_.exchange(true)) gate_.set_value();
+  }
+  std::future<void> entered() { return entered_.get_future(); }
+
+  void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
+    inner_->AppendAsync(std::move(environment), std::move(batch), std::move(done));
+  }
+  Result<store::TraceResult> GetTrace(const model::TraceId& id,
+                                      std::string_view environment) override {
+    return inner_->GetTrace(id, environment);
+  }
+  Status ForEachTrace(uint64_t start, uint64_t end, std::string_view environment,
+                      const std::function<bool(const store::TraceResult&)>& visit) override {
+    if (!signalled_.exchange(true)) entered_.set_value();
+    opened_.wait();
+    return inner_->ForEachTrace(start, end, environment, visit);
+  }
+  Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
+                                      const query::ExecContext& context) override {
+    return inner_->RunQuery(spec, context);
+  }
+  Result<std::vector<store::TraceSummary>> SearchTraces(
+      const store::TraceSearchRequest& request, const query::ExecContext& context) override {
+    return inner_->SearchTraces(request, context);
+  }
+  Result<std::vector<store::ColumnInfo>> ListColumns(std::string_view environment, uint64_t start,
+                                                     uint64_t end) override {
+    return inner_->ListColumns(environment, start, end);
+  }
+  Result<store::ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start,
+                                              uint64_t end) override {
+    return inner_->GetServiceGraph(environment, start, end);
+  }
+  Result<std::vector<store::ServiceSummary>> ListServices(std::string_view environment) override {
+    return inner_->ListServices(environment);
+  }
+  Status Flush() override { return inner_->Flush(); }
+  Status Close() override { return inner_->Close(); }
+  store::StoreStats Stats() const override { return inner_->Stats(); }
+
+ private:
+  store::SpanStore* inner_;
+  std::promise<void> gate_;
+  std::shared_future<void> opened_ = gate_.get_future().share();
+  std::promise<void> entered_;
+  std::atomic<bool> signalled_{false};
+  std::atomic<bool> open_{false};
+};
+
+// The X-Ray listener with one I/O thread: while a GetServiceGraph is stuck in its trace scan,
+// GetSamplingTargets and PutTraceSegments on the same listener are still answered (the read runs
+// on the read pool). Were the read on the I/O thread, both calls would time out.
+TEST_F(XrayApiTest, SamplingTargetsAndPutTraceSegmentsAnswerWhileAHeavyReadRuns) {
+  GatedStore gated(store_.get());
+  XrayApiHandler handler(pipeline_.get(), &gated, config_.get(), sampling_.get(), {});
+  // Opens the gate however the test ends, before the handler joins its read pool.
+  std::shared_ptr<void> open_on_exit(nullptr, [&gated](void*) { gated.Open(); });
+  net::HttpServerOptions options;
+  options.io_threads = 1;
+  auto server = net::HttpServer::Start("127.0.0.1", 0, handler.AsHandler(), options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const uint16_t port = (*server)->bound_port();
+  const double now = Now();
+  const std::string window = json{{"StartTime", now - 60}, {"EndTime", now + 60}}.dump();
+  std::future<void> entered = gated.entered();
+  auto graph = std::async(std::launch::async, [&] {
+    net::HttpClient client("127.0.0.1", port, std::chrono::seconds(120));
+    return client.Request("POST", "/ServiceGraph", {{"Content-Type", "application/json"}}, window);
+  });
+  entered.wait();  // the read is inside its trace scan now
+  net::HttpClient client("127.0.0.1", port, std::chrono::seconds(20));
+  json stats = {{"SamplingStatisticsDocuments",
+                 {{{"RuleName", "Default"},
+                   {"ClientID", "0123456789abcdef01234567"},
+                   {"Timestamp", now},
+                   {"RequestCount", 10},
+                   {"SampledCount", 1},
+                   {"BorrowCount", 0}}}}};
+  auto targets = client.Request("POST", "/SamplingTargets", {{"User-Agent", "test"}}, stats.dump());
+  ASSERT_TRUE(targets.ok()) << targets.status().ToString();
+  EXPECT_EQ(targets->status, 200) << targets->body;
+  EXPECT_EQ(json::parse(targets->body)["SamplingTargetDocuments"][0]["RuleName"], "Default");
+  json put = {{"TraceSegmentDocuments", {Doc(TraceId(4000), "e000000000000001", now - 1)}}};
+  auto stored = client.Request("POST", "/TraceSegments", {}, put.dump());
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(json::parse(stored->body)["UnprocessedTraceSegments"].size(), 0u);
+  gated.Open();
+  auto answer = graph.get();
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  // The segment stored while the read waited is in the graph it then built.
+  EXPECT_NE(answer->body.find("\"svc\""), std::string::npos) << answer->body;
+  (*server)->Stop();
 }
 
 TEST_F(XrayApiTest, CompleteDocumentReplacesItsInProgressVersion) {
@@ -325,4 +482,4 @@ TEST_F(XrayApiTest, UdpListenerStoresBigDatagramsAndCountsBadOnesWithoutLosingGo
 }
 
 }  // namespace
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::api::xray

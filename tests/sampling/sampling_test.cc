@@ -1,16 +1,25 @@
 // Centralized sampling (server side), sampling-rule validation, the durable config store and SigV4.
-#include "receivers/xray/api/sampling.h"
+#include "sampling/sampling_targets.h"
 
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "receivers/xray/api/config_store.h"
-#include "receivers/xray/api/sigv4.h"
+#include "api/xray/sigv4.h"
+#include "sampling/config_store.h"
 
-namespace ariadne::receivers::xray {
+namespace ariadne::sampling {
 namespace {
+
+using api::xray::CanonicalRequest;
+using api::xray::HexEncode;
+using api::xray::HmacSha256;
+using api::xray::Sha256Hex;
+using api::xray::SigV4Check;
+using api::xray::SigV4Credentials;
+using api::xray::SigV4Signature;
+using api::xray::VerifySigV4;
 
 SamplingRule SeedRule() {
   SamplingRule rule;
@@ -368,4 +377,4 @@ TEST(SigV4Test, ChecksTheBodyAgainstTheDeclaredPayloadHash) {
 }
 
 }  // namespace
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::sampling

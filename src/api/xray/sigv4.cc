@@ -1,4 +1,4 @@
-#include "receivers/xray/api/sigv4.h"
+#include "api/xray/sigv4.h"
 
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -9,7 +9,7 @@
 #include <map>
 #include <vector>
 
-namespace ariadne::receivers::xray {
+namespace ariadne::api::xray {
 
 std::string HexEncode(std::string_view raw) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -239,4 +239,4 @@ SigV4Check VerifySigV4(const net::HttpRequest& request, const SigV4Credentials& 
   return check;
 }
 
-}  // namespace ariadne::receivers::xray
+}  // namespace ariadne::api::xray

@@ -1,0 +1,201 @@
+// X-Ray read latency over the embedded store (docs/PERFORMANCE.md, "X-Ray reads"): X-Ray shaped
+// traces (a segment + 9 subsegments = 10 spans, 20 services, annotation userid from 10,000 values,
+// 1 % faults) decoded from segment documents, stored and sealed into blocks; then, through the
+// real X-Ray API handler: GetTraceSummaries with a selective filter over the whole window, the
+// first and second unfiltered pages (position paging), and GetSamplingTargets latency idle and
+// while GetServiceGraph scans the whole window on the read pool. Checks each answer.
+//
+// usage: ARIADNE_BENCH_SPANS=1000000 xray_read_bench   (default 1,000,000 spans)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/xray/xray_api.h"
+#include "receivers/xray/segment_decoder.h"
+#include "sampling/config_store.h"
+#include "sampling/sampling_targets.h"
+#include "store/embedded/embedded_store.h"
+
+using namespace ariadne;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+net::HttpResponse Call(api::xray::XrayApiHandler& handler, const std::string& path,
+                       const json& body) {
+  net::HttpRequest request;
+  request.method = "POST";
+  request.target = request.path = path;
+  request.headers = {{"User-Agent", "bench"}};
+  request.body = std::make_shared<const std::string>(body.dump());
+  std::promise<net::HttpResponse> promise;
+  handler.Handle(std::move(request), [&promise](net::HttpResponse response) {
+    promise.set_value(std::move(response));
+  });
+  return promise.get_future().get();
+}
+
+std::string TraceDocument(uint64_t t, double start) {
+  char trace_id[40], id[20];
+  std::snprintf(trace_id, sizeof trace_id, "1-%08x-%024llx", static_cast<unsigned>(start),
+                static_cast<unsigned long long>(t + 1));
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(t * 16 + 1));
+  json doc = {
+      {"name", "svc-" + std::to_string(t % 20)},
+      {"id", id},
+      {"trace_id", trace_id},
+      {"start_time", start},
+      {"end_time", start + 0.05 + (t % 100) * 0.001},
+      {"annotations", {{"userid", "u" + std::to_string(t % 10000)}}},
+      {"http",
+       {{"request", {{"method", "GET"}, {"url", "http://svc/api/" + std::to_string(t % 7)}}},
+        {"response", {{"status", t % 100 == 0 ? 500 : 200}}}}}};
+  if (t % 100 == 0) doc["fault"] = true;
+  json subsegments = json::array();
+  for (int k = 0; k < 9; ++k) {
+    std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(t * 16 + 2 + k));
+    subsegments.push_back({{"name", k % 3 == 0 ? "postgres" : "work-" + std::to_string(k)},
+                           {"id", id},
+                           {"namespace", k % 3 == 0 ? "remote" : "local"},
+                           {"start_time", start + 0.001 * k},
+                           {"end_time", start + 0.001 * k + 0.002}});
+  }
+  doc["subsegments"] = subsegments;
+  return doc.dump();
+}
+
+}  // namespace
+
+int main() {
+  const uint64_t spans = std::getenv("ARIADNE_BENCH_SPANS")
+                             ? std::strtoull(std::getenv("ARIADNE_BENCH_SPANS"), nullptr, 10)
+                             : 1'000'000;
+  const uint64_t traces = spans / 10;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("xray-read-bench-" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  store::embedded::EmbeddedStoreOptions options;
+  options.data_dir = dir + "/data";
+  options.sync = false;
+  auto opened = store::embedded::OpenEmbeddedStore(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<store::SpanStore> store = std::move(opened).value();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double first = now - 3000;  // traces spread over the last 50 minutes
+  auto load_start = Clock::now();
+  model::SpanBatch batch;
+  for (uint64_t t = 0; t < traces; ++t) {
+    const double start = first + 2900.0 * static_cast<double>(t) / static_cast<double>(traces);
+    if (!receivers::xray::DecodeSegmentDocument(TraceDocument(t, start), &batch).ok()) return 1;
+    if (batch.spans.size() >= 20000 || t + 1 == traces) {
+      Status appended = store->Append("default", std::move(batch));
+      if (!appended.ok()) {
+        std::fprintf(stderr, "append: %s\n", appended.ToString().c_str());
+        return 1;
+      }
+      batch = model::SpanBatch();
+    }
+  }
+  if (!store->Flush().ok()) return 1;
+  std::printf("loaded %llu spans (%llu traces) in %.1f s\n", static_cast<unsigned long long>(spans),
+              static_cast<unsigned long long>(traces), Ms(Clock::now() - load_start) / 1000);
+
+  pipeline::IngestMetrics metrics;
+  pipeline::Pipeline pipeline(store.get(), &metrics);
+  auto config = std::move(sampling::XrayConfigStore::Open(dir + "/xray-config.json")).value();
+  sampling::SamplingTargets targets;
+  api::xray::XrayApiHandler handler(&pipeline, store.get(), config.get(), &targets, {});
+  const json window = {{"StartTime", first - 10}, {"EndTime", now + 10}};
+
+  // A selective filter: 1 user in 10,000.
+  json filtered = window;
+  filtered["FilterExpression"] = "annotation.userid = \"u42\"";
+  for (int round = 0; round < 2; ++round) {
+    auto t0 = Clock::now();
+    net::HttpResponse r = Call(handler, "/TraceSummaries", filtered);
+    const double ms = Ms(Clock::now() - t0);
+    json out = json::parse(r.body);
+    const size_t expected = traces / 10000 + (traces % 10000 > 42 ? 1 : 0);
+    if (r.status != 200 || out["TraceSummaries"].size() != std::min<size_t>(expected, 100)) {
+      std::fprintf(stderr, "filtered summaries: %d %s\n", r.status, r.body.substr(0, 300).c_str());
+      return 1;
+    }
+    std::printf("GetTraceSummaries annotation.userid = \"u42\" (%zu of %llu traces): %.0f ms\n",
+                out["TraceSummaries"].size(), static_cast<unsigned long long>(traces), ms);
+  }
+  // Where the filtered call's time goes: the store's ForEachTrace alone (every trace fetched
+  // whole, nothing evaluated).
+  {
+    auto s = Clock::now();
+    size_t seen = 0;
+    Status scanned = store->ForEachTrace(static_cast<uint64_t>((first - 10) * 1e9),
+                                         static_cast<uint64_t>((now + 10) * 1e9), "",
+                                         [&seen](const store::TraceResult&) {
+                                           ++seen;
+                                           return true;
+                                         });
+    if (!scanned.ok() || seen != traces) return 1;
+    std::printf("SpanStore::ForEachTrace alone (%zu traces): %.0f ms\n", seen,
+                Ms(Clock::now() - s));
+  }
+  auto t0 = Clock::now();
+  net::HttpResponse page1 = Call(handler, "/TraceSummaries", window);
+  const double page1_ms = Ms(Clock::now() - t0);
+  json next = window;
+  next["NextToken"] = json::parse(page1.body)["NextToken"];
+  t0 = Clock::now();
+  net::HttpResponse page2 = Call(handler, "/TraceSummaries", next);
+  const double page2_ms = Ms(Clock::now() - t0);
+  if (json::parse(page2.body)["TraceSummaries"].size() != 100) return 1;
+  std::printf("GetTraceSummaries unfiltered: page 1 %.0f ms, page 2 %.0f ms\n", page1_ms, page2_ms);
+
+  // Sampling targets: idle, then while GetServiceGraph scans the whole window.
+  const json stats = {{"SamplingStatisticsDocuments",
+                       {{{"RuleName", "Default"},
+                         {"ClientID", "0123456789abcdef01234567"},
+                         {"Timestamp", now},
+                         {"RequestCount", 10},
+                         {"SampledCount", 1},
+                         {"BorrowCount", 0}}}}};
+  auto sample = [&](int n) {
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      auto s = Clock::now();
+      if (Call(handler, "/SamplingTargets", stats).status != 200) std::exit(1);
+      ms.push_back(Ms(Clock::now() - s));
+    }
+    std::sort(ms.begin(), ms.end());
+    return std::make_pair(ms[ms.size() / 2], ms.back());
+  };
+  auto idle = sample(200);
+  t0 = Clock::now();
+  auto graph =
+      std::async(std::launch::async, [&] { return Call(handler, "/ServiceGraph", window); });
+  auto busy = sample(200);
+  net::HttpResponse g = graph.get();
+  const double graph_ms = Ms(Clock::now() - t0);
+  if (g.status != 200 || json::parse(g.body)["Services"].size() < 20) return 1;
+  std::printf("GetServiceGraph whole window: %.0f ms\n", graph_ms);
+  std::printf("GetSamplingTargets idle: median %.3f ms, max %.3f ms\n", idle.first, idle.second);
+  std::printf("GetSamplingTargets during GetServiceGraph: median %.3f ms, max %.3f ms\n",
+              busy.first, busy.second);
+  (void)store->Close();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,50 @@
+// XrayServiceGraph: X-Ray's service graph over many traces (GetServiceGraph, GetTraceGraph). Each
+// trace's nodes and edges come from its TraceView (segments, inferred downstream nodes, caller →
+// callee hops); this class only adds them up per node and per edge: ok/error/throttle/fault
+// counts, total response time, a response-time histogram (1-ms resolution) and the time span.
+//
+// Nodes are keyed by (name, type) and numbered in the order they were first seen, which is the
+// ReferenceId the X-Ray API returns.
+//
+// Threads: not synchronized; one instance per request.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "query/xray_filter/trace_view.h"
+
+namespace ariadne::query::xray {
+
+struct XrayGraphStats {
+  int64_t ok = 0, throttle = 0, error_other = 0, fault = 0, total = 0;
+  double total_response_time = 0;  // seconds
+  double start = std::numeric_limits<double>::max(), end = 0;
+  std::map<double, int64_t> histogram;  // response time (s, rounded to 1 ms) → count
+
+  void Add(const xray_filter::SegmentInfo& segment);
+};
+
+struct XrayGraphNode {
+  std::string name, type;
+  bool inferred = false;
+  bool root = false;  // some trace entered here
+  XrayGraphStats stats;
+  std::map<int, XrayGraphStats> edges;  // callee node index → the callee segments' stats
+};
+
+class XrayServiceGraph {
+ public:
+  void Add(const xray_filter::TraceView& view);
+  const std::vector<XrayGraphNode>& nodes() const { return nodes_; }
+
+ private:
+  std::map<std::pair<std::string, std::string>, int> index_;
+  std::vector<XrayGraphNode> nodes_;
+};
+
+}  // namespace ariadne::query::xray

@@ -1,0 +1,105 @@
+// XrayTraceReader: the X-Ray reads over the span store — traces matching a filter expression in a
+// time window (GetTraceSummaries, GetServiceGraph), single traces (BatchGetTraces, GetTraceGraph)
+// and the services a filter names that never sent data (the groups view). It selects and
+// aggregates; the X-Ray API (src/api/xray) turns the results into JSON.
+//
+// Order and paging: traces come in the store's window order — each trace's earliest span start
+// inside the window, then its id (SpanStore::ForEachTrace). A page ends with the position of the
+// last trace it returned (TracePosition); the next page narrows the store scan to start at that
+// position's time and skips what sorts at or before it, so earlier pages are never filtered again.
+// A trace stored after its position was passed is not returned (as with X-Ray's own paging).
+//
+// Threads: stateless apart from the borrowed store; any number of reads may run at once. The store
+// must outlive the reader.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/cancel.h"
+#include "common/status.h"
+#include "model/ids.h"
+#include "query/xray/service_graph.h"
+#include "query/xray_filter/filter.h"
+#include "query/xray_filter/trace_view.h"
+#include "store/span_store.h"
+
+namespace ariadne::query::xray {
+
+// Where a page of matching traces stopped: the window it belongs to and the order key of the last
+// trace returned.
+struct TracePosition {
+  uint64_t window_start_nano = 0;
+  uint64_t first_start_nano = 0;  // the trace's earliest span start inside the window
+  model::TraceId trace_id;
+};
+
+struct MatchingTracesRequest {
+  uint64_t start_nano = 0;  // window [start_nano, end_nano)
+  uint64_t end_nano = 0;
+  const xray_filter::Filter* filter = nullptr;  // null: every trace
+  const xray_filter::GroupResolver* groups = nullptr;
+  std::optional<TracePosition> after;  // resume strictly after this position
+  size_t limit = 100;                  // traces to return; 0 = no limit
+  CancelFlagPtr cancel;                // set: stop early
+  // TimeRangeType TraceId: keep only traces whose X-Ray id carries a time (its first 8 hex digits,
+  // epoch seconds) in [first, second]; the caller widens the scan window to reach them.
+  std::optional<std::pair<uint64_t, uint64_t>> trace_id_seconds;
+  // SamplingStrategy FixedRate: keep this fraction of the matching traces, chosen by trace id (the
+  // same traces on every page and every call).
+  double sample_fraction = 1.0;
+};
+
+struct MatchingTracesPage {
+  size_t processed = 0;               // traces looked at (X-Ray's TracesProcessedCount)
+  std::optional<TracePosition> next;  // set when more matching traces follow
+};
+
+class XrayTraceReader {
+ public:
+  // `environment` "" reads every environment.
+  XrayTraceReader(store::SpanStore* store, std::string environment)
+      : store_(store), environment_(std::move(environment)) {}
+
+  // Calls `visit` for each matching trace of the page, in window order.
+  Result<MatchingTracesPage> MatchingTraces(
+      const MatchingTracesRequest& request,
+      const std::function<void(const xray_filter::TraceView&)>& visit) const;
+
+  // Every span of one trace; kNotFound when there is none.
+  Result<store::TraceResult> Trace(const model::TraceId& id) const;
+
+  // The service graph of the matching traces in the window.
+  Result<XrayServiceGraph> ServiceGraph(uint64_t start_nano, uint64_t end_nano,
+                                        const xray_filter::Filter& filter,
+                                        const xray_filter::GroupResolver* groups,
+                                        const CancelFlagPtr& cancel) const;
+
+  // The graph of the given traces (unknown ids are skipped).
+  Result<XrayServiceGraph> TraceGraph(const std::vector<model::TraceId>& ids) const;
+
+  // GetTimeSeriesServiceStatistics: per `period_seconds` bucket of segment start time, the summed
+  // statistics of the segments of matching traces that belong to `services` (empty: the traces'
+  // entry segments).
+  Result<std::map<uint64_t, XrayGraphStats>> TimeSeries(uint64_t start_nano, uint64_t end_nano,
+                                                        const xray_filter::Filter& filter,
+                                                        const xray_filter::GroupResolver* groups,
+                                                        const std::vector<std::string>& services,
+                                                        uint64_t period_seconds,
+                                                        const CancelFlagPtr& cancel) const;
+
+  // The service names `filter` selects by name that no stored span carries.
+  Result<std::vector<std::string>> UnknownServices(const xray_filter::Filter& filter) const;
+
+ private:
+  store::SpanStore* store_;
+  std::string environment_;
+};
+
+}  // namespace ariadne::query::xray
