@@ -424,6 +424,9 @@ def test_grpc_tls(tls):
     fail = findings(rep, "fail")
     expect(rc == 1 and "otlp.not_grpc" in fail and "certificate" in fail["otlp.not_grpc"]["detail"],
            "untrusted certificate", rep)
+    # --insecure skips verification for gRPC as for HTTP.
+    rc, rep, _ = doctor(env, server, "--insecure")
+    expect(rc == 0 and rep["otlp"]["read_back"], "--insecure over gRPC", rep)
 
 
 def make_certificate():
