@@ -142,7 +142,7 @@ class GrpcConnectionCapTest : public ServerFixture {
     // One client goes away: its place is free again (the server notices the close shortly).
     first.reset();
     bool served = false;
-    for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    for (int attempt = 0; attempt < 300 && !served; ++attempt) {
       served = Export(OwnChannel(port, ca_pem), 6).ok();
       if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
