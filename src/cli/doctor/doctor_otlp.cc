@@ -344,9 +344,8 @@ void Doctor::SendOtlpGrpc(const TestSpan& span) {
   if (answer.code == 12) {  // UNIMPLEMENTED
     Add("otlp.not_otlp", Level::kFail,
         "OTLP: " + where + " speaks gRPC but has no TraceService (UNIMPLEMENTED)", answer.message,
-        "point " + std::string("OTEL_EXPORTER_OTLP_ENDPOINT") +
-            " at Ariadne's OTLP/gRPC port (printed by `ariadne serve` as `listening otlp-grpc "
-            "HOST:PORT`; default http://127.0.0.1:4317)");
+        "point OTEL_EXPORTER_OTLP_ENDPOINT at Ariadne's OTLP/gRPC port (printed by `ariadne "
+        "serve` as `listening otlp-grpc HOST:PORT`; default http://127.0.0.1:4317)");
     return;
   }
   if (answer.code == 14 || answer.code == 4) {  // UNAVAILABLE, DEADLINE_EXCEEDED
