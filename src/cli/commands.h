@@ -49,6 +49,7 @@ struct ServeConfig {
   size_t query_queue = 64;
   // Availability limits (issue 10): connections, body bytes, in-flight ingest.
   size_t otlp_max_connections = 512;
+  size_t otlp_grpc_max_connections = 512;  // --otlp-grpc-max-connections
   size_t http_max_connections = 256;
   size_t xray_max_connections = 256;
   size_t otlp_max_buffered_bytes = 256 * 1024 * 1024;

@@ -127,6 +127,11 @@ int main(int argc, char** argv) {
                    "no bound)")
       ->capture_default_str();
   serve_cmd
+      ->add_option("--otlp-grpc-max-connections", serve.otlp_grpc_max_connections,
+                   "Open connections on the OTLP/gRPC listener at most (more are closed at once; "
+                   "0: no bound)")
+      ->capture_default_str();
+  serve_cmd
       ->add_option("--http-max-connections", serve.http_max_connections,
                    "Open connections on the query API listener at most (0: no bound)")
       ->capture_default_str();

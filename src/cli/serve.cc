@@ -352,6 +352,7 @@ int RunServe(const ServeConfig& config) {
   receivers::otlp_grpc::OtlpGrpcOptions grpc_options;
   grpc_options.max_decompressed_bytes = config.max_decompressed_bytes;
   grpc_options.idle_timeout_seconds = config.idle_timeout_seconds;
+  grpc_options.max_connections = config.otlp_grpc_max_connections;
   if (tls->grpc) {
     grpc_options.tls_cert_file = config.tls_cert;
     grpc_options.tls_key_file = config.tls_key;
@@ -424,9 +425,10 @@ int RunServe(const ServeConfig& config) {
       });
   // The API server is started below; /metrics reads its counters through this.
   std::atomic<net::HttpServer*> api_server_slot{nullptr};
+  receivers::otlp_grpc::OtlpGrpcServer* grpc = grpc_server->get();  // for its /metrics counters
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
                                            xray_service = xray->get(), zipkin = zipkin_server.get(),
-                                           inflight = &pipeline.inflight(), shares,
+                                           inflight = &pipeline.inflight(), shares, grpc,
                                            store = span_store.get()](net::HttpRequest&& request,
                                                                      net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
@@ -438,6 +440,15 @@ int RunServe(const ServeConfig& config) {
     std::vector<std::pair<std::string, net::HttpServerStats>> listeners = {
         {"otlp-http", otlp->stats()}, {"xray", xray_service->tcp_stats()}};
     if (zipkin != nullptr) listeners.emplace_back("zipkin", zipkin->stats());
+    {  // The OTLP/gRPC listener's connection counters (its cap: --otlp-grpc-max-connections).
+      const receivers::otlp_grpc::ConnectionGateStats g = grpc->connection_stats();
+      net::HttpServerStats stats;
+      stats.connections_open = g.connections_open;
+      stats.connections_accepted = g.connections_accepted;
+      stats.connections_refused = g.connections_refused;
+      stats.accept_backoffs = g.accept_backoffs;
+      listeners.emplace_back("otlp-grpc", stats);
+    }
     if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
     api_routes(std::move(request), [xray_service, respond, inflight, shares, store,
                                     listeners = std::move(listeners)](net::HttpResponse response) {

@@ -385,6 +385,84 @@ TEST_F(JaegerApiTest, DependenciesLinkCallingServices) {
                 "unable to parse param 'lookback'");
 }
 
+// What Grafana's Jaeger data source sends, in its order, and the fields it reads from each answer
+// (public/app/plugins/datasource/jaeger: testDatasource, the search form, the search, the trace
+// view): every span's processID names a process, every CHILD_OF reference names a span of the
+// trace, logs/references/tags are arrays, times are numbers in microseconds.
+void ExpectGrafanaReadableTrace(const json& trace) {
+  ASSERT_TRUE(trace["traceID"].is_string());
+  ASSERT_TRUE(trace["spans"].is_array() && !trace["spans"].empty());
+  ASSERT_TRUE(trace["processes"].is_object());
+  std::set<std::string> span_ids;
+  for (const json& span : trace["spans"]) span_ids.insert(span["spanID"].get<std::string>());
+  for (const json& span : trace["spans"]) {
+    EXPECT_EQ(span["traceID"], trace["traceID"]);
+    EXPECT_TRUE(span["operationName"].is_string());
+    EXPECT_TRUE(span["startTime"].is_number_unsigned()) << span.dump();
+    EXPECT_TRUE(span["duration"].is_number_unsigned()) << span.dump();
+    EXPECT_TRUE(span["tags"].is_array());
+    EXPECT_TRUE(span["logs"].is_array());
+    for (const json& log : span["logs"]) EXPECT_TRUE(log["timestamp"].is_number_unsigned());
+    ASSERT_TRUE(span["references"].is_array());
+    for (const json& ref : span["references"]) {
+      if (ref["refType"] == "CHILD_OF") {
+        EXPECT_TRUE(span_ids.count(ref["spanID"].get<std::string>())) << ref.dump();
+      }
+    }
+    const std::string process = span["processID"].get<std::string>();
+    ASSERT_TRUE(trace["processes"].contains(process)) << process;
+    EXPECT_TRUE(trace["processes"][process]["serviceName"].is_string());
+    EXPECT_TRUE(trace["processes"][process]["tags"].is_array());
+  }
+}
+
+TEST_F(JaegerApiTest, GrafanasRequestsAreAnsweredInTheShapesGrafanaReads) {
+  // "Save & test": GET /api/services, success when data is a non-empty array.
+  auto [status, services] = server_->Get("/api/services");
+  ASSERT_EQ(status, 200);
+  ASSERT_TRUE(services["data"].is_array());
+  EXPECT_FALSE(services["data"].empty());
+  // The search form: services, then the operations of the chosen one (legacy route).
+  auto [status2, operations] = server_->Get("/api/services/Cruddur/operations");
+  ASSERT_EQ(status2, 200);
+  EXPECT_TRUE(operations["data"].is_array());
+  // The search: the form's fields without the empty ones, the dashboard's time range in µs (end
+  // rounded up) and lookback=custom; tags as the JSON object Grafana makes from logfmt.
+  const uint64_t from_us = start_ / 1000 - 60'000'000;
+  const uint64_t to_us = NowNanos() / 1000 + 999;
+  auto [status3, found] = server_->Get(
+      "/api/traces?service=Cruddur&operation=db.query&tags=%7B%22db.system%22%3A%22postgresql%22%7D"
+      "&minDuration=10ms&limit=20&start=" +
+      std::to_string(from_us) + "&end=" + std::to_string(to_us) + "&lookback=custom");
+  ASSERT_EQ(status3, 200) << found.dump();
+  EXPECT_EQ(TraceIds(found), (std::set<std::string>{kTraceA}));
+  for (const json& trace : found["data"]) ExpectGrafanaReadableTrace(trace);
+  // "All" operations is sent without `operation`; an empty duration is left out by Grafana, but a
+  // hand-written URL with `minDuration=` must not fail either.
+  auto [status4, all] = server_->Get(
+      "/api/traces?service=Cruddur&minDuration=&limit=20&start=" + std::to_string(from_us) +
+      "&end=" + std::to_string(to_us) + "&lookback=custom");
+  ASSERT_EQ(status4, 200) << all.dump();
+  EXPECT_EQ(TraceIds(all), (std::set<std::string>{kTraceA, kTraceB}));
+  for (const json& trace : all["data"]) ExpectGrafanaReadableTrace(trace);
+  // The trace view: GET /api/traces/{id}, data[0].
+  auto [status5, by_id] = server_->Get(std::string("/api/traces/") + kTraceA);
+  ASSERT_EQ(status5, 200);
+  ASSERT_EQ(by_id["data"].size(), 1u);
+  ExpectGrafanaReadableTrace(by_id["data"][0]);
+  // The node graph of the service map: dependencies in milliseconds.
+  auto [status6, deps] =
+      server_->Get("/api/dependencies?endTs=" + std::to_string(NowNanos() / 1'000'000 + 1000) +
+                   "&lookback=604800000");
+  ASSERT_EQ(status6, 200);
+  ASSERT_TRUE(deps["data"].is_array());
+  for (const json& link : deps["data"]) {
+    EXPECT_TRUE(link["parent"].is_string() && link["child"].is_string() &&
+                link["callCount"].is_number_unsigned())
+        << link.dump();
+  }
+}
+
 TEST_F(JaegerApiTest, OnlyGetIsAllowedAndOtherApiPathsAreUnaffected) {
   auto [status, body] = server_->Get("/api/services", "", "DELETE");
   EXPECT_EQ(status, 405) << body.dump();

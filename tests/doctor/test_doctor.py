@@ -31,13 +31,15 @@ DOCTOR_VARS = [
     "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SERVICE_NAME",
     "OTEL_RESOURCE_ATTRIBUTES", "HONEYCOMB_SERVICE_NAME", "HONEYCOMB_API_KEY",
     "AWS_XRAY_DAEMON_ADDRESS", "AWS_XRAY_URL", "AWS_XRAY_TRACING_NAME",
+    "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_ZIPKIN_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
 ]
 
 
 class Server:
     """`ariadne serve` on free ports, with its own data directory."""
 
-    def __init__(self, name, keys_env=None):
+    def __init__(self, name, keys_env=None, extra_args=()):
         self.data_dir = os.path.join(WORK, name)
         os.makedirs(self.data_dir)
         self.key = None
@@ -53,22 +55,25 @@ class Server:
         self.log = open(os.path.join(self.data_dir, "serve.log"), "w+")
         self.proc = subprocess.Popen(
             [ARIADNE, "serve", "--data-dir", self.data_dir, "--otlp-http", "0", "--http", "0",
-             "--xray", "0", "--otlp-grpc", "0", "--zipkin", "0"], stdout=self.log, stderr=subprocess.STDOUT)
+             "--xray", "0", "--otlp-grpc", "0", "--zipkin", "0", *extra_args], stdout=self.log,
+            stderr=subprocess.STDOUT)
         self.ports = {}
         deadline = time.time() + 20
-        while time.time() < deadline and len(self.ports) < 3:
+        while time.time() < deadline and len(self.ports) < 5:
             if self.proc.poll() is not None:
                 break
             self.log.seek(0)
-            for m in re.finditer(r"listening (\S+) 127\.0\.0\.1:(\d+)", self.log.read()):
+            for m in re.finditer(r"listening (\S+) (?:https://)?127\.0\.0\.1:(\d+)", self.log.read()):
                 self.ports[m.group(1)] = int(m.group(2))
             time.sleep(0.05)
-        if len(self.ports) < 3:
+        if len(self.ports) < 5:
             self.log.seek(0)
             raise RuntimeError("ariadne serve did not start:\n" + self.log.read())
         self.otlp = "http://127.0.0.1:%d" % self.ports["otlp-http"]
         self.http = "http://127.0.0.1:%d" % self.ports["http"]
         self.xray = "127.0.0.1:%d" % self.ports["xray"]
+        self.grpc = "http://127.0.0.1:%d" % self.ports["otlp-grpc"]
+        self.zipkin = "http://127.0.0.1:%d/api/v2/spans" % self.ports["zipkin"]
 
     def xray_api(self, path, body):
         req = urllib.request.Request("http://" + self.xray + path, data=json.dumps(body).encode(),
@@ -203,9 +208,6 @@ def test_wrong_port(srv):
     expect("otlp.endpoint.grpc_port" in fail, "no grpc_port finding", rep)
     expect(fail["otlp.endpoint.grpc_port"]["fix"] ==
            "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "fix", rep)
-    # gRPC protocol: Ariadne speaks OTLP/HTTP only.
-    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"), srv.http)
-    expect(rc == 1 and "otlp.protocol.grpc" in findings(rep, "fail"), "grpc", rep)
 
 
 @case("daemon address nobody listens on")
@@ -309,11 +311,145 @@ def test_keys(keyed):
     expect(rc == 0, "--key: exit %d" % rc, rep)
 
 
+def read_trace(srv, trace_id, key=None):
+    req = urllib.request.Request(srv.http + "/api/v1/traces/" + trace_id)
+    if key:
+        req.add_header("Authorization", "Bearer " + key)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())["spans"]
+
+
+@case("OTLP/gRPC on the gRPC port: a working setup, read back")
+def test_grpc(srv):
+    rc, rep, err = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                                   OTEL_EXPORTER_OTLP_ENDPOINT=srv.grpc), srv.http)
+    expect(rc == 0, "exit %d, stderr %s" % (rc, err), rep)
+    expect(rep["otlp"]["protocol"] == "grpc" and rep["otlp"]["read_back"], "not read back", rep)
+    ok = findings(rep, "ok")
+    expect("otlp.endpoint" in ok and "TraceService/Export on 127.0.0.1:%d" % srv.ports["otlp-grpc"]
+           in ok["otlp.endpoint"]["title"], "endpoint finding", rep)
+    expect("grpc" in ok["otlp.sent"]["title"], "sent over grpc", rep)
+    spans = read_trace(srv, rep["otlp"]["trace_id"])
+    expect([s["name"] for s in spans] == ["ariadne doctor (OTLP)"] and
+           spans[0]["service_name"] == "backend-flask", "the gRPC span is not in the store", rep)
+    # The traces-only variables win, and the human report names the path.
+    rc, text, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                                  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="grpc",
+                                  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=srv.grpc), srv.http,
+                         json_mode=False)
+    expect(rc == 0 and "through OTLP/gRPC and X-Ray" in text, "traces protocol", text)
+    # The gRPC protocol against the OTLP/HTTP port: something listens, but not gRPC.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc"), srv.http)
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "otlp.not_grpc" in fail, "grpc to the HTTP port", rep)
+    expect("listening otlp-grpc" in fail["otlp.not_grpc"]["fix"], "fix", rep)
+    # Nothing listening.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                                 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % free_port()),
+                        srv.http)
+    expect(rc == 1 and "otlp.unreachable" in findings(rep, "fail"), "grpc unreachable", rep)
+    # The OTLP/HTTP port number with the gRPC protocol.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                                 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318"), srv.http)
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "otlp.endpoint.http_port" in fail, "grpc on 4318", rep)
+    expect(fail["otlp.endpoint.http_port"]["fix"].startswith(
+        "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"), "fix", rep)
+    # A 404 from the OTLP/HTTP port no longer claims /v1/traces is the only way in.
+    rc, rep, _ = doctor(good_env(srv, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=srv.otlp + "/v2/traces"),
+                        srv.http)
+    fail = findings(rep, "fail")
+    expect("otlp.not_found" in fail and "only" not in fail["otlp.not_found"]["detail"] and
+           "4317" in fail["otlp.not_found"]["detail"], "404 detail", rep)
+
+
+@case("Zipkin endpoint: a working setup, read back; a wrong path")
+def test_zipkin(srv):
+    env = {"OTEL_SERVICE_NAME": "zipkin-app", "OTEL_TRACES_EXPORTER": "zipkin",
+           "OTEL_EXPORTER_ZIPKIN_ENDPOINT": srv.zipkin}
+    rc, rep, err = doctor(env, srv.http)
+    expect(rc == 0, "exit %d, stderr %s" % (rc, err), rep)
+    expect(rep["zipkin"]["read_back"] and not rep["otlp"]["configured"], "zipkin read back", rep)
+    spans = read_trace(srv, rep["zipkin"]["trace_id"])
+    expect(len(spans) == 1 and spans[0]["service_name"] == "zipkin-app" and
+           spans[0]["name"] == "ariadne doctor (Zipkin)", "zipkin span in the store", rep)
+    env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = srv.zipkin.replace("/api/v2/spans", "")
+    rc, rep, _ = doctor(env, srv.http)
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "zipkin.endpoint.path" in fail, "zipkin path", rep)
+    expect(fail["zipkin.endpoint.path"]["fix"] ==
+           "export OTEL_EXPORTER_ZIPKIN_ENDPOINT=" + srv.zipkin, "zipkin fix", rep)
+    # The OTLP/HTTP port as a Zipkin endpoint: refused with the Zipkin port as the fix.
+    env["OTEL_EXPORTER_ZIPKIN_ENDPOINT"] = srv.otlp + "/api/v2/spans"
+    rc, rep, _ = doctor(env, srv.http)
+    expect(rc == 1 and "zipkin.not_zipkin" in findings(rep, "fail"), "not zipkin", rep)
+
+
+@case("OTLP/gRPC with keys: missing, unknown, good")
+def test_grpc_keys(keyed):
+    env = good_env(keyed, OTEL_EXPORTER_OTLP_PROTOCOL="grpc", OTEL_EXPORTER_OTLP_ENDPOINT=keyed.grpc)
+    rc, rep, _ = doctor(env, keyed.http)
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "key.missing" in fail and "UNAUTHENTICATED" in fail["key.missing"]["title"],
+           "missing key over grpc", rep)
+    rc, rep, _ = doctor(dict(env, OTEL_EXPORTER_OTLP_HEADERS="x-honeycomb-team=nope1234"),
+                        keyed.http)
+    expect(rc == 1 and "key.unknown" in findings(rep, "fail"), "unknown key over grpc", rep)
+    # The key in metadata, as `authorization: Bearer KEY`, and a read key: lands in 'prod'.
+    rc, rep, _ = doctor(dict(env, OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer " + keyed.key,
+                             ARIADNE_KEY=keyed.read_key), keyed.http)
+    expect(rc == 0, "exit %d" % rc, rep)
+    expect("environment 'prod'" in findings(rep, "ok")["otlp.read_back"]["title"], "env", rep)
+
+
+@case("OTLP/gRPC over TLS: verified with the CA file, refused without it")
+def test_grpc_tls(tls):
+    env = good_env(tls, OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+                   OTEL_EXPORTER_OTLP_ENDPOINT=tls.grpc.replace("http://", "https://"),
+                   OTEL_EXPORTER_OTLP_CERTIFICATE=tls.cert)
+    del env["AWS_XRAY_DAEMON_ADDRESS"]
+    server = tls.http.replace("http://", "https://")
+    rc, rep, err = doctor(env, server, "--ca-file", tls.cert)
+    expect(rc == 0, "exit %d, stderr %s" % (rc, err), rep)
+    expect(rep["otlp"]["read_back"] and "over TLS" in findings(rep, "ok")["otlp.sent"]["title"],
+           "grpc over TLS", rep)
+    # Plaintext gRPC to the TLS port: the handshake finding.
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = tls.grpc
+    rc, rep, _ = doctor(env, server, "--ca-file", tls.cert)
+    expect(rc == 1 and "otlp.not_grpc" in findings(rep, "fail"), "plaintext to TLS", rep)
+    # TLS without trusting the self-signed certificate.
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = tls.grpc.replace("http://", "https://")
+    del env["OTEL_EXPORTER_OTLP_CERTIFICATE"]
+    rc, rep, _ = doctor(env, server)  # no --ca-file either: nothing trusts the certificate
+    fail = findings(rep, "fail")
+    expect(rc == 1 and "otlp.not_grpc" in fail and "certificate" in fail["otlp.not_grpc"]["detail"],
+           "untrusted certificate", rep)
+    # --insecure skips verification for gRPC as for HTTP.
+    rc, rep, _ = doctor(env, server, "--insecure")
+    expect(rc == 0 and rep["otlp"]["read_back"], "--insecure over gRPC", rep)
+
+
+def make_certificate():
+    cert, key = os.path.join(WORK, "cert.pem"), os.path.join(WORK, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 def main():
     srv = Server("plain")
     keyed = Server("keyed", keys_env="prod")
+    tls = None
+    if shutil.which("openssl"):
+        cert, key = make_certificate()
+        tls = Server("tls", extra_args=["--tls-cert", cert, "--tls-key", key])
+        tls.cert = cert
     try:
         test_good(srv)
+        test_grpc(srv)
+        test_zipkin(srv)
         test_double_path(srv)
         test_wrong_port(srv)
         test_dead_daemon(srv)
@@ -321,9 +457,16 @@ def main():
         test_empty_key_no_keys(srv)
         test_group(srv)  # last on `srv`: it adds a group
         test_keys(keyed)
+        test_grpc_keys(keyed)
+        if tls:
+            test_grpc_tls(tls)
+        else:
+            print("SKIP OTLP/gRPC over TLS (no openssl)")
     finally:
         srv.stop()
         keyed.stop()
+        if tls:
+            tls.stop()
     if FAILURES:
         print("%d case(s) failed: %s (data in %s)" % (len(FAILURES), ", ".join(FAILURES), WORK))
         sys.exit(1)

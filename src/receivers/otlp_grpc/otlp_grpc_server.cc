@@ -17,6 +17,7 @@
 #include "pipeline/metrics.h"
 #include "pipeline/pipeline.h"
 #include "receivers/otlp/otlp_codec.h"
+#include "receivers/otlp_grpc/connection_gate.h"
 #include "receivers/otlp_grpc/tls_identity.h"
 
 namespace ariadne::receivers::otlp_grpc {
@@ -177,6 +178,9 @@ struct OtlpGrpcServer::Impl {
   uint16_t port = 0;
   std::string identity_path;  // the PEM gRPC watches; empty without TLS
   std::unique_ptr<TraceServiceImpl> service;
+  // With max_connections: the gate accepts and hands connections to gRPC through `acceptor`.
+  std::unique_ptr<ConnectionGate> gate;
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor;
   std::unique_ptr<grpc::Server> server;
   bool stopped = false;
 };
@@ -228,7 +232,21 @@ Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const std::string&
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(address, credentials, &selected_port);
+  if (opts.max_connections > 0) {
+    // Our own accept loop, with the cap (connection_gate.h); gRPC gets each connection's fd.
+    auto gate = ConnectionGate::Bind(host, port, opts.max_connections);
+    if (!gate.ok()) {
+      return Status::Unavailable(std::string(gate.status().message()) +
+                                 " (address in use or not local?); choose another with "
+                                 "--otlp-grpc HOST:PORT");
+    }
+    impl->gate = std::move(gate).value();
+    selected_port = impl->gate->port();
+    impl->acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
+  } else {
+    builder.AddListeningPort(address, credentials, &selected_port);
+  }
   builder.RegisterService(impl->service.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(opts.max_decompressed_bytes, static_cast<size_t>(INT32_MAX))));
@@ -247,12 +265,21 @@ Result<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(const std::string&
                                "with --otlp-grpc HOST:PORT");
   }
   impl->port = static_cast<uint16_t>(selected_port);
+  if (impl->gate) {
+    grpc::experimental::ExternalConnectionAcceptor* acceptor = impl->acceptor.get();
+    impl->gate->Start([acceptor](int fd) {
+      grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
+      connection.fd = fd;
+      acceptor->HandleNewConnection(&connection);
+    });
+  }
   return std::unique_ptr<OtlpGrpcServer>(new OtlpGrpcServer(std::move(impl)));
 }
 
 void OtlpGrpcServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  if (impl_->gate) impl_->gate->Stop();  // no new connections; open ones finish below
   // Calls waiting for the store get a few seconds to finish before they are cancelled.
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   impl_->server->Wait();
@@ -272,5 +299,9 @@ Status OtlpGrpcServer::ReloadTls() {
 const std::string& OtlpGrpcServer::bound_host() const { return impl_->host; }
 uint16_t OtlpGrpcServer::bound_port() const { return impl_->port; }
 bool OtlpGrpcServer::tls() const { return !impl_->identity_path.empty(); }
+
+ConnectionGateStats OtlpGrpcServer::connection_stats() const {
+  return impl_->gate ? impl_->gate->Stats() : ConnectionGateStats{};
+}
 
 }  // namespace ariadne::receivers::otlp_grpc

@@ -13,6 +13,9 @@
 // said so, both with a google.rpc.RetryInfo detail so clients retry after `retry_after_seconds`.
 // Other methods and services are UNIMPLEMENTED (gRPC's own answer).
 //
+// Connections: with `max_connections` the listening socket is ConnectionGate's, which closes a
+// connection beyond the cap at once and hands the others to gRPC; without it gRPC listens itself.
+//
 // TLS (optional): the certificate and key are checked here (the key must belong to the
 // certificate), then written as one PEM file into `tls_state_dir` that gRPC's file watcher
 // re-reads every `tls_refresh_seconds`. ReloadTls() re-reads the operator's files and replaces that
@@ -37,6 +40,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "receivers/otlp_grpc/connection_gate.h"
 
 namespace ariadne::pipeline {
 class KeyRegistry;
@@ -56,6 +60,9 @@ struct OtlpGrpcOptions {
   int idle_timeout_seconds = 60;
   // Concurrent calls per connection at most.
   int max_concurrent_streams = 100;
+  // Open connections at most (connection_gate.h): more are closed at once, open ones are kept.
+  // 0: no bound (gRPC's own listener).
+  size_t max_connections = 0;
   // TLS: PEM certificate chain and private key, both or neither (plaintext).
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -86,6 +93,8 @@ class OtlpGrpcServer {
   const std::string& bound_host() const;
   uint16_t bound_port() const;
   bool tls() const;
+  // Connections open, accepted and refused (all zero without max_connections).
+  ConnectionGateStats connection_stats() const;
 
   struct Impl;
 

@@ -1,5 +1,6 @@
-// Zipkin v2 JSON (the body of `POST /api/v2/spans`: a JSON array of span objects) → the shared span
-// model (model::SpanBatch). docs/receivers.md has the mapping as a table; in short:
+// Zipkin v2 JSON (the body of `POST /api/v2/spans`: a JSON array of span objects), or its protobuf
+// form (below) → the shared span model (model::SpanBatch). docs/receivers.md has the mapping as a
+// table; in short:
 //
 //   traceId (16 or 32 hex; shorter is left-padded with zeros, as Zipkin does)
 //                          → trace_id; a 64-bit id fills the low 8 bytes, the high 8 stay zero
@@ -56,6 +57,14 @@ struct DecodedSpans {
 };
 
 Result<DecodedSpans> DecodeZipkinJson(std::string_view body);
+
+// Zipkin v2 protobuf: the body is a zipkin.proto3 ListOfSpans (zipkin_proto_decoder.cc has the
+// field numbers). The mapping is the JSON one above (trace_id of 8 or 16 bytes, id and parent_id of
+// 8, kind 1–4, timestamp/duration in microseconds, ipv4/ipv6 as 4/16 bytes shown as text, tags a
+// string map). A Span that does not parse or map is left out and counted like a bad JSON span; a
+// body that is not a ListOfSpans fails as a whole (kInvalidArgument saying what to send). Strings
+// that are not UTF-8 are repaired and counted in `invalid_utf8_replaced`.
+Result<DecodedSpans> DecodeZipkinProto3(std::string_view body);
 
 // A Zipkin trace id (1–32 hex digits) as 16 bytes, left-padded with zeros; nullopt when it is not
 // hex or longer than 32 digits.

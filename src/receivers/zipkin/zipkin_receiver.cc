@@ -24,6 +24,18 @@ net::HttpResponse TextResponse(int status, std::string message) {
   return net::HttpResponse(status, "text/plain; charset=utf-8", std::move(message));
 }
 
+// The Content-Type without parameters ("" when missing).
+std::string_view MediaType(const net::HttpRequest& request) {
+  std::string_view type = request.Header("content-type").value_or("");
+  return Trim(type.substr(0, type.find(';')));
+}
+
+// zipkin.proto3 ListOfSpans; everything else (JSON, a missing or unknown type) is read as JSON.
+bool IsProtobuf(std::string_view type) {
+  return net::EqualsIgnoreCase(type, "application/x-protobuf") ||
+         net::EqualsIgnoreCase(type, "application/protobuf");
+}
+
 // The checks that need no body (route, method, Content-Type, key): an answer when the request is
 // refused; otherwise the key's environment goes to `environment`.
 std::optional<net::HttpResponse> Screen(const net::HttpRequest& request,
@@ -46,13 +58,11 @@ std::optional<net::HttpResponse> Screen(const net::HttpRequest& request,
     response.SetHeader("Allow", "POST");
     return response;
   }
-  std::string_view type = request.Header("content-type").value_or("");
-  type = Trim(type.substr(0, type.find(';')));
-  if (net::EqualsIgnoreCase(type, "application/x-protobuf") ||
-      net::EqualsIgnoreCase(type, "application/protobuf") ||
-      net::EqualsIgnoreCase(type, "application/x-thrift")) {
+  const std::string_view type = MediaType(request);
+  if (net::EqualsIgnoreCase(type, "application/x-thrift")) {
     return TextResponse(415, "Content-Type " + std::string(type) +
-                                 " is not supported: send Zipkin v2 JSON (application/json)");
+                                 " is not supported: send Zipkin v2 JSON (application/json) or "
+                                 "protobuf (application/x-protobuf, zipkin.proto3 ListOfSpans)");
   }
   Result<std::string> key_environment =
       keys.Authenticate(request.Header("x-honeycomb-team"), request.Header("authorization"));
@@ -122,7 +132,8 @@ void ZipkinReceiver::Handle(net::HttpRequest&& request, net::Responder respond) 
     return;
   }
 
-  Result<DecodedSpans> decoded = DecodeZipkinJson(*body);
+  Result<DecodedSpans> decoded =
+      IsProtobuf(MediaType(request)) ? DecodeZipkinProto3(*body) : DecodeZipkinJson(*body);
   if (!decoded.ok()) {
     send(TextResponse(400,
                       "cannot read the Zipkin spans: " + std::string(decoded.status().message())));

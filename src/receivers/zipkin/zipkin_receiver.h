@@ -2,11 +2,12 @@
 // `ariadne serve --zipkin`).
 //
 // Per request: route (404 elsewhere, with a hint for Zipkin v1's /api/v1/spans; 405 for other
-// methods) → Content-Type (JSON; `application/x-protobuf` and Thrift are 415, a missing or other
-// type is read as JSON, as Zipkin's own collector does) → key → environment (401; the same keys as
-// the OTLP port: `x-honeycomb-team: KEY` or `Authorization: Bearer KEY`) → Content-Encoding undone
-// (gzip, deflate, zstd) with a cap on the decompressed size (413; corrupt stream 400; unknown
-// encoding 415) → DecodeZipkinJson (400 when the body is not a JSON array) → Pipeline::Submit.
+// methods) → Content-Type (`application/x-protobuf` is a zipkin.proto3 ListOfSpans, Thrift is 415,
+// JSON and a missing or other type are read as JSON, as Zipkin's own collector does) → key →
+// environment (401; the same keys as the OTLP port: `x-honeycomb-team: KEY` or `Authorization:
+// Bearer KEY`) → Content-Encoding undone (gzip, deflate, zstd) with a cap on the decompressed size
+// (413; corrupt stream 400; unknown encoding 415) → DecodeZipkinJson or DecodeZipkinProto3 (400
+// when the body is not a JSON array / a ListOfSpans) → Pipeline::Submit.
 //
 // Answers are Zipkin's: 202 Accepted with an empty body once the store has made the spans durable
 // (or, when some spans were refused, a text body saying which and why); 400 with a text message

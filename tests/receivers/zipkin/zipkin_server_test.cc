@@ -2,7 +2,8 @@
 // /api/v2/spans are acknowledged with 202 once durable and read back through the query API field by
 // field; gzip bodies; Zipkin's 400 with a message for bad input, while good spans of the same
 // request are kept; the keys of the OTLP port (x-honeycomb-team, Authorization: Bearer) and their
-// environments; 404/405/415 for the wrong route, method or encoding; the counters on /metrics;
+// environments; protobuf (zipkin.proto3 ListOfSpans) bodies read back like JSON ones; 404/405/415
+// for the wrong route, method or encoding; the counters on /metrics;
 // `--zipkin off`.
 //
 // Usage: zipkin_server_test --ariadne=/path/to/build/bin/ariadne
@@ -23,6 +24,7 @@
 #include "receivers/compression.h"
 #include "tests/common/server_fixture.h"
 #include "tests/common/server_test_main.h"
+#include "zipkin_proto3.pb.h"  // generated from zipkin_proto3.proto
 
 namespace ariadne::testing {
 namespace {
@@ -171,6 +173,93 @@ TEST_F(ZipkinServerTest, SpansAreAcknowledged202AndReadBackFieldByField) {
   EXPECT_NE(metrics.get<std::string>().find("listener=\"zipkin\""), std::string::npos);
 }
 
+std::string HexBytes(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST_F(ZipkinServerTest, ProtobufSpansAreAcknowledged202AndReadBackFieldByField) {
+  Start();
+  const uint64_t start = NowMicros() - 5'000'000;
+  ::zipkin::proto3::ListOfSpans list;
+  ::zipkin::proto3::Span* client = list.add_spans();
+  client->set_trace_id(HexBytes("7af7183fb1d4cf5f4bf92f3577b34da6"));
+  client->set_id(HexBytes("352bff9a74ca9ad2"));
+  client->set_kind(::zipkin::proto3::Span::CLIENT);
+  client->set_name("get /api/users");
+  client->set_timestamp(start);
+  client->set_duration(1431);
+  client->mutable_local_endpoint()->set_service_name("frontend");
+  client->mutable_local_endpoint()->set_ipv4(std::string("\xc0\xa8\x63\x01", 4));
+  client->mutable_remote_endpoint()->set_service_name("backend");
+  client->mutable_remote_endpoint()->set_port(9000);
+  auto* annotation = client->add_annotations();
+  annotation->set_timestamp(start + 10);
+  annotation->set_value("ws");
+  (*client->mutable_tags())["http.method"] = "GET";
+  (*client->mutable_tags())["error"] = "upstream reset";
+  ::zipkin::proto3::Span* server = list.add_spans();
+  server->set_trace_id(HexBytes("7af7183fb1d4cf5f4bf92f3577b34da6"));
+  server->set_parent_id(HexBytes("352bff9a74ca9ad2"));
+  server->set_id(HexBytes("5a6b7c8d9e0f1a2b"));
+  server->set_kind(::zipkin::proto3::Span::SERVER);
+  server->set_name("get /users");
+  server->set_timestamp(start + 100);
+  server->set_duration(1000);
+  server->mutable_local_endpoint()->set_service_name("backend");
+  (*server->mutable_tags())["http.status_code"] = "200";
+  std::string body;
+  ASSERT_TRUE(list.SerializeToString(&body));
+  net::ClientResponse r = Post(body, {{"Content-Type", "application/x-protobuf"}});
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.body, "");
+
+  json trace = GetJson("/api/v1/traces/7af7183fb1d4cf5f4bf92f3577b34da6");
+  ASSERT_EQ(last_status_, 200) << trace.dump();
+  ASSERT_EQ(trace["spans"].size(), 2u) << trace.dump();
+  const json* c = FindSpan(trace, "get /api/users");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ((*c)["span_id"], "352bff9a74ca9ad2");
+  EXPECT_EQ((*c)["parent_span_id"], "");
+  EXPECT_EQ((*c)["kind"], "client");
+  EXPECT_EQ((*c)["start_time_unix_nano"], std::to_string(start * 1000));
+  EXPECT_EQ((*c)["end_time_unix_nano"], std::to_string((start + 1431) * 1000));
+  EXPECT_EQ((*c)["status"]["code"], "error");
+  EXPECT_EQ((*c)["status"]["message"], "upstream reset");
+  EXPECT_EQ((*c)["service_name"], "frontend");
+  EXPECT_EQ(AttributeMap((*c)["attributes"]), json({{"http.method", "GET"},
+                                                    {"net.host.ip", "192.168.99.1"},
+                                                    {"peer.service", "backend"},
+                                                    {"net.peer.port", 9000}}));
+  ASSERT_EQ((*c)["events"].size(), 1u);
+  EXPECT_EQ((*c)["events"][0]["name"], "ws");
+  EXPECT_EQ((*c)["events"][0]["time_unix_nano"], std::to_string((start + 10) * 1000));
+  const json* s = FindSpan(trace, "get /users");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ((*s)["parent_span_id"], "352bff9a74ca9ad2");
+  EXPECT_EQ((*s)["kind"], "server");
+  EXPECT_EQ((*s)["service_name"], "backend");
+  EXPECT_EQ(AttributeMap((*s)["attributes"]), json({{"http.status_code", "200"}}));
+
+  // gzip works for protobuf too, and a bad span is left out while its neighbour is kept.
+  ::zipkin::proto3::ListOfSpans mixed;
+  *mixed.add_spans() = *server;
+  mixed.mutable_spans(0)->set_trace_id(HexBytes("8af7183fb1d4cf5f4bf92f3577b34da6"));
+  mixed.add_spans()->set_name("no ids");
+  r = Post(receivers::GzipCompress(mixed.SerializeAsString()),
+           {{"Content-Type", "application/x-protobuf"}, {"Content-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_NE(r.body.find("1 span rejected: span #1: trace_id must be 8 or 16 bytes"),
+            std::string::npos)
+      << r.body;
+  trace = GetJson("/api/v1/traces/8af7183fb1d4cf5f4bf92f3577b34da6");
+  ASSERT_EQ(last_status_, 200);
+  EXPECT_EQ(trace["spans"].size(), 1u);
+}
+
 TEST_F(ZipkinServerTest, SixtyFourBitTraceIdsAreStoredWithAZeroHighHalf) {
   Start();
   net::ClientResponse r = Post(TwoSpans("4bf92f3577b34da6", NowMicros() - 1'000'000));
@@ -246,9 +335,13 @@ TEST_F(ZipkinServerTest, WrongRouteMethodOrEncodingIsRefusedInZipkinsWay) {
   r = Post("", {}, "/api/v2/spans", "GET");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.Header("allow").value_or(""), "POST");
-  r = Post("\x0a\x01", {{"Content-Type", "application/x-protobuf"}});
+  r = Post("\x0a\x01", {{"Content-Type", "application/x-thrift"}});
   EXPECT_EQ(r.status, 415);
   EXPECT_NE(r.body.find("send Zipkin v2 JSON"), std::string::npos) << r.body;
+  // Protobuf that is not a ListOfSpans: Zipkin's 400 with what to send.
+  r = Post("\x0a\x05\x01", {{"Content-Type", "application/x-protobuf"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("zipkin.proto3.ListOfSpans"), std::string::npos) << r.body;
   // No Content-Type at all is read as JSON, as Zipkin's collector does.
   r = Post("[]", {{"X-Test", "1"}});
   EXPECT_EQ(r.status, 202) << r.body;
