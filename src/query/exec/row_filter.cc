@@ -1,5 +1,6 @@
 #include "query/exec/row_filter.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ariadne::query::exec {
@@ -90,9 +91,62 @@ class NumericComparison {
   double double_ = 0;
 };
 
+// For =, !=, in and not in with only string literals: whether each dictionary string matches, in
+// one pass over the dictionary per literal (a string value against a string literal compares as
+// text, so equality is byte equality); nullopt for other filters.
+std::optional<std::vector<uint8_t>> StringSetMatch(const Filter& f,
+                                                   const std::vector<std::string>& dict) {
+  if (f.op != FilterOp::kEq && f.op != FilterOp::kNe && f.op != FilterOp::kIn &&
+      f.op != FilterOp::kNotIn)
+    return std::nullopt;
+  for (const Literal& lit : f.values)
+    if (!std::holds_alternative<std::string>(lit)) return std::nullopt;
+  const bool negate = f.op == FilterOp::kNe || f.op == FilterOp::kNotIn;
+  std::vector<uint8_t> match(dict.size(), negate);
+  for (const Literal& lit : f.values) {
+    const std::string& want = std::get<std::string>(lit);
+    for (size_t c = 0; c < dict.size(); ++c) {
+      const std::string& s = dict[c];
+      if (s.size() == want.size() && std::memcmp(s.data(), want.data(), s.size()) == 0)
+        match[c] = !negate;
+    }
+  }
+  return match;
+}
+
+// match[rows[e]] = (value of entry e) op literal, for entries that are all ints, as Compare does
+// it: an int literal compares as int64, a double literal as double (NaN compares equal).
+template <typename T>
+void CompareInts(FilterOp op, T lit, const AttributeColumn& attr, std::vector<uint8_t>* match) {
+  const uint32_t* rows = attr.rows.data();
+  const uint64_t* values = attr.values.data();
+  uint8_t* out = match->data();
+  const size_t n = attr.rows.size();
+  auto loop = [&](auto test) {
+    for (size_t e = 0; e < n; ++e)
+      out[rows[e]] = test(static_cast<T>(static_cast<int64_t>(values[e])));
+  };
+  switch (op) {
+    case FilterOp::kEq:
+      return loop([lit](T v) { return !(v < lit) && !(v > lit); });
+    case FilterOp::kNe:
+      return loop([lit](T v) { return v < lit || v > lit; });
+    case FilterOp::kGt:
+      return loop([lit](T v) { return v > lit; });
+    case FilterOp::kGe:
+      return loop([lit](T v) { return !(v < lit); });
+    case FilterOp::kLt:
+      return loop([lit](T v) { return v < lit; });
+    default:
+      return loop([lit](T v) { return !(v > lit); });
+  }
+}
+
 // Per-row match of filter `f` on an attribute column: each resource's value once, then the span
 // attribute's entries (sparse: only rows that have the key) over them. String entries evaluate
-// the predicate once per dictionary code, on first use.
+// the predicate once per dictionary code (for string equality and membership, all codes in one
+// pass over the dictionary; otherwise on first use); a numeric comparison over a column of ints
+// is one tight loop.
 void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8_t>& selected,
                     std::vector<uint8_t>* match) {
   const model::SpanBatch& t = block.tables;
@@ -106,9 +160,29 @@ void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8
   for (size_t r = 0; r < rows; ++r) (*match)[r] = resource_match[block.resource[r]];
   for (const AttributeColumn& attr : block.attributes) {
     if (attr.key != f.column) continue;
+    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
+    if (numeric && std::all_of(attr.types.begin(), attr.types.end(),
+                               [](model::ValueType t) { return t == model::ValueType::kInt; })) {
+      if (const auto* i = std::get_if<int64_t>(&f.values[0])) {
+        CompareInts<int64_t>(f.op, *i, attr, match);
+      } else {
+        CompareInts<double>(f.op, std::get<double>(f.values[0]), attr, match);
+      }
+      break;
+    }
+    if (std::optional<std::vector<uint8_t>> dict_match = StringSetMatch(f, attr.dict)) {
+      for (size_t e = 0; e < attr.rows.size(); ++e) {
+        const uint32_t r = attr.rows[e];
+        if (attr.types[e] == model::ValueType::kString) {
+          (*match)[r] = (*dict_match)[attr.values[e]];
+        } else if (selected[r]) {
+          (*match)[r] = Matches(attr.ValueAt(e), f);
+        }
+      }
+      break;
+    }
     constexpr uint8_t kUnknown = 2;
     std::vector<uint8_t> dict_match(attr.dict.size(), kUnknown);
-    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
     for (size_t e = 0; e < attr.rows.size(); ++e) {
       const uint32_t r = attr.rows[e];
       if (!selected[r]) continue;
