@@ -64,6 +64,40 @@ std::vector<double> RowWeights(const Block& block) {
   return weight;
 }
 
+// The loops below take plain pointers and sizes (byte stores may alias anything, so vector
+// members would be reloaded per row).
+size_t CountSelected(const std::vector<uint8_t>& selected) {
+  const uint8_t* const s = selected.data();
+  const size_t rows = selected.size();
+  size_t n = 0;
+  for (size_t r = 0; r < rows; ++r) n += s[r];
+  return n;
+}
+
+// Writes the index of every selected row to out[0..], and may write out[count] (scratch).
+void FillSelection(const std::vector<uint8_t>& selected, uint32_t* out) {
+  const uint8_t* const s = selected.data();
+  const size_t rows = selected.size();
+  size_t i = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    out[i] = static_cast<uint32_t>(r);
+    i += s[r];
+  }
+}
+
+void CountPerGroup(const uint32_t* group_of, size_t n, uint32_t* counts) {
+  for (size_t i = 0; i < n; ++i) counts[group_of[i]]++;
+}
+
+void DurationsMs(const Block& block, const uint32_t* sel, size_t n, double* out) {
+  const uint64_t* const start = block.start_unix_nano.data();
+  const uint64_t* const end = block.end_unix_nano.data();
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t s = start[sel[i]], e = end[sel[i]];
+    out[i] = e > s ? static_cast<double>(e - s) / 1e6 : 0.0;
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> SelectRows(const QuerySpec& spec, const Block& block) {
@@ -203,17 +237,13 @@ Status QueryExecutor::Consume(const Block& block) {
   }
 
   // The selection vector: every later step works on the n selected rows only.
-  size_t n = 0;
-  for (size_t r = 0; r < rows; ++r) n += selected[r];
+  const size_t n = CountSelected(selected);
   if (n == 0) return Status::Ok();
   const size_t nb = spec.breakdowns.size();
   const bool multi_bucket = st.buckets > 1;
   ARIADNE_RETURN_IF_ERROR(scratch.Add(n * (4 + 4 + (multi_bucket ? 4 : 0) + 4 * nb)));
   std::unique_ptr<uint32_t[]> sel(new uint32_t[n + 1]);  // + 1: the loop writes one past
-  for (size_t r = 0, i = 0; r < rows; ++r) {
-    sel[i] = static_cast<uint32_t>(r);
-    i += selected[r];
-  }
+  FillSelection(selected, sel.get());
   std::vector<uint8_t>().swap(selected);
 
   // 3. Sample rates (empty: every row weighs 1).
@@ -313,7 +343,7 @@ Status QueryExecutor::Consume(const Block& block) {
   std::vector<uint32_t> rows_per_group;
   if (any_samples) {
     rows_per_group.assign(st.groups.size(), 0);
-    for (size_t i = 0; i < n; ++i) rows_per_group[group_of[i]]++;
+    CountPerGroup(group_of.get(), n, rows_per_group.data());
     for (size_t group = 0; group < rows_per_group.size(); ++group) {
       const size_t count = rows_per_group[group];
       if (count == 0) continue;
@@ -348,12 +378,7 @@ Status QueryExecutor::Consume(const Block& block) {
     ARIADNE_RETURN_IF_ERROR(views.status());
     if (direct_duration && !values) {
       values.reset(new double[n]);
-      const uint64_t* start = block.start_unix_nano.data();
-      const uint64_t* end = block.end_unix_nano.data();
-      for (size_t i = 0; i < n; ++i) {
-        const uint64_t s = start[sel[i]], e = end[sel[i]];
-        values[i] = e > s ? static_cast<double>(e - s) / 1e6 : 0.0;
-      }
+      DurationsMs(block, sel.get(), n, values.get());
     }
     for (size_t chunk = 0; chunk < n; chunk += kRowsBetweenCancelChecks) {
       ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());

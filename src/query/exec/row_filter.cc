@@ -122,7 +122,7 @@ void CompareInts(FilterOp op, T lit, const AttributeColumn& attr, std::vector<ui
   const uint64_t* values = attr.values.data();
   uint8_t* out = match->data();
   const size_t n = attr.rows.size();
-  auto loop = [&](auto test) {
+  auto loop = [rows, values, out, n](auto test) {
     for (size_t e = 0; e < n; ++e)
       out[rows[e]] = test(static_cast<T>(static_cast<int64_t>(values[e])));
   };
@@ -156,8 +156,13 @@ void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8
     const model::Value* v = t.FindAttribute(t.resources[i].attributes, f.column);
     if (v != nullptr) resource_match[i] = Matches(*v, f);
   }
-  const size_t rows = selected.size();
-  for (size_t r = 0; r < rows; ++r) (*match)[r] = resource_match[block.resource[r]];
+  {
+    const size_t rows = selected.size();
+    const uint8_t* const by_resource = resource_match.data();
+    const uint32_t* const resource = block.resource.data();
+    uint8_t* const out = match->data();
+    for (size_t r = 0; r < rows; ++r) out[r] = by_resource[resource[r]];
+  }
   for (const AttributeColumn& attr : block.attributes) {
     if (attr.key != f.column) continue;
     const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
@@ -298,24 +303,32 @@ bool Matches(const model::Value& v, const Filter& f) {
 
 std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
                                      ColumnViews* views) {
+  // The loops below use local pointers and bounds: a byte store may alias anything, so through
+  // vector members the compiler would reload them per row instead of vectorizing.
   const size_t rows = block.num_rows;
   // 1. Rows in the time window (and dataset).
-  std::vector<uint8_t> selected(rows, 0);
-  for (size_t r = 0; r < rows; ++r) {
-    const uint64_t start = block.start_unix_nano[r];
-    selected[r] = start >= spec.start_unix_nano && start < spec.end_unix_nano;
+  std::vector<uint8_t> selected(rows);
+  uint8_t* const sel = selected.data();
+  {
+    const uint64_t* const start = block.start_unix_nano.data();
+    const uint64_t lo = spec.start_unix_nano, hi = spec.end_unix_nano;
+    for (size_t r = 0; r < rows; ++r) sel[r] = (start[r] >= lo) & (start[r] < hi);
   }
   if (!spec.dataset.empty()) {
     std::vector<uint8_t> resource_ok(block.tables.resources.size());
     for (size_t i = 0; i < resource_ok.size(); ++i)
       resource_ok[i] = block.tables.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
-    for (size_t r = 0; r < rows; ++r) selected[r] &= resource_ok[block.resource[r]];
+    const uint8_t* const ok = resource_ok.data();
+    const uint32_t* const resource = block.resource.data();
+    for (size_t r = 0; r < rows; ++r) sel[r] &= ok[resource[r]];
   }
   if (spec.filters.empty()) return selected;
 
   // 2. Filters, combined with AND or OR.
   std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
   std::vector<uint8_t> match(rows, 0);
+  uint8_t* const all = combined.data();
+  const uint8_t* const m = match.data();
   for (const Filter& f : spec.filters) {
     if (IsIntrinsicColumn(f.column)) {
       MatchIntrinsic(f, views->Get(f.column), selected, &match);
@@ -323,12 +336,12 @@ std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
       MatchAttribute(f, block, selected, &match);
     }
     if (spec.filter_or) {
-      for (size_t r = 0; r < rows; ++r) combined[r] |= match[r];
+      for (size_t r = 0; r < rows; ++r) all[r] |= m[r];
     } else {
-      for (size_t r = 0; r < rows; ++r) combined[r] &= match[r];
+      for (size_t r = 0; r < rows; ++r) all[r] &= m[r];
     }
   }
-  for (size_t r = 0; r < rows; ++r) selected[r] &= combined[r];
+  for (size_t r = 0; r < rows; ++r) sel[r] &= all[r];
   return selected;
 }
 
