@@ -85,6 +85,37 @@ void FillSelection(const std::vector<uint8_t>& selected, uint32_t* out) {
   }
 }
 
+// ⌊(start − window start) / granularity⌋ capped at the last bucket, by a multiplication with the
+// reciprocal and a one-step correction instead of a 64-bit division per row.
+void TimeBuckets(const uint64_t* start, const uint32_t* sel, size_t n, uint64_t window_start,
+                 uint64_t g, uint64_t last, uint32_t* out) {
+  const uint64_t last_start = last * g;  // ≥ this: the last bucket (no overflow: a window fits)
+  const double inv_g = 1.0 / static_cast<double>(g);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t delta = start[sel[i]] - window_start;
+    uint64_t q = last;
+    if (delta < last_start) {
+      q = static_cast<uint64_t>(static_cast<double>(delta) * inv_g);
+      if (q * g > delta) {
+        --q;
+      } else if ((q + 1) * g <= delta) {
+        ++q;
+      }
+    }
+    out[i] = static_cast<uint32_t>(q);
+  }
+}
+
+// out[i] = a[i] * width + b[i] (the caller checked that it fits).
+void CombineIds(const uint32_t* a, const uint32_t* b, size_t n, uint32_t width, uint32_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * width + b[i];
+}
+
+// ids[i] = table[ids[i]].
+void MapThrough(const uint32_t* table, size_t n, uint32_t* ids) {
+  for (size_t i = 0; i < n; ++i) ids[i] = table[ids[i]];
+}
+
 void CountPerGroup(const uint32_t* group_of, size_t n, uint32_t* counts) {
   for (size_t i = 0; i < n; ++i) counts[group_of[i]]++;
 }
@@ -283,14 +314,20 @@ Status QueryExecutor::Consume(const Block& block) {
       // A dense table from the (combined) local id to the group.
       ARIADNE_RETURN_IF_ERROR(scratch.Add(table_size * 4));
       std::vector<uint32_t> table(table_size, kNoGroup);
-      const uint64_t width = nb == 2 ? keys[1].space() : 0;
-      for (size_t i = 0; i < n; ++i) {
-        const uint64_t key = nb == 1 ? id0[i] : id0[i] * width + id1[i];
-        uint32_t& slot = table[key];
-        if (slot == kNoGroup) slot = group_of_row(sel[i]);
-        if (slot == kNoGroup) return st.failed;
-        group_of[i] = slot;
+      // Three tight passes: combined ids (into group_of), a group for each id not seen yet, then
+      // ids → groups.
+      if (nb == 1) {
+        std::copy(id0, id0 + n, group_of.get());
+      } else {
+        CombineIds(id0, id1, n, static_cast<uint32_t>(keys[1].space()), group_of.get());
       }
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t& slot = table[group_of[i]];
+        if (slot != kNoGroup) continue;
+        slot = group_of_row(sel[i]);
+        if (slot == kNoGroup) return st.failed;
+      }
+      MapThrough(table.data(), n, group_of.get());
     } else {
       std::unordered_map<std::string, uint32_t> local_to_group;
       std::string local_key;
@@ -315,26 +352,8 @@ Status QueryExecutor::Consume(const Block& block) {
   std::unique_ptr<uint32_t[]> bucket_of;
   if (multi_bucket) {
     bucket_of.reset(new uint32_t[n]);
-    const uint64_t* start = block.start_unix_nano.data();
-    // ⌊(start − window start) / granularity⌋ capped at the last bucket, by a multiplication with
-    // the reciprocal and a one-step correction instead of a 64-bit division per row.
-    const uint64_t last = st.buckets - 1;
-    const uint64_t g = st.granularity_nano;
-    const uint64_t last_start = last * g;  // ≥ this: the last bucket (no overflow: a window fits)
-    const double inv_g = 1.0 / static_cast<double>(g);
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t delta = start[sel[i]] - spec.start_unix_nano;
-      uint64_t q = last;
-      if (delta < last_start) {
-        q = static_cast<uint64_t>(static_cast<double>(delta) * inv_g);
-        if (q * g > delta) {
-          --q;
-        } else if ((q + 1) * g <= delta) {
-          ++q;
-        }
-      }
-      bucket_of[i] = static_cast<uint32_t>(q);
-    }
+    TimeBuckets(block.start_unix_nano.data(), sel.get(), n, spec.start_unix_nano,
+                st.granularity_nano, st.buckets - 1, bucket_of.get());
   }
   // Per group, room for this block's values: samples grown once per block rather than by repeated
   // doubling, or a switch to sketches past the exact limit.
