@@ -161,7 +161,12 @@ void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8
     const uint8_t* const by_resource = resource_match.data();
     const uint32_t* const resource = block.resource.data();
     uint8_t* const out = match->data();
-    for (size_t r = 0; r < rows; ++r) out[r] = by_resource[resource[r]];
+    if (std::all_of(resource_match.begin(), resource_match.end(),
+                    [&](uint8_t m) { return m == null_match; })) {
+      std::fill(out, out + rows, static_cast<uint8_t>(null_match));  // no resource has the key
+    } else {
+      for (size_t r = 0; r < rows; ++r) out[r] = by_resource[resource[r]];
+    }
   }
   for (const AttributeColumn& attr : block.attributes) {
     if (attr.key != f.column) continue;
@@ -325,8 +330,19 @@ std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
   if (spec.filters.empty()) return selected;
 
   // 2. Filters, combined with AND or OR.
-  std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
   std::vector<uint8_t> match(rows, 0);
+  if (spec.filters.size() == 1) {
+    const Filter& f = spec.filters[0];
+    if (IsIntrinsicColumn(f.column)) {
+      MatchIntrinsic(f, views->Get(f.column), selected, &match);
+    } else {
+      MatchAttribute(f, block, selected, &match);
+    }
+    const uint8_t* const m = match.data();
+    for (size_t r = 0; r < rows; ++r) sel[r] &= m[r];
+    return selected;
+  }
+  std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
   uint8_t* const all = combined.data();
   const uint8_t* const m = match.data();
   for (const Filter& f : spec.filters) {
