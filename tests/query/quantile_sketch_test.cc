@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <utility>
 #include <vector>
@@ -181,6 +183,68 @@ void ExpectExactBins(const Weighted& values, const GridHistogram& h, const std::
     total += h.bin_count(i);
   }
   EXPECT_DOUBLE_EQ(total, CountIn(values, -INFINITY, INFINITY)) << what;
+}
+
+// The bucket index comes from the double's bits and a table of bucket bounds; the log-based
+// definition is the oracle, on bucket boundaries (and the doubles next to them), the edges of the
+// table's range, and random values over the whole range of normal doubles.
+TEST(QuantileSketchTest, FastBucketIndexIsTheLogIndexEverywhere) {
+  const QuantileSketch sketch;  // the default accuracy has the fast index
+  size_t checked = 0;
+  auto check = [&](double x) {
+    ASSERT_EQ(sketch.BucketIndex(x), sketch.IndexByLog(x)) << "x=" << x;
+    ++checked;
+  };
+  const double log_gamma = std::log(1.01 / 0.99);
+  for (int32_t i = -4500; i <= 4500; ++i) {  // every bucket of the table, and past its ends
+    double y = std::exp(i * log_gamma);
+    for (int k = 0; k < 4; ++k) y = std::nextafter(y, 0.0);
+    for (int k = 0; k < 9; ++k, y = std::nextafter(y, DBL_MAX)) check(y);
+  }
+  for (int e = -1022; e <= 1023; ++e) {  // powers of two, and their neighbours
+    const double p = std::ldexp(1.0, e);
+    check(p);
+    if (e > -1022) check(std::nextafter(p, 0.0));
+    check(std::nextafter(p, DBL_MAX));
+  }
+  check(DBL_MIN);
+  check(DBL_MAX);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> exponent(-1022, 1023.99);
+  std::uniform_real_distribution<double> latency(-20, 40);
+  for (int n = 0; n < 200000; ++n) {
+    check(std::exp2(exponent(rng)));
+    check(std::exp2(latency(rng)));
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(checked, 400000u);
+}
+
+TEST(QuantileSketchTest, EdgeValuesLandWhereTheDefinitionPutsThem) {
+  QuantileSketch s;
+  s.Add(0.0);
+  s.Add(-0.0);
+  s.Add(std::numeric_limits<double>::denorm_min());  // subnormals count as 0
+  s.Add(DBL_MIN / 3);
+  s.Add(std::numeric_limits<double>::infinity());  // ignored
+  s.Add(-std::numeric_limits<double>::infinity());
+  s.Add(std::nan(""));
+  EXPECT_EQ(s.count(), 4u);
+  EXPECT_EQ(s.ignored(), 3u);
+  EXPECT_EQ(*s.Quantile(1), 0.0);  // answered from the 0 bucket
+  s.Add(DBL_MAX);
+  s.Add(1e300);
+  s.Add(DBL_MIN);
+  EXPECT_EQ(*s.Quantile(1), DBL_MAX);
+  const double p90 = *s.Quantile(0.9);  // 7 values: the 7th (0.9 × 7 = 6.3 → rank 7)
+  EXPECT_EQ(p90, DBL_MAX);
+  const double p80 = *s.Quantile(0.8);  // rank 6: 1e300
+  EXPECT_LE(std::fabs(p80 - 1e300), 0.01 * 1e300);
+  // The smallest normals have buckets of their own (not folded into 0).
+  QuantileSketch tiny;
+  for (double x : {DBL_MIN, 1.5 * DBL_MIN, 3 * DBL_MIN}) tiny.Add(x);
+  EXPECT_LE(std::fabs(*tiny.Quantile(0.5) - 1.5 * DBL_MIN), 0.01 * 1.5 * DBL_MIN);
+  EXPECT_LE(std::fabs(*tiny.Quantile(0) - DBL_MIN), 0.01 * DBL_MIN);
 }
 
 TEST(GridHistogramTest, CountsEveryValueInExactlyOneBinOfBoundedNumber) {

@@ -9,7 +9,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "query/exec/aggregate_rows.h"
 #include "query/exec/aggregation.h"
+#include "query/exec/breakdown_ids.h"
 #include "query/exec/column_view.h"
 #include "query/exec/executor_state.h"
 #include "query/exec/row_filter.h"
@@ -24,26 +26,28 @@ using exec::kNull;
 using exec::Sample;
 using store::embedded::Block;
 
-constexpr uint32_t kNullLocalId = 0xFFFFFFFEu;
 // Inside a big block, the cancel flag is also checked every so many rows of each calculation.
 constexpr size_t kRowsBetweenCancelChecks = 65536;
 
 // Each row's sample rate: its SampleRate (or sampleRate) attribute, rounded, at least 1; else its
-// trace state's `ot=th:` threshold; else 1.
+// trace state's `ot=th:` threshold; else 1. Empty when every row's rate is 1.
 std::vector<double> RowWeights(const Block& block) {
   const size_t rows = block.num_rows;
-  std::vector<double> weight(rows, 1.0);
+  std::vector<double> weight;
   std::vector<double> state_rate(block.trace_state.dict.size());
   bool any = false;
   for (size_t c = 0; c < state_rate.size(); ++c) {
     state_rate[c] = SampleRateFromTraceState(block.trace_state.dict[c]);
     any |= state_rate[c] != 1.0;
   }
-  if (any)
+  if (any) {
+    weight.resize(rows);
     for (size_t r = 0; r < rows; ++r) weight[r] = state_rate[block.trace_state.codes[r]];
+  }
   for (const char* key : {"SampleRate", "sampleRate"}) {
     for (const auto& attr : block.attributes) {
-      if (attr.key != key) continue;
+      if (attr.key != key || attr.rows.empty()) continue;
+      if (weight.empty()) weight.assign(rows, 1.0);
       for (size_t e = 0; e < attr.rows.size(); ++e) {
         model::Value v = attr.ValueAt(e);
         double rate = 0;
@@ -58,6 +62,71 @@ std::vector<double> RowWeights(const Block& block) {
     }
   }
   return weight;
+}
+
+// The loops below take plain pointers and sizes (byte stores may alias anything, so vector
+// members would be reloaded per row).
+size_t CountSelected(const std::vector<uint8_t>& selected) {
+  const uint8_t* const s = selected.data();
+  const size_t rows = selected.size();
+  size_t n = 0;
+  for (size_t r = 0; r < rows; ++r) n += s[r];
+  return n;
+}
+
+// Writes the index of every selected row to out[0..], and may write out[count] (scratch).
+void FillSelection(const std::vector<uint8_t>& selected, uint32_t* out) {
+  const uint8_t* const s = selected.data();
+  const size_t rows = selected.size();
+  size_t i = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    out[i] = static_cast<uint32_t>(r);
+    i += s[r];
+  }
+}
+
+// ⌊(start − window start) / granularity⌋ capped at the last bucket, by a multiplication with the
+// reciprocal and a one-step correction instead of a 64-bit division per row.
+void TimeBuckets(const uint64_t* start, const uint32_t* sel, size_t n, uint64_t window_start,
+                 uint64_t g, uint64_t last, uint32_t* out) {
+  const uint64_t last_start = last * g;  // ≥ this: the last bucket (no overflow: a window fits)
+  const double inv_g = 1.0 / static_cast<double>(g);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t delta = start[sel[i]] - window_start;
+    uint64_t q = last;
+    if (delta < last_start) {
+      q = static_cast<uint64_t>(static_cast<double>(delta) * inv_g);
+      if (q * g > delta) {
+        --q;
+      } else if ((q + 1) * g <= delta) {
+        ++q;
+      }
+    }
+    out[i] = static_cast<uint32_t>(q);
+  }
+}
+
+// out[i] = a[i] * width + b[i] (the caller checked that it fits).
+void CombineIds(const uint32_t* a, const uint32_t* b, size_t n, uint32_t width, uint32_t* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] * width + b[i];
+}
+
+// ids[i] = table[ids[i]].
+void MapThrough(const uint32_t* table, size_t n, uint32_t* ids) {
+  for (size_t i = 0; i < n; ++i) ids[i] = table[ids[i]];
+}
+
+void CountPerGroup(const uint32_t* group_of, size_t n, uint32_t* counts) {
+  for (size_t i = 0; i < n; ++i) counts[group_of[i]]++;
+}
+
+void DurationsMs(const Block& block, const uint32_t* sel, size_t n, double* out) {
+  const uint64_t* const start = block.start_unix_nano.data();
+  const uint64_t* const end = block.end_unix_nano.data();
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t s = start[sel[i]], e = end[sel[i]];
+    out[i] = e > s ? static_cast<double>(e - s) / 1e6 : 0.0;
+  }
 }
 
 }  // namespace
@@ -185,9 +254,9 @@ Status QueryExecutor::Consume(const Block& block) {
   st.counters.spans_scanned += rows;
   if (rows == 0) return Status::Ok();
 
-  // This block's column views and per-row scratch vectors, given back when the block is done.
+  // This block's column views and scratch vectors, given back when the block is done.
   BudgetCharge scratch(st.budget);
-  ARIADNE_RETURN_IF_ERROR(scratch.Add(rows * (1 + 8 + 4 + 4 + 4 * spec.breakdowns.size())));
+  ARIADNE_RETURN_IF_ERROR(scratch.Add(rows));
   ColumnViews views(block, &scratch);
   auto view_of = [&](const std::string& column) -> const ColumnView& { return views.Get(column); };
   std::vector<uint8_t> selected = exec::SelectBlockRows(spec, block, &views);
@@ -198,96 +267,93 @@ Status QueryExecutor::Consume(const Block& block) {
       if (selected[r] && !st.traces->count(block.trace_id[r])) selected[r] = 0;
   }
 
-  // 3. Sample rates.
-  const std::vector<double> weight = RowWeights(block);
-
-  // 4. Group per row: local ids per breakdown, cached to global groups.
+  // The selection vector: every later step works on the n selected rows only.
+  const size_t n = CountSelected(selected);
+  if (n == 0) return Status::Ok();
   const size_t nb = spec.breakdowns.size();
-  std::vector<const ColumnView*> bviews;
-  for (const std::string& b : spec.breakdowns) bviews.push_back(&view_of(b));
-  ARIADNE_RETURN_IF_ERROR(views.status());
-  std::vector<std::unordered_map<uint64_t, uint32_t>> numeric_ids(nb);
-  auto local_id = [&](size_t b, size_t row) -> uint32_t {
-    const ColumnView& v = *bviews[b];
-    const uint8_t t = v.type[row];
-    if (t == kNull) return kNullLocalId;
-    if (t == static_cast<uint8_t>(model::ValueType::kString)) return v.code[row];
-    uint64_t bits = exec::HashValue(v, row);
-    auto [it, inserted] = numeric_ids[b].try_emplace(bits, 0);
-    if (inserted) it->second = static_cast<uint32_t>(v.dict.size() + numeric_ids[b].size());
-    return it->second;
-  };
-  std::vector<uint32_t> group_of(rows, 0);
-  auto group_of_row = [&](size_t r) {
-    std::vector<ResultValue> key;
-    key.reserve(nb);
-    for (size_t b = 0; b < nb; ++b) key.push_back(exec::ToResultValue(bviews[b]->ValueAt(r)));
-    return st.GroupFor(std::move(key));
-  };
+  const bool multi_bucket = st.buckets > 1;
+  ARIADNE_RETURN_IF_ERROR(scratch.Add(n * (4 + 4 + (multi_bucket ? 4 : 0) + 4 * nb)));
+  std::unique_ptr<uint32_t[]> sel(new uint32_t[n + 1]);  // + 1: the loop writes one past
+  FillSelection(selected, sel.get());
+  std::vector<uint8_t>().swap(selected);
+
+  // 3. Sample rates (empty: every row weighs 1).
+  const std::vector<double> weight = RowWeights(block);
+  st.counters.spans_matched += n;
+  if (!weight.empty()) {
+    for (size_t i = 0; i < n; ++i)
+      if (weight[sel[i]] != 1.0) st.counters.sample_rate_weighted = true;
+  }
+
+  // 4. Group per selected row: local ids per breakdown, mapped to global groups once per
+  // distinct combination.
+  std::unique_ptr<uint32_t[]> group_of(new uint32_t[n]);
   if (nb == 0) {
-    uint32_t only_group = kNoGroup;
-    for (size_t r = 0; r < rows; ++r) {
-      if (!selected[r]) continue;
-      if (only_group == kNoGroup) only_group = st.GroupFor({});
-      if (only_group == kNoGroup) return st.failed;
-      group_of[r] = only_group;
-    }
+    const uint32_t only_group = st.GroupFor({});
+    if (only_group == kNoGroup) return st.failed;
+    std::fill(group_of.get(), group_of.get() + n, only_group);
   } else {
-    // Local ids are unique per value within this block: string dictionary codes, then numeric
-    // values numbered after the dictionary, then null as the last id.
-    std::vector<std::vector<uint32_t>> ids(nb, std::vector<uint32_t>(rows, 0));
-    std::vector<uint64_t> space(nb);
-    for (size_t b = 0; b < nb; ++b) {
-      for (size_t r = 0; r < rows; ++r)
-        if (selected[r]) ids[b][r] = local_id(b, r);
-      space[b] = bviews[b]->dict.size() + numeric_ids[b].size() + 2;
-      for (size_t r = 0; r < rows; ++r)
-        if (selected[r] && ids[b][r] == kNullLocalId)
-          ids[b][r] = static_cast<uint32_t>(space[b] - 1);
-    }
-    if (nb <= 2 && (nb == 1 ? space[0] : space[0] * space[1]) <= (1u << 22)) {
-      // Small key space: a dense table from combined local id to group.
-      const uint64_t width = nb == 1 ? 1 : space[1];
-      const size_t table_size = nb == 1 ? space[0] : space[0] * space[1];
+    std::unique_ptr<uint32_t[]> ids(new uint32_t[n * nb]);
+    std::vector<exec::BreakdownIds> keys;
+    keys.reserve(nb);
+    for (size_t b = 0; b < nb; ++b)
+      keys.emplace_back(block, spec.breakdowns[b], sel.get(), n, ids.get() + b * n, &views);
+    ARIADNE_RETURN_IF_ERROR(views.status());
+    auto group_of_row = [&](uint32_t row) {
+      std::vector<ResultValue> key;
+      key.reserve(nb);
+      for (size_t b = 0; b < nb; ++b) key.push_back(keys[b].KeyOf(row));
+      return st.GroupFor(std::move(key));
+    };
+    const uint32_t* id0 = ids.get();
+    const uint32_t* id1 = nb >= 2 ? ids.get() + n : nullptr;
+    const uint64_t table_size = nb == 1   ? keys[0].space()
+                                : nb == 2 ? keys[0].space() * keys[1].space()
+                                          : UINT64_MAX;
+    if (table_size <= (1u << 22)) {
+      // A dense table from the (combined) local id to the group.
       ARIADNE_RETURN_IF_ERROR(scratch.Add(table_size * 4));
       std::vector<uint32_t> table(table_size, kNoGroup);
-      for (size_t r = 0; r < rows; ++r) {
-        if (!selected[r]) continue;
-        const uint64_t key = ids[0][r] * width + (nb == 2 ? ids[1][r] : 0);
-        uint32_t& slot = table[key];
-        if (slot == kNoGroup) slot = group_of_row(r);
-        if (slot == kNoGroup) return st.failed;
-        group_of[r] = slot;
+      // Three tight passes: combined ids (into group_of), a group for each id not seen yet, then
+      // ids → groups.
+      if (nb == 1) {
+        std::copy(id0, id0 + n, group_of.get());
+      } else {
+        CombineIds(id0, id1, n, static_cast<uint32_t>(keys[1].space()), group_of.get());
       }
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t& slot = table[group_of[i]];
+        if (slot != kNoGroup) continue;
+        slot = group_of_row(sel[i]);
+        if (slot == kNoGroup) return st.failed;
+      }
+      MapThrough(table.data(), n, group_of.get());
     } else {
       std::unordered_map<std::string, uint32_t> local_to_group;
       std::string local_key;
-      for (size_t r = 0; r < rows; ++r) {
-        if (!selected[r]) continue;
+      for (size_t i = 0; i < n; ++i) {
         local_key.clear();
         for (size_t b = 0; b < nb; ++b)
-          local_key.append(reinterpret_cast<const char*>(&ids[b][r]), 4);
+          local_key.append(reinterpret_cast<const char*>(&ids[b * n + i]), 4);
         auto it = local_to_group.find(local_key);
         if (it == local_to_group.end()) {
-          const uint32_t group = group_of_row(r);
+          const uint32_t group = group_of_row(sel[i]);
           if (group == kNoGroup) return st.failed;
           ARIADNE_RETURN_IF_ERROR(scratch.Add(local_key.size() + 64));
           it = local_to_group.emplace(local_key, group).first;
         }
-        group_of[r] = it->second;
+        group_of[i] = it->second;
       }
     }
   }
 
   // 5. Aggregate.
   ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
-  std::vector<uint32_t> bucket_of(rows, 0);
-  for (size_t r = 0; r < rows; ++r) {
-    if (!selected[r]) continue;
-    bucket_of[r] = static_cast<uint32_t>(std::min<uint64_t>(
-        st.buckets - 1, (block.start_unix_nano[r] - spec.start_unix_nano) / st.granularity_nano));
-    st.counters.spans_matched++;
-    if (weight[r] != 1.0) st.counters.sample_rate_weighted = true;
+  std::unique_ptr<uint32_t[]> bucket_of;
+  if (multi_bucket) {
+    bucket_of.reset(new uint32_t[n]);
+    TimeBuckets(block.start_unix_nano.data(), sel.get(), n, spec.start_unix_nano,
+                st.granularity_nano, st.buckets - 1, bucket_of.get());
   }
   // Per group, room for this block's values: samples grown once per block rather than by repeated
   // doubling, or a switch to sketches past the exact limit.
@@ -296,8 +362,7 @@ Status QueryExecutor::Consume(const Block& block) {
   std::vector<uint32_t> rows_per_group;
   if (any_samples) {
     rows_per_group.assign(st.groups.size(), 0);
-    for (size_t r = 0; r < rows; ++r)
-      if (selected[r]) rows_per_group[group_of[r]]++;
+    CountPerGroup(group_of.get(), n, rows_per_group.data());
     for (size_t group = 0; group < rows_per_group.size(); ++group) {
       const size_t count = rows_per_group[group];
       if (count == 0) continue;
@@ -306,66 +371,48 @@ Status QueryExecutor::Consume(const Block& block) {
           ARIADNE_RETURN_IF_ERROR(st.PrepareForValues(st.groups[group], c, count));
     }
   }
-  // Per calculation, the state of each group looked up once, then one pass over the rows (in
-  // chunks, checking the cancel flag between them).
+  // Per calculation, the state of each group looked up once, then one pass over the selected
+  // rows (in chunks, checking the cancel flag between them).
   const size_t ngroups = st.groups.size();
-  std::vector<exec::Agg*> aggs_of(ngroups);
-  std::vector<std::vector<Sample>*> samples_of(ngroups);
-  std::vector<QuantileSketch*> quantiles_of(ngroups);
-  std::vector<GridHistogram*> grids_of(ngroups);
+  exec::GroupTargets targets(ngroups);
+  exec::RowsToAggregate input{
+      sel.get(), group_of.get(), bucket_of.get(), weight.empty() ? nullptr : weight.data(), 0, 0};
+  std::unique_ptr<double[]> values;  // duration_ms of the selected rows, computed once
   for (size_t c = 0; c < spec.calculations.size(); ++c) {
     const Calculation& calc = spec.calculations[c];
-    const ColumnView* view = calc.column.empty() ? nullptr : &view_of(calc.column);
-    ARIADNE_RETURN_IF_ERROR(views.status());
     for (size_t gi = 0; gi < ngroups; ++gi) {
       Group& g = st.groups[gi];
-      aggs_of[gi] = g.aggs.data() + c * st.buckets;
-      samples_of[gi] = &g.samples[c];
+      targets.aggs[gi] = g.aggs.data() + c * st.buckets;
+      targets.samples[gi] = &g.samples[c];
       exec::SketchedValues* sketched = g.sketched[c].get();
-      quantiles_of[gi] =
+      targets.quantiles[gi] =
           sketched && !sketched->quantiles.empty() ? sketched->quantiles.data() : nullptr;
-      grids_of[gi] = sketched && !sketched->grids.empty() ? sketched->grids.data() : nullptr;
+      targets.grids[gi] = sketched && !sketched->grids.empty() ? sketched->grids.data() : nullptr;
     }
-    const bool keeps_values = exec::NeedsSamples(calc.op);
-    for (size_t chunk = 0; chunk < rows; chunk += kRowsBetweenCancelChecks) {
+    const bool direct_duration = calc.column == "duration_ms" &&
+                                 calc.op != CalcOp::kCountDistinct &&
+                                 calc.op != CalcOp::kConcurrency;
+    const ColumnView* view =
+        calc.column.empty() || direct_duration ? nullptr : &view_of(calc.column);
+    ARIADNE_RETURN_IF_ERROR(views.status());
+    if (direct_duration && !values) {
+      values.reset(new double[n]);
+      DurationsMs(block, sel.get(), n, values.get());
+    }
+    for (size_t chunk = 0; chunk < n; chunk += kRowsBetweenCancelChecks) {
       ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
-      const size_t chunk_end = std::min(rows, chunk + kRowsBetweenCancelChecks);
-      for (size_t r = chunk; r < chunk_end; ++r) {
-        if (!selected[r]) continue;
-        const uint32_t gi = group_of[r];
-        const uint32_t bucket = bucket_of[r];
-        exec::Agg& agg = aggs_of[gi][bucket];
-        const double w = weight[r];
-        agg.weight += w;
-        agg.spans++;
-        if (calc.op == CalcOp::kConcurrency) {
-          samples_of[gi]->push_back(
-              Sample{bucket, static_cast<double>(block.start_unix_nano[r]), w,
-                     std::max(block.end_unix_nano[r], block.start_unix_nano[r])});
-          continue;
-        }
-        if (view == nullptr) continue;
-        const uint8_t t = view->type[r];
-        if (calc.op == CalcOp::kCountDistinct) {
-          if (t != kNull)
-            samples_of[gi]->push_back(Sample{bucket, 0, 1, exec::HashValue(*view, r)});
-          continue;
-        }
-        if (!exec::IsNumeric(t) || t == static_cast<uint8_t>(model::ValueType::kBool)) continue;
-        const double x = view->num[r];
-        agg.weighted_sum += w * x;
-        agg.value_weight += w;
-        agg.min = std::min(agg.min, x);
-        agg.max = std::max(agg.max, x);
-        agg.values++;
-        if (!keeps_values) continue;
-        if (QuantileSketch* q = quantiles_of[gi]) {
-          q[bucket].Add(x, w);
-        } else if (GridHistogram* h = grids_of[gi]) {
-          h[bucket].Add(x, w);
-        } else {
-          samples_of[gi]->push_back(Sample{bucket, x, w, 0});
-        }
+      input.begin = chunk;
+      input.end = std::min(n, chunk + kRowsBetweenCancelChecks);
+      if (calc.op == CalcOp::kConcurrency) {
+        exec::AggregateConcurrency(input, block, &targets);
+      } else if (calc.op == CalcOp::kCountDistinct) {
+        exec::AggregateCountDistinct(input, view, &targets);
+      } else if (direct_duration) {
+        exec::AggregateValues(input, values.get(), exec::NeedsSamples(calc.op), &targets);
+      } else if (view != nullptr) {
+        exec::AggregateViewValues(input, *view, exec::NeedsSamples(calc.op), &targets);
+      } else {
+        exec::AggregateCounts(input, &targets);
       }
     }
   }

@@ -14,8 +14,14 @@
 // to exec::kExactSampleLimit (always with the spec's `exact`), then switch to mergeable sketches
 // per time bucket (aggregation.h): percentiles within 1 % relative error, HEATMAP counts exact.
 //
-// Files: executor.cc (Consume, Merge), row_filter.*, column_view.*, aggregation.*,
-// quantile_sketch.*, grid_histogram.*, sample_stats.*, heatmap.*, finish.cc (Finish).
+// Consume turns the block's selected rows into a selection vector once; breakdowns map each
+// selected row to its group through per-block local ids (dictionary codes, resource values) and
+// a dense id → group table (breakdown_ids.h); the per-row aggregation loops are specialized for
+// unweighted rows and a single time bucket (aggregate_rows.h).
+//
+// Files: executor.cc (Consume, Merge), row_filter.*, column_view.*, breakdown_ids.*,
+// aggregate_rows.*, aggregation.*, quantile_sketch.*, grid_histogram.*, sample_stats.*,
+// heatmap.*, finish.cc (Finish).
 //
 // Limits: with a QueryBudget, the executor charges its working memory (groups, samples, per-block
 // column views and scratch vectors, Finish's totals) to it as it grows, refuses more distinct

@@ -7,12 +7,51 @@
 
 namespace ariadne::query {
 
+// The fast index's tables for the default accuracy: log2 of mantissas, and every bucket's exact
+// upper bound (the largest double IndexByLog puts in it) for magnitudes within the table range.
+struct QuantileSketch::Tables {
+  std::vector<double> log2_mantissa;
+  std::vector<double> upper;
+  int32_t first = 0;  // bucket of upper[0]
+};
+
+const QuantileSketch::Tables& QuantileSketch::DefaultTables() {
+  static const Tables* tables = [] {
+    auto* t = new Tables;
+    t->log2_mantissa.resize(size_t{1} << kMantissaBits);
+    for (size_t k = 0; k < t->log2_mantissa.size(); ++k)
+      t->log2_mantissa[k] = std::log2(1.0 + static_cast<double>(k) / t->log2_mantissa.size());
+    const double inv_log_gamma = InvLogGamma(kDefaultRelativeAccuracy);
+    auto index = [&](double x) { return IndexByLog(x, inv_log_gamma); };
+    // Three buckets of margin on either side: IndexOf's first guess is within one bucket.
+    const int32_t lo = index(std::ldexp(1.0, -kTableOctaves)) - 3;
+    const int32_t hi = index(std::ldexp(1.0, kTableOctaves)) + 3;
+    t->first = lo;
+    for (int32_t i = lo; i <= hi; ++i) {
+      double y = std::exp(static_cast<double>(i) / inv_log_gamma);
+      while (index(y) > i) y = std::nextafter(y, 0.0);
+      while (index(std::nextafter(y, DBL_MAX)) <= i) y = std::nextafter(y, DBL_MAX);
+      t->upper.push_back(y);
+    }
+    return t;
+  }();
+  return *tables;
+}
+
 QuantileSketch::QuantileSketch(double relative_accuracy)
     : alpha_(relative_accuracy),
       gamma_((1 + relative_accuracy) / (1 - relative_accuracy)),
-      inv_log_gamma_(1.0 / std::log(gamma_)),
+      inv_log_gamma_(InvLogGamma(relative_accuracy)),
+      buckets_per_octave_(std::log(2.0) * inv_log_gamma_),
       min_(std::numeric_limits<double>::infinity()),
-      max_(-std::numeric_limits<double>::infinity()) {}
+      max_(-std::numeric_limits<double>::infinity()) {
+  if (relative_accuracy == kDefaultRelativeAccuracy) {
+    const Tables& t = DefaultTables();
+    bounds_ = t.upper.data();
+    bounds_first_ = t.first;
+    log2_mantissa_ = t.log2_mantissa.data();
+  }
+}
 
 double QuantileSketch::ValueOf(int32_t index) const {
   return 2 * std::pow(gamma_, index) / (gamma_ + 1);

@@ -1,5 +1,6 @@
 #include "query/exec/row_filter.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ariadne::query::exec {
@@ -90,9 +91,62 @@ class NumericComparison {
   double double_ = 0;
 };
 
+// For =, !=, in and not in with only string literals: whether each dictionary string matches, in
+// one pass over the dictionary per literal (a string value against a string literal compares as
+// text, so equality is byte equality); nullopt for other filters.
+std::optional<std::vector<uint8_t>> StringSetMatch(const Filter& f,
+                                                   const std::vector<std::string>& dict) {
+  if (f.op != FilterOp::kEq && f.op != FilterOp::kNe && f.op != FilterOp::kIn &&
+      f.op != FilterOp::kNotIn)
+    return std::nullopt;
+  for (const Literal& lit : f.values)
+    if (!std::holds_alternative<std::string>(lit)) return std::nullopt;
+  const bool negate = f.op == FilterOp::kNe || f.op == FilterOp::kNotIn;
+  std::vector<uint8_t> match(dict.size(), negate);
+  for (const Literal& lit : f.values) {
+    const std::string& want = std::get<std::string>(lit);
+    for (size_t c = 0; c < dict.size(); ++c) {
+      const std::string& s = dict[c];
+      if (s.size() == want.size() && std::memcmp(s.data(), want.data(), s.size()) == 0)
+        match[c] = !negate;
+    }
+  }
+  return match;
+}
+
+// match[rows[e]] = (value of entry e) op literal, for entries that are all ints, as Compare does
+// it: an int literal compares as int64, a double literal as double (NaN compares equal).
+template <typename T>
+void CompareInts(FilterOp op, T lit, const AttributeColumn& attr, std::vector<uint8_t>* match) {
+  const uint32_t* rows = attr.rows.data();
+  const uint64_t* values = attr.values.data();
+  uint8_t* out = match->data();
+  const size_t n = attr.rows.size();
+  auto loop = [rows, values, out, n](auto test) {
+    for (size_t e = 0; e < n; ++e)
+      out[rows[e]] = test(static_cast<T>(static_cast<int64_t>(values[e])));
+  };
+  switch (op) {
+    case FilterOp::kEq:
+      return loop([lit](T v) { return !(v < lit) && !(v > lit); });
+    case FilterOp::kNe:
+      return loop([lit](T v) { return v < lit || v > lit; });
+    case FilterOp::kGt:
+      return loop([lit](T v) { return v > lit; });
+    case FilterOp::kGe:
+      return loop([lit](T v) { return !(v < lit); });
+    case FilterOp::kLt:
+      return loop([lit](T v) { return v < lit; });
+    default:
+      return loop([lit](T v) { return !(v > lit); });
+  }
+}
+
 // Per-row match of filter `f` on an attribute column: each resource's value once, then the span
 // attribute's entries (sparse: only rows that have the key) over them. String entries evaluate
-// the predicate once per dictionary code, on first use.
+// the predicate once per dictionary code (for string equality and membership, all codes in one
+// pass over the dictionary; otherwise on first use); a numeric comparison over a column of ints
+// is one tight loop.
 void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8_t>& selected,
                     std::vector<uint8_t>* match) {
   const model::SpanBatch& t = block.tables;
@@ -102,13 +156,43 @@ void MatchAttribute(const Filter& f, const Block& block, const std::vector<uint8
     const model::Value* v = t.FindAttribute(t.resources[i].attributes, f.column);
     if (v != nullptr) resource_match[i] = Matches(*v, f);
   }
-  const size_t rows = selected.size();
-  for (size_t r = 0; r < rows; ++r) (*match)[r] = resource_match[block.resource[r]];
+  {
+    const size_t rows = selected.size();
+    const uint8_t* const by_resource = resource_match.data();
+    const uint32_t* const resource = block.resource.data();
+    uint8_t* const out = match->data();
+    if (std::all_of(resource_match.begin(), resource_match.end(),
+                    [&](uint8_t m) { return m == null_match; })) {
+      std::fill(out, out + rows, static_cast<uint8_t>(null_match));  // no resource has the key
+    } else {
+      for (size_t r = 0; r < rows; ++r) out[r] = by_resource[resource[r]];
+    }
+  }
   for (const AttributeColumn& attr : block.attributes) {
     if (attr.key != f.column) continue;
+    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
+    if (numeric && std::all_of(attr.types.begin(), attr.types.end(),
+                               [](model::ValueType t) { return t == model::ValueType::kInt; })) {
+      if (const auto* i = std::get_if<int64_t>(&f.values[0])) {
+        CompareInts<int64_t>(f.op, *i, attr, match);
+      } else {
+        CompareInts<double>(f.op, std::get<double>(f.values[0]), attr, match);
+      }
+      break;
+    }
+    if (std::optional<std::vector<uint8_t>> dict_match = StringSetMatch(f, attr.dict)) {
+      for (size_t e = 0; e < attr.rows.size(); ++e) {
+        const uint32_t r = attr.rows[e];
+        if (attr.types[e] == model::ValueType::kString) {
+          (*match)[r] = (*dict_match)[attr.values[e]];
+        } else if (selected[r]) {
+          (*match)[r] = Matches(attr.ValueAt(e), f);
+        }
+      }
+      break;
+    }
     constexpr uint8_t kUnknown = 2;
     std::vector<uint8_t> dict_match(attr.dict.size(), kUnknown);
-    const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
     for (size_t e = 0; e < attr.rows.size(); ++e) {
       const uint32_t r = attr.rows[e];
       if (!selected[r]) continue;
@@ -224,24 +308,43 @@ bool Matches(const model::Value& v, const Filter& f) {
 
 std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
                                      ColumnViews* views) {
+  // The loops below use local pointers and bounds: a byte store may alias anything, so through
+  // vector members the compiler would reload them per row instead of vectorizing.
   const size_t rows = block.num_rows;
   // 1. Rows in the time window (and dataset).
-  std::vector<uint8_t> selected(rows, 0);
-  for (size_t r = 0; r < rows; ++r) {
-    const uint64_t start = block.start_unix_nano[r];
-    selected[r] = start >= spec.start_unix_nano && start < spec.end_unix_nano;
+  std::vector<uint8_t> selected(rows);
+  uint8_t* const sel = selected.data();
+  {
+    const uint64_t* const start = block.start_unix_nano.data();
+    const uint64_t lo = spec.start_unix_nano, hi = spec.end_unix_nano;
+    for (size_t r = 0; r < rows; ++r) sel[r] = (start[r] >= lo) & (start[r] < hi);
   }
   if (!spec.dataset.empty()) {
     std::vector<uint8_t> resource_ok(block.tables.resources.size());
     for (size_t i = 0; i < resource_ok.size(); ++i)
       resource_ok[i] = block.tables.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
-    for (size_t r = 0; r < rows; ++r) selected[r] &= resource_ok[block.resource[r]];
+    const uint8_t* const ok = resource_ok.data();
+    const uint32_t* const resource = block.resource.data();
+    for (size_t r = 0; r < rows; ++r) sel[r] &= ok[resource[r]];
   }
   if (spec.filters.empty()) return selected;
 
   // 2. Filters, combined with AND or OR.
-  std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
   std::vector<uint8_t> match(rows, 0);
+  if (spec.filters.size() == 1) {
+    const Filter& f = spec.filters[0];
+    if (IsIntrinsicColumn(f.column)) {
+      MatchIntrinsic(f, views->Get(f.column), selected, &match);
+    } else {
+      MatchAttribute(f, block, selected, &match);
+    }
+    const uint8_t* const m = match.data();
+    for (size_t r = 0; r < rows; ++r) sel[r] &= m[r];
+    return selected;
+  }
+  std::vector<uint8_t> combined(rows, spec.filter_or ? 0 : 1);
+  uint8_t* const all = combined.data();
+  const uint8_t* const m = match.data();
   for (const Filter& f : spec.filters) {
     if (IsIntrinsicColumn(f.column)) {
       MatchIntrinsic(f, views->Get(f.column), selected, &match);
@@ -249,12 +352,12 @@ std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,
       MatchAttribute(f, block, selected, &match);
     }
     if (spec.filter_or) {
-      for (size_t r = 0; r < rows; ++r) combined[r] |= match[r];
+      for (size_t r = 0; r < rows; ++r) all[r] |= m[r];
     } else {
-      for (size_t r = 0; r < rows; ++r) combined[r] &= match[r];
+      for (size_t r = 0; r < rows; ++r) all[r] &= m[r];
     }
   }
-  for (size_t r = 0; r < rows; ++r) selected[r] &= combined[r];
+  for (size_t r = 0; r < rows; ++r) sel[r] &= all[r];
   return selected;
 }
 
