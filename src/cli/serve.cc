@@ -96,6 +96,7 @@ Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& conf
   for (const auto& h : ch.hosts)
     hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
   *summary = "clickhouse " + hosts + " database " + ch.database +
+             (ch.cluster.empty() ? "" : " cluster " + ch.cluster + " (Distributed tables)") +
              (created.empty() ? " (schema found)" : " (schema created)") + ", retention " +
              (options.retention_nano ? config.retention + " (drops day partitions)" : "off");
   return std::unique_ptr<store::SpanStore>(std::move(opened).value());

@@ -10,6 +10,7 @@
 #include "common/thread_annotations.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
+#include "store/clickhouse/idempotent_insert.h"
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
 #include "store/clickhouse/schema.h"
@@ -162,25 +163,39 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   Result<size_t> ApplyRetention(uint64_t now_unix_nano) override {
     if (options_.retention_nano == 0 || now_unix_nano < options_.retention_nano) return size_t{0};
     const uint64_t cutoff = now_unix_nano - options_.retention_nano;
-    const std::string& db = client_.config().database;
+    if (client_.config().cluster.empty()) return DropOldPartitions(&client_, "", cutoff);
+    // Cluster: the partitions live in the local tables of every server.
+    size_t dropped = 0;
+    for (size_t i = 0; i < client_.config().hosts.size(); ++i) {
+      ARIADNE_ASSIGN_OR_RETURN(size_t n,
+                               DropOldPartitions(client_.ForHost(i).get(), "_local", cutoff));
+      dropped += n;
+    }
+    return dropped;
+  }
+
+ private:
+  // Drops the day partitions of spans`suffix` and trace_index`suffix` that end before `cutoff`.
+  static Result<size_t> DropOldPartitions(ClickHouseClient* client, const std::string& suffix,
+                                          uint64_t cutoff) {
+    const std::string& db = client->config().database;
     ARIADNE_ASSIGN_OR_RETURN(
         std::string text,
-        client_.Query(
-            "SELECT DISTINCT table, partition FROM system.parts WHERE database = " + SqlString(db) +
-            " AND active AND table IN ('spans', 'trace_index') FORMAT TabSeparated"));
+        client->Query("SELECT DISTINCT table, partition FROM system.parts WHERE database = " +
+                      SqlString(db) + " AND active AND table IN ('spans" + suffix +
+                      "', 'trace_index" + suffix + "') FORMAT TabSeparated"));
     size_t dropped = 0;
     for (const auto& row : ParseTsv(text)) {
       if (row.size() < 2) continue;
       const uint64_t end = DayEndNano(row[1]);
       if (end == 0 || end > cutoff) continue;
       ARIADNE_RETURN_IF_ERROR(
-          client_.Query("ALTER TABLE " + db + "." + row[0] + " DROP PARTITION " + row[1]).status());
+          client->Query("ALTER TABLE " + db + "." + row[0] + " DROP PARTITION " + row[1]).status());
       dropped++;
     }
     return dropped;
   }
 
- private:
   struct Pending {
     std::string environment;
     model::SpanBatch batch;
@@ -232,19 +247,10 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   }
 
   Status Insert(const std::vector<Pending>& work) {
-    std::string rows;
-    for (const Pending& p : work) EncodeSpanRows(p.environment, p.batch, &rows);
-    if (rows.empty()) return Status::Ok();
-    const std::string insert =
-        "INSERT INTO spans (" + std::string(SpanColumnList()) + ") FORMAT RowBinary";
-    Status status;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      if (attempt > 0)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * (attempt - 1))));
-      status = client_.Insert(insert, rows);
-      if (status.ok() || !status.IsUnavailable()) break;
-    }
-    return status;
+    std::vector<InsertBatch> batches;
+    batches.reserve(work.size());
+    for (const Pending& p : work) batches.push_back({p.environment, &p.batch});
+    return InsertSpans(&client_, batches);
   }
 
   void RetentionLoop() {

@@ -7,8 +7,10 @@
 // parts) and send it as one synchronous RowBinary INSERT; every batch in it is acknowledged only
 // when ClickHouse has answered 200, i.e. written the part. An INSERT that fails for a reason a
 // retry may fix is retried with backoff (100 ms, 400 ms, 1.6 s) before the batches fail with
-// kUnavailable. A retried INSERT whose first attempt did reach ClickHouse can store its rows
-// twice (MergeTree does not deduplicate).
+// kUnavailable; a retry leaves out the spans ClickHouse already holds, so an insert whose answer
+// was lost is never stored twice (idempotent_insert.h). With `?cluster=` in the URL the inserts
+// and reads address Distributed tables sharded by trace id (schema.h), and retention drops the
+// partitions of the local tables on every server.
 //
 // Reads: pushed down to SQL (query_sql.h, trace_sql.h). The service graph is built in this
 // process from the spans it wrote (as the embedded engine), so with several ingest nodes each
