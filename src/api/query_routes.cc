@@ -87,7 +87,8 @@ Result<std::pair<uint64_t, uint64_t>> ParseWindow(const net::HttpRequest& reques
 }
 
 // The HTTP answer to a failed store call: 422 for a query past its limits (the client must narrow
-// it), 503 when it was cancelled, 501 for what is not supported, 500 otherwise.
+// it), 503 when it was cancelled or the store is unreachable (+ Retry-After), 501 for what is not
+// supported, 500 otherwise.
 net::HttpResponse StoreError(const Status& status) {
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
@@ -98,6 +99,11 @@ net::HttpResponse StoreError(const Status& status) {
       return JsonError(503, status.message());
     case StatusCode::kUnimplemented:
       return JsonError(501, status.message());
+    case StatusCode::kUnavailable: {  // the store's server (ClickHouse) is unreachable
+      net::HttpResponse response = JsonError(503, status.message());
+      response.SetHeader("Retry-After", "1");
+      return response;
+    }
     default:
       return JsonError(500, status.message());
   }

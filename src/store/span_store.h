@@ -197,6 +197,11 @@ class SpanStore {
   virtual Status Close() = 0;
 
   virtual StoreStats Stats() const = 0;
+
+  // OK when the store takes appends and answers reads. An engine on a server (ClickHouse) that
+  // could not reach it yet answers kUnavailable with the reason while it keeps trying; GET
+  // /readyz reports it.
+  virtual Status Ready() const { return Status::Ok(); }
 };
 
 }  // namespace ariadne::store

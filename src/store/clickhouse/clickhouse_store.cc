@@ -56,7 +56,11 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
     const size_t spans = batch.spans.size();
-    Status refused;
+    Status refused = Ready();
+    if (!refused.ok()) {
+      done(std::move(refused));
+      return;
+    }
     {
       MutexLock lock(&mu_);
       if (closed_) {
@@ -79,17 +83,20 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   }
 
   Result<TraceResult> GetTrace(const model::TraceId& id, std::string_view environment) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return GetTraceSql(&client_, id, environment);
   }
 
   Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                       std::string_view environment,
                       const std::function<bool(const TraceResult&)>& visit) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ForEachTraceSql(&client_, start_unix_nano, end_unix_nano, environment, visit);
   }
 
   Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
                                       const query::ExecContext& context) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     if (spec.xray_filter.empty()) return RunQuerySql(&client_, spec, context, nullptr);
     // X-Ray filter expressions speak about whole traces: evaluate them on the traces of the
     // window (fetched page by page), then aggregate the spans of those that match in SQL.
@@ -108,12 +115,14 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request,
                                                  const query::ExecContext& context) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return SearchTracesSql(&client_, request, context);
   }
 
   Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
                                               uint64_t start_unix_nano,
                                               uint64_t end_unix_nano) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ListColumnsSql(&client_, environment, start_unix_nano, end_unix_nano);
   }
 
@@ -125,6 +134,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   }
 
   Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ListServicesSql(&client_, environment);
   }
 
@@ -147,7 +157,25 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     for (std::thread& t : writers_) t.join();
     writers_.clear();
     if (retention_thread_.joinable()) retention_thread_.join();
+    if (connect_thread_.joinable()) connect_thread_.join();
     return Status::Ok();
+  }
+
+  Status Ready() const override {
+    MutexLock lock(&mu_);
+    return not_ready_.ok() ? Status::Ok()
+                           : Status::Unavailable("ClickHouse is not reachable yet (" +
+                                                 std::string(not_ready_.message()) +
+                                                 "); ariadne keeps trying, retry shortly");
+  }
+
+  // Not ready because of `why`: keeps trying to create the schema in the background.
+  void ConnectInBackground(Status why) {
+    {
+      MutexLock lock(&mu_);
+      not_ready_ = std::move(why);
+    }
+    connect_thread_ = std::thread([this] { ConnectLoop(); });
   }
 
   StoreStats Stats() const override {
@@ -253,6 +281,31 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     return InsertSpans(&client_, batches);
   }
 
+  void ConnectLoop() {
+    for (int attempt = 1;; ++attempt) {
+      {
+        std::unique_lock<Mutex> lock(mu_);
+        if (cv_.wait_for(lock, std::chrono::seconds(attempt < 10 ? 1 : 10),
+                         [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return closed_; }))
+          return;
+      }
+      std::vector<std::string> created;
+      Status status = EnsureSchema(&client_, &created);
+      for (const std::string& line : created)
+        std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+      if (status.ok()) {
+        std::fprintf(stderr, "ariadne: clickhouse: reachable now; the store is ready\n");
+        MutexLock lock(&mu_);
+        not_ready_ = Status::Ok();
+        return;
+      }
+      if (!status.IsUnavailable())
+        std::fprintf(stderr, "ariadne: clickhouse: %s\n", status.ToString().c_str());
+      MutexLock lock(&mu_);
+      not_ready_ = std::move(status);
+    }
+  }
+
   void RetentionLoop() {
     while (true) {
       Result<size_t> dropped = ApplyRetention(NowNano());
@@ -282,20 +335,25 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   uint64_t spans_appended_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t batches_appended_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t append_errors_ ARIADNE_GUARDED_BY(mu_) = 0;
+  Status not_ready_ ARIADNE_GUARDED_BY(mu_);  // why the schema is not in place yet; OK: ready
 
   Mutex graph_mu_;
   ServiceGraphBuilder graph_ ARIADNE_GUARDED_BY(graph_mu_);
 
   std::vector<std::thread> writers_;
   std::thread retention_thread_;
+  std::thread connect_thread_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
                                                              std::vector<std::string>* created) {
+  const bool wait = options.wait_for_clickhouse;
   auto store = std::make_unique<ClickHouseStoreImpl>(std::move(options));
-  ARIADNE_RETURN_IF_ERROR(EnsureSchema(store->client(), created));
+  Status schema = EnsureSchema(store->client(), created);
+  if (!schema.ok() && !(wait && schema.IsUnavailable())) return schema;
+  if (!schema.ok()) store->ConnectInBackground(std::move(schema));
   store->Start();
   return std::unique_ptr<ClickHouseStore>(std::move(store));
 }

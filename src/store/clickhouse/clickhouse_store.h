@@ -39,6 +39,10 @@ struct ClickHouseStoreOptions {
   size_t insert_threads = 2;
   size_t max_spans_per_insert = 100'000;
   size_t max_queued_spans = 500'000;
+  // When ClickHouse cannot be reached at open: false fails the open; true opens a store that is
+  // not Ready() (appends and reads fail with kUnavailable, "not reachable yet") and keeps trying
+  // to connect and create the schema in the background (every second, then every 10 s).
+  bool wait_for_clickhouse = false;
 };
 
 class ClickHouseStore : public SpanStore {
@@ -49,7 +53,8 @@ class ClickHouseStore : public SpanStore {
 };
 
 // Connects, creates the schema when missing (one line per created object in `*created`) and
-// starts the writers. kUnavailable when ClickHouse cannot be reached.
+// starts the writers. kUnavailable when ClickHouse cannot be reached (unless
+// `wait_for_clickhouse`: see there; what the background connect creates is printed to stderr).
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
                                                              std::vector<std::string>* created);
 

@@ -196,6 +196,14 @@ void ClickHouseProcess::Stop() {
   pid_ = -1;
 }
 
+void ClickHouseProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 ClickHouseProcess::~ClickHouseProcess() {
   Stop();
   std::error_code ec;

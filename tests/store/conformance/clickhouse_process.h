@@ -41,6 +41,8 @@ class ClickHouseProcess {
   // "clickhouse://127.0.0.1:PORT/DATABASE"
   std::string Url(const std::string& database) const;
   void Stop();
+  // SIGKILL, as a crash or an OOM kill would end it (no clean shutdown).
+  void Kill();
   // Starts it again on the same ports and data after Stop (as an operator restarting it would).
   void Restart();
 
