@@ -87,6 +87,12 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     return GetTraceSql(&client_, id, environment);
   }
 
+  Result<TraceResult> GetTraceNear(const model::TraceId& id, std::string_view environment,
+                                   const TraceTimeHint& hint) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
+    return GetTraceSql(&client_, id, environment, hint);
+  }
+
   Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                       std::string_view environment,
                       const std::function<bool(const TraceResult&)>& visit) override {
