@@ -241,6 +241,19 @@ TEST_F(ClusterTest, TwoNodesIngestHalvesAndEitherNodeSeesEveryTraceWhole) {
     ASSERT_EQ(errors.status, 200) << errors.body;
     EXPECT_EQ(json::parse(errors.body)["data"]["results"][0]["data"]["COUNT"], kTraces / 5)
         << errors.body;
+    // Service graph: answered by ClickHouse, so both nodes show every call, including those
+    // whose parent and child spans came in through different nodes.
+    net::ClientResponse graph = Call(api, "GET", "/api/v1/service-graph");
+    ASSERT_EQ(graph.status, 200) << graph.body;
+    std::map<std::string, int> edges;
+    const json graph_json = json::parse(graph.body);
+    for (const json& e : graph_json["edges"])
+      edges[e["source"].get<std::string>() + ">" + e["target"].get<std::string>()] =
+          e["request_count"].get<int>();
+    // Children 1..5 of each root (frontend): cart (1, 4), payments (2, 5), frontend (3).
+    EXPECT_EQ(edges, (std::map<std::string, int>{{"frontend>cart", 2 * kTraces},
+                                                 {"frontend>payments", 2 * kTraces}}))
+        << graph.body;
     // Services: each node sees the services the other one ingested too.
     net::ClientResponse services = Call(api, "GET", "/api/v1/services");
     ASSERT_EQ(services.status, 200) << services.body;

@@ -14,8 +14,8 @@
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
 #include "store/clickhouse/schema.h"
+#include "store/clickhouse/service_graph_sql.h"
 #include "store/clickhouse/trace_sql.h"
-#include "store/service_graph.h"
 
 namespace ariadne::store::clickhouse {
 namespace {
@@ -134,9 +134,8 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   Result<ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start_unix_nano,
                                        uint64_t end_unix_nano) override {
-    MutexLock lock(&graph_mu_);
-    graph_.Expire(NowNano());
-    return graph_.Get(environment, start_unix_nano, end_unix_nano);
+    ARIADNE_RETURN_IF_ERROR(Ready());
+    return GetServiceGraphSql(&client_, environment, start_unix_nano, end_unix_nano);
   }
 
   Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
@@ -255,11 +254,6 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
         inflight_++;
       }
       Status status = Insert(work);
-      if (status.ok()) {
-        MutexLock lock(&graph_mu_);
-        const uint64_t now = NowNano();
-        for (const Pending& p : work) graph_.Observe(p.environment, p.batch, now);
-      }
       {
         MutexLock lock(&mu_);
         for (const Pending& p : work) {
@@ -343,8 +337,6 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   uint64_t append_errors_ ARIADNE_GUARDED_BY(mu_) = 0;
   Status not_ready_ ARIADNE_GUARDED_BY(mu_);  // why the schema is not in place yet; OK: ready
 
-  Mutex graph_mu_;
-  ServiceGraphBuilder graph_ ARIADNE_GUARDED_BY(graph_mu_);
 
   std::vector<std::thread> writers_;
   std::thread retention_thread_;
