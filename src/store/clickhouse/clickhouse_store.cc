@@ -337,7 +337,6 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   uint64_t append_errors_ ARIADNE_GUARDED_BY(mu_) = 0;
   Status not_ready_ ARIADNE_GUARDED_BY(mu_);  // why the schema is not in place yet; OK: ready
 
-
   std::vector<std::thread> writers_;
   std::thread retention_thread_;
   std::thread connect_thread_;
