@@ -20,6 +20,8 @@
 
 #include "net/http_client.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "store/clickhouse/clickhouse_store.h"
+#include "tests/common/random_spans.h"
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
 #include "tests/store/conformance/clickhouse_process.h"
@@ -259,6 +261,54 @@ TEST_F(ClusterTest, TwoNodesIngestHalvesAndEitherNodeSeesEveryTraceWhole) {
     ASSERT_EQ(services.status, 200) << services.body;
     EXPECT_NE(services.body.find("payments"), std::string::npos) << services.body;
   }
+}
+
+// Retention in cluster mode drops the old day partitions of the local tables on every server
+// (a Distributed table has no partitions of its own).
+TEST_F(ClusterTest, RetentionDropsOldDayPartitionsOnEveryShard) {
+  clickhouse_ = ClickHouseProcess::StartCluster(*binary_, 2, "ariadne_test");
+  constexpr uint64_t kDay = 86'400'000'000'000ULL;
+  auto config = store::clickhouse::ParseClickHouseUrl(Url(0));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  store::clickhouse::ClickHouseStoreOptions options;
+  options.config = *config;
+  options.retention_nano = 2 * kDay;
+  std::vector<std::string> created;
+  auto opened = store::clickhouse::OpenClickHouseStore(options, &created);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<store::clickhouse::ClickHouseStore> store = std::move(opened).value();
+  const uint64_t now = NowNano();
+  RandomSpanOptions old_options, new_options;
+  old_options.base_time_unix_nano = now - 5 * kDay;
+  new_options.base_time_unix_nano = now - 60'000'000'000ULL;
+  RandomSpans old_gen(71, old_options), new_gen(72, new_options);
+  model::SpanBatch old_spans = old_gen.Batch(400), new_spans = new_gen.Batch(400);
+  std::set<model::TraceId> old_traces, new_traces;
+  for (const model::Span& s : old_spans.spans) old_traces.insert(s.trace_id);
+  for (const model::Span& s : new_spans.spans) new_traces.insert(s.trace_id);
+  const int new_count = static_cast<int>(new_spans.spans.size());
+  ASSERT_TRUE(store->Append("prod", std::move(old_spans)).ok());
+  ASSERT_TRUE(store->Append("prod", std::move(new_spans)).ok());
+  for (size_t s = 0; s < 2; ++s)  // the old spans were spread over both shards
+    EXPECT_GT(std::stoi(Sql(s, "SELECT count() FROM ariadne.spans_local WHERE start_ns < " +
+                                   std::to_string(now - 4 * kDay))),
+              0);
+
+  auto dropped = store->ApplyRetention(now);
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  EXPECT_GE(*dropped, 4u);  // the old day of spans_local and trace_index_local, on each server
+  for (size_t s = 0; s < 2; ++s)
+    EXPECT_EQ(std::stoi(Sql(s, "SELECT count() FROM ariadne.spans_local WHERE start_ns < " +
+                                   std::to_string(now - 4 * kDay))),
+              0);
+  int remaining = 0;
+  for (size_t s = 0; s < 2; ++s)
+    remaining += std::stoi(Sql(s, "SELECT count() FROM ariadne.spans_local"));
+  EXPECT_EQ(remaining, new_count);
+  for (const model::TraceId& id : old_traces)
+    EXPECT_TRUE(store->GetTrace(id).status().IsNotFound()) << id.ToHex();
+  for (const model::TraceId& id : new_traces) EXPECT_TRUE(store->GetTrace(id).ok()) << id.ToHex();
+  EXPECT_TRUE(store->Close().ok());
 }
 
 TEST_F(ClusterTest, AClusterMissingFromRemoteServersIsAClearStartError) {
