@@ -346,13 +346,20 @@ void ApiHandler::Handle(net::HttpRequest&& request, net::Responder respond) {
     response = is_read ? server_info_.Response() : method_not_allowed();
   } else if (path == "/healthz") {
     response = is_read ? JsonResponse(200, json{{"status", "ok"}}) : method_not_allowed();
+  } else if (path == "/readyz") {
+    // Readiness: the store takes appends and answers reads (ClickHouse reachable).
+    const Status ready = store_->Ready();
+    response = !is_read     ? method_not_allowed()
+               : ready.ok() ? JsonResponse(200, json{{"status", "ready"}})
+                            : JsonResponse(503, json{{"status", "not ready"},
+                                                     {"reason", std::string(ready.message())}});
   } else if (path == "/metrics") {
     response = is_read ? Metrics() : method_not_allowed();
   } else if (path == "/" && is_read) {
     response = net::HttpResponse(
         200, "text/plain; charset=utf-8",
         "ariadne query API\n  GET /api/v1/traces/{trace_id}\n  GET /api/v1/services\n"
-        "  GET /healthz\n  GET /metrics\n"
+        "  GET /healthz\n  GET /readyz\n  GET /metrics\n"
         "Jaeger-compatible (docs/api.md)\n  GET /api/services\n  GET /api/operations?service=\n"
         "  GET /api/traces?service=\n  GET /api/traces/{trace_id}\n  GET /api/dependencies\n");
   } else {
@@ -375,20 +382,27 @@ net::HttpResponse ApiHandler::GetTrace(const net::HttpRequest& request, std::str
     if (trace.status().IsNotFound()) {
       return JsonError(404, "trace " + id->ToHex() + " not found");
     }
+    if (trace.status().IsUnavailable()) return Unavailable(trace.status());
     return JsonError(
-        trace.status().IsUnavailable() ? 503 : 500,
-        "reading trace " + id->ToHex() + " failed: " + std::string(trace.status().message()));
+        500, "reading trace " + id->ToHex() + " failed: " + std::string(trace.status().message()));
   }
   if (trace->spans.spans.empty()) return JsonError(404, "trace " + id->ToHex() + " not found");
   return net::HttpResponse(200, "application/json", TraceToJson(*id, *trace));
+}
+
+// The store's server (ClickHouse) is unreachable or not ready: 503 + Retry-After, as ingest.
+net::HttpResponse ApiHandler::Unavailable(const Status& status) {
+  net::HttpResponse response = JsonError(503, std::string(status.message()));
+  response.SetHeader("Retry-After", "1");
+  return response;
 }
 
 net::HttpResponse ApiHandler::ListServices(const net::HttpRequest& request) {
   std::string_view environment = request.QueryParam("environment").value_or("");
   auto services = store_->ListServices(environment);
   if (!services.ok()) {
-    return JsonError(services.status().IsUnavailable() ? 503 : 500,
-                     "listing services failed: " + std::string(services.status().message()));
+    if (services.status().IsUnavailable()) return Unavailable(services.status());
+    return JsonError(500, "listing services failed: " + std::string(services.status().message()));
   }
   json list = json::array();
   for (const store::ServiceSummary& service : *services) {

@@ -5,6 +5,8 @@
 //   GET /api/v1/services            services with span and error counts; ?environment=NAME
 //   GET /api/v1/info                the addresses this server listens on (ServerInfo)
 //   GET /healthz                    liveness
+//   GET /readyz                     readiness: 503 with the reason while the store is not ready
+//                                   (SpanStore::Ready, e.g. ClickHouse not reachable yet)
 //   GET /metrics                    Prometheus text: ingest counters, store stats, process RSS
 // plus the analysis routes of QueryRoutes (query, columns, trace search, service graph, BubbleUp).
 // Anything else under /api is a 404 JSON error ({"error": "...", "status": 404}).
@@ -46,6 +48,7 @@ class ApiHandler {
 
  private:
   net::HttpResponse GetTrace(const net::HttpRequest& request, std::string_view id_text);
+  static net::HttpResponse Unavailable(const Status& status);
   net::HttpResponse ListServices(const net::HttpRequest& request);
   net::HttpResponse Metrics();
 

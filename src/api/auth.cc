@@ -198,7 +198,7 @@ net::HttpHandler ApiAuth::Wrap(net::HttpHandler inner) {
 }
 
 std::optional<net::HttpResponse> ApiAuth::Check(net::HttpRequest& request) {
-  if (request.path == "/healthz") return std::nullopt;
+  if (request.path == "/healthz" || request.path == "/readyz") return std::nullopt;
   if (auto refused = CheckHost(request)) return refused;
   if (auto refused = CheckCrossSite(request)) return refused;
   if (auto answered = SessionRoute(request)) return answered;

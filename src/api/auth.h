@@ -4,7 +4,7 @@
 // In order:
 //  1. Host (DNS rebinding): the Host header must name this server: a loopback name (localhost,
 //     *.localhost), an IP literal, or the host of a --public-url. Otherwise 421 with a message
-//     naming --public-url. /healthz is exempt (probes).
+//     naming --public-url. /healthz and /readyz are exempt (probes).
 //  2. Cross-site requests (CSRF): a state-changing request (anything but GET/HEAD/OPTIONS) is
 //     refused with 403 when `Sec-Fetch-Site` says cross-site/same-site, or when `Origin` is not
 //     this server's own origin (the Host it was sent to, or a --public-url); then a change under
@@ -19,7 +19,7 @@
 //     needs a read or admin key, from `Authorization: Bearer KEY` or the session cookie: 401
 //     without one, 403 for an ingest key. X-Ray operations that change something (POST
 //     /api/v1/xray/Create…, Update…, Delete…, SamplingTargets, TraceSegments, TelemetryRecords)
-//     need an admin key. The UI's static files, /healthz and /metrics need no key.
+//     need an admin key. The UI's static files, /healthz, /readyz and /metrics need no key.
 //  5. A key scoped to an environment: an `environment` query parameter or JSON body field naming
 //     another environment is 403; a request that names none is narrowed to the key's
 //     environment (the parameter and, for POST /api/v1/query and /api/v1/bubbleup, the body

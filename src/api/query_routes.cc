@@ -89,8 +89,8 @@ Result<std::pair<uint64_t, uint64_t>> ParseWindow(const net::HttpRequest& reques
 }
 
 // The HTTP answer to a failed store call: 422 for a query past its limits (the client must narrow
-// it), 503 when it was cancelled or the engine cannot be reached (a ClickHouse that is down: the
-// client may retry), 501 for what is not supported, 500 otherwise.
+// it), 503 when it was cancelled or the store is unreachable (+ Retry-After), 501 for what is not
+// supported, 500 otherwise.
 net::HttpResponse StoreError(const Status& status) {
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
@@ -98,10 +98,14 @@ net::HttpResponse StoreError(const Status& status) {
     case StatusCode::kResourceExhausted:
       return JsonError(422, status.message());
     case StatusCode::kCancelled:
-    case StatusCode::kUnavailable:
       return JsonError(503, status.message());
     case StatusCode::kUnimplemented:
       return JsonError(501, status.message());
+    case StatusCode::kUnavailable: {  // the store's server (ClickHouse) is unreachable
+      net::HttpResponse response = JsonError(503, status.message());
+      response.SetHeader("Retry-After", "1");
+      return response;
+    }
     default:
       return JsonError(500, status.message());
   }

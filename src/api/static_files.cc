@@ -257,7 +257,8 @@ std::string DefaultUiDir() {
 net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files) {
   return [api = std::move(api), files](net::HttpRequest&& request, net::Responder respond) {
     const std::string& path = request.path;
-    if (StartsWith(path, "/api/") || path == "/api" || path == "/healthz" || path == "/metrics") {
+    if (StartsWith(path, "/api/") || path == "/api" || path == "/healthz" || path == "/readyz" ||
+        path == "/metrics") {
       api(std::move(request), std::move(respond));
       return;
     }

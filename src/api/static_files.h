@@ -62,8 +62,8 @@ class StaticFiles {
 // ./ui/dist. Returns the first that holds an index.html, or the first candidate when none does.
 std::string DefaultUiDir();
 
-// Routes /api/…, /healthz and /metrics to `api` and everything else to `files`. `files` must
-// outlive the returned handler.
+// Routes /api/…, /healthz, /readyz and /metrics to `api` and everything else to `files`.
+// `files` must outlive the returned handler.
 net::HttpHandler WithStaticFiles(net::HttpHandler api, const StaticFiles* files);
 
 // Lets the web UI reach the X-Ray API through its own origin: `POST /api/v1/xray/<Operation path>`

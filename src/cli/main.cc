@@ -89,8 +89,8 @@ int main(int argc, char** argv) {
                       "Rebuild a missing or damaged manifest from the block files");
   serve_cmd->add_option("--store", serve.store,
                         "Where spans live: embedded (default, in --data-dir) or "
-                        "clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DATABASE "
-                        "(docs/clickhouse.md)");
+                        "clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DATABASE"
+                        "[?cluster=NAME] (docs/clickhouse.md, docs/scale-out.md)");
   // Query limits (docs/operations.md).
   serve_cmd
       ->add_option("--query-max-groups", serve.query_max_groups,

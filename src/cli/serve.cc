@@ -81,6 +81,7 @@ Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& conf
                            store::clickhouse::ParseClickHouseUrl(config.store));
   store::clickhouse::ClickHouseStoreOptions options;
   options.config = ch;
+  options.wait_for_clickhouse = true;  // unreachable at start: serve, not ready, keep trying
   if (!config.retention.empty()) {
     ARIADNE_ASSIGN_OR_RETURN(options.retention_nano, ParseDurationNanos(config.retention));
   }
@@ -91,11 +92,19 @@ Result<std::unique_ptr<store::SpanStore>> OpenClickHouse(const ServeConfig& conf
                                std::string(opened.status().message()));
   for (const std::string& line : created)
     std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+  if (Status ready = (*opened)->Ready(); !ready.ok())
+    std::fprintf(stderr,
+                 "ariadne: clickhouse: %s; until then ingest answers 503 and GET /readyz 503\n",
+                 std::string(ready.message()).c_str());
   std::string hosts;
   for (const auto& h : ch.hosts)
     hosts += (hosts.empty() ? "" : ",") + h.host + ":" + std::to_string(h.port);
   *summary = "clickhouse " + hosts + " database " + ch.database +
-             (created.empty() ? " (schema found)" : " (schema created)") + ", retention " +
+             (ch.cluster.empty() ? "" : " cluster " + ch.cluster + " (Distributed tables)") +
+             (!(*opened)->Ready().ok() ? " (not reachable yet)"
+              : created.empty()        ? " (schema found)"
+                                       : " (schema created)") +
+             ", retention " +
              (options.retention_nano ? config.retention + " (drops day partitions)" : "off");
   return std::unique_ptr<store::SpanStore>(std::move(opened).value());
 }

@@ -5,7 +5,7 @@
 
 namespace ariadne::store {
 
-Status SpanStore::Append(std::string environment, model::SpanBatch batch) {
+Status SpanWriter::Append(std::string environment, model::SpanBatch batch) {
   std::promise<Status> promise;
   std::future<Status> future = promise.get_future();
   AppendAsync(std::move(environment), std::move(batch),

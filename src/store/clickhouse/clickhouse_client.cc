@@ -52,11 +52,31 @@ Result<ClickHouseConfig> ParseClickHouseUrl(std::string_view url,
   auto bad = [&](const std::string& why) {
     return Status::InvalidArgument("--store " + std::string(url) + ": " + why +
                                    " (expected clickhouse://[USER[:PASSWORD]@]HOST[:PORT]"
-                                   "[,HOST[:PORT]...][/DATABASE])");
+                                   "[,HOST[:PORT]...][/DATABASE][?cluster=NAME])");
   };
   if (url.substr(0, kScheme.size()) != kScheme) return bad("not a clickhouse:// URL");
   std::string_view rest = url.substr(kScheme.size());
   ClickHouseConfig config;
+  auto plain_name = [](std::string_view name) {
+    for (char c : name)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+    return !name.empty();
+  };
+  if (std::string_view::size_type question = rest.find('?'); question != std::string_view::npos) {
+    std::string_view params = rest.substr(question + 1);
+    rest = rest.substr(0, question);
+    while (!params.empty()) {
+      std::string_view::size_type amp = params.find('&');
+      std::string_view param = params.substr(0, amp);
+      params = amp == std::string_view::npos ? std::string_view() : params.substr(amp + 1);
+      constexpr std::string_view kCluster = "cluster=";
+      if (param.substr(0, kCluster.size()) != kCluster)
+        return bad("unknown parameter '" + std::string(param) + "' (only cluster=NAME)");
+      config.cluster = std::string(param.substr(kCluster.size()));
+      if (!plain_name(config.cluster))
+        return bad("the cluster name may hold letters, digits and '_' only");
+    }
+  }
   if (getenv_fn == nullptr)
     getenv_fn = [](const char* name) -> const char* { return std::getenv(name); };
   if (const char* user = getenv_fn("ARIADNE_CLICKHOUSE_USER"); user != nullptr && *user)
@@ -131,7 +151,7 @@ void ClickHouseClient::Give(size_t host, std::unique_ptr<net::HttpClient> client
 }
 
 Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::string_view body,
-                                           bool use_database) {
+                                           bool use_database, bool fresh_connection) {
   std::string target = "/?user=" + UrlEncode(config_.user);
   if (!config_.password.empty()) target += "&password=" + UrlEncode(config_.password);
   if (use_database) target += "&database=" + UrlEncode(config_.database);
@@ -148,7 +168,13 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
   const size_t n = config_.hosts.size();
   for (size_t i = 0; i < n; ++i) {
     const size_t host = (first + i) % n;
-    std::unique_ptr<net::HttpClient> client = Take(host);
+    std::unique_ptr<net::HttpClient> client;
+    if (fresh_connection) {
+      client = std::make_unique<net::HttpClient>(config_.hosts[host].host, config_.hosts[host].port,
+                                                 timeout_);
+    } else {
+      client = Take(host);
+    }
     Result<net::ClientResponse> response = client->Request("POST", target, {}, body);
     const std::string where =
         config_.hosts[host].host + ":" + std::to_string(config_.hosts[host].port);
@@ -175,12 +201,24 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
 }
 
 Result<std::string> ClickHouseClient::Query(std::string_view sql, bool use_database) {
-  return Send("", sql, use_database);
+  return Send("", sql, use_database, false);
 }
 
 Status ClickHouseClient::Insert(std::string_view insert, std::string_view data) {
-  Result<std::string> answer = Send("&query=" + UrlEncode(insert), data, true);
+  return Insert(insert, data, "");
+}
+
+Status ClickHouseClient::Insert(std::string_view insert, std::string_view data,
+                                std::string_view settings) {
+  Result<std::string> answer =
+      Send("&query=" + UrlEncode(insert) + std::string(settings), data, true, true);
   return answer.ok() ? Status::Ok() : answer.status();
+}
+
+std::unique_ptr<ClickHouseClient> ClickHouseClient::ForHost(size_t index) const {
+  ClickHouseConfig one = config_;
+  one.hosts = {config_.hosts[index]};
+  return std::make_unique<ClickHouseClient>(std::move(one), timeout_);
 }
 
 }  // namespace ariadne::store::clickhouse

@@ -2,9 +2,12 @@
 // hosts in order, with a small pool of kept-alive connections per host.
 //
 // URL form accepted by ParseClickHouseUrl (docs/clickhouse.md):
-//   clickhouse://[USER[:PASSWORD]@]HOST[:PORT][,HOST[:PORT]...][/DATABASE]
-// PORT defaults to 8123, DATABASE to "ariadne". USER/PASSWORD fall back to the environment
-// variables ARIADNE_CLICKHOUSE_USER / ARIADNE_CLICKHOUSE_PASSWORD, then to "default" / "".
+//   clickhouse://[USER[:PASSWORD]@]HOST[:PORT][,HOST[:PORT]...][/DATABASE][?cluster=NAME]
+// PORT defaults to 8123, DATABASE to "ariadne". Without `cluster` several hosts are alternatives
+// (replicas or a load balancer); with it they are the servers of the ClickHouse cluster NAME
+// (its remote_servers entry), every one of which gets the local tables (schema.h). USER/PASSWORD
+// fall back to the environment variables ARIADNE_CLICKHOUSE_USER / ARIADNE_CLICKHOUSE_PASSWORD,
+// then to "default" / "".
 //
 // Errors: kUnavailable when no host could be reached (or a host answered 5xx for a reason that a
 // retry may fix: it was overloaded, out of memory or disk, shutting down); kInternal when
@@ -40,6 +43,7 @@ struct ClickHouseConfig {
   std::string database = "ariadne";
   std::string user = "default";
   std::string password;
+  std::string cluster;  // the remote_servers cluster to shard over; empty: one server
 };
 
 // Parses a clickhouse:// URL; `getenv` supplies the user/password defaults (tests pass their own).
@@ -62,13 +66,23 @@ class ClickHouseClient {
   Result<std::string> Query(std::string_view sql, bool use_database = true);
 
   // INSERT with data: `insert` ("INSERT INTO t FORMAT RowBinary") goes in the URL, `data` is the
-  // body. Returns once ClickHouse has written the data (synchronous insert).
+  // body. Returns once ClickHouse has written the data (synchronous insert). Sent on a new
+  // connection: net::HttpClient resends a request on a kept-alive connection that gave no answer,
+  // and an INSERT resent behind the caller's back could be stored twice (idempotent_insert.h
+  // retries it knowingly instead).
   Status Insert(std::string_view insert, std::string_view data);
+  // The same with extra URL settings (`&name=value…`), e.g. the query id of an insert.
+  Status Insert(std::string_view insert, std::string_view data, std::string_view settings);
 
   const ClickHouseConfig& config() const { return config_; }
 
+  // A client for host `index` of the config alone (cluster mode runs DDL and retention on every
+  // server, not just the one that answers).
+  std::unique_ptr<ClickHouseClient> ForHost(size_t index) const;
+
  private:
-  Result<std::string> Send(std::string_view extra_params, std::string_view body, bool use_database);
+  Result<std::string> Send(std::string_view extra_params, std::string_view body, bool use_database,
+                           bool fresh_connection);
   std::unique_ptr<net::HttpClient> Take(size_t host);
   void Give(size_t host, std::unique_ptr<net::HttpClient> client);
 

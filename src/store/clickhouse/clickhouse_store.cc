@@ -10,11 +10,12 @@
 #include "common/thread_annotations.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
+#include "store/clickhouse/idempotent_insert.h"
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
 #include "store/clickhouse/schema.h"
+#include "store/clickhouse/service_graph_sql.h"
 #include "store/clickhouse/trace_sql.h"
-#include "store/service_graph.h"
 
 namespace ariadne::store::clickhouse {
 namespace {
@@ -55,7 +56,11 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
     const size_t spans = batch.spans.size();
-    Status refused;
+    Status refused = Ready();
+    if (!refused.ok()) {
+      done(std::move(refused));
+      return;
+    }
     {
       MutexLock lock(&mu_);
       if (closed_) {
@@ -78,17 +83,26 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   }
 
   Result<TraceResult> GetTrace(const model::TraceId& id, std::string_view environment) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return GetTraceSql(&client_, id, environment);
+  }
+
+  Result<TraceResult> GetTraceNear(const model::TraceId& id, std::string_view environment,
+                                   const TraceTimeHint& hint) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
+    return GetTraceSql(&client_, id, environment, hint);
   }
 
   Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                       std::string_view environment,
                       const std::function<bool(const TraceResult&)>& visit) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ForEachTraceSql(&client_, start_unix_nano, end_unix_nano, environment, visit);
   }
 
   Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
                                       const query::ExecContext& context) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     if (spec.xray_filter.empty()) return RunQuerySql(&client_, spec, context, nullptr);
     // X-Ray filter expressions speak about whole traces: evaluate them on the traces of the
     // window (fetched page by page), then aggregate the spans of those that match in SQL.
@@ -107,23 +121,25 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
 
   Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request,
                                                  const query::ExecContext& context) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return SearchTracesSql(&client_, request, context);
   }
 
   Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
                                               uint64_t start_unix_nano,
                                               uint64_t end_unix_nano) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ListColumnsSql(&client_, environment, start_unix_nano, end_unix_nano);
   }
 
   Result<ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start_unix_nano,
                                        uint64_t end_unix_nano) override {
-    MutexLock lock(&graph_mu_);
-    graph_.Expire(NowNano());
-    return graph_.Get(environment, start_unix_nano, end_unix_nano);
+    ARIADNE_RETURN_IF_ERROR(Ready());
+    return GetServiceGraphSql(&client_, environment, start_unix_nano, end_unix_nano);
   }
 
   Result<std::vector<ServiceSummary>> ListServices(std::string_view environment) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
     return ListServicesSql(&client_, environment);
   }
 
@@ -146,7 +162,25 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     for (std::thread& t : writers_) t.join();
     writers_.clear();
     if (retention_thread_.joinable()) retention_thread_.join();
+    if (connect_thread_.joinable()) connect_thread_.join();
     return Status::Ok();
+  }
+
+  Status Ready() const override {
+    MutexLock lock(&mu_);
+    return not_ready_.ok() ? Status::Ok()
+                           : Status::Unavailable("ClickHouse is not reachable yet (" +
+                                                 std::string(not_ready_.message()) +
+                                                 "); ariadne keeps trying, retry shortly");
+  }
+
+  // Not ready because of `why`: keeps trying to create the schema in the background.
+  void ConnectInBackground(Status why) {
+    {
+      MutexLock lock(&mu_);
+      not_ready_ = std::move(why);
+    }
+    connect_thread_ = std::thread([this] { ConnectLoop(); });
   }
 
   StoreStats Stats() const override {
@@ -162,25 +196,39 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   Result<size_t> ApplyRetention(uint64_t now_unix_nano) override {
     if (options_.retention_nano == 0 || now_unix_nano < options_.retention_nano) return size_t{0};
     const uint64_t cutoff = now_unix_nano - options_.retention_nano;
-    const std::string& db = client_.config().database;
+    if (client_.config().cluster.empty()) return DropOldPartitions(&client_, "", cutoff);
+    // Cluster: the partitions live in the local tables of every server.
+    size_t dropped = 0;
+    for (size_t i = 0; i < client_.config().hosts.size(); ++i) {
+      ARIADNE_ASSIGN_OR_RETURN(size_t n,
+                               DropOldPartitions(client_.ForHost(i).get(), "_local", cutoff));
+      dropped += n;
+    }
+    return dropped;
+  }
+
+ private:
+  // Drops the day partitions of spans`suffix` and trace_index`suffix` that end before `cutoff`.
+  static Result<size_t> DropOldPartitions(ClickHouseClient* client, const std::string& suffix,
+                                          uint64_t cutoff) {
+    const std::string& db = client->config().database;
     ARIADNE_ASSIGN_OR_RETURN(
         std::string text,
-        client_.Query(
-            "SELECT DISTINCT table, partition FROM system.parts WHERE database = " + SqlString(db) +
-            " AND active AND table IN ('spans', 'trace_index') FORMAT TabSeparated"));
+        client->Query("SELECT DISTINCT table, partition FROM system.parts WHERE database = " +
+                      SqlString(db) + " AND active AND table IN ('spans" + suffix +
+                      "', 'trace_index" + suffix + "') FORMAT TabSeparated"));
     size_t dropped = 0;
     for (const auto& row : ParseTsv(text)) {
       if (row.size() < 2) continue;
       const uint64_t end = DayEndNano(row[1]);
       if (end == 0 || end > cutoff) continue;
       ARIADNE_RETURN_IF_ERROR(
-          client_.Query("ALTER TABLE " + db + "." + row[0] + " DROP PARTITION " + row[1]).status());
+          client->Query("ALTER TABLE " + db + "." + row[0] + " DROP PARTITION " + row[1]).status());
       dropped++;
     }
     return dropped;
   }
 
- private:
   struct Pending {
     std::string environment;
     model::SpanBatch batch;
@@ -206,11 +254,6 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
         inflight_++;
       }
       Status status = Insert(work);
-      if (status.ok()) {
-        MutexLock lock(&graph_mu_);
-        const uint64_t now = NowNano();
-        for (const Pending& p : work) graph_.Observe(p.environment, p.batch, now);
-      }
       {
         MutexLock lock(&mu_);
         for (const Pending& p : work) {
@@ -232,19 +275,35 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   }
 
   Status Insert(const std::vector<Pending>& work) {
-    std::string rows;
-    for (const Pending& p : work) EncodeSpanRows(p.environment, p.batch, &rows);
-    if (rows.empty()) return Status::Ok();
-    const std::string insert =
-        "INSERT INTO spans (" + std::string(SpanColumnList()) + ") FORMAT RowBinary";
-    Status status;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      if (attempt > 0)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * (attempt - 1))));
-      status = client_.Insert(insert, rows);
-      if (status.ok() || !status.IsUnavailable()) break;
+    std::vector<InsertBatch> batches;
+    batches.reserve(work.size());
+    for (const Pending& p : work) batches.push_back({p.environment, &p.batch});
+    return InsertSpans(&client_, batches);
+  }
+
+  void ConnectLoop() {
+    for (int attempt = 1;; ++attempt) {
+      {
+        std::unique_lock<Mutex> lock(mu_);
+        if (cv_.wait_for(lock, std::chrono::seconds(attempt < 10 ? 1 : 10),
+                         [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return closed_; }))
+          return;
+      }
+      std::vector<std::string> created;
+      Status status = EnsureSchema(&client_, &created);
+      for (const std::string& line : created)
+        std::fprintf(stderr, "ariadne: clickhouse: created %s\n", line.c_str());
+      if (status.ok()) {
+        std::fprintf(stderr, "ariadne: clickhouse: reachable now; the store is ready\n");
+        MutexLock lock(&mu_);
+        not_ready_ = Status::Ok();
+        return;
+      }
+      if (!status.IsUnavailable())
+        std::fprintf(stderr, "ariadne: clickhouse: %s\n", status.ToString().c_str());
+      MutexLock lock(&mu_);
+      not_ready_ = std::move(status);
     }
-    return status;
   }
 
   void RetentionLoop() {
@@ -276,20 +335,22 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   uint64_t spans_appended_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t batches_appended_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t append_errors_ ARIADNE_GUARDED_BY(mu_) = 0;
-
-  Mutex graph_mu_;
-  ServiceGraphBuilder graph_ ARIADNE_GUARDED_BY(graph_mu_);
+  Status not_ready_ ARIADNE_GUARDED_BY(mu_);  // why the schema is not in place yet; OK: ready
 
   std::vector<std::thread> writers_;
   std::thread retention_thread_;
+  std::thread connect_thread_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
                                                              std::vector<std::string>* created) {
+  const bool wait = options.wait_for_clickhouse;
   auto store = std::make_unique<ClickHouseStoreImpl>(std::move(options));
-  ARIADNE_RETURN_IF_ERROR(EnsureSchema(store->client(), created));
+  Status schema = EnsureSchema(store->client(), created);
+  if (!schema.ok() && !(wait && schema.IsUnavailable())) return schema;
+  if (!schema.ok()) store->ConnectInBackground(std::move(schema));
   store->Start();
   return std::unique_ptr<ClickHouseStore>(std::move(store));
 }

@@ -7,12 +7,13 @@
 // parts) and send it as one synchronous RowBinary INSERT; every batch in it is acknowledged only
 // when ClickHouse has answered 200, i.e. written the part. An INSERT that fails for a reason a
 // retry may fix is retried with backoff (100 ms, 400 ms, 1.6 s) before the batches fail with
-// kUnavailable. A retried INSERT whose first attempt did reach ClickHouse can store its rows
-// twice (MergeTree does not deduplicate).
+// kUnavailable; a retry leaves out the spans ClickHouse already holds, so an insert whose answer
+// was lost is never stored twice (idempotent_insert.h). With `?cluster=` in the URL the inserts
+// and reads address Distributed tables sharded by trace id (schema.h), and retention drops the
+// partitions of the local tables on every server.
 //
-// Reads: pushed down to SQL (query_sql.h, trace_sql.h). The service graph is built in this
-// process from the spans it wrote (as the embedded engine), so with several ingest nodes each
-// sees only its own share — a seam problem noted in docs/clickhouse.md.
+// Reads: pushed down to SQL (query_sql.h, trace_sql.h, service_graph_sql.h — the service graph
+// too, so every node of a cluster sees the same graph).
 //
 // Retention: with `retention_nano` set, a background thread drops day partitions of `spans` and
 // `trace_index` whose whole day is older than the retention (at start, then every 10 minutes).
@@ -37,6 +38,10 @@ struct ClickHouseStoreOptions {
   size_t insert_threads = 2;
   size_t max_spans_per_insert = 100'000;
   size_t max_queued_spans = 500'000;
+  // When ClickHouse cannot be reached at open: false fails the open; true opens a store that is
+  // not Ready() (appends and reads fail with kUnavailable, "not reachable yet") and keeps trying
+  // to connect and create the schema in the background (every second, then every 10 s).
+  bool wait_for_clickhouse = false;
 };
 
 class ClickHouseStore : public SpanStore {
@@ -47,7 +52,8 @@ class ClickHouseStore : public SpanStore {
 };
 
 // Connects, creates the schema when missing (one line per created object in `*created`) and
-// starts the writers. kUnavailable when ClickHouse cannot be reached.
+// starts the writers. kUnavailable when ClickHouse cannot be reached (unless
+// `wait_for_clickhouse`: see there; what the background connect creates is printed to stderr).
 Result<std::unique_ptr<ClickHouseStore>> OpenClickHouseStore(ClickHouseStoreOptions options,
                                                              std::vector<std::string>* created);
 

@@ -11,9 +11,9 @@ constexpr std::string_view kColumns =
     "weight, http_method, http_route, db_system, attr_keys, attr_types, attr_str, attr_num, "
     "attr_resource, raw";
 
-std::string SpansTable(const std::string& db) {
-  return "CREATE TABLE IF NOT EXISTS " + db +
-         ".spans (\n"
+std::string SpansTable(const std::string& db, std::string_view table) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) +
+         " (\n"
          "  environment String,\n"
          "  service String,\n"
          "  name String,\n"
@@ -46,9 +46,9 @@ std::string SpansTable(const std::string& db) {
          "SETTINGS index_granularity = 8192";
 }
 
-std::string TraceIndexTable(const std::string& db) {
-  return "CREATE TABLE IF NOT EXISTS " + db +
-         ".trace_index (\n"
+std::string TraceIndexTable(const std::string& db, std::string_view table) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) +
+         " (\n"
          "  environment String,\n"
          "  trace_id FixedString(16),\n"
          "  min_start_ns UInt64,\n"
@@ -59,50 +59,83 @@ std::string TraceIndexTable(const std::string& db) {
          "SETTINGS index_granularity = 1024";
 }
 
-std::string TraceIndexView(const std::string& db) {
-  return "CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".trace_index_mv TO " + db +
-         ".trace_index AS SELECT environment, trace_id, min(start_ns) AS min_start_ns, "
+std::string TraceIndexView(const std::string& db, std::string_view spans, std::string_view index) {
+  return "CREATE MATERIALIZED VIEW IF NOT EXISTS " + db + ".trace_index_mv TO " + db + "." +
+         std::string(index) +
+         " AS SELECT environment, trace_id, min(start_ns) AS min_start_ns, "
          "max(start_ns) AS max_start_ns FROM " +
-         db + ".spans GROUP BY environment, trace_id";
+         db + "." + std::string(spans) + " GROUP BY environment, trace_id";
 }
 
-}  // namespace
+// A Distributed table over `local` on every shard of `cluster`, rows placed by trace id.
+std::string DistributedTable(const std::string& db, std::string_view table, std::string_view local,
+                             const std::string& cluster) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) + " AS " + db + "." +
+         std::string(local) + " ENGINE = Distributed(" + cluster + ", " + db + ", " +
+         std::string(local) + ", " + std::string(kShardingKey) + ")";
+}
 
-std::string_view SpanColumnList() { return kColumns; }
-
-Status EnsureSchema(ClickHouseClient* client, std::vector<std::string>* created) {
+// The tables of one server: with `cluster` the local MergeTree tables and the Distributed
+// tables over them, else the MergeTree tables under the names the reads use. `where` names the
+// server in the lines added to `*created` (cluster mode).
+Status EnsureServerSchema(ClickHouseClient* client, const std::string& where,
+                          std::vector<std::string>* created) {
   const std::string& db = client->config().database;
+  const std::string& cluster = client->config().cluster;
   ARIADNE_ASSIGN_OR_RETURN(
       std::string existing,
-      client->Query("SELECT name FROM system.tables WHERE database = '" + db + "' FORMAT TSV",
-                    false));
-  auto exists = [&](std::string_view name) {
-    return ("\n" + existing).find("\n" + std::string(name) + "\n") != std::string::npos;
+      client->Query(
+          "SELECT name, engine FROM system.tables WHERE database = '" + db + "' FORMAT TSV",
+          false));
+  auto engine_of = [&](std::string_view name) -> std::string {
+    const std::string key = "\n" + std::string(name) + "\t";
+    const std::string all = "\n" + existing;
+    const auto at = all.find(key);
+    if (at == std::string::npos) return "";
+    const auto end = all.find('\n', at + key.size());
+    return all.substr(at + key.size(),
+                      end == std::string::npos ? std::string::npos : end - at - key.size());
   };
+  const std::string spans_engine = engine_of("spans");
+  if (!spans_engine.empty() && (spans_engine == "Distributed") != !cluster.empty())
+    return Status::FailedPrecondition(
+        "the ClickHouse database " + db + where + " was created " +
+        (cluster.empty() ? "for a cluster (its spans table is Distributed); add ?cluster=NAME to "
+                           "--store"
+                         : "for a single server (its spans table is " + spans_engine +
+                               "); point --store at another database for the cluster"));
   ARIADNE_ASSIGN_OR_RETURN(
       std::string databases,
       client->Query("SELECT count() FROM system.databases WHERE name = '" + db + "'", false));
   if (databases.rfind("0", 0) == 0) {
     ARIADNE_RETURN_IF_ERROR(client->Query("CREATE DATABASE IF NOT EXISTS " + db, false).status());
-    created->push_back("database " + db);
+    created->push_back("database " + db + where);
   }
   struct Object {
     std::string_view name;
     std::string sql;
   };
-  const Object objects[] = {
+  std::vector<Object> objects = {
       {"schema_version",
        "CREATE TABLE IF NOT EXISTS " + db +
            ".schema_version (version UInt32, applied_unix_nano UInt64, note String) "
-           "ENGINE = TinyLog"},
-      {"spans", SpansTable(db)},
-      {"trace_index", TraceIndexTable(db)},
-      {"trace_index_mv", TraceIndexView(db)},
-  };
+           "ENGINE = TinyLog"}};
+  if (cluster.empty()) {
+    objects.push_back({"spans", SpansTable(db, "spans")});
+    objects.push_back({"trace_index", TraceIndexTable(db, "trace_index")});
+    objects.push_back({"trace_index_mv", TraceIndexView(db, "spans", "trace_index")});
+  } else {
+    objects.push_back({"spans_local", SpansTable(db, "spans_local")});
+    objects.push_back({"trace_index_local", TraceIndexTable(db, "trace_index_local")});
+    objects.push_back({"trace_index_mv", TraceIndexView(db, "spans_local", "trace_index_local")});
+    objects.push_back({"spans", DistributedTable(db, "spans", "spans_local", cluster)});
+    objects.push_back(
+        {"trace_index", DistributedTable(db, "trace_index", "trace_index_local", cluster)});
+  }
   for (const Object& object : objects) {
-    if (exists(object.name)) continue;
+    if (!engine_of(object.name).empty()) continue;
     ARIADNE_RETURN_IF_ERROR(client->Query(object.sql, false).status());
-    created->push_back("table " + db + "." + std::string(object.name));
+    created->push_back("table " + db + "." + std::string(object.name) + where);
   }
   ARIADNE_ASSIGN_OR_RETURN(std::string version, client->Query("SELECT max(version), count() FROM " +
                                                                   db + ".schema_version FORMAT TSV",
@@ -125,7 +158,37 @@ Status EnsureSchema(ClickHouseClient* client, std::vector<std::string>* created)
                                             std::to_string(now) + ", 'created by ariadne')",
                                         false)
                                 .status());
-    created->push_back("schema_version " + std::to_string(kSchemaVersion));
+    created->push_back("schema_version " + std::to_string(kSchemaVersion) + where);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view SpanColumnList() { return kColumns; }
+
+Status EnsureSchema(ClickHouseClient* client, std::vector<std::string>* created) {
+  const ClickHouseConfig& config = client->config();
+  if (config.cluster.empty()) return EnsureServerSchema(client, "", created);
+  for (size_t i = 0; i < config.hosts.size(); ++i) {
+    std::unique_ptr<ClickHouseClient> one = client->ForHost(i);
+    const std::string where =
+        " on " + config.hosts[i].host + ":" + std::to_string(config.hosts[i].port);
+    ARIADNE_ASSIGN_OR_RETURN(
+        std::string servers,
+        one->Query("SELECT count() FROM system.clusters WHERE cluster = '" + config.cluster + "'",
+                   false));
+    const size_t count = static_cast<size_t>(std::atoi(servers.c_str()));
+    if (count == 0)
+      return Status::FailedPrecondition(
+          "ClickHouse" + where + " has no cluster " + config.cluster +
+          " in its remote_servers; add it there (docs/scale-out.md) or fix ?cluster= in --store");
+    if (count > config.hosts.size())
+      return Status::FailedPrecondition(
+          "the ClickHouse cluster " + config.cluster + " has " + std::to_string(count) +
+          " servers but --store names " + std::to_string(config.hosts.size()) +
+          "; list every server of the cluster so ariadne can create its local tables on each");
+    ARIADNE_RETURN_IF_ERROR(EnsureServerSchema(one.get(), where, created));
   }
   return Status::Ok();
 }

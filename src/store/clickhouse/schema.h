@@ -15,12 +15,23 @@
 //                granules and then only the day partitions that hold the trace.
 //   schema_version  one row per applied schema version.
 //
+// Cluster mode (`?cluster=NAME` in the URL, ClickHouseConfig::cluster): on every server of the
+// URL, the MergeTree tables above are created as spans_local / trace_index_local (the view
+// trace_index_mv fills trace_index_local from spans_local on the server that stores the rows),
+// and `spans` / `trace_index` become Distributed tables over them, sharded by
+// cityHash64(trace_id): every span of a trace, and its trace_index rows, land on one shard, and
+// reads and writes address the Distributed names exactly as on one server. Ariadne creates the
+// tables on each server itself (no ON CLUSTER, so no ZooKeeper needed); the cluster must be in
+// every server's remote_servers and the URL must list every server.
+//
 // SQL keeps to what ClickHouse 18.16 (Debian 12) and current releases both accept: no Map type,
 // no TTL clause, no LowCardinality, no CODEC clauses.
 //
 // Threads: pure functions; EnsureSchema runs statements through the (thread-safe) client.
 #pragma once
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +42,9 @@
 namespace ariadne::store::clickhouse {
 
 constexpr int kSchemaVersion = 1;
+
+// The Distributed tables' sharding expression (cluster mode).
+inline constexpr std::string_view kShardingKey = "cityHash64(trace_id)";
 
 // Attribute keys with a column of their own: the value goes there when it is a non-empty
 // string (the common case), else into the arrays.

@@ -75,10 +75,17 @@ std::vector<std::string> SplitUnit(const std::string& text) {
 }  // namespace
 
 Result<TraceResult> GetTraceSql(ClickHouseClient* client, const model::TraceId& id,
-                                std::string_view environment) {
+                                std::string_view environment, const TraceTimeHint& hint) {
   const std::string id_condition =
       "trace_id = " + SqlId(id.AsStringView()) + EnvCondition(environment);
-  ARIADNE_ASSIGN_OR_RETURN(auto range, TimeRange(client, id_condition));
+  constexpr uint64_t kDay = 86'400'000'000'000ULL;
+  const std::string hint_condition =
+      hint.empty()
+          ? ""
+          : " AND min_start_ns >= " +
+                std::to_string(hint.start_unix_nano > kDay ? hint.start_unix_nano - kDay : 0) +
+                " AND min_start_ns <= " + std::to_string(hint.end_unix_nano);
+  ARIADNE_ASSIGN_OR_RETURN(auto range, TimeRange(client, id_condition + hint_condition));
   if (!range) return Status::NotFound("no span of trace " + id.ToHex() + " is stored");
   ARIADNE_ASSIGN_OR_RETURN(
       std::string data,

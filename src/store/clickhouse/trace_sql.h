@@ -17,8 +17,10 @@
 
 namespace ariadne::store::clickhouse {
 
+// `hint` (optional) restricts the trace_index lookup to the day partitions around it: the trace's
+// earliest span starts at most a day before the hint's window and not after it.
 Result<TraceResult> GetTraceSql(ClickHouseClient* client, const model::TraceId& id,
-                                std::string_view environment);
+                                std::string_view environment, const TraceTimeHint& hint = {});
 
 // Traces with a span starting in the window, ordered by their earliest such start; fetched in
 // pages of `page` traces (a statement for the ids, then two per page).

@@ -46,7 +46,8 @@ std::string Tail(const std::string& path) {
 }
 
 // A minimal server config: loopback, the given ports, everything under `dir`, UTC.
-std::string Config(const std::string& dir, uint16_t http, uint16_t tcp, uint16_t interserver) {
+std::string Config(const std::string& dir, uint16_t http, uint16_t tcp, uint16_t interserver,
+                   const std::string& remote_servers) {
   std::ostringstream c;
   c << "<?xml version=\"1.0\"?>\n<yandex>\n"
     << "  <logger><level>warning</level><log>" << dir << "/log/server.log</log>"
@@ -71,7 +72,7 @@ std::string Config(const std::string& dir, uint16_t http, uint16_t tcp, uint16_t
     << "  <default_database>default</default_database>\n"
     << "  <timezone>UTC</timezone>\n"
     << "  <mlock_executable>false</mlock_executable>\n"
-    << "</yandex>\n";
+    << remote_servers << "</yandex>\n";
   return c.str();
 }
 
@@ -95,7 +96,7 @@ std::optional<std::string> ClickHouseProcess::FindBinary() {
   return std::nullopt;
 }
 
-std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Start(const std::string& binary) {
+std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Prepare(const std::string& binary) {
   std::unique_ptr<ClickHouseProcess> ch(new ClickHouseProcess());
   std::random_device rd;
   ch->dir_ = (std::filesystem::temp_directory_path() /
@@ -104,12 +105,37 @@ std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Start(const std::string& b
   for (const char* sub : {"log", "data", "tmp", "user_files", "format_schemas"})
     std::filesystem::create_directories(ch->dir_ + "/" + sub);
   ch->http_port_ = FreePort();
-  std::ofstream(ch->dir_ + "/config.xml")
-      << Config(ch->dir_, ch->http_port_, FreePort(), FreePort());
-  std::ofstream(ch->dir_ + "/users.xml") << kUsers;
+  ch->tcp_port_ = FreePort();
   ch->binary_ = binary;
+  return ch;
+}
+
+void ClickHouseProcess::WriteConfig(const std::string& remote_servers) {
+  std::ofstream(dir_ + "/config.xml")
+      << Config(dir_, http_port_, tcp_port_, FreePort(), remote_servers);
+  std::ofstream(dir_ + "/users.xml") << kUsers;
+}
+
+std::unique_ptr<ClickHouseProcess> ClickHouseProcess::Start(const std::string& binary) {
+  std::unique_ptr<ClickHouseProcess> ch = Prepare(binary);
+  ch->WriteConfig("");
   ch->Launch();
   return ch;
+}
+
+std::vector<std::unique_ptr<ClickHouseProcess>> ClickHouseProcess::StartCluster(
+    const std::string& binary, size_t servers, const std::string& cluster) {
+  std::vector<std::unique_ptr<ClickHouseProcess>> out;
+  for (size_t i = 0; i < servers; ++i) out.push_back(Prepare(binary));
+  std::ostringstream remote;
+  remote << "  <remote_servers><" << cluster << ">";
+  for (const auto& ch : out)
+    remote << "<shard><replica><host>127.0.0.1</host><port>" << ch->tcp_port_
+           << "</port></replica></shard>";
+  remote << "</" << cluster << "></remote_servers>\n";
+  for (const auto& ch : out) ch->WriteConfig(remote.str());
+  for (const auto& ch : out) ch->Launch();
+  return out;
 }
 
 void ClickHouseProcess::Launch() {
@@ -166,6 +192,14 @@ void ClickHouseProcess::Stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void ClickHouseProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
 }

@@ -40,6 +40,27 @@ TEST(ClickHouseUrlTest, CredentialsComeFromTheEnvironmentUnlessTheUrlHasThem) {
   EXPECT_EQ(config->user, "me");
 }
 
+TEST(ClickHouseUrlTest, ClusterParameterNamesTheRemoteServersCluster) {
+  auto config =
+      ParseClickHouseUrl("clickhouse://ch1,ch2:8124/traces?cluster=spans_2x1", NoEnvironment);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster, "spans_2x1");
+  EXPECT_EQ(config->database, "traces");
+  ASSERT_EQ(config->hosts.size(), 2u);
+  EXPECT_EQ(config->hosts[1].port, 8124);
+  config = ParseClickHouseUrl("clickhouse://ch1?cluster=c", NoEnvironment);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster, "c");
+  EXPECT_EQ(config->database, "ariadne");
+  EXPECT_TRUE(ParseClickHouseUrl("clickhouse://ch1/db", NoEnvironment)->cluster.empty());
+  for (const char* url : {"clickhouse://ch1/db?cluster=", "clickhouse://ch1/db?cluster=a-b",
+                          "clickhouse://ch1/db?shards=2"}) {
+    auto bad = ParseClickHouseUrl(url, NoEnvironment);
+    ASSERT_FALSE(bad.ok()) << url;
+    EXPECT_TRUE(bad.status().IsInvalidArgument()) << url;
+  }
+}
+
 TEST(ClickHouseUrlTest, BadUrlsAreRefusedWithTheExpectedForm) {
   for (const char* url : {"http://127.0.0.1:8123", "clickhouse://", "clickhouse://h:99999",
                           "clickhouse://h:x", "clickhouse://h/db;drop", "clickhouse://:1"}) {

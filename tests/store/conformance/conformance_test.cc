@@ -56,6 +56,30 @@ TEST_P(SpanStoreConformanceTest, AppendThenGetTraceReturnsEverySpan) {
   ExpectAllTracesReadable(*store_, batch, "prod");
 }
 
+// The seam's trace reader with a time hint (the window a search result or link gives): the same
+// whole trace as without the hint.
+TEST_P(SpanStoreConformanceTest, GetTraceNearItsTimeReturnsTheWholeTrace) {
+  RandomSpans gen(25);
+  model::SpanBatch batch = gen.Batch(300);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 100).ok());
+  const model::TraceId id = batch.spans[batch.spans.size() / 2].trace_id;
+  size_t spans = 0;
+  uint64_t first = UINT64_MAX, last = 0;
+  for (const model::Span& s : batch.spans) {
+    if (s.trace_id != id) continue;
+    spans++;
+    first = std::min(first, s.start_time_unix_nano);
+    last = std::max(last, s.start_time_unix_nano);
+  }
+  store::TraceTimeHint hint{first, last + 1};
+  auto near = store_->GetTraceNear(id, "", hint);
+  ASSERT_TRUE(near.ok()) << near.status().ToString();
+  EXPECT_EQ(near->spans.spans.size(), spans);
+  auto plain = store_->GetTrace(id);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->spans.spans.size(), spans);
+}
+
 TEST_P(SpanStoreConformanceTest, GetTraceOfAnUnknownIdIsNotFound) {
   RandomSpans gen(22);
   ASSERT_TRUE(store_->Append("prod", gen.Batch(50)).ok());
