@@ -255,7 +255,12 @@ TEST(XRayRemoteSamplerTest, PollsRulesAndTargetsFromARealDaemonEndpoint) {
       EXPECT_EQ(doc["SamplingStatisticsDocuments"][0]["RuleName"], "Cruddur");
       EXPECT_EQ(doc["SamplingStatisticsDocuments"][0]["RequestCount"], 3);
     }
+    // The handler counts the call before the sampler has read and applied the reply.
     auto rules = s.Rules();
+    for (int i = 0; i < 100 && !rules[2].quota.has_value(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      rules = s.Rules();
+    }
     EXPECT_EQ(rules[2].quota.value_or(-1), 7);
     EXPECT_EQ(rules[2].rule.fixed_rate, 0.5);
     EXPECT_EQ(rules_calls.load(), 1);
