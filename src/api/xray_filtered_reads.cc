@@ -1,12 +1,9 @@
 #include "api/xray_filtered_reads.h"
 
 #include <algorithm>
-#include <deque>
 
-#include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
-#include "store/embedded/block.h"
 #include "store/service_graph.h"
 
 namespace ariadne::api {
@@ -16,24 +13,30 @@ bool Cancelled(const query::ExecContext& context) {
   return context.cancel && context.cancel->cancelled();
 }
 
-// True when one span of `trace` lies in the window and passes every filter (the rule of
-// SpanStore::SearchTraces), evaluated by the query engine's own row selection.
-bool HasMatchingSpan(const store::TraceResult& trace, const store::TraceSearchRequest& request) {
-  if (request.filters.empty()) {
-    for (const model::Span& s : trace.spans.spans)
-      if (s.start_time_unix_nano >= request.start_unix_nano &&
-          s.start_time_unix_nano < request.end_unix_nano)
-        return true;
-    return false;
+store::TraceVerdict Verdict(const query::xray_filter::Filter& filter,
+                            const store::TraceSummary& summary) {
+  switch (filter.Decide(summary.xray)) {
+    case query::xray_filter::Filter::Verdict::kYes:
+      return store::TraceVerdict::kYes;
+    case query::xray_filter::Filter::Verdict::kNo:
+      return store::TraceVerdict::kNo;
+    case query::xray_filter::Filter::Verdict::kUnknown:
+      break;
   }
-  query::QuerySpec spec;
-  spec.start_unix_nano = request.start_unix_nano;
-  spec.end_unix_nano = request.end_unix_nano;
-  spec.filters = request.filters;
-  store::embedded::BlockBuilder builder(trace.environments.empty() ? "" : trace.environments[0]);
-  builder.Append(trace.spans);
-  std::vector<uint8_t> selected = query::SelectRows(spec, builder.block());
-  return std::find(selected.begin(), selected.end(), 1) != selected.end();
+  return store::TraceVerdict::kUnknown;
+}
+
+// Decides an entry the summary left open by fetching its whole trace. `trace` receives it.
+Result<bool> MatchesWhole(store::SpanStore* store, const store::TracePageEntry& entry,
+                          const query::xray_filter::Filter& filter, store::TraceResult* trace) {
+  store::TraceTimeHint hint{entry.summary.start_unix_nano,
+                            entry.summary.last_span_start_unix_nano + 1};
+  auto fetched = store->GetTraceNear(entry.summary.trace_id, entry.summary.environment, hint);
+  if (fetched.status().IsNotFound()) return false;
+  if (!fetched.ok()) return fetched.status();
+  *trace = std::move(*fetched);
+  if (entry.decided) return true;
+  return filter.Matches(query::xray_filter::TraceView::Build(trace->spans));
 }
 
 }  // namespace
@@ -50,24 +53,32 @@ void SortNewestFirst(std::vector<store::TraceSummary>* traces) {
 Result<std::vector<store::TraceSummary>> SearchTracesByXrayFilter(
     store::SpanStore* store, const store::TraceSearchRequest& request,
     const query::xray_filter::Filter& filter, const query::ExecContext& context) {
-  // ForEachTrace visits oldest first: keep the newest `limit` matches as they come.
-  std::deque<store::TraceSummary> newest;
-  Status walked =
-      store->ForEachTrace(request.start_unix_nano, request.end_unix_nano, request.environment,
-                          [&](const store::TraceResult& trace) {
-                            if (Cancelled(context)) return false;
-                            if (trace.spans.spans.empty() || !HasMatchingSpan(trace, request))
-                              return true;
-                            if (!filter.Matches(query::xray_filter::TraceView::Build(trace.spans)))
-                              return true;
-                            newest.push_back(store::SummarizeTrace(trace));
-                            if (newest.size() > request.limit) newest.pop_front();
-                            return true;
-                          });
-  ARIADNE_RETURN_IF_ERROR(walked);
-  if (Cancelled(context))
-    return Status(StatusCode::kCancelled, "trace search: cancelled (its client went away)");
-  std::vector<store::TraceSummary> out(newest.begin(), newest.end());
+  std::vector<store::TraceSummary> out;
+  if (request.limit == 0) return out;
+  store::TracePageRequest search;
+  search.environment = request.environment;
+  search.start_unix_nano = request.start_unix_nano;
+  search.end_unix_nano = request.end_unix_nano;
+  search.filter.span_filters = request.filters;
+  search.order = store::TraceOrder::kNewestFirst;
+  search.limit = request.limit;
+  search.refine = [&filter](const store::TraceSummary& s) { return Verdict(filter, s); };
+  while (out.size() < request.limit) {
+    ARIADNE_ASSIGN_OR_RETURN(store::TracePage page, store->SearchTracePage(search, context));
+    for (store::TracePageEntry& entry : page.traces) {
+      if (Cancelled(context))
+        return Status(StatusCode::kCancelled, "trace search: cancelled (its client went away)");
+      if (!entry.decided) {
+        store::TraceResult trace;
+        ARIADNE_ASSIGN_OR_RETURN(bool matches, MatchesWhole(store, entry, filter, &trace));
+        if (!matches) continue;
+      }
+      out.push_back(std::move(entry.summary));
+      if (out.size() == request.limit) break;
+    }
+    if (!page.next) break;
+    search.after = page.next;
+  }
   SortNewestFirst(&out);
   return out;
 }
@@ -79,16 +90,23 @@ Result<store::ServiceGraph> ServiceGraphByXrayFilter(store::SpanStore* store,
                                                      const query::xray_filter::Filter& filter,
                                                      const query::ExecContext& context) {
   store::ServiceGraphBuilder builder;
-  Status walked = store->ForEachTrace(
-      start_unix_nano, end_unix_nano, environment, [&](const store::TraceResult& trace) {
-        if (Cancelled(context)) return false;
-        if (trace.spans.spans.empty()) return true;
-        if (!filter.Matches(query::xray_filter::TraceView::Build(trace.spans))) return true;
-        // Ingest time only drives the pairing window; every span of a trace arrives together.
-        builder.Observe(trace.environments.empty() ? "" : trace.environments[0], trace.spans, 1);
-        return true;
-      });
-  ARIADNE_RETURN_IF_ERROR(walked);
+  store::TracePageRequest search;
+  search.environment = std::string(environment);
+  search.start_unix_nano = start_unix_nano;
+  search.end_unix_nano = end_unix_nano;
+  search.limit = 0;
+  search.refine = [&filter](const store::TraceSummary& s) { return Verdict(filter, s); };
+  ARIADNE_ASSIGN_OR_RETURN(store::TracePage page, store->SearchTracePage(search, context));
+  for (const store::TracePageEntry& entry : page.traces) {
+    if (Cancelled(context))
+      return Status(StatusCode::kCancelled, "service graph: cancelled (its client went away)");
+    // The graph needs every span of the matching traces.
+    store::TraceResult trace;
+    ARIADNE_ASSIGN_OR_RETURN(bool matches, MatchesWhole(store, entry, filter, &trace));
+    if (!matches || trace.spans.spans.empty()) continue;
+    // Ingest time only drives the pairing window; every span of a trace arrives together.
+    builder.Observe(trace.environments.empty() ? "" : trace.environments[0], trace.spans, 1);
+  }
   if (Cancelled(context))
     return Status(StatusCode::kCancelled, "service graph: cancelled (its client went away)");
   // Client calls nobody answered within the matching traces become edges to their peers.

@@ -2,12 +2,13 @@
 // GET /api/v1/traces?xray_filter=… and GET /api/v1/service-graph?xray_filter=… (docs/api.md), so
 // the web UI can show an X-Ray group's traces and map.
 //
-// Both walk every trace with a span in the window (SpanStore::ForEachTrace) and evaluate the
-// expression on the whole trace (query/xray_filter); the cost grows with the traces in the
-// window, not with the matches, so callers keep windows short. Trace search additionally keeps
-// only traces with one span that passes every span filter inside the window (the same rule as
-// SpanStore::SearchTraces) and answers the newest `limit` by trace start. The service graph is
-// derived from the matching traces' spans with the ServiceGraphBuilder the store uses at ingest.
+// Both use the store's paged trace search (TraceReader::SearchTracePage): the expression is
+// evaluated against each trace's summary (Filter::Decide, see filter.h for what a summary cannot
+// decide) and only the undecided traces are fetched whole and evaluated with Filter::Matches.
+// Trace search passes the span filters down as "some span in the window passes every filter"
+// (the rule of SpanStore::SearchTraces) and answers the newest `limit` by trace start from the
+// summaries. The service graph fetches the matching traces (it needs their spans) and derives the
+// graph with the ServiceGraphBuilder the store uses at ingest.
 //
 // Errors: the store's; kCancelled once the context's cancel flag is set (checked per trace).
 // Threads: stateless functions; safe from any thread as the store is.

@@ -1,11 +1,13 @@
-// TraceReader: the trace role of the store seam (span_store.h) — whole traces by id, and trace
-// search with summaries the engine computes.
+// TraceReader: the trace role of the store seam (span_store.h) — whole traces by id, trace
+// search with summaries the engine computes, and a paged trace search with a trace-level filter
+// (SearchTracePage) that X-Ray reads, group views and `xray_filter` use.
 //
 // Threads: every method may be called concurrently from any thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "model/span_batch.h"
 #include "query/exec_context.h"
 #include "query/query_spec.h"
+#include "query/xray_filter/trace_facts.h"
 
 namespace ariadne::store {
 
@@ -46,6 +49,62 @@ struct TraceSummary {
   uint64_t span_count = 0;
   uint64_t error_count = 0;
   std::vector<std::string> services;
+  // Filled by SummarizeTrace for SearchTracePage (SearchTraces leaves them as they come):
+  uint64_t end_unix_nano = 0;              // latest span end
+  uint64_t last_span_start_unix_nano = 0;  // latest span start
+  query::xray_filter::TraceFacts xray;     // the trace as X-Ray sees it (root segment, flags, ...)
+};
+
+// A trace-level filter for SearchTracePage. Every set field must hold.
+struct TraceFilter {
+  std::string root_service;  // the root span's service (TraceSummary::root_service); "" any
+  std::string root_name;     // the root span's name; "" any
+  uint64_t min_duration_nano = 0;
+  uint64_t max_duration_nano = 0;  // 0: no upper bound
+  std::optional<bool> has_error;   // error_count > 0 (a span with status ERROR)
+  std::optional<bool> root_fault;  // the X-Ray fault flag of the root segment
+  // "Some span matches": one span starting in the window passes every filter (the rule of
+  // SearchTraces). Empty: no span condition.
+  std::vector<query::Filter> span_filters;
+};
+
+// Where a page stopped: the order key of the last trace it returned.
+struct TracePageToken {
+  uint64_t start_unix_nano = 0;  // the trace's earliest span start
+  model::TraceId trace_id;
+};
+
+enum class TraceOrder { kOldestFirst, kNewestFirst };
+
+// An in-process refinement applied after `filter` (the caller's own predicate over the summary,
+// e.g. an X-Ray filter expression): kYes keeps the trace, kNo drops it, kUnknown returns it marked
+// undecided so the caller fetches the whole trace and decides.
+enum class TraceVerdict { kNo, kYes, kUnknown };
+
+// Paged trace search. A trace is in the window when the range of its span starts overlaps
+// [start_unix_nano, end_unix_nano) (earliest start < end and latest start >= start); its order
+// key is (earliest span start, trace id), ascending or descending. `after` resumes strictly after
+// a token of an earlier page with the same window and order. One entry per trace and environment.
+struct TracePageRequest {
+  std::string environment;  // "" all
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+  TraceFilter filter;
+  TraceOrder order = TraceOrder::kOldestFirst;
+  std::optional<TracePageToken> after;
+  size_t limit = 100;  // entries (decided or not) per page; 0 = no limit
+  std::function<TraceVerdict(const TraceSummary&)> refine;  // null: keep every trace
+};
+
+struct TracePageEntry {
+  TraceSummary summary;
+  bool decided = true;  // false: `refine` answered kUnknown
+};
+
+struct TracePage {
+  std::vector<TracePageEntry> traces;
+  std::optional<TracePageToken> next;  // set when more traces may follow
+  uint64_t examined = 0;               // traces in the window the page looked at
 };
 
 // Where a trace is expected in time (e.g. from the search result or the link that named it), so an
@@ -56,8 +115,18 @@ struct TraceTimeHint {
   bool empty() const { return start_unix_nano == 0 && end_unix_nano == 0; }
 };
 
-// Summarizes one trace for search results: root span, time range, services, errors.
+// Summarizes one trace: root span, time range, services, errors, and its X-Ray facts (built from
+// query::xray_filter::TraceView over the spans in the order given, so pass them as GetTrace
+// returns them: by start time).
 TraceSummary SummarizeTrace(const TraceResult& trace);
+
+// Applies `filter` (all but span_filters) to a summary.
+bool PassesTraceFilter(const TraceFilter& filter, const TraceSummary& summary);
+
+// True when one span of `trace` starts in the window and passes every filter (SearchTraces' rule),
+// evaluated by the query engine's own row selection.
+bool TraceHasMatchingSpan(const TraceResult& trace, uint64_t start_unix_nano,
+                          uint64_t end_unix_nano, const std::vector<query::Filter>& filters);
 
 class TraceReader {
  public:
@@ -81,12 +150,18 @@ class TraceReader {
   virtual Result<std::vector<TraceSummary>> SearchTraces(
       const TraceSearchRequest& request, const query::ExecContext& context = {}) = 0;
 
+  // Paged trace search (see TracePageRequest). The embedded engine answers from its trace-summary
+  // index (store/embedded/trace_index.h) without reading spans; ClickHouse pages the window
+  // through its trace_index table in SQL and summarizes the page's traces. The default walks
+  // ForEachTrace (for test doubles that wrap an engine).
+  virtual Result<TracePage> SearchTracePage(const TracePageRequest& request,
+                                            const query::ExecContext& context = {});
+
   // Calls `visit` once per trace that has at least one span starting in
   // [start_unix_nano, end_unix_nano), with every stored span of that trace, in order of the
   // traces' earliest start time within the window, until `visit` returns false. Limited to
-  // `environment` when non-empty. Used by X-Ray's trace summaries and by tests as the simple,
-  // obviously right way to see every trace; to be replaced by paged, engine-filtered search
-  // (issue 13, "The seam").
+  // `environment` when non-empty. The simple, obviously right way to see every trace: used by
+  // tests as the oracle of SearchTracePage and by its default; reads use SearchTracePage.
   virtual Status ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                               std::string_view environment,
                               const std::function<bool(const TraceResult&)>& visit) = 0;

@@ -12,17 +12,6 @@ using xray_filter::TraceView;
 
 namespace {
 
-// The trace's order key in a window that starts at `window_start`: its earliest span start at or
-// after it (the window's end is not needed: the store only returns traces with a span inside).
-uint64_t FirstStartInWindow(const model::SpanBatch& spans, uint64_t window_start) {
-  uint64_t first = std::numeric_limits<uint64_t>::max();
-  for (const model::Span& span : spans.spans) {
-    if (span.start_time_unix_nano >= window_start)
-      first = std::min(first, span.start_time_unix_nano);
-  }
-  return first;
-}
-
 // Stable pseudo-random fraction in [0, 1) of a trace id.
 double IdFraction(const model::TraceId& id) {
   uint64_t h = model::TraceIdHash{}(id)*0x9E3779B97F4A7C15ULL;
@@ -37,47 +26,74 @@ uint64_t IdSeconds(const model::TraceId& id) {
 
 }  // namespace
 
+static store::TraceVerdict ToTraceVerdict(Filter::Verdict verdict) {
+  switch (verdict) {
+    case Filter::Verdict::kYes:
+      return store::TraceVerdict::kYes;
+    case Filter::Verdict::kNo:
+      return store::TraceVerdict::kNo;
+    case Filter::Verdict::kUnknown:
+      break;
+  }
+  return store::TraceVerdict::kUnknown;
+}
+
 Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
     const MatchingTracesRequest& request,
     const std::function<void(const TraceView&)>& visit) const {
+  // The store's paged search selects the window's traces in order and evaluates the expression
+  // against each trace's summary (Filter::Decide); only the traces the summary cannot decide, and
+  // the ones this page returns (their JSON and graphs need every span), are fetched whole.
   MatchingTracesPage page;
   size_t returned = 0;
+  store::TracePageRequest search;
+  search.environment = environment_;
+  search.start_unix_nano = request.start_nano;
+  search.end_unix_nano = request.end_nano;
+  search.limit = request.limit == 0 ? 0 : std::max<size_t>(request.limit + 1, 64);
+  if (request.after)
+    search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};
+  search.refine = [&](const store::TraceSummary& summary) {
+    const model::TraceId& id = summary.trace_id;
+    if (request.trace_id_seconds) {
+      const uint64_t seconds = IdSeconds(id);
+      if (seconds < request.trace_id_seconds->first || seconds > request.trace_id_seconds->second)
+        return store::TraceVerdict::kNo;
+    }
+    if (request.sample_fraction < 1.0 && IdFraction(id) >= request.sample_fraction)
+      return store::TraceVerdict::kNo;
+    ++page.processed;
+    if (request.filter == nullptr) return store::TraceVerdict::kYes;
+    return ToTraceVerdict(request.filter->Decide(summary.xray, request.groups));
+  };
+  query::ExecContext context;
+  context.cancel = request.cancel;
   TracePosition last;
   last.window_start_nano = request.start_nano;
-  uint64_t scan_start = request.start_nano;
-  if (request.after) scan_start = std::max(scan_start, request.after->first_start_nano);
-  Status status = store_->ForEachTrace(
-      scan_start, request.end_nano, environment_, [&](const store::TraceResult& trace) {
-        if (request.cancel && request.cancel->cancelled()) return false;
-        if (trace.spans.spans.empty()) return true;
-        const model::TraceId& id = trace.spans.spans.front().trace_id;
-        const uint64_t first = FirstStartInWindow(trace.spans, request.start_nano);
-        if (request.after && std::tie(first, id) <= std::tie(request.after->first_start_nano,
-                                                             request.after->trace_id)) {
-          return true;  // returned (or passed over) by an earlier page
-        }
-        if (request.trace_id_seconds) {
-          const uint64_t seconds = IdSeconds(id);
-          if (seconds < request.trace_id_seconds->first ||
-              seconds > request.trace_id_seconds->second) {
-            return true;
-          }
-        }
-        if (request.sample_fraction < 1.0 && IdFraction(id) >= request.sample_fraction) return true;
-        ++page.processed;
-        TraceView view = TraceView::Build(trace.spans);
-        if (request.filter && !request.filter->Matches(view, request.groups)) return true;
-        if (request.limit != 0 && returned == request.limit) {
-          page.next = last;
-          return false;
-        }
-        visit(view);
-        ++returned;
-        last.first_start_nano = first;
-        last.trace_id = id;
-        return true;
-      });
-  if (!status.ok()) return status;
+  while (true) {
+    ARIADNE_ASSIGN_OR_RETURN(store::TracePage chunk, store_->SearchTracePage(search, context));
+    for (const store::TracePageEntry& entry : chunk.traces) {
+      if (request.cancel && request.cancel->cancelled())
+        return Status(StatusCode::kCancelled, "the client went away");
+      const store::TraceSummary& summary = entry.summary;
+      store::TraceTimeHint hint{summary.start_unix_nano, summary.last_span_start_unix_nano + 1};
+      auto trace = store_->GetTraceNear(summary.trace_id, environment_, hint);
+      if (trace.status().IsNotFound()) continue;  // removed by retention meanwhile
+      if (!trace.ok()) return trace.status();
+      TraceView view = TraceView::Build(trace->spans);
+      if (!entry.decided && !request.filter->Matches(view, request.groups)) continue;
+      if (request.limit != 0 && returned == request.limit) {
+        page.next = last;
+        return page;
+      }
+      visit(view);
+      ++returned;
+      last.first_start_nano = summary.start_unix_nano;
+      last.trace_id = summary.trace_id;
+    }
+    if (!chunk.next) break;
+    search.after = chunk.next;
+  }
   if (request.cancel && request.cancel->cancelled())
     return Status(StatusCode::kCancelled, "the client went away");
   return page;
@@ -85,6 +101,11 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
 
 Result<store::TraceResult> XrayTraceReader::Trace(const model::TraceId& id) const {
   return store_->GetTrace(id, environment_);
+}
+
+Result<store::TraceResult> XrayTraceReader::TraceNear(const model::TraceId& id,
+                                                      const store::TraceTimeHint& hint) const {
+  return store_->GetTraceNear(id, environment_, hint);
 }
 
 Result<XrayServiceGraph> XrayTraceReader::ServiceGraph(uint64_t start_nano, uint64_t end_nano,

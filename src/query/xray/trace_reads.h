@@ -3,11 +3,14 @@
 // and the services a filter names that never sent data (the groups view). It selects and
 // aggregates; the X-Ray API (src/api/xray) turns the results into JSON.
 //
-// Order and paging: traces come in the store's window order — each trace's earliest span start
-// inside the window, then its id (SpanStore::ForEachTrace). A page ends with the position of the
-// last trace it returned (TracePosition); the next page narrows the store scan to start at that
-// position's time and skips what sorts at or before it, so earlier pages are never filtered again.
-// A trace stored after its position was passed is not returned (as with X-Ray's own paging).
+// Order and paging: traces come in the store's paged-search order (TraceReader::SearchTracePage) —
+// each trace's earliest span start, then its id; a trace is in the window when the range of its
+// span starts overlaps it. The filter expression is evaluated against each trace's summary first
+// (Filter::Decide); only what the summary cannot decide, and the traces a page returns, are
+// fetched whole (GetTraceNear, with the summary's times as the hint). A page ends with the
+// position of the last trace it returned (TracePosition); the next page resumes the store's
+// search strictly after it, so earlier pages are never filtered again. A trace stored after its
+// position was passed is not returned (as with X-Ray's own paging).
 //
 // Threads: stateless apart from the borrowed store; any number of reads may run at once. The store
 // must outlive the reader.
@@ -36,7 +39,7 @@ namespace ariadne::query::xray {
 // trace returned.
 struct TracePosition {
   uint64_t window_start_nano = 0;
-  uint64_t first_start_nano = 0;  // the trace's earliest span start inside the window
+  uint64_t first_start_nano = 0;  // the trace's earliest span start
   model::TraceId trace_id;
 };
 
@@ -74,6 +77,10 @@ class XrayTraceReader {
 
   // Every span of one trace; kNotFound when there is none.
   Result<store::TraceResult> Trace(const model::TraceId& id) const;
+  // The same, where the caller knows when the trace happened (a summary's start time): engines
+  // with time partitions read only those around it.
+  Result<store::TraceResult> TraceNear(const model::TraceId& id,
+                                       const store::TraceTimeHint& hint) const;
 
   // The service graph of the matching traces in the window.
   Result<XrayServiceGraph> ServiceGraph(uint64_t start_nano, uint64_t end_nano,

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "query/xray_filter/trace_facts.h"
 #include "query/xray_filter/trace_view.h"
 
 namespace ariadne::query::xray_filter {
@@ -58,6 +59,15 @@ class Filter {
   static Result<Filter> Parse(std::string_view text);
 
   bool Matches(const TraceView& trace, const GroupResolver* groups = nullptr) const;
+
+  // The expression against a trace's summary (summary_eval.cc): kYes/kNo when the facts decide it
+  // exactly as Matches would on the whole trace, kUnknown when they cannot (the caller then
+  // fetches the trace and calls Matches). Undecidable from facts: message, resource.arn,
+  // availabilityzone, instance.id, service()/edge() with a { } block, edge() and the root-cause
+  // terms of a trace that has a flagged (or, for responsetime, any) segment, and annotations of a
+  // trace with more than TraceFacts::kMaxAnnotations distinct values.
+  enum class Verdict { kNo, kYes, kUnknown };
+  Verdict Decide(const TraceFacts& facts, const GroupResolver* groups = nullptr) const;
 
   // Exact service names used in service()/edge()/id(name:) selectors, for the "this group matches
   // no service that ever sent data" hint.

@@ -44,6 +44,7 @@ Status EmbeddedStore::Open() {
     if (empty && env_->RemoveFile(path).ok()) continue;
     last_segment = std::max(last_segment, segment);
   }
+  ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
   ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
   maintenance_ = std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this,
                                                     options_.maintenance);

@@ -41,6 +41,7 @@
 #include "store/embedded/manifest.h"
 #include "store/embedded/quarantine.h"
 #include "store/embedded/seal_writer.h"
+#include "store/embedded/trace_index.h"
 #include "store/embedded/wal_log.h"
 #include "store/service_graph.h"
 #include "store/span_store.h"
@@ -101,6 +102,11 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   Result<std::vector<TraceSummary>> SearchTraces(const TraceSearchRequest& request,
                                                  const query::ExecContext& context) override;
 
+  // Answered by the trace-summary index (trace_index.h) after refreshing its stale traces of the
+  // window; span filters are answered by scanning the candidate blocks' columns they need.
+  Result<TracePage> SearchTracePage(const TracePageRequest& request,
+                                    const query::ExecContext& context) override;
+
   Result<query::BubbleUpCounts> ScanBubbleUp(const query::BubbleUpRequest& request,
                                              const query::ExecContext& context) override;
 
@@ -120,6 +126,10 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   StoreStats Stats() const override;
 
   uint64_t replayed_records() const { return replayed_records_; }
+
+  // What the trace-summary index holds (docs/PERFORMANCE.md).
+  size_t trace_index_bytes() const { return trace_index_.bytes(); }
+  size_t trace_index_traces() const { return trace_index_.traces(); }
 
   Status RunMaintenance() { return maintenance_->RunOnce(); }
 
@@ -209,6 +219,21 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
 
   static void SortByStartTime(TraceResult* result);
 
+  // Summarizes the traces of `block` (a head or a sealed block of `environment`) whose every
+  // noted span it holds, into the trace index.
+  void SummarizeIntoIndex(const std::string& environment, const Block& block);
+
+  // Open: notes and summarizes every sealed block and the replayed heads.
+  Status BuildTraceIndex();
+
+  // Refetches the index's stale traces whose spans may lie in the window.
+  Status RefreshTraceIndex(std::string_view environment, uint64_t start_unix_nano,
+                           uint64_t end_unix_nano, const CancelFlagPtr& cancel);
+
+  // The traces with a span in the window that passes every filter (SearchTraces' rule).
+  Result<TraceIndex::TraceIdSet> TracesWithMatchingSpan(const query::QuerySpec& spec,
+                                                        const query::ExecContext& context);
+
   const EmbeddedStoreOptions options_;
   Env* const env_;  // options_.env, never null
   Quarantine quarantine_;
@@ -242,6 +267,7 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   ServiceGraphBuilder graph_;  // guarded by state_mu_
 
   ColumnCache column_cache_;
+  TraceIndex trace_index_;  // locks itself
   std::atomic<uint64_t> blocks_pruned_{0};
 
   std::atomic<uint64_t> spans_appended_{0};

@@ -17,6 +17,10 @@ void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
     if (it == blocks_.end()) continue;  // quarantined meanwhile
     stats_block_bytes_ -= it->meta.file_bytes;
     stats_block_spans_ -= it->meta.num_rows;
+    // Retention (nothing added): the traces that had spans there are refetched by the next read.
+    if (added.empty())
+      trace_index_.MarkStale(it->meta.environment, it->meta.min_start_unix_nano,
+                             it->meta.max_end_unix_nano);
     blocks_.erase(it);
     column_cache_.Erase(id);
   }
@@ -54,6 +58,8 @@ void EmbeddedStore::QuarantineBlock(uint64_t id, const Status& why) {
     stats_block_spans_ -= removed->meta.num_rows;
     blocks_count_ = blocks_.size();
   }
+  trace_index_.MarkStale(removed->meta.environment, removed->meta.min_start_unix_nano,
+                         removed->meta.max_end_unix_nano);
   column_cache_.Erase(id);
   // Moved aside first, then out of the manifest: a crash in between leaves a manifest naming a
   // missing file, which open reports and drops. Had the edit come first, the file would be an

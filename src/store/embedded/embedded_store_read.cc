@@ -113,14 +113,27 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
                              query::xray_filter::Filter::Parse(spec.xray_filter));
     auto matching = std::make_shared<query::QueryExecutor::TraceIdSet>();
     Status charged;  // the matching ids, charged per 1024 (id + hash node)
-    ARIADNE_RETURN_IF_ERROR(ForEachTrace(
-        spec.start_unix_nano, spec.end_unix_nano, spec.environment, [&](const TraceResult& trace) {
-          if (filter.Matches(query::xray_filter::TraceView::Build(trace.spans))) {
-            matching->insert(trace.spans.spans[0].trace_id);
-            if (matching->size() % 1024 == 0) charged = trace_charge.Add(1024 * 64);
-          }
-          return charged.ok() && !budget.cancelled();
-        }));
+    // The trace-summary index decides what the summaries can; only the rest is fetched whole.
+    TracePageRequest request;
+    request.environment = spec.environment;
+    request.start_unix_nano = spec.start_unix_nano;
+    request.end_unix_nano = spec.end_unix_nano;
+    request.limit = 0;
+    request.refine = [&filter](const TraceSummary& summary) {
+      return static_cast<TraceVerdict>(filter.Decide(summary.xray));
+    };
+    ARIADNE_ASSIGN_OR_RETURN(TracePage page, SearchTracePage(request, context));
+    for (const TracePageEntry& entry : page.traces) {
+      if (!entry.decided) {
+        Result<TraceResult> trace = GetTrace(entry.summary.trace_id, entry.summary.environment);
+        if (trace.status().IsNotFound()) continue;
+        if (!trace.ok()) return trace.status();
+        if (!filter.Matches(query::xray_filter::TraceView::Build(trace->spans))) continue;
+      }
+      matching->insert(entry.summary.trace_id);
+      if (matching->size() % 1024 == 0) charged = trace_charge.Add(1024 * 64);
+      if (!charged.ok() || budget.cancelled()) break;
+    }
     ARIADNE_RETURN_IF_ERROR(charged);
     ARIADNE_RETURN_IF_ERROR(budget.CheckCancelled());
     traces = std::move(matching);

@@ -66,6 +66,7 @@ void EmbeddedStore::ApplyToHead(const std::string& environment, const model::Spa
   head->Append(batch);
   graph_.Observe(environment, batch, WallClockNano());
   head_spans_ += batch.spans.size();
+  trace_index_.NoteBatch(environment, batch);
 }
 
 void EmbeddedStore::CommitLoop() {
@@ -213,6 +214,8 @@ Status EmbeddedStore::Seal(SealJob* job) {
   for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
   ARIADNE_RETURN_IF_ERROR(
       WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
+  // Summaries of the traces these heads hold whole, so readers need not fetch them.
+  for (const auto& [env, head] : sealing_heads_) SummarizeIntoIndex(env, head->block());
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     for (SealedBlock& b : job->written) {

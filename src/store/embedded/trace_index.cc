@@ -1,0 +1,295 @@
+#include "store/embedded/trace_index.h"
+
+#include <algorithm>
+
+namespace ariadne::store::embedded {
+namespace {
+
+size_t SummaryHeapBytes(const TraceSummary& s) {
+  size_t bytes = s.xray.ApproximateBytes() - sizeof(s.xray);
+  auto heap = [](const std::string& text) { return text.size() > 15 ? text.capacity() + 1 : 0; };
+  bytes += heap(s.environment) + heap(s.root_service) + heap(s.root_name);
+  for (const std::string& service : s.services) bytes += sizeof(std::string) + heap(service);
+  return bytes;
+}
+
+}  // namespace
+
+uint32_t TraceIndex::EnvironmentId(std::string_view environment) {
+  int64_t found = FindEnvironment(environment);
+  if (found >= 0) return static_cast<uint32_t>(found);
+  environments_.emplace_back(environment);
+  return static_cast<uint32_t>(environments_.size() - 1);
+}
+
+int64_t TraceIndex::FindEnvironment(std::string_view environment) const {
+  for (size_t i = 0; i < environments_.size(); ++i)
+    if (environments_[i] == environment) return static_cast<int64_t>(i);
+  return -1;
+}
+
+TraceIndex::Node* TraceIndex::NodeOf(uint32_t environment, const model::TraceId& id) {
+  auto [it, inserted] = entries_.try_emplace(Key{environment, id});
+  if (inserted) bytes_ += sizeof(Node) + 2 * sizeof(void*) + sizeof(OrderItem);
+  return &*it;
+}
+
+void TraceIndex::Note(Node* node, uint64_t start) {
+  Entry& e = node->second;
+  if (e.dead) {
+    e.dead = false;
+    --dead_;
+  }
+  ++e.spans;
+  ++e.version;
+  if (start < e.start) {
+    if (e.order_seq != 0) ++obsolete_items_;
+    e.start = start;
+    pending_.push_back(OrderItem{start, ++e.order_seq, node});
+  }
+  e.last_start = std::max(e.last_start, start);
+  max_spread_ = std::max(max_spread_, e.last_start - e.start);
+  if (!e.stale) {
+    e.stale = true;
+    stale_.insert(node);
+  } else if (!e.has_summary) {
+    stale_.insert(node);
+  }
+}
+
+void TraceIndex::NoteBatch(const std::string& environment, const model::SpanBatch& batch) {
+  MutexLock lock(&mu_);
+  const uint32_t env = EnvironmentId(environment);
+  for (const model::Span& span : batch.spans)
+    Note(NodeOf(env, span.trace_id), span.start_time_unix_nano);
+}
+
+void TraceIndex::NoteBlock(const std::string& environment, const Block& block) {
+  MutexLock lock(&mu_);
+  const uint32_t env = EnvironmentId(environment);
+  for (size_t row = 0; row < block.num_rows; ++row)
+    Note(NodeOf(env, block.trace_id[row]), block.start_unix_nano[row]);
+}
+
+void TraceIndex::Store(Node* node, TraceSummary summary) {
+  Entry& e = node->second;
+  bytes_ -= e.summary_bytes;
+  e.summary = std::move(summary);
+  e.summary_bytes = SummaryHeapBytes(e.summary);
+  bytes_ += e.summary_bytes;
+  e.has_summary = true;
+  e.stale = false;
+  stale_.erase(node);
+}
+
+void TraceIndex::Kill(Node* node) {
+  Entry& e = node->second;
+  stale_.erase(node);
+  bytes_ -= e.summary_bytes;
+  e.summary = TraceSummary();
+  e.summary_bytes = 0;
+  e.has_summary = false;
+  e.stale = false;
+  e.dead = true;
+  e.spans = 0;
+  e.start = UINT64_MAX;
+  e.last_start = 0;
+  ++dead_;
+  ++obsolete_items_;
+}
+
+void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary) {
+  MutexLock lock(&mu_);
+  int64_t env = FindEnvironment(environment);
+  if (env < 0) return;
+  auto it = entries_.find(Key{static_cast<uint32_t>(env), summary.trace_id});
+  if (it == entries_.end() || it->second.dead || it->second.spans != summary.span_count) return;
+  Store(&*it, std::move(summary));
+}
+
+uint64_t TraceIndex::NotedSpans(const std::string& environment, const model::TraceId& id) const {
+  MutexLock lock(&mu_);
+  int64_t env = FindEnvironment(environment);
+  if (env < 0) return 0;
+  auto it = entries_.find(Key{static_cast<uint32_t>(env), id});
+  return it == entries_.end() ? 0 : it->second.spans;
+}
+
+std::vector<TraceIndex::Stale> TraceIndex::StaleIn(std::string_view environment, uint64_t start,
+                                                   uint64_t end) const {
+  MutexLock lock(&mu_);
+  std::vector<Stale> out;
+  const int64_t env = environment.empty() ? -1 : FindEnvironment(environment);
+  if (!environment.empty() && env < 0) return out;
+  for (Node* node : stale_) {
+    const Entry& e = node->second;
+    if (env >= 0 && node->first.environment != static_cast<uint32_t>(env)) continue;
+    if (e.start >= end || e.last_start < start) continue;
+    out.push_back(Stale{environments_[node->first.environment], node->first.id, e.version});
+  }
+  return out;
+}
+
+void TraceIndex::PutFetched(const Stale& stale, TraceSummary summary) {
+  MutexLock lock(&mu_);
+  int64_t env = FindEnvironment(stale.environment);
+  if (env < 0) return;
+  auto it = entries_.find(Key{static_cast<uint32_t>(env), stale.id});
+  if (it == entries_.end() || it->second.version != stale.version) return;
+  Entry& e = it->second;
+  // After retention the trace may have lost spans: its bounds and count come from what is stored.
+  e.spans = summary.span_count;
+  if (summary.start_unix_nano != e.start) {
+    if (e.order_seq != 0) ++obsolete_items_;
+    e.start = summary.start_unix_nano;
+    pending_.push_back(OrderItem{e.start, ++e.order_seq, &*it});
+  }
+  e.last_start = summary.last_span_start_unix_nano;
+  Store(&*it, std::move(summary));
+}
+
+void TraceIndex::DropFetched(const Stale& stale) {
+  MutexLock lock(&mu_);
+  int64_t env = FindEnvironment(stale.environment);
+  if (env < 0) return;
+  auto it = entries_.find(Key{static_cast<uint32_t>(env), stale.id});
+  if (it == entries_.end() || it->second.version != stale.version || it->second.dead) return;
+  Kill(&*it);
+}
+
+void TraceIndex::MarkStale(std::string_view environment, uint64_t min_start, uint64_t max_end) {
+  MutexLock lock(&mu_);
+  const int64_t env = FindEnvironment(environment);
+  if (env < 0) return;
+  for (Node& node : entries_) {
+    Entry& e = node.second;
+    if (node.first.environment != static_cast<uint32_t>(env) || e.dead) continue;
+    if (e.start > max_end || e.last_start < min_start) continue;
+    ++e.version;
+    e.stale = true;
+    stale_.insert(&node);
+  }
+}
+
+bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
+  if (a.start != b.start) return a.start < b.start;
+  if (!(a.node->first.id == b.node->first.id)) return a.node->first.id < b.node->first.id;
+  return a.node->first.environment < b.node->first.environment;
+}
+
+void TraceIndex::EnsureOrdered() {
+  if (dead_ > 0 && dead_ * 4 > entries_.size()) {
+    // Many traces dropped (retention): forget them and rebuild the order from the live ones.
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->second.dead) {
+        bytes_ -= sizeof(Node) + 2 * sizeof(void*) + sizeof(OrderItem);
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    dead_ = 0;
+    order_.clear();
+    pending_.clear();
+    obsolete_items_ = 0;
+    for (Node& node : entries_)
+      if (node.second.start != UINT64_MAX)
+        order_.push_back(OrderItem{node.second.start, ++node.second.order_seq, &node});
+    std::sort(order_.begin(), order_.end(), ItemBefore);
+    return;
+  }
+  if (!pending_.empty()) {
+    std::sort(pending_.begin(), pending_.end(), ItemBefore);
+    const size_t mid = order_.size();
+    order_.insert(order_.end(), pending_.begin(), pending_.end());
+    pending_.clear();
+    if (mid > 0 && ItemBefore(order_[mid], order_[mid - 1]))
+      std::inplace_merge(order_.begin(), order_.begin() + mid, order_.end(), ItemBefore);
+  }
+  if (obsolete_items_ > 1024 && obsolete_items_ > order_.size() / 2) {
+    order_.erase(std::remove_if(order_.begin(), order_.end(),
+                                [](const OrderItem& item) {
+                                  return item.seq != item.node->second.order_seq ||
+                                         item.node->second.dead;
+                                }),
+                 order_.end());
+    obsolete_items_ = 0;
+  }
+}
+
+Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
+                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel) {
+  MutexLock lock(&mu_);
+  TracePage page;
+  const int64_t env = request.environment.empty() ? -1 : FindEnvironment(request.environment);
+  if (!request.environment.empty() && env < 0) return page;
+  EnsureOrdered();
+  const uint64_t ws = request.start_unix_nano, we = request.end_unix_nano;
+  const uint64_t lo = ws > max_spread_ ? ws - max_spread_ : 0;
+  const bool newest = request.order == TraceOrder::kNewestFirst;
+  std::optional<TracePageToken> last;
+  bool cancelled = false;
+  // Handles one order item; false ends the walk.
+  auto visit = [&](const OrderItem& item) {
+    const Entry& e = item.node->second;
+    if (item.seq != e.order_seq || e.dead || !e.has_summary) return true;
+    if (env >= 0 && item.node->first.environment != static_cast<uint32_t>(env)) return true;
+    const model::TraceId& id = item.node->first.id;
+    if (request.after) {
+      const TracePageToken& a = *request.after;
+      const bool past = newest ? (item.start < a.start_unix_nano ||
+                                  (item.start == a.start_unix_nano && a.trace_id < id))
+                               : (item.start > a.start_unix_nano ||
+                                  (item.start == a.start_unix_nano && a.trace_id < id));
+      if (!past) return true;
+    }
+    if (e.start >= we || e.last_start < ws) return true;
+    if (++page.examined % 1024 == 0 && cancel && cancel->cancelled()) {
+      cancelled = true;
+      return false;
+    }
+    if (span_matches && !span_matches->count(id)) return true;
+    if (!PassesTraceFilter(request.filter, e.summary)) return true;
+    TraceVerdict verdict = request.refine ? request.refine(e.summary) : TraceVerdict::kYes;
+    if (verdict == TraceVerdict::kNo) return true;
+    if (request.limit != 0 && page.traces.size() == request.limit) {
+      page.next = last;
+      return false;
+    }
+    page.traces.push_back(TracePageEntry{e.summary, verdict == TraceVerdict::kYes});
+    last = TracePageToken{item.start, id};
+    return true;
+  };
+  auto by_start = [](const OrderItem& item, uint64_t start) { return item.start < start; };
+  if (!newest) {
+    uint64_t from = lo;
+    if (request.after) from = std::max(from, request.after->start_unix_nano);
+    auto it = std::lower_bound(order_.begin(), order_.end(), from, by_start);
+    for (; it != order_.end() && it->start < we; ++it)
+      if (!visit(*it)) break;
+  } else {
+    uint64_t to = we;  // first start not to visit
+    if (request.after && request.after->start_unix_nano < UINT64_MAX)
+      to = std::min(to, request.after->start_unix_nano + 1);
+    auto it = std::lower_bound(order_.begin(), order_.end(), to, by_start);
+    while (it != order_.begin()) {
+      --it;
+      if (it->start < lo) break;
+      if (!visit(*it)) break;
+    }
+  }
+  if (cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
+  return page;
+}
+
+size_t TraceIndex::bytes() const {
+  MutexLock lock(&mu_);
+  return bytes_ + entries_.bucket_count() * sizeof(void*) + stale_.size() * 3 * sizeof(void*);
+}
+
+size_t TraceIndex::traces() const {
+  MutexLock lock(&mu_);
+  return entries_.size() - dead_;
+}
+
+}  // namespace ariadne::store::embedded

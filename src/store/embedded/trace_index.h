@@ -1,0 +1,147 @@
+// TraceIndex: the embedded engine's trace-summary index — one TraceSummary (root service and name,
+// bounds, span count, services, and the X-Ray facts: root segment, HTTP, flags, users, annotations,
+// segment identities) per trace and environment, so SearchTracePage answers from memory without
+// reading spans.
+//
+// How it stays consistent with the blocks (it is derived state, never written to disk):
+//   - Every span the store takes is noted (NoteBatch from ApplyToHead, so ingest and WAL replay
+//     alike; NoteBlock for sealed blocks at open): per trace its span count and span-start range.
+//     A noted trace is stale: its summary (if any) no longer covers every span.
+//   - A stale trace gets its summary from the rows that hold it: PutIfComplete keeps a summary of
+//     one head or block when that head/block holds every noted span of the trace (the seal thread
+//     after each seal, Open for each block). Traces spread over several heads/blocks stay stale.
+//   - Readers refresh the stale traces of their window first (StaleIn, then the whole trace by
+//     GetTrace and PutFetched/DropFetched); a version number makes a refresh that raced with new
+//     spans leave the trace stale.
+//   - Retention and quarantine call MarkStale for the time range of the blocks they removed, so
+//     the next reader refetches those traces (dropping the ones that are gone). Compaction moves
+//     spans between blocks without changing any trace: nothing to do.
+// A trace noted but never summarized yet (it arrived while a read was running) is not returned.
+//
+// Memory: bytes() estimates what the entries hold (see docs/PERFORMANCE.md for figures).
+//
+// Threads: every method may be called from any thread; one mutex guards the index. Search holds
+// it while it walks the window (summaries are evaluated in place, nothing is copied but the page).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "common/cancel.h"
+#include "common/status.h"
+#include "common/thread_annotations.h"
+#include "model/ids.h"
+#include "model/span_batch.h"
+#include "store/embedded/block.h"
+#include "store/trace_reader.h"
+
+namespace ariadne::store::embedded {
+
+class TraceIndex {
+ public:
+  using TraceIdSet = std::unordered_set<model::TraceId, model::TraceIdHash>;
+
+  // A trace whose summary must be refetched; `version` guards the refresh.
+  struct Stale {
+    std::string environment;
+    model::TraceId id;
+    uint64_t version = 0;
+  };
+
+  void NoteBatch(const std::string& environment, const model::SpanBatch& batch)
+      ARIADNE_EXCLUDES(mu_);
+  void NoteBlock(const std::string& environment, const Block& block) ARIADNE_EXCLUDES(mu_);
+
+  // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
+  // its trace: summary.span_count equals the noted count.
+  void PutIfComplete(const std::string& environment, TraceSummary summary) ARIADNE_EXCLUDES(mu_);
+
+  // The noted span count of a trace (0 when unknown), so callers skip summarizing rows that
+  // cannot be complete.
+  uint64_t NotedSpans(const std::string& environment, const model::TraceId& id) const
+      ARIADNE_EXCLUDES(mu_);
+
+  // Stale traces of `environment` ("" all) whose span starts may overlap [start, end).
+  std::vector<Stale> StaleIn(std::string_view environment, uint64_t start, uint64_t end) const
+      ARIADNE_EXCLUDES(mu_);
+  // The refetched whole trace's summary; ignored when spans were noted since StaleIn.
+  void PutFetched(const Stale& stale, TraceSummary summary) ARIADNE_EXCLUDES(mu_);
+  // The trace is gone (GetTrace found no span); ignored when spans were noted since StaleIn.
+  void DropFetched(const Stale& stale) ARIADNE_EXCLUDES(mu_);
+
+  // Blocks of `environment` holding spans in [min_start, max_end] were removed: every trace that
+  // may have had spans there becomes stale.
+  void MarkStale(std::string_view environment, uint64_t min_start, uint64_t max_end)
+      ARIADNE_EXCLUDES(mu_);
+
+  // SearchTracePage over the summaries (see TracePageRequest). `span_matches`, when not null,
+  // holds the traces with a span that passes request.filter.span_filters (the caller scans spans
+  // for those). kCancelled once `cancel` is set.
+  Result<TracePage> Search(const TracePageRequest& request, const TraceIdSet* span_matches,
+                           const CancelFlagPtr& cancel) ARIADNE_EXCLUDES(mu_);
+
+  size_t bytes() const ARIADNE_EXCLUDES(mu_);
+  size_t traces() const ARIADNE_EXCLUDES(mu_);
+
+ private:
+  struct Key {
+    uint32_t environment = 0;
+    model::TraceId id;
+    bool operator==(const Key& o) const { return environment == o.environment && id == o.id; }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return model::TraceIdHash{}(k.id) * 31 + k.environment;
+    }
+  };
+  struct Entry {
+    uint64_t start = UINT64_MAX;  // earliest noted span start (the order key)
+    uint64_t last_start = 0;      // latest noted span start
+    uint64_t spans = 0;           // noted spans
+    uint64_t version = 0;         // bumped by every note
+    uint32_t order_seq = 0;       // which order item is current
+    bool stale = true;
+    bool dead = false;  // dropped; removed from the map at the next rebuild
+    bool has_summary = false;
+    size_t summary_bytes = 0;
+    TraceSummary summary;
+  };
+  using Map = std::unordered_map<Key, Entry, KeyHash>;
+  using Node = Map::value_type;
+  struct OrderItem {
+    uint64_t start;
+    uint32_t seq;
+    Node* node;
+  };
+
+  uint32_t EnvironmentId(std::string_view environment) ARIADNE_REQUIRES(mu_);
+  // -1 when unknown.
+  int64_t FindEnvironment(std::string_view environment) const ARIADNE_REQUIRES(mu_);
+  void Note(Node* node, uint64_t start) ARIADNE_REQUIRES(mu_);
+  Node* NodeOf(uint32_t environment, const model::TraceId& id) ARIADNE_REQUIRES(mu_);
+  void Store(Node* node, TraceSummary summary) ARIADNE_REQUIRES(mu_);
+  void Kill(Node* node) ARIADNE_REQUIRES(mu_);
+  // Merges pending order items into order_ and drops dead entries when many.
+  void EnsureOrdered() ARIADNE_REQUIRES(mu_);
+  static bool ItemBefore(const OrderItem& a, const OrderItem& b);
+
+  mutable Mutex mu_;
+  std::vector<std::string> environments_ ARIADNE_GUARDED_BY(mu_);
+  Map entries_ ARIADNE_GUARDED_BY(mu_);
+  std::unordered_set<Node*> stale_ ARIADNE_GUARDED_BY(mu_);
+  std::vector<OrderItem> order_ ARIADNE_GUARDED_BY(mu_);    // sorted by (start, id)
+  std::vector<OrderItem> pending_ ARIADNE_GUARDED_BY(mu_);  // not merged yet
+  size_t obsolete_items_ ARIADNE_GUARDED_BY(mu_) = 0;
+  size_t dead_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t max_spread_ ARIADNE_GUARDED_BY(mu_) = 0;  // largest last_start - start
+  size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ariadne::store::embedded
