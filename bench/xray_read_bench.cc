@@ -1,11 +1,14 @@
-// X-Ray read latency over the embedded store (docs/PERFORMANCE.md, "X-Ray reads"): X-Ray shaped
-// traces (a segment + 9 subsegments = 10 spans, 20 services, annotation userid from 10,000 values,
-// 1 % faults) decoded from segment documents, stored and sealed into blocks; then, through the
-// real X-Ray API handler: GetTraceSummaries with a selective filter over the whole window, the
+// X-Ray read latency over the embedded store (docs/PERFORMANCE.md, "X-Ray reads" and "X-Ray reads
+// with the trace-summary index"): X-Ray shaped traces (a segment + 9 subsegments = 10 spans, 20
+// services, annotation userid from 10,000 values, 1 % faults) decoded from segment documents,
+// stored and sealed into blocks; then, through the real X-Ray API handler: GetTraceSummaries with
+// filters the trace summaries decide (and one they decide only in part) over the whole window, the
 // first and second unfiltered pages (position paging), and GetSamplingTargets latency idle and
-// while GetServiceGraph scans the whole window on the read pool. Checks each answer.
+// while GetServiceGraph scans the whole window on the read pool. Prints the trace-summary index's
+// size. Checks each answer.
 //
 // usage: ARIADNE_BENCH_SPANS=1000000 xray_read_bench   (default 1,000,000 spans)
+//        ARIADNE_BENCH_OLD=1 also times the store's ForEachTrace walk (the path before the index)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +26,7 @@
 #include "sampling/config_store.h"
 #include "sampling/sampling_targets.h"
 #include "store/embedded/embedded_store.h"
+#include "store/embedded/embedded_store_impl.h"
 
 using namespace ariadne;
 using json = nlohmann::json;
@@ -123,25 +127,45 @@ int main() {
   api::xray::XrayApiHandler handler(&pipeline, store.get(), config.get(), &targets, {});
   const json window = {{"StartTime", first - 10}, {"EndTime", now + 10}};
 
-  // A selective filter: 1 user in 10,000.
-  json filtered = window;
-  filtered["FilterExpression"] = "annotation.userid = \"u42\"";
-  for (int round = 0; round < 2; ++round) {
-    auto t0 = Clock::now();
-    net::HttpResponse r = Call(handler, "/TraceSummaries", filtered);
-    const double ms = Ms(Clock::now() - t0);
-    json out = json::parse(r.body);
-    const size_t expected = traces / 10000 + (traces % 10000 > 42 ? 1 : 0);
-    if (r.status != 200 || out["TraceSummaries"].size() != std::min<size_t>(expected, 100)) {
-      std::fprintf(stderr, "filtered summaries: %d %s\n", r.status, r.body.substr(0, 300).c_str());
-      return 1;
-    }
-    std::printf("GetTraceSummaries annotation.userid = \"u42\" (%zu of %llu traces): %.0f ms\n",
-                out["TraceSummaries"].size(), static_cast<unsigned long long>(traces), ms);
+  if (auto* embedded = dynamic_cast<store::embedded::EmbeddedStore*>(store.get())) {
+    std::printf("trace-summary index: %zu traces, %.1f MiB (%.0f bytes per trace)\n",
+                embedded->trace_index_traces(), embedded->trace_index_bytes() / 1048576.0,
+                static_cast<double>(embedded->trace_index_bytes()) /
+                    static_cast<double>(std::max<size_t>(1, embedded->trace_index_traces())));
   }
-  // Where the filtered call's time goes: the store's ForEachTrace alone (every trace fetched
-  // whole, nothing evaluated).
-  {
+  // Filters, with the number of traces each matches: one the summaries decide alone, and one
+  // (service() with a block) they decide only for traces that do not touch the service.
+  struct Case {
+    const char* expression;
+    size_t matches;
+  };
+  const Case cases[] = {
+      {"annotation.userid = \"u42\"", traces / 10000 + (traces % 10000 > 42 ? 1 : 0)},
+      {"fault AND http.url CONTAINS \"api/3\"", 0},
+      {"responsetime > 0.14 AND http.status = 500", 0},
+      {"service(\"svc-3\") { fault }", 0},
+  };
+  for (const Case& c : cases) {
+    json filtered = window;
+    filtered["FilterExpression"] = c.expression;
+    for (int round = 0; round < 2; ++round) {
+      auto t0 = Clock::now();
+      net::HttpResponse r = Call(handler, "/TraceSummaries", filtered);
+      const double ms = Ms(Clock::now() - t0);
+      json out = json::parse(r.body);
+      if (r.status != 200 ||
+          (c.matches != 0 && out["TraceSummaries"].size() != std::min<size_t>(c.matches, 100))) {
+        std::fprintf(stderr, "filtered summaries: %d %s\n", r.status,
+                     r.body.substr(0, 300).c_str());
+        return 1;
+      }
+      std::printf("GetTraceSummaries %s (%zu on the page, %s processed): %.1f ms\n", c.expression,
+                  out["TraceSummaries"].size(), out["TracesProcessedCount"].dump().c_str(), ms);
+    }
+  }
+  // The path before the index: the store's ForEachTrace alone (every trace fetched whole,
+  // nothing evaluated).
+  if (std::getenv("ARIADNE_BENCH_OLD")) {
     auto s = Clock::now();
     size_t seen = 0;
     Status scanned = store->ForEachTrace(static_cast<uint64_t>((first - 10) * 1e9),

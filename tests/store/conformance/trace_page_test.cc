@@ -43,8 +43,7 @@ class TracePageConformanceTest : public ::testing::TestWithParam<Engine> {
     const size_t half = batch.spans.size() / 2;
     ASSERT_TRUE(AppendInChunks(*store_, "prod", Slice(batch, 0, half), 170).ok());
     ASSERT_TRUE(store_->Flush().ok());
-    ASSERT_TRUE(
-        AppendInChunks(*store_, "prod", Slice(batch, half, batch.spans.size()), 170).ok());
+    ASSERT_TRUE(AppendInChunks(*store_, "prod", Slice(batch, half, batch.spans.size()), 170).ok());
     RandomSpans more(42);
     ASSERT_TRUE(AppendInChunks(*store_, "prod", more.Batch(400), 90).ok());
     ASSERT_TRUE(AppendInChunks(*store_, "dev", RandomSpans(43).Batch(200), 200).ok());

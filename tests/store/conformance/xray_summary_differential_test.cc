@@ -1,0 +1,333 @@
+// Differential test of X-Ray filtering through the trace-summary index against the old path, kept
+// here as the oracle: every trace fetched whole and evaluated with Filter::Matches.
+//   1. Per trace: Filter::Decide on the trace's summary (TraceFacts) is kUnknown or agrees with
+//      Filter::Matches on the whole trace, for a wide set of expressions over random X-Ray traces
+//      (several services, flags explicit and from HTTP status, users, typed annotations,
+//      downstream segments sent as separate documents, in-progress duplicates).
+//   2. Through the embedded store: XrayTraceReader::MatchingTraces (index, paged) returns the
+//      same traces in the same order as ForEachTrace + Matches, with traces split across batches,
+//      sealed blocks and the head, and again after the store is reopened (index rebuilt from the
+//      blocks and the WAL).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "query/xray/trace_reads.h"
+#include "query/xray_filter/filter.h"
+#include "receivers/xray/segment_decoder.h"
+#include "store/embedded/embedded_store.h"
+#include "tests/store/store_test_util.h"
+
+namespace ariadne::testing {
+namespace {
+
+using json = nlohmann::json;
+using query::xray_filter::Filter;
+using query::xray_filter::TraceFacts;
+using query::xray_filter::TraceView;
+
+constexpr double kStart = 1'764'000'000.0;
+
+const char* const kExpressions[] = {
+    "ok",
+    "error",
+    "fault",
+    "throttle",
+    "!fault",
+    "partial",
+    "root",
+    "duration > 0.05",
+    "duration <= 0.03",
+    "responsetime < 0.04",
+    "http.status = 500",
+    "http.status >= 400",
+    "http.status IN (404, 503)",
+    "http.url CONTAINS \"/a\"",
+    "http.url BEGINSWITH \"http://svc-1\"",
+    "http.method = \"POST\"",
+    "user = \"alice\"",
+    "user != \"bob\"",
+    "name = \"svc-1\"",
+    "type = \"AWS::EC2::Instance\"",
+    "annotation.tier = \"gold\"",
+    "annotation.tier != \"gold\"",
+    "annotation.count > 3",
+    "annotation.count = 2",
+    "annotation.flag",
+    "annotation.flag = false",
+    "service(\"svc-2\")",
+    "service(\"svc-2\") { fault }",
+    "service() { error }",
+    "!service(\"svc-3\")",
+    "service(id(name: \"svc-1\", type: \"AWS::EC2::Instance\"))",
+    "edge(\"svc-1\", \"svc-2\")",
+    "rootcause.fault.service { name = \"svc-2\" }",
+    "rootcause.error.entity",
+    "rootcause.responsetime.service { name = \"svc-1\" }",
+    "message CONTAINS \"boom\"",
+    "fault OR annotation.tier = \"gold\"",
+    "!(error AND duration > 0.02)",
+    "group.name = \"gold\"",
+    "group.name = \"nope\" OR throttle",
+};
+
+// Expressions the summary must decide for every trace (no fetch at all).
+const char* const kAlwaysDecided[] = {"ok",
+                                      "error",
+                                      "fault",
+                                      "throttle",
+                                      "duration > 0.05",
+                                      "http.status >= 400",
+                                      "user = \"alice\"",
+                                      "annotation.tier = \"gold\"",
+                                      "annotation.count > 3",
+                                      "service(\"svc-2\")",
+                                      "fault OR annotation.tier = \"gold\"",
+                                      "group.name = \"gold\""};
+
+std::optional<std::string> Groups(std::string_view name, bool) {
+  if (name == "gold") return std::string("annotation.tier = \"gold\" AND !fault");
+  return std::nullopt;
+}
+
+std::string Hex(uint64_t v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*llx", digits, static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// The segment documents of one random trace.
+std::vector<std::string> RandomTrace(std::mt19937_64& rng, uint64_t t) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::string trace_id = "1-" + Hex(static_cast<uint64_t>(kStart), 8) + "-" + Hex(t + 1, 24);
+  const double start = kStart + static_cast<double>(t) * 0.01;
+  uint64_t next_id = t * 64 + 1;
+  auto id = [&] { return Hex(next_id++, 16); };
+  auto annotations = [&] {
+    json a = json::object();
+    if (pick(3) == 0) a["tier"] = pick(2) ? "gold" : "silver";
+    if (pick(3) == 0) a["count"] = pick(6);
+    if (pick(4) == 0) a["flag"] = pick(2) == 0;
+    return a;
+  };
+  auto segment = [&](const std::string& name, double s, double e) {
+    static const int kStatus[] = {200, 200, 200, 404, 429, 500, 503};
+    json doc = {
+        {"name", name}, {"id", id()}, {"trace_id", trace_id}, {"start_time", s}, {"end_time", e}};
+    if (pick(2)) doc["origin"] = "AWS::EC2::Instance";
+    doc["http"] = {
+        {"request",
+         {{"method", pick(3) ? "GET" : "POST"},
+          {"url", "http://" + name + "/" + (pick(2) ? "a" : "b") + std::to_string(pick(3))}}},
+        {"response", {{"status", kStatus[pick(7)]}}}};
+    if (pick(5) == 0) doc["fault"] = true;
+    if (pick(6) == 0) doc["error"] = true;
+    if (pick(10) == 0) doc["throttle"] = doc["error"] = true;
+    if (pick(4) == 0) doc["user"] = pick(2) ? "alice" : "bob";
+    json a = annotations();
+    if (!a.empty()) doc["annotations"] = a;
+    if (pick(8) == 0) {
+      doc["cause"] = {{"exceptions", {{{"id", id()}, {"type", "Boom"}, {"message", "boom here"}}}}};
+      doc["fault"] = true;
+    }
+    return doc;
+  };
+  std::vector<std::string> docs;
+  const std::string root_name = "svc-" + std::to_string(pick(3) + 1);
+  const double end = start + 0.01 + pick(60) * 0.001;
+  json root = segment(root_name, start, end);
+  json subsegments = json::array();
+  const int subs = pick(4);
+  std::string downstream_parent;
+  for (int k = 0; k < subs; ++k) {
+    json sub = {{"name", pick(2) ? "db" : "svc-2"},
+                {"id", id()},
+                {"namespace", pick(2) ? "remote" : "aws"},
+                {"start_time", start + 0.001 * k},
+                {"end_time", start + 0.001 * k + 0.004}};
+    json a = annotations();
+    if (!a.empty()) sub["annotations"] = a;
+    if (pick(5) == 0) sub["fault"] = true;
+    downstream_parent = sub["id"];
+    subsegments.push_back(sub);
+  }
+  if (!subsegments.empty()) root["subsegments"] = subsegments;
+  if (pick(10) == 0) {
+    // An in-progress version sent first, the complete one later.
+    json partial = root;
+    partial.erase("end_time");
+    partial["in_progress"] = true;
+    docs.push_back(partial.dump());
+  }
+  if (pick(12) != 0) docs.push_back(root.dump());  // else: the root never arrives (orphans)
+  if (!downstream_parent.empty() && pick(2)) {
+    json child = segment("svc-" + std::to_string(pick(4) + 1), start + 0.002, start + 0.008);
+    child["parent_id"] = downstream_parent;
+    docs.push_back(child.dump());
+  }
+  if (docs.empty()) docs.push_back(root.dump());
+  return docs;
+}
+
+struct Fixture {
+  std::vector<model::SpanBatch> traces;                  // every document of a trace
+  std::vector<std::vector<model::SpanBatch>> documents;  // per trace, one batch per document
+  Fixture() {
+    std::mt19937_64 rng(77);
+    for (uint64_t t = 0; t < 400; ++t) {
+      model::SpanBatch batch;
+      documents.emplace_back();
+      for (const std::string& doc : RandomTrace(rng, t)) {
+        model::SpanBatch one;
+        auto decoded = receivers::xray::DecodeSegmentDocument(doc, &one);
+        EXPECT_TRUE(decoded.ok()) << decoded.status().ToString() << "\n" << doc;
+        receivers::xray::AppendBatch(one, &batch);
+        documents.back().push_back(std::move(one));
+      }
+      traces.push_back(std::move(batch));
+    }
+  }
+};
+
+TEST(XraySummaryDifferentialTest, DecideAgreesWithMatchesWheneverItDecides) {
+  Fixture fixture;
+  query::xray_filter::GroupResolver groups = Groups;
+  for (const char* text : kExpressions) {
+    SCOPED_TRACE(text);
+    auto filter = Filter::Parse(text);
+    ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+    size_t decided = 0, matched = 0;
+    for (const model::SpanBatch& batch : fixture.traces) {
+      TraceView view = TraceView::Build(batch);
+      const TraceFacts facts = TraceFacts::FromView(view);
+      const bool want = filter->Matches(view, &groups);
+      matched += want;
+      const Filter::Verdict got = filter->Decide(facts, &groups);
+      if (got == Filter::Verdict::kUnknown) continue;
+      ++decided;
+      EXPECT_EQ(got == Filter::Verdict::kYes, want) << batch.spans[0].trace_id.ToHex();
+    }
+    const bool always = std::find_if(std::begin(kAlwaysDecided), std::end(kAlwaysDecided),
+                                     [&](const char* e) { return std::string(e) == text; }) !=
+                        std::end(kAlwaysDecided);
+    if (always) {
+      EXPECT_EQ(decided, fixture.traces.size());
+      EXPECT_GT(matched, 0u);
+      EXPECT_LT(matched, fixture.traces.size());
+    }
+  }
+}
+
+class XrayIndexOracleTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    store::embedded::EmbeddedStoreOptions options;
+    options.data_dir = dir_.path();
+    options.sync = false;
+    auto opened = store::embedded::OpenEmbeddedStore(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  void Load() {
+    // A trace's first document goes into the current batch, its others into the next one, so
+    // traces span batches; a flush halfway seals what came so far, so some span a block and the
+    // head.
+    model::SpanBatch batch, later;
+    size_t n = 0;
+    for (const std::vector<model::SpanBatch>& docs : fixture_.documents) {
+      for (size_t d = 0; d < docs.size(); ++d)
+        receivers::xray::AppendBatch(docs[d], d == 0 ? &batch : &later);
+      if (++n % 37 == 0) {
+        ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
+        batch = std::move(later);
+        later = model::SpanBatch();
+      }
+      if (n == fixture_.documents.size() / 2) ASSERT_TRUE(store_->Flush().ok());
+    }
+    ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
+    ASSERT_TRUE(store_->Append("default", std::move(later)).ok());
+  }
+
+  // The old path: every trace of the window whole, in trace start order, Matches.
+  std::vector<model::TraceId> Oracle(const Filter& filter) {
+    query::xray_filter::GroupResolver groups = Groups;
+    std::vector<std::pair<uint64_t, model::TraceId>> out;
+    EXPECT_TRUE(store_
+                    ->ForEachTrace(0, UINT64_MAX, "default",
+                                   [&](const store::TraceResult& t) {
+                                     if (filter.Matches(TraceView::Build(t.spans), &groups)) {
+                                       uint64_t first = UINT64_MAX;
+                                       for (const auto& s : t.spans.spans)
+                                         first = std::min(first, s.start_time_unix_nano);
+                                       out.emplace_back(first, t.spans.spans[0].trace_id);
+                                     }
+                                     return true;
+                                   })
+                    .ok());
+    std::sort(out.begin(), out.end());
+    std::vector<model::TraceId> ids;
+    for (const auto& [start, id] : out) ids.push_back(id);
+    return ids;
+  }
+
+  // The index path, paged by `limit`.
+  std::vector<model::TraceId> Indexed(const Filter& filter, size_t limit) {
+    query::xray_filter::GroupResolver groups = Groups;
+    query::xray::XrayTraceReader reader(store_.get(), "default");
+    query::xray::MatchingTracesRequest request;
+    request.start_nano = 0;
+    request.end_nano = UINT64_MAX;
+    request.filter = &filter;
+    request.groups = &groups;
+    request.limit = limit;
+    std::vector<model::TraceId> ids;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = reader.MatchingTraces(request, [&](const TraceView& view) {
+        ids.push_back(view.batch().spans[view.spans().front()].trace_id);
+      });
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok() || !page->next) break;
+      request.after = page->next;
+    }
+    return ids;
+  }
+
+  TempDir dir_;
+  Fixture fixture_;
+  std::unique_ptr<store::SpanStore> store_;
+};
+
+TEST_F(XrayIndexOracleTest, IndexedMatchingTracesEqualTheWholeTraceOracle) {
+  Load();
+  for (const char* text : kExpressions) {
+    SCOPED_TRACE(text);
+    auto filter = Filter::Parse(text);
+    ASSERT_TRUE(filter.ok());
+    const std::vector<model::TraceId> want = Oracle(*filter);
+    EXPECT_EQ(Indexed(*filter, 0), want);
+    EXPECT_EQ(Indexed(*filter, 7), want);
+  }
+}
+
+TEST_F(XrayIndexOracleTest, ReopenedStoreRebuildsTheIndexFromBlocksAndWal) {
+  Load();
+  auto filter = Filter::Parse("fault OR annotation.tier = \"gold\"");
+  ASSERT_TRUE(filter.ok());
+  const std::vector<model::TraceId> before = Indexed(*filter, 5);
+  ASSERT_FALSE(before.empty());
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  Open();
+  EXPECT_EQ(Indexed(*filter, 5), before);
+  EXPECT_EQ(Oracle(*filter), before);
+}
+
+}  // namespace
+}  // namespace ariadne::testing
