@@ -61,6 +61,7 @@ Result<std::vector<store::TraceSummary>> SearchTracesByXrayFilter(
   search.end_unix_nano = request.end_unix_nano;
   search.filter.span_filters = request.filters;
   search.order = store::TraceOrder::kNewestFirst;
+  search.filter.annotations = filter.RequiredAnnotations();
   search.limit = request.limit;
   search.refine = [&filter](const store::TraceSummary& s) { return Verdict(filter, s); };
   while (out.size() < request.limit) {
@@ -95,6 +96,7 @@ Result<store::ServiceGraph> ServiceGraphByXrayFilter(store::SpanStore* store,
   search.start_unix_nano = start_unix_nano;
   search.end_unix_nano = end_unix_nano;
   search.limit = 0;
+  search.filter.annotations = filter.RequiredAnnotations();
   search.refine = [&filter](const store::TraceSummary& s) { return Verdict(filter, s); };
   ARIADNE_ASSIGN_OR_RETURN(store::TracePage page, store->SearchTracePage(search, context));
   for (const store::TracePageEntry& entry : page.traces) {

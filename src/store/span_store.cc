@@ -69,6 +69,15 @@ bool PassesTraceFilter(const TraceFilter& filter, const TraceSummary& summary) {
     return false;
   if (filter.has_error && (summary.error_count > 0) != *filter.has_error) return false;
   if (filter.root_fault && summary.xray.root_fault != *filter.root_fault) return false;
+  if (summary.xray.annotations_complete) {
+    for (const auto& [key, value] : filter.annotations) {
+      bool found = false;
+      for (const query::xray_filter::AnnotationFact& a : summary.xray.annotations)
+        found |= a.type == query::xray_filter::AnnotationFact::Type::kString && a.key == key &&
+                 a.str == value;
+      if (!found) return false;
+    }
+  }
   return true;
 }
 

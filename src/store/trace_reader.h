@@ -63,6 +63,10 @@ struct TraceFilter {
   uint64_t max_duration_nano = 0;  // 0: no upper bound
   std::optional<bool> has_error;   // error_count > 0 (a span with status ERROR)
   std::optional<bool> root_fault;  // the X-Ray fault flag of the root segment
+  // X-Ray annotations (span attributes "annotation.KEY") that some span of the trace carries with
+  // exactly this string value: {KEY, value}. A trace with more distinct annotation values than
+  // its summary keeps (TraceFacts::kMaxAnnotations) passes (the caller's refinement decides).
+  std::vector<std::pair<std::string, std::string>> annotations;
   // "Some span matches": one span starting in the window passes every filter (the rule of
   // SearchTraces). Empty: no span condition.
   std::vector<query::Filter> span_filters;

@@ -51,6 +51,7 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
   search.start_unix_nano = request.start_nano;
   search.end_unix_nano = request.end_nano;
   search.limit = request.limit == 0 ? 0 : std::max<size_t>(request.limit + 1, 64);
+  if (request.filter) search.filter.annotations = request.filter->RequiredAnnotations();
   if (request.after)
     search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};
   search.refine = [&](const store::TraceSummary& summary) {

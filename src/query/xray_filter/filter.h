@@ -35,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -67,6 +68,11 @@ class Filter {
   // terms of a trace that has a flagged (or, for responsetime, any) segment, and annotations of a
   // trace with more than TraceFacts::kMaxAnnotations distinct values.
   enum class Verdict { kNo, kYes, kUnknown };
+
+  // {KEY, value} of every `annotation.KEY = "value"` term the whole expression ANDs (outside any
+  // block, NOT or OR): a trace can only match when some span carries each of them, so a store can
+  // narrow a search to those traces first (TraceFilter::annotations).
+  std::vector<std::pair<std::string, std::string>> RequiredAnnotations() const;
   Verdict Decide(const TraceFacts& facts, const GroupResolver* groups = nullptr) const;
 
   // Exact service names used in service()/edge()/id(name:) selectors, for the "this group matches

@@ -201,7 +201,24 @@ V Decide(const Expr& e, const SummaryCtx& c) {
   return V::kUnknown;
 }
 
+void CollectRequired(const Expr& e, std::vector<std::pair<std::string, std::string>>* out) {
+  if (e.kind == ExprKind::kAnd) {
+    CollectRequired(*e.left, out);
+    CollectRequired(*e.right, out);
+    return;
+  }
+  if (e.kind == ExprKind::kKeyword && e.kw_type == KwType::kAnnotation && e.op == Op::kEq &&
+      e.literals.size() == 1 && e.literals[0].type == Literal::Type::kString)
+    out->emplace_back(e.keyword, e.literals[0].s);
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> Filter::RequiredAnnotations() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (root_) CollectRequired(*root_, &out);
+  return out;
+}
 
 Filter::Verdict Filter::Decide(const TraceFacts& facts, const GroupResolver* groups) const {
   if (!root_) return Verdict::kYes;

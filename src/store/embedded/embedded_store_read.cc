@@ -119,6 +119,7 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
     request.start_unix_nano = spec.start_unix_nano;
     request.end_unix_nano = spec.end_unix_nano;
     request.limit = 0;
+    request.filter.annotations = filter.RequiredAnnotations();
     request.refine = [&filter](const TraceSummary& summary) {
       return static_cast<TraceVerdict>(filter.Decide(summary.xray));
     };

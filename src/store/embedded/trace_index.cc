@@ -80,6 +80,42 @@ void TraceIndex::Store(Node* node, TraceSummary summary) {
   e.has_summary = true;
   e.stale = false;
   stale_.erase(node);
+  Post(node);
+}
+
+void TraceIndex::Post(Node* node) {
+  const query::xray_filter::TraceFacts& facts = node->second.summary.xray;
+  if (!facts.annotations_complete) incomplete_.push_back(node);
+  for (const query::xray_filter::AnnotationFact& a : facts.annotations) {
+    if (a.type != query::xray_filter::AnnotationFact::Type::kString) continue;
+    std::vector<Node*>& list = postings_[a.key + '\x1f' + a.str];
+    if (list.empty() || list.back() != node) {
+      list.push_back(node);
+      bytes_ += sizeof(Node*);
+    }
+  }
+}
+
+std::vector<TraceIndex::OrderItem> TraceIndex::Candidates(
+    const std::vector<std::pair<std::string, std::string>>& wanted) {
+  const std::vector<Node*>* smallest = nullptr;
+  static const std::vector<Node*> kNone;
+  for (const auto& [key, value] : wanted) {
+    auto it = postings_.find(key + '\x1f' + value);
+    const std::vector<Node*>* list = it == postings_.end() ? &kNone : &it->second;
+    if (smallest == nullptr || list->size() < smallest->size()) smallest = list;
+  }
+  std::vector<Node*> nodes(smallest->begin(), smallest->end());
+  nodes.insert(nodes.end(), incomplete_.begin(), incomplete_.end());
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::vector<OrderItem> items;
+  for (Node* node : nodes) {
+    if (node->second.dead || node->second.start == UINT64_MAX) continue;
+    items.push_back(OrderItem{node->second.start, node->second.order_seq, node});
+  }
+  std::sort(items.begin(), items.end(), ItemBefore);
+  return items;
 }
 
 void TraceIndex::Kill(Node* node) {
@@ -192,6 +228,11 @@ void TraceIndex::EnsureOrdered() {
     order_.clear();
     pending_.clear();
     obsolete_items_ = 0;
+    for (auto& [value, list] : postings_) bytes_ -= list.size() * sizeof(Node*);
+    postings_.clear();
+    incomplete_.clear();
+    for (Node& node : entries_)
+      if (node.second.has_summary) Post(&node);
     for (Node& node : entries_)
       if (node.second.start != UINT64_MAX)
         order_.push_back(OrderItem{node.second.start, ++node.second.order_seq, &node});
@@ -261,7 +302,13 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
     return true;
   };
   auto by_start = [](const OrderItem& item, uint64_t start) { return item.start < start; };
-  if (!newest) {
+  if (!request.filter.annotations.empty()) {
+    // Only the traces that carry the annotation values: walk those in order.
+    std::vector<OrderItem> items = Candidates(request.filter.annotations);
+    if (newest) std::reverse(items.begin(), items.end());
+    for (const OrderItem& item : items)
+      if (!visit(item)) break;
+  } else if (!newest) {
     uint64_t from = lo;
     if (request.after) from = std::max(from, request.after->start_unix_nano);
     auto it = std::lower_bound(order_.begin(), order_.end(), from, by_start);

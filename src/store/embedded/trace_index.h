@@ -128,6 +128,10 @@ class TraceIndex {
   Node* NodeOf(uint32_t environment, const model::TraceId& id) ARIADNE_REQUIRES(mu_);
   void Store(Node* node, TraceSummary summary) ARIADNE_REQUIRES(mu_);
   void Kill(Node* node) ARIADNE_REQUIRES(mu_);
+  void Post(Node* node) ARIADNE_REQUIRES(mu_);
+  // The order items of the traces that may carry every annotation `wanted` names, sorted.
+  std::vector<OrderItem> Candidates(const std::vector<std::pair<std::string, std::string>>& wanted)
+      ARIADNE_REQUIRES(mu_);
   // Merges pending order items into order_ and drops dead entries when many.
   void EnsureOrdered() ARIADNE_REQUIRES(mu_);
   static bool ItemBefore(const OrderItem& a, const OrderItem& b);
@@ -141,6 +145,10 @@ class TraceIndex {
   size_t obsolete_items_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t dead_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t max_spread_ ARIADNE_GUARDED_BY(mu_) = 0;  // largest last_start - start
+  // Traces per string annotation value ("KEY\x1fvalue"), for TraceFilter::annotations; may hold
+  // a trace more than once or one that lost the value (candidates are checked in full).
+  std::unordered_map<std::string, std::vector<Node*>> postings_ ARIADNE_GUARDED_BY(mu_);
+  std::vector<Node*> incomplete_ ARIADNE_GUARDED_BY(mu_);  // summaries with capped annotations
   size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
 };
 
