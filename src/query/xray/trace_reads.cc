@@ -54,7 +54,11 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
   if (request.filter) search.filter.annotations = request.filter->RequiredAnnotations();
   if (request.after)
     search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};
-  search.refine = [&](const store::TraceSummary& summary) {
+  // TracesProcessedCount: the traces looked at up to the one that ends the page. The store may
+  // look one past its own page; `examined_at[i]` is the count when chunk entry i was accepted.
+  size_t examined = 0;
+  std::vector<size_t> examined_at;
+  auto verdict_of = [&](const store::TraceSummary& summary) {
     const model::TraceId& id = summary.trace_id;
     if (request.trace_id_seconds) {
       const uint64_t seconds = IdSeconds(id);
@@ -63,17 +67,27 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
     }
     if (request.sample_fraction < 1.0 && IdFraction(id) >= request.sample_fraction)
       return store::TraceVerdict::kNo;
-    ++page.processed;
+    ++examined;
     if (request.filter == nullptr) return store::TraceVerdict::kYes;
     return ToTraceVerdict(request.filter->Decide(summary.xray, request.groups));
+  };
+  search.refine = [&](const store::TraceSummary& summary) {
+    store::TraceVerdict verdict = verdict_of(summary);
+    if (verdict != store::TraceVerdict::kNo) examined_at.push_back(examined);
+    return verdict;
   };
   query::ExecContext context;
   context.cancel = request.cancel;
   TracePosition last;
   last.window_start_nano = request.start_nano;
+  size_t base = 0;  // processed before this chunk
   while (true) {
+    examined = 0;
+    examined_at.clear();
     ARIADNE_ASSIGN_OR_RETURN(store::TracePage chunk, store_->SearchTracePage(search, context));
-    for (const store::TracePageEntry& entry : chunk.traces) {
+    for (size_t i = 0; i < chunk.traces.size(); ++i) {
+      const store::TracePageEntry& entry = chunk.traces[i];
+      page.processed = base + examined_at[i];
       if (request.cancel && request.cancel->cancelled())
         return Status(StatusCode::kCancelled, "the client went away");
       const store::TraceSummary& summary = entry.summary;
@@ -92,7 +106,11 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
       last.first_start_nano = summary.start_unix_nano;
       last.trace_id = summary.trace_id;
     }
-    if (!chunk.next) break;
+    if (!chunk.next) {
+      page.processed = base + examined;
+      break;
+    }
+    base += examined_at[chunk.traces.size() - 1];
     search.after = chunk.next;
   }
   if (request.cancel && request.cancel->cancelled())

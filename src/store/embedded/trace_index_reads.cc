@@ -1,5 +1,6 @@
 // EmbeddedStore's side of the trace-summary index (trace_index.h, embedded_store_impl.h): building
 // it at open, summarizing sealed heads, refreshing stale traces before a read, and SearchTracePage.
+#include <cstdio>
 #include <unordered_map>
 
 #include "query/exec/column_needs.h"
@@ -30,11 +31,20 @@ Status EmbeddedStore::BuildTraceIndex() {
     for (const BlockEntry& entry : blocks_) blocks.push_back(ReadRef(entry));
   }
   for (const BlockEntry& entry : blocks) {
-    // Read through the Env like any block read; a damaged block is quarantined and reads empty.
-    ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                             LoadBlock(entry, ColumnSet::All(), /*keep=*/false));
-    trace_index_.NoteBlock(entry.meta.environment, *block);
-    SummarizeIntoIndex(entry.meta.environment, *block);
+    // Read through the Env like any block read, but outside the column cache. A block that does
+    // not read back is left alone here: the first query that reads it quarantines it (its traces
+    // are then unreadable anyway), so open stays as tolerant as before the index.
+    Result<std::shared_ptr<const Block>> block =
+        entry.meta.sections.empty()
+            ? Result<std::shared_ptr<const Block>>(Status::NotFound("no section directory"))
+            : ReadBlockColumns(env_, entry.path, entry.meta, ColumnSet::All());
+    if (!block.ok()) {
+      std::fprintf(stderr, "ariadne: trace index: skipping block %s: %s\n", entry.path.c_str(),
+                   block.status().ToString().c_str());
+      continue;
+    }
+    trace_index_.NoteBlock(entry.meta.environment, **block);
+    SummarizeIntoIndex(entry.meta.environment, **block);
   }
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   for (const auto& [env, head] : AllHeads()) SummarizeIntoIndex(std::string(env), head->block());
