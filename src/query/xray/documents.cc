@@ -1,5 +1,6 @@
 #include "query/xray/documents.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -56,6 +57,12 @@ class Encoder {
       if (!s.parent_span_id.IsZero()) children_[s.parent_span_id.ToHex()].push_back(i);
       by_id_[s.span_id.ToHex()] = i;
       if (view.SegmentOfSpan(i) < 0) unsegmented_.insert(s.span_id.ToHex());
+    }
+    // Siblings by start time (the store's order of a trace's spans is not their arrival order).
+    for (auto& [parent, list] : children_) {
+      std::stable_sort(list.begin(), list.end(), [this](size_t a, size_t b) {
+        return batch_.spans[a].start_time_unix_nano < batch_.spans[b].start_time_unix_nano;
+      });
     }
   }
 
