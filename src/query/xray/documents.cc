@@ -49,6 +49,18 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A node's "id" as the span model spells it (lowercase hex), "" when it has none.
+std::string NodeId(const json& node) {
+  if (!node.is_object()) return "";
+  auto id = node.find("id");
+  if (id == node.end() || !id->is_string()) return "";
+  std::string text = id->get<std::string>();
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
 class Encoder {
  public:
   explicit Encoder(const TraceView& view) : view_(view), batch_(view.batch()) {
@@ -310,17 +322,22 @@ class Encoder {
     return v;
   }
 
+  static bool NodeInProgress(const json& node) {
+    auto v = node.find("in_progress");
+    return v != node.end() && v->is_boolean() && v->get<bool>();
+  }
+
   void CollectIds(const json& node, int depth) {
     if (!node.is_object() || depth > kMaxDepth) return;
-    auto id = node.find("id");
-    if (id != node.end() && id->is_string()) present_.insert(id->get<std::string>());
+    if (std::string id = NodeId(node); !id.empty()) present_.insert(id);
     auto subs = node.find("subsegments");
     if (subs == node.end() || !subs->is_array()) return;
     for (const json& child : *subs) CollectIds(child, depth + 1);
   }
 
-  // For `node` (whose span is `index` when it is the tree's root, else found by its id) and every
-  // subsegment nested in it: appends the spans under it that the tree lacks.
+  // For `node` (standing for span `index`) and every subsegment nested in it: an embedded
+  // in-progress subsegment whose complete version came as its own document is replaced by it,
+  // and the spans under a node that the tree lacks are appended to its `subsegments`.
   void AttachChildren(json& node, size_t index, bool* spliced, int depth) {
     if (!node.is_object() || depth > kMaxDepth) return;
     auto subs = node.find("subsegments");
@@ -328,7 +345,9 @@ class Encoder {
       for (size_t k = 0; k < subs->size(); ++k) {
         json& child = (*subs)[k];
         auto child_index = IndexOf(child);
-        if (child_index) AttachChildren(child, *child_index, spliced, depth + 1);
+        if (!child_index) continue;
+        ReplaceInProgress(child, *child_index, spliced);
+        AttachChildren(child, *child_index, spliced, depth + 1);
       }
     }
     auto it = children_.find(batch_.spans[index].span_id.ToHex());
@@ -337,10 +356,7 @@ class Encoder {
     for (size_t child : it->second) {
       if (view_.SegmentOfSpan(child) != owner || IsSegmentSpan(child)) continue;
       const std::string id = batch_.spans[child].span_id.ToHex();
-      if (present_.count(id)) {
-        ReplaceInProgress(node, child, spliced);
-        continue;
-      }
+      if (present_.count(id)) continue;
       present_.insert(id);
       json sub = StoredDocument(child) ? Tree(child, nullptr, false, spliced)
                                        : Tree(child, nullptr, /*embedded=*/true, spliced);
@@ -349,32 +365,22 @@ class Encoder {
     }
   }
 
-  // An embedded subsegment stored in progress whose complete version came as its own document:
-  // the complete one takes its place.
-  void ReplaceInProgress(json& node, size_t child, bool* spliced) {
-    if (StoredDocument(child) == nullptr || TraceView::IsInProgress(batch_, batch_.spans[child])) {
-      return;
-    }
-    auto subs = node.find("subsegments");
-    if (subs == node.end() || !subs->is_array()) return;
-    const std::string id = batch_.spans[child].span_id.ToHex();
-    for (json& existing : *subs) {
-      if (!existing.is_object() || existing.value("id", std::string()) != id) continue;
-      if (!existing.value("in_progress", false)) return;
-      json fresh = json::parse(StoredDocument(child)->str, nullptr, false);
-      if (fresh.is_discarded() || !fresh.is_object()) return;
-      CollectIds(fresh, 0);
-      existing = std::move(fresh);
-      *spliced = true;
-      return;
-    }
+  // `existing` is an embedded node stored in progress; when the version of its id that the view
+  // kept is complete and came as its own document, that document takes its place.
+  void ReplaceInProgress(json& existing, size_t span, bool* spliced) {
+    if (!NodeInProgress(existing)) return;
+    const model::Value* stored = StoredDocument(span);
+    if (stored == nullptr || TraceView::IsInProgress(batch_, batch_.spans[span])) return;
+    json fresh = json::parse(stored->str, nullptr, /*allow_exceptions=*/false);
+    if (fresh.is_discarded() || !fresh.is_object()) return;
+    CollectIds(fresh, 0);
+    existing = std::move(fresh);
+    *spliced = true;
   }
 
   // The span a tree node stands for (the deduplicated version of its id), if any.
   std::optional<size_t> IndexOf(const json& node) const {
-    auto id = node.find("id");
-    if (id == node.end() || !id->is_string()) return std::nullopt;
-    auto it = by_id_.find(id->get<std::string>());
+    auto it = by_id_.find(NodeId(node));
     if (it == by_id_.end()) return std::nullopt;
     return it->second;
   }
@@ -407,7 +413,7 @@ std::vector<SegmentDocument> EncodeSegmentDocuments(const TraceView& view) {
   Encoder encoder(view);
   std::vector<SegmentDocument> out;
   auto emit = [&](const json& doc, bool spliced, std::string_view stored) {
-    std::string id = doc.is_object() ? doc.value("id", std::string()) : std::string();
+    std::string id = NodeId(doc);
     out.push_back(SegmentDocument{std::move(id), spliced ? Dump(doc) : std::string(stored)});
   };
   const model::SpanBatch& batch = view.batch();

@@ -505,6 +505,34 @@ std::vector<TraceCase> XrayDocumentsServerTest::Cases() {
     c.expect2 = c.expect1;
     cases.push_back(c);
   }
+  // A segment that ended before one of its subsegments (work outliving the request): the
+  // segment embeds it in progress, its complete version comes later on its own and takes its
+  // place, with a child of its own.
+  {
+    TraceCase c;
+    c.name = "replaced-subsegment";
+    c.trace_id = trace(6);
+    std::string segment = Replace(R"({"name":"worker","id":"f6f6f6f6f6f6f601","trace_id":"{TRACE}",
+      "start_time":{T0},"end_time":{T2},"subsegments":[{"name":"flush","id":"f6f6f6f6f6f6f602",
+      "start_time":{T1},"in_progress":true},{"name":"done","id":"f6f6f6f6f6f6f603",
+      "start_time":{T1},"end_time":{T2}}]})",
+                                  vars(c.trace_id));
+    std::string complete = Replace(R"({"type":"subsegment","name":"flush","id":"f6f6f6f6f6f6f602",
+      "trace_id":"{TRACE}","parent_id":"f6f6f6f6f6f6f601","start_time":{T1},"end_time":{T4},
+      "metadata":{"default":{"flushed":128}}})",
+                                   vars(c.trace_id));
+    std::string child = Replace(R"({"type":"subsegment","name":"upload","id":"f6f6f6f6f6f6f604",
+      "trace_id":"{TRACE}","parent_id":"f6f6f6f6f6f6f602","start_time":{T3},"end_time":{T4}})",
+                                vars(c.trace_id));
+    c.round1 = {segment};
+    c.round2 = {complete, child};
+    c.expect1["f6f6f6f6f6f6f601"] = json::parse(segment);
+    json expect = json::parse(segment);
+    expect["subsegments"][0] = json::parse(complete);
+    expect["subsegments"][0]["subsegments"].push_back(json::parse(child));
+    c.expect2["f6f6f6f6f6f6f601"] = expect;
+    cases.push_back(c);
+  }
   return cases;
 }
 
