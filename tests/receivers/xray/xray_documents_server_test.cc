@@ -576,6 +576,92 @@ TEST_F(XrayDocumentsServerTest,
   ASSERT_EQ(server_.Stop(SIGTERM), 0);
 }
 
+// Spans that never came as X-Ray documents are rendered from the span model, as before: an OTLP
+// trace on its own, and an OTLP child of an X-Ray segment in the same service, which is placed into
+// that segment's stored document.
+TEST_F(XrayDocumentsServerTest, OtlpSpansAreRenderedFromTheSpanModelAndPlacedUnderXraySegments) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  char trace_hex[33];
+  std::snprintf(trace_hex, sizeof trace_hex, "%08llx0000000000000000000a7e01",
+                static_cast<unsigned long long>(now));
+  const std::string trace_id =
+      std::string("1-") + std::string(trace_hex, 8) + "-" + std::string(trace_hex + 8);
+  const std::string segment =
+      R"({"name":"mixed","id":"a7a7a7a7a7a7a701","trace_id":")" + trace_id + R"(","start_time":)" +
+      Fixed(now) + R"(,"end_time":)" + Fixed(now + 1) +
+      R"(,"service":{"compiler":"gc"},"subsegments":[{"name":"x","id":"a7a7a7a7a7a7a702",)"
+      R"("start_time":)" +
+      Fixed(now + 0.1) + R"(,"end_time":)" + Fixed(now + 0.2) + "}]}";
+  ASSERT_NO_FATAL_FAILURE(Put({segment}));
+  auto nanos = [](double seconds) {
+    return std::to_string(static_cast<unsigned long long>(seconds * 1e6) * 1000ull);
+  };
+  json otlp = {
+      {"resourceSpans",
+       {{{"resource",
+          {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", "mixed"}}}}}}}},
+         {"scopeSpans",
+          {{{"spans",
+             {{{"traceId", trace_hex},
+               {"spanId", "b7b7b7b7b7b7b701"},
+               {"parentSpanId", "a7a7a7a7a7a7a701"},
+               {"name", "otel-child"},
+               {"kind", 1},
+               {"startTimeUnixNano", nanos(now + 0.5)},
+               {"endTimeUnixNano", nanos(now + 0.6)},
+               {"attributes", {{{"key", "app.tier"}, {"value", {{"stringValue", "gold"}}}}}}}}}}}}},
+        {{"resource",
+          {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", "otel-only"}}}}}}}},
+         {"scopeSpans",
+          {{{"spans",
+             {{{"traceId", trace_hex},
+               {"spanId", "c7c7c7c7c7c7c701"},
+               {"parentSpanId", "b7b7b7b7b7b7b701"},
+               {"name", "GET /items"},
+               {"kind", 2},
+               {"startTimeUnixNano", nanos(now + 0.52)},
+               {"endTimeUnixNano", nanos(now + 0.58)},
+               {"attributes",
+                {{{"key", "http.request.method"}, {"value", {{"stringValue", "GET"}}}},
+                 {{"key", "http.response.status_code"}, {"value", {{"intValue", "503"}}}},
+                 {{"key", "app.tier"}, {"value", {{"stringValue", "gold"}}}}}}}}}}}}}}}};
+  net::HttpClient client("127.0.0.1", server_.ports().otlp_http);
+  auto posted =
+      client.Request("POST", "/v1/traces", {{"Content-Type", "application/json"}}, otlp.dump());
+  ASSERT_TRUE(posted.ok());
+  ASSERT_EQ(posted->status, 200) << posted->body;
+
+  std::map<std::string, std::string> got;
+  for (int attempt = 0; attempt < 100 && got.size() < 2; ++attempt) {
+    got = Fetch(trace_id);
+    if (got.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(got.count("a7a7a7a7a7a7a701"), 1u);
+  ASSERT_EQ(got.count("c7c7c7c7c7c7c701"), 1u);
+  json mixed = json::parse(got["a7a7a7a7a7a7a701"]);
+  json sent = json::parse(segment);
+  ASSERT_EQ(mixed["subsegments"].size(), 2u) << mixed.dump();
+  EXPECT_EQ(mixed["subsegments"][0], sent["subsegments"][0]);
+  json child = mixed["subsegments"][1];
+  EXPECT_EQ(child["name"], "otel-child");
+  EXPECT_EQ(child["id"], "b7b7b7b7b7b7b701");
+  EXPECT_EQ(child["metadata"]["otel"]["app.tier"], "gold");
+  mixed["subsegments"].erase(1);
+  EXPECT_EQ(mixed, sent) << "the X-Ray document itself is returned as sent";
+
+  json rendered = json::parse(got["c7c7c7c7c7c7c701"]);
+  EXPECT_EQ(rendered["name"], "otel-only");
+  EXPECT_EQ(rendered["parent_id"], "b7b7b7b7b7b7b701");
+  EXPECT_EQ(rendered["http"]["request"]["method"], "GET");
+  EXPECT_EQ(rendered["http"]["response"]["status"], 503);
+  EXPECT_EQ(rendered["fault"], true);
+  EXPECT_EQ(rendered["metadata"]["otel"]["app.tier"], "gold");
+  EXPECT_FALSE(rendered["metadata"]["otel"].contains("aws.xray.document"));
+  ASSERT_EQ(server_.Stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace ariadne::testing
 
