@@ -61,6 +61,14 @@ std::string NodeId(const json& node) {
   return text;
 }
 
+// `slot` as an object to fill in. Attributes may name any key (an OTLP span can carry "aws.ec2"
+// as a string, or a cause id next to cause fields), so a scalar found where the document nests an
+// object is replaced rather than indexed into, which nlohmann answers with an exception.
+json& ObjectIn(json& slot) {
+  if (!slot.is_object()) slot = json::object();
+  return slot;
+}
+
 class Encoder {
  public:
   explicit Encoder(const TraceView& view) : view_(view), batch_(view.batch()) {
@@ -134,11 +142,11 @@ class Encoder {
       } else if (key == attr::kCauseId)
         cause = value;
       else if (key == attr::kCauseWorkingDirectory)
-        cause["working_directory"] = value;
+        ObjectIn(cause)["working_directory"] = value;
       else if (key == attr::kCausePaths)
-        cause["paths"] = value;
+        ObjectIn(cause)["paths"] = value;
       else if (key == attr::kSamplingRuleName)
-        aws["xray"]["sampling_rule_name"] = value;
+        ObjectIn(aws["xray"])["sampling_rule_name"] = value;
       else if (key == attr::kAwsOperation)
         aws["operation"] = value;
       else if (key == attr::kAwsRegion)
@@ -178,7 +186,7 @@ class Encoder {
       } else if (StartsWith(key, attr::kAwsPrefix) && !StartsWith(key, "aws.xray.")) {
         aws[std::string(key.substr(4))] = value;
       } else {
-        metadata["otel"][std::string(key)] = value;
+        ObjectIn(metadata["otel"])[std::string(key)] = value;
       }
     }
     if (segment) {
@@ -189,7 +197,7 @@ class Encoder {
       if (!origin.empty()) doc["origin"] = std::string(origin);
       auto set = [&](json& target, const char* field, std::string_view key) {
         std::string_view v = ResourceStr(s, key);
-        if (!v.empty()) target[field] = std::string(v);
+        if (!v.empty()) ObjectIn(target)[field] = std::string(v);
       };
       set(aws, "account_id", attr::kCloudAccountId);
       set(aws["ec2"], "instance_id", attr::kHostId);
