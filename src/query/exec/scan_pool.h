@@ -14,6 +14,7 @@
 // Threads: Run may be called from any thread, also concurrently. Shared() lives for the process.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
