@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "api/query_result_json.h"
 #include "api/xray_filtered_reads.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
@@ -250,7 +251,7 @@ net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
     return JsonError(400, checked.message());
   Result<query::QueryResult> result = store_->RunQuery(*spec, ContextFor(request));
   if (!result.ok()) return StoreError(result.status());
-  return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
+  return net::HttpResponse(200, "application/json", QueryResultJson(*spec, *result) + "\n");
 }
 
 net::HttpResponse QueryRoutes::Columns(const net::HttpRequest& request) {

@@ -30,4 +30,12 @@ bool Matches(const model::Value& v, const Filter& f);
 std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const store::embedded::Block& block,
                                      ColumnViews* views);
 
+// The rows SelectBlockRows selects, ascending, straight from the sparse entries of the attribute
+// column of the spec's only filter — for a single filter on a span attribute (not does-not-exist)
+// that no resource of the block carries, where only rows with the key can match; one pass over
+// those entries instead of several over dense per-row bytes. nullopt when the spec or block is
+// not of that shape (the caller uses SelectBlockRows).
+std::optional<std::vector<uint32_t>> SelectSparseRows(const QuerySpec& spec,
+                                                      const store::embedded::Block& block);
+
 }  // namespace ariadne::query::exec

@@ -183,9 +183,10 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
                                                  bool keep = true);
 
   // Queries and scans read their candidate blocks on the machine's two cores: the caller's thread
-  // takes blocks 0, 2, 4, … and one helper thread 1, 3, 5, …; `consume(worker, block)` is called
-  // on the worker's thread, so each worker keeps its own accumulator. The first error of a worker
-  // stops it and is returned once both are done.
+  // and a helper of the process's scan pool (query/exec/scan_pool.h; no thread per query) take the
+  // next block as each becomes free; `consume(worker, block)` is called on the worker's thread
+  // (worker < kScanWorkers), so each worker keeps its own accumulator. The first error stops the
+  // scan and is returned once the running calls are done.
   static constexpr size_t kScanWorkers = 2;
   Status ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
                     const std::function<Status(size_t, const Block&)>& consume);

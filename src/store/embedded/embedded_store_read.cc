@@ -10,6 +10,7 @@
 #include "query/exec/bubbleup_scan.h"
 #include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
+#include "query/exec/scan_pool.h"
 #include "query/xray_filter/filter.h"
 #include "store/embedded/embedded_store_impl.h"
 
@@ -154,25 +155,12 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
 Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
                                  const std::function<Status(size_t, const Block&)>& consume) {
   std::vector<Status> statuses(kScanWorkers);
-  auto work = [&](size_t w) {
-    for (size_t i = w; i < candidates.size(); i += kScanWorkers) {
-      Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
-      if (!block.ok()) {
-        statuses[w] = block.status();
-        return;
-      }
-      statuses[w] = consume(w, **block);
-      if (!statuses[w].ok()) return;
-    }
-  };
-  static_assert(kScanWorkers == 2, "one helper thread beside the caller's");
-  if (candidates.size() > 1) {
-    std::thread helper(work, 1);
-    work(0);
-    helper.join();
-  } else {
-    work(0);
-  }
+  query::exec::ScanPool::Shared().Run(
+      candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
+        statuses[worker] = block.ok() ? consume(worker, **block) : block.status();
+        return statuses[worker].ok();
+      });
   for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
   return Status::Ok();
 }
