@@ -157,7 +157,10 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
       continue;
     }
     RuleState& state = rules_[doc.rule_name];
-    state.clients[doc.client_id].last_report = now;
+    ClientState& client = state.clients[doc.client_id];
+    client.last_report = now;
+    client.last = StatisticSummary{doc.rule_name, now, doc.request_count, doc.sampled_count,
+                                   doc.borrow_count};
     const double window_start = static_cast<double>(window_index * interval);
     if (state.windows.empty() || state.windows.back().timestamp != window_start) {
       state.windows.push_back(StatisticSummary{doc.rule_name, window_start, 0, 0, 0});
@@ -210,6 +213,27 @@ std::vector<StatisticSummary> SamplingTargets::Summaries() const {
     if (!state.windows.empty()) out.push_back(state.windows.back());
   }
   return out;
+}
+
+std::optional<StatisticSummary> SamplingTargets::Latest(const std::string& rule_name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = rules_.find(rule_name);
+  if (it == rules_.end() || it->second.clients.empty()) return std::nullopt;
+  double newest = 0;
+  for (const auto& [id, c] : it->second.clients) newest = std::max(newest, c.last_report);
+  StatisticSummary sum{rule_name, newest, 0, 0, 0};
+  for (const auto& [id, c] : it->second.clients) {
+    if (newest - c.last_report > options_.active_window_s) continue;
+    sum.request_count += c.last.request_count;
+    sum.sampled_count += c.last.sampled_count;
+    sum.borrow_count += c.last.borrow_count;
+  }
+  return sum;
+}
+
+bool SamplingTargets::HasStatistics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !rules_.empty();
 }
 
 std::vector<StatisticSummary> SamplingTargets::History(const std::string& rule_name) const {

@@ -116,6 +116,13 @@ class SamplingTargets {
 
   // Per rule, the most recent window with statistics, in rule-name order.
   std::vector<StatisticSummary> Summaries() const;
+  // The latest reporting interval of one rule: the last report of every client that reported
+  // within active_window_s of the rule's most recent report, summed (timestamp: the most recent
+  // report). Each SDK's own 10-s interval, so neither the server's window boundaries nor clients
+  // that have not reported yet in the current window skew it. nullopt when none ever reported.
+  std::optional<StatisticSummary> Latest(const std::string& rule_name) const;
+  // True once any rule has statistics (a cheap gate for the sample weights).
+  bool HasStatistics() const;
   // Every kept window of one rule, oldest first.
   std::vector<StatisticSummary> History(const std::string& rule_name) const;
 
@@ -125,6 +132,7 @@ class SamplingTargets {
  private:
   struct ClientState {
     double last_report = 0;
+    StatisticSummary last;  // the counts of its last report
   };
   struct RuleState {
     std::map<std::string, ClientState> clients;
