@@ -80,7 +80,8 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
         "--xray-access-key ID:SECRET to require SigV4";
   }
   std::string config_path = (std::filesystem::path(config.data_dir) / "xray-config.json").string();
-  auto config_store = XrayConfigStore::Open(config_path);
+  auto config_store = config.config_backend ? XrayConfigStore::Open(config.config_backend())
+                                            : XrayConfigStore::Open(config_path);
   if (!config_store.ok()) return config_store.status();
   service->config_ = std::move(config_store).value();
   service->sampling_ = std::make_unique<SamplingTargets>();
