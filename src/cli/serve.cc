@@ -397,6 +397,10 @@ int RunServe(const ServeConfig& config) {
       return std::make_unique<store::clickhouse::ClickHouseConfigBackend>(
           std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(30)));
     };
+    xray_config.fleet_statistics = [ch = *ch]() -> std::unique_ptr<sampling::FleetStatistics> {
+      return std::make_unique<store::clickhouse::ClickHouseFleetStatistics>(
+          std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(5)));
+    };
   }
   xray_config.max_connections = config.xray_max_connections;
   xray_config.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);

@@ -132,30 +132,33 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
   const double now = clock_();
   const int64_t interval = options_.interval_s;
   const int64_t window_index = static_cast<int64_t>(std::floor(now / interval));
+  // Other nodes' clients of these rules (outside the lock: it is a round trip).
+  std::map<std::string, std::vector<std::string>> fleet_clients;
+  if (fleet_ != nullptr) {
+    std::vector<StatisticsDocument> valid;
+    for (const StatisticsDocument& doc : docs)
+      if (!Refuse(doc, rules, now)) valid.push_back(doc);
+    if (!valid.empty()) {
+      auto listed = fleet_->RecordAndListActive(valid, now, now - options_.active_window_s);
+      if (listed.ok()) {
+        fleet_clients = std::move(listed).value();
+      } else {
+        fleet_errors_.fetch_add(1);
+      }
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
 
   // Record every document first so a batch from several clients counts them all as active.
   std::vector<const StatisticsDocument*> accepted;
   std::vector<const SamplingRule*> accepted_rules;
   for (const StatisticsDocument& doc : docs) {
+    if (auto refused = Refuse(doc, rules, now)) {
+      reply.unprocessed.push_back(*refused);
+      continue;
+    }
     auto rule = std::find_if(rules.begin(), rules.end(),
                              [&](const SamplingRule& r) { return r.rule_name == doc.rule_name; });
-    if (rule == rules.end()) {
-      reply.unprocessed.push_back(
-          {doc.rule_name, "400", "no sampling rule named '" + doc.rule_name + "'"});
-      continue;
-    }
-    if (std::fabs(doc.timestamp - now) > options_.max_timestamp_skew_s) {
-      reply.unprocessed.push_back({doc.rule_name, "400",
-                                   "Timestamp " +
-                                       std::to_string(static_cast<int64_t>(doc.timestamp)) +
-                                       " is more than an hour away from the server's clock"});
-      continue;
-    }
-    if (doc.request_count < 0 || doc.sampled_count < 0 || doc.borrow_count < 0) {
-      reply.unprocessed.push_back({doc.rule_name, "400", "counts must be 0 or more"});
-      continue;
-    }
     RuleState& state = rules_[doc.rule_name];
     ClientState& client = state.clients[doc.client_id];
     client.last_report = now;
@@ -188,6 +191,13 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
         ++it;
       }
     }
+    // With a fleet: every client that reported the rule to any node, in the same (sorted) order
+    // on every node, so the nodes hand out disjoint shares of one reservoir.
+    if (auto fleet = fleet_clients.find(doc.rule_name); fleet != fleet_clients.end()) {
+      active.insert(active.end(), fleet->second.begin(), fleet->second.end());
+      std::sort(active.begin(), active.end());
+      active.erase(std::unique(active.begin(), active.end()), active.end());
+    }
     const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(active.size()));
     const int64_t position =
         std::find(active.begin(), active.end(), doc.client_id) - active.begin();
@@ -204,6 +214,27 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
     reply.targets.push_back(target);
   }
   return reply;
+}
+
+std::optional<UnprocessedStatistics> SamplingTargets::Refuse(const StatisticsDocument& doc,
+                                                             const std::vector<SamplingRule>& rules,
+                                                             double now) const {
+  auto rule = std::find_if(rules.begin(), rules.end(),
+                           [&](const SamplingRule& r) { return r.rule_name == doc.rule_name; });
+  if (rule == rules.end()) {
+    return UnprocessedStatistics{doc.rule_name, "400",
+                                 "no sampling rule named '" + doc.rule_name + "'"};
+  }
+  if (std::fabs(doc.timestamp - now) > options_.max_timestamp_skew_s) {
+    return UnprocessedStatistics{doc.rule_name, "400",
+                                 "Timestamp " +
+                                     std::to_string(static_cast<int64_t>(doc.timestamp)) +
+                                     " is more than an hour away from the server's clock"};
+  }
+  if (doc.request_count < 0 || doc.sampled_count < 0 || doc.borrow_count < 0) {
+    return UnprocessedStatistics{doc.rule_name, "400", "counts must be 0 or more"};
+  }
+  return std::nullopt;
 }
 
 std::vector<StatisticSummary> SamplingTargets::Summaries() const {

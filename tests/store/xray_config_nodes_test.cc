@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ariadne/sdk/xray_sampler.h"
 #include "net/http_client.h"
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
@@ -178,6 +179,52 @@ TEST_F(XrayConfigNodesTest, GroupsAndRulesCreatedThroughOneNodeAreSeenThroughThe
       *aws_ + " --endpoint-url http://127.0.0.1:" + std::to_string(nodes_[1].ports().xray) +
       " xray create-group --group-name checkout-errors > /dev/null 2>&1";
   EXPECT_NE(std::system(again.c_str()), 0);
+}
+
+// The reservoir is per rule across the fleet: two SDK clients, each polling a different node, get
+// quotas that add up to the rule's ReservoirSize (5), not 5 each.
+TEST_F(XrayConfigNodesTest, ReservoirIsSplitAmongTheClientsOfEveryNode) {
+  clickhouse_ = ClickHouseProcess::StartCluster(*binary_, 2, "ariadne_test");
+  StartNodes("quota");
+  Aws(0,
+      "create-sampling-rule --sampling-rule "
+      "'{\"RuleName\":\"Cruddur\",\"ResourceARN\":\"*\",\"Priority\":9000,"
+      "\"FixedRate\":0.1,\"ReservoirSize\":5,\"ServiceName\":\"backend-flask\","
+      "\"ServiceType\":\"*\",\"Host\":\"*\",\"HTTPMethod\":\"*\",\"URLPath\":\"*\","
+      "\"Version\":1}'");
+  // Simulated clocks (each report is due 10 s after the last); the server's clock is real.
+  const double t0 =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double now = t0;
+  std::vector<std::unique_ptr<sdk::XRayRemoteSampler>> samplers;
+  for (size_t n = 0; n < 2; ++n) {
+    sdk::XRaySamplerOptions options;
+    options.endpoint = "http://127.0.0.1:" + std::to_string(nodes_[n].ports().xray);
+    options.service_name = "backend-flask";
+    options.start_poller = false;
+    options.now = [&now] { return now; };
+    options.random = [] { return 0.5; };
+    samplers.push_back(std::make_unique<sdk::XRayRemoteSampler>(options));
+    ASSERT_TRUE(samplers.back()->RefreshRules());
+  }
+  auto quota = [](const sdk::XRayRemoteSampler& s) -> int64_t {
+    for (const auto& r : s.Rules())
+      if (r.rule.name == "Cruddur") return r.quota.value_or(-1);
+    return -1;
+  };
+  // Two reporting rounds: in the second every node knows both clients.
+  for (int round = 0; round < 2; ++round) {
+    for (auto& sampler : samplers) {
+      for (int i = 0; i < 20; ++i) sampler->Decide("backend-flask", "h", "GET", "/");
+      ASSERT_TRUE(sampler->RefreshTargets());
+    }
+    now += 11;
+  }
+  const int64_t a = quota(*samplers[0]);
+  const int64_t b = quota(*samplers[1]);
+  EXPECT_EQ(a + b, 5) << "client A (node A) got " << a << ", client B (node B) got " << b;
+  EXPECT_GE(a, 2);
+  EXPECT_GE(b, 2);
 }
 
 }  // namespace

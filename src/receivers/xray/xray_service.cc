@@ -44,6 +44,7 @@ class XrayServiceImpl : public XrayService {
   ~XrayServiceImpl() override { Stop(); }
 
   std::unique_ptr<XrayConfigStore> config_;
+  std::unique_ptr<sampling::FleetStatistics> fleet_;  // before sampling_: outlives it
   std::unique_ptr<SamplingTargets> sampling_;
   std::unique_ptr<sampling::XraySampleWeights> weights_;
   pipeline::Pipeline* pipeline_ = nullptr;
@@ -85,6 +86,10 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
   if (!config_store.ok()) return config_store.status();
   service->config_ = std::move(config_store).value();
   service->sampling_ = std::make_unique<SamplingTargets>();
+  if (config.fleet_statistics) {
+    service->fleet_ = config.fleet_statistics();
+    service->sampling_->SetFleet(service->fleet_.get());
+  }
   // Spans of sampled X-Ray traces count as the requests their rule let through (sample_weights.h).
   XrayConfigStore* rules = service->config_.get();
   service->weights_ = std::make_unique<sampling::XraySampleWeights>(

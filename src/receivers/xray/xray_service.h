@@ -17,6 +17,7 @@
 #include "net/http_server.h"
 #include "pipeline/pipeline.h"
 #include "sampling/config_backend.h"
+#include "sampling/sampling_targets.h"
 #include "store/span_store.h"
 
 namespace ariadne::receivers::xray {
@@ -31,6 +32,9 @@ struct XrayServiceConfig {
   // --store clickhouse://…` passes the shared ClickHouse table
   // (store/clickhouse/xray_config_table.h).
   std::function<std::unique_ptr<sampling::XrayConfigBackend>()> config_backend;
+  // Sampling statistics shared with other nodes (the reservoir split across the fleet); null =
+  // this node's clients only.
+  std::function<std::unique_ptr<sampling::FleetStatistics>()> fleet_statistics;
   int io_threads = 1;
   size_t max_body_bytes = 8 * 1024 * 1024;
   size_t max_connections = 256;  // of the TCP listener (0: no bound)

@@ -74,6 +74,15 @@ std::string XrayConfigTable(const std::string& db, std::string_view table) {
          "ENGINE = MergeTree ORDER BY version";
 }
 
+// The SDKs' sampling statistics of every node (xray_config_table.h).
+std::string SamplingStatsTable(const std::string& db, std::string_view table) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) +
+         " (rule String, client_id String, node String, reported_unix_s Float64, "
+         "request_count Int64, sampled_count Int64, borrow_count Int64) ENGINE = MergeTree "
+         "PARTITION BY toYYYYMMDD(toDateTime(toUInt32(reported_unix_s), 'UTC')) "
+         "ORDER BY (rule, reported_unix_s)";
+}
+
 // A Distributed table over `local` on every shard of `cluster`, rows placed by trace id.
 std::string DistributedTable(const std::string& db, std::string_view table, std::string_view local,
                              const std::string& cluster) {
@@ -132,6 +141,7 @@ Status EnsureServerSchema(ClickHouseClient* client, const std::string& where,
     objects.push_back({"trace_index", TraceIndexTable(db, "trace_index")});
     objects.push_back({"trace_index_mv", TraceIndexView(db, "spans", "trace_index")});
     objects.push_back({"xray_config", XrayConfigTable(db, "xray_config")});
+    objects.push_back({"xray_sampling_stats", SamplingStatsTable(db, "xray_sampling_stats")});
   } else {
     objects.push_back({"spans_local", SpansTable(db, "spans_local")});
     objects.push_back({"trace_index_local", TraceIndexTable(db, "trace_index_local")});
@@ -144,6 +154,13 @@ Status EnsureServerSchema(ClickHouseClient* client, const std::string& where,
     objects.push_back({"xray_config", "CREATE TABLE IF NOT EXISTS " + db + ".xray_config AS " + db +
                                           ".xray_config_local ENGINE = Distributed(" + cluster +
                                           ", " + db + ", xray_config_local, 0)"});
+    objects.push_back(
+        {"xray_sampling_stats_local", SamplingStatsTable(db, "xray_sampling_stats_local")});
+    objects.push_back({"xray_sampling_stats",
+                       "CREATE TABLE IF NOT EXISTS " + db + ".xray_sampling_stats AS " + db +
+                           ".xray_sampling_stats_local ENGINE = "
+                           "Distributed(" +
+                           cluster + ", " + db + ", xray_sampling_stats_local, 0)"});
   }
   for (const Object& object : objects) {
     if (!engine_of(object.name).empty()) continue;

@@ -16,6 +16,8 @@
 //   xray_config  MergeTree ORDER BY version: the X-Ray groups, sampling rules and tags, a row per
 //                saved version (xray_config_table.h), shared by every node. Added to version 1
 //                databases when missing (a new table changes nothing existing).
+//   xray_sampling_stats  MergeTree by day of report: the SDKs' sampling statistics as every node
+//                received them, so the nodes split each rule's reservoir among the fleet's clients.
 //   schema_version  one row per applied schema version.
 //
 // Cluster mode (`?cluster=NAME` in the URL, ClickHouseConfig::cluster): on every server of the
@@ -23,8 +25,9 @@
 // trace_index_mv fills trace_index_local from spans_local on the server that stores the rows),
 // and `spans` / `trace_index` become Distributed tables over them, sharded by
 // cityHash64(trace_id): every span of a trace, and its trace_index rows, land on one shard, and
-// reads and writes address the Distributed names exactly as on one server. xray_config is
-// xray_config_local plus a Distributed table with a constant sharding key (one shard holds it).
+// reads and writes address the Distributed names exactly as on one server. xray_config and
+// xray_sampling_stats are *_local tables plus Distributed ones with a constant sharding key (one
+// shard holds them).
 // Ariadne creates the tables on each server itself (no ON CLUSTER, so no ZooKeeper needed); the
 // cluster must be in every server's remote_servers and the URL must list every server.
 //

@@ -1,7 +1,9 @@
 #include "store/clickhouse/xray_config_table.h"
 
 #include <chrono>
+#include <cstdio>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +17,16 @@ std::string RandomHex(size_t digits) {
   std::string out;
   for (size_t i = 0; i < digits; ++i) out.push_back(kHex[rd() % 16]);
   return out;
+}
+
+// A ClickHouse string literal.
+std::string Quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
 }
 
 }  // namespace
@@ -74,6 +86,52 @@ Status ClickHouseConfigBackend::Save(const std::string& document, uint64_t versi
         std::to_string(version) + "); nothing was changed here, retry");
   }
   return Status::Ok();
+}
+
+ClickHouseFleetStatistics::ClickHouseFleetStatistics(std::unique_ptr<ClickHouseClient> client)
+    : client_(std::move(client)), node_(RandomHex(16)) {}
+
+Result<std::map<std::string, std::vector<std::string>>>
+ClickHouseFleetStatistics::RecordAndListActive(
+    const std::vector<sampling::StatisticsDocument>& docs, double now, double since) {
+  const std::string& db = client_->config().database;
+  std::string rows;
+  std::string rules;
+  std::set<std::string> seen;
+  for (const sampling::StatisticsDocument& doc : docs) {
+    rows += nlohmann::json{{"rule", doc.rule_name},
+                           {"client_id", doc.client_id},
+                           {"node", node_},
+                           {"reported_unix_s", now},
+                           {"request_count", doc.request_count},
+                           {"sampled_count", doc.sampled_count},
+                           {"borrow_count", doc.borrow_count}}
+                .dump() +
+            "\n";
+    if (seen.insert(doc.rule_name).second) {
+      if (!rules.empty()) rules += ", ";
+      rules += Quote(doc.rule_name);
+    }
+  }
+  const std::string settings =
+      client_->config().cluster.empty() ? "" : "&insert_distributed_sync=1";
+  ARIADNE_RETURN_IF_ERROR(client_->Insert(
+      "INSERT INTO " + db + ".xray_sampling_stats FORMAT JSONEachRow", rows, settings));
+  char since_text[40];
+  std::snprintf(since_text, sizeof since_text, "%.3f", since);
+  ARIADNE_ASSIGN_OR_RETURN(
+      std::string text,
+      client_->Query("SELECT DISTINCT rule, client_id FROM " + db +
+                     ".xray_sampling_stats WHERE reported_unix_s >= " + since_text +
+                     " AND rule IN (" + rules + ") FORMAT JSONEachRow"));
+  std::map<std::string, std::vector<std::string>> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!row.is_object() || !row["rule"].is_string() || !row["client_id"].is_string()) continue;
+    out[row["rule"].get<std::string>()].push_back(row["client_id"].get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace ariadne::store::clickhouse

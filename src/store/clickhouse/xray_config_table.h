@@ -24,6 +24,7 @@
 #include <string>
 
 #include "sampling/config_backend.h"
+#include "sampling/sampling_targets.h"
 #include "store/clickhouse/clickhouse_client.h"
 
 namespace ariadne::store::clickhouse {
@@ -40,6 +41,23 @@ class ClickHouseConfigBackend final : public sampling::XrayConfigBackend {
   std::unique_ptr<ClickHouseClient> client_;
   std::string writer_prefix_;  // random per process
   uint64_t saves_ = 0;
+};
+
+// ClickHouseFleetStatistics: the SDKs' sampling statistics of every node in the table
+// `xray_sampling_stats` (rule, client_id, node, reported_unix_s, request_count, sampled_count,
+// borrow_count; MergeTree partitioned by day, ORDER BY (rule, reported_unix_s)), so each node
+// splits a rule's reservoir among every client of the fleet (docs/scale-out.md). One INSERT and
+// one SELECT per GetSamplingTargets call (one per SDK every 10 s). Rows are ~100 bytes; drop old
+// day partitions to trim them (ALTER TABLE ... DROP PARTITION).
+class ClickHouseFleetStatistics final : public sampling::FleetStatistics {
+ public:
+  explicit ClickHouseFleetStatistics(std::unique_ptr<ClickHouseClient> client);
+  Result<std::map<std::string, std::vector<std::string>>> RecordAndListActive(
+      const std::vector<sampling::StatisticsDocument>& docs, double now, double since) override;
+
+ private:
+  std::unique_ptr<ClickHouseClient> client_;
+  std::string node_;  // random per process
 };
 
 }  // namespace ariadne::store::clickhouse
