@@ -126,13 +126,22 @@ Result<std::unique_ptr<XrayConfigStore>> XrayConfigStore::Open(
   std::unique_ptr<XrayConfigStore> store(
       new XrayConfigStore(std::move(backend), std::move(clock), std::move(options)));
   std::lock_guard<std::mutex> lock(store->mu_);
-  ARIADNE_RETURN_IF_ERROR(store->LoadLocked());
+  Status loaded = store->LoadLocked();
+  if (!loaded.ok()) {
+    // A shared backend that is not reachable yet (ClickHouse down or its schema not created yet at
+    // start): serve the built-in Default rule and group, reload on the next read; edits wait for
+    // the backend (they must start from its newest version).
+    if (!store->backend_->shared()) return loaded;
+    store->rules_ = {DefaultRule()};
+    store->loaded_at_ = -1;
+  }
   return store;
 }
 
 void XrayConfigStore::RefreshLocked() const {
   if (!backend_->shared() || clock_() - loaded_at_ < options_.refresh_interval_s) return;
-  (void)LoadLocked();
+  // On failure try again one refresh interval later, not on every read.
+  if (!LoadLocked().ok()) loaded_at_ = clock_();
 }
 
 Status XrayConfigStore::ReloadForEditLocked() const {

@@ -71,6 +71,8 @@ struct XrayConfigOptions {
 class XrayConfigStore {
  public:
   // Loads `path` if it exists (a corrupt file is an error naming the file), else starts empty.
+  // A shared backend that cannot be read at start (ClickHouse not up yet) is not an error: the
+  // store serves the Default rule and group until a reload succeeds, and refuses edits until then.
   static Result<std::unique_ptr<XrayConfigStore>> Open(std::string path,
                                                        Clock clock = SystemClockSeconds,
                                                        XrayConfigOptions options = {});
