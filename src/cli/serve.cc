@@ -35,6 +35,7 @@
 #include "receivers/xray/xray_service.h"
 #include "receivers/zipkin/zipkin_receiver.h"
 #include "store/clickhouse/clickhouse_store.h"
+#include "store/clickhouse/xray_config_table.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -388,6 +389,19 @@ int RunServe(const ServeConfig& config) {
   xray_config.environment = config.xray_environment;
   xray_config.access_key = config.xray_access_key;
   xray_config.data_dir = config.data_dir;
+  if (clickhouse) {
+    // Groups and sampling rules in ClickHouse, so every node sees the same (docs/scale-out.md).
+    auto ch = store::clickhouse::ParseClickHouseUrl(config.store);
+    if (!ch.ok()) return Fail(std::string(ch.status().message()));
+    xray_config.config_backend = [ch = *ch]() -> std::unique_ptr<sampling::XrayConfigBackend> {
+      return std::make_unique<store::clickhouse::ClickHouseConfigBackend>(
+          std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(30)));
+    };
+    xray_config.fleet_statistics = [ch = *ch]() -> std::unique_ptr<sampling::FleetStatistics> {
+      return std::make_unique<store::clickhouse::ClickHouseFleetStatistics>(
+          std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(5)));
+    };
+  }
   xray_config.max_connections = config.xray_max_connections;
   xray_config.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   if (tls->xray) xray_config.tls = tls->context;
