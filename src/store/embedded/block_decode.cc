@@ -79,20 +79,23 @@ uint32_t SectionBit(const std::string& name) {
   return it == kBits.end() ? 0 : it->second;
 }
 
-bool SectionNeeded(const Section& s, const ColumnSet& needed) {
+bool SectionNeeded(const Section& s, const ColumnSet& needed, uint32_t version) {
   if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
+  // From version 3 the "name" section holds each row's resource too.
+  if (version >= 3 && s.name == "name") return needed.fixed & (ColumnSet::kName | ColumnSet::kResourceScope);
   const uint32_t bit = SectionBit(s.name);
   return bit != 0 && (needed.fixed & bit) != 0;
 }
 
 // ---- Format version 3 (block_encode.cc writes it; docs/formats/block.md) ----
 
-// PutStrings: u8 mode, varint entries, int column of lengths, bytes, int column of codes.
+// PutStrings: u8 mode (bit 0 first use, bit 1 hex-packed), varint entries, int column of
+// lengths, bytes, int column of codes.
 bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
                 std::vector<uint32_t>* codes) {
   uint8_t mode;
   uint64_t entries;
-  if (!in->GetByte(&mode) || mode > 1 || !in->GetVarint(&entries) || entries > in->remaining())
+  if (!in->GetByte(&mode) || mode > 3 || !in->GetVarint(&entries) || entries > in->remaining())
     return in->Fail();
   std::vector<uint64_t> lengths;
   if (!GetIntColumn(in, entries, &lengths)) return false;
@@ -100,10 +103,20 @@ bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
   for (size_t i = 0; i < entries; ++i) {
     std::string_view v;
     if (!in->GetBytes(lengths[i], &v)) return false;
-    (*dict)[i].assign(v);
+    if ((mode & 2) == 0) {
+      (*dict)[i].assign(v);
+      continue;
+    }
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string& hex = (*dict)[i];
+    hex.resize(v.size() * 2);
+    for (size_t j = 0; j < v.size(); ++j) {
+      hex[2 * j] = kDigits[static_cast<uint8_t>(v[j]) >> 4];
+      hex[2 * j + 1] = kDigits[static_cast<uint8_t>(v[j]) & 15];
+    }
   }
   if (!GetIntColumn(in, n, codes)) return false;
-  if (mode == 0) {
+  if ((mode & 1) == 0) {
     for (uint32_t code : *codes)
       if (code >= entries) return in->Fail();
     return true;
@@ -277,10 +290,22 @@ bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Stat
     block->end_unix_nano.resize(rows);
     for (size_t r = 0; r < rows; ++r)
       block->end_unix_nano[r] = block->start_unix_nano[r] + durations[r];
-  } else if (name == "name" || name == "status_message" || name == "trace_state") {
-    DictColumn* column = name == "name"             ? &block->name
-                         : name == "status_message" ? &block->status_message
-                                                    : &block->trace_state;
+  } else if (name == "name") {
+    uint64_t pairs;
+    std::vector<uint32_t> pair_resources, pair_names, row_pairs;
+    if (!in->GetVarint(&pairs) || pairs > rows || !GetIntColumn(in, pairs, &pair_resources) ||
+        !GetStrings(in, pairs, &block->name.dict, &pair_names) ||
+        !GetIntColumn(in, rows, &row_pairs))
+      return bad(name);
+    block->name.codes.resize(rows);
+    block->resource.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      if (row_pairs[r] >= pairs) return bad(name);
+      block->name.codes[r] = pair_names[row_pairs[r]];
+      block->resource[r] = pair_resources[row_pairs[r]];
+    }
+  } else if (name == "status_message" || name == "trace_state") {
+    DictColumn* column = name == "status_message" ? &block->status_message : &block->trace_state;
     if (!GetDictV3(in, rows, column)) return bad(name);
   } else if (name == "kind" || name == "status_code") {
     if (!GetIntColumn(in, rows, name == "kind" ? &block->kind : &block->status_code))
@@ -292,8 +317,7 @@ bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Stat
         !GetIntColumn(in, rows, &block->dropped_links))
       return bad(name);
   } else if (name == "resource_scope") {
-    if (!GetIntColumn(in, rows, &block->resource) || !GetIntColumn(in, rows, &block->scope))
-      return bad(name);
+    if (!GetIntColumn(in, rows, &block->scope)) return bad(name);
   } else if (name.rfind("attr:", 0) == 0) {
     AttributeColumn column;
     column.key = name.substr(5);
@@ -524,7 +548,7 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
   needed.Close();
   std::vector<const Section*> wanted;
   for (const Section& s : meta.sections)
-    if (SectionNeeded(s, needed)) wanted.push_back(&s);
+    if (SectionNeeded(s, needed, meta.format_version)) wanted.push_back(&s);
   std::sort(wanted.begin(), wanted.end(),
             [](const Section* a, const Section* b) { return a->offset < b->offset; });
   auto block = std::make_shared<Block>();

@@ -24,13 +24,18 @@ using block_internal::kBlockFormatVersion;
 using block_internal::kBlockMagic;
 using Section = SectionInfo;
 
+constexpr uint8_t kFirstUse = 1;   // PutStrings mode bits
+constexpr uint8_t kHexPacked = 2;
+
 // Strings of a dictionary column (format version 3). `codes` index `dict`; only the entries they
 // use are written. Mostly-unique columns (request ids) keep first-use order and write each code as
 // 0 "the next new entry" or 1 + an earlier entry, so a column of unique values has no codes to
 // speak of; other columns sort their distinct strings (which compresses the dictionary) and write
 // the index into them:
-//   u8 mode (0 sorted, 1 first use), varint entries, int column of lengths, the bytes of every
-//   entry back to back, then the int column of codes.
+// Entries that are all lowercase hex of even length are packed two digits to a byte:
+//   u8 mode (bit 0 first use, else sorted; bit 1 hex-packed), varint entries, int column of
+//   lengths (in bytes as stored), the bytes of every entry back to back, then the int column of
+//   codes.
 void PutStrings(std::string* out, const std::vector<std::string>& dict,
                 const std::vector<uint32_t>& codes) {
   constexpr uint32_t kUnset = UINT32_MAX;
@@ -63,13 +68,29 @@ void PutStrings(std::string* out, const std::vector<std::string>& dict,
     }
     for (size_t i = 0; i < codes.size(); ++i) out_codes[i] = local[codes[i]];
   }
-  out->push_back(first_use ? 1 : 0);
+  // Lowercase hex of even length (request ids, hashes) is packed two digits to a byte.
+  bool hex = !entries.empty();
+  for (size_t i = 0; i < entries.size() && hex; ++i) {
+    const std::string& e = *entries[i];
+    hex = e.size() % 2 == 0 && std::all_of(e.begin(), e.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+          });
+  }
+  out->push_back(static_cast<char>((first_use ? kFirstUse : 0) | (hex ? kHexPacked : 0)));
   PutVarint(out, entries.size());
   std::vector<uint64_t> lengths;
   lengths.reserve(entries.size());
-  for (const std::string* e : entries) lengths.push_back(e->size());
+  for (const std::string* e : entries) lengths.push_back(hex ? e->size() / 2 : e->size());
   PutIntColumn(out, lengths);
-  for (const std::string* e : entries) out->append(*e);
+  for (const std::string* e : entries) {
+    if (!hex) {
+      out->append(*e);
+      continue;
+    }
+    auto digit = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (size_t i = 0; i < e->size(); i += 2)
+      out->push_back(static_cast<char>(digit((*e)[i]) << 4 | digit((*e)[i + 1])));
+  }
   PutIntColumn(out, out_codes);
 }
 
@@ -270,8 +291,37 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
   PutIntColumn(&raw, durations);
   writer.Add("duration", raw);
 
+  // Span names with the row's resource: a name nearly always belongs to one service, so the pair
+  // costs hardly more than the name alone. Varint pairs, int column of each pair's resource, the
+  // pairs' names (PutStrings), then the int column of each row's pair; pairs are sorted by
+  // resource, then name.
   raw.clear();
-  PutStrings(&raw, block.name.dict, block.name.codes);
+  {
+    std::unordered_map<uint64_t, uint32_t> pair_of;
+    std::vector<std::pair<uint32_t, uint32_t>> pairs;  // resource, name code
+    for (size_t row = 0; row < rows; ++row) {
+      const uint64_t key = static_cast<uint64_t>(block.resource[row]) << 32 | block.name.codes[row];
+      if (pair_of.emplace(key, 0).second) pairs.emplace_back(block.resource[row], block.name.codes[row]);
+    }
+    std::sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return block.name.dict[a.second] < block.name.dict[b.second];
+    });
+    std::vector<uint32_t> pair_resources, pair_names;
+    for (uint32_t i = 0; i < pairs.size(); ++i) {
+      pair_of[static_cast<uint64_t>(pairs[i].first) << 32 | pairs[i].second] = i;
+      pair_resources.push_back(pairs[i].first);
+      pair_names.push_back(pairs[i].second);
+    }
+    std::vector<uint32_t> row_pairs(rows);
+    for (size_t row = 0; row < rows; ++row)
+      row_pairs[row] =
+          pair_of[static_cast<uint64_t>(block.resource[row]) << 32 | block.name.codes[row]];
+    PutVarint(&raw, pairs.size());
+    PutIntColumn(&raw, pair_resources);
+    PutStrings(&raw, block.name.dict, pair_names);
+    PutIntColumn(&raw, row_pairs);
+  }
   writer.Add("name", raw);
   raw.clear();
   PutIntColumn(&raw, block.kind);
@@ -292,8 +342,7 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
   PutIntColumn(&raw, block.dropped_links);
   writer.Add("flags_dropped", raw);
   raw.clear();
-  PutIntColumn(&raw, block.resource);
-  PutIntColumn(&raw, block.scope);
+  PutIntColumn(&raw, block.scope);  // the resources are in the "name" section
   writer.Add("resource_scope", raw);
 
   // Resources and scopes as a span-less batch; events and links per row.
