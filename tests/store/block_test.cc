@@ -302,7 +302,7 @@ TEST(BlockReadTest, ReadBlockColumnsDecodesOnlyTheColumnsAskedFor) {
   for (size_t r = 0; r < b.num_rows; ++r) EXPECT_EQ(b.name.at(r), w.sealed->name.at(r));
   EXPECT_TRUE(b.trace_id.empty());
   EXPECT_TRUE(b.span_id.empty());
-  EXPECT_TRUE(b.resource.empty());
+  EXPECT_TRUE(b.scope.empty());  // (the resources come with the names from format version 3 on)
   EXPECT_TRUE(b.trace_state.codes.empty());
   EXPECT_TRUE(b.events.empty());
   ASSERT_EQ(b.attributes.size(), 1u);
@@ -385,8 +385,7 @@ TEST(BlockReadTest, VersionTwoFileStillReads) {
   ExpectBlockHoldsBatch(**all, batch);
   // Written again by the current encoder, the same block reads back the same.
   BlockMeta again = (*whole)->ComputeMeta();
-  Result<std::shared_ptr<const Block>> rewritten =
-      DecodeBlockFile(EncodeBlockFile(**whole, again));
+  Result<std::shared_ptr<const Block>> rewritten = DecodeBlockFile(EncodeBlockFile(**whole, again));
   ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
   ExpectBlockHoldsBatch(**rewritten, batch);
 }

@@ -82,7 +82,8 @@ uint32_t SectionBit(const std::string& name) {
 bool SectionNeeded(const Section& s, const ColumnSet& needed, uint32_t version) {
   if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
   // From version 3 the "name" section holds each row's resource too.
-  if (version >= 3 && s.name == "name") return needed.fixed & (ColumnSet::kName | ColumnSet::kResourceScope);
+  if (version >= 3 && s.name == "name")
+    return needed.fixed & (ColumnSet::kName | ColumnSet::kResourceScope);
   const uint32_t bit = SectionBit(s.name);
   return bit != 0 && (needed.fixed & bit) != 0;
 }

@@ -24,7 +24,7 @@ using block_internal::kBlockFormatVersion;
 using block_internal::kBlockMagic;
 using Section = SectionInfo;
 
-constexpr uint8_t kFirstUse = 1;   // PutStrings mode bits
+constexpr uint8_t kFirstUse = 1;  // PutStrings mode bits
 constexpr uint8_t kHexPacked = 2;
 
 // Strings of a dictionary column (format version 3). `codes` index `dict`; only the entries they
@@ -118,7 +118,8 @@ void PutDoubles(std::string* out, const std::vector<uint64_t>& bits) {
   std::vector<int64_t> ints(bits.size());
   for (int decimals = 0; decimals <= kMaxDecimals; ++decimals) {
     bool all = true;
-    for (size_t i = 0; i < bits.size() && all; ++i) all = ScaledInteger(bits[i], decimals, &ints[i]);
+    for (size_t i = 0; i < bits.size() && all; ++i)
+      all = ScaledInteger(bits[i], decimals, &ints[i]);
     if (all) {
       out->push_back(static_cast<char>(decimals));
       PutIntColumn(out, ints);
@@ -301,7 +302,8 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
     std::vector<std::pair<uint32_t, uint32_t>> pairs;  // resource, name code
     for (size_t row = 0; row < rows; ++row) {
       const uint64_t key = static_cast<uint64_t>(block.resource[row]) << 32 | block.name.codes[row];
-      if (pair_of.emplace(key, 0).second) pairs.emplace_back(block.resource[row], block.name.codes[row]);
+      if (pair_of.emplace(key, 0).second)
+        pairs.emplace_back(block.resource[row], block.name.codes[row]);
     }
     std::sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) {
       if (a.first != b.first) return a.first < b.first;

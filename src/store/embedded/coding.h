@@ -147,12 +147,12 @@ class ByteReader {
 // compared as int64), u8 width w (bits of largest − smallest), then each value minus the base:
 // first ⌊w/8⌋ byte planes (byte 0 of every value, then byte 1 of every value, …), then the
 // w mod 8 bits above them bit-packed, least significant bit first, when that is 1, 2 or 4 bits
-// (8, 4 or 2 values a byte); 3, 5, 6 or 7 bits make one more byte plane instead. A column of equal values takes
-// two bytes; like bytes of different rows sit together, which zstd compresses far better than
-// interleaved varints (random low bytes apart from the skewed high ones).
-// Planes and packed bits of a column of `width` bits: packed bits only when they fill whole bytes
-// with whole values (1, 2 or 4 bits); 3, 5, 6 or 7 bits above the full planes take a plane of
-// their own, which zstd's Huffman coding of bytes handles better than values split across bytes.
+// (8, 4 or 2 values a byte); 3, 5, 6 or 7 bits make one more byte plane instead. A column of equal
+// values takes two bytes; like bytes of different rows sit together, which zstd compresses far
+// better than interleaved varints (random low bytes apart from the skewed high ones). Planes and
+// packed bits of a column of `width` bits: packed bits only when they fill whole bytes with whole
+// values (1, 2 or 4 bits); 3, 5, 6 or 7 bits above the full planes take a plane of their own, which
+// zstd's Huffman coding of bytes handles better than values split across bytes.
 inline void IntColumnLayout(int width, int* full, int* rest) {
   *full = width / 8;
   *rest = width % 8;
@@ -183,9 +183,8 @@ void PutIntColumn(std::string* out, const T* values, size_t n) {
   const uint64_t base = static_cast<uint64_t>(lo);
   for (int b = 0; b < full; ++b)
     for (size_t i = 0; i < n; ++i)
-      p[static_cast<size_t>(b) * n + i] =
-          static_cast<uint8_t>((static_cast<uint64_t>(static_cast<int64_t>(values[i])) - base) >>
-                               (8 * b));
+      p[static_cast<size_t>(b) * n + i] = static_cast<uint8_t>(
+          (static_cast<uint64_t>(static_cast<int64_t>(values[i])) - base) >> (8 * b));
   if (rest == 0) return;
   uint8_t* q = p + static_cast<size_t>(full) * n;
   size_t bit = 0;
