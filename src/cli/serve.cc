@@ -289,7 +289,9 @@ int RunServe(const ServeConfig& config) {
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
   store_options.head_max_spans = shares.head_max_spans;
+  store_options.max_head_spans_while_sealing = 2 * shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
+  store_options.graph_max_unpaired = shares.graph_max_unpaired;
   store_options.recover_manifest = config.recover_manifest;
   std::string retention_summary;
   auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},

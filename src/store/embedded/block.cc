@@ -226,7 +226,12 @@ BlockMeta Block::ComputeMeta() const {
   BlockMeta meta;
   meta.environment = environment;
   meta.num_rows = num_rows;
-  meta.bloom = TraceIdBloom(num_rows);
+  // 10 bits per distinct trace (rows are sorted, so a trace's rows are adjacent; an unsorted block
+  // only gets a larger filter).
+  size_t traces = 0;
+  for (size_t row = 0; row < num_rows; ++row)
+    traces += row == 0 || !(trace_id[row] == trace_id[row - 1]);
+  meta.bloom = TraceIdBloom(traces);
   meta.min_start_unix_nano = num_rows ? UINT64_MAX : 0;
   meta.has_stats = true;
   meta.min_duration_nano = num_rows ? UINT64_MAX : 0;

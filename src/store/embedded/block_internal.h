@@ -16,7 +16,8 @@
 namespace ariadne::store::embedded::block_internal {
 
 constexpr char kBlockMagic[8] = {'A', 'R', 'I', 'A', 'D', 'N', 'E', 'B'};
-constexpr uint32_t kBlockFormatVersion = 2;  // 1: no column statistics in the meta
+// 1: no column statistics in the meta; 2: varint-coded columns; 3: integer columns (coding.h).
+constexpr uint32_t kBlockFormatVersion = 3;
 constexpr size_t kFooterSize = 8 * 4 + 4 + 8;
 
 // Value types whose values are stored in a column's dictionary.

@@ -192,7 +192,7 @@ Status CheckHeader(std::string_view head, uint32_t* version) {
   if (head.size() < 12 || std::memcmp(head.data(), kBlockMagic, 8) != 0)
     return Corrupt("bad magic or too short");
   *version = DecodeFixed32(head.data() + 8);
-  if (*version != 1 && *version != kBlockFormatVersion)
+  if (*version < 1 || *version > kBlockFormatVersion)
     return Corrupt("unsupported format version " + std::to_string(*version));
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 // Byte-level encoding helpers for the embedded store's on-disk formats (WAL records, block files):
-// little-endian fixed-width integers, LEB128 varints, zigzag, and length-prefixed strings.
+// little-endian fixed-width integers, LEB128 varints, zigzag, length-prefixed strings, and integer
+// columns (frame of reference plus byte planes, block format version 3).
 //
 // ByteReader never reads past its buffer: every Get* returns false once the input is exhausted or
 // malformed, and the reader stays failed, so a decoder can check once at the end of a section.
@@ -9,8 +10,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace ariadne::store::embedded {
 
@@ -138,5 +142,104 @@ class ByteReader {
   size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// Integer column of `n` values (n is known to the reader): zigzag varint base (the smallest value,
+// compared as int64), u8 width w (bits of largest − smallest), then each value minus the base:
+// first ⌊w/8⌋ byte planes (byte 0 of every value, then byte 1 of every value, …), then the
+// w mod 8 bits above them bit-packed, least significant bit first, when that is 1, 2 or 4 bits
+// (8, 4 or 2 values a byte); 3, 5, 6 or 7 bits make one more byte plane instead. A column of equal
+// values takes two bytes; like bytes of different rows sit together, which zstd compresses far
+// better than interleaved varints (random low bytes apart from the skewed high ones). Planes and
+// packed bits of a column of `width` bits: packed bits only when they fill whole bytes with whole
+// values (1, 2 or 4 bits); 3, 5, 6 or 7 bits above the full planes take a plane of their own, which
+// zstd's Huffman coding of bytes handles better than values split across bytes.
+inline void IntColumnLayout(int width, int* full, int* rest) {
+  *full = width / 8;
+  *rest = width % 8;
+  if (*rest != 0 && *rest != 1 && *rest != 2 && *rest != 4) {
+    ++*full;
+    *rest = 0;
+  }
+}
+
+template <typename T>
+void PutIntColumn(std::string* out, const T* values, size_t n) {
+  static_assert(std::is_integral_v<T>);
+  int64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t v = static_cast<int64_t>(values[i]);
+    if (i == 0 || v < lo) lo = v;
+    if (i == 0 || v > hi) hi = v;
+  }
+  const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const int width = range == 0 ? 0 : 64 - __builtin_clzll(range);
+  PutVarint(out, ZigZag(lo));
+  out->push_back(static_cast<char>(width));
+  int full, rest;
+  IntColumnLayout(width, &full, &rest);
+  const size_t pos = out->size();
+  out->resize(pos + static_cast<size_t>(full) * n + (static_cast<size_t>(rest) * n + 7) / 8, '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(out->data() + pos);
+  const uint64_t base = static_cast<uint64_t>(lo);
+  for (int b = 0; b < full; ++b)
+    for (size_t i = 0; i < n; ++i)
+      p[static_cast<size_t>(b) * n + i] = static_cast<uint8_t>(
+          (static_cast<uint64_t>(static_cast<int64_t>(values[i])) - base) >> (8 * b));
+  if (rest == 0) return;
+  uint8_t* q = p + static_cast<size_t>(full) * n;
+  size_t bit = 0;
+  for (size_t i = 0; i < n; ++i, bit += rest) {
+    const uint64_t d =
+        ((static_cast<uint64_t>(static_cast<int64_t>(values[i])) - base) >> (8 * full)) &
+        ((1u << rest) - 1);
+    q[bit / 8] = static_cast<uint8_t>(q[bit / 8] | (d << (bit % 8)));
+    if (bit % 8 + rest > 8) q[bit / 8 + 1] = static_cast<uint8_t>(d >> (8 - bit % 8));
+  }
+}
+template <typename T>
+void PutIntColumn(std::string* out, const std::vector<T>& values) {
+  PutIntColumn(out, values.data(), values.size());
+}
+
+// Reads an integer column of `n` values into `out` (resized to n). Fails (and fails `in`) on
+// truncated input or a value that does not fit T.
+template <typename T>
+bool GetIntColumn(ByteReader* in, size_t n, std::vector<T>* out) {
+  static_assert(std::is_integral_v<T>);
+  uint64_t z;
+  uint8_t width;
+  if (!in->GetVarint(&z) || !in->GetByte(&width) || width > 64) return in->Fail();
+  int full, rest;
+  IntColumnLayout(width, &full, &rest);
+  if (n > in->remaining() * 8 + 8 && width > 0) return in->Fail();  // cannot be that long
+  std::string_view bytes;
+  if (!in->GetBytes(static_cast<size_t>(full) * n + (static_cast<size_t>(rest) * n + 7) / 8,
+                    &bytes))
+    return false;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  std::vector<uint64_t> wide(n, 0);
+  for (int b = 0; b < full; ++b)
+    for (size_t i = 0; i < n; ++i)
+      wide[i] |= static_cast<uint64_t>(p[static_cast<size_t>(b) * n + i]) << (8 * b);
+  if (rest != 0) {
+    const uint8_t* q = p + static_cast<size_t>(full) * n;
+    size_t bit = 0;
+    for (size_t i = 0; i < n; ++i, bit += rest) {
+      uint64_t d = q[bit / 8] >> (bit % 8);
+      if (bit % 8 + rest > 8) d |= static_cast<uint64_t>(q[bit / 8 + 1]) << (8 - bit % 8);
+      wide[i] |= (d & ((1u << rest) - 1)) << (8 * full);
+    }
+  }
+  const uint64_t base = static_cast<uint64_t>(UnZigZag(z));
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t v = base + wide[i];
+    if constexpr (std::is_unsigned_v<T> && sizeof(T) < 8) {
+      if (v > std::numeric_limits<T>::max()) return in->Fail();
+    }
+    (*out)[i] = static_cast<T>(v);
+  }
+  return true;
+}
 
 }  // namespace ariadne::store::embedded

@@ -68,6 +68,8 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
         env_(options_.env),
         quarantine_(options_.env, options_.data_dir),
         wal_(options_.env, options_.data_dir + "/wal"),
+        graph_(ServiceGraphBuilder::Options{ServiceGraphBuilder::Options{}.pairing_window_nano,
+                                            options_.graph_max_unpaired}),
         column_cache_(options_.column_cache_bytes) {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";

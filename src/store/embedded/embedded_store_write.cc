@@ -44,6 +44,13 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
                                     " spans are waiting to be written; retry shortly"));
       return;
     }
+    if (options_.max_head_spans_while_sealing != 0 && sealing_spans_.load() != 0 &&
+        head_spans_.load() + queued_spans_ + spans > options_.max_head_spans_while_sealing) {
+      append_errors_++;
+      pending.done(Status::ResourceExhausted(
+          "the store is sealing a full head and the next one is full too; retry shortly"));
+      return;
+    }
     queued_spans_ += spans;
     queue_.push_back(std::move(pending));
   }
