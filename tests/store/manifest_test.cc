@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
 #include "store/embedded/manifest.h"
 #include "store/embedded/wal.h"
@@ -16,6 +16,11 @@
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
+using columnar::BlockMeta;
+using columnar::DecodeBlockFile;
+using columnar::EncodeBlockFile;
 namespace {
 
 namespace fs = std::filesystem;

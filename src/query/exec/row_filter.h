@@ -15,10 +15,10 @@
 #include <optional>
 #include <vector>
 
+#include "columnar/block.h"
 #include "model/span_batch.h"
 #include "query/exec/column_view.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -27,7 +27,7 @@ std::optional<int> Compare(const model::Value& v, const Literal& lit);
 // Whether value `v` (kEmpty: missing) passes filter `f`.
 bool Matches(const model::Value& v, const Filter& f);
 
-std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const store::embedded::Block& block,
+std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const columnar::Block& block,
                                      ColumnViews* views);
 
 }  // namespace ariadne::query::exec

@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 
+#include "columnar/batch_codec.h"
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
-#include "store/embedded/batch_codec.h"
 
 namespace ariadne::store::clickhouse {
 namespace {
@@ -26,7 +26,7 @@ std::string IdList(const std::vector<model::TraceId>& ids) {
 
 // Appends the one span of `raw` (batch encoding) to `trace`.
 Status AppendSpan(std::string_view raw, std::string_view environment, TraceResult* trace) {
-  ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch one, embedded::DecodeSpanBatch(raw));
+  ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch one, columnar::DecodeSpanBatch(raw));
   if (one.spans.size() != 1) return Status::DataLoss("a stored span row holds no span");
   model::SpanBatch& out = trace->spans;
   const uint32_t resource = out.CopyResourceFrom(one, one.spans[0].resource_index);

@@ -15,6 +15,9 @@
 
 namespace ariadne::store::embedded {
 
+using columnar::ApproximateBytes;
+using columnar::BlockMeta;
+
 Status EmbeddedStore::Open() {
   Status created = env_->CreateDir(wal_dir_);
   if (created.ok()) created = env_->CreateDir(blocks_dir_);

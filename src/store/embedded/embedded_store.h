@@ -24,9 +24,9 @@
 #include <memory>
 #include <string>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "store/embedded/block_maintenance.h"
-#include "store/embedded/env.h"
 #include "store/span_store.h"
 
 namespace ariadne::store::embedded {

@@ -15,6 +15,15 @@
 
 namespace ariadne::store::embedded {
 
+using columnar::Block;
+using columnar::BlockBuilder;
+using columnar::BlockMeta;
+using columnar::ColumnSet;
+using columnar::kColumnFromSpan;
+using columnar::ReadBlockColumns;
+using columnar::ReadBlockMeta;
+using columnar::ServiceCounts;
+
 Result<TraceResult> EmbeddedStore::GetTrace(const model::TraceId& id,
                                             std::string_view environment) {
   TraceResult result;

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 inline void PutFixed32(std::string* out, uint32_t v) {
   char buf[4];
@@ -139,4 +139,4 @@ class ByteReader {
   bool ok_ = true;
 };
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar
