@@ -99,7 +99,7 @@ BENCHMARK(BM_SealAndEncodeBlock)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Durable appends (WAL write + fdatasync group commit + head append) from several threads.
 void BM_StoreAppendDurable(benchmark::State& state) {
-  static std::unique_ptr<store::SpanStore> store;
+  static std::unique_ptr<store::embedded::EmbeddedSpanStore> store;
   static std::string dir;
   if (state.thread_index() == 0) {
     dir = (std::filesystem::temp_directory_path() / "ariadne-bench-store").string();

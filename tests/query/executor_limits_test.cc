@@ -234,7 +234,7 @@ class StoreLimitsTest : public ::testing::Test {
     store_ = std::move(store).value();
     testing::RandomSpans gen(7);
     ASSERT_TRUE(store_->Append("default", gen.Batch(4000)).ok());
-    ASSERT_TRUE(store_->Flush().ok());                             // one sealed block
+    ASSERT_TRUE(store_->Admin()->Flush().ok());                    // one sealed block
     ASSERT_TRUE(store_->Append("default", gen.Batch(4000)).ok());  // and the head
   }
   void TearDown() override {

@@ -28,8 +28,8 @@ using testing::ExpectAllTracesReadable;
 using testing::FaultInjectionEnv;
 using testing::TotalSpans;
 
-Result<std::unique_ptr<SpanStore>> TryOpen(const std::string& dir, Env* env = nullptr,
-                                           bool recover = false) {
+Result<std::unique_ptr<EmbeddedSpanStore>> TryOpen(const std::string& dir, Env* env = nullptr,
+                                                   bool recover = false) {
   EmbeddedStoreOptions options;
   options.data_dir = dir;
   options.env = env;
@@ -37,8 +37,8 @@ Result<std::unique_ptr<SpanStore>> TryOpen(const std::string& dir, Env* env = nu
   return OpenEmbeddedStore(options);
 }
 
-std::unique_ptr<SpanStore> OpenOk(const std::string& dir, Env* env = nullptr,
-                                  bool recover = false) {
+std::unique_ptr<EmbeddedSpanStore> OpenOk(const std::string& dir, Env* env = nullptr,
+                                          bool recover = false) {
   auto store = TryOpen(dir, env, recover);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(*store) : nullptr;
@@ -89,7 +89,7 @@ std::vector<model::SpanBatch> FillAndClose(const std::string& dir, uint64_t seed
   return sent;
 }
 
-void ExpectExactly(SpanStore& store, const std::vector<model::SpanBatch>& sent) {
+void ExpectExactly(EmbeddedSpanStore& store, const std::vector<model::SpanBatch>& sent) {
   uint64_t want = 0;
   for (const model::SpanBatch& b : sent) {
     ExpectAllTracesReadable(store, b, "prod");

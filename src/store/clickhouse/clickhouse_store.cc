@@ -143,8 +143,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     return ListServicesSql(&client_, environment);
   }
 
-  // Waits until every batch queued before the call has been inserted (or failed).
-  Status Flush() override {
+  Status WaitForInserts() override {
     std::unique_lock<Mutex> lock(mu_);
     idle_cv_.wait(lock, [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS {
       return queue_.empty() && inflight_ == 0;
@@ -183,9 +182,9 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     connect_thread_ = std::thread([this] { ConnectLoop(); });
   }
 
-  StoreStats Stats() const override {
+  AppendStats GetAppendStats() const override {
     MutexLock lock(&mu_);
-    StoreStats stats;
+    AppendStats stats;
     stats.spans_appended = spans_appended_;
     stats.batches_appended = batches_appended_;
     stats.append_errors = append_errors_;

@@ -195,12 +195,12 @@ Status RunBlockMaintenance(SpanStore* store) {
   return embedded->RunMaintenance();
 }
 
-Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
+Result<std::unique_ptr<EmbeddedSpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
   if (options.data_dir.empty())
     return Status::InvalidArgument("the embedded store needs a data directory (--data-dir)");
   auto store = std::make_unique<EmbeddedStore>(options);
   ARIADNE_RETURN_IF_ERROR(store->Open());
-  return std::unique_ptr<SpanStore>(std::move(store));
+  return std::unique_ptr<EmbeddedSpanStore>(std::move(store));
 }
 
 }  // namespace ariadne::store::embedded

@@ -58,7 +58,14 @@ struct EmbeddedStoreOptions {
   }();
 };
 
-Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+// The embedded engine as its owners see it: the seam plus its operator role (StoreAdmin: Flush,
+// Stats), which Admin() also hands to callers that only hold the SpanStore.
+class EmbeddedSpanStore : public SpanStore, public StoreAdmin {
+ public:
+  StoreAdmin* Admin() override { return this; }
+};
+
+Result<std::unique_ptr<EmbeddedSpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
 
 // Runs one retention and compaction pass now (tests, and `ariadne` tools); kInvalidArgument when
 // `store` is not an embedded store.

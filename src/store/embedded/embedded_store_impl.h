@@ -61,7 +61,7 @@ struct BlockEntry {
   std::string path;
 };
 
-class EmbeddedStore final : public SpanStore, public BlockSetHost {
+class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
  public:
   explicit EmbeddedStore(EmbeddedStoreOptions options)
       : options_(WithEnv(std::move(options))),

@@ -286,7 +286,7 @@ TEST(ClickHouseOutageTest, AppendsFailAsUnavailableWhileClickHouseIsDownAndRecov
   ASSERT_TRUE(store->Append("prod", std::move(after)).ok());
   ExpectAllTracesReadable(*store, before_copy, "prod");
   ExpectAllTracesReadable(*store, after_copy, "prod");
-  EXPECT_EQ(store->Stats().append_errors, 1u);
+  EXPECT_EQ(store->GetAppendStats().append_errors, 1u);
   EXPECT_TRUE(store->Close().ok());
 }
 
