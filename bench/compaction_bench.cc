@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
-#include "store/embedded/env.h"
+#include "common/env.h"
 #include "tools/gen/realistic_spans.h"
 
 using namespace ariadne;
@@ -28,13 +28,13 @@ namespace {
 // Per section name: compressed and raw bytes over every block file in `dir`/blocks, plus the
 // meta, directory and footer of each file as "(meta+directory)".
 void PrintSections(const std::string& dir, uint64_t spans) {
-  store::embedded::Env* env = store::embedded::Env::Default();
+  Env* env = Env::Default();
   auto names = env->ListDir(dir + "/blocks");
   if (!names.ok()) return;
   std::map<std::string, std::pair<uint64_t, uint64_t>> sizes;
   for (const std::string& name : *names) {
     if (name.size() < 4 || name.substr(name.size() - 4) != ".blk") continue;
-    auto meta = store::embedded::ReadBlockMeta(env, dir + "/blocks/" + name);
+    auto meta = columnar::ReadBlockMeta(env, dir + "/blocks/" + name);
     if (!meta.ok()) continue;
     uint64_t in_sections = 0;
     for (const auto& s : meta->sections) {

@@ -160,8 +160,11 @@ json ResultValueJson(const query::ResultValue& v) {
 
 json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
   json out = json::array();
-  for (const auto& c : columns)
-    out.push_back({{"name", c.name}, {"type", c.type}, {"source", c.source}});
+  for (const auto& c : columns) {
+    json column = {{"name", c.name}, {"type", c.type}, {"source", c.source}};
+    if (!c.description.empty()) column["description"] = c.description;
+    out.push_back(std::move(column));
+  }
   return out;
 }
 

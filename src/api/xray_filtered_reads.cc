@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <deque>
 
+#include "columnar/block.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
-#include "store/embedded/block.h"
 #include "store/service_graph.h"
 
 namespace ariadne::api {
@@ -30,7 +30,7 @@ bool HasMatchingSpan(const store::TraceResult& trace, const store::TraceSearchRe
   spec.start_unix_nano = request.start_unix_nano;
   spec.end_unix_nano = request.end_unix_nano;
   spec.filters = request.filters;
-  store::embedded::BlockBuilder builder(trace.environments.empty() ? "" : trace.environments[0]);
+  columnar::BlockBuilder builder(trace.environments.empty() ? "" : trace.environments[0]);
   builder.Append(trace.spans);
   std::vector<uint8_t> selected = query::SelectRows(spec, builder.block());
   return std::find(selected.begin(), selected.end(), 1) != selected.end();

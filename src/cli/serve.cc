@@ -303,8 +303,12 @@ int RunServe(const ServeConfig& config) {
   if (!clickhouse && !config.store.empty() && config.store != "embedded")
     return Fail("--store " + config.store +
                 ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
-  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary)
-                           : store::embedded::OpenEmbeddedStore(store_options);
+  auto open_embedded = [&]() -> Result<std::unique_ptr<store::SpanStore>> {
+    auto embedded = store::embedded::OpenEmbeddedStore(store_options);
+    if (!embedded.ok()) return embedded.status();
+    return std::unique_ptr<store::SpanStore>(std::move(embedded).value());
+  };
+  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary) : open_embedded();
   if (!opened.ok() && clickhouse) return Fail(std::string(opened.status().message()));
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
@@ -481,7 +485,8 @@ int RunServe(const ServeConfig& config) {
         xray_service->AppendPrometheus(&response.body);
         response.body += net::HttpServerStatsPrometheus(listeners);
         response.body += InflightPrometheus(inflight);
-        const store::StoreStats stats = store->Stats();
+        store::StoreAdmin* admin = store->Admin();  // nullptr for ClickHouse: no head, no cache
+        const store::StoreStats stats = admin != nullptr ? admin->Stats() : store::StoreStats{};
         MemoryUse use;
         use.head = stats.head_bytes;
         use.ingest = inflight->in_flight_bytes();

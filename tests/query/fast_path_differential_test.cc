@@ -20,7 +20,7 @@
 #include "query/exec/column_view.h"
 #include "query/exec/row_filter.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/query/reference_evaluator.h"
 #include "tests/store/store_test_util.h"
@@ -253,9 +253,9 @@ TEST(FastPathDifferentialTest, DictionaryFiltersNumericFiltersAndBreakdownsMatch
 TEST(FastPathDifferentialTest, SparseSelectionIsTheDenseSelection) {
   std::mt19937_64 rng(11);
   uint64_t next_id = 0;
-  std::vector<std::shared_ptr<const store::embedded::Block>> blocks;
+  std::vector<std::shared_ptr<const columnar::Block>> blocks;
   for (int i = 0; i < 4; ++i) {
-    store::embedded::BlockBuilder head("prod");
+    columnar::BlockBuilder head("prod");
     head.Append(MakeBatch(rng, 3000, i % 2 == 1, &next_id));
     blocks.push_back(head.Seal());
   }

@@ -1,4 +1,4 @@
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 
 #include <gtest/gtest.h>
 
@@ -8,15 +8,17 @@
 #include <map>
 #include <sstream>
 
-#include "store/embedded/coding.h"
+#include "columnar/coding.h"
 #include "store/embedded/column_cache.h"
 #include "tests/store/store_test_util.h"
 
 #include "tests/common/random_spans.h"
 #include "tests/common/span_equality.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
+
+using store::embedded::ColumnCache;
 
 using SpanKey = std::pair<model::TraceId, model::SpanId>;
 
@@ -551,4 +553,4 @@ TEST(ColumnCacheTest, OneOffScanLargerThanTheCacheKeepsBlocksUsedTwice) {
 }
 
 }  // namespace
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

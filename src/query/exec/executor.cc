@@ -19,12 +19,12 @@
 namespace ariadne::query {
 namespace {
 
+using columnar::Block;
 using exec::ColumnView;
 using exec::ColumnViews;
 using exec::Group;
 using exec::kNull;
 using exec::Sample;
-using store::embedded::Block;
 
 // Inside a big block, the cancel flag is also checked every so many rows of each calculation.
 constexpr size_t kRowsBetweenCancelChecks = 65536;

@@ -6,8 +6,8 @@
 namespace ariadne::query::exec {
 namespace {
 
-using store::embedded::AttributeColumn;
-using store::embedded::Block;
+using columnar::AttributeColumn;
+using columnar::Block;
 
 // Per-row match of filter `f` on an intrinsic column, through its dense view; rows not selected
 // are left alone. String rows evaluate the predicate once per dictionary entry.

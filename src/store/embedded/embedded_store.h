@@ -24,9 +24,9 @@
 #include <memory>
 #include <string>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "store/embedded/block_maintenance.h"
-#include "store/embedded/env.h"
 #include "store/span_store.h"
 
 namespace ariadne::store::embedded {
@@ -67,7 +67,14 @@ struct EmbeddedStoreOptions {
   }();
 };
 
-Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+// The embedded engine as its owners see it: the seam plus its operator role (StoreAdmin: Flush,
+// Stats), which Admin() also hands to callers that only hold the SpanStore.
+class EmbeddedSpanStore : public SpanStore, public StoreAdmin {
+ public:
+  StoreAdmin* Admin() override { return this; }
+};
+
+Result<std::unique_ptr<EmbeddedSpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
 
 // Runs one retention and compaction pass now (tests, and `ariadne` tools); kInvalidArgument when
 // `store` is not an embedded store.

@@ -4,12 +4,16 @@
 // files and one manifest edit (seal_writer.h) and then makes the blocks visible.
 #include <cstdio>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/coding.h"
 #include "store/embedded/embedded_store_impl.h"
 #include "store/embedded/wal.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::BlockBuilder;
+using columnar::EncodeSpanBatch;
+using columnar::PutString;
 
 void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
                                 AppendCallback done) {

@@ -10,12 +10,12 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 using block_internal::Crc;
@@ -394,4 +394,4 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
   return file;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

@@ -1,6 +1,6 @@
 // Block, its column types and statistics (block.h): everything but the builder (block_builder.cc)
 // and the file format (block_encode.cc, block_decode.cc, block_meta_codec.cc).
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 
 #include <xxhash.h>
 
@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "store/embedded/block_internal.h"
+#include "columnar/block_internal.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 using block_internal::IsStringLike;
 
@@ -356,4 +356,4 @@ uint64_t ApproximateBytes(const Block& b) {
   return bytes;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

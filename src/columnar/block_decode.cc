@@ -7,12 +7,12 @@
 #include <cstring>
 #include <map>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 using block_internal::Crc;
@@ -582,4 +582,4 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
   return std::shared_ptr<const Block>(std::move(block));
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

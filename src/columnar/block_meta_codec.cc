@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace block_internal {
 namespace {
 
@@ -270,4 +270,4 @@ Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path) {
   return meta;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 inline void PutFixed32(std::string* out, uint32_t v) {
   char buf[4];
@@ -242,4 +242,4 @@ bool GetIntColumn(ByteReader* in, size_t n, std::vector<T>* out) {
   return true;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar
