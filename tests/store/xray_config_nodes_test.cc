@@ -23,6 +23,7 @@
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
 #include "tests/store/conformance/clickhouse_process.h"
+#include "tests/store/conformance/cluster_fixture.h"
 
 namespace ariadne::testing {
 namespace {
@@ -37,35 +38,16 @@ std::optional<std::string> FindAws() {
   return std::nullopt;
 }
 
-class XrayConfigNodesTest : public ::testing::Test {
+class XrayConfigNodesTest : public ClickHouseClusterFixture {
  protected:
+  const char* Subject() const override { return "shared X-Ray configuration"; }
+
   void SetUp() override {
     ::unsetenv("AWS_PROFILE");
-    binary_ = ClickHouseProcess::FindBinary();
-    if (!binary_)
-      GTEST_SKIP() << "clickhouse-server is not installed (scripts/install-deps installs "
-                      "Debian's clickhouse-server); shared X-Ray configuration is not tested";
+    ClickHouseClusterFixture::SetUp();
+    if (IsSkipped()) return;
     aws_ = FindAws();
     if (!aws_) GTEST_SKIP() << "the aws CLI is not installed; shared X-Ray configuration untested";
-    char pattern[] = "/tmp/ariadne-xray-config-nodes-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  void TearDown() override {
-    for (ServerProcess& node : nodes_)
-      if (node.running()) node.Kill();
-    clickhouse_.clear();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  // clickhouse://FIRST,OTHER/ariadne?cluster=ariadne_test
-  std::string Url(size_t first) const {
-    std::string hosts;
-    for (size_t k = 0; k < clickhouse_.size(); ++k) {
-      const ClickHouseProcess& ch = *clickhouse_[(first + k) % clickhouse_.size()];
-      hosts +=
-          (hosts.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(ch.http_port());
-    }
-    return "clickhouse://" + hosts + "/ariadne?cluster=ariadne_test";
   }
 
   void StartNodes(const std::string& generation) {
@@ -113,11 +95,7 @@ class XrayConfigNodesTest : public ::testing::Test {
     return nullptr;
   }
 
-  std::optional<std::string> binary_;
   std::optional<std::string> aws_;
-  std::string dir_;
-  std::vector<std::unique_ptr<ClickHouseProcess>> clickhouse_;
-  std::vector<ServerProcess> nodes_;
 };
 
 TEST_F(XrayConfigNodesTest, GroupsAndRulesCreatedThroughOneNodeAreSeenThroughTheOther) {
@@ -192,6 +170,10 @@ TEST_F(XrayConfigNodesTest, ReservoirIsSplitAmongTheClientsOfEveryNode) {
       "\"FixedRate\":0.1,\"ReservoirSize\":5,\"ServiceName\":\"backend-flask\","
       "\"ServiceType\":\"*\",\"Host\":\"*\",\"HTTPMethod\":\"*\",\"URLPath\":\"*\","
       "\"Version\":1}'");
+  // Node B serves a copy of the configuration up to a second old: wait until it has the rule.
+  for (int i = 0; i < 100 && FindRule(SdkRules(1), "Cruddur") == nullptr; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_NE(FindRule(SdkRules(1), "Cruddur"), nullptr);
   // Simulated clocks (each report is due 10 s after the last); the server's clock is real.
   const double t0 =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
