@@ -52,6 +52,15 @@ std::optional<double> NumberField(object obj, std::string_view key) {
   return value->get_double().value();
 }
 
+// A number field that must be an integer (status, byte counts, line numbers): its value truncated,
+// or nothing when it is not a number or lies outside int64 (8.6e202 as a status is garbage, and
+// converting it would be undefined behaviour).
+std::optional<int64_t> IntegerField(object obj, std::string_view key) {
+  std::optional<double> v = NumberField(obj, key);
+  if (!v || !(*v >= -9.2e18 && *v <= 9.2e18)) return std::nullopt;
+  return static_cast<int64_t>(*v);
+}
+
 std::optional<bool> BoolField(object obj, std::string_view key) {
   auto value = Field(obj, key);
   if (!value || !value->is_bool()) return std::nullopt;
@@ -329,11 +338,11 @@ class Decoder {
       if (auto v = BoolField(*request, "traced")) Attr(attr::kTraced, model::Value::Bool(*v));
     }
     if (auto response = ObjectField(http, "response")) {
-      if (auto v = NumberField(*response, "status")) {
-        Attr(attr::kHttpStatus, model::Value::Int(static_cast<int64_t>(*v)));
+      if (auto v = IntegerField(*response, "status")) {
+        Attr(attr::kHttpStatus, model::Value::Int(*v));
       }
-      if (auto v = NumberField(*response, "content_length")) {
-        Attr(attr::kHttpContentLength, model::Value::Int(static_cast<int64_t>(*v)));
+      if (auto v = IntegerField(*response, "content_length")) {
+        Attr(attr::kHttpContentLength, model::Value::Int(*v));
       }
     }
   }
@@ -437,11 +446,11 @@ class Decoder {
     if (auto v = StringField(e, "message")) StrAttr(attr::kExceptionMessage, *v);
     if (auto v = StringField(e, "id")) StrAttr(attr::kExceptionId, *v);
     if (auto v = BoolField(e, "remote")) Attr(attr::kExceptionRemote, model::Value::Bool(*v));
-    if (auto v = NumberField(e, "truncated")) {
-      Attr(attr::kExceptionTruncated, model::Value::Int(static_cast<int64_t>(*v)));
+    if (auto v = IntegerField(e, "truncated")) {
+      Attr(attr::kExceptionTruncated, model::Value::Int(*v));
     }
-    if (auto v = NumberField(e, "skipped")) {
-      Attr(attr::kExceptionSkipped, model::Value::Int(static_cast<int64_t>(*v)));
+    if (auto v = IntegerField(e, "skipped")) {
+      Attr(attr::kExceptionSkipped, model::Value::Int(*v));
     }
     if (auto v = StringField(e, "cause")) StrAttr(attr::kExceptionCause, *v);
     if (auto stack = Field(e, "stack"); stack && stack->is_array()) {
@@ -454,8 +463,8 @@ class Decoder {
         trace += StringField(f, "label").value_or("?");
         trace += " (";
         trace += StringField(f, "path").value_or("?");
-        if (auto line = NumberField(f, "line")) {
-          trace += ":" + std::to_string(static_cast<int64_t>(*line));
+        if (auto line = IntegerField(f, "line")) {
+          trace += ":" + std::to_string(*line);
         }
         trace += ")\n";
       }

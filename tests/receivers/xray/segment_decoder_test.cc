@@ -114,6 +114,23 @@ TEST(XraySegmentDecoderTest, HttpRequestAndResponseBecomeSemconvAttributes) {
   EXPECT_EQ(b.spans[0].status_code, model::StatusCode::kError);
 }
 
+// Integers out of int64's range (found by the fuzzer: 8.62e202 as a status) are left out rather
+// than converted, which is undefined behaviour; the rest of the document is kept.
+TEST(XraySegmentDecoderTest, IntegerFieldsOutOfRangeAreLeftOut) {
+  auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
+                  R"(","start_time":1478293361.0,"end_time":1478293362.0,
+      "http":{"request":{"method":"GET"},"response":{"status":862e200,"content_length":-1e300}},
+      "cause":{"exceptions":[{"id":"1111111111111111","type":"E","truncated":1e40,
+      "stack":[{"label":"f","path":"a.py","line":9e99}]}]}})");
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_EQ(SpanStr(b, 0, attr::kHttpMethod), "GET");
+  EXPECT_EQ(SpanAttr(b, 0, attr::kHttpStatus), nullptr);
+  EXPECT_EQ(SpanAttr(b, 0, attr::kHttpContentLength), nullptr);
+  ASSERT_EQ(b.spans[0].events.count, 1u);
+  const model::Event& e = b.events[b.spans[0].events.begin];
+  EXPECT_EQ(b.FindAttribute(e.attributes, attr::kExceptionTruncated), nullptr);
+}
+
 TEST(XraySegmentDecoderTest, AwsSegmentFieldsGoToTheResourceAndSamplingRuleToTheSpan) {
   auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
                   R"(","start_time":1478293361.0,"end_time":1478293362.0,
