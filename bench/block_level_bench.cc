@@ -14,11 +14,11 @@
 #include <cstdlib>
 #include <vector>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "tools/gen/realistic_spans.h"
 
 using namespace ariadne;
-using store::embedded::Block;
+using columnar::Block;
 
 namespace {
 
@@ -36,10 +36,10 @@ int main(int argc, char** argv) {
   gen::RealisticOptions options;
   options.start_unix_nano = 1'700'000'000'000'000'000ULL;
   gen::RealisticSpans gen(42, options);
-  store::embedded::BlockBuilder builder("prod");
+  columnar::BlockBuilder builder("prod");
   while (builder.num_rows() < spans) builder.Append(gen.Batch(512));
   std::shared_ptr<const Block> sealed = builder.Seal();
-  store::embedded::BlockMeta meta = sealed->ComputeMeta();
+  columnar::BlockMeta meta = sealed->ComputeMeta();
   meta.id = 1;
   std::printf("block of %zu spans\n", sealed->num_rows);
   for (int level : levels) {
@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
     double encode_ms = 1e18, decode_ms = 1e18;
     for (int run = 0; run < 3; ++run) {
       auto t0 = std::chrono::steady_clock::now();
-      file = store::embedded::EncodeBlockFile(*sealed, meta, level);
+      file = columnar::EncodeBlockFile(*sealed, meta, level);
       auto t1 = std::chrono::steady_clock::now();
-      auto decoded = store::embedded::DecodeBlockFile(file);
+      auto decoded = columnar::DecodeBlockFile(file);
       auto t2 = std::chrono::steady_clock::now();
       if (!decoded.ok() || (*decoded)->num_rows != sealed->num_rows ||
           (*decoded)->trace_id != sealed->trace_id ||

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "columnar/block.h"
 #include "receivers/otlp/otlp_codec.h"
-#include "store/embedded/block.h"
 #include "store/embedded/embedded_store.h"
 #include "tools/gen/otlp_request.h"
 #include "tools/gen/realistic_spans.h"
@@ -48,7 +48,7 @@ void BM_OtlpDecodeThenHeadAppend(benchmark::State& state) {
     state.SkipWithError("decoder returned the wrong span count");
     return;
   }
-  auto builder = std::make_unique<store::embedded::BlockBuilder>("bench");
+  auto builder = std::make_unique<columnar::BlockBuilder>("bench");
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
     const auto& body = corpus.requests[i++ % corpus.requests.size()];
@@ -57,7 +57,7 @@ void BM_OtlpDecodeThenHeadAppend(benchmark::State& state) {
     bytes += body->size();
     if (builder->num_rows() >= 64 * 1024) {
       state.PauseTiming();
-      builder = std::make_unique<store::embedded::BlockBuilder>("bench");
+      builder = std::make_unique<columnar::BlockBuilder>("bench");
       state.ResumeTiming();
     }
   }
@@ -81,13 +81,13 @@ BENCHMARK(BM_OtlpDecodeOnly)->Unit(benchmark::kMicrosecond);
 // Seals a 64 Ki-span head and encodes the block file; reports on-disk bytes per span.
 void BM_SealAndEncodeBlock(benchmark::State& state) {
   gen::RealisticSpans gen(7);
-  store::embedded::BlockBuilder builder("bench");
+  columnar::BlockBuilder builder("bench");
   while (builder.num_rows() < 64 * 1024) builder.Append(gen.Batch(kBatchSpans));
   size_t file_bytes = 0;
   for (auto _ : state) {
     auto sealed = builder.Seal();
-    store::embedded::BlockMeta meta = sealed->ComputeMeta();
-    std::string file = store::embedded::EncodeBlockFile(*sealed, meta);
+    columnar::BlockMeta meta = sealed->ComputeMeta();
+    std::string file = columnar::EncodeBlockFile(*sealed, meta);
     file_bytes = file.size();
     benchmark::DoNotOptimize(file.data());
   }
@@ -99,7 +99,7 @@ BENCHMARK(BM_SealAndEncodeBlock)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Durable appends (WAL write + fdatasync group commit + head append) from several threads.
 void BM_StoreAppendDurable(benchmark::State& state) {
-  static std::unique_ptr<store::SpanStore> store;
+  static std::unique_ptr<store::embedded::EmbeddedSpanStore> store;
   static std::string dir;
   if (state.thread_index() == 0) {
     dir = (std::filesystem::temp_directory_path() / "ariadne-bench-store").string();

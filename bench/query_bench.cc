@@ -30,7 +30,7 @@ uint64_t RssBytes() {
 }
 
 struct Dataset {
-  std::unique_ptr<store::SpanStore> store;
+  std::unique_ptr<store::embedded::EmbeddedSpanStore> store;
   std::string dir;
   uint64_t spans = 0;
   model::TraceId some_trace;

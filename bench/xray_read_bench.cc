@@ -99,7 +99,7 @@ int main() {
     std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<store::SpanStore> store = std::move(opened).value();
+  std::unique_ptr<store::embedded::EmbeddedSpanStore> store = std::move(opened).value();
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double first = now - 3000;  // traces spread over the last 50 minutes

@@ -8,12 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "columnar/block.h"
 #include "fuzz/fuzz_util.h"
-#include "store/embedded/block.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ariadne;
-  using namespace ariadne::store::embedded;
+  using namespace ariadne::columnar;
   std::string_view file(reinterpret_cast<const char*>(data), size);
   (void)DecodeBlockMeta(file);
   auto block = DecodeBlockFile(file);

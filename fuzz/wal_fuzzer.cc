@@ -11,15 +11,16 @@
 #include <string>
 #include <string_view>
 
+#include "columnar/batch_codec.h"
+#include "columnar/block.h"
+#include "columnar/coding.h"
 #include "fuzz/fuzz_util.h"
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/block.h"
-#include "store/embedded/coding.h"
 #include "store/embedded/wal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ariadne;
   using namespace ariadne::store::embedded;
+  using namespace ariadne::columnar;
   BlockBuilder head("default");
   (void)DecodeWalSegment(std::string_view(reinterpret_cast<const char*>(data), size),
                          [&](WalRecordType, std::string_view payload) -> Status {

@@ -421,75 +421,82 @@ net::HttpResponse ApiHandler::Metrics() {
   std::string out;
   out.reserve(4096);
   if (metrics_ != nullptr) metrics_->AppendPrometheus(&out);
-  store::StoreStats stats = store_->Stats();
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
                        uint64_t value) {
     out.append("# HELP ").append(name).append(" ").append(help).append("\n");
     out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
     out.append(name).append(" ").append(std::to_string(value)).append("\n");
   };
-  metric("ariadne_store_spans_appended_total", "counter", "Spans appended to the store.",
-         stats.spans_appended);
-  metric("ariadne_store_batches_appended_total", "counter", "Batches appended to the store.",
-         stats.batches_appended);
-  metric("ariadne_store_append_errors_total", "counter", "Appends that failed.",
-         stats.append_errors);
-  metric("ariadne_store_wal_bytes_total", "counter", "Bytes written to the write-ahead log.",
-         stats.wal_bytes);
-  metric("ariadne_store_wal_syncs_total", "counter", "Group-commit fsyncs of the WAL.",
-         stats.wal_syncs);
-  metric("ariadne_store_head_spans", "gauge", "Spans in memory not yet sealed into a block.",
-         stats.head_spans);
-  metric("ariadne_store_blocks", "gauge", "Block files on disk.", stats.blocks);
-  metric("ariadne_store_block_bytes", "gauge", "Bytes of block files on disk.", stats.block_bytes);
-  metric("ariadne_store_block_spans", "gauge", "Spans in block files.", stats.block_spans);
-  metric("ariadne_store_pending_appends", "gauge", "Appends waiting for the group commit.",
-         stats.pending_appends);
-  metric("ariadne_store_wal_write_failures_total", "counter",
-         "Group commits refused because the WAL could not be written (disk full?).",
-         stats.wal_write_failures);
-  metric("ariadne_store_wal_corrupt_records_total", "counter",
-         "Damaged WAL records skipped at replay (see the log for segment and offset).",
-         stats.wal_corrupt_records);
-  metric("ariadne_store_wal_skipped_bytes_total", "counter",
-         "Bytes of damaged WAL records skipped at replay.", stats.wal_skipped_bytes);
-  metric("ariadne_store_wal_skipped_spans_total", "counter",
-         "Spans in damaged WAL records skipped at replay (when the record header was intact).",
-         stats.wal_skipped_spans);
-  metric("ariadne_store_blocks_quarantined_total", "counter",
-         "Block files that failed their checksums and were moved to quarantine/.",
-         stats.blocks_quarantined);
-  metric("ariadne_column_cache_hits_total", "counter",
-         "Block columns a query needed that were already decoded in memory.",
-         stats.column_cache_hits);
-  metric("ariadne_column_cache_misses_total", "counter",
-         "Block columns a query needed that were read and decoded from block files.",
-         stats.column_cache_misses);
-  metric("ariadne_column_cache_bytes", "gauge", "Bytes of decoded block columns held in memory.",
-         stats.column_cache_bytes);
-  metric("ariadne_column_cache_capacity_bytes", "gauge",
-         "Most bytes of decoded columns kept (the column-cache share of --memory-limit).",
-         stats.column_cache_capacity_bytes);
-  metric("ariadne_column_cache_evictions_total", "counter",
-         "Cached block columns dropped to stay within the capacity.", stats.column_cache_evictions);
-  metric("ariadne_query_blocks_pruned_total", "counter",
-         "Blocks that queries and trace searches skipped by their meta (time range, services, "
-         "column statistics) without reading them.",
-         stats.blocks_pruned);
-  metric("ariadne_store_orphan_blocks_removed_total", "counter",
-         "Block files no manifest edit named (an interrupted seal or compaction), removed at open.",
-         stats.orphan_blocks_removed);
-  metric("ariadne_store_retention_blocks_removed_total", "counter",
-         "Blocks removed by --retention or --max-disk (see the log for what they held).",
-         stats.retention_blocks_removed);
-  metric("ariadne_store_retention_spans_removed_total", "counter",
-         "Spans in blocks removed by --retention or --max-disk.", stats.retention_spans_removed);
-  metric("ariadne_store_retention_bytes_removed_total", "counter",
-         "Bytes of blocks removed by --retention or --max-disk.", stats.retention_bytes_removed);
-  metric("ariadne_store_compactions_total", "counter", "Merged blocks written by compaction.",
-         stats.compactions);
-  metric("ariadne_store_compaction_input_blocks_total", "counter",
-         "Small blocks merged away by compaction.", stats.compaction_input_blocks);
+  // The store's counters come from its operator role (StoreAdmin, the embedded engine); an
+  // engine without one (ClickHouse) shows none of them rather than zeros.
+  if (const store::StoreAdmin* admin = store_->Admin()) {
+    const store::StoreStats stats = admin->Stats();
+    metric("ariadne_store_spans_appended_total", "counter", "Spans appended to the store.",
+           stats.spans_appended);
+    metric("ariadne_store_batches_appended_total", "counter", "Batches appended to the store.",
+           stats.batches_appended);
+    metric("ariadne_store_append_errors_total", "counter", "Appends that failed.",
+           stats.append_errors);
+    metric("ariadne_store_wal_bytes_total", "counter", "Bytes written to the write-ahead log.",
+           stats.wal_bytes);
+    metric("ariadne_store_wal_syncs_total", "counter", "Group-commit fsyncs of the WAL.",
+           stats.wal_syncs);
+    metric("ariadne_store_head_spans", "gauge", "Spans in memory not yet sealed into a block.",
+           stats.head_spans);
+    metric("ariadne_store_blocks", "gauge", "Block files on disk.", stats.blocks);
+    metric("ariadne_store_block_bytes", "gauge", "Bytes of block files on disk.",
+           stats.block_bytes);
+    metric("ariadne_store_block_spans", "gauge", "Spans in block files.", stats.block_spans);
+    metric("ariadne_store_pending_appends", "gauge", "Appends waiting for the group commit.",
+           stats.pending_appends);
+    metric("ariadne_store_wal_write_failures_total", "counter",
+           "Group commits refused because the WAL could not be written (disk full?).",
+           stats.wal_write_failures);
+    metric("ariadne_store_wal_corrupt_records_total", "counter",
+           "Damaged WAL records skipped at replay (see the log for segment and offset).",
+           stats.wal_corrupt_records);
+    metric("ariadne_store_wal_skipped_bytes_total", "counter",
+           "Bytes of damaged WAL records skipped at replay.", stats.wal_skipped_bytes);
+    metric("ariadne_store_wal_skipped_spans_total", "counter",
+           "Spans in damaged WAL records skipped at replay (when the record header was intact).",
+           stats.wal_skipped_spans);
+    metric("ariadne_store_blocks_quarantined_total", "counter",
+           "Block files that failed their checksums and were moved to quarantine/.",
+           stats.blocks_quarantined);
+    metric("ariadne_column_cache_hits_total", "counter",
+           "Block columns a query needed that were already decoded in memory.",
+           stats.column_cache_hits);
+    metric("ariadne_column_cache_misses_total", "counter",
+           "Block columns a query needed that were read and decoded from block files.",
+           stats.column_cache_misses);
+    metric("ariadne_column_cache_bytes", "gauge", "Bytes of decoded block columns held in memory.",
+           stats.column_cache_bytes);
+    metric("ariadne_column_cache_capacity_bytes", "gauge",
+           "Most bytes of decoded columns kept (the column-cache share of --memory-limit).",
+           stats.column_cache_capacity_bytes);
+    metric("ariadne_column_cache_evictions_total", "counter",
+           "Cached block columns dropped to stay within the capacity.",
+           stats.column_cache_evictions);
+    metric("ariadne_query_blocks_pruned_total", "counter",
+           "Blocks that queries and trace searches skipped by their meta (time range, services, "
+           "column statistics) without reading them.",
+           stats.blocks_pruned);
+    metric(
+        "ariadne_store_orphan_blocks_removed_total", "counter",
+        "Block files no manifest edit named (an interrupted seal or compaction), removed at open.",
+        stats.orphan_blocks_removed);
+    metric("ariadne_store_retention_blocks_removed_total", "counter",
+           "Blocks removed by --retention or --max-disk (see the log for what they held).",
+           stats.retention_blocks_removed);
+    metric("ariadne_store_retention_spans_removed_total", "counter",
+           "Spans in blocks removed by --retention or --max-disk.", stats.retention_spans_removed);
+    metric("ariadne_store_retention_bytes_removed_total", "counter",
+           "Bytes of blocks removed by --retention or --max-disk.", stats.retention_bytes_removed);
+    metric("ariadne_store_compactions_total", "counter", "Merged blocks written by compaction.",
+           stats.compactions);
+    metric("ariadne_store_compaction_input_blocks_total", "counter",
+           "Small blocks merged away by compaction.", stats.compaction_input_blocks);
+  }
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          ProcessRssBytes());
   return net::HttpResponse(200, "text/plain; version=0.0.4; charset=utf-8", std::move(out));

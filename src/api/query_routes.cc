@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "api/query_result_json.h"
 #include "api/xray_filtered_reads.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
@@ -159,8 +160,11 @@ json ResultValueJson(const query::ResultValue& v) {
 
 json ColumnsJson(const std::vector<store::ColumnInfo>& columns) {
   json out = json::array();
-  for (const auto& c : columns)
-    out.push_back({{"name", c.name}, {"type", c.type}, {"source", c.source}});
+  for (const auto& c : columns) {
+    json column = {{"name", c.name}, {"type", c.type}, {"source", c.source}};
+    if (!c.description.empty()) column["description"] = c.description;
+    out.push_back(std::move(column));
+  }
   return out;
 }
 
@@ -250,7 +254,7 @@ net::HttpResponse QueryRoutes::Query(const net::HttpRequest& request) {
     return JsonError(400, checked.message());
   Result<query::QueryResult> result = store_->RunQuery(*spec, ContextFor(request));
   if (!result.ok()) return StoreError(result.status());
-  return net::HttpResponse(200, "application/json", query::ResultToJson(*spec, *result) + "\n");
+  return net::HttpResponse(200, "application/json", QueryResultJson(*spec, *result) + "\n");
 }
 
 net::HttpResponse QueryRoutes::Columns(const net::HttpRequest& request) {

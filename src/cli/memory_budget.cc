@@ -8,13 +8,19 @@ MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency) {
   MemoryShares s;
   s.total = limit;
   s.head = limit / 8;
+  // Live head, sealing head and the sorted copy that sealing makes: three heads' worth.
   s.head_max_spans =
-      static_cast<size_t>(std::clamp<uint64_t>(s.head / 2 / kHeadBytesPerSpan, 4096, 64 * 1024));
-  s.ingest_inflight = limit / 4;
+      static_cast<size_t>(std::clamp<uint64_t>(s.head / 3 / kHeadBytesPerSpan, 4096, 64 * 1024));
+  s.ingest_inflight = limit / 16 * 3;
   s.otlp_buffered = s.ingest_inflight / 2;
-  s.column_cache = limit / 8 * 3;
-  s.query = limit - s.head - s.ingest_inflight - s.column_cache;
+  s.graph = limit / 32;
+  s.graph_max_unpaired =
+      static_cast<size_t>(std::max<uint64_t>(1024, s.graph / 2 / kGraphBytesPerSpan));
+  s.query = limit / 4;
   s.query_per_query = s.query / std::max<size_t>(1, query_concurrency);
+  s.reserve = std::max<uint64_t>(limit / 8, std::min<uint64_t>(32ULL << 20, limit / 4));
+  const uint64_t shared = s.head + s.ingest_inflight + s.graph + s.query + s.reserve;
+  s.column_cache = limit > shared ? limit - shared : 0;
   return s;
 }
 
@@ -32,9 +38,9 @@ std::string DescribeShares(const MemoryShares& s) {
   return "memory limit " + FormatBytes(s.total) + " (--memory-limit): head " + FormatBytes(s.head) +
          " (blocks of " + std::to_string(s.head_max_spans) + " spans), ingest " +
          FormatBytes(s.ingest_inflight) + " in flight (OTLP bodies " +
-         FormatBytes(s.otlp_buffered) + "), column cache " + FormatBytes(s.column_cache) +
-         ", queries " + FormatBytes(s.query) + " (" + FormatBytes(s.query_per_query) +
-         " per query)";
+         FormatBytes(s.otlp_buffered) + "), service graph " + FormatBytes(s.graph) + ", reserve " +
+         FormatBytes(s.reserve) + ", column cache " + FormatBytes(s.column_cache) + ", queries " +
+         FormatBytes(s.query) + " (" + FormatBytes(s.query_per_query) + " per query)";
 }
 
 std::string MemoryPrometheus(const MemoryShares& s, const MemoryUse& use) {

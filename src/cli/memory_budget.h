@@ -1,12 +1,21 @@
 // The server's one memory budget (`ariadne serve --memory-limit`, default 1 GiB) split into shares:
 //
-//   head          1/8  spans appended but not yet sealed (live + sealing heads: the seal size
-//                      follows from it, about 1 KiB per decoded span, at most 64 Ki spans)
-//   ingest        1/4  bytes accepted but not yet durable (--max-inflight-bytes); OTLP request
+//   head          1/8  spans appended but not yet sealed: the live head, the head being sealed and
+//                      the sorted copy sealing makes (the seal size follows from it, about 1 KiB
+//                      per decoded span, at most 64 Ki spans)
+//   ingest        3/16 bytes accepted but not yet durable (--max-inflight-bytes); OTLP request
 //                      bodies held by connections get half of it (--otlp-max-buffered-bytes)
-//   column cache  3/8  decoded block columns kept for later queries
+//   service graph 1/32 spans waiting in the service-graph builder for their parent or child
+//                      (about 256 bytes each across its two pairing tables)
 //   queries       1/4  working memory of running queries, split evenly between the queries that
 //                      may run at once (--query-memory-limit each, --query-concurrency of them)
+//   reserve       1/8  not handed out: the process itself (code, thread stacks, listeners: about
+//                      25 MiB), decoded OTLP requests, WAL group-commit buffers and the
+//                      allocator's slack; at least 32 MiB or a quarter of the limit if less
+//   column cache  the rest (9/32 from 256 MiB up): decoded block columns kept for queries
+//
+// Peak RSS under sustained ingest with the cache full stays within the limit
+// (tests/store/memory_limit_server_test.cc, IngestMemoryTest).
 //
 // A flag set explicitly wins over its derived value. docs/operations.md has the table.
 //
@@ -21,6 +30,7 @@ namespace ariadne::cli {
 
 constexpr uint64_t kDefaultMemoryLimit = 1ULL << 30;
 constexpr uint64_t kHeadBytesPerSpan = 1024;  // decoded head span, with attributes (estimate)
+constexpr uint64_t kGraphBytesPerSpan = 256;  // a span waiting in the service-graph builder
 
 struct MemoryShares {
   uint64_t total = 0;
@@ -28,6 +38,9 @@ struct MemoryShares {
   size_t head_max_spans = 0;  // seal a head at this many spans
   uint64_t ingest_inflight = 0;
   uint64_t otlp_buffered = 0;
+  uint64_t graph = 0;
+  size_t graph_max_unpaired = 0;  // per pairing table of the service-graph builder
+  uint64_t reserve = 0;
   uint64_t column_cache = 0;
   uint64_t query = 0;            // all queries together
   uint64_t query_per_query = 0;  // the per-query limit

@@ -35,6 +35,7 @@
 #include "receivers/xray/xray_service.h"
 #include "receivers/zipkin/zipkin_receiver.h"
 #include "store/clickhouse/clickhouse_store.h"
+#include "store/clickhouse/xray_config_table.h"
 #include "store/embedded/embedded_store.h"
 
 namespace ariadne::cli {
@@ -288,7 +289,9 @@ int RunServe(const ServeConfig& config) {
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
   store_options.head_max_spans = shares.head_max_spans;
+  store_options.max_head_spans_while_sealing = 2 * shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
+  store_options.graph_max_unpaired = shares.graph_max_unpaired;
   store_options.recover_manifest = config.recover_manifest;
   std::string retention_summary;
   auto retention = BuildRetentionConfig({config.retention, config.max_disk, config.store_config},
@@ -300,8 +303,12 @@ int RunServe(const ServeConfig& config) {
   if (!clickhouse && !config.store.empty() && config.store != "embedded")
     return Fail("--store " + config.store +
                 ": expected `embedded` (the default) or clickhouse://HOST:PORT/DATABASE");
-  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary)
-                           : store::embedded::OpenEmbeddedStore(store_options);
+  auto open_embedded = [&]() -> Result<std::unique_ptr<store::SpanStore>> {
+    auto embedded = store::embedded::OpenEmbeddedStore(store_options);
+    if (!embedded.ok()) return embedded.status();
+    return std::unique_ptr<store::SpanStore>(std::move(embedded).value());
+  };
+  auto opened = clickhouse ? OpenClickHouse(config, &retention_summary) : open_embedded();
   if (!opened.ok() && clickhouse) return Fail(std::string(opened.status().message()));
   if (!opened.ok()) {
     return Fail("cannot open the span store in " + config.data_dir + ": " +
@@ -388,6 +395,19 @@ int RunServe(const ServeConfig& config) {
   xray_config.environment = config.xray_environment;
   xray_config.access_key = config.xray_access_key;
   xray_config.data_dir = config.data_dir;
+  if (clickhouse) {
+    // Groups and sampling rules in ClickHouse, so every node sees the same (docs/scale-out.md).
+    auto ch = store::clickhouse::ParseClickHouseUrl(config.store);
+    if (!ch.ok()) return Fail(std::string(ch.status().message()));
+    xray_config.config_backend = [ch = *ch]() -> std::unique_ptr<sampling::XrayConfigBackend> {
+      return std::make_unique<store::clickhouse::ClickHouseConfigBackend>(
+          std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(30)));
+    };
+    xray_config.fleet_statistics = [ch = *ch]() -> std::unique_ptr<sampling::FleetStatistics> {
+      return std::make_unique<store::clickhouse::ClickHouseFleetStatistics>(
+          std::make_unique<store::clickhouse::ClickHouseClient>(ch, std::chrono::seconds(5)));
+    };
+  }
   xray_config.max_connections = config.xray_max_connections;
   xray_config.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   if (tls->xray) xray_config.tls = tls->context;
@@ -465,7 +485,8 @@ int RunServe(const ServeConfig& config) {
         xray_service->AppendPrometheus(&response.body);
         response.body += net::HttpServerStatsPrometheus(listeners);
         response.body += InflightPrometheus(inflight);
-        const store::StoreStats stats = store->Stats();
+        store::StoreAdmin* admin = store->Admin();  // nullptr for ClickHouse: no head, no cache
+        const store::StoreStats stats = admin != nullptr ? admin->Stats() : store::StoreStats{};
         MemoryUse use;
         use.head = stats.head_bytes;
         use.ingest = inflight->in_flight_bytes();

@@ -10,6 +10,7 @@
 // Threads: one writer per thread.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,13 +43,26 @@ class JsonWriter {
   }
   void Int(int64_t value) {
     Separate();
-    out_->append(std::to_string(value));
+    char buf[24];
+    out_->append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), value).ptr - buf));
   }
   void Uint(uint64_t value) {
     Separate();
-    out_->append(std::to_string(value));
+    char buf[24];
+    out_->append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), value).ptr - buf));
+  }
+  // A string known to need no escaping (plain printable ASCII without '"' or '\\'), copied as is.
+  void PlainString(std::string_view value) {
+    Separate();
+    out_->push_back('"');
+    out_->append(value);
+    out_->push_back('"');
   }
   void Double(double value);
+  // A double as nlohmann::json::dump writes one: the shortest digits that read back to the same
+  // double, always with a '.' or an exponent ("5.0", "0.25", "1e-05", "1.5e+20"); not finite →
+  // null. For responses that used to be built with nlohmann and whose clients see float types.
+  void Float(double value);
   void Bool(bool value) {
     Separate();
     out_->append(value ? "true" : "false");

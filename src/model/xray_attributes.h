@@ -43,6 +43,12 @@ inline constexpr std::string_view kPrecursorIds = "aws.xray.precursor_ids";
 inline constexpr std::string_view kResourceArn = "aws.xray.resource_arn";
 inline constexpr std::string_view kSamplingRuleName = "aws.xray.sampling_rule_name";
 inline constexpr std::string_view kUser = "enduser.id";
+// The document as sent (whitespace removed, nothing else changed), on the span of the document's
+// top entity only: a segment (its embedded subsegments are inside), or an independently sent
+// subsegment (each element of a top-level array gets its own). Key/value-list type (JSON object
+// text), so the pipeline's string clamp does not cut it. BatchGetTraces returns it
+// (query/xray/documents.h); the other attributes stay the searchable view of the same data.
+inline constexpr std::string_view kDocument = "aws.xray.document";
 
 // Span: HTTP (current semconv; the older names are read too).
 inline constexpr std::string_view kHttpMethod = "http.request.method";

@@ -463,17 +463,38 @@ Result<ClientResponse> HttpClient::Request(std::string_view method, std::string_
     request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }
   request.append("\r\n").append(body);
-  // A kept-alive connection may have been closed by the server since the last call; retry once
-  // on a fresh connection if nothing came back.
-  bool fresh = fd_ < 0;
+  // A kept-alive connection the server has closed while it sat idle is noticed before sending.
+  if (fd_ >= 0 && !IdleConnectionUsable()) Close();
+  const bool fresh = fd_ < 0;
   ARIADNE_RETURN_IF_ERROR(SendRaw(request));
   Result<ClientResponse> response = ReadResponse();
-  if (!response.ok() && !fresh && response.status().code() == StatusCode::kAborted) {
+  // The server may still close a reused connection just as the request goes out. Sending again is
+  // safe only for idempotent methods (RFC 9110 9.2.2): a POST may have been processed already, so
+  // its caller gets the error and decides.
+  if (!response.ok() && !fresh && response.status().code() == StatusCode::kAborted &&
+      IsIdempotentMethod(method)) {
     Close();
     ARIADNE_RETURN_IF_ERROR(SendRaw(request));
     return ReadResponse();
   }
   return response;
+}
+
+bool HttpClient::IsIdempotentMethod(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE";
+}
+
+bool HttpClient::IdleConnectionUsable() const {
+  // Between responses nothing may arrive: readable means the server closed the connection (EOF,
+  // or TLS close_notify) or sent something we could not pair with a request.
+  if (pos_ < buffer_.size()) return false;
+  pollfd pfd{fd_, POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&pfd, 1, 0);
+  } while (rc < 0 && errno == EINTR);
+  return rc == 0;
 }
 
 }  // namespace ariadne::net

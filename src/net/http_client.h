@@ -60,7 +60,9 @@ class HttpClient {
   std::string PeerCertificateFingerprint() const;
 
   // Sends one request (adds Host and Content-Length) and reads the response. Reconnects when the
-  // previous response closed the connection.
+  // previous response closed the connection or the server closed it while idle. A reused
+  // connection that fails before any response arrives is retried once for idempotent methods
+  // only; a POST then fails with kAborted, since the server may have processed it.
   Result<ClientResponse> Request(std::string_view method, std::string_view target,
                                  const HeaderList& headers = {}, std::string_view body = {});
 
@@ -75,6 +77,8 @@ class HttpClient {
 
  private:
   Status EnsureConnected();
+  static bool IsIdempotentMethod(std::string_view method);
+  bool IdleConnectionUsable() const;
   Result<std::string> ReadLine();
   Status ReadExactly(size_t n, std::string* out);
   Status Fill();

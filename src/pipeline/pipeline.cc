@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include <chrono>
+#include <thread>
 #include <utility>
 
 namespace ariadne::pipeline {
@@ -18,6 +19,39 @@ uint64_t Pipeline::Now() const {
                                    .count());
 }
 
+int Pipeline::AddBatchHook(BatchHook hook) {
+  MutexLock lock(&hooks_mu_);
+  const int id = next_hook_id_++;
+  hooks_.emplace_back(id, std::make_shared<BatchHook>(std::move(hook)));
+  return id;
+}
+
+void Pipeline::RemoveBatchHook(int id) {
+  std::shared_ptr<BatchHook> removed;
+  {
+    MutexLock lock(&hooks_mu_);
+    for (auto it = hooks_.begin(); it != hooks_.end(); ++it) {
+      if (it->first == id) {
+        removed = std::move(it->second);
+        hooks_.erase(it);
+        break;
+      }
+    }
+  }
+  // Wait out a Submit that copied the hook before it was removed: it holds a reference.
+  while (removed && removed.use_count() > 1) std::this_thread::yield();
+}
+
+void Pipeline::RunBatchHooks(model::SpanBatch* batch) {
+  std::vector<std::shared_ptr<BatchHook>> hooks;
+  {
+    MutexLock lock(&hooks_mu_);
+    if (hooks_.empty()) return;
+    for (const auto& [id, hook] : hooks_) hooks.push_back(hook);
+  }
+  for (const auto& hook : hooks) (*hook)(batch);
+}
+
 bool IsRetryable(const Status& status) {
   return status.code() == StatusCode::kResourceExhausted ||
          status.code() == StatusCode::kUnavailable;
@@ -25,6 +59,7 @@ bool IsRetryable(const Status& status) {
 
 void Pipeline::Submit(std::string environment, model::SpanBatch batch, uint64_t prior_rejected,
                       std::string prior_message, SubmitCallback done, size_t request_bytes) {
+  RunBatchHooks(&batch);
   metrics_->AddReceived(batch.spans.size() + prior_rejected);
   if (prior_rejected > 0) metrics_->AddRejected(RejectReason::kDecode, prior_rejected);
 

@@ -22,9 +22,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "model/span_batch.h"
 #include "pipeline/inflight_budget.h"
 #include "pipeline/metrics.h"
@@ -68,13 +71,26 @@ class Pipeline {
   IngestMetrics& metrics() { return *metrics_; }
   InflightBudget& inflight() { return inflight_; }
 
+  // Batch hooks: called by Submit on every batch, before validation, on the submitting thread,
+  // to annotate spans in place (the X-Ray receiver's sample weights, sampling/sample_weights.h).
+  // A hook must be cheap for batches it does not care about. Add/Remove may be called at any
+  // time; after RemoveBatchHook returns the hook is never called again. Returns an id.
+  using BatchHook = std::function<void(model::SpanBatch*)>;
+  int AddBatchHook(BatchHook hook);
+  void RemoveBatchHook(int id);
+
  private:
   uint64_t Now() const;
+  void RunBatchHooks(model::SpanBatch* batch);
 
   store::SpanStore* store_;
   IngestMetrics* metrics_;
   PipelineOptions options_;
   InflightBudget inflight_;
+  // Hooks are held by shared_ptr so Submit runs them outside the lock.
+  Mutex hooks_mu_;
+  int next_hook_id_ ARIADNE_GUARDED_BY(hooks_mu_) = 1;
+  std::vector<std::pair<int, std::shared_ptr<BatchHook>>> hooks_ ARIADNE_GUARDED_BY(hooks_mu_);
 };
 
 // True for store errors a client should retry later (503 + Retry-After on HTTP).

@@ -236,4 +236,40 @@ std::string GzipCompress(std::string_view data) {
   return out;
 }
 
+RequestBody DecodeRequestBody(std::optional<std::string_view> content_encoding,
+                              std::shared_ptr<const std::string> body, size_t max_bytes) {
+  RequestBody out;
+  const std::string encoding = Lowercase(content_encoding.value_or(""));
+  if (encoding.empty() || encoding == "identity" || encoding == "none") {
+    if (body->size() > max_bytes) {
+      out.error_status = 413;
+      out.error = "request body exceeds the limit of " + std::to_string(max_bytes) + " bytes";
+      return out;
+    }
+    out.bytes = std::move(body);
+    return out;
+  }
+  Result<std::string> decompressed = Decompress(encoding, *body, max_bytes);
+  if (decompressed.ok()) {
+    out.bytes = std::make_shared<const std::string>(std::move(decompressed).value());
+    return out;
+  }
+  const Status& status = decompressed.status();
+  switch (status.code()) {
+    case StatusCode::kResourceExhausted:
+      out.error_status = 413;
+      out.error = "decompressed request body exceeds the limit of " + std::to_string(max_bytes) +
+                  " bytes; send smaller batches";
+      break;
+    case StatusCode::kUnimplemented:
+      out.error_status = 415;
+      out.error = std::string(status.message());
+      break;
+    default:
+      out.error_status = 400;
+      out.error = std::string(status.message());
+  }
+  return out;
+}
+
 }  // namespace ariadne::receivers

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,18 @@ namespace ariadne::receivers {
 
 Result<std::string> Decompress(std::string_view encoding, std::string_view body,
                                size_t max_output_bytes);
+
+// A request body with its Content-Encoding undone, or the HTTP answer for why it cannot be:
+// 413 (over `max_bytes` decoded, or sent that large), 415 (unknown encoding), 400 (corrupt).
+struct RequestBody {
+  std::shared_ptr<const std::string> bytes;  // null when error_status is set
+  int error_status = 0;
+  std::string error;
+};
+
+// Every HTTP receiver's first step. An identity body is returned without a copy.
+RequestBody DecodeRequestBody(std::optional<std::string_view> content_encoding,
+                              std::shared_ptr<const std::string> body, size_t max_bytes);
 
 // gzip-compresses `data` (used by tests and by clients we ship).
 std::string GzipCompress(std::string_view data);

@@ -99,29 +99,72 @@ Status ValidateGroupName(const std::string& name) {
   return Status::Ok();
 }
 
-XrayConfigStore::XrayConfigStore(std::string path, Clock clock, XrayConfigOptions options)
-    : path_(std::move(path)), clock_(std::move(clock)), options_(std::move(options)) {}
+Result<std::optional<StoredConfig>> FileConfigBackend::Load() {
+  std::ifstream in(path_);
+  if (!in) return std::optional<StoredConfig>();
+  std::stringstream text;
+  text << in.rdbuf();
+  return std::optional<StoredConfig>(StoredConfig{text.str(), 1});
+}
+
+Status FileConfigBackend::Save(const std::string& document, uint64_t /*version*/) {
+  return WriteFileAtomically(path_, document);
+}
+
+XrayConfigStore::XrayConfigStore(std::unique_ptr<XrayConfigBackend> backend, Clock clock,
+                                 XrayConfigOptions options)
+    : backend_(std::move(backend)), clock_(std::move(clock)), options_(std::move(options)) {}
 
 Result<std::unique_ptr<XrayConfigStore>> XrayConfigStore::Open(std::string path, Clock clock,
                                                                XrayConfigOptions options) {
+  return Open(std::make_unique<FileConfigBackend>(std::move(path)), std::move(clock),
+              std::move(options));
+}
+
+Result<std::unique_ptr<XrayConfigStore>> XrayConfigStore::Open(
+    std::unique_ptr<XrayConfigBackend> backend, Clock clock, XrayConfigOptions options) {
   std::unique_ptr<XrayConfigStore> store(
-      new XrayConfigStore(std::move(path), std::move(clock), std::move(options)));
-  ARIADNE_RETURN_IF_ERROR(store->Load());
+      new XrayConfigStore(std::move(backend), std::move(clock), std::move(options)));
+  std::lock_guard<std::mutex> lock(store->mu_);
+  Status loaded = store->LoadLocked();
+  if (!loaded.ok()) {
+    // A shared backend that is not reachable yet (ClickHouse down or its schema not created yet at
+    // start): serve the built-in Default rule and group, reload on the next read; edits wait for
+    // the backend (they must start from its newest version).
+    if (!store->backend_->shared()) return loaded;
+    store->rules_ = {DefaultRule()};
+    store->loaded_at_ = -1;
+  }
   return store;
 }
 
-Status XrayConfigStore::Load() {
-  std::lock_guard<std::mutex> lock(mu_);
-  rules_.clear();
-  groups_.clear();
-  tags_.clear();
-  std::ifstream in(path_);
-  if (in) {
-    std::stringstream text;
-    text << in.rdbuf();
+void XrayConfigStore::RefreshLocked() const {
+  if (!backend_->shared() || clock_() - loaded_at_ < options_.refresh_interval_s) return;
+  // On failure try again one refresh interval later, not on every read.
+  if (!LoadLocked().ok()) loaded_at_ = clock_();
+}
+
+Status XrayConfigStore::ReloadForEditLocked() const {
+  if (!backend_->shared()) return Status::Ok();
+  return LoadLocked();
+}
+
+Status XrayConfigStore::LoadLocked() const {
+  ARIADNE_ASSIGN_OR_RETURN(std::optional<StoredConfig> stored, backend_->Load());
+  if (stored && stored->version == version_ && version_ != 0 && backend_->shared()) {
+    loaded_at_ = clock_();
+    return Status::Ok();  // unchanged
+  }
+  // Parse into fresh state first: a bad document leaves the current state as it was.
+  std::vector<SamplingRule> rules;
+  std::vector<XrayGroup> groups;
+  std::map<std::string, Tags> tags;
+  EncryptionSettings encryption;
+  std::string destination = "XRay";
+  if (stored) {
     try {
-      json j = json::parse(text.str());
-      for (const json& r : j.value("rules", json::array())) rules_.push_back(RuleFromJson(r));
+      json j = json::parse(stored->document);
+      for (const json& r : j.value("rules", json::array())) rules.push_back(RuleFromJson(r));
       for (const json& g : j.value("groups", json::array())) {
         XrayGroup group;
         group.name = g.at("GroupName").get<std::string>();
@@ -129,27 +172,35 @@ Status XrayConfigStore::Load() {
         group.filter_expression = g.value("FilterExpression", "");
         group.insights_enabled = g.value("InsightsEnabled", false);
         group.notifications_enabled = g.value("NotificationsEnabled", false);
-        groups_.push_back(std::move(group));
+        groups.push_back(std::move(group));
       }
       if (j.contains("tags")) {
-        for (const auto& [arn, tags] : j["tags"].items()) {
-          for (const auto& [k, v] : tags.items()) tags_[arn][k] = v.get<std::string>();
+        for (const auto& [arn, kv] : j["tags"].items()) {
+          for (const auto& [k, v] : kv.items()) tags[arn][k] = v.get<std::string>();
         }
       }
       if (j.contains("encryption")) {
-        encryption_.type = j["encryption"].value("Type", "NONE");
-        encryption_.key_id = j["encryption"].value("KeyId", "");
+        encryption.type = j["encryption"].value("Type", "NONE");
+        encryption.key_id = j["encryption"].value("KeyId", "");
       }
-      destination_ = j.value("destination", "XRay");
+      destination = j.value("destination", "XRay");
     } catch (const std::exception& e) {
-      return Status::DataLoss("X-Ray configuration file " + path_ + " is corrupt (" + e.what() +
+      return Status::DataLoss("the X-Ray configuration in " + backend_->where() + " is corrupt (" +
+                              e.what() +
                               "); fix or remove it (groups and sampling rules live there)");
     }
   }
-  bool has_default = std::any_of(rules_.begin(), rules_.end(), [](const SamplingRule& r) {
+  bool has_default = std::any_of(rules.begin(), rules.end(), [](const SamplingRule& r) {
     return r.rule_name == kDefaultRuleName;
   });
-  if (!has_default) rules_.push_back(DefaultRule());
+  if (!has_default) rules.push_back(DefaultRule());
+  rules_ = std::move(rules);
+  groups_ = std::move(groups);
+  tags_ = std::move(tags);
+  encryption_ = std::move(encryption);
+  destination_ = std::move(destination);
+  version_ = stored ? stored->version : 0;
+  loaded_at_ = clock_();
   return Status::Ok();
 }
 
@@ -172,7 +223,13 @@ Status XrayConfigStore::SaveLocked() const {
   }
   j["encryption"] = {{"Type", encryption_.type}, {"KeyId", encryption_.key_id}};
   j["destination"] = destination_;
-  return WriteFileAtomically(path_, DumpJson(j, 2) + "\n");
+  Status saved = backend_->Save(DumpJson(j, 2) + "\n", version_ + 1);
+  if (saved.ok()) {
+    ++version_;
+  } else {
+    loaded_at_ = -1;  // reload before the next answer
+  }
+  return saved;
 }
 
 std::string XrayConfigStore::RuleArn(const std::string& name) const {
@@ -195,6 +252,7 @@ Result<SamplingRule> XrayConfigStore::CreateRule(SamplingRule rule) {
   }
   ARIADNE_RETURN_IF_ERROR(ValidateRule(rule));
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   for (const SamplingRule& r : rules_) {
     if (r.rule_name == rule.rule_name) {
       return Status::AlreadyExists("a sampling rule named '" + rule.rule_name + "' already exists");
@@ -220,6 +278,7 @@ Result<SamplingRule> XrayConfigStore::UpdateRule(const SamplingRuleUpdate& updat
     name = NameFromArn(update.rule_arn, "sampling-rule");
   if (name.empty()) return Status::InvalidArgument("RuleName or RuleARN is required");
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   auto it = std::find_if(rules_.begin(), rules_.end(),
                          [&](const SamplingRule& r) { return r.rule_name == name; });
   if (it == rules_.end()) {
@@ -264,6 +323,7 @@ Result<SamplingRule> XrayConfigStore::DeleteRule(const std::string& name_in,
     return Status::InvalidArgument("the Default sampling rule cannot be deleted");
   }
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   auto it = std::find_if(rules_.begin(), rules_.end(),
                          [&](const SamplingRule& r) { return r.rule_name == name; });
   if (it == rules_.end()) return Status::NotFound("no sampling rule named '" + name + "'");
@@ -281,6 +341,7 @@ Result<SamplingRule> XrayConfigStore::DeleteRule(const std::string& name_in,
 
 std::vector<SamplingRule> XrayConfigStore::Rules() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   std::vector<SamplingRule> out = rules_;
   std::sort(out.begin(), out.end(), RuleOrder);
   return out;
@@ -306,6 +367,7 @@ Result<XrayGroup> XrayConfigStore::CreateGroup(XrayGroup group) {
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   for (const XrayGroup& g : groups_) {
     if (g.name == group.name) {
       return Status::AlreadyExists("a group named '" + group.name + "' already exists");
@@ -331,6 +393,7 @@ Result<XrayGroup> XrayConfigStore::GetGroup(const std::string& name_in,
   ARIADNE_ASSIGN_OR_RETURN(std::string name, ResolveGroupName(name_in, arn));
   if (name == "Default") return XrayGroup{"Default", "", "", false, false};
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   for (const XrayGroup& g : groups_) {
     if (g.name == name) return g;
   }
@@ -350,6 +413,7 @@ Result<XrayGroup> XrayConfigStore::UpdateGroup(const std::string& name_in, const
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   for (XrayGroup& g : groups_) {
     if (g.name != name) continue;
     XrayGroup old = g;
@@ -371,6 +435,7 @@ Status XrayConfigStore::DeleteGroup(const std::string& name_in, const std::strin
   ARIADNE_ASSIGN_OR_RETURN(std::string name, ResolveGroupName(name_in, arn));
   if (name == "Default") return Status::InvalidArgument("the Default group cannot be deleted");
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   auto it = std::find_if(groups_.begin(), groups_.end(),
                          [&](const XrayGroup& g) { return g.name == name; });
   if (it == groups_.end())
@@ -390,6 +455,7 @@ Status XrayConfigStore::DeleteGroup(const std::string& name_in, const std::strin
 
 std::vector<XrayGroup> XrayConfigStore::Groups() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   std::vector<XrayGroup> out;
   out.push_back(XrayGroup{"Default", "", "", false, false});
   std::vector<XrayGroup> sorted = groups_;
@@ -430,6 +496,7 @@ bool XrayConfigStore::ResourceExistsLocked(const std::string& arn) const {
 
 Result<Tags> XrayConfigStore::ListTags(const std::string& arn) const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   if (!ResourceExistsLocked(arn)) {
     return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
   }
@@ -439,6 +506,7 @@ Result<Tags> XrayConfigStore::ListTags(const std::string& arn) const {
 
 Status XrayConfigStore::TagResource(const std::string& arn, const Tags& tags) {
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   if (!ResourceExistsLocked(arn)) {
     return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
   }
@@ -455,6 +523,7 @@ Status XrayConfigStore::TagResource(const std::string& arn, const Tags& tags) {
 Status XrayConfigStore::UntagResource(const std::string& arn,
                                       const std::vector<std::string>& keys) {
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   if (!ResourceExistsLocked(arn)) {
     return Status::NotFound("no group or sampling rule has the ARN '" + arn + "'");
   }
@@ -467,6 +536,7 @@ Status XrayConfigStore::UntagResource(const std::string& arn,
 
 EncryptionSettings XrayConfigStore::Encryption() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   return encryption_;
 }
 
@@ -478,6 +548,7 @@ Status XrayConfigStore::SetEncryption(const EncryptionSettings& settings) {
     return Status::InvalidArgument("KeyId is required when Type is KMS");
   }
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   EncryptionSettings old = encryption_;
   encryption_ = settings;
   if (settings.type == "NONE") encryption_.key_id.clear();
@@ -488,6 +559,7 @@ Status XrayConfigStore::SetEncryption(const EncryptionSettings& settings) {
 
 std::string XrayConfigStore::Destination() const {
   std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
   return destination_;
 }
 
@@ -497,6 +569,7 @@ Status XrayConfigStore::SetDestination(const std::string& destination) {
                                    destination + "'");
   }
   std::lock_guard<std::mutex> lock(mu_);
+  ARIADNE_RETURN_IF_ERROR(ReloadForEditLocked());
   std::string old = destination_;
   destination_ = destination;
   Status saved = SaveLocked();

@@ -1,7 +1,13 @@
-// XrayConfigStore: X-Ray groups and sampling rules, kept durably in one JSON file in the data
-// directory (<data-dir>/xray-config.json) and rewritten atomically on every change (write to a
-// temporary file, fsync, rename over the old one, fsync the directory), so a crash leaves either
-// the old or the new configuration, never a torn one.
+// XrayConfigStore: X-Ray groups and sampling rules, kept durably as one JSON document in a backend
+// (config_backend.h): with the embedded engine a file in the data directory
+// (<data-dir>/xray-config.json) rewritten atomically on every change (write to a temporary file,
+// fsync, rename over the old one, fsync the directory), so a crash leaves either the old or the
+// new configuration, never a torn one; with ClickHouse a row per version in the xray_config table
+// that every node reads. With a shared backend the store reloads the newest version before it
+// answers (at most once per `refresh_interval_s`, so another node's change is seen within that
+// time) and always before an edit; an edit that raced another node's is refused with
+// kFailedPrecondition
+// ("retry"), never merged blindly.
 //
 // The Default rule always exists (reservoir 1/s, fixed rate 0.05, priority 10000); it can be
 // updated (rate and reservoir) but not deleted. The Default group (no filter) is built in and
@@ -23,6 +29,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "sampling/config_backend.h"
 #include "sampling/sampling_targets.h"
 
 namespace ariadne::sampling {
@@ -58,12 +65,19 @@ struct XrayConfigOptions {
   std::string account_id = "000000000000";
   size_t max_rules = 25;  // user rules, as X-Ray's default quota
   size_t max_groups = 25;
+  double refresh_interval_s = 1;  // shared backends only
 };
 
 class XrayConfigStore {
  public:
   // Loads `path` if it exists (a corrupt file is an error naming the file), else starts empty.
+  // A shared backend that cannot be read at start (ClickHouse not up yet) is not an error: the
+  // store serves the Default rule and group until a reload succeeds, and refuses edits until then.
   static Result<std::unique_ptr<XrayConfigStore>> Open(std::string path,
+                                                       Clock clock = SystemClockSeconds,
+                                                       XrayConfigOptions options = {});
+  // The same over any backend (the ClickHouse table: store/clickhouse/xray_config_table.h).
+  static Result<std::unique_ptr<XrayConfigStore>> Open(std::unique_ptr<XrayConfigBackend> backend,
                                                        Clock clock = SystemClockSeconds,
                                                        XrayConfigOptions options = {});
 
@@ -100,22 +114,33 @@ class XrayConfigStore {
   const XrayConfigOptions& options() const { return options_; }
 
  private:
-  XrayConfigStore(std::string path, Clock clock, XrayConfigOptions options);
-  Status Load();
+  XrayConfigStore(std::unique_ptr<XrayConfigBackend> backend, Clock clock,
+                  XrayConfigOptions options);
+  // Replaces the state with the backend's newest version.
+  Status LoadLocked() const;
+  // Shared backends: reload when the last load is older than the refresh interval (a failed
+  // reload keeps the state it has: reads go on from the last version seen).
+  void RefreshLocked() const;
+  // Shared backends: reload now; an edit must start from the newest version.
+  Status ReloadForEditLocked() const;
+  // Stores the state as the next version; on failure the caller restores its old state.
   Status SaveLocked() const;
   bool ResourceExistsLocked(const std::string& arn) const;
   // Name from a name or an ARN; kInvalidArgument when neither is given.
   Result<std::string> ResolveGroupName(const std::string& name, const std::string& arn) const;
 
-  const std::string path_;
+  const std::unique_ptr<XrayConfigBackend> backend_;
   const Clock clock_;
   const XrayConfigOptions options_;
   mutable std::mutex mu_;
-  std::vector<SamplingRule> rules_;   // includes Default
-  std::vector<XrayGroup> groups_;     // user groups only
-  std::map<std::string, Tags> tags_;  // by resource ARN
-  EncryptionSettings encryption_;
-  std::string destination_ = "XRay";
+  // The backend's document as of `version_` (mutable: reads refresh it from a shared backend).
+  mutable uint64_t version_ = 0;
+  mutable double loaded_at_ = -1;             // clock_() of the last load
+  mutable std::vector<SamplingRule> rules_;   // includes Default
+  mutable std::vector<XrayGroup> groups_;     // user groups only
+  mutable std::map<std::string, Tags> tags_;  // by resource ARN
+  mutable EncryptionSettings encryption_;
+  mutable std::string destination_ = "XRay";
 };
 
 // Checks tags as X-Ray does (count, key and value lengths, the reserved "aws:" prefix).

@@ -132,32 +132,38 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
   const double now = clock_();
   const int64_t interval = options_.interval_s;
   const int64_t window_index = static_cast<int64_t>(std::floor(now / interval));
+  // Other nodes' clients of these rules (outside the lock: it is a round trip).
+  std::map<std::string, std::vector<std::string>> fleet_clients;
+  if (fleet_ != nullptr) {
+    std::vector<StatisticsDocument> valid;
+    for (const StatisticsDocument& doc : docs)
+      if (!Refuse(doc, rules, now)) valid.push_back(doc);
+    if (!valid.empty()) {
+      auto listed = fleet_->RecordAndListActive(valid, now, now - options_.active_window_s);
+      if (listed.ok()) {
+        fleet_clients = std::move(listed).value();
+      } else {
+        fleet_errors_.fetch_add(1);
+      }
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
 
   // Record every document first so a batch from several clients counts them all as active.
   std::vector<const StatisticsDocument*> accepted;
   std::vector<const SamplingRule*> accepted_rules;
   for (const StatisticsDocument& doc : docs) {
+    if (auto refused = Refuse(doc, rules, now)) {
+      reply.unprocessed.push_back(*refused);
+      continue;
+    }
     auto rule = std::find_if(rules.begin(), rules.end(),
                              [&](const SamplingRule& r) { return r.rule_name == doc.rule_name; });
-    if (rule == rules.end()) {
-      reply.unprocessed.push_back(
-          {doc.rule_name, "400", "no sampling rule named '" + doc.rule_name + "'"});
-      continue;
-    }
-    if (std::fabs(doc.timestamp - now) > options_.max_timestamp_skew_s) {
-      reply.unprocessed.push_back({doc.rule_name, "400",
-                                   "Timestamp " +
-                                       std::to_string(static_cast<int64_t>(doc.timestamp)) +
-                                       " is more than an hour away from the server's clock"});
-      continue;
-    }
-    if (doc.request_count < 0 || doc.sampled_count < 0 || doc.borrow_count < 0) {
-      reply.unprocessed.push_back({doc.rule_name, "400", "counts must be 0 or more"});
-      continue;
-    }
     RuleState& state = rules_[doc.rule_name];
-    state.clients[doc.client_id].last_report = now;
+    ClientState& client = state.clients[doc.client_id];
+    client.last_report = now;
+    client.last = StatisticSummary{doc.rule_name, now, doc.request_count, doc.sampled_count,
+                                   doc.borrow_count};
     const double window_start = static_cast<double>(window_index * interval);
     if (state.windows.empty() || state.windows.back().timestamp != window_start) {
       state.windows.push_back(StatisticSummary{doc.rule_name, window_start, 0, 0, 0});
@@ -185,6 +191,13 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
         ++it;
       }
     }
+    // With a fleet: every client that reported the rule to any node, in the same (sorted) order
+    // on every node, so the nodes hand out disjoint shares of one reservoir.
+    if (auto fleet = fleet_clients.find(doc.rule_name); fleet != fleet_clients.end()) {
+      active.insert(active.end(), fleet->second.begin(), fleet->second.end());
+      std::sort(active.begin(), active.end());
+      active.erase(std::unique(active.begin(), active.end()), active.end());
+    }
     const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(active.size()));
     const int64_t position =
         std::find(active.begin(), active.end(), doc.client_id) - active.begin();
@@ -203,6 +216,27 @@ TargetsReply SamplingTargets::Compute(const std::vector<StatisticsDocument>& doc
   return reply;
 }
 
+std::optional<UnprocessedStatistics> SamplingTargets::Refuse(const StatisticsDocument& doc,
+                                                             const std::vector<SamplingRule>& rules,
+                                                             double now) const {
+  auto rule = std::find_if(rules.begin(), rules.end(),
+                           [&](const SamplingRule& r) { return r.rule_name == doc.rule_name; });
+  if (rule == rules.end()) {
+    return UnprocessedStatistics{doc.rule_name, "400",
+                                 "no sampling rule named '" + doc.rule_name + "'"};
+  }
+  if (std::fabs(doc.timestamp - now) > options_.max_timestamp_skew_s) {
+    return UnprocessedStatistics{doc.rule_name, "400",
+                                 "Timestamp " +
+                                     std::to_string(static_cast<int64_t>(doc.timestamp)) +
+                                     " is more than an hour away from the server's clock"};
+  }
+  if (doc.request_count < 0 || doc.sampled_count < 0 || doc.borrow_count < 0) {
+    return UnprocessedStatistics{doc.rule_name, "400", "counts must be 0 or more"};
+  }
+  return std::nullopt;
+}
+
 std::vector<StatisticSummary> SamplingTargets::Summaries() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<StatisticSummary> out;
@@ -210,6 +244,27 @@ std::vector<StatisticSummary> SamplingTargets::Summaries() const {
     if (!state.windows.empty()) out.push_back(state.windows.back());
   }
   return out;
+}
+
+std::optional<StatisticSummary> SamplingTargets::Latest(const std::string& rule_name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = rules_.find(rule_name);
+  if (it == rules_.end() || it->second.clients.empty()) return std::nullopt;
+  double newest = 0;
+  for (const auto& [id, c] : it->second.clients) newest = std::max(newest, c.last_report);
+  StatisticSummary sum{rule_name, newest, 0, 0, 0};
+  for (const auto& [id, c] : it->second.clients) {
+    if (newest - c.last_report > options_.active_window_s) continue;
+    sum.request_count += c.last.request_count;
+    sum.sampled_count += c.last.sampled_count;
+    sum.borrow_count += c.last.borrow_count;
+  }
+  return sum;
+}
+
+bool SamplingTargets::HasStatistics() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !rules_.empty();
 }
 
 std::vector<StatisticSummary> SamplingTargets::History(const std::string& rule_name) const {

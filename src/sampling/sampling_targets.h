@@ -13,6 +13,7 @@
 // is injected (epoch seconds) so tests are deterministic.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -106,9 +107,27 @@ struct SamplingOptions {
   size_t windows_kept = 360;           // per rule (an hour of 10-s windows)
 };
 
+// Statistics shared by several nodes (the ClickHouse table xray_sampling_stats,
+// store/clickhouse/xray_config_table.h), so a rule's reservoir is split among every client of the
+// fleet, not of one node. Called without SamplingTargets' lock held.
+class FleetStatistics {
+ public:
+  virtual ~FleetStatistics() = default;
+  // Records this node's accepted `docs` (received at `now`) and returns, per rule of `docs`, the
+  // ids of the clients that reported it to any node at or after `since`.
+  virtual Result<std::map<std::string, std::vector<std::string>>> RecordAndListActive(
+      const std::vector<StatisticsDocument>& docs, double now, double since) = 0;
+};
+
 class SamplingTargets {
  public:
   explicit SamplingTargets(Clock clock = SystemClockSeconds, SamplingOptions options = {});
+
+  // Shares the reservoir split with other nodes through `fleet` (not owned; null = this node's
+  // clients only). When the fleet cannot be reached the split falls back to this node's clients
+  // (and fleet_errors() counts it). Set before the first Compute.
+  void SetFleet(FleetStatistics* fleet) { fleet_ = fleet; }
+  uint64_t fleet_errors() const { return fleet_errors_.load(); }
 
   // Records `docs` and computes one target per document whose rule exists in `rules`.
   TargetsReply Compute(const std::vector<StatisticsDocument>& docs,
@@ -116,6 +135,13 @@ class SamplingTargets {
 
   // Per rule, the most recent window with statistics, in rule-name order.
   std::vector<StatisticSummary> Summaries() const;
+  // The latest reporting interval of one rule: the last report of every client that reported
+  // within active_window_s of the rule's most recent report, summed (timestamp: the most recent
+  // report). Each SDK's own 10-s interval, so neither the server's window boundaries nor clients
+  // that have not reported yet in the current window skew it. nullopt when none ever reported.
+  std::optional<StatisticSummary> Latest(const std::string& rule_name) const;
+  // True once any rule has statistics (a cheap gate for the sample weights).
+  bool HasStatistics() const;
   // Every kept window of one rule, oldest first.
   std::vector<StatisticSummary> History(const std::string& rule_name) const;
 
@@ -125,14 +151,22 @@ class SamplingTargets {
  private:
   struct ClientState {
     double last_report = 0;
+    StatisticSummary last;  // the counts of its last report
   };
   struct RuleState {
     std::map<std::string, ClientState> clients;
     std::deque<StatisticSummary> windows;
   };
 
+  // The reason a document is refused, or nullopt.
+  std::optional<UnprocessedStatistics> Refuse(const StatisticsDocument& doc,
+                                              const std::vector<SamplingRule>& rules,
+                                              double now) const;
+
   Clock clock_;
   SamplingOptions options_;
+  FleetStatistics* fleet_ = nullptr;
+  std::atomic<uint64_t> fleet_errors_{0};
   mutable std::mutex mu_;
   std::map<std::string, RuleState> rules_;
 };

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <map>
 
-#include "store/embedded/coding.h"
+#include "columnar/coding.h"
 
 namespace ariadne::store {
 namespace {
@@ -263,8 +263,8 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
 }
 
 std::string ServiceGraphBuilder::Snapshot() const {
-  using embedded::PutString;
-  using embedded::PutVarint;
+  using columnar::PutString;
+  using columnar::PutVarint;
   std::string out(1, static_cast<char>(kSnapshotVersion));
   PutVarint(&out, names_.size());
   for (const std::string& name : names_) PutString(&out, name);
@@ -278,8 +278,8 @@ std::string ServiceGraphBuilder::Snapshot() const {
     PutVarint(&out, e.errors);
     PutVarint(&out, e.latency.buckets.size());
     for (const auto& [i, c] : e.latency.buckets) {
-      PutVarint(&out, embedded::ZigZag(i));
-      embedded::PutDouble(&out, c);
+      PutVarint(&out, columnar::ZigZag(i));
+      columnar::PutDouble(&out, c);
     }
   }
   PutVarint(&out, nodes_.size());
@@ -295,7 +295,7 @@ std::string ServiceGraphBuilder::Snapshot() const {
 }
 
 Status ServiceGraphBuilder::Restore(std::string_view snapshot) {
-  embedded::ByteReader in(snapshot);
+  columnar::ByteReader in(snapshot);
   auto bad = [] { return Status::DataLoss("service graph snapshot is corrupt"); };
   uint8_t version;
   uint64_t n;
@@ -325,7 +325,7 @@ Status ServiceGraphBuilder::Restore(std::string_view snapshot) {
       uint64_t z;
       double c;
       if (!in.GetVarint(&z) || !in.GetDouble(&c)) return bad();
-      e.latency.buckets.emplace_back(static_cast<int32_t>(embedded::UnZigZag(z)), c);
+      e.latency.buckets.emplace_back(static_cast<int32_t>(columnar::UnZigZag(z)), c);
     }
     std::sort(e.latency.buckets.begin(), e.latency.buckets.end());
     edges[key] = std::move(e);

@@ -27,11 +27,13 @@ struct ServiceSummary {
   uint64_t last_seen_unix_nano = 0;
 };
 
-// Columns seen in a window, for autocomplete: span/resource attribute keys and the intrinsics.
+// Columns seen in a window, for autocomplete and the query checks: the intrinsics, then the
+// span/resource attribute keys (built with store/column_catalog.h so every engine agrees).
 struct ColumnInfo {
   std::string name;
-  std::string type;    // string, int, double, bool, mixed
-  std::string source;  // intrinsic, resource, span
+  std::string type;         // string, int, double, bool, mixed
+  std::string source;       // intrinsic, resource, span
+  std::string description;  // intrinsics only
 };
 
 // Caller → callee edges between services (and CLIENT spans to un-instrumented peers such as
@@ -76,6 +78,9 @@ class SpanQuerier {
     return Status::Unimplemented("this store engine has no BubbleUp scan");
   }
 
+  // The column catalog (store/column_catalog.h) of the spans in the window, for one environment or
+  // (empty) all: embedded from block metas and heads, ClickHouse from its promoted columns and the
+  // keys of its attribute arrays (cached for a few seconds).
   virtual Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,
                                                       uint64_t start_unix_nano,
                                                       uint64_t end_unix_nano) = 0;

@@ -5,7 +5,7 @@
 
 #include "query/exec/executor.h"
 #include "query/xray_filter/trace_view.h"
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 
 namespace ariadne::store {
 
@@ -93,7 +93,7 @@ bool TraceHasMatchingSpan(const TraceResult& trace, uint64_t start_unix_nano,
   spec.start_unix_nano = start_unix_nano;
   spec.end_unix_nano = end_unix_nano;
   spec.filters = filters;
-  embedded::BlockBuilder builder(trace.environments.empty() ? "" : trace.environments[0]);
+  columnar::BlockBuilder builder(trace.environments.empty() ? "" : trace.environments[0]);
   builder.Append(trace.spans);
   std::vector<uint8_t> selected = query::SelectRows(spec, builder.block());
   return std::find(selected.begin(), selected.end(), 1) != selected.end();

@@ -4,7 +4,8 @@
 //   SpanWriter   (span_writer.h)   durable append
 //   TraceReader  (trace_reader.h)  trace by id (with an optional time hint), trace search
 //   SpanQuerier  (span_querier.h)  aggregate queries, BubbleUp, columns, service graph, services
-//   StoreAdmin   (store_admin.h)   Flush / Stats (embedded-first; see there)
+//   StoreAdmin   (store_admin.h)   Flush / Stats, not part of the seam: Admin() offers it when the
+//                                  engine has one (embedded), nullptr otherwise (ClickHouse)
 // Engines: embedded/ (default, our own WAL + columnar blocks) and clickhouse/ (docs/clickhouse.md).
 //
 // Threads: every method may be called concurrently from any thread.
@@ -18,9 +19,12 @@
 
 namespace ariadne::store {
 
-class SpanStore : public SpanWriter, public TraceReader, public SpanQuerier, public StoreAdmin {
+class SpanStore : public SpanWriter, public TraceReader, public SpanQuerier {
  public:
   ~SpanStore() override = default;
+
+  // The engine's operator role (Flush, Stats), or nullptr when it has none. Owned by the store.
+  virtual StoreAdmin* Admin() { return nullptr; }
 
   // Flushes and stops background work; later calls fail. Idempotent.
   virtual Status Close() = 0;

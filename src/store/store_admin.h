@@ -1,7 +1,8 @@
-// StoreAdmin: the operator role of the store seam (span_store.h) — sealing the head and the
-// counters /metrics shows. Meant for the embedded engine; the ClickHouse engine implements it too
-// for now (Flush waits for queued inserts; Stats fills the append counters only), because
-// `ariadne serve` still reaches both through SpanStore (issue 13: moving it out is open).
+// StoreAdmin: the operator role of the embedded engine — sealing the head into block files and
+// the WAL/head/block/cache counters /metrics shows. It is not part of the engine-neutral seam:
+// callers ask the store for it (SpanStore::Admin(), nullptr when the engine has none) and skip
+// what it would show otherwise. The ClickHouse engine offers none (its storage is ClickHouse's;
+// its append counters are ClickHouseStore::AppendStats()).
 //
 // Threads: every method may be called concurrently from any thread.
 #pragma once

@@ -83,9 +83,8 @@ class GatedStore : public store::SpanStore {
                                               uint64_t end) override {
     return inner_->GetServiceGraph(environment, start, end);
   }
-  Status Flush() override { return inner_->Flush(); }
+  store::StoreAdmin* Admin() override { return inner_->Admin(); }
   Status Close() override { return inner_->Close(); }
-  store::StoreStats Stats() const override { return inner_->Stats(); }
 
  private:
   store::SpanStore* inner_;

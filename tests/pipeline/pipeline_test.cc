@@ -89,7 +89,7 @@ TEST_F(PipelineTest, BatchWithNothingValidSucceedsWithoutTouchingTheStore) {
   EXPECT_TRUE(result.status.ok());
   EXPECT_EQ(result.accepted_spans, 0u);
   EXPECT_EQ(result.rejected_spans, 1u);
-  EXPECT_EQ(store_->Stats().batches_appended, 0u);
+  EXPECT_EQ(store_->Admin()->Stats().batches_appended, 0u);
   EXPECT_TRUE(store_->GetTrace(testing::TraceIdOf(1)).status().IsNotFound());
 }
 

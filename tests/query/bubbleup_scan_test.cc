@@ -8,14 +8,14 @@
 
 #include <map>
 
+#include "columnar/block.h"
 #include "query/exec/executor.h"
-#include "store/embedded/block.h"
 #include "tests/common/random_spans.h"
 
 namespace ariadne::query {
 namespace {
 
-using store::embedded::Block;
+using columnar::Block;
 
 std::vector<std::shared_ptr<const Block>> MakeBlocks(uint64_t* lo, uint64_t* hi) {
   std::vector<std::shared_ptr<const Block>> blocks;
@@ -33,7 +33,7 @@ std::vector<std::shared_ptr<const Block>> MakeBlocks(uint64_t* lo, uint64_t* hi)
       *lo = std::min(*lo, s.start_time_unix_nano);
       *hi = std::max(*hi, s.start_time_unix_nano);
     }
-    store::embedded::BlockBuilder builder("prod");
+    columnar::BlockBuilder builder("prod");
     builder.Append(batch);
     blocks.push_back(builder.Seal());
   }

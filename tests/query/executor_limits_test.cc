@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "columnar/block.h"
 #include "query/exec/executor.h"
 #include "query/exec/query_budget.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/common/random_spans.h"
 
@@ -26,8 +26,8 @@ QuerySpec Spec(const std::string& json) {
 }
 
 // A head of `spans` generated spans (unique span ids, 5 services).
-std::unique_ptr<store::embedded::BlockBuilder> Head(size_t spans, uint64_t seed = 1) {
-  auto head = std::make_unique<store::embedded::BlockBuilder>("default");
+std::unique_ptr<columnar::BlockBuilder> Head(size_t spans, uint64_t seed = 1) {
+  auto head = std::make_unique<columnar::BlockBuilder>("default");
   testing::RandomSpans gen(seed);
   head->Append(gen.Batch(spans));
   return head;
@@ -79,7 +79,7 @@ TEST(ExecutorLimitsTest, GroupCapCountsTheMergedGroupsOfEveryScanThread) {
 TEST(ExecutorLimitsTest, SamplesGrowingPastTheMemoryBudgetFailNamingTheFlag) {
   // Small blocks (their scratch is given back after each), one group: only the P99 samples grow
   // (exact percentiles keep every value).
-  std::vector<std::unique_ptr<store::embedded::BlockBuilder>> heads;
+  std::vector<std::unique_ptr<columnar::BlockBuilder>> heads;
   for (uint64_t seed = 1; seed <= 30; ++seed) heads.push_back(Head(2000, seed));
   ExecContext context;
   context.limits.memory_limit_bytes = 1 << 20;
@@ -121,7 +121,7 @@ TEST(ExecutorLimitsTest, SamplesGrowingPastTheMemoryBudgetFailNamingTheFlag) {
 TEST(ExecutorLimitsTest, SketchedPercentilesAndHeatmapsStayWithinABudgetThatExactOnesPass) {
   // The same 60,000 values that the exact path cannot hold in 1 MiB: past the exact limit the
   // group switches to a sketch (and a grid histogram) whose size does not grow with the rows.
-  std::vector<std::unique_ptr<store::embedded::BlockBuilder>> heads;
+  std::vector<std::unique_ptr<columnar::BlockBuilder>> heads;
   for (uint64_t seed = 1; seed <= 30; ++seed) heads.push_back(Head(2000, seed));
   ExecContext context;
   context.limits.memory_limit_bytes = 1 << 20;
@@ -178,7 +178,7 @@ TEST(ExecutorLimitsTest, FiltersOnAttributeColumnsReadTheSparseColumnsWithoutPer
     expected_or += user || status;
     expected_both += (user || status) && host != nullptr && host->str != "host-0";
   }
-  auto head = std::make_unique<store::embedded::BlockBuilder>("default");
+  auto head = std::make_unique<columnar::BlockBuilder>("default");
   head->Append(batch);
   ExecContext context;
   context.limits.memory_limit_bytes = 600 << 10;
@@ -234,7 +234,7 @@ class StoreLimitsTest : public ::testing::Test {
     store_ = std::move(store).value();
     testing::RandomSpans gen(7);
     ASSERT_TRUE(store_->Append("default", gen.Batch(4000)).ok());
-    ASSERT_TRUE(store_->Flush().ok());                             // one sealed block
+    ASSERT_TRUE(store_->Admin()->Flush().ok());                    // one sealed block
     ASSERT_TRUE(store_->Append("default", gen.Batch(4000)).ok());  // and the head
   }
   void TearDown() override {

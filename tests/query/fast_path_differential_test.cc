@@ -7,7 +7,9 @@
 //   same key mixes ints, doubles, numeric strings and bools;
 // - breakdowns through dictionary codes (name, status_message with empty = null, span.kind),
 //   resource-only attributes, and high-cardinality span attributes (a dense id table, and the
-//   hashed path past its size), with sample rates and several time buckets.
+//   hashed path past its size), with sample rates and several time buckets;
+// - the sparse selection of a single filter on a span attribute no resource carries, end to end
+//   and row for row against the dense selection (time windows, datasets, declined shapes).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,7 +17,10 @@
 #include <random>
 #include <thread>
 
+#include "query/exec/column_view.h"
+#include "query/exec/row_filter.h"
 #include "query/query_spec.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/query/reference_evaluator.h"
 #include "tests/store/store_test_util.h"
@@ -179,6 +184,14 @@ TEST(FastPathDifferentialTest, DictionaryFiltersNumericFiltersAndBreakdownsMatch
       {F("http.status_code", FilterOp::kEq, {std::string("503")})},
       {F("http.status_code", FilterOp::kGe, {std::string("500")})},
       {F("tier", FilterOp::kEq, {int64_t{3}})},
+      // A string column no resource carries: the sparse selection (SelectSparseRows).
+      {F("app.request_id", FilterOp::kEq, {std::string("req-17")})},
+      {F("app.request_id", FilterOp::kNe, {std::string("req-17")})},
+      {F("app.request_id", FilterOp::kIn, {std::string("req-3"), std::string("req-4000")})},
+      {F("app.request_id", FilterOp::kStartsWith, {std::string("req-1")})},
+      {F("app.request_id", FilterOp::kExists)},
+      {F("app.request_id", FilterOp::kDoesNotExist)},
+      {F("SampleRate", FilterOp::kGe, {int64_t{2}})},
       {F("user.id", FilterOp::kNe, {std::string("user-42")}),
        F("http.status_code", FilterOp::kGe, {int64_t{500}})},
   };
@@ -232,6 +245,70 @@ TEST(FastPathDifferentialTest, DictionaryFiltersNumericFiltersAndBreakdownsMatch
     }
   }
   EXPECT_EQ(checked, static_cast<int>(filter_sets.size() * breakdown_sets.size()));
+}
+
+// SelectSparseRows (a single filter on a span attribute no resource carries, straight from its
+// sparse entries) selects exactly the rows SelectBlockRows does, for every filter kind, time
+// window and dataset, and declines the shapes it does not cover.
+TEST(FastPathDifferentialTest, SparseSelectionIsTheDenseSelection) {
+  std::mt19937_64 rng(11);
+  uint64_t next_id = 0;
+  std::vector<std::shared_ptr<const columnar::Block>> blocks;
+  for (int i = 0; i < 4; ++i) {
+    columnar::BlockBuilder head("prod");
+    head.Append(MakeBatch(rng, 3000, i % 2 == 1, &next_id));
+    blocks.push_back(head.Seal());
+  }
+  const uint64_t end = kBase + next_id * 3'000'000 + 1;
+  const std::vector<Filter> filters = {
+      F("http.status_code", FilterOp::kGe, {int64_t{500}}),
+      F("http.status_code", FilterOp::kGt, {499.5}),
+      F("http.status_code", FilterOp::kEq, {int64_t{503}}),
+      F("http.status_code", FilterOp::kNe, {int64_t{503}}),
+      F("http.status_code", FilterOp::kEq, {std::string("503")}),
+      F("http.status_code", FilterOp::kLt, {std::string("500")}),
+      F("http.status_code", FilterOp::kExists),
+      F("http.status_code", FilterOp::kDoesNotExist),  // declined
+      F("app.request_id", FilterOp::kEq, {std::string("req-17")}),
+      F("app.request_id", FilterOp::kNotIn, {std::string("req-17"), std::string("req-18")}),
+      F("app.request_id", FilterOp::kStartsWith, {std::string("req-2")}),
+      F("app.request_id", FilterOp::kDoesNotStartWith, {std::string("req-2")}),
+      F("app.request_id", FilterOp::kEq, {int64_t{17}}),
+      F("SampleRate", FilterOp::kLe, {int64_t{1}}),
+      F("no.such.key", FilterOp::kEq, {int64_t{1}}),
+      F("user.id", FilterOp::kEq, {std::string("user-7")}),  // a resource carries it: declined
+      F("name", FilterOp::kEq, {std::string("op-3")}),       // intrinsic: declined
+  };
+  const std::vector<std::pair<uint64_t, uint64_t>> windows = {
+      {kBase, end}, {kBase + (end - kBase) / 3, kBase + (end - kBase) / 2}, {end, end + 10}};
+  int sparse_used = 0;
+  for (const Filter& f : filters) {
+    for (const auto& [lo, hi] : windows) {
+      for (const char* dataset : {"", "svc-2"}) {
+        QuerySpec spec;
+        spec.start_unix_nano = lo;
+        spec.end_unix_nano = hi;
+        spec.dataset = dataset;
+        spec.filters = {f};
+        for (const auto& block : blocks) {
+          exec::ColumnViews views(*block, nullptr);
+          const std::vector<uint8_t> dense = exec::SelectBlockRows(spec, *block, &views);
+          std::vector<uint32_t> want;
+          for (uint32_t r = 0; r < dense.size(); ++r)
+            if (dense[r]) want.push_back(r);
+          const std::optional<std::vector<uint32_t>> got = exec::SelectSparseRows(spec, *block);
+          const bool declines =
+              f.op == FilterOp::kDoesNotExist || f.column == "user.id" || f.column == "name";
+          EXPECT_EQ(got.has_value(), !declines) << Describe(spec);
+          if (!got) continue;
+          ++sparse_used;
+          EXPECT_EQ(*got, want) << Describe(spec) << " dataset " << dataset;
+        }
+        if (HasFailure()) return;
+      }
+    }
+  }
+  EXPECT_GT(sparse_used, 0);
 }
 
 }  // namespace

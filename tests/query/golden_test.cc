@@ -104,7 +104,7 @@ class GoldenTest : public ::testing::TestWithParam<bool> {
     store_ = std::move(*store);
     ASSERT_TRUE(store_->Append("prod", GoldenBatch()).ok());
     if (GetParam()) {
-      ASSERT_TRUE(store_->Flush().ok());  // sealed block instead of the head
+      ASSERT_TRUE(store_->Admin()->Flush().ok());  // sealed block instead of the head
     }
   }
 

@@ -12,21 +12,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "columnar/block.h"
+#include "common/env.h"
 #include "query/exec/block_pruning.h"
 #include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
-#include "store/embedded/block.h"
-#include "store/embedded/env.h"
 #include "tests/common/random_spans.h"
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::query {
 namespace {
 
-using store::embedded::Block;
-using store::embedded::BlockBuilder;
-using store::embedded::BlockMeta;
-using store::embedded::Env;
+using ariadne::Env;
+using columnar::Block;
+using columnar::BlockBuilder;
+using columnar::BlockMeta;
 
 // Appends `kv` to span `s` of `b` (re-homing its attributes at the end of the table).
 void AddAttribute(model::SpanBatch* b, size_t s, model::KeyValue kv) {
@@ -98,10 +98,10 @@ std::vector<StoredBlock> MakeBlocks(const std::string& dir, uint64_t* lo, uint64
     meta.id = static_cast<uint64_t>(i + 1);
     StoredBlock stored;
     stored.path = dir + "/" + std::to_string(i) + ".blk";
-    EXPECT_TRUE(store::embedded::WriteFileAtomically(
-                    Env::Default(), stored.path, store::embedded::EncodeBlockFile(*sealed, meta))
+    EXPECT_TRUE(ariadne::WriteFileAtomically(Env::Default(), stored.path,
+                                             columnar::EncodeBlockFile(*sealed, meta))
                     .ok());
-    Result<BlockMeta> read = store::embedded::ReadBlockMeta(Env::Default(), stored.path);
+    Result<BlockMeta> read = columnar::ReadBlockMeta(Env::Default(), stored.path);
     EXPECT_TRUE(read.ok()) << read.status().ToString();
     stored.meta = std::move(*read);
     stored.full = sealed;
@@ -235,8 +235,8 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
       for (const StoredBlock& b : blocks)
         for (size_t r = 0; r < b.full->num_rows; r += 2) traces->insert(b.full->trace_id[r]);
     }
-    const store::embedded::ColumnSet needed = ColumnsForQuery(spec);
-    const store::embedded::ColumnSet select_needed = ColumnsForSelect(spec);
+    const columnar::ColumnSet needed = ColumnsForQuery(spec);
+    const columnar::ColumnSet select_needed = ColumnsForSelect(spec);
     QueryExecutor whole(spec), subset(spec);
     if (traces) {
       whole.RestrictToTraces(traces);
@@ -255,11 +255,10 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
         continue;
       }
       ++kept;
-      auto part = store::embedded::ReadBlockColumns(Env::Default(), b.path, b.meta, needed);
+      auto part = columnar::ReadBlockColumns(Env::Default(), b.path, b.meta, needed);
       ASSERT_TRUE(part.ok()) << part.status().ToString();
       ASSERT_TRUE(subset.Consume(**part).ok());
-      auto select_part =
-          store::embedded::ReadBlockColumns(Env::Default(), b.path, b.meta, select_needed);
+      auto select_part = columnar::ReadBlockColumns(Env::Default(), b.path, b.meta, select_needed);
       ASSERT_TRUE(select_part.ok()) << select_part.status().ToString();
       ASSERT_EQ(SelectRows(spec, **select_part), selected_whole);
     }

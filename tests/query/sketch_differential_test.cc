@@ -59,7 +59,7 @@ class SketchDifferentialTest : public ::testing::Test {
       rows_->insert(rows_->end(), more.begin(), more.end());
       ASSERT_TRUE(store_->Append("prod", std::move(batch)).ok());
     }
-    for (int i = 0; i < 1000 && store_->Stats().blocks < 2; ++i)
+    for (int i = 0; i < 1000 && store_->Admin()->Stats().blocks < 2; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   static void TearDownTestSuite() {

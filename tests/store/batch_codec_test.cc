@@ -1,11 +1,11 @@
-#include "store/embedded/batch_codec.h"
+#include "columnar/batch_codec.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/common/random_spans.h"
 #include "tests/common/span_equality.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 TEST(BatchCodecTest, RandomBatchesRoundTripFieldForField) {
@@ -58,4 +58,4 @@ TEST(BatchCodecTest, CorruptIndexesAreDataLossNotUndefinedBehaviour) {
 }
 
 }  // namespace
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
 namespace {
 
 constexpr uint64_t kDay = 86400ULL * 1'000'000'000ULL;

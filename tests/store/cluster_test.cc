@@ -25,6 +25,7 @@
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
 #include "tests/store/conformance/clickhouse_process.h"
+#include "tests/store/conformance/cluster_fixture.h"
 
 namespace ariadne::testing {
 namespace {
@@ -103,33 +104,9 @@ ExportTraceServiceRequest Half(int half, uint64_t start) {
   return request;
 }
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public ClickHouseClusterFixture {
  protected:
-  void SetUp() override {
-    binary_ = ClickHouseProcess::FindBinary();
-    if (!binary_)
-      GTEST_SKIP() << "clickhouse-server is not installed (scripts/install-deps installs "
-                      "Debian's clickhouse-server); the cluster is not tested";
-    char pattern[] = "/tmp/ariadne-cluster-XXXXXX";
-    dir_ = mkdtemp(pattern);
-  }
-  void TearDown() override {
-    for (ServerProcess& node : nodes_)
-      if (node.running()) node.Kill();
-    clickhouse_.clear();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  // clickhouse://FIRST,OTHER/ariadne?cluster=ariadne_test
-  std::string Url(size_t first) const {
-    std::string hosts;
-    for (size_t k = 0; k < clickhouse_.size(); ++k) {
-      const ClickHouseProcess& ch = *clickhouse_[(first + k) % clickhouse_.size()];
-      hosts +=
-          (hosts.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(ch.http_port());
-    }
-    return "clickhouse://" + hosts + "/ariadne?cluster=ariadne_test";
-  }
+  const char* Subject() const override { return "the cluster"; }
 
   net::ClientResponse Call(uint16_t port, const std::string& method, const std::string& target,
                            const std::string& body = "", const std::string& type = "") {
@@ -146,11 +123,6 @@ class ClusterTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << sql << ": " << r.body;
     return r.body;
   }
-
-  std::optional<std::string> binary_;
-  std::string dir_;
-  std::vector<std::unique_ptr<ClickHouseProcess>> clickhouse_;
-  std::vector<ServerProcess> nodes_;
 };
 
 TEST_F(ClusterTest, TwoNodesIngestHalvesAndEitherNodeSeesEveryTraceWhole) {

@@ -9,12 +9,19 @@
 #include <fstream>
 #include <iterator>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/common/random_spans.h"
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
+using columnar::BlockMeta;
+using columnar::DecodeBlockFile;
+using columnar::DecodeBlockMeta;
+using columnar::EncodeBlockFile;
+using columnar::kSealZstdLevel;
 namespace {
 
 namespace fs = std::filesystem;

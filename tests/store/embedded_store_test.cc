@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ExpectAllTracesReadable;
 
-std::unique_ptr<SpanStore> Open(const std::string& dir, size_t head_max_spans = 64 * 1024) {
+std::unique_ptr<EmbeddedSpanStore> Open(const std::string& dir, size_t head_max_spans = 64 * 1024) {
   EmbeddedStoreOptions options;
   options.data_dir = dir;
   options.head_max_spans = head_max_spans;

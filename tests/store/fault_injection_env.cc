@@ -3,7 +3,7 @@
 namespace ariadne::testing {
 namespace {
 
-using store::embedded::WritableFile;
+using ariadne::WritableFile;
 
 class FaultyFile final : public WritableFile {
  public:

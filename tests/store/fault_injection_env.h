@@ -15,17 +15,16 @@
 
 #include <string>
 
+#include "common/env.h"
 #include "common/thread_annotations.h"
-#include "store/embedded/env.h"
 
 namespace ariadne::testing {
 
-class FaultInjectionEnv final : public store::embedded::Env {
+class FaultInjectionEnv final : public ariadne::Env {
  public:
   enum class Op { kAppend, kSync, kTruncate, kCreate };
 
-  explicit FaultInjectionEnv(store::embedded::Env* base = store::embedded::Env::Default())
-      : base_(base) {}
+  explicit FaultInjectionEnv(ariadne::Env* base = ariadne::Env::Default()) : base_(base) {}
 
   // Fails the next `count` operations `op` on files whose path contains `path_part`.
   void Fail(Op op, int count, std::string path_part = "/wal/");
@@ -49,9 +48,8 @@ class FaultInjectionEnv final : public store::embedded::Env {
   // Counts one disk-changing operation; true when it must fail.
   bool CountOp();
 
-  Result<std::unique_ptr<store::embedded::WritableFile>> NewWritableFile(
-      const std::string& path) override;
-  Result<std::unique_ptr<store::embedded::WritableFile>> NewAppendableFile(
+  Result<std::unique_ptr<ariadne::WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<ariadne::WritableFile>> NewAppendableFile(
       const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   Result<std::string> ReadFileRange(const std::string& path, uint64_t offset,
@@ -71,7 +69,7 @@ class FaultInjectionEnv final : public store::embedded::Env {
     int count = 0;
     std::string path_part;
   };
-  store::embedded::Env* base_;
+  ariadne::Env* base_;
   mutable Mutex mu_;
   Fault faults_[4] ARIADNE_GUARDED_BY(mu_);
   int injected_ ARIADNE_GUARDED_BY(mu_) = 0;

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/embedded/embedded_store.h"
 #include "store/embedded/manifest.h"
 #include "store/embedded/wal.h"
@@ -16,6 +16,11 @@
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
+using columnar::BlockMeta;
+using columnar::DecodeBlockFile;
+using columnar::EncodeBlockFile;
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,8 +28,8 @@ using testing::ExpectAllTracesReadable;
 using testing::FaultInjectionEnv;
 using testing::TotalSpans;
 
-Result<std::unique_ptr<SpanStore>> TryOpen(const std::string& dir, Env* env = nullptr,
-                                           bool recover = false) {
+Result<std::unique_ptr<EmbeddedSpanStore>> TryOpen(const std::string& dir, Env* env = nullptr,
+                                                   bool recover = false) {
   EmbeddedStoreOptions options;
   options.data_dir = dir;
   options.env = env;
@@ -32,8 +37,8 @@ Result<std::unique_ptr<SpanStore>> TryOpen(const std::string& dir, Env* env = nu
   return OpenEmbeddedStore(options);
 }
 
-std::unique_ptr<SpanStore> OpenOk(const std::string& dir, Env* env = nullptr,
-                                  bool recover = false) {
+std::unique_ptr<EmbeddedSpanStore> OpenOk(const std::string& dir, Env* env = nullptr,
+                                          bool recover = false) {
   auto store = TryOpen(dir, env, recover);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(*store) : nullptr;
@@ -84,7 +89,7 @@ std::vector<model::SpanBatch> FillAndClose(const std::string& dir, uint64_t seed
   return sent;
 }
 
-void ExpectExactly(SpanStore& store, const std::vector<model::SpanBatch>& sent) {
+void ExpectExactly(EmbeddedSpanStore& store, const std::vector<model::SpanBatch>& sent) {
   uint64_t want = 0;
   for (const model::SpanBatch& b : sent) {
     ExpectAllTracesReadable(store, b, "prod");

@@ -48,20 +48,21 @@ EmbeddedStoreOptions Options(const std::string& dir, Env* env) {
   return options;
 }
 
-std::unique_ptr<SpanStore> Open(const EmbeddedStoreOptions& options) {
+std::unique_ptr<EmbeddedSpanStore> Open(const EmbeddedStoreOptions& options) {
   auto store = OpenEmbeddedStore(options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(*store) : nullptr;
 }
 
-void Append(SpanStore& store, testing::RandomSpans& gen, const std::string& env, Sent* sent) {
+void Append(EmbeddedSpanStore& store, testing::RandomSpans& gen, const std::string& env,
+            Sent* sent) {
   model::SpanBatch batch = gen.Batch(60);
   model::SpanBatch copy = batch.Clone();
   ASSERT_TRUE(store.Append(env, std::move(batch)).ok());
   sent->batches.emplace_back(env, std::move(copy));
 }
 
-void ExpectExactly(SpanStore& store, const Sent& sent) {
+void ExpectExactly(EmbeddedSpanStore& store, const Sent& sent) {
   for (const auto& [env, b] : sent.batches) ExpectAllTracesReadable(store, b, env);
   EXPECT_EQ(TotalSpans(store), sent.spans()) << "every acknowledged span exactly once";
 }
@@ -74,9 +75,9 @@ uint64_t NowNano() {
 
 // Runs `step` with fault N for N = 1, 2, ... until a run makes fewer than N disk operations.
 // `prepare` fills the store (with no fault); `check` runs on the restarted store.
-void Sweep(Mode mode, const std::function<void(SpanStore&, Sent*)>& prepare,
-           const std::function<void(SpanStore&)>& step,
-           const std::function<void(SpanStore&, const Sent&)>& check) {
+void Sweep(Mode mode, const std::function<void(EmbeddedSpanStore&, Sent*)>& prepare,
+           const std::function<void(EmbeddedSpanStore&)>& step,
+           const std::function<void(EmbeddedSpanStore&, const Sent&)>& check) {
   int n = 1;
   for (; n < 400; ++n) {
     SCOPED_TRACE("fault at disk operation " + std::to_string(n) +
@@ -111,7 +112,7 @@ void Sweep(Mode mode, const std::function<void(SpanStore&, Sent*)>& prepare,
   std::printf("swept %d disk operations\n", n - 1);
 }
 
-void PrepareHeads(SpanStore& store, Sent* sent) {
+void PrepareHeads(EmbeddedSpanStore& store, Sent* sent) {
   testing::RandomSpans gen(41);
   Append(store, gen, "prod", sent);
   Append(store, gen, "dev", sent);
@@ -120,7 +121,7 @@ void PrepareHeads(SpanStore& store, Sent* sent) {
   Append(store, gen, "dev", sent);  // two heads: the step writes two blocks
 }
 
-void SealStep(SpanStore& store) { (void)store.Flush(); }
+void SealStep(EmbeddedSpanStore& store) { (void)store.Flush(); }
 
 TEST(StoreCrashPropertyTest, SealFailingAtEveryDiskOperation) {
   g_retention = true;  // the heads hold 2025 spans: sealing must not run retention by itself
@@ -132,7 +133,7 @@ TEST(StoreCrashPropertyTest, SealCrashingAtEveryDiskOperation) {
 }
 
 // Four small blocks of one (long past) window.
-void PrepareSmallBlocks(SpanStore& store, Sent* sent) {
+void PrepareSmallBlocks(EmbeddedSpanStore& store, Sent* sent) {
   testing::RandomSpans gen(42);
   for (int i = 0; i < 4; ++i) {
     Append(store, gen, "prod", sent);
@@ -141,9 +142,9 @@ void PrepareSmallBlocks(SpanStore& store, Sent* sent) {
   ASSERT_EQ(store.Stats().blocks, 4u);
 }
 
-void MaintenanceStep(SpanStore& store) { (void)RunBlockMaintenance(&store); }
+void MaintenanceStep(EmbeddedSpanStore& store) { (void)RunBlockMaintenance(&store); }
 
-void ExpectExactlyAndCompactable(SpanStore& store, const Sent& sent) {
+void ExpectExactlyAndCompactable(EmbeddedSpanStore& store, const Sent& sent) {
   ExpectExactly(store, sent);
   ASSERT_TRUE(RunBlockMaintenance(&store).ok());
   ExpectExactly(store, sent);
@@ -162,7 +163,7 @@ TEST(StoreCrashPropertyTest, CompactionCrashingAtEveryDiskOperation) {
 
 // Two blocks past the 30-day retention (the generator's default times are in 2025) and one recent.
 Sent g_expired;
-void PrepareOldAndNew(SpanStore& store, Sent* sent) {
+void PrepareOldAndNew(EmbeddedSpanStore& store, Sent* sent) {
   g_expired = Sent{};
   testing::RandomSpans old_gen(43);
   for (int i = 0; i < 2; ++i) {
@@ -176,7 +177,7 @@ void PrepareOldAndNew(SpanStore& store, Sent* sent) {
   ASSERT_TRUE(store.Flush().ok());
 }
 
-void ExpectRetained(SpanStore& store, const Sent& sent) {
+void ExpectRetained(EmbeddedSpanStore& store, const Sent& sent) {
   for (const auto& [env, b] : sent.batches) ExpectAllTracesReadable(store, b, env);
   // Expired spans: each at most once, whatever step the fault stopped.
   uint64_t expired_left = 0;

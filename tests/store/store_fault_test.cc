@@ -23,7 +23,7 @@ using testing::ExpectAllTracesReadable;
 using testing::FaultInjectionEnv;
 using testing::TotalSpans;
 
-std::unique_ptr<SpanStore> OpenWith(const std::string& dir, Env* env = nullptr) {
+std::unique_ptr<EmbeddedSpanStore> OpenWith(const std::string& dir, Env* env = nullptr) {
   EmbeddedStoreOptions options;
   options.data_dir = dir;
   options.env = env;
@@ -56,7 +56,7 @@ struct Sent {
 };
 
 // Appends one batch and files it by the store's answer.
-void AppendOne(SpanStore& store, testing::RandomSpans& gen, Sent* sent) {
+void AppendOne(EmbeddedSpanStore& store, testing::RandomSpans& gen, Sent* sent) {
   model::SpanBatch batch = gen.Batch(50);
   model::SpanBatch copy = batch.Clone();
   Status s = store.Append("prod", std::move(batch));
@@ -68,7 +68,7 @@ void AppendOne(SpanStore& store, testing::RandomSpans& gen, Sent* sent) {
   }
 }
 
-void ExpectExactlyTheAcknowledged(SpanStore& store, const Sent& sent) {
+void ExpectExactlyTheAcknowledged(EmbeddedSpanStore& store, const Sent& sent) {
   uint64_t want = 0;
   for (const model::SpanBatch& b : sent.acknowledged) {
     ExpectAllTracesReadable(store, b, "prod");

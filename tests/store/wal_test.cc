@@ -7,11 +7,13 @@
 
 #include <zlib.h>
 
-#include "store/embedded/coding.h"
+#include "columnar/coding.h"
 #include "tests/store/fault_injection_env.h"
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::PutFixed32;
 namespace {
 
 std::vector<std::string> DecodeAll(std::string_view data, WalReadSummary* summary) {

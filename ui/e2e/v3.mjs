@@ -240,6 +240,13 @@ const apiTraces = async (query) => (await (await fetch(`${BASE}/api/v1/traces?${
 const rowAttr = (attr) => page.locator('[data-testid="traces"] tbody tr').evaluateAll((els, a) => els.map((e) => Number(e.dataset[a])), attr);
 const nonIncreasing = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
 const nonDecreasing = (xs) => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
+// After a change made on the Traces page (not a navigation) the old list stays until the new
+// answer replaces it: wait until the list has `n` rows; the caller's assertion says what came
+// instead if it never does.
+const traceRowsSettle = (n) =>
+  page
+    .waitForFunction((want) => document.querySelectorAll('[data-testid="traces"] tbody tr').length === want, n, { timeout: 15000 })
+    .catch(() => {});
 
 await check("trace list: newest first in the API and the UI; sortable by start, duration, spans and errors; the sort is in the URL", async () => {
   const api = await apiTraces("service=frontend&limit=1000");
@@ -288,9 +295,9 @@ await check("Traces: a custom time range from the picker and from a drag across 
   await page.locator('[data-testid="traces-time"] button', { hasText: "Apply" }).click();
   await page.waitForURL(/start=\d+&end=\d+|end=\d+.*start=\d+/);
   assert(Number(urlParam("start")) === from && Number(urlParam("end")) === to, `URL ${page.url()}`);
-  await page.locator('[data-testid="traces"] tbody tr').first().waitFor({ timeout: 15000 });
-  const starts = await rowAttr("start");
   const expected = shopTraces.filter((t) => t.start >= BigInt(from) * 1000000000n && t.start < BigInt(to) * 1000000000n).length;
+  await traceRowsSettle(expected);
+  const starts = await rowAttr("start");
   assert(starts.length === expected, `custom range lists ${starts.length}, expected ${expected}`);
   assert(starts.every((s) => s >= from * 1000 && s < to * 1000), "a trace outside the custom range");
   await shot("v3-traces-custom-range");
@@ -399,9 +406,9 @@ await check("X-Ray groups: the name opens the group's traces and map; Traces and
   await expr.fill('service("search") AND !service("checkout")');
   await expr.press("Enter");
   await page.waitForURL(/xray_filter=/);
-  await page.locator('[data-testid="traces"] tbody tr').first().waitFor({ timeout: 15000 });
-  const only = await page.locator('[data-testid="traces"] tbody tr').evaluateAll((els) => els.map((e) => e.dataset.trace));
   const want = shopTraces.filter((t) => t.services.has("search") && !t.services.has("checkout")).map((t) => t.traceId);
+  await traceRowsSettle(want.length);
+  const only = await page.locator('[data-testid="traces"] tbody tr').evaluateAll((els) => els.map((e) => e.dataset.trace));
   assert(only.length === want.length && only.every((id) => want.includes(id)), `filter lists ${only.length}, expected ${want.length}`);
   // And on the map.
   await page.goto(`${BASE}/service-map?xray_filter=${encodeURIComponent('service("search") AND !service("checkout")')}`);

@@ -99,7 +99,8 @@ function showSessionInNav(): void {
 }
 
 // Theme: "auto" follows prefers-color-scheme; the toggle cycles auto → dark → light and
-// remembers the choice (html[data-theme]; style.css has both palettes).
+// remembers the choice. html[data-theme] always holds the palette in effect, so style.css defines
+// the dark palette once and the canvas code reads resolved colours.
 type Theme = "auto" | "dark" | "light";
 const THEME_KEY = "ariadne.theme";
 function storedTheme(): Theme {
@@ -110,9 +111,10 @@ function storedTheme(): Theme {
     return "auto";
   }
 }
+const systemDark = window.matchMedia("(prefers-color-scheme: dark)");
 function applyTheme(t: Theme): void {
-  if (t === "auto") document.documentElement.removeAttribute("data-theme");
-  else document.documentElement.setAttribute("data-theme", t);
+  const effective = t === "auto" ? (systemDark.matches ? "dark" : "light") : t;
+  document.documentElement.setAttribute("data-theme", effective);
   try {
     if (t === "auto") localStorage.removeItem(THEME_KEY);
     else localStorage.setItem(THEME_KEY, t);
@@ -133,6 +135,7 @@ const themeButton = h("button", {
   },
 });
 applyTheme(storedTheme());
+systemDark.addEventListener("change", () => applyTheme(storedTheme()));
 
 function shell(): HTMLElement {
   const nav = h("nav", { class: "topnav" });

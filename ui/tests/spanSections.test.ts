@@ -17,4 +17,10 @@ describe("attributeSections", () => {
     expect(keys(s.xray)).toEqual(["aws.xray.type"]);
     expect(keys(s.other)).toEqual(["user.id"]);
   });
+
+  it("leaves the stored segment document to the raw-document view", () => {
+    const s = attributeSections(["aws.xray.document", "aws.xray.type"].map(a));
+    const all = Object.values(s).flatMap((l) => l.map((x: { key: string }) => x.key));
+    expect(all).toEqual(["aws.xray.type"]);
+  });
 });

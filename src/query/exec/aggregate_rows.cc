@@ -107,7 +107,7 @@ void AggregateCountDistinct(const RowsToAggregate& in, const ColumnView* view, G
   }
 }
 
-void AggregateConcurrency(const RowsToAggregate& in, const store::embedded::Block& block,
+void AggregateConcurrency(const RowsToAggregate& in, const columnar::Block& block,
                           GroupTargets* t) {
   for (size_t i = in.begin; i < in.end; ++i) {
     const uint32_t row = in.sel[i];

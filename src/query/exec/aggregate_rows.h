@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "columnar/block.h"
 #include "query/exec/aggregation.h"
 #include "query/exec/column_view.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -53,7 +53,6 @@ void AggregateViewValues(const RowsToAggregate& in, const ColumnView& view, bool
 // COUNT_DISTINCT: a hash sample per row with a value (`view` null: counts only).
 void AggregateCountDistinct(const RowsToAggregate& in, const ColumnView* view, GroupTargets* t);
 // CONCURRENCY: a (start, end) sample per row.
-void AggregateConcurrency(const RowsToAggregate& in, const store::embedded::Block& block,
-                          GroupTargets* t);
+void AggregateConcurrency(const RowsToAggregate& in, const columnar::Block& block, GroupTargets* t);
 
 }  // namespace ariadne::query::exec

@@ -9,8 +9,8 @@
 namespace ariadne::query {
 namespace {
 
-using store::embedded::BlockMeta;
-using store::embedded::ColumnStats;
+using columnar::BlockMeta;
+using columnar::ColumnStats;
 
 // ---- single-value semantics, as the executor's (query/exec/executor.cc: Compare, Matches) ----
 

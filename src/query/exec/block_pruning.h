@@ -18,15 +18,15 @@
 // Threads: pure functions.
 #pragma once
 
+#include "columnar/block.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query {
 
 // False only when no row of the block described by `meta` can match `spec`.
-bool BlockMayMatch(const QuerySpec& spec, const store::embedded::BlockMeta& meta);
+bool BlockMayMatch(const QuerySpec& spec, const columnar::BlockMeta& meta);
 
 // False only when no row can pass filter `f` (ignoring the time window).
-bool FilterMayMatch(const Filter& f, const store::embedded::BlockMeta& meta);
+bool FilterMayMatch(const Filter& f, const columnar::BlockMeta& meta);
 
 }  // namespace ariadne::query

@@ -7,10 +7,10 @@
 namespace ariadne::query::exec {
 namespace {
 
-using store::embedded::Block;
+using columnar::Block;
 
-const store::embedded::DictColumn* DictColumnOf(const Block& block, const std::string& column,
-                                                bool* empty_is_null) {
+const columnar::DictColumn* DictColumnOf(const Block& block, const std::string& column,
+                                         bool* empty_is_null) {
   *empty_is_null = column != "name";
   if (column == "name") return &block.name;
   if (column == "status_message") return &block.status_message;
@@ -19,7 +19,7 @@ const store::embedded::DictColumn* DictColumnOf(const Block& block, const std::s
 }
 
 bool HasSpanAttribute(const Block& block, const std::string& column) {
-  for (const store::embedded::AttributeColumn& attr : block.attributes)
+  for (const columnar::AttributeColumn& attr : block.attributes)
     if (attr.key == column) return true;
   return false;
 }

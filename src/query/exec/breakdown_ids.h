@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "columnar/block.h"
 #include "query/exec/column_view.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -29,7 +29,7 @@ class BreakdownIds {
  public:
   // Ids of rows sel[0], …, sel[n − 1] of `block`, written to ids[0..n). `views` (may be asked for
   // the column's view) and `block` must outlive this object.
-  BreakdownIds(const store::embedded::Block& block, const std::string& column, const uint32_t* sel,
+  BreakdownIds(const columnar::Block& block, const std::string& column, const uint32_t* sel,
                size_t n, uint32_t* ids, ColumnViews* views);
 
   uint64_t space() const { return space_; }
@@ -40,9 +40,9 @@ class BreakdownIds {
   enum class Source { kDict, kKind, kResource, kView };
   void FromView(const uint32_t* sel, size_t n, uint32_t* ids);
 
-  const store::embedded::Block& block_;
+  const columnar::Block& block_;
   Source source_ = Source::kView;
-  const store::embedded::DictColumn* dict_ = nullptr;
+  const columnar::DictColumn* dict_ = nullptr;
   bool empty_is_null_ = false;
   std::vector<uint32_t> resource_ids_;  // kResource: local id per resource
   std::vector<ResultValue> values_;     // kResource: value per local id

@@ -75,7 +75,7 @@ BubbleUpScan::~BubbleUpScan() = default;
 BubbleUpScan::BubbleUpScan(BubbleUpScan&&) noexcept = default;
 BubbleUpScan& BubbleUpScan::operator=(BubbleUpScan&&) noexcept = default;
 
-Status BubbleUpScan::Consume(const store::embedded::Block& block) {
+Status BubbleUpScan::Consume(const columnar::Block& block) {
   State& s = *state_;
   const BubbleUpRequest& r = s.request;
   if (s.budget) ARIADNE_RETURN_IF_ERROR(s.budget->CheckCancelled());

@@ -16,10 +16,10 @@
 
 #include <memory>
 
+#include "columnar/block.h"
 #include "common/status.h"
 #include "query/bubbleup.h"
 #include "query/exec/query_budget.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -31,7 +31,7 @@ class BubbleUpScan {
   BubbleUpScan(BubbleUpScan&&) noexcept;
   BubbleUpScan& operator=(BubbleUpScan&&) noexcept;
 
-  [[nodiscard]] Status Consume(const store::embedded::Block& block);
+  [[nodiscard]] Status Consume(const columnar::Block& block);
   [[nodiscard]] Status Merge(BubbleUpScan&& other);
   BubbleUpCounts Finish();
 

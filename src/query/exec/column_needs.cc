@@ -2,7 +2,7 @@
 
 namespace ariadne::query {
 
-using store::embedded::ColumnSet;
+using columnar::ColumnSet;
 
 ColumnSet ColumnsOfName(std::string_view column) {
   ColumnSet s;

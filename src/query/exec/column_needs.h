@@ -14,18 +14,18 @@
 
 #include <string_view>
 
+#include "columnar/block.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query {
 
 // Columns needed to resolve one column name as the executor does.
-store::embedded::ColumnSet ColumnsOfName(std::string_view column);
+columnar::ColumnSet ColumnsOfName(std::string_view column);
 
 // Columns QueryExecutor::Consume reads for `spec` (with `spec.xray_filter` set, the trace ids too).
-store::embedded::ColumnSet ColumnsForQuery(const QuerySpec& spec);
+columnar::ColumnSet ColumnsForQuery(const QuerySpec& spec);
 
 // Columns SelectRows reads for `spec` (trace search adds the trace ids and start times it uses).
-store::embedded::ColumnSet ColumnsForSelect(const QuerySpec& spec);
+columnar::ColumnSet ColumnsForSelect(const QuerySpec& spec);
 
 }  // namespace ariadne::query

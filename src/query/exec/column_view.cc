@@ -5,13 +5,13 @@
 namespace ariadne::query::exec {
 namespace {
 
-using store::embedded::Block;
+using columnar::Block;
 
 std::string_view KindName(uint8_t kind) {
   return model::SpanKindName(static_cast<model::SpanKind>(kind));
 }
 
-void DictToView(const store::embedded::DictColumn& column, bool empty_is_null, ColumnView* view) {
+void DictToView(const columnar::DictColumn& column, bool empty_is_null, ColumnView* view) {
   const size_t rows = column.codes.size();
   view->Resize(rows);
   view->dict.assign(column.dict.begin(), column.dict.end());
@@ -158,7 +158,7 @@ void BuildView(const Block& block, const std::string& column, ColumnView* view) 
   // Resource attributes (service.name among them), then span attributes over them: later wins,
   // as in Honeycomb's translation of OTLP.
   ResourceAttributeToView(block, column, view);
-  for (const store::embedded::AttributeColumn& attr : block.attributes) {
+  for (const columnar::AttributeColumn& attr : block.attributes) {
     if (attr.key != column) continue;
     const uint32_t base = static_cast<uint32_t>(view->dict.size());
     view->dict.insert(view->dict.end(), attr.dict.begin(), attr.dict.end());

@@ -21,10 +21,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "columnar/block.h"
 #include "common/status.h"
 #include "model/span_batch.h"
 #include "query/exec/query_budget.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -126,7 +126,7 @@ std::optional<double> ParseNumber(std::string_view s);
 bool IsIntrinsicColumn(std::string_view column);
 
 // Resolves `column` of `block` into `view` (docs/query.md's column semantics).
-void BuildView(const store::embedded::Block& block, const std::string& column, ColumnView* view);
+void BuildView(const columnar::Block& block, const std::string& column, ColumnView* view);
 
 // A hash of row `row`'s value (type and value), for COUNT_DISTINCT and numeric group ids.
 uint64_t HashValue(const ColumnView& view, size_t row);
@@ -135,13 +135,13 @@ uint64_t HashValue(const ColumnView& view, size_t row);
 // null); the first failed charge is kept in status() and the view is still returned.
 class ColumnViews {
  public:
-  ColumnViews(const store::embedded::Block& block, BudgetCharge* charge)
+  ColumnViews(const columnar::Block& block, BudgetCharge* charge)
       : block_(block), charge_(charge) {}
   const ColumnView& Get(const std::string& column);
   const Status& status() const { return status_; }
 
  private:
-  const store::embedded::Block& block_;
+  const columnar::Block& block_;
   BudgetCharge* charge_;
   std::unordered_map<std::string, std::unique_ptr<ColumnView>> views_;
   Status status_;

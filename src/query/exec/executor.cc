@@ -19,12 +19,12 @@
 namespace ariadne::query {
 namespace {
 
+using columnar::Block;
 using exec::ColumnView;
 using exec::ColumnViews;
 using exec::Group;
 using exec::kNull;
 using exec::Sample;
-using store::embedded::Block;
 
 // Inside a big block, the cancel flag is also checked every so many rows of each calculation.
 constexpr size_t kRowsBetweenCancelChecks = 65536;
@@ -259,23 +259,36 @@ Status QueryExecutor::Consume(const Block& block) {
   ARIADNE_RETURN_IF_ERROR(scratch.Add(rows));
   ColumnViews views(block, &scratch);
   auto view_of = [&](const std::string& column) -> const ColumnView& { return views.Get(column); };
-  std::vector<uint8_t> selected = exec::SelectBlockRows(spec, block, &views);
-  ARIADNE_RETURN_IF_ERROR(views.status());
-  ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
-  if (st.traces) {
-    for (size_t r = 0; r < rows; ++r)
-      if (selected[r] && !st.traces->count(block.trace_id[r])) selected[r] = 0;
-  }
-
-  // The selection vector: every later step works on the n selected rows only.
-  const size_t n = CountSelected(selected);
-  if (n == 0) return Status::Ok();
+  // The selection vector: every later step works on the n selected rows only. A single filter on
+  // a sparse span attribute gives it directly; otherwise from the per-row selection bytes.
   const size_t nb = spec.breakdowns.size();
   const bool multi_bucket = st.buckets > 1;
-  ARIADNE_RETURN_IF_ERROR(scratch.Add(n * (4 + 4 + (multi_bucket ? 4 : 0) + 4 * nb)));
-  std::unique_ptr<uint32_t[]> sel(new uint32_t[n + 1]);  // + 1: the loop writes one past
-  FillSelection(selected, sel.get());
-  std::vector<uint8_t>().swap(selected);
+  const size_t per_selected = 4 + 4 + (multi_bucket ? 4 : 0) + 4 * nb;
+  std::unique_ptr<uint32_t[]> sel;
+  size_t n = 0;
+  std::optional<std::vector<uint32_t>> sparse;
+  if (!st.traces) sparse = exec::SelectSparseRows(spec, block);
+  if (sparse) {
+    n = sparse->size();
+    if (n == 0) return Status::Ok();
+    ARIADNE_RETURN_IF_ERROR(scratch.Add(n * per_selected));
+    sel.reset(new uint32_t[n + 1]);
+    std::copy(sparse->begin(), sparse->end(), sel.get());
+    std::vector<uint32_t>().swap(*sparse);
+  } else {
+    std::vector<uint8_t> selected = exec::SelectBlockRows(spec, block, &views);
+    ARIADNE_RETURN_IF_ERROR(views.status());
+    ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
+    if (st.traces) {
+      for (size_t r = 0; r < rows; ++r)
+        if (selected[r] && !st.traces->count(block.trace_id[r])) selected[r] = 0;
+    }
+    n = CountSelected(selected);
+    if (n == 0) return Status::Ok();
+    ARIADNE_RETURN_IF_ERROR(scratch.Add(n * per_selected));
+    sel.reset(new uint32_t[n + 1]);  // + 1: the loop writes one past
+    FillSelection(selected, sel.get());
+  }
 
   // 3. Sample rates (empty: every row weighs 1).
   const std::vector<double> weight = RowWeights(block);

@@ -38,10 +38,10 @@
 #include <memory>
 #include <unordered_set>
 
+#include "columnar/block.h"
 #include "common/status.h"
 #include "query/exec/query_budget.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query {
 
@@ -58,7 +58,7 @@ class QueryExecutor {
   void RestrictToTraces(std::shared_ptr<const TraceIdSet> traces);
 
   // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
-  [[nodiscard]] Status Consume(const store::embedded::Block& block);
+  [[nodiscard]] Status Consume(const columnar::Block& block);
   // Records a block that was skipped without reading it (time range or dataset pruning).
   void CountSkippedBlock();
 
@@ -74,7 +74,7 @@ class QueryExecutor {
 
 // Rows of `block` that lie in the spec's time window and dataset and pass its filters (1 = match).
 // Used by trace search; Consume does the same internally.
-std::vector<uint8_t> SelectRows(const QuerySpec& spec, const store::embedded::Block& block);
+std::vector<uint8_t> SelectRows(const QuerySpec& spec, const columnar::Block& block);
 
 // The effective sample rate of a span from its SampleRate attribute or W3C tracestate (OTel
 // `ot=th:` rejection threshold); 1 when neither says otherwise. Exposed for tests.

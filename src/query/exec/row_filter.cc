@@ -6,8 +6,8 @@
 namespace ariadne::query::exec {
 namespace {
 
-using store::embedded::AttributeColumn;
-using store::embedded::Block;
+using columnar::AttributeColumn;
+using columnar::Block;
 
 // Per-row match of filter `f` on an intrinsic column, through its dense view; rows not selected
 // are left alone. String rows evaluate the predicate once per dictionary entry.
@@ -112,6 +112,26 @@ std::optional<std::vector<uint8_t>> StringSetMatch(const Filter& f,
     }
   }
   return match;
+}
+
+// Calls fn(test) with test(v) = v op lit for a numeric comparison op, as CompareInts tests it
+// (NaN compares equal).
+template <typename T, typename Fn>
+void WithComparison(FilterOp op, T lit, Fn&& fn) {
+  switch (op) {
+    case FilterOp::kEq:
+      return fn([lit](T v) { return !(v < lit) && !(v > lit); });
+    case FilterOp::kNe:
+      return fn([lit](T v) { return v < lit || v > lit; });
+    case FilterOp::kGt:
+      return fn([lit](T v) { return v > lit; });
+    case FilterOp::kGe:
+      return fn([lit](T v) { return !(v < lit); });
+    case FilterOp::kLt:
+      return fn([lit](T v) { return v < lit; });
+    default:
+      return fn([lit](T v) { return !(v > lit); });
+  }
 }
 
 // match[rows[e]] = (value of entry e) op literal, for entries that are all ints, as Compare does
@@ -304,6 +324,116 @@ bool Matches(const model::Value& v, const Filter& f) {
       return negative ? !hit : hit;
     }
   }
+}
+
+std::optional<std::vector<uint32_t>> SelectSparseRows(const QuerySpec& spec, const Block& block) {
+  if (spec.filters.size() != 1) return std::nullopt;
+  const Filter& f = spec.filters[0];
+  // Rows without the key match only does-not-exist; every other filter selects a subset of the
+  // rows that carry the key — when no resource carries it (else MatchAttribute's resource pass).
+  if (f.op == FilterOp::kDoesNotExist || IsIntrinsicColumn(f.column)) return std::nullopt;
+  const model::SpanBatch& t = block.tables;
+  for (const auto& resource : t.resources)
+    if (t.FindAttribute(resource.attributes, f.column) != nullptr) return std::nullopt;
+  std::vector<uint32_t> out;
+  const AttributeColumn* attr = nullptr;
+  for (const AttributeColumn& a : block.attributes) {
+    if (a.key == f.column) {
+      attr = &a;  // the first, as MatchAttribute
+      break;
+    }
+  }
+  if (attr == nullptr) return out;
+  std::vector<uint8_t> resource_ok;
+  if (!spec.dataset.empty()) {
+    resource_ok.resize(t.resources.size());
+    for (size_t i = 0; i < resource_ok.size(); ++i)
+      resource_ok[i] = t.ServiceName(static_cast<uint32_t>(i)) == spec.dataset;
+  }
+  const uint32_t* const rows = attr->rows.data();
+  const model::ValueType* const types = attr->types.data();
+  const uint64_t* const values = attr->values.data();
+  const uint64_t* const start = block.start_unix_nano.data();
+  const uint32_t* const resource = block.resource.data();
+  const uint8_t* const ok = resource_ok.data();
+  const uint64_t lo = spec.start_unix_nano, hi = spec.end_unix_nano;
+  const size_t n = attr->rows.size();
+  for (size_t e = 1; e < n; ++e)
+    if (rows[e] <= rows[e - 1]) return std::nullopt;  // not ascending: the dense path
+  const bool by_dataset = !resource_ok.empty();
+  out.resize(n + 1);
+  uint32_t* const sel = out.data();
+  size_t k = 0;
+  // Branch-free: write every row, advance past the ones that match. Locals only: a store through
+  // `sel` may alias anything, so captured references would be reloaded per entry.
+  auto compact = [&](auto entry_matches) {
+    uint32_t* const out_rows = sel;
+    const uint32_t* const in_rows = rows;
+    const uint64_t* const starts = start;
+    const uint64_t lo_ = lo, hi_ = hi;
+    size_t count = 0;
+    if (by_dataset) {
+      const uint8_t* const ok_ = ok;
+      const uint32_t* const res = resource;
+      for (size_t e = 0; e < n; ++e) {
+        const uint32_t r = in_rows[e];
+        out_rows[count] = r;
+        count += static_cast<size_t>(entry_matches(e) & (starts[r] >= lo_) & (starts[r] < hi_) &
+                                     (ok_[res[r]] != 0));
+      }
+    } else {
+      for (size_t e = 0; e < n; ++e) {
+        const uint32_t r = in_rows[e];
+        out_rows[count] = r;
+        count += static_cast<size_t>(entry_matches(e) & (starts[r] >= lo_) & (starts[r] < hi_));
+      }
+    }
+    k = count;
+  };
+  auto all_of_type = [&](model::ValueType type) {
+    return std::all_of(types, types + n, [type](model::ValueType t) { return t == type; });
+  };
+  const std::optional<NumericComparison> numeric = NumericComparison::Of(f);
+  const std::optional<std::vector<uint8_t>> string_match = StringSetMatch(f, attr->dict);
+  if (numeric && all_of_type(model::ValueType::kInt)) {
+    // As CompareInts: an int literal compares as int64, a double literal as double.
+    auto run = [&](auto lit) {
+      using T = decltype(lit);
+      WithComparison<T>(f.op, lit, [&](auto test) {
+        const uint64_t* const v = values;
+        compact([v, test](size_t e) { return test(static_cast<T>(static_cast<int64_t>(v[e]))); });
+      });
+    };
+    if (const auto* i = std::get_if<int64_t>(&f.values[0])) {
+      run(*i);
+    } else {
+      run(std::get<double>(f.values[0]));
+    }
+  } else if (string_match && all_of_type(model::ValueType::kString)) {
+    const uint8_t* const by_code = string_match->data();
+    const uint64_t* const v = values;
+    compact([v, by_code](size_t e) { return by_code[v[e]] != 0; });
+  } else {
+    // Each entry's match, as MatchAttribute decides it: numbers by NumericComparison, strings by
+    // StringSetMatch or once per dictionary code, anything else by Matches.
+    constexpr uint8_t kUnknown = 2;
+    std::vector<uint8_t> memo;
+    if (!string_match) memo.assign(attr->dict.size(), kUnknown);
+    compact([&](size_t e) {
+      const model::ValueType type = types[e];
+      if (numeric && (type == model::ValueType::kInt || type == model::ValueType::kDouble))
+        return numeric->Test(type, values[e]);
+      if (type == model::ValueType::kString) {
+        if (string_match) return (*string_match)[values[e]] != 0;
+        uint8_t& known = memo[values[e]];
+        if (known == kUnknown) known = Matches(attr->ValueAt(e), f);
+        return known != 0;
+      }
+      return Matches(attr->ValueAt(e), f);
+    });
+  }
+  out.resize(k);
+  return out;
 }
 
 std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const Block& block,

@@ -15,10 +15,10 @@
 #include <optional>
 #include <vector>
 
+#include "columnar/block.h"
 #include "model/span_batch.h"
 #include "query/exec/column_view.h"
 #include "query/query_spec.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::query::exec {
 
@@ -27,7 +27,15 @@ std::optional<int> Compare(const model::Value& v, const Literal& lit);
 // Whether value `v` (kEmpty: missing) passes filter `f`.
 bool Matches(const model::Value& v, const Filter& f);
 
-std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const store::embedded::Block& block,
+std::vector<uint8_t> SelectBlockRows(const QuerySpec& spec, const columnar::Block& block,
                                      ColumnViews* views);
+
+// The rows SelectBlockRows selects, ascending, straight from the sparse entries of the attribute
+// column of the spec's only filter — for a single filter on a span attribute (not does-not-exist)
+// that no resource of the block carries, where only rows with the key can match; one pass over
+// those entries instead of several over dense per-row bytes. nullopt when the spec or block is
+// not of that shape (the caller uses SelectBlockRows).
+std::optional<std::vector<uint32_t>> SelectSparseRows(const QuerySpec& spec,
+                                                      const columnar::Block& block);
 
 }  // namespace ariadne::query::exec

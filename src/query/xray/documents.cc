@@ -1,18 +1,21 @@
 #include "query/xray/documents.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <set>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
-#include "common/json_dump.h"
 #include "model/xray_attributes.h"
 
 namespace ariadne::query::xray {
 namespace {
 
-using json = nlohmann::json;
+// Insertion-ordered, so a stored document that gets subsegments spliced in keeps its key order.
+using json = nlohmann::ordered_json;
 namespace attr = model::xray;
 using query::xray_filter::SegmentInfo;
 using query::xray_filter::TraceView;
@@ -46,12 +49,40 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A node's "id" as the span model spells it (lowercase hex), "" when it has none.
+std::string NodeId(const json& node) {
+  if (!node.is_object()) return "";
+  auto id = node.find("id");
+  if (id == node.end() || !id->is_string()) return "";
+  std::string text = id->get<std::string>();
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+// `slot` as an object to fill in. Attributes may name any key (an OTLP span can carry "aws.ec2"
+// as a string, or a cause id next to cause fields), so a scalar found where the document nests an
+// object is replaced rather than indexed into, which nlohmann answers with an exception.
+json& ObjectIn(json& slot) {
+  if (!slot.is_object()) slot = json::object();
+  return slot;
+}
+
 class Encoder {
  public:
   explicit Encoder(const TraceView& view) : view_(view), batch_(view.batch()) {
     for (size_t i : view.spans()) {
       const model::Span& s = batch_.spans[i];
       if (!s.parent_span_id.IsZero()) children_[s.parent_span_id.ToHex()].push_back(i);
+      by_id_[s.span_id.ToHex()] = i;
+      if (view.SegmentOfSpan(i) < 0) unsegmented_.insert(s.span_id.ToHex());
+    }
+    // Siblings by start time (the store's order of a trace's spans is not their arrival order).
+    for (auto& [parent, list] : children_) {
+      std::stable_sort(list.begin(), list.end(), [this](size_t a, size_t b) {
+        return batch_.spans[a].start_time_unix_nano < batch_.spans[b].start_time_unix_nano;
+      });
     }
   }
 
@@ -76,7 +107,7 @@ class Encoder {
       const model::KeyValue& kv = batch_.attributes[k];
       std::string_view key = kv.key;
       json value = ValueToJson(kv.value);
-      if (key == attr::kType || key == attr::kInProgress) continue;
+      if (key == attr::kType || key == attr::kInProgress || key == attr::kDocument) continue;
       if (key == attr::kNamespace)
         doc["namespace"] = value;
       else if (key == attr::kInferred)
@@ -111,11 +142,11 @@ class Encoder {
       } else if (key == attr::kCauseId)
         cause = value;
       else if (key == attr::kCauseWorkingDirectory)
-        cause["working_directory"] = value;
+        ObjectIn(cause)["working_directory"] = value;
       else if (key == attr::kCausePaths)
-        cause["paths"] = value;
+        ObjectIn(cause)["paths"] = value;
       else if (key == attr::kSamplingRuleName)
-        aws["xray"]["sampling_rule_name"] = value;
+        ObjectIn(aws["xray"])["sampling_rule_name"] = value;
       else if (key == attr::kAwsOperation)
         aws["operation"] = value;
       else if (key == attr::kAwsRegion)
@@ -155,7 +186,7 @@ class Encoder {
       } else if (StartsWith(key, attr::kAwsPrefix) && !StartsWith(key, "aws.xray.")) {
         aws[std::string(key.substr(4))] = value;
       } else {
-        metadata["otel"][std::string(key)] = value;
+        ObjectIn(metadata["otel"])[std::string(key)] = value;
       }
     }
     if (segment) {
@@ -166,7 +197,7 @@ class Encoder {
       if (!origin.empty()) doc["origin"] = std::string(origin);
       auto set = [&](json& target, const char* field, std::string_view key) {
         std::string_view v = ResourceStr(s, key);
-        if (!v.empty()) target[field] = std::string(v);
+        if (!v.empty()) ObjectIn(target)[field] = std::string(v);
       };
       set(aws, "account_id", attr::kCloudAccountId);
       set(aws["ec2"], "instance_id", attr::kHostId);
@@ -224,16 +255,44 @@ class Encoder {
     if (!annotations.empty()) doc["annotations"] = annotations;
     if (!metadata.empty()) doc["metadata"] = metadata;
 
-    // Nested subsegments: children of this span in the same segment.
-    auto it = children_.find(s.span_id.ToHex());
-    if (it != children_.end()) {
-      for (size_t child : it->second) {
-        if (view_.SegmentOfSpan(child) != view_.SegmentOfSpan(index)) continue;
-        if (IsSegmentSpan(child)) continue;
-        doc["subsegments"].push_back(Entity(child, nullptr, /*embedded=*/true));
-      }
-    }
     return doc;
+  }
+
+  // The document of a segment (`segment` set) or of a subsegment tree that is not inside a
+  // segment's document (`segment` null, `embedded` false: an independent subsegment with no
+  // parent in the trace). A span that arrived as an X-Ray document gives back the document as sent;
+  // spans from elsewhere are rendered from the span model. Subsegments whose spans belong under a
+  // node of the tree but are not in it (sent independently, or OTLP children) are appended to that
+  // node's `subsegments`, as X-Ray merges independently sent subsegments into their segment.
+  // `*spliced` is set when the tree differs from the stored text.
+  json Tree(size_t index, const SegmentInfo* segment, bool embedded, bool* spliced) {
+    json doc;
+    if (const model::Value* stored = StoredDocument(index)) {
+      doc = json::parse(stored->str, nullptr, /*allow_exceptions=*/false);
+      if (doc.is_discarded() || !doc.is_object()) doc = json();
+    }
+    if (doc.is_null()) {
+      doc = Entity(index, segment, embedded);
+      *spliced = true;
+    }
+    CollectIds(doc, 0);
+    AttachChildren(doc, index, spliced, 0);
+    return doc;
+  }
+
+  // Stored documents that no segment's tree took in (their parent never arrived).
+  std::vector<size_t> UnplacedDocuments() const {
+    std::vector<size_t> out;
+    for (size_t i : view_.spans()) {
+      if (StoredDocument(i) == nullptr || present_.count(batch_.spans[i].span_id.ToHex())) continue;
+      // Emitted under an unplaced ancestor instead, when it has one.
+      if (!batch_.spans[i].parent_span_id.IsZero() && view_.SegmentOfSpan(i) < 0 &&
+          unsegmented_.count(batch_.spans[i].parent_span_id.ToHex())) {
+        continue;
+      }
+      out.push_back(i);
+    }
+    return out;
   }
 
   json Inferred(const SegmentInfo& seg) {
@@ -259,6 +318,81 @@ class Encoder {
   }
 
  private:
+  static constexpr int kMaxDepth = 256;
+
+  const model::Value* StoredDocument(size_t index) const {
+    const model::Span& s = batch_.spans[index];
+    const model::Value* v = batch_.FindAttribute(s.attributes, attr::kDocument);
+    if (v == nullptr ||
+        (v->type != model::ValueType::kKvList && v->type != model::ValueType::kString)) {
+      return nullptr;
+    }
+    return v;
+  }
+
+  static bool NodeInProgress(const json& node) {
+    auto v = node.find("in_progress");
+    return v != node.end() && v->is_boolean() && v->get<bool>();
+  }
+
+  void CollectIds(const json& node, int depth) {
+    if (!node.is_object() || depth > kMaxDepth) return;
+    if (std::string id = NodeId(node); !id.empty()) present_.insert(id);
+    auto subs = node.find("subsegments");
+    if (subs == node.end() || !subs->is_array()) return;
+    for (const json& child : *subs) CollectIds(child, depth + 1);
+  }
+
+  // For `node` (standing for span `index`) and every subsegment nested in it: an embedded
+  // in-progress subsegment whose complete version came as its own document is replaced by it,
+  // and the spans under a node that the tree lacks are appended to its `subsegments`.
+  void AttachChildren(json& node, size_t index, bool* spliced, int depth) {
+    if (!node.is_object() || depth > kMaxDepth) return;
+    auto subs = node.find("subsegments");
+    if (subs != node.end() && subs->is_array()) {
+      for (size_t k = 0; k < subs->size(); ++k) {
+        json& child = (*subs)[k];
+        auto child_index = IndexOf(child);
+        if (!child_index) continue;
+        ReplaceInProgress(child, *child_index, spliced);
+        AttachChildren(child, *child_index, spliced, depth + 1);
+      }
+    }
+    auto it = children_.find(batch_.spans[index].span_id.ToHex());
+    if (it == children_.end()) return;
+    const int owner = view_.SegmentOfSpan(index);
+    for (size_t child : it->second) {
+      if (view_.SegmentOfSpan(child) != owner || IsSegmentSpan(child)) continue;
+      const std::string id = batch_.spans[child].span_id.ToHex();
+      if (present_.count(id)) continue;
+      present_.insert(id);
+      json sub = StoredDocument(child) ? Tree(child, nullptr, false, spliced)
+                                       : Tree(child, nullptr, /*embedded=*/true, spliced);
+      node["subsegments"].push_back(std::move(sub));
+      *spliced = true;
+    }
+  }
+
+  // `existing` is an embedded node stored in progress; when the version of its id that the view
+  // kept is complete and came as its own document, that document takes its place.
+  void ReplaceInProgress(json& existing, size_t span, bool* spliced) {
+    if (!NodeInProgress(existing)) return;
+    const model::Value* stored = StoredDocument(span);
+    if (stored == nullptr || TraceView::IsInProgress(batch_, batch_.spans[span])) return;
+    json fresh = json::parse(stored->str, nullptr, /*allow_exceptions=*/false);
+    if (fresh.is_discarded() || !fresh.is_object()) return;
+    CollectIds(fresh, 0);
+    existing = std::move(fresh);
+    *spliced = true;
+  }
+
+  // The span a tree node stands for (the deduplicated version of its id), if any.
+  std::optional<size_t> IndexOf(const json& node) const {
+    auto it = by_id_.find(NodeId(node));
+    if (it == by_id_.end()) return std::nullopt;
+    return it->second;
+  }
+
   std::string_view ResourceStr(const model::Span& s, std::string_view key) {
     return query::xray_filter::ResourceStringAttr(batch_, s, key);
   }
@@ -272,16 +406,42 @@ class Encoder {
   const TraceView& view_;
   const model::SpanBatch& batch_;
   std::map<std::string, std::vector<size_t>> children_;
+  std::map<std::string, size_t> by_id_;  // span id → deduplicated span index
+  std::set<std::string> unsegmented_;    // spans that belong to no segment
+  std::set<std::string> present_;        // ids already placed in a returned document
 };
+
+std::string Dump(const json& doc) {
+  return doc.dump(-1, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
+}
 
 }  // namespace
 
 std::vector<SegmentDocument> EncodeSegmentDocuments(const TraceView& view) {
   Encoder encoder(view);
   std::vector<SegmentDocument> out;
+  auto emit = [&](const json& doc, bool spliced, std::string_view stored) {
+    std::string id = NodeId(doc);
+    out.push_back(SegmentDocument{std::move(id), spliced ? Dump(doc) : std::string(stored)});
+  };
+  const model::SpanBatch& batch = view.batch();
+  auto stored_text = [&](size_t span) -> std::string_view {
+    const model::Value* v = batch.FindAttribute(batch.spans[span].attributes, attr::kDocument);
+    return v ? v->str : std::string_view();
+  };
   for (const SegmentInfo& seg : view.segments()) {
-    json doc = seg.inferred ? encoder.Inferred(seg) : encoder.Entity(seg.span, &seg, false);
-    out.push_back(SegmentDocument{doc["id"].get<std::string>(), DumpJson(doc)});
+    if (seg.inferred) {
+      emit(encoder.Inferred(seg), true, {});
+      continue;
+    }
+    bool spliced = false;
+    json doc = encoder.Tree(seg.span, &seg, false, &spliced);
+    emit(doc, spliced, stored_text(seg.span));
+  }
+  for (size_t span : encoder.UnplacedDocuments()) {
+    bool spliced = false;
+    json doc = encoder.Tree(span, nullptr, false, &spliced);
+    emit(doc, spliced, stored_text(span));
   }
   return out;
 }

@@ -221,31 +221,18 @@ void EventsReceiver::Handle(net::HttpRequest&& request, net::Responder respond) 
     return;
   }
 
-  // Undo Content-Encoding; identity keeps the body without a copy.
-  std::shared_ptr<const std::string> body = request.body;
-  std::string_view encoding = Trim(request.Header("content-encoding").value_or(""));
-  if (!encoding.empty() && !net::EqualsIgnoreCase(encoding, "identity")) {
-    Result<std::string> decompressed =
-        Decompress(encoding, *request.body, options_.max_decompressed_bytes);
-    if (!decompressed.ok()) {
-      const Status& status = decompressed.status();
-      if (status.code() == StatusCode::kResourceExhausted) {
-        send(Error(413, "decompressed request body exceeds the limit of " +
-                            std::to_string(options_.max_decompressed_bytes) +
-                            " bytes; send smaller batches"));
-      } else if (status.code() == StatusCode::kUnimplemented) {
-        send(Error(400, std::string(status.message()) + " (use gzip or zstd)"));
-      } else {
-        send(Error(400, status.message()));
-      }
-      return;
+  RequestBody decoded_body = DecodeRequestBody(request.Header("content-encoding"), request.body,
+                                               options_.max_decompressed_bytes);
+  if (!decoded_body.bytes) {
+    // Honeycomb answers an unknown encoding as a bad request.
+    if (decoded_body.error_status == 415) {
+      send(Error(400, decoded_body.error + " (use gzip or zstd)"));
+    } else {
+      send(Error(decoded_body.error_status, std::move(decoded_body.error)));
     }
-    body = std::make_shared<const std::string>(std::move(decompressed).value());
-  } else if (body->size() > options_.max_decompressed_bytes) {
-    send(Error(413, "request body exceeds the limit of " +
-                        std::to_string(options_.max_decompressed_bytes) + " bytes"));
     return;
   }
+  std::shared_ptr<const std::string> body = std::move(decoded_body.bytes);
 
   EventDefaults defaults;
   defaults.dataset = target.dataset;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -51,6 +52,15 @@ std::optional<double> NumberField(object obj, std::string_view key) {
   return value->get_double().value();
 }
 
+// A number field that must be an integer (status, byte counts, line numbers): its value truncated,
+// or nothing when it is not a number or lies outside int64 (8.6e202 as a status is garbage, and
+// converting it would be undefined behaviour).
+std::optional<int64_t> IntegerField(object obj, std::string_view key) {
+  std::optional<double> v = NumberField(obj, key);
+  if (!v || !(*v >= -9.2e18 && *v <= 9.2e18)) return std::nullopt;
+  return static_cast<int64_t>(*v);
+}
+
 std::optional<bool> BoolField(object obj, std::string_view key) {
   auto value = Field(obj, key);
   if (!value || !value->is_bool()) return std::nullopt;
@@ -68,24 +78,66 @@ uint64_t SecondsToNanos(double seconds) {
   return static_cast<uint64_t>(std::llround(seconds * 1e6)) * 1000;
 }
 
+// The elements of a JSON array given as minified, valid JSON text ("[{...},{...}]"), as views into
+// it. Only strings and nesting matter: commas at depth 1 outside strings separate elements.
+std::vector<std::string_view> SplitMinifiedArray(std::string_view text) {
+  std::vector<std::string_view> out;
+  if (text.size() < 2 || text.front() != '[') return out;
+  int depth = 0;
+  bool in_string = false;
+  size_t begin = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      if (--depth == 0) {
+        if (i > begin) out.push_back(text.substr(begin, i - begin));
+        break;
+      }
+    } else if (c == ',' && depth == 1) {
+      out.push_back(text.substr(begin, i - begin));
+      begin = i + 1;
+    }
+  }
+  return out;
+}
+
 class Decoder {
  public:
   Decoder(model::SpanBatch* batch, const DecodeLimits& limits) : b_(*batch), limits_(limits) {}
 
   uint64_t invalid_utf8_replaced() const { return invalid_utf8_replaced_; }
 
-  std::optional<Failure> DecodeTop(element doc) {
+  // `minified` is the document's text without whitespace (minify.h); the top entity of each
+  // document keeps its part of it (kDocument).
+  std::optional<Failure> DecodeTop(element doc, std::string_view minified) {
     if (doc.is_array()) {
       array items = doc.get_array().value();
       if (items.size() == 0) return Failure{"MissingField", "the document is an empty array"};
+      std::vector<std::string_view> texts = SplitMinifiedArray(minified);
+      size_t k = 0;
       for (element item : items) {
         if (!item.is_object()) {
           return Failure{"InvalidDocument", "an array document must hold subsegment objects"};
         }
+        raw_ = k < texts.size() ? texts[k] : std::string_view();
+        ++k;
         if (auto failure = DecodeIndependent(item.get_object().value())) return failure;
       }
       return std::nullopt;
     }
+    raw_ = minified;
     if (!doc.is_object()) {
       return Failure{"InvalidDocument", "a segment document must be a JSON object"};
     }
@@ -286,11 +338,11 @@ class Decoder {
       if (auto v = BoolField(*request, "traced")) Attr(attr::kTraced, model::Value::Bool(*v));
     }
     if (auto response = ObjectField(http, "response")) {
-      if (auto v = NumberField(*response, "status")) {
-        Attr(attr::kHttpStatus, model::Value::Int(static_cast<int64_t>(*v)));
+      if (auto v = IntegerField(*response, "status")) {
+        Attr(attr::kHttpStatus, model::Value::Int(*v));
       }
-      if (auto v = NumberField(*response, "content_length")) {
-        Attr(attr::kHttpContentLength, model::Value::Int(static_cast<int64_t>(*v)));
+      if (auto v = IntegerField(*response, "content_length")) {
+        Attr(attr::kHttpContentLength, model::Value::Int(*v));
       }
     }
   }
@@ -394,11 +446,11 @@ class Decoder {
     if (auto v = StringField(e, "message")) StrAttr(attr::kExceptionMessage, *v);
     if (auto v = StringField(e, "id")) StrAttr(attr::kExceptionId, *v);
     if (auto v = BoolField(e, "remote")) Attr(attr::kExceptionRemote, model::Value::Bool(*v));
-    if (auto v = NumberField(e, "truncated")) {
-      Attr(attr::kExceptionTruncated, model::Value::Int(static_cast<int64_t>(*v)));
+    if (auto v = IntegerField(e, "truncated")) {
+      Attr(attr::kExceptionTruncated, model::Value::Int(*v));
     }
-    if (auto v = NumberField(e, "skipped")) {
-      Attr(attr::kExceptionSkipped, model::Value::Int(static_cast<int64_t>(*v)));
+    if (auto v = IntegerField(e, "skipped")) {
+      Attr(attr::kExceptionSkipped, model::Value::Int(*v));
     }
     if (auto v = StringField(e, "cause")) StrAttr(attr::kExceptionCause, *v);
     if (auto stack = Field(e, "stack"); stack && stack->is_array()) {
@@ -411,8 +463,8 @@ class Decoder {
         trace += StringField(f, "label").value_or("?");
         trace += " (";
         trace += StringField(f, "path").value_or("?");
-        if (auto line = NumberField(f, "line")) {
-          trace += ":" + std::to_string(static_cast<int64_t>(*line));
+        if (auto line = IntegerField(f, "line")) {
+          trace += ":" + std::to_string(*line);
         }
         trace += ")\n";
       }
@@ -476,6 +528,7 @@ class Decoder {
     // Attributes, contiguous for this span.
     const uint32_t begin = static_cast<uint32_t>(b_.attributes.size());
     Attr(attr::kType, model::Value::String(is_segment ? "segment" : "subsegment"));
+    if (depth == 0 && !raw_.empty()) Attr(attr::kDocument, model::Value::KvList(Own(raw_)));
     if (ns) StrAttr(attr::kNamespace, *ns);
     if (in_progress) Attr(attr::kInProgress, model::Value::Bool(true));
     if (BoolField(obj, "inferred").value_or(false)) Attr(attr::kInferred, model::Value::Bool(true));
@@ -544,6 +597,7 @@ class Decoder {
 
   model::SpanBatch& b_;
   const DecodeLimits& limits_;
+  std::string_view raw_;  // minified text of the document being decoded
   int64_t independent_resource_ = -1;
   Failure failure_;
   uint64_t invalid_utf8_replaced_ = 0;
@@ -591,8 +645,17 @@ Result<size_t> DecodeSegmentDocument(std::string_view document, model::SpanBatch
                       batch->resources.empty() && batch->scopes.empty();
   model::SpanBatch scratch;
   model::SpanBatch* target = direct ? batch : &scratch;
+  // The text that parsed (the repaired copy when there was one), without whitespace: kept as sent.
+  std::string_view parsed_text = repaired.empty() ? document : std::string_view(repaired);
+  std::string minified(parsed_text.size(), '\0');
+  size_t minified_size = 0;
+  if (simdjson::minify(parsed_text.data(), parsed_text.size(), minified.data(), minified_size) !=
+      simdjson::SUCCESS) {
+    minified_size = 0;  // cannot happen for text that parsed; the document is then not kept
+  }
+  minified.resize(minified_size);
   Decoder decoder(target, limits);
-  if (auto failure = decoder.DecodeTop(doc)) {
+  if (auto failure = decoder.DecodeTop(doc, minified)) {
     if (direct) *batch = model::SpanBatch();
     return fail(PeekId(doc), failure->code, failure->message);
   }

@@ -6,6 +6,11 @@
 // documented row by row in docs/xray-mapping.md and the attribute keys are in
 // model/xray_attributes.h.
 //
+// Documents as sent: the span of each document's top entity (the segment, an independent
+// subsegment, each element of a top-level array) also carries the document's text with the
+// whitespace removed (`aws.xray.document`), so BatchGetTraces returns every field as it came
+// (query/xray/documents.h).
+//
 // In-progress documents: they have no end time, so the span is stored with end = start and
 // `aws.xray.in_progress = true`. The complete document with the same id arrives later and is stored
 // too; readers (the X-Ray API, the filter evaluator) keep only the complete version of an id

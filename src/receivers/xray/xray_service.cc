@@ -6,6 +6,7 @@
 #include "net/http_server.h"
 #include "receivers/xray/daemon_udp.h"
 #include "sampling/config_store.h"
+#include "sampling/sample_weights.h"
 #include "sampling/sampling_targets.h"
 
 namespace ariadne::receivers::xray {
@@ -37,11 +38,17 @@ class XrayServiceImpl : public XrayService {
   void Stop() override {
     if (tcp_) tcp_->Stop();
     if (udp_) udp_->Stop();
+    if (weights_hook_ != 0) pipeline_->RemoveBatchHook(weights_hook_);
+    weights_hook_ = 0;
   }
   ~XrayServiceImpl() override { Stop(); }
 
   std::unique_ptr<XrayConfigStore> config_;
+  std::unique_ptr<sampling::FleetStatistics> fleet_;  // before sampling_: outlives it
   std::unique_ptr<SamplingTargets> sampling_;
+  std::unique_ptr<sampling::XraySampleWeights> weights_;
+  pipeline::Pipeline* pipeline_ = nullptr;
+  int weights_hook_ = 0;
   std::unique_ptr<XrayApiHandler> api_;
   std::unique_ptr<net::HttpServer> tcp_;
   std::unique_ptr<XrayUdpListener> udp_;
@@ -74,10 +81,23 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
         "--xray-access-key ID:SECRET to require SigV4";
   }
   std::string config_path = (std::filesystem::path(config.data_dir) / "xray-config.json").string();
-  auto config_store = XrayConfigStore::Open(config_path);
+  auto config_store = config.config_backend ? XrayConfigStore::Open(config.config_backend())
+                                            : XrayConfigStore::Open(config_path);
   if (!config_store.ok()) return config_store.status();
   service->config_ = std::move(config_store).value();
   service->sampling_ = std::make_unique<SamplingTargets>();
+  if (config.fleet_statistics) {
+    service->fleet_ = config.fleet_statistics();
+    service->sampling_->SetFleet(service->fleet_.get());
+  }
+  // Spans of sampled X-Ray traces count as the requests their rule let through (sample_weights.h).
+  XrayConfigStore* rules = service->config_.get();
+  service->weights_ = std::make_unique<sampling::XraySampleWeights>(
+      service->sampling_.get(), [rules] { return rules->Rules(); }, 100000);
+  service->pipeline_ = pipeline;
+  sampling::XraySampleWeights* weights = service->weights_.get();
+  service->weights_hook_ =
+      pipeline->AddBatchHook([weights](model::SpanBatch* batch) { weights->Apply(batch); });
   service->api_ = std::make_unique<XrayApiHandler>(pipeline, store, service->config_.get(),
                                                    service->sampling_.get(), api_options);
 

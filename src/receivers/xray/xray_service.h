@@ -1,19 +1,23 @@
 // XrayService: everything behind `ariadne serve --xray HOST:PORT` in one object — the durable
-// groups/rules store (<data-dir>/xray-config.json), the sampling-targets state, the X-Ray API on
-// TCP and the daemon protocol on UDP, both on the same port number (TCP is bound first; with port 0
-// UDP then takes the port TCP got, retrying with a fresh port if that UDP port is taken).
+// groups/rules store (<data-dir>/xray-config.json, or ClickHouse's xray_config table), the
+// sampling-targets state, the X-Ray API on TCP and the daemon protocol on UDP, both on the same
+// port number (TCP is bound first; with port 0 UDP then takes the port TCP got, retrying with a
+// fresh port if that UDP port is taken).
 //
 // Threads: Start/Stop from the serving thread; the listeners run their own threads. The pipeline
 // and store must outlive the service.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "net/http_server.h"
 #include "pipeline/pipeline.h"
+#include "sampling/config_backend.h"
+#include "sampling/sampling_targets.h"
 #include "store/span_store.h"
 
 namespace ariadne::receivers::xray {
@@ -24,6 +28,13 @@ struct XrayServiceConfig {
   std::string environment = "default";
   std::string access_key;  // "ID:SECRET"; empty = signatures not checked
   std::string data_dir;
+  // Where groups and sampling rules live: null = <data_dir>/xray-config.json; `ariadne serve
+  // --store clickhouse://…` passes the shared ClickHouse table
+  // (store/clickhouse/xray_config_table.h).
+  std::function<std::unique_ptr<sampling::XrayConfigBackend>()> config_backend;
+  // Sampling statistics shared with other nodes (the reservoir split across the fleet); null =
+  // this node's clients only.
+  std::function<std::unique_ptr<sampling::FleetStatistics>()> fleet_statistics;
   int io_threads = 1;
   size_t max_body_bytes = 8 * 1024 * 1024;
   size_t max_connections = 256;  // of the TCP listener (0: no bound)

@@ -106,31 +106,13 @@ void ZipkinReceiver::Handle(net::HttpRequest&& request, net::Responder respond) 
     send(std::move(*rejected));
     return;
   }
-  // Undo Content-Encoding; identity keeps the body without a copy.
-  std::shared_ptr<const std::string> body = request.body;
-  std::string_view encoding = Trim(request.Header("content-encoding").value_or(""));
-  if (!encoding.empty() && !net::EqualsIgnoreCase(encoding, "identity")) {
-    Result<std::string> decompressed =
-        Decompress(encoding, *request.body, options_.max_decompressed_bytes);
-    if (!decompressed.ok()) {
-      const Status& status = decompressed.status();
-      int http_status = status.code() == StatusCode::kResourceExhausted ? 413
-                        : status.code() == StatusCode::kUnimplemented   ? 415
-                                                                        : 400;
-      std::string message = std::string(status.message());
-      if (http_status == 413) {
-        message = "decompressed request body exceeds the limit of " +
-                  std::to_string(options_.max_decompressed_bytes) + " bytes; send smaller batches";
-      }
-      send(TextResponse(http_status, std::move(message)));
-      return;
-    }
-    body = std::make_shared<const std::string>(std::move(decompressed).value());
-  } else if (body->size() > options_.max_decompressed_bytes) {
-    send(TextResponse(413, "request body exceeds the limit of " +
-                               std::to_string(options_.max_decompressed_bytes) + " bytes"));
+  RequestBody decoded_body = DecodeRequestBody(request.Header("content-encoding"), request.body,
+                                               options_.max_decompressed_bytes);
+  if (!decoded_body.bytes) {
+    send(TextResponse(decoded_body.error_status, std::move(decoded_body.error)));
     return;
   }
+  std::shared_ptr<const std::string> body = std::move(decoded_body.bytes);
 
   Result<DecodedSpans> decoded =
       IsProtobuf(MediaType(request)) ? DecodeZipkinProto3(*body) : DecodeZipkinJson(*body);

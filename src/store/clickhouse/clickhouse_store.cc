@@ -10,6 +10,7 @@
 #include "common/thread_annotations.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
+#include "store/clickhouse/columns_cache.h"
 #include "store/clickhouse/idempotent_insert.h"
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
@@ -129,7 +130,13 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
                                               uint64_t start_unix_nano,
                                               uint64_t end_unix_nano) override {
     ARIADNE_RETURN_IF_ERROR(Ready());
-    return ListColumnsSql(&client_, environment, start_unix_nano, end_unix_nano);
+    if (auto cached = columns_cache_.Get(environment, start_unix_nano, end_unix_nano))
+      return std::move(*cached);
+    const uint64_t generation = columns_cache_.Generation();
+    ARIADNE_ASSIGN_OR_RETURN(std::vector<ColumnInfo> columns,
+                             ListColumnsSql(&client_, environment, start_unix_nano, end_unix_nano));
+    columns_cache_.Put(environment, start_unix_nano, end_unix_nano, generation, columns);
+    return columns;
   }
 
   Result<ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start_unix_nano,
@@ -143,8 +150,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     return ListServicesSql(&client_, environment);
   }
 
-  // Waits until every batch queued before the call has been inserted (or failed).
-  Status Flush() override {
+  Status WaitForInserts() override {
     std::unique_lock<Mutex> lock(mu_);
     idle_cv_.wait(lock, [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS {
       return queue_.empty() && inflight_ == 0;
@@ -183,9 +189,9 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     connect_thread_ = std::thread([this] { ConnectLoop(); });
   }
 
-  StoreStats Stats() const override {
+  AppendStats GetAppendStats() const override {
     MutexLock lock(&mu_);
-    StoreStats stats;
+    AppendStats stats;
     stats.spans_appended = spans_appended_;
     stats.batches_appended = batches_appended_;
     stats.append_errors = append_errors_;
@@ -265,6 +271,9 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
           }
         }
       }
+      if (status.ok()) {  // before the acknowledgements: a client sees its new columns at once
+        for (const Pending& p : work) columns_cache_.NoteInserted(p.batch);
+      }
       for (Pending& p : work) p.done(status);
       {
         MutexLock lock(&mu_);
@@ -336,6 +345,7 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   uint64_t batches_appended_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t append_errors_ ARIADNE_GUARDED_BY(mu_) = 0;
   Status not_ready_ ARIADNE_GUARDED_BY(mu_);  // why the schema is not in place yet; OK: ready
+  ColumnsCache columns_cache_{std::chrono::seconds(10)};
 
   std::vector<std::thread> writers_;
   std::thread retention_thread_;

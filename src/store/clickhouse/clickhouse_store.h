@@ -49,6 +49,18 @@ class ClickHouseStore : public SpanStore {
   // Drops the day partitions older than the retention relative to `now_unix_nano`; returns how
   // many partitions it dropped. Called by the retention thread; public for tests.
   virtual Result<size_t> ApplyRetention(uint64_t now_unix_nano) = 0;
+
+  // This engine has no StoreAdmin (SpanStore::Admin() is nullptr); its own counters and wait:
+  struct AppendStats {
+    uint64_t spans_appended = 0;
+    uint64_t batches_appended = 0;
+    uint64_t append_errors = 0;    // batches ClickHouse did not accept after the retries
+    uint64_t pending_appends = 0;  // batches queued or being inserted
+  };
+  virtual AppendStats GetAppendStats() const = 0;
+
+  // Waits until every batch queued before the call has been inserted (or failed).
+  virtual Status WaitForInserts() = 0;
 };
 
 // Connects, creates the schema when missing (one line per created object in `*created`) and

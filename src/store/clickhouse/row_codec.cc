@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "columnar/batch_codec.h"
 #include "query/exec/column_view.h"
 #include "query/exec/executor.h"
 #include "store/clickhouse/schema.h"
-#include "store/embedded/batch_codec.h"
 
 namespace ariadne::store::clickhouse {
 namespace {
@@ -89,7 +89,7 @@ std::string OneSpanBlob(const model::SpanBatch& batch, size_t index) {
   const uint32_t scope = one.CopyScopeFrom(batch, span.scope_index);
   one.CopySpanFrom(batch, index, resource, scope);
   std::string blob;
-  embedded::EncodeSpanBatch(one, &blob);
+  columnar::EncodeSpanBatch(one, &blob);
   return blob;
 }
 

@@ -67,6 +67,22 @@ std::string TraceIndexView(const std::string& db, std::string_view spans, std::s
          db + "." + std::string(spans) + " GROUP BY environment, trace_id";
 }
 
+// The X-Ray configuration, a row per version (xray_config_table.h).
+std::string XrayConfigTable(const std::string& db, std::string_view table) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) +
+         " (version UInt64, writer String, written_unix_nano UInt64, document String) "
+         "ENGINE = MergeTree ORDER BY version";
+}
+
+// The SDKs' sampling statistics of every node (xray_config_table.h).
+std::string SamplingStatsTable(const std::string& db, std::string_view table) {
+  return "CREATE TABLE IF NOT EXISTS " + db + "." + std::string(table) +
+         " (rule String, client_id String, node String, reported_unix_s Float64, "
+         "request_count Int64, sampled_count Int64, borrow_count Int64) ENGINE = MergeTree "
+         "PARTITION BY toYYYYMMDD(toDateTime(toUInt32(reported_unix_s), 'UTC')) "
+         "ORDER BY (rule, reported_unix_s)";
+}
+
 // A Distributed table over `local` on every shard of `cluster`, rows placed by trace id.
 std::string DistributedTable(const std::string& db, std::string_view table, std::string_view local,
                              const std::string& cluster) {
@@ -124,6 +140,8 @@ Status EnsureServerSchema(ClickHouseClient* client, const std::string& where,
     objects.push_back({"spans", SpansTable(db, "spans")});
     objects.push_back({"trace_index", TraceIndexTable(db, "trace_index")});
     objects.push_back({"trace_index_mv", TraceIndexView(db, "spans", "trace_index")});
+    objects.push_back({"xray_config", XrayConfigTable(db, "xray_config")});
+    objects.push_back({"xray_sampling_stats", SamplingStatsTable(db, "xray_sampling_stats")});
   } else {
     objects.push_back({"spans_local", SpansTable(db, "spans_local")});
     objects.push_back({"trace_index_local", TraceIndexTable(db, "trace_index_local")});
@@ -131,6 +149,18 @@ Status EnsureServerSchema(ClickHouseClient* client, const std::string& where,
     objects.push_back({"spans", DistributedTable(db, "spans", "spans_local", cluster)});
     objects.push_back(
         {"trace_index", DistributedTable(db, "trace_index", "trace_index_local", cluster)});
+    // One shard holds every configuration version (constant sharding key).
+    objects.push_back({"xray_config_local", XrayConfigTable(db, "xray_config_local")});
+    objects.push_back({"xray_config", "CREATE TABLE IF NOT EXISTS " + db + ".xray_config AS " + db +
+                                          ".xray_config_local ENGINE = Distributed(" + cluster +
+                                          ", " + db + ", xray_config_local, 0)"});
+    objects.push_back(
+        {"xray_sampling_stats_local", SamplingStatsTable(db, "xray_sampling_stats_local")});
+    objects.push_back({"xray_sampling_stats",
+                       "CREATE TABLE IF NOT EXISTS " + db + ".xray_sampling_stats AS " + db +
+                           ".xray_sampling_stats_local ENGINE = "
+                           "Distributed(" +
+                           cluster + ", " + db + ", xray_sampling_stats_local, 0)"});
   }
   for (const Object& object : objects) {
     if (!engine_of(object.name).empty()) continue;

@@ -13,6 +13,11 @@
 //                trace, the earliest and latest span start. Filled by the materialized view
 //                trace_index_mv on every insert into spans, so trace by id reads a few index
 //                granules and then only the day partitions that hold the trace.
+//   xray_config  MergeTree ORDER BY version: the X-Ray groups, sampling rules and tags, a row per
+//                saved version (xray_config_table.h), shared by every node. Added to version 1
+//                databases when missing (a new table changes nothing existing).
+//   xray_sampling_stats  MergeTree by day of report: the SDKs' sampling statistics as every node
+//                received them, so the nodes split each rule's reservoir among the fleet's clients.
 //   schema_version  one row per applied schema version.
 //
 // Cluster mode (`?cluster=NAME` in the URL, ClickHouseConfig::cluster): on every server of the
@@ -20,9 +25,11 @@
 // trace_index_mv fills trace_index_local from spans_local on the server that stores the rows),
 // and `spans` / `trace_index` become Distributed tables over them, sharded by
 // cityHash64(trace_id): every span of a trace, and its trace_index rows, land on one shard, and
-// reads and writes address the Distributed names exactly as on one server. Ariadne creates the
-// tables on each server itself (no ON CLUSTER, so no ZooKeeper needed); the cluster must be in
-// every server's remote_servers and the URL must list every server.
+// reads and writes address the Distributed names exactly as on one server. xray_config and
+// xray_sampling_stats are *_local tables plus Distributed ones with a constant sharding key (one
+// shard holds them).
+// Ariadne creates the tables on each server itself (no ON CLUSTER, so no ZooKeeper needed); the
+// cluster must be in every server's remote_servers and the URL must list every server.
 //
 // SQL keeps to what ClickHouse 18.16 (Debian 12) and current releases both accept: no Map type,
 // no TTL clause, no LowCardinality, no CODEC clauses.

@@ -5,9 +5,10 @@
 #include <map>
 #include <string>
 
+#include "columnar/batch_codec.h"
 #include "store/clickhouse/query_sql.h"
 #include "store/clickhouse/row_codec.h"
-#include "store/embedded/batch_codec.h"
+#include "store/column_catalog.h"
 
 namespace ariadne::store::clickhouse {
 namespace {
@@ -26,7 +27,7 @@ std::string IdList(const std::vector<model::TraceId>& ids) {
 
 // Appends the one span of `raw` (batch encoding) to `trace`.
 Status AppendSpan(std::string_view raw, std::string_view environment, TraceResult* trace) {
-  ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch one, embedded::DecodeSpanBatch(raw));
+  ARIADNE_ASSIGN_OR_RETURN(model::SpanBatch one, columnar::DecodeSpanBatch(raw));
   if (one.spans.size() != 1) return Status::DataLoss("a stored span row holds no span");
   model::SpanBatch& out = trace->spans;
   const uint32_t resource = out.CopyResourceFrom(one, one.spans[0].resource_index);
@@ -258,43 +259,21 @@ Result<std::vector<ColumnInfo>> ListColumnsSql(ClickHouseClient* client,
                     " AND http_route != '' LIMIT 1 UNION ALL SELECT 'db.system', '1', 0 FROM spans "
                     "WHERE " +
                     where + " AND db_system != '' LIMIT 1 FORMAT TabSeparated"));
-  std::vector<ColumnInfo> out = {
-      {"name", "string", "intrinsic"},          {"service.name", "string", "intrinsic"},
-      {"duration_ms", "double", "intrinsic"},   {"span.kind", "string", "intrinsic"},
-      {"status_code", "int", "intrinsic"},      {"status_message", "string", "intrinsic"},
-      {"error", "bool", "intrinsic"},           {"trace.trace_id", "string", "intrinsic"},
-      {"trace.span_id", "string", "intrinsic"}, {"trace.parent_id", "string", "intrinsic"},
-      {"span.num_events", "int", "intrinsic"},  {"span.num_links", "int", "intrinsic"},
-      {"library.name", "string", "intrinsic"},  {"library.version", "string", "intrinsic"},
-  };
-  struct Seen {
-    std::string type;
-    bool span = false;
-  };
-  std::map<std::string, Seen> merged;
-  static const char* kTypeNames[] = {"empty",  "string", "bool",   "int",
-                                     "double", "string", "string", "string"};
+  ColumnCatalogBuilder catalog;
   for (const auto& row : ParseTsv(text)) {
-    if (row.size() < 3 || row[0] == "service.name") continue;
-    Seen& seen = merged[row[0]];
-    seen.span |= row[2] == "0";
+    if (row.size() < 3) continue;
+    uint32_t mask = 0;
     size_t pos = 0;
     while (pos <= row[1].size()) {
       size_t comma = row[1].find(',', pos);
       if (comma == std::string::npos) comma = row[1].size();
       const int t = std::atoi(row[1].substr(pos, comma - pos).c_str());
       pos = comma + 1;
-      if (t < 1 || t > 7) continue;
-      if (seen.type.empty())
-        seen.type = kTypeNames[t];
-      else if (seen.type != kTypeNames[t])
-        seen.type = "mixed";
+      if (t >= 1 && t <= 7) mask |= 1u << t;
     }
+    catalog.AddAttribute(row[0], mask, row[2] == "0");
   }
-  for (const auto& [name, seen] : merged)
-    out.push_back(
-        {name, seen.type.empty() ? "string" : seen.type, seen.span ? "span" : "resource"});
-  return out;
+  return catalog.Finish();
 }
 
 }  // namespace ariadne::store::clickhouse

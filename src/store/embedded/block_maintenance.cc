@@ -6,6 +6,13 @@
 #include <set>
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
+using columnar::BlockBuilder;
+using columnar::BlockMeta;
+using columnar::DecodeBlockFile;
+using columnar::EncodeBlockFile;
+using columnar::kCompactionZstdLevel;
 namespace {
 
 uint64_t WallClockNano() {

@@ -31,9 +31,9 @@
 #include <thread>
 #include <vector>
 
+#include "columnar/block.h"
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/block.h"
-#include "store/embedded/env.h"
 #include "store/embedded/manifest.h"
 
 namespace ariadne::store::embedded {
@@ -74,7 +74,7 @@ struct MaintenanceOptions {
 
 // A block file the host should start (added) serving.
 struct NewBlockFile {
-  BlockMeta meta;
+  columnar::BlockMeta meta;
   std::string path;
 };
 

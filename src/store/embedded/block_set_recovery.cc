@@ -5,6 +5,8 @@
 #include <sstream>
 
 namespace ariadne::store::embedded {
+
+using columnar::BlockMeta;
 namespace {
 
 BlockRecord RecordOf(const BlockMeta& meta) {

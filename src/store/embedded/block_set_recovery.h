@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "columnar/block.h"
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/block.h"
-#include "store/embedded/env.h"
 #include "store/embedded/manifest.h"
 
 namespace ariadne::store::embedded {
@@ -50,7 +50,7 @@ struct BlockSetRecoveryOptions {
   std::string blocks_dir;
   bool recover = false;
   // Reads a block file's meta (the store's one way of doing so).
-  std::function<Result<BlockMeta>(const std::string& path)> read_meta;
+  std::function<Result<columnar::BlockMeta>(const std::string& path)> read_meta;
 };
 
 Result<RecoveredBlockSet> RecoverBlockSet(const BlockSetRecoveryOptions& options);

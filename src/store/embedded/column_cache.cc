@@ -1,6 +1,10 @@
 #include "store/embedded/column_cache.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::ApproximateBytes;
+using columnar::Block;
+using columnar::ColumnSet;
 namespace {
 
 // Columns of `needed` that `held` lacks, counted as ColumnSet::Count does.

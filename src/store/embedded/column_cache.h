@@ -33,9 +33,9 @@
 #include <optional>
 #include <unordered_map>
 
+#include "columnar/block.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
-#include "store/embedded/block.h"
 
 namespace ariadne::store::embedded {
 
@@ -57,16 +57,18 @@ class ColumnCache {
   static constexpr uint64_t kProtectedSharePercent = 80;
 
   // Reads `columns` of block `id` from its file (called with the columns to decode).
-  using Loader = std::function<Result<std::shared_ptr<const Block>>(const ColumnSet& columns)>;
+  using Loader = std::function<Result<std::shared_ptr<const columnar::Block>>(
+      const columnar::ColumnSet& columns)>;
 
   // A block of `id` holding at least `needed`: from memory, or through `load` (which is asked for
   // `needed` plus the columns the cached entry held, and whose answer is cached). With keep false
   // a miss loads just `needed` and leaves the cache as it was (one-off reads of whole blocks).
-  Result<std::shared_ptr<const Block>> Get(uint64_t id, const ColumnSet& needed, const Loader& load,
-                                           bool keep = true) ARIADNE_EXCLUDES(mu_);
-  // Keeps `block` (holding `columns`) for `id` unless an entry with at least those columns exists.
-  void Insert(uint64_t id, const ColumnSet& columns, std::shared_ptr<const Block> block)
+  Result<std::shared_ptr<const columnar::Block>> Get(uint64_t id, const columnar::ColumnSet& needed,
+                                                     const Loader& load, bool keep = true)
       ARIADNE_EXCLUDES(mu_);
+  // Keeps `block` (holding `columns`) for `id` unless an entry with at least those columns exists.
+  void Insert(uint64_t id, const columnar::ColumnSet& columns,
+              std::shared_ptr<const columnar::Block> block) ARIADNE_EXCLUDES(mu_);
   // Forgets block `id` (removed or quarantined).
   void Erase(uint64_t id) ARIADNE_EXCLUDES(mu_);
   // Changes the capacity, evicting as needed.
@@ -77,8 +79,8 @@ class ColumnCache {
  private:
   enum class Segment : uint8_t { kProbation, kProtected };
   struct Entry {
-    ColumnSet columns;
-    std::shared_ptr<const Block> block;
+    columnar::ColumnSet columns;
+    std::shared_ptr<const columnar::Block> block;
     uint64_t bytes = 0;
     Segment segment = Segment::kProbation;
     std::list<uint64_t>::iterator position;  // in the list of its segment (front: most recent)
@@ -91,8 +93,9 @@ class ColumnCache {
   // Moves `it` to the front of `segment` (a use), keeping the byte counts right.
   void MoveToFront(EntryMap::iterator it, Segment segment) ARIADNE_REQUIRES(mu_);
   // Adds an entry for `id` (replacing one there) into `segment`, then makes room.
-  void InsertLocked(uint64_t id, const ColumnSet& columns, std::shared_ptr<const Block> block,
-                    uint64_t bytes, Segment segment) ARIADNE_REQUIRES(mu_);
+  void InsertLocked(uint64_t id, const columnar::ColumnSet& columns,
+                    std::shared_ptr<const columnar::Block> block, uint64_t bytes, Segment segment)
+      ARIADNE_REQUIRES(mu_);
   // Demotes protected entries beyond their share, then evicts until the bytes fit; `keep` (an
   // entry just added) is evicted only when nothing else is left.
   void EvictToFit(std::optional<uint64_t> keep) ARIADNE_REQUIRES(mu_);

@@ -15,6 +15,9 @@
 
 namespace ariadne::store::embedded {
 
+using columnar::ApproximateBytes;
+using columnar::BlockMeta;
+
 Status EmbeddedStore::Open() {
   Status created = env_->CreateDir(wal_dir_);
   if (created.ok()) created = env_->CreateDir(blocks_dir_);
@@ -193,12 +196,12 @@ Status RunBlockMaintenance(SpanStore* store) {
   return embedded->RunMaintenance();
 }
 
-Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
+Result<std::unique_ptr<EmbeddedSpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options) {
   if (options.data_dir.empty())
     return Status::InvalidArgument("the embedded store needs a data directory (--data-dir)");
   auto store = std::make_unique<EmbeddedStore>(options);
   ARIADNE_RETURN_IF_ERROR(store->Open());
-  return std::unique_ptr<SpanStore>(std::move(store));
+  return std::unique_ptr<EmbeddedSpanStore>(std::move(store));
 }
 
 }  // namespace ariadne::store::embedded

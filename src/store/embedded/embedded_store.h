@@ -24,9 +24,9 @@
 #include <memory>
 #include <string>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "store/embedded/block_maintenance.h"
-#include "store/embedded/env.h"
 #include "store/span_store.h"
 
 namespace ariadne::store::embedded {
@@ -38,6 +38,15 @@ struct EmbeddedStoreOptions {
   // Appends waiting for the group commit beyond this many spans are refused with
   // kResourceExhausted (clients get 503 + Retry-After) instead of growing memory without bound.
   size_t max_pending_spans = 1 << 20;
+  // While a head is being sealed, appends that would take the live head (with what waits for the
+  // commit) past this many spans are refused with kResourceExhausted (clients get 503 +
+  // Retry-After), so a seal that falls behind ingest cannot grow the head without bound. 0: no
+  // bound (the library default); the server sets twice head_max_spans.
+  size_t max_head_spans_while_sealing = 0;
+  // Spans the service-graph builder keeps while they wait for their parent or child (each of its
+  // two pairing tables holds at most this many; see service_graph.h). The server sets it from its
+  // --memory-limit share.
+  size_t graph_max_unpaired = 1 << 20;
   // false only in tests that measure the cost of fsync itself.
   bool sync = true;
   // Bytes of decoded block columns kept in memory (least recently used are dropped); the server
@@ -58,7 +67,14 @@ struct EmbeddedStoreOptions {
   }();
 };
 
-Result<std::unique_ptr<SpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
+// The embedded engine as its owners see it: the seam plus its operator role (StoreAdmin: Flush,
+// Stats), which Admin() also hands to callers that only hold the SpanStore.
+class EmbeddedSpanStore : public SpanStore, public StoreAdmin {
+ public:
+  StoreAdmin* Admin() override { return this; }
+};
+
+Result<std::unique_ptr<EmbeddedSpanStore>> OpenEmbeddedStore(const EmbeddedStoreOptions& options);
 
 // Runs one retention and compaction pass now (tests, and `ariadne` tools); kInvalidArgument when
 // `store` is not an embedded store.

@@ -33,11 +33,11 @@
 #include <utility>
 #include <vector>
 
-#include "store/embedded/block.h"
+#include "columnar/block.h"
+#include "common/env.h"
 #include "store/embedded/block_maintenance.h"
 #include "store/embedded/column_cache.h"
 #include "store/embedded/embedded_store.h"
-#include "store/embedded/env.h"
 #include "store/embedded/manifest.h"
 #include "store/embedded/quarantine.h"
 #include "store/embedded/seal_writer.h"
@@ -58,17 +58,19 @@ struct PendingAppend {
 
 // A sealed block of the block set: its meta and file.
 struct BlockEntry {
-  BlockMeta meta;
+  columnar::BlockMeta meta;
   std::string path;
 };
 
-class EmbeddedStore final : public SpanStore, public BlockSetHost {
+class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
  public:
   explicit EmbeddedStore(EmbeddedStoreOptions options)
       : options_(WithEnv(std::move(options))),
         env_(options_.env),
         quarantine_(options_.env, options_.data_dir),
         wal_(options_.env, options_.data_dir + "/wal"),
+        graph_(ServiceGraphBuilder::Options{ServiceGraphBuilder::Options{}.pairing_window_nano,
+                                            options_.graph_max_unpaired}),
         column_cache_(options_.column_cache_bytes) {
     wal_dir_ = options_.data_dir + "/wal";
     blocks_dir_ = options_.data_dir + "/blocks";
@@ -84,8 +86,8 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
 
   // The one place Open reads a block file's meta.
   // Footer, meta and section directory only (positional reads; the column sections stay unread).
-  static Result<BlockMeta> ReadMetaOfBlockFile(Env* env, const std::string& path) {
-    return ReadBlockMeta(env, path);
+  static Result<columnar::BlockMeta> ReadMetaOfBlockFile(Env* env, const std::string& path) {
+    return columnar::ReadBlockMeta(env, path);
   }
 
   void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override;
@@ -160,7 +162,7 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   void CommitGroup(std::vector<PendingAppend>* work, std::string* framed);
 
   // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
-  std::vector<std::pair<std::string_view, const BlockBuilder*>> AllHeads() const;
+  std::vector<std::pair<std::string_view, const columnar::BlockBuilder*>> AllHeads() const;
 
   // Hands the live heads to the seal thread (rotating the WAL so that the sealed spans are exactly
   // the closed segments) unless a seal is still running. Returns false when nothing was started.
@@ -189,19 +191,22 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   // Columns `needed` of a sealed block: from the column cache, else read from its file (only those
   // sections). A block whose file fails its checksums is quarantined and reads as empty, so the
   // caller's answer comes from the other blocks. With keep false a miss is not cached.
-  Result<std::shared_ptr<const Block>> LoadBlock(const BlockEntry& entry, const ColumnSet& needed,
-                                                 bool keep = true);
+  Result<std::shared_ptr<const columnar::Block>> LoadBlock(const BlockEntry& entry,
+                                                           const columnar::ColumnSet& needed,
+                                                           bool keep = true);
 
   // Queries and scans read their candidate blocks on the machine's two cores: the caller's thread
-  // takes blocks 0, 2, 4, … and one helper thread 1, 3, 5, …; `consume(worker, block)` is called
-  // on the worker's thread, so each worker keeps its own accumulator. The first error of a worker
-  // stops it and is returned once both are done.
+  // and a helper of the process's scan pool (query/exec/scan_pool.h; no thread per query) take the
+  // next block as each becomes free; `consume(worker, block)` is called on the worker's thread
+  // (worker < kScanWorkers), so each worker keeps its own accumulator. The first error stops the
+  // scan and is returned once the running calls are done.
   static constexpr size_t kScanWorkers = 2;
-  Status ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
-                    const std::function<Status(size_t, const Block&)>& consume);
+  Status ScanBlocks(const std::vector<BlockEntry>& candidates, const columnar::ColumnSet& needed,
+                    const std::function<Status(size_t, const columnar::Block&)>& consume);
 
   // Stores the section directory of block `id` in the block set (read once, on first use).
-  void RememberSections(uint64_t id, const std::vector<SectionInfo>& sections, uint32_t version);
+  void RememberSections(uint64_t id, const std::vector<columnar::SectionInfo>& sections,
+                        uint32_t version);
 
   // Removes block `id` from the block set (when it is still there), quarantines its file and,
   // once the file is moved, removes the block from the manifest (one edit), so the next open
@@ -210,11 +215,12 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
 
   // Moves a damaged block file into quarantine/ and says what became unreadable; true when the
   // file was moved. `meta` is null when the block's meta itself is unreadable.
-  bool QuarantineBlockFile(const std::string& path, const BlockMeta* meta, const Status& why);
+  bool QuarantineBlockFile(const std::string& path, const columnar::BlockMeta* meta,
+                           const Status& why);
 
   // Keeps a just-sealed block (every column) in the column cache.
-  void CacheBlock(uint64_t id, std::shared_ptr<const Block> block) {
-    column_cache_.Insert(id, ColumnSet::All(), std::move(block));
+  void CacheBlock(uint64_t id, std::shared_ptr<const columnar::Block> block) {
+    column_cache_.Insert(id, columnar::ColumnSet::All(), std::move(block));
   }
 
   static void SortByStartTime(TraceResult* result);
@@ -260,9 +266,9 @@ class EmbeddedStore final : public SpanStore, public BlockSetHost {
   std::unique_ptr<BlockMaintenance> maintenance_;  // set by Open
 
   mutable std::shared_mutex state_mu_;
-  std::map<std::string, std::unique_ptr<BlockBuilder>> heads_;
+  std::map<std::string, std::unique_ptr<columnar::BlockBuilder>> heads_;
   // Heads handed to the seal thread: immutable, still readable until their blocks are in blocks_.
-  std::vector<std::pair<std::string, std::unique_ptr<BlockBuilder>>> sealing_heads_;
+  std::vector<std::pair<std::string, std::unique_ptr<columnar::BlockBuilder>>> sealing_heads_;
   std::vector<BlockEntry> blocks_;
   ServiceGraphBuilder graph_;  // guarded by state_mu_
 

@@ -8,6 +8,9 @@
 
 namespace ariadne::store::embedded {
 
+using columnar::BlockMeta;
+using columnar::SectionInfo;
+
 void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
                                   std::vector<NewBlockFile> added) {
   std::unique_lock<std::shared_mutex> lock(state_mu_);

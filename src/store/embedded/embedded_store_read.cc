@@ -10,10 +10,21 @@
 #include "query/exec/bubbleup_scan.h"
 #include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
+#include "query/exec/scan_pool.h"
 #include "query/xray_filter/filter.h"
+#include "store/column_catalog.h"
 #include "store/embedded/embedded_store_impl.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::Block;
+using columnar::BlockBuilder;
+using columnar::BlockMeta;
+using columnar::ColumnSet;
+using columnar::kColumnFromSpan;
+using columnar::ReadBlockColumns;
+using columnar::ReadBlockMeta;
+using columnar::ServiceCounts;
 
 Result<TraceResult> EmbeddedStore::GetTrace(const model::TraceId& id,
                                             std::string_view environment) {
@@ -168,25 +179,12 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
 Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
                                  const std::function<Status(size_t, const Block&)>& consume) {
   std::vector<Status> statuses(kScanWorkers);
-  auto work = [&](size_t w) {
-    for (size_t i = w; i < candidates.size(); i += kScanWorkers) {
-      Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
-      if (!block.ok()) {
-        statuses[w] = block.status();
-        return;
-      }
-      statuses[w] = consume(w, **block);
-      if (!statuses[w].ok()) return;
-    }
-  };
-  static_assert(kScanWorkers == 2, "one helper thread beside the caller's");
-  if (candidates.size() > 1) {
-    std::thread helper(work, 1);
-    work(0);
-    helper.join();
-  } else {
-    work(0);
-  }
+  query::exec::ScanPool::Shared().Run(
+      candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
+        statuses[worker] = block.ok() ? consume(worker, **block) : block.status();
+        return statuses[worker].ok();
+      });
   for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
   return Status::Ok();
 }
@@ -301,31 +299,10 @@ Result<std::vector<ColumnInfo>> EmbeddedStore::ListColumns(std::string_view envi
       merge(entry.meta.columns);
     }
   }
-  std::vector<ColumnInfo> out = {
-      {"name", "string", "intrinsic"},          {"service.name", "string", "intrinsic"},
-      {"duration_ms", "double", "intrinsic"},   {"span.kind", "string", "intrinsic"},
-      {"status_code", "int", "intrinsic"},      {"status_message", "string", "intrinsic"},
-      {"error", "bool", "intrinsic"},           {"trace.trace_id", "string", "intrinsic"},
-      {"trace.span_id", "string", "intrinsic"}, {"trace.parent_id", "string", "intrinsic"},
-      {"span.num_events", "int", "intrinsic"},  {"span.num_links", "int", "intrinsic"},
-      {"library.name", "string", "intrinsic"},  {"library.version", "string", "intrinsic"},
-  };
-  for (const auto& [name, c] : merged) {
-    if (name == "service.name") continue;
-    static const char* kTypeNames[] = {"empty",  "string", "bool",   "int",
-                                       "double", "string", "string", "string"};
-    std::string type;
-    for (int t = 1; t <= 7; ++t) {
-      if (!(c.types & (1u << t))) continue;
-      if (type.empty())
-        type = kTypeNames[t];
-      else if (type != kTypeNames[t])
-        type = "mixed";
-    }
-    if (type.empty()) type = "string";
-    out.push_back({name, type, (c.sources & kColumnFromSpan) ? "span" : "resource"});
-  }
-  return out;
+  ColumnCatalogBuilder catalog;
+  for (const auto& [name, c] : merged)
+    catalog.AddAttribute(name, c.types, (c.sources & kColumnFromSpan) != 0);
+  return catalog.Finish();
 }
 
 Result<ServiceGraph> EmbeddedStore::GetServiceGraph(std::string_view environment,

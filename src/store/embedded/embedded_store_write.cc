@@ -4,12 +4,16 @@
 // files and one manifest edit (seal_writer.h) and then makes the blocks visible.
 #include <cstdio>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/coding.h"
 #include "store/embedded/embedded_store_impl.h"
 #include "store/embedded/wal.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::BlockBuilder;
+using columnar::EncodeSpanBatch;
+using columnar::PutString;
 
 void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
                                 AppendCallback done) {
@@ -42,6 +46,13 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
       pending.done(
           Status::ResourceExhausted("the store is behind: " + std::to_string(queued_spans_) +
                                     " spans are waiting to be written; retry shortly"));
+      return;
+    }
+    if (options_.max_head_spans_while_sealing != 0 && sealing_spans_.load() != 0 &&
+        head_spans_.load() + queued_spans_ + spans > options_.max_head_spans_while_sealing) {
+      append_errors_++;
+      pending.done(Status::ResourceExhausted(
+          "the store is sealing a full head and the next one is full too; retry shortly"));
       return;
     }
     queued_spans_ += spans;

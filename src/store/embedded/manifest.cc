@@ -6,9 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "store/embedded/coding.h"
+#include "columnar/coding.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::ByteReader;
+using columnar::DecodeFixed32;
+using columnar::PutFixed32;
+using columnar::PutString;
+using columnar::PutVarint;
 namespace {
 
 constexpr char kMagic[4] = {'A', 'R', 'M', 'F'};

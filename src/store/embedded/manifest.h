@@ -31,9 +31,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
-#include "store/embedded/env.h"
 
 namespace ariadne::store::embedded {
 

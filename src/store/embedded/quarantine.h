@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/env.h"
 
 namespace ariadne::store::embedded {
 

@@ -4,6 +4,11 @@
 
 namespace ariadne::store::embedded {
 
+using columnar::Block;
+using columnar::BlockBuilder;
+using columnar::BlockMeta;
+using columnar::EncodeBlockFile;
+
 std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal) {
   return data_dir + "/servicegraph-" + std::to_string(seal) + ".dat";
 }

@@ -14,17 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "columnar/block.h"
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/block.h"
-#include "store/embedded/env.h"
 #include "store/embedded/manifest.h"
 
 namespace ariadne::store::embedded {
 
 struct SealedBlock {
-  BlockMeta meta;
+  columnar::BlockMeta meta;
   std::string path;
-  std::shared_ptr<const Block> block;
+  std::shared_ptr<const columnar::Block> block;
 };
 
 struct SealJob {
@@ -37,13 +37,13 @@ struct SealJob {
 
 std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal);
 
-BlockRecord RecordOfBlock(const BlockMeta& meta);
+BlockRecord RecordOfBlock(const columnar::BlockMeta& meta);
 
 // Writes what `job` still lacks for `heads` (in the same order every attempt), the graph snapshot,
 // then the manifest edit. OK: the blocks are durable and named by the manifest.
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
-                 const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
-                 SealJob* job);
+                 const std::string& blocks_dir,
+                 const std::vector<const columnar::BlockBuilder*>& heads, SealJob* job);
 
 // After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
 // error here does not undo the seal (open removes covered segments too).

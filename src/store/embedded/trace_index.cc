@@ -3,6 +3,7 @@
 #include <algorithm>
 
 namespace ariadne::store::embedded {
+using columnar::Block;
 namespace {
 
 size_t SummaryHeapBytes(const TraceSummary& s) {

@@ -39,7 +39,7 @@
 #include "common/thread_annotations.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -57,7 +57,7 @@ class TraceIndex {
 
   void NoteBatch(const std::string& environment, const model::SpanBatch& batch)
       ARIADNE_EXCLUDES(mu_);
-  void NoteBlock(const std::string& environment, const Block& block) ARIADNE_EXCLUDES(mu_);
+  void NoteBlock(const std::string& environment, const columnar::Block& block) ARIADNE_EXCLUDES(mu_);
 
   // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
   // its trace: summary.span_count equals the noted count.

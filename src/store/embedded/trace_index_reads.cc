@@ -8,6 +8,7 @@
 #include "store/embedded/embedded_store_impl.h"
 
 namespace ariadne::store::embedded {
+using columnar::Block;
 
 void EmbeddedStore::SummarizeIntoIndex(const std::string& environment, const Block& block) {
   std::unordered_map<model::TraceId, std::vector<uint32_t>, model::TraceIdHash> rows;

@@ -6,9 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "store/embedded/coding.h"
+#include "columnar/coding.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::DecodeFixed32;
+using columnar::PutFixed32;
 namespace {
 
 constexpr char kSegmentMagic[4] = {'A', 'R', 'W', 'L'};

@@ -24,8 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/env.h"
 
 namespace ariadne::store::embedded {
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/env.h"
 #include "common/status.h"
-#include "store/embedded/env.h"
 #include "store/embedded/wal.h"
 
 namespace ariadne::store::embedded {

@@ -3,11 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/coding.h"
 #include "store/embedded/wal.h"
 
 namespace ariadne::store::embedded {
+
+using columnar::ByteReader;
+using columnar::DecodeSpanBatch;
 
 Result<WalReplayCounts> ReplayWalSegment(
     Env* env, Quarantine* quarantine, const std::string& path,

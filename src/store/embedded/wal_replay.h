@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "model/span_batch.h"
-#include "store/embedded/env.h"
 #include "store/embedded/quarantine.h"
 
 namespace ariadne::store::embedded {

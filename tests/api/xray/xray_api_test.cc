@@ -241,9 +241,8 @@ class GatedStore : public store::SpanStore {
   Result<std::vector<store::ServiceSummary>> ListServices(std::string_view environment) override {
     return inner_->ListServices(environment);
   }
-  Status Flush() override { return inner_->Flush(); }
+  store::StoreAdmin* Admin() override { return inner_->Admin(); }
   Status Close() override { return inner_->Close(); }
-  store::StoreStats Stats() const override { return inner_->Stats(); }
 
  private:
   store::SpanStore* inner_;

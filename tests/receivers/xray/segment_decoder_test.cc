@@ -114,6 +114,23 @@ TEST(XraySegmentDecoderTest, HttpRequestAndResponseBecomeSemconvAttributes) {
   EXPECT_EQ(b.spans[0].status_code, model::StatusCode::kError);
 }
 
+// Integers out of int64's range (found by the fuzzer: 8.62e202 as a status) are left out rather
+// than converted, which is undefined behaviour; the rest of the document is kept.
+TEST(XraySegmentDecoderTest, IntegerFieldsOutOfRangeAreLeftOut) {
+  auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
+                  R"(","start_time":1478293361.0,"end_time":1478293362.0,
+      "http":{"request":{"method":"GET"},"response":{"status":862e200,"content_length":-1e300}},
+      "cause":{"exceptions":[{"id":"1111111111111111","type":"E","truncated":1e40,
+      "stack":[{"label":"f","path":"a.py","line":9e99}]}]}})");
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_EQ(SpanStr(b, 0, attr::kHttpMethod), "GET");
+  EXPECT_EQ(SpanAttr(b, 0, attr::kHttpStatus), nullptr);
+  EXPECT_EQ(SpanAttr(b, 0, attr::kHttpContentLength), nullptr);
+  ASSERT_EQ(b.spans[0].events.count, 1u);
+  const model::Event& e = b.events[b.spans[0].events.begin];
+  EXPECT_EQ(b.FindAttribute(e.attributes, attr::kExceptionTruncated), nullptr);
+}
+
 TEST(XraySegmentDecoderTest, AwsSegmentFieldsGoToTheResourceAndSamplingRuleToTheSpan) {
   auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
                   R"(","start_time":1478293361.0,"end_time":1478293362.0,
@@ -258,6 +275,57 @@ TEST(XraySegmentDecoderTest, TopLevelArrayOfSubsegmentsIsAccepted) {
       std::string(kTrace) +
       R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,"end_time":1478293361.5}])");
   EXPECT_EQ(b.spans.size(), 2u);
+}
+
+TEST(XraySegmentDecoderTest, TheDocumentAsSentIsKeptOnItsTopEntityOnly) {
+  // Whitespace goes; every token (number spellings, escapes, unknown keys) stays.
+  auto b = Decode(R"({ "name" : "api", "id":"70de5b6f19ff9a0a", "trace_id":")" +
+                  std::string(kTrace) + R"(",
+      "start_time": 1.4782933610E9, "end_time":1478293361.50,
+      "future": {"a": [1, 2.50, "x, ]}\"y"], "b": null},
+      "subsegments": [{"name":"db","id":"4444444444444444","start_time":1478293361.1,
+                       "end_time":1478293361.2}]})");
+  ASSERT_EQ(b.spans.size(), 2u);
+  const model::Value* doc = SpanAttr(b, 0, attr::kDocument);
+  ASSERT_NE(doc, nullptr);
+  EXPECT_EQ(doc->type, model::ValueType::kKvList);
+  EXPECT_EQ(doc->str, R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" +
+                          std::string(kTrace) +
+                          R"(","start_time":1.4782933610E9,"end_time":1478293361.50,)"
+                          R"("future":{"a":[1,2.50,"x, ]}\"y"],"b":null},)"
+                          R"("subsegments":[{"name":"db","id":"4444444444444444",)"
+                          R"("start_time":1478293361.1,"end_time":1478293361.2}]})");
+  EXPECT_EQ(SpanAttr(b, 1, attr::kDocument), nullptr) << "embedded subsegments are inside it";
+}
+
+TEST(XraySegmentDecoderTest, EachElementOfAnArrayDocumentKeepsItsOwnText) {
+  const std::string a =
+      R"({"type":"subsegment","name":"a,[b]","id":"4444444444444444","trace_id":")" +
+      std::string(kTrace) +
+      R"(","parent_id":"70de5b6f19ff9a0a","start_time":1478293361.0,)"
+      R"("end_time":1478293361.5,"metadata":{"m":{"s":"\\\"]},{["}}})";
+  const std::string c =
+      R"({"type":"subsegment","name":"c","id":"5555555555555555","trace_id":")" +
+      std::string(kTrace) +
+      R"(","parent_id":"4444444444444444","start_time":1478293361.0,)"
+      R"("end_time":1478293361.5,"subsegments":[{"name":"d",)"
+      R"("id":"6666666666666666","start_time":1478293361.1,"end_time":1478293361.2}]})";
+  auto b = Decode("[ " + a + " ,\n " + c + " ]");
+  ASSERT_EQ(b.spans.size(), 3u);
+  EXPECT_EQ(SpanStr(b, 0, attr::kDocument), a);
+  EXPECT_EQ(SpanStr(b, 1, attr::kDocument), c);
+  EXPECT_EQ(SpanStr(b, 2, attr::kDocument), "<absent>");
+}
+
+TEST(XraySegmentDecoderTest, ARepairedDocumentIsKeptRepaired) {
+  auto b = Decode(R"({"name":"api","id":"70de5b6f19ff9a0a","trace_id":")" + std::string(kTrace) +
+                  R"(","start_time":1478293361.0,"end_time":1478293361.5,"user":"a)" + "\xff" +
+                  R"(b"})");
+  ASSERT_EQ(b.spans.size(), 1u);
+  EXPECT_NE(SpanStr(b, 0, attr::kDocument)
+                .find("\"user\":\"a\xEF\xBF\xBD"
+                      "b\""),
+            std::string::npos);
 }
 
 TEST(XraySegmentDecoderTest, InProgressSegmentIsStoredWithZeroDurationAndFlag) {

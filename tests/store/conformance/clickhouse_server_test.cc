@@ -155,6 +155,39 @@ TEST_F(ClickHouseServeTest, OtlpSpansAreAnsweredByTraceIdAndQueryFromClickHouse)
   EXPECT_EQ(json::parse(got.body)["span_count"], 7);
 }
 
+// The ClickHouse engine has no StoreAdmin: /metrics keeps the ingest counters but shows none of
+// the embedded engine's store and column-cache lines. GET /api/v1/columns answers from the same
+// catalog as the embedded engine: the intrinsics with their descriptions, then the keys sent.
+TEST_F(ClickHouseServeTest, MetricsHaveNoEmbeddedStoreLinesAndColumnsComeFromTheCatalog) {
+  Start();
+  const std::string trace_id("\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01",
+                             16);
+  ASSERT_EQ(SendTrace(trace_id, 3, NowNano() - 10'000'000'000ULL), 200);
+  net::ClientResponse metrics = Call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("ariadne_spans_accepted_total 3\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(metrics.body.find("ariadne_store_"), std::string::npos) << metrics.body;
+  EXPECT_EQ(metrics.body.find("ariadne_column_cache_"), std::string::npos) << metrics.body;
+
+  net::ClientResponse got = Call("GET", "/api/v1/columns");
+  ASSERT_EQ(got.status, 200) << got.body;
+  const json columns = json::parse(got.body)["columns"];
+  ASSERT_GT(columns.size(), 14u) << got.body;
+  EXPECT_EQ(columns[0]["name"], "name");
+  EXPECT_EQ(columns[0]["source"], "intrinsic");
+  EXPECT_FALSE(columns[0].value("description", std::string()).empty()) << got.body;
+  bool status_code = false;
+  for (const json& c : columns) {
+    if (c["name"] != "http.status_code") continue;
+    status_code = true;
+    EXPECT_EQ(c["type"], "int");
+    EXPECT_EQ(c["source"], "span");
+    EXPECT_FALSE(c.contains("description"));
+  }
+  EXPECT_TRUE(status_code) << got.body;
+}
+
 TEST_F(ClickHouseServeTest, ClickHouseDownIsA503WithRetryAfterAndIngestResumesWhenItReturns) {
   // A ClickHouse of its own, to stop and start again.
   std::unique_ptr<ClickHouseProcess> own =

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "store/clickhouse/clickhouse_store.h"
+#include "store/column_catalog.h"
 #include "tests/common/random_spans.h"
 #include "tests/common/span_equality.h"
 #include "tests/store/conformance/clickhouse_process.h"
@@ -54,6 +55,69 @@ TEST_P(SpanStoreConformanceTest, AppendThenGetTraceReturnsEverySpan) {
   model::SpanBatch batch = gen.Batch(1500);
   ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 400).ok());
   ExpectAllTracesReadable(*store_, batch, "prod");
+}
+
+// The column catalog (store/column_catalog.h): the intrinsics from the one list, with their
+// descriptions, then the keys the environment's spans carried; a key appended a moment ago is
+// listed at once (the ClickHouse engine caches the catalog, and drops it when it inserts a new
+// key).
+TEST_P(SpanStoreConformanceTest, ColumnCatalogListsTheIntrinsicsThenTheKeysAndANewKeyAtOnce) {
+  const std::vector<store::IntrinsicColumn>& intrinsics = store::IntrinsicColumns();
+  auto expect_intrinsics_first = [&](const std::vector<store::ColumnInfo>& columns) {
+    ASSERT_GE(columns.size(), intrinsics.size());
+    for (size_t i = 0; i < intrinsics.size(); ++i) {
+      EXPECT_EQ(columns[i].name, intrinsics[i].name);
+      EXPECT_EQ(columns[i].type, intrinsics[i].type);
+      EXPECT_EQ(columns[i].source, "intrinsic");
+      EXPECT_EQ(columns[i].description, intrinsics[i].description);
+      EXPECT_FALSE(columns[i].description.empty()) << columns[i].name;
+    }
+    for (size_t i = intrinsics.size(); i < columns.size(); ++i) {
+      EXPECT_NE(columns[i].source, "intrinsic") << columns[i].name;
+      EXPECT_NE(columns[i].name, "service.name");
+      if (i > intrinsics.size()) EXPECT_LT(columns[i - 1].name, columns[i].name);
+    }
+  };
+  RandomSpans gen(61);
+  model::SpanBatch batch = gen.Batch(300);
+  ASSERT_TRUE(AppendInChunks(*store_, "prod", batch, 100).ok());
+  auto prod = store_->ListColumns("prod", 0, UINT64_MAX);
+  ASSERT_TRUE(prod.ok()) << prod.status().ToString();
+  expect_intrinsics_first(*prod);
+  EXPECT_GT(prod->size(), intrinsics.size()) << "the random spans carry attributes";
+  auto elsewhere = store_->ListColumns("elsewhere", 0, UINT64_MAX);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status().ToString();
+  expect_intrinsics_first(*elsewhere);
+  EXPECT_EQ(elsewhere->size(), intrinsics.size()) << "no spans there: only the intrinsics";
+
+  model::SpanBatch fresh;
+  fresh.attributes.push_back(
+      {fresh.arena.Copy("service.name"), model::Value::String(fresh.arena.Copy("catalog"))});
+  fresh.resources.push_back(model::Resource{{0, 1}, 0, {}});
+  fresh.scopes.push_back(model::Scope{});
+  model::Span span;
+  span.trace_id.bytes[0] = 0x5c;
+  span.span_id.bytes[7] = 1;
+  span.name = fresh.arena.Copy("fresh");
+  span.start_time_unix_nano = batch.spans[0].start_time_unix_nano;
+  span.end_time_unix_nano = span.start_time_unix_nano + 1'000'000;
+  span.attributes.begin = static_cast<uint32_t>(fresh.attributes.size());
+  fresh.attributes.push_back({fresh.arena.Copy("catalog.fresh_key"), model::Value::Int(7)});
+  span.attributes.count = 1;
+  fresh.spans.push_back(span);
+  ASSERT_TRUE(store_->Append("prod", std::move(fresh)).ok());
+  auto after = store_->ListColumns("prod", 0, UINT64_MAX);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  expect_intrinsics_first(*after);
+  ASSERT_EQ(after->size(), prod->size() + 1);
+  bool listed = false;
+  for (const store::ColumnInfo& c : *after) {
+    if (c.name != "catalog.fresh_key") continue;
+    listed = true;
+    EXPECT_EQ(c.type, "int");
+    EXPECT_EQ(c.source, "span");
+  }
+  EXPECT_TRUE(listed);
 }
 
 // The seam's trace reader with a time hint (the window a search result or link gives): the same
@@ -286,7 +350,7 @@ TEST(ClickHouseOutageTest, AppendsFailAsUnavailableWhileClickHouseIsDownAndRecov
   ASSERT_TRUE(store->Append("prod", std::move(after)).ok());
   ExpectAllTracesReadable(*store, before_copy, "prod");
   ExpectAllTracesReadable(*store, after_copy, "prod");
-  EXPECT_EQ(store->Stats().append_errors, 1u);
+  EXPECT_EQ(store->GetAppendStats().append_errors, 1u);
   EXPECT_TRUE(store->Close().ok());
 }
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "store/clickhouse/clickhouse_store.h"
 #include "tests/common/random_spans.h"
@@ -293,6 +294,20 @@ TEST_F(EnginesAgreeTest, ColumnsAndServiceGraph) {
   EXPECT_EQ(columns.at("http.status_code"), "int/span");
   EXPECT_EQ(columns.at("host.name"), "string/resource");
   EXPECT_EQ(columns, as_map(*b));
+  // Per environment, the whole catalog in the same order, descriptions included.
+  for (const char* environment : {"prod", "dev", "sampled", "nowhere"}) {
+    auto ea = embedded_->ListColumns(environment, 0, UINT64_MAX);
+    auto eb = clickhouse_->ListColumns(environment, 0, UINT64_MAX);
+    ASSERT_TRUE(ea.ok() && eb.ok()) << environment;
+    ASSERT_EQ(ea->size(), eb->size()) << environment;
+    for (size_t i = 0; i < ea->size(); ++i) {
+      const store::ColumnInfo& x = (*ea)[i];
+      const store::ColumnInfo& y = (*eb)[i];
+      EXPECT_EQ(std::tie(x.name, x.type, x.source, x.description),
+                std::tie(y.name, y.type, y.source, y.description))
+          << environment << " column " << i;
+    }
+  }
   auto ga = embedded_->GetServiceGraph("prod", 0, kBase + 3600 * kSecond);
   auto gb = clickhouse_->GetServiceGraph("prod", 0, kBase + 3600 * kSecond);
   ASSERT_TRUE(ga.ok() && gb.ok());

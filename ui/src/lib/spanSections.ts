@@ -18,6 +18,8 @@ export function attributeSections(attrs: Attribute[]): SpanSections {
   const out: SpanSections = { annotations: [], metadata: [], http: [], aws: [], cause: [], xray: [], other: [] };
   for (const a of attrs) {
     const k = a.key;
+    // The segment as sent: shown whole by the panel's "Raw segment document", not as one long value.
+    if (k === "aws.xray.document") continue;
     if (k.startsWith("annotation.")) out.annotations.push(a);
     else if (k.startsWith("aws.xray.metadata.")) out.metadata.push(a);
     else if (k.startsWith("aws.xray.cause.") || k === "aws.xray.error" || k === "aws.xray.fault" || k === "aws.xray.throttle") out.cause.push(a);

@@ -9,14 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "columnar/block.h"
 #include "common/status.h"
 #include "model/span_batch.h"
-#include "store/embedded/block.h"
 
-namespace ariadne::store::embedded::block_internal {
+namespace ariadne::columnar::block_internal {
 
 constexpr char kBlockMagic[8] = {'A', 'R', 'I', 'A', 'D', 'N', 'E', 'B'};
-constexpr uint32_t kBlockFormatVersion = 2;  // 1: no column statistics in the meta
+// 1: no column statistics in the meta; 2: varint-coded columns; 3: integer columns (coding.h).
+constexpr uint32_t kBlockFormatVersion = 3;
 constexpr size_t kFooterSize = 8 * 4 + 4 + 8;
 
 // Value types whose values are stored in a column's dictionary.
@@ -48,4 +49,4 @@ Status ParseMetaAndDirectory(std::string_view meta_bytes, std::string_view dir,
 // Header, footer, meta and directory of a whole file in memory.
 Result<BlockMeta> ParseLayout(std::string_view file);
 
-}  // namespace ariadne::store::embedded::block_internal
+}  // namespace ariadne::columnar::block_internal

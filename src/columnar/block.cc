@@ -1,6 +1,6 @@
 // Block, its column types and statistics (block.h): everything but the builder (block_builder.cc)
 // and the file format (block_encode.cc, block_decode.cc, block_meta_codec.cc).
-#include "store/embedded/block.h"
+#include "columnar/block.h"
 
 #include <xxhash.h>
 
@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "store/embedded/block_internal.h"
+#include "columnar/block_internal.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 using block_internal::IsStringLike;
 
@@ -226,7 +226,12 @@ BlockMeta Block::ComputeMeta() const {
   BlockMeta meta;
   meta.environment = environment;
   meta.num_rows = num_rows;
-  meta.bloom = TraceIdBloom(num_rows);
+  // 10 bits per distinct trace (rows are sorted, so a trace's rows are adjacent; an unsorted block
+  // only gets a larger filter).
+  size_t traces = 0;
+  for (size_t row = 0; row < num_rows; ++row)
+    traces += row == 0 || !(trace_id[row] == trace_id[row - 1]);
+  meta.bloom = TraceIdBloom(traces);
   meta.min_start_unix_nano = num_rows ? UINT64_MAX : 0;
   meta.has_stats = true;
   meta.min_duration_nano = num_rows ? UINT64_MAX : 0;
@@ -351,4 +356,4 @@ uint64_t ApproximateBytes(const Block& b) {
   return bytes;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

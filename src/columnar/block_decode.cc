@@ -4,14 +4,15 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 using block_internal::Crc;
@@ -78,20 +79,270 @@ uint32_t SectionBit(const std::string& name) {
   return it == kBits.end() ? 0 : it->second;
 }
 
-bool SectionNeeded(const Section& s, const ColumnSet& needed) {
+bool SectionNeeded(const Section& s, const ColumnSet& needed, uint32_t version) {
   if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
+  // From version 3 the "name" section holds each row's resource too.
+  if (version >= 3 && s.name == "name")
+    return needed.fixed & (ColumnSet::kName | ColumnSet::kResourceScope);
   const uint32_t bit = SectionBit(s.name);
   return bit != 0 && (needed.fixed & bit) != 0;
 }
 
+// ---- Format version 3 (block_encode.cc writes it; docs/formats/block.md) ----
+
+// PutStrings: u8 mode (bit 0 first use, bit 1 hex-packed), varint entries, int column of
+// lengths, bytes, int column of codes.
+bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
+                std::vector<uint32_t>* codes) {
+  uint8_t mode;
+  uint64_t entries;
+  if (!in->GetByte(&mode) || mode > 3 || !in->GetVarint(&entries) || entries > in->remaining())
+    return in->Fail();
+  std::vector<uint64_t> lengths;
+  if (!GetIntColumn(in, entries, &lengths)) return false;
+  dict->resize(entries);
+  for (size_t i = 0; i < entries; ++i) {
+    std::string_view v;
+    if (!in->GetBytes(lengths[i], &v)) return false;
+    if ((mode & 2) == 0) {
+      (*dict)[i].assign(v);
+      continue;
+    }
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string& hex = (*dict)[i];
+    hex.resize(v.size() * 2);
+    for (size_t j = 0; j < v.size(); ++j) {
+      hex[2 * j] = kDigits[static_cast<uint8_t>(v[j]) >> 4];
+      hex[2 * j + 1] = kDigits[static_cast<uint8_t>(v[j]) & 15];
+    }
+  }
+  if (!GetIntColumn(in, n, codes)) return false;
+  if ((mode & 1) == 0) {
+    for (uint32_t code : *codes)
+      if (code >= entries) return in->Fail();
+    return true;
+  }
+  uint64_t next = 0;  // first-use order: 0 is the next new entry, k ≥ 1 entry k − 1
+  for (uint32_t& code : *codes) {
+    if (code == 0) {
+      code = static_cast<uint32_t>(next++);
+    } else {
+      code -= 1;
+      if (code >= next) return in->Fail();
+    }
+    if (code >= entries) return in->Fail();
+  }
+  return true;
+}
+
+bool GetDictV3(ByteReader* in, size_t rows, DictColumn* column) {
+  return GetStrings(in, rows, &column->dict, &column->codes);
+}
+
+constexpr int kMaxDecimals = 15;
+constexpr double kPow10[kMaxDecimals + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                             1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+bool GetDoubles(ByteReader* in, size_t n, std::vector<uint64_t>* bits) {
+  uint8_t decimals;
+  if (!in->GetByte(&decimals)) return false;
+  if (decimals == 255) return GetIntColumn(in, n, bits);
+  if (decimals > kMaxDecimals) return in->Fail();
+  std::vector<int64_t> ints;
+  if (!GetIntColumn(in, n, &ints)) return false;
+  bits->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(ints[i]) / kPow10[decimals];
+    std::memcpy(&(*bits)[i], &v, 8);
+  }
+  return true;
+}
+
+bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column) {
+  uint64_t n;
+  if (!in->GetVarint(&n) || n > rows) return in->Fail();
+  std::vector<uint32_t> deltas;
+  std::vector<uint8_t> types;
+  if (!GetIntColumn(in, n, &deltas) || !GetIntColumn(in, n, &types)) return false;
+  column->rows.resize(n);
+  column->types.resize(n);
+  uint64_t row = 0;
+  size_t counts[4] = {0, 0, 0, 0};  // bools, ints, doubles, strings
+  for (size_t i = 0; i < n; ++i) {
+    row += deltas[i];
+    if (row >= rows || (i > 0 && deltas[i] == 0)) return in->Fail();
+    column->rows[i] = static_cast<uint32_t>(row);
+    if (types[i] > static_cast<uint8_t>(model::ValueType::kKvList)) return in->Fail();
+    column->types[i] = static_cast<model::ValueType>(types[i]);
+    switch (column->types[i]) {
+      case model::ValueType::kEmpty:
+        break;
+      case model::ValueType::kBool:
+        counts[0]++;
+        break;
+      case model::ValueType::kInt:
+        counts[1]++;
+        break;
+      case model::ValueType::kDouble:
+        counts[2]++;
+        break;
+      default:
+        counts[3]++;
+        break;
+    }
+  }
+  std::vector<uint64_t> bools, ints, doubles;
+  std::vector<uint32_t> codes;
+  if (!GetIntColumn(in, counts[0], &bools) || !GetIntColumn(in, counts[1], &ints) ||
+      !GetDoubles(in, counts[2], &doubles) || !GetStrings(in, counts[3], &column->dict, &codes))
+    return false;
+  column->values.resize(n);
+  size_t next[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; ++i) {
+    switch (column->types[i]) {
+      case model::ValueType::kEmpty:
+        break;
+      case model::ValueType::kBool:
+        if (bools[next[0]] > 1) return in->Fail();
+        column->values[i] = bools[next[0]++];
+        break;
+      case model::ValueType::kInt:
+        column->values[i] = ints[next[1]++];
+        break;
+      case model::ValueType::kDouble:
+        column->values[i] = doubles[next[2]++];
+        break;
+      default:
+        column->values[i] = codes[next[3]++];
+        break;
+    }
+  }
+  return true;
+}
+
+// Decodes section `name` of a version-3 file; false when `name` is not one whose encoding changed
+// in version 3 (the caller then decodes it as before).
+bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Status* status) {
+  const size_t rows = block->num_rows;
+  auto bad = [&](const std::string& what) {
+    *status = Status::DataLoss("block section '" + what + "' is malformed");
+    return true;
+  };
+  // Runs of a trace's rows: varint count, then an int column of lengths adding up to `rows`.
+  auto get_runs = [&](std::vector<uint32_t>* runs) {
+    uint64_t count;
+    if (!in->GetVarint(&count) || count > rows || !GetIntColumn(in, count, runs)) return false;
+    uint64_t total = 0;
+    for (uint32_t run : *runs) {
+      if (run == 0) return false;
+      total += run;
+    }
+    return total == rows;
+  };
+  if (name == "trace_id") {
+    std::vector<uint32_t> runs;
+    std::vector<uint64_t> high_deltas, lows;
+    uint64_t high;
+    if (!get_runs(&runs) || !in->GetFixed64(&high) ||
+        !GetIntColumn(in, runs.empty() ? 0 : runs.size() - 1, &high_deltas) ||
+        !GetIntColumn(in, runs.size(), &lows))
+      return bad(name);
+    block->trace_id.reserve(rows);
+    for (size_t t = 0; t < runs.size(); ++t) {
+      if (t > 0) high += high_deltas[t - 1];
+      model::TraceId id;
+      const uint64_t big_endian = __builtin_bswap64(high);
+      std::memcpy(id.bytes.data(), &big_endian, 8);
+      std::memcpy(id.bytes.data() + 8, &lows[t], 8);
+      block->trace_id.insert(block->trace_id.end(), runs[t], id);
+    }
+  } else if (name == "parent_span_id") {
+    if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
+    std::vector<uint32_t> codes;
+    if (!GetIntColumn(in, rows, &codes)) return bad(name);
+    block->parent_span_id.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      if (codes[r] == 1) {
+        std::string_view id;
+        if (!in->GetBytes(8, &id)) return bad(name);
+        block->parent_span_id[r] = *model::SpanId::FromBytes(id);
+      } else if (codes[r] >= 2) {
+        if (codes[r] - 1 > r) return bad(name);
+        block->parent_span_id[r] = block->span_id[r - (codes[r] - 1)];
+      }
+    }
+  } else if (name == "start") {
+    std::vector<uint32_t> runs;
+    std::vector<uint64_t> trace_starts, deltas;
+    if (!get_runs(&runs) || !GetIntColumn(in, runs.size(), &trace_starts) ||
+        !GetIntColumn(in, rows - runs.size(), &deltas))
+      return bad(name);
+    block->start_unix_nano.resize(rows);
+    for (size_t t = 0, row = 0, d = 0; t < runs.size(); ++t) {
+      block->start_unix_nano[row] = trace_starts[t];
+      for (size_t i = 1; i < runs[t]; ++i, ++row)
+        block->start_unix_nano[row + 1] = block->start_unix_nano[row] + deltas[d++];
+      ++row;
+    }
+  } else if (name == "duration") {
+    if (block->start_unix_nano.size() != rows) return bad("start before duration");
+    std::vector<uint64_t> durations;
+    if (!GetIntColumn(in, rows, &durations)) return bad(name);
+    block->end_unix_nano.resize(rows);
+    for (size_t r = 0; r < rows; ++r)
+      block->end_unix_nano[r] = block->start_unix_nano[r] + durations[r];
+  } else if (name == "name") {
+    uint64_t pairs;
+    std::vector<uint32_t> pair_resources, pair_names, row_pairs;
+    if (!in->GetVarint(&pairs) || pairs > rows || !GetIntColumn(in, pairs, &pair_resources) ||
+        !GetStrings(in, pairs, &block->name.dict, &pair_names) ||
+        !GetIntColumn(in, rows, &row_pairs))
+      return bad(name);
+    block->name.codes.resize(rows);
+    block->resource.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      if (row_pairs[r] >= pairs) return bad(name);
+      block->name.codes[r] = pair_names[row_pairs[r]];
+      block->resource[r] = pair_resources[row_pairs[r]];
+    }
+  } else if (name == "status_message" || name == "trace_state") {
+    DictColumn* column = name == "status_message" ? &block->status_message : &block->trace_state;
+    if (!GetDictV3(in, rows, column)) return bad(name);
+  } else if (name == "kind" || name == "status_code") {
+    if (!GetIntColumn(in, rows, name == "kind" ? &block->kind : &block->status_code))
+      return bad(name);
+  } else if (name == "flags_dropped") {
+    if (!GetIntColumn(in, rows, &block->flags) ||
+        !GetIntColumn(in, rows, &block->dropped_attributes) ||
+        !GetIntColumn(in, rows, &block->dropped_events) ||
+        !GetIntColumn(in, rows, &block->dropped_links))
+      return bad(name);
+  } else if (name == "resource_scope") {
+    if (!GetIntColumn(in, rows, &block->scope)) return bad(name);
+  } else if (name.rfind("attr:", 0) == 0) {
+    AttributeColumn column;
+    column.key = name.substr(5);
+    if (!GetAttributeColumnV3(in, rows, &column)) return bad(name);
+    block->attributes.push_back(std::move(column));
+  } else {
+    return false;
+  }
+  if (status->ok() && (!in->ok() || !in->empty())) return bad(name);
+  return true;
+}
+
 // Decodes section `name` (raw bytes) into `block`, whose num_rows is set. Sections come in file
-// order, so span_id precedes parent_span_id and start precedes duration.
-Status DecodeSection(const std::string& name, const std::string& raw, Block* block) {
+// order, so span_id precedes parent_span_id and start precedes duration. `version` is the file's
+// format version.
+Status DecodeSection(const std::string& name, const std::string& raw, uint32_t version,
+                     Block* block) {
   const size_t rows = block->num_rows;
   auto bad = [](const std::string& section) {
     return Status::DataLoss("block section '" + section + "' is malformed");
   };
   ByteReader in(raw);
+  Status v3 = Status::Ok();
+  if (version >= 3 && DecodeSectionV3(name, &in, block, &v3)) return v3;
   if (name == "trace_id") {
     block->trace_id.reserve(rows);
     while (!in.empty() && in.ok()) {
@@ -286,7 +537,7 @@ Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file) {
   for (const Section& section : meta.sections) {
     ARIADNE_ASSIGN_OR_RETURN(std::string raw,
                              ReadSection(file.substr(section.offset, section.compressed), section));
-    ARIADNE_RETURN_IF_ERROR(DecodeSection(section.name, raw, block.get()));
+    ARIADNE_RETURN_IF_ERROR(DecodeSection(section.name, raw, meta.format_version, block.get()));
   }
   ColumnSet all = ColumnSet::All();
   ARIADNE_RETURN_IF_ERROR(CheckColumns(*block, all));
@@ -298,7 +549,7 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
   needed.Close();
   std::vector<const Section*> wanted;
   for (const Section& s : meta.sections)
-    if (SectionNeeded(s, needed)) wanted.push_back(&s);
+    if (SectionNeeded(s, needed, meta.format_version)) wanted.push_back(&s);
   std::sort(wanted.begin(), wanted.end(),
             [](const Section* a, const Section* b) { return a->offset < b->offset; });
   auto block = std::make_shared<Block>();
@@ -323,7 +574,7 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
       std::string_view compressed =
           s.offset - from < view.size() ? view.substr(s.offset - from, s.compressed) : "";
       ARIADNE_ASSIGN_OR_RETURN(std::string raw, ReadSection(compressed, s));
-      ARIADNE_RETURN_IF_ERROR(DecodeSection(s.name, raw, block.get()));
+      ARIADNE_RETURN_IF_ERROR(DecodeSection(s.name, raw, meta.format_version, block.get()));
     }
     i = j;
   }
@@ -331,4 +582,4 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
   return std::shared_ptr<const Block>(std::move(block));
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

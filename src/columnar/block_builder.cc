@@ -3,12 +3,12 @@
 #include <cstring>
 #include <numeric>
 
-#include "store/embedded/batch_codec.h"
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/batch_codec.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 using block_internal::IsStringLike;
@@ -281,4 +281,4 @@ std::shared_ptr<const Block> BlockBuilder::Seal() const {
   return out;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

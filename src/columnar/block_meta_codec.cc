@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "store/embedded/block.h"
-#include "store/embedded/block_internal.h"
-#include "store/embedded/coding.h"
+#include "columnar/block.h"
+#include "columnar/block_internal.h"
+#include "columnar/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace block_internal {
 namespace {
 
@@ -192,7 +192,7 @@ Status CheckHeader(std::string_view head, uint32_t* version) {
   if (head.size() < 12 || std::memcmp(head.data(), kBlockMagic, 8) != 0)
     return Corrupt("bad magic or too short");
   *version = DecodeFixed32(head.data() + 8);
-  if (*version != 1 && *version != kBlockFormatVersion)
+  if (*version < 1 || *version > kBlockFormatVersion)
     return Corrupt("unsupported format version " + std::to_string(*version));
   return Status::Ok();
 }
@@ -270,4 +270,4 @@ Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path) {
   return meta;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

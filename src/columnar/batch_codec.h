@@ -10,11 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "columnar/coding.h"
 #include "common/status.h"
 #include "model/span_batch.h"
-#include "store/embedded/coding.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 void EncodeSpanBatch(const model::SpanBatch& batch, std::string* out);
 Result<model::SpanBatch> DecodeSpanBatch(std::string_view data);
@@ -32,4 +32,4 @@ void EncodeEventsAndLinks(const model::SpanBatch& batch, model::Range events, mo
 bool DecodeEventsAndLinks(ByteReader* in, model::SpanBatch* batch, model::Range* events,
                           model::Range* links);
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

@@ -1,4 +1,4 @@
-#include "store/embedded/env.h"
+#include "common/env.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace ariadne::store::embedded {
+namespace ariadne {
 namespace {
 
 Status ErrnoStatus(const std::string& what, int err) {
@@ -184,4 +184,4 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view c
   return env->SyncDir(dir.empty() ? "." : dir);
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne

@@ -1,6 +1,6 @@
-#include "store/embedded/batch_codec.h"
+#include "columnar/batch_codec.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 namespace {
 
 constexpr uint8_t kBatchFormatVersion = 1;
@@ -221,4 +221,4 @@ Result<model::SpanBatch> DecodeSpanBatch(std::string_view data) {
   return batch;
 }
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

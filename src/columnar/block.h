@@ -36,12 +36,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/env.h"
 #include "common/status.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
-#include "store/embedded/env.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne::columnar {
 
 // Strings stored once; rows hold 32-bit codes.
 struct DictColumn {
@@ -319,4 +319,4 @@ Result<std::shared_ptr<const Block>> ReadBlockColumns(Env* env, const std::strin
 // Roughly the heap bytes a decoded block holds (for the column cache's budget).
 uint64_t ApproximateBytes(const Block& block);
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne::columnar

@@ -8,6 +8,10 @@
 //
 // Threads: every Env is safe for concurrent use. A WritableFile is used by one thread at a time.
 // Ownership: Env::Default() lives for the whole process; files are owned by their unique_ptr.
+//
+// Why src/common: both the embedded store (WAL, manifest, quarantine) and the columnar block codec
+// (src/columnar: ReadBlockMeta/ReadBlockColumns) read files through it, and columnar must not
+// depend on store; common is below both, and the interface knows nothing about either.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +22,7 @@
 
 #include "common/status.h"
 
-namespace ariadne::store::embedded {
+namespace ariadne {
 
 // A file open for appending. Append may have written part of `data` when it fails (like write(2)
 // on a full disk); the caller truncates back to the last good offset (see WalWriter).
@@ -68,4 +72,4 @@ class Env {
 // the .tmp file is removed when possible.
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents);
 
-}  // namespace ariadne::store::embedded
+}  // namespace ariadne
