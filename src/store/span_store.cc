@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <future>
 
+#include "columnar/block.h"
 #include "query/exec/executor.h"
 #include "query/xray_filter/trace_view.h"
-#include "columnar/block.h"
 
 namespace ariadne::store {
 

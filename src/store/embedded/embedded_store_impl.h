@@ -227,7 +227,7 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
 
   // Summarizes the traces of `block` (a head or a sealed block of `environment`) whose every
   // noted span it holds, into the trace index.
-  void SummarizeIntoIndex(const std::string& environment, const Block& block);
+  void SummarizeIntoIndex(const std::string& environment, const columnar::Block& block);
 
   // Open: notes and summarizes every sealed block and the replayed heads.
   Status BuildTraceIndex();

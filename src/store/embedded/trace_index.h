@@ -34,12 +34,12 @@
 #include <utility>
 #include <vector>
 
+#include "columnar/block.h"
 #include "common/cancel.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
-#include "columnar/block.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -57,7 +57,8 @@ class TraceIndex {
 
   void NoteBatch(const std::string& environment, const model::SpanBatch& batch)
       ARIADNE_EXCLUDES(mu_);
-  void NoteBlock(const std::string& environment, const columnar::Block& block) ARIADNE_EXCLUDES(mu_);
+  void NoteBlock(const std::string& environment, const columnar::Block& block)
+      ARIADNE_EXCLUDES(mu_);
 
   // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
   // its trace: summary.span_count equals the noted count.

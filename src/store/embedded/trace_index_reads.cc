@@ -9,6 +9,7 @@
 
 namespace ariadne::store::embedded {
 using columnar::Block;
+using columnar::ColumnSet;
 
 void EmbeddedStore::SummarizeIntoIndex(const std::string& environment, const Block& block) {
   std::unordered_map<model::TraceId, std::vector<uint32_t>, model::TraceIdHash> rows;

@@ -249,7 +249,9 @@ class XrayIndexOracleTest : public ::testing::Test {
         batch = std::move(later);
         later = model::SpanBatch();
       }
-      if (n == fixture_.documents.size() / 2) ASSERT_TRUE(store_->Flush().ok());
+      if (n == fixture_.documents.size() / 2) {
+        if (store::StoreAdmin* admin = store_->Admin()) ASSERT_TRUE(admin->Flush().ok());
+      }
     }
     ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
     ASSERT_TRUE(store_->Append("default", std::move(later)).ok());
