@@ -160,9 +160,8 @@ TEST(FastPathDifferentialTest, DictionaryFiltersNumericFiltersAndBreakdownsMatch
   // background seals instead is timing-dependent (a seal that finishes late takes the whole head).
   ASSERT_TRUE((*store)->Flush().ok());
   {
-    model::SpanBatch tail =
-        MakeBatch(rng, 150, false,
-                  &next_id);  // 8,150 rows in all: percentiles stay exact (kExactSampleLimit)
+    // 8,150 rows in all, so percentiles stay exact (kExactSampleLimit) as the reference is.
+    model::SpanBatch tail = MakeBatch(rng, 150, false, &next_id);
     auto more = testing::ReferenceRows(tail);
     rows.insert(rows.end(), more.begin(), more.end());
     ASSERT_TRUE((*store)->Append("prod", std::move(tail)).ok());
