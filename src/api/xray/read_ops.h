@@ -11,7 +11,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +59,14 @@ class XrayReadOps {
   sampling::Clock clock_;
   CancelFlagPtr cancel_;
 };
+
+// How far from the second in an X-Ray trace id BatchGetTraces looks first for the trace's spans.
+inline constexpr uint64_t kXrayIdTimeMarginNano = 3600ULL * 1'000'000'000ULL;
+
+// The time hint of an X-Ray trace id ("1-5f84c7a1-…": the epoch second the trace started) ±
+// kXrayIdTimeMarginNano; nullopt for other id forms (OTLP's 32 hex digits carry no time) and for
+// seconds before 2015 or more than a day after `now` (epoch seconds). Exposed for tests.
+std::optional<store::TraceTimeHint> XrayTraceIdTimeHint(std::string_view text, double now);
 
 // The page token of GetTraceSummaries (exposed for tests).
 std::string EncodeTraceSummaryToken(const query::xray::TracePosition& position);
