@@ -75,6 +75,18 @@ query::xray_filter::GroupResolver XrayReadOps::Groups() const {
   };
 }
 
+Filter XrayReadOps::GroupFilter(const json& body) const {
+  std::string filter_text;
+  auto group_name = OptString(body, "GroupName");
+  auto group_arn = OptString(body, "GroupARN");
+  if (group_name || group_arn) {
+    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
+    if (!group.ok()) ThrowStatus(group.status());
+    filter_text = group->filter_expression;
+  }
+  return ParseFilterOrThrow(filter_text, "FilterExpression");
+}
+
 nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
   double start = ReqTime(body, "StartTime");
   double end = ReqTime(body, "EndTime");
@@ -193,15 +205,7 @@ nlohmann::json XrayReadOps::GetServiceGraph(const json& body) {
   double end = ReqTime(body, "EndTime");
   if (end < start) Invalid("EndTime must not be before StartTime");
   ParseOffsetToken(body);
-  std::string filter_text;
-  auto group_name = OptString(body, "GroupName");
-  auto group_arn = OptString(body, "GroupARN");
-  if (group_name || group_arn) {
-    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
-    if (!group.ok()) ThrowStatus(group.status());
-    filter_text = group->filter_expression;
-  }
-  Filter filter = ParseFilterOrThrow(filter_text, "FilterExpression");
+  Filter filter = GroupFilter(body);
   auto groups = Groups();
   auto graph = reader_->ServiceGraph(ToNanos(start), ToNanos(end) + 1, filter, &groups, cancel_);
   if (!graph.ok()) ThrowStatus(graph.status());
@@ -218,15 +222,7 @@ nlohmann::json XrayReadOps::GetTimeSeriesServiceStatistics(const json& body) {
   ParseOffsetToken(body);
   const int64_t period = OptInt(body, "Period").value_or(60);
   if (period < 60 || period % 60 != 0) Invalid("Period must be a multiple of 60 seconds");
-  std::string filter_text;
-  auto group_name = OptString(body, "GroupName");
-  auto group_arn = OptString(body, "GroupARN");
-  if (group_name || group_arn) {
-    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
-    if (!group.ok()) ThrowStatus(group.status());
-    filter_text = group->filter_expression;
-  }
-  Filter filter = ParseFilterOrThrow(filter_text, "FilterExpression");
+  Filter filter = GroupFilter(body);
   // The entity selector names the node(s) to chart, in filter syntax: service("name") or
   // id(name: "name", type: "...").
   std::vector<std::string> services;

@@ -52,6 +52,8 @@ class XrayReadOps {
   json GetTraceGraph(const json& body);
   json GetTimeSeriesServiceStatistics(const json& body);
   query::xray_filter::GroupResolver Groups() const;
+  // The filter of the group named by GroupName / GroupARN (none: the empty filter, every trace).
+  query::xray_filter::Filter GroupFilter(const json& body) const;
 
   const query::xray::XrayTraceReader* reader_;
   sampling::XrayConfigStore* config_;
