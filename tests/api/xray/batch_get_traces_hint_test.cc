@@ -73,7 +73,9 @@ class BatchGetTracesHintTest : public ::testing::TestWithParam<Engine> {
     ASSERT_NE(store_, nullptr);
   }
   void TearDown() override {
-    if (store_) EXPECT_TRUE(store_->Close().ok());
+    if (store_) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
   }
   std::unique_ptr<store::SpanStore> store_;
 };

@@ -97,8 +97,12 @@ class ServiceGraphAgreeTest : public ::testing::Test {
     }
   }
   void TearDown() override {
-    if (embedded_) EXPECT_TRUE(embedded_->Close().ok());
-    if (clickhouse_) EXPECT_TRUE(clickhouse_->Close().ok());
+    if (embedded_) {
+      EXPECT_TRUE(embedded_->Close().ok());
+    }
+    if (clickhouse_) {
+      EXPECT_TRUE(clickhouse_->Close().ok());
+    }
   }
   std::unique_ptr<store::SpanStore> embedded_, clickhouse_;
 };
