@@ -48,6 +48,9 @@ struct XrayApiOptions {
   std::string environment = "default";  // where PutTraceSegments stores spans
   std::string read_environment;         // "" = read traces of every environment
   std::optional<SigV4Credentials> credentials;
+  // A second key (only with `credentials`) whose signed requests may call the read operations
+  // (operations.h, XrayAccess::kRead); a write is 403 AccessDeniedException.
+  std::optional<SigV4Credentials> read_credentials;
   size_t trace_summaries_page = 100;
   size_t max_batch_get_ids = 100;
   sampling::Clock clock = sampling::SystemClockSeconds;
