@@ -231,6 +231,9 @@ TEST_F(SampleWeightsServerTest, WeightedCountMatchesTheRequestRate) {
   int full_buckets = 0;
   for (const auto& [bucket, weight] : weight_per_bucket) {
     const json& data = points[b++]["data"];
+    std::printf("bucket +%llds: weighted COUNT %.1f, RATE_SUM(duration_ms) %s\n",
+                static_cast<long long>(bucket - static_cast<int64_t>(t0)),
+                data["COUNT"].get<double>(), data["RATE_SUM(duration_ms)"].dump().c_str());
     EXPECT_NEAR(data["COUNT"].get<double>(), weight, 1e-6 * weight) << data.dump();
     const int64_t first_post = static_cast<int64_t>(t0) + 20;
     if (bucket > first_post && bucket + 10 <= first_post + 30) {

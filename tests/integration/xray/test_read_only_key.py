@@ -22,7 +22,6 @@ except ImportError:
 
 ARIADNE = sys.argv[1]
 TRACE = "1-5f84c7a1-0123456789abcdef01234567"
-ARN = "arn:aws:xray:us-east-1:000000000000:group/Default"
 RULE = {"RuleName": "r1", "ResourceARN": "*", "Priority": 10, "FixedRate": 0.1, "ReservoirSize": 1,
         "ServiceName": "*", "ServiceType": "*", "Host": "*", "HTTPMethod": "*", "URLPath": "*",
         "Version": 1}
@@ -44,6 +43,7 @@ def error_code(call):
 
 def main():
     now = time.time()
+    arn = {}  # the ARN of group g1, once the full key created it
     reads = {
         "GetSamplingRules": lambda x: x.get_sampling_rules(),
         "GetSamplingStatisticSummaries": lambda x: x.get_sampling_statistic_summaries(),
@@ -55,7 +55,7 @@ def main():
         "GetTraceGraph": lambda x: x.get_trace_graph(TraceIds=[TRACE]),
         "GetTimeSeriesServiceStatistics":
             lambda x: x.get_time_series_service_statistics(StartTime=now - 60, EndTime=now),
-        "ListTagsForResource": lambda x: x.list_tags_for_resource(ResourceARN=ARN),
+        "ListTagsForResource": lambda x: x.list_tags_for_resource(ResourceARN=arn["g1"]),
         "GetEncryptionConfig": lambda x: x.get_encryption_config(),
         "GetTraceSegmentDestination": lambda x: x.get_trace_segment_destination(),
         "GetInsightSummaries": lambda x: x.get_insight_summaries(StartTime=now - 60, EndTime=now),
@@ -74,8 +74,9 @@ def main():
         "CreateGroup": lambda x: x.create_group(GroupName="g1", FilterExpression="ok"),
         "UpdateGroup": lambda x: x.update_group(GroupName="g1", FilterExpression="error"),
         "DeleteGroup": lambda x: x.delete_group(GroupName="g1"),
-        "TagResource": lambda x: x.tag_resource(ResourceARN=ARN, Tags=[{"Key": "k", "Value": "v"}]),
-        "UntagResource": lambda x: x.untag_resource(ResourceARN=ARN, TagKeys=["k"]),
+        "TagResource":
+            lambda x: x.tag_resource(ResourceARN=arn["g1"], Tags=[{"Key": "k", "Value": "v"}]),
+        "UntagResource": lambda x: x.untag_resource(ResourceARN=arn["g1"], TagKeys=["k"]),
         "PutEncryptionConfig": lambda x: x.put_encryption_config(Type="NONE"),
         "UpdateTraceSegmentDestination":
             lambda x: x.update_trace_segment_destination(Destination="XRay"),
@@ -85,8 +86,7 @@ def main():
     try:
         full = client(server, "AKIDFULL", "full-secret")
         reader = client(server, "AKIDREAD", "read-secret")
-        check(error_code(lambda: full.create_group(GroupName="g1", FilterExpression="ok")) is None,
-              "the full key creates a group")
+        arn["g1"] = full.create_group(GroupName="g1", FilterExpression="ok")["Group"]["GroupARN"]
         check(error_code(lambda: full.create_sampling_rule(SamplingRule=RULE)) is None,
               "the full key creates a sampling rule")
         for name, call in reads.items():
