@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/xray/operations.h"
 #include "common/json_depth.h"
 #include "common/json_dump.h"
 
@@ -88,16 +89,11 @@ bool IsSafeMethod(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS";
 }
 
-// X-Ray operations (as proxied under /api/v1/xray/) that only read.
+// X-Ray operations (as proxied under /api/v1/xray/<path>) that only read: the operation table
+// (api/xray/operations.h) says which.
 bool IsXrayReadOperation(std::string_view operation) {
-  static constexpr std::string_view kReads[] = {"GetSamplingRules", "SamplingStatisticSummaries",
-                                                "GetGroup",         "Groups",
-                                                "TraceSummaries",   "Traces",
-                                                "ServiceGraph",     "TraceGraph"};
-  for (std::string_view read : kReads) {
-    if (operation == read) return true;
-  }
-  return false;
+  const xray::XrayOperation* op = xray::FindXrayOperation("/" + std::string(operation));
+  return op != nullptr && op->access == xray::XrayAccess::kRead;
 }
 
 json PrincipalJson(const Principal& principal, bool open) {

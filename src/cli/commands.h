@@ -34,6 +34,8 @@ struct ServeConfig {
   std::string xray = "2000";  // X-Ray daemon (UDP) + X-Ray API (TCP), same port
   std::string xray_environment = "default";
   std::string xray_access_key;  // ID:SECRET; empty = X-Ray API signatures not checked
+  // ID:SECRET of a second X-Ray API key that may only call the read operations.
+  std::string xray_read_access_key;
   std::string zipkin = "9411";  // Zipkin v2 listener (POST /api/v2/spans); "" or "off": none
   size_t zipkin_max_connections = 256;
   // One memory budget split into shares (cli/memory_budget.h); the limits below that are not set

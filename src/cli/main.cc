@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--xray-access-key", serve.xray_access_key,
                         "ID:SECRET: require SigV4 signatures with this key on the X-Ray API");
+  serve_cmd->add_option("--xray-read-access-key", serve.xray_read_access_key,
+                        "ID:SECRET: a second SigV4 key for the X-Ray API that may only call the "
+                        "read operations (Get*, List*, BatchGetTraces); needs --xray-access-key");
   serve_cmd->add_option("--ui-dir", serve.ui_dir,
                         "Folder of the built web UI (default: ui/dist of the source tree)");
   // Retention and disk use (docs/operations.md, "Retention and disk use").

@@ -394,6 +394,7 @@ int RunServe(const ServeConfig& config) {
   xray_config.port = xray_address->port;
   xray_config.environment = config.xray_environment;
   xray_config.access_key = config.xray_access_key;
+  xray_config.read_access_key = config.xray_read_access_key;
   xray_config.data_dir = config.data_dir;
   if (clickhouse) {
     // Groups and sampling rules in ClickHouse, so every node sees the same (docs/scale-out.md).

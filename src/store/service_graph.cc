@@ -6,25 +6,22 @@
 #include <map>
 
 #include "columnar/coding.h"
+#include "store/service_graph_rules.h"
 
 namespace ariadne::store {
 namespace {
 
-constexpr uint64_t kMinuteNano = 60ULL * 1'000'000'000ULL;
+constexpr uint64_t kMinuteNano = kGraphBucketNano;
 constexpr uint8_t kSnapshotVersion = 3;
-constexpr uint8_t kService = 0, kDatabase = 1, kRemote = 2;
-const char* const kKindNames[] = {"service", "database", "remote"};
+constexpr uint8_t kService = static_cast<uint8_t>(GraphNodeKind::kService);
+constexpr uint8_t kDatabase = static_cast<uint8_t>(GraphNodeKind::kDatabase);
+constexpr uint8_t kRemote = static_cast<uint8_t>(GraphNodeKind::kRemote);
+static_assert(kRemote == static_cast<uint8_t>(kLastGraphNodeKind));
 
 uint64_t IdKey(const model::SpanId& id) {
   uint64_t key;
   std::memcpy(&key, id.bytes.data(), 8);
   return key;
-}
-
-std::string_view StringAttr(const model::SpanBatch& b, const model::Span& s, std::string_view key) {
-  const model::Value* v = b.FindAttribute(s.attributes, key);
-  if (v == nullptr || v->type != model::ValueType::kString) return {};
-  return v->str;
 }
 
 }  // namespace
@@ -142,23 +139,14 @@ void ServiceGraphBuilder::Observe(std::string_view environment, const model::Spa
     info.minute = s.start_time_unix_nano / kMinuteNano;
     info.seen_at = now_unix_nano;
 
-    if (s.kind == model::SpanKind::kServer || s.kind == model::SpanKind::kConsumer || s.is_root())
-      AddNode(env, info.minute, service, kService, info.error);
-    if (s.kind == model::SpanKind::kClient) {
-      std::string_view db = StringAttr(batch, s, "db.system");
-      if (!db.empty()) {
-        std::string_view name = StringAttr(batch, s, "peer.service");
-        const uint32_t target = Intern(name.empty() ? db : name);
+    if (EntersService(s)) AddNode(env, info.minute, service, kService, info.error);
+    if (std::optional<ClientCallTarget> call = ClientTargetOf(batch, s)) {
+      const uint32_t target = Intern(call->name);
+      if (call->kind == GraphNodeKind::kDatabase) {
         AddEdge(env, info.minute, service, target, info.error, info.duration_ms);
         AddNode(env, info.minute, target, kDatabase, info.error);
       } else {
-        for (const char* key : {"peer.service", "server.address", "net.peer.name"}) {
-          std::string_view peer = StringAttr(batch, s, key);
-          if (!peer.empty()) {
-            info.peer = Intern(peer);
-            break;
-          }
-        }
+        info.peer = target;  // an edge only if no other service answers (Pair / Expire)
       }
     }
 
@@ -226,7 +214,7 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
   if (!environment.empty() && env_it == name_ids_.end()) return {};
   const uint32_t env = environment.empty() ? kNoName : env_it->second;
   std::map<std::pair<std::string, std::string>, EdgeStats> edges;
-  std::map<std::string, NodeStats> nodes;
+  GraphAssembly graph;
   for (const auto& [key, stats] : edges_) {
     if ((env != kNoName && key.environment != env) || key.minute < first || key.minute > last)
       continue;
@@ -238,28 +226,14 @@ ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t sta
   for (const auto& [key, stats] : nodes_) {
     if ((env != kNoName && key.environment != env) || key.minute < first || key.minute > last)
       continue;
-    NodeStats& n = nodes[names_[key.name]];
-    n.kind = std::max(n.kind, stats.kind);
-    n.requests += stats.requests;
-    n.errors += stats.errors;
+    graph.AddNode(names_[key.name], static_cast<GraphNodeKind>(stats.kind), stats.requests,
+                  stats.errors);
   }
-  ServiceGraph graph;
   for (const auto& [key, e] : edges) {
-    nodes.try_emplace(key.first);
-    nodes.try_emplace(key.second);
-    ServiceGraphEdge edge;
-    edge.source = key.first;
-    edge.target = key.second;
-    edge.request_count = e.requests;
-    edge.error_count = e.errors;
-    edge.p50_ms = e.latency.Quantile(0.5);
-    edge.p95_ms = e.latency.Quantile(0.95);
-    edge.p99_ms = e.latency.Quantile(0.99);
-    graph.edges.push_back(std::move(edge));
+    graph.AddEdge(key.first, key.second, e.requests, e.errors, e.latency.Quantile(0.5),
+                  e.latency.Quantile(0.95), e.latency.Quantile(0.99));
   }
-  for (const auto& [name, n] : nodes)
-    graph.nodes.push_back(ServiceGraphNode{name, kKindNames[n.kind], n.requests, n.errors});
-  return graph;
+  return std::move(graph).Finish();
 }
 
 std::string ServiceGraphBuilder::Snapshot() const {

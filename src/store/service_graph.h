@@ -2,12 +2,9 @@
 // minute, so the service map is always current without a batch job (Jaeger needs Spark/Flink
 // jobs for this).
 //
-// Edges:
-//  - a span whose parent belongs to another service: parent's service → span's service, with the
-//    child's duration as the latency and the child's error status;
-//  - a CLIENT span with db.system: service → the database (kind "database");
-//  - a CLIENT span with peer.service / server.address / net.peer.name that no instrumented child
-//    answered within `pairing_window`: service → that peer (kind "remote").
+// Edges and nodes follow service_graph_rules.h (shared with ClickHouse's SQL); here a CLIENT
+// span's remote peer becomes an edge when no child of another service answered it within
+// `pairing_window`.
 // Parents and children may arrive in either order and in different batches (they usually come
 // from different processes): unpaired spans wait in a bounded table until their partner arrives
 // or the pairing window passes.

@@ -11,17 +11,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "api/xray/operations.h"
 #include "net/http_client.h"
 #include "tests/common/server_process.h"
 #include "tests/common/server_test_main.h"
@@ -303,6 +306,69 @@ TEST_F(AuthTest, XrayChangesNeedAnAdminKeyAndTheProxyWorksWithSigV4Required) {
                                     R"({"GroupName":"x","FilterExpression":"ok"})");
   ASSERT_TRUE(unsigned_call.ok());
   EXPECT_EQ(unsigned_call->status, 403);
+}
+
+// Every X-Ray operation through the UI's proxy with a read key: the read operations are let
+// through (whatever the X-Ray API then answers to an empty body), the ones that change data or
+// settings are refused with a hint to use an admin key. The lists are AWS's (reads are the Get*,
+// List* and BatchGet* calls, plus PutTelemetryRecords/GetSamplingTargets counted as writes since
+// they feed the sampler); the operation table must cover exactly these.
+TEST_F(AuthTest, ReadKeyMayCallEveryXrayReadOperationAndNoWriteOperation) {
+  const std::vector<std::pair<std::string, std::string>> reads = {
+      {"GetSamplingRules", "{}"},
+      {"SamplingStatisticSummaries", "{}"},
+      {"GetGroup", R"({"GroupName":"Default"})"},
+      {"Groups", "{}"},
+      {"TraceSummaries", R"({"StartTime":1,"EndTime":2})"},
+      {"Traces", R"({"TraceIds":["1-5f84c7a1-0123456789abcdef01234567"]})"},
+      {"ServiceGraph", R"({"StartTime":1,"EndTime":2})"},
+      {"TraceGraph", R"({"TraceIds":["1-5f84c7a1-0123456789abcdef01234567"]})"},
+      {"TimeSeriesServiceStatistics", R"({"StartTime":1,"EndTime":2})"},
+      {"ListTagsForResource",
+       R"({"ResourceARN":"arn:aws:xray:us-east-1:000000000000:group/Default"})"},
+      {"EncryptionConfig", "{}"},
+      {"GetTraceSegmentDestination", "{}"},
+      {"InsightSummaries", R"({"StartTime":1,"EndTime":2})"},
+      {"Insight", R"({"InsightId":"none"})"},
+      {"InsightEvents", R"({"InsightId":"none"})"},
+      {"InsightImpactGraph", R"({"InsightId":"none","StartTime":1,"EndTime":2})"}};
+  const std::vector<std::string> writes = {"TraceSegments",
+                                           "TelemetryRecords",
+                                           "SamplingTargets",
+                                           "CreateSamplingRule",
+                                           "UpdateSamplingRule",
+                                           "DeleteSamplingRule",
+                                           "CreateGroup",
+                                           "UpdateGroup",
+                                           "DeleteGroup",
+                                           "TagResource",
+                                           "UntagResource",
+                                           "PutEncryptionConfig",
+                                           "UpdateTraceSegmentDestination"};
+  const std::string read = CreateKey("read");
+  Start();
+  for (const auto& [operation, body] : reads) {
+    auto r = PostJson("/api/v1/xray/" + operation, body, read);
+    EXPECT_NE(r.status, 403) << operation << ": " << r.body;
+    EXPECT_LT(r.status, 500) << operation << ": " << r.body;
+  }
+  for (const std::string& operation : writes) {
+    auto r = PostJson("/api/v1/xray/" + operation, "{}", read);
+    EXPECT_EQ(r.status, 403) << operation << ": " << r.body;
+    EXPECT_NE(ErrorOf(r).find("admin key"), std::string::npos) << operation << ": " << r.body;
+  }
+  // The operation table has exactly these operations, each with the access the lists give it.
+  std::set<std::string> listed(writes.begin(), writes.end());
+  for (const auto& [operation, body] : reads) listed.insert(operation);
+  std::set<std::string> table;
+  for (const api::xray::XrayOperation& op : api::xray::XrayOperations()) {
+    const std::string name(op.path.substr(1));
+    table.insert(name);
+    const bool is_read =
+        std::any_of(reads.begin(), reads.end(), [&](const auto& r) { return r.first == name; });
+    EXPECT_EQ(op.access == api::xray::XrayAccess::kRead, is_read) << name;
+  }
+  EXPECT_EQ(table, listed);
 }
 
 TEST_F(AuthTest, LoginSetsAStrictHttpOnlySessionCookieAndLogoutEndsIt) {

@@ -10,9 +10,11 @@
 // server, the reports, the ingest and the query are all real.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -111,9 +113,14 @@ TEST_F(SampleWeightsServerTest, WeightedCountMatchesTheRequestRate) {
 
   // Simulated time starts a minute in the past: the 40 simulated seconds below stay before the
   // query's "now" and inside the quota TTLs the server hands out (its clock + 30 s).
+  // Whole seconds on a 10-s boundary, so the POST intervals below nearly fill the query's 10-s
+  // buckets (each interval is 10.01 simulated seconds).
   const double t0 =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
-      60;
+      std::floor((std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                      .count() -
+                  60) /
+                 10) *
+      10;
   int64_t ticks = 0;  // hundredths of a simulated second
   uint64_t lcg = 42;
   sdk::XRaySamplerOptions options;
@@ -138,6 +145,7 @@ TEST_F(SampleWeightsServerTest, WeightedCountMatchesTheRequestRate) {
     double kept = 0;
     double weight = 1;
   };
+  std::map<int64_t, double> weight_per_bucket;  // POST spans: 10-s bucket start → Σ weights
   auto run = [&](int seconds, const std::string& method) {
     Interval out;
     out.weight = reported_weight;
@@ -149,6 +157,9 @@ TEST_F(SampleWeightsServerTest, WeightedCountMatchesTheRequestRate) {
         ++segment_number;
         docs.push_back(Segment(segment_number, options.now(), method,
                                segment_number % 2 == 0 ? "Cruddur" : ""));
+        if (method == "POST")
+          weight_per_bucket[static_cast<int64_t>(std::floor(options.now() / 10)) * 10] +=
+              out.weight;
       }
       ++ticks;
     }
@@ -199,6 +210,46 @@ TEST_F(SampleWeightsServerTest, WeightedCountMatchesTheRequestRate) {
   EXPECT_NEAR(count, 3000, 450) << "sampled " << sampled;
   EXPECT_LT(sampled, 600);  // unweighted it would be ≈ 435: the weights make the difference
   std::printf("sampled %.0f of 3000 requests; weighted COUNT %.1f\n", sampled, count);
+
+  // Per 10-s bucket: the weighted COUNT is the request rate (100/s) × 10, and RATE_SUM — the change
+  // of the bucket's weighted SUM from the previous bucket, per second — is computed from the
+  // weighted sums too (every POST segment lasts 5 ms, so SUM(duration_ms) = 5 × Σ weights).
+  json series =
+      Query({{"start_time", static_cast<int64_t>(t0)},
+             {"end_time", static_cast<int64_t>(t0) + 60},
+             {"granularity", 10},
+             {"calculations", {{{"op", "COUNT"}}, {{"op", "RATE_SUM"}, {"column", "duration_ms"}}}},
+             {"filters", {{{"column", "http.request.method"}, {"op", "="}, {"value", "POST"}}}}});
+  EXPECT_EQ(series["meta"]["sample_rate_weighted"], true) << series["meta"].dump();
+  std::vector<json> points(series["data"]["series"].begin(), series["data"]["series"].end());
+  std::sort(points.begin(), points.end(), [](const json& a, const json& b) {
+    return a["time"].get<std::string>() < b["time"].get<std::string>();
+  });
+  ASSERT_EQ(points.size(), weight_per_bucket.size()) << series.dump();
+  size_t b = 0;
+  double previous = -1;
+  int full_buckets = 0;
+  for (const auto& [bucket, weight] : weight_per_bucket) {
+    const json& data = points[b++]["data"];
+    std::printf("bucket +%llds: weighted COUNT %.1f, RATE_SUM(duration_ms) %s\n",
+                static_cast<long long>(bucket - static_cast<int64_t>(t0)),
+                data["COUNT"].get<double>(), data["RATE_SUM(duration_ms)"].dump().c_str());
+    EXPECT_NEAR(data["COUNT"].get<double>(), weight, 1e-6 * weight) << data.dump();
+    const int64_t first_post = static_cast<int64_t>(t0) + 20;
+    if (bucket > first_post && bucket + 10 <= first_post + 30) {
+      // A bucket inside the POST traffic: ≈ 100 requests per second (one interval's ratio,
+      // binomial spread ≈ 9 % on it: ±30 % is over three standard deviations).
+      EXPECT_NEAR(data["COUNT"].get<double>() / 10, 100, 30) << data.dump();
+      ++full_buckets;
+    }
+    if (previous >= 0) {
+      const double expected_rate = (5 * weight - 5 * previous) / 10;
+      EXPECT_NEAR(data["RATE_SUM(duration_ms)"].get<double>(), expected_rate, 1e-3 * 5 * weight)
+          << data.dump();
+    }
+    previous = weight;
+  }
+  EXPECT_EQ(full_buckets, 2);
 }
 
 }  // namespace

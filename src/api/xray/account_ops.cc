@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "api/xray/operations.h"
 #include "api/xray/request_fields.h"
 
 namespace ariadne::api::xray {
@@ -35,11 +36,7 @@ sampling::Tags ParseTagList(const json& body) {
 }
 
 bool XrayAccountOps::Handles(const std::string& path) {
-  return path == "/TagResource" || path == "/UntagResource" || path == "/ListTagsForResource" ||
-         path == "/EncryptionConfig" || path == "/PutEncryptionConfig" ||
-         path == "/GetTraceSegmentDestination" || path == "/UpdateTraceSegmentDestination" ||
-         path == "/InsightSummaries" || path == "/Insight" || path == "/InsightEvents" ||
-         path == "/InsightImpactGraph";
+  return IsXrayOperationOf(path, XrayFamily::kAccount);
 }
 
 nlohmann::json XrayAccountOps::Run(const std::string& path, const json& body) {

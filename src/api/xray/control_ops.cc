@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/xray/account_ops.h"
+#include "api/xray/operations.h"
 #include "api/xray/request_fields.h"
 #include "api/xray/shapes.h"
 
@@ -26,11 +27,7 @@ Filter ParseFilterOrThrow(const std::string& text, const char* field) {
 }
 
 bool XrayControlOps::Handles(const std::string& path) {
-  return path == "/GetSamplingRules" || path == "/SamplingTargets" ||
-         path == "/SamplingStatisticSummaries" || path == "/CreateSamplingRule" ||
-         path == "/UpdateSamplingRule" || path == "/DeleteSamplingRule" || path == "/CreateGroup" ||
-         path == "/GetGroup" || path == "/Groups" || path == "/UpdateGroup" ||
-         path == "/DeleteGroup";
+  return IsXrayOperationOf(path, XrayFamily::kControl);
 }
 
 nlohmann::json XrayControlOps::Run(const std::string& path, const json& body, bool ttl_as_iso) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/xray/control_ops.h"
+#include "api/xray/operations.h"
 #include "api/xray/request_fields.h"
 #include "api/xray/shapes.h"
 #include "query/xray/documents.h"
@@ -52,8 +53,7 @@ std::optional<TracePosition> DecodeTraceSummaryToken(const std::string& token) {
 }
 
 bool XrayReadOps::Handles(const std::string& path) {
-  return path == "/TraceSummaries" || path == "/Traces" || path == "/ServiceGraph" ||
-         path == "/TraceGraph" || path == "/TimeSeriesServiceStatistics";
+  return IsXrayOperationOf(path, XrayFamily::kReads);
 }
 
 nlohmann::json XrayReadOps::Run(const std::string& path, const json& body) {
@@ -73,6 +73,18 @@ query::xray_filter::GroupResolver XrayReadOps::Groups() const {
     if (!group.ok()) return std::nullopt;
     return group->filter_expression;
   };
+}
+
+Filter XrayReadOps::GroupFilter(const json& body) const {
+  std::string filter_text;
+  auto group_name = OptString(body, "GroupName");
+  auto group_arn = OptString(body, "GroupARN");
+  if (group_name || group_arn) {
+    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
+    if (!group.ok()) ThrowStatus(group.status());
+    filter_text = group->filter_expression;
+  }
+  return ParseFilterOrThrow(filter_text, "FilterExpression");
 }
 
 nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
@@ -138,6 +150,24 @@ nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
   return out;
 }
 
+std::optional<store::TraceTimeHint> XrayTraceIdTimeHint(std::string_view text, double now) {
+  // "1-" + 8 hex digits of epoch seconds + "-" + 24 hex digits.
+  if (text.size() != 35 || text.substr(0, 2) != "1-" || text[10] != '-') return std::nullopt;
+  uint64_t seconds = 0;
+  for (char c : text.substr(2, 8)) {
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
+    if (digit < 0) return std::nullopt;
+    seconds = seconds * 16 + static_cast<uint64_t>(digit);
+  }
+  constexpr uint64_t kEarliest = 1'420'070'400;  // 2015-01-01, before X-Ray existed
+  if (seconds < kEarliest || static_cast<double>(seconds) > now + 86'400) return std::nullopt;
+  const uint64_t at = seconds * 1'000'000'000ULL;
+  return store::TraceTimeHint{at - kXrayIdTimeMarginNano, at + kXrayIdTimeMarginNano};
+}
+
 nlohmann::json XrayReadOps::BatchGetTraces(const json& body) {
   ParseOffsetToken(body);
   json traces = json::array(), unprocessed = json::array();
@@ -147,7 +177,11 @@ nlohmann::json XrayReadOps::BatchGetTraces(const json& body) {
       unprocessed.push_back(text);
       continue;
     }
-    auto trace = reader_->Trace(*id);
+    // An X-Ray id names the second its trace started: read only the time around it first, and
+    // everywhere when nothing is there (an id whose time is off, e.g. a clock that was wrong).
+    const std::optional<store::TraceTimeHint> hint = XrayTraceIdTimeHint(text, clock_());
+    Result<store::TraceResult> trace = hint ? reader_->TraceNear(*id, *hint) : reader_->Trace(*id);
+    if (hint && trace.status().IsNotFound()) trace = reader_->Trace(*id);
     if (!trace.ok() || trace->spans.spans.empty()) {
       if (!trace.ok() && !trace.status().IsNotFound()) ThrowStatus(trace.status());
       unprocessed.push_back(text);
@@ -171,15 +205,7 @@ nlohmann::json XrayReadOps::GetServiceGraph(const json& body) {
   double end = ReqTime(body, "EndTime");
   if (end < start) Invalid("EndTime must not be before StartTime");
   ParseOffsetToken(body);
-  std::string filter_text;
-  auto group_name = OptString(body, "GroupName");
-  auto group_arn = OptString(body, "GroupARN");
-  if (group_name || group_arn) {
-    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
-    if (!group.ok()) ThrowStatus(group.status());
-    filter_text = group->filter_expression;
-  }
-  Filter filter = ParseFilterOrThrow(filter_text, "FilterExpression");
+  Filter filter = GroupFilter(body);
   auto groups = Groups();
   auto graph = reader_->ServiceGraph(ToNanos(start), ToNanos(end) + 1, filter, &groups, cancel_);
   if (!graph.ok()) ThrowStatus(graph.status());
@@ -196,15 +222,7 @@ nlohmann::json XrayReadOps::GetTimeSeriesServiceStatistics(const json& body) {
   ParseOffsetToken(body);
   const int64_t period = OptInt(body, "Period").value_or(60);
   if (period < 60 || period % 60 != 0) Invalid("Period must be a multiple of 60 seconds");
-  std::string filter_text;
-  auto group_name = OptString(body, "GroupName");
-  auto group_arn = OptString(body, "GroupARN");
-  if (group_name || group_arn) {
-    auto group = config_->GetGroup(group_name.value_or(""), group_arn.value_or(""));
-    if (!group.ok()) ThrowStatus(group.status());
-    filter_text = group->filter_expression;
-  }
-  Filter filter = ParseFilterOrThrow(filter_text, "FilterExpression");
+  Filter filter = GroupFilter(body);
   // The entity selector names the node(s) to chart, in filter syntax: service("name") or
   // id(name: "name", type: "...").
   std::vector<std::string> services;

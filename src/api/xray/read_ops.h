@@ -11,7 +11,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -49,6 +52,8 @@ class XrayReadOps {
   json GetTraceGraph(const json& body);
   json GetTimeSeriesServiceStatistics(const json& body);
   query::xray_filter::GroupResolver Groups() const;
+  // The filter of the group named by GroupName / GroupARN (none: the empty filter, every trace).
+  query::xray_filter::Filter GroupFilter(const json& body) const;
 
   const query::xray::XrayTraceReader* reader_;
   sampling::XrayConfigStore* config_;
@@ -56,6 +61,14 @@ class XrayReadOps {
   sampling::Clock clock_;
   CancelFlagPtr cancel_;
 };
+
+// How far from the second in an X-Ray trace id BatchGetTraces looks first for the trace's spans.
+inline constexpr uint64_t kXrayIdTimeMarginNano = 3600ULL * 1'000'000'000ULL;
+
+// The time hint of an X-Ray trace id ("1-5f84c7a1-…": the epoch second the trace started) ±
+// kXrayIdTimeMarginNano; nullopt for other id forms (OTLP's 32 hex digits carry no time) and for
+// seconds before 2015 or more than a day after `now` (epoch seconds). Exposed for tests.
+std::optional<store::TraceTimeHint> XrayTraceIdTimeHint(std::string_view text, double now);
 
 // The page token of GetTraceSummaries (exposed for tests).
 std::string EncodeTraceSummaryToken(const query::xray::TracePosition& position);

@@ -8,6 +8,7 @@
 
 #include "api/xray/account_ops.h"
 #include "api/xray/control_ops.h"
+#include "api/xray/operations.h"
 #include "api/xray/read_ops.h"
 #include "api/xray/request_fields.h"
 #include "api/xray/shapes.h"
@@ -104,6 +105,17 @@ void XrayApiHandler::Dispatch(net::HttpRequest&& request, net::Responder respond
     }
     if (check_signature && options_.credentials && !IsSamplerPath(path)) {
       SigV4Check check = VerifySigV4(request, *options_.credentials, options_.clock());
+      if (!check.ok && check.error_type == "UnrecognizedClientException" &&
+          options_.read_credentials) {
+        check = VerifySigV4(request, *options_.read_credentials, options_.clock());
+        const XrayOperation* op = FindXrayOperation(path);
+        if (check.ok && op != nullptr && op->access != XrayAccess::kRead) {
+          throw ApiError{403, "AccessDeniedException",
+                         "access key " + options_.read_credentials->access_key_id +
+                             " may only call X-Ray read operations; " + std::string(op->name) +
+                             " needs the key of --xray-access-key"};
+        }
+      }
       if (!check.ok) throw ApiError{403, check.error_type, check.message};
     }
     json body = json::object();

@@ -1,7 +1,8 @@
 // XrayApiHandler: the AWS X-Ray API (REST-JSON, every operation a POST with a JSON body) on the
 // TCP side of the X-Ray port — what the aws CLI (`--endpoint-url`), boto3 and the X-Ray SDKs'
 // sampling pollers call. Paths, shapes and error forms follow the botocore model (protocols.md §5).
-// This class routes; the work is elsewhere:
+// This class routes, by the operation table (operations.h: every path, read or write); the work
+// is elsewhere:
 //
 //   groups, sampling   /CreateGroup /GetGroup /Groups /UpdateGroup /DeleteGroup
 //                      /GetSamplingRules /CreateSamplingRule /UpdateSamplingRule
@@ -18,9 +19,10 @@
 // Authentication: the SDK pollers (/GetSamplingRules, /SamplingTargets) never sign and are always
 // accepted. With credentials configured, every other request on the X-Ray port must carry a valid
 // SigV4 signature (403 MissingAuthenticationTokenException / InvalidSignatureException /
-// UnrecognizedClientException otherwise); without, signatures are not checked. HandleTrusted is
-// for in-process callers that authenticated the caller themselves (the web UI behind the query
-// port's key checks): no signature is asked for.
+// UnrecognizedClientException otherwise); without, signatures are not checked. A request signed by
+// XrayApiOptions::read_credentials may call the read operations only (403 AccessDeniedException).
+// HandleTrusted is for in-process callers that authenticated the caller themselves (the web UI
+// behind the query port's key checks): no signature is asked for.
 //
 // Threads: Handle runs on the HTTP server's I/O threads and may run concurrently. Sampling calls,
 // group/rule operations and PutTraceSegments are answered there; the trace reads and the views
@@ -48,6 +50,9 @@ struct XrayApiOptions {
   std::string environment = "default";  // where PutTraceSegments stores spans
   std::string read_environment;         // "" = read traces of every environment
   std::optional<SigV4Credentials> credentials;
+  // A second key (only with `credentials`) whose signed requests may call the read operations
+  // (operations.h, XrayAccess::kRead); a write is 403 AccessDeniedException.
+  std::optional<SigV4Credentials> read_credentials;
   size_t trace_summaries_page = 100;
   size_t max_batch_get_ids = 100;
   sampling::Clock clock = sampling::SystemClockSeconds;

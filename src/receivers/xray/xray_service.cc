@@ -63,18 +63,35 @@ Result<std::unique_ptr<XrayService>> XrayService::Start(const XrayServiceConfig&
   auto service = std::make_unique<XrayServiceImpl>();
   XrayApiOptions api_options;
   api_options.environment = config.environment;
-  if (!config.access_key.empty()) {
-    size_t colon = config.access_key.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == config.access_key.size()) {
-      return Status::InvalidArgument(
-          "--xray-access-key must be ACCESS_KEY_ID:SECRET_ACCESS_KEY, e.g. AKIDEXAMPLE:s3cret");
+  auto parse_key = [](const std::string& text, const char* flag) -> Result<SigV4Credentials> {
+    size_t colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+      return Status::InvalidArgument(std::string(flag) +
+                                     " must be ACCESS_KEY_ID:SECRET_ACCESS_KEY, e.g. "
+                                     "AKIDEXAMPLE:s3cret");
     }
-    api_options.credentials =
-        SigV4Credentials{config.access_key.substr(0, colon), config.access_key.substr(colon + 1)};
+    return SigV4Credentials{text.substr(0, colon), text.substr(colon + 1)};
+  };
+  if (!config.read_access_key.empty()) {
+    if (config.access_key.empty()) {
+      return Status::InvalidArgument(
+          "--xray-read-access-key needs --xray-access-key (without it no signature is checked)");
+    }
+    ARIADNE_ASSIGN_OR_RETURN(SigV4Credentials read,
+                             parse_key(config.read_access_key, "--xray-read-access-key"));
+    api_options.read_credentials = std::move(read);
+  }
+  if (!config.access_key.empty()) {
+    ARIADNE_ASSIGN_OR_RETURN(api_options.credentials,
+                             parse_key(config.access_key, "--xray-access-key"));
     service->auth_note_ = "X-Ray API requests must be SigV4-signed with access key " +
                           api_options.credentials->access_key_id +
                           " (the SDK sampling calls /GetSamplingRules and /SamplingTargets are "
                           "accepted unsigned)";
+    if (api_options.read_credentials) {
+      service->auth_note_ += "; access key " + api_options.read_credentials->access_key_id +
+                             " may call the read operations only";
+    }
   } else {
     service->auth_note_ =
         "X-Ray API signatures are NOT checked (any or no AWS credentials are accepted); set "

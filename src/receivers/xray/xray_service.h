@@ -27,6 +27,8 @@ struct XrayServiceConfig {
   uint16_t port = 2000;
   std::string environment = "default";
   std::string access_key;  // "ID:SECRET"; empty = signatures not checked
+  // "ID:SECRET" of a key allowed the read operations only (needs access_key).
+  std::string read_access_key;
   std::string data_dir;
   // Where groups and sampling rules live: null = <data_dir>/xray-config.json; `ariadne serve
   // --store clickhouse://…` passes the shared ClickHouse table

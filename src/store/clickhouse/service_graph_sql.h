@@ -1,6 +1,6 @@
 // GetServiceGraphSql: the service graph answered by ClickHouse from the stored spans, so every
 // Ariadne node of a cluster sees the same graph (the embedded engine keeps ingest-time buckets
-// instead; store/service_graph.h has the rules, applied here in SQL):
+// instead; store/service_graph_rules.h has the rules and the attribute keys, applied here in SQL):
 //  - a span whose parent (same trace) belongs to another service: parent's service → span's
 //    service, with the child's duration and error status;
 //  - a CLIENT span with db.system: service → peer.service or the db.system (kind "database");
