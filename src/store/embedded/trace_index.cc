@@ -72,6 +72,17 @@ void TraceIndex::NoteBlock(const std::string& environment, const Block& block) {
     Note(NodeOf(env, block.trace_id[row]), block.start_unix_nano[row]);
 }
 
+void TraceIndex::NotePart(const std::string& environment, const TraceSummary& part) {
+  if (part.span_count == 0) return;
+  MutexLock lock(&mu_);
+  Node* node = NodeOf(EnvironmentId(environment), part.trace_id);
+  Note(node, part.start_unix_nano);
+  if (part.span_count > 1) {
+    Note(node, part.last_span_start_unix_nano);
+    node->second.spans += part.span_count - 2;
+  }
+}
+
 void TraceIndex::Store(Node* node, TraceSummary summary) {
   Entry& e = node->second;
   bytes_ -= e.summary_bytes;

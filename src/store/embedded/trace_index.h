@@ -3,13 +3,16 @@
 // segment identities) per trace and environment, so SearchTracePage answers from memory without
 // reading spans.
 //
-// How it stays consistent with the blocks (it is derived state, never written to disk):
+// How it stays consistent with the blocks (derived state; each block's per-trace parts are
+// persisted beside it, trace_summary_file.h, so open reads those instead of the columns):
 //   - Every span the store takes is noted (NoteBatch from ApplyToHead, so ingest and WAL replay
-//     alike; NoteBlock for sealed blocks at open): per trace its span count and span-start range.
+//     alike; NotePart from each block's persisted summaries at open, NoteBlock for a block
+//     without them): per trace its span count and span-start range.
 //     A noted trace is stale: its summary (if any) no longer covers every span.
 //   - A stale trace gets its summary from the rows that hold it: PutIfComplete keeps a summary of
 //     one head or block when that head/block holds every noted span of the trace (the seal thread
-//     after each seal, Open for each block). Traces spread over several heads/blocks stay stale.
+//     after each seal, Open for each block's persisted parts). Traces spread over several
+//     heads/blocks stay stale.
 //   - Readers refresh the stale traces of their window first (StaleIn, then the whole trace by
 //     GetTrace and PutFetched/DropFetched); a version number makes a refresh that raced with new
 //     spans leave the trace stale.
@@ -59,6 +62,10 @@ class TraceIndex {
       ARIADNE_EXCLUDES(mu_);
   void NoteBlock(const std::string& environment, const columnar::Block& block)
       ARIADNE_EXCLUDES(mu_);
+  // Notes the spans a persisted part stands for (trace_summary_file.h): part.span_count spans
+  // starting from part.start_unix_nano to part.last_span_start_unix_nano. Same as NoteBlock for
+  // that block's rows of the trace, without reading them.
+  void NotePart(const std::string& environment, const TraceSummary& part) ARIADNE_EXCLUDES(mu_);
 
   // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
   // its trace: summary.span_count equals the noted count.
