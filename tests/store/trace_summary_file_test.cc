@@ -80,8 +80,12 @@ class CountingEnv final : public Env {
 };
 
 std::unique_ptr<EmbeddedSpanStore> Open(const std::string& dir, Env* env,
-                                        uint64_t retention_nanos = 0) {
+                                        uint64_t retention_nanos = 0,
+                                        uint64_t trace_summary_bytes = UINT64_MAX,
+                                        bool compaction = false) {
   EmbeddedStoreOptions options;
+  options.trace_summary_bytes = trace_summary_bytes;
+  options.maintenance.compaction.enabled = compaction;
   options.data_dir = dir;
   options.env = env;
   options.maintenance.background = false;
@@ -313,6 +317,47 @@ TEST(TraceSummaryFileTest, OrphanSideFileIsRemovedAtOpen) {
   ASSERT_NE(store, nullptr);
   EXPECT_FALSE(fs::exists(orphan));
   ExpectEveryBlockHasItsSideFile(dir.path());
+  ASSERT_TRUE(store->Close().ok());
+}
+
+// A summary budget far below what the window's summaries take (--memory-limit's share on a tiny
+// limit): the index keeps almost nothing in memory, reads the blocks' side files back while it
+// walks, and answers exactly what the whole traces say, also after a restart and after
+// compaction removed the blocks whose side files held the evicted summaries.
+TEST(TraceSummaryFileTest, TinySummaryBudgetStillAnswersEveryTrace) {
+  testing::TempDir dir;
+  model::SpanBatch batch = testing::RandomSpans(23).Batch(1500);
+  constexpr uint64_t kBudget = 4096;  // a handful of summaries
+  std::vector<std::string> want;
+  {
+    auto store = Open(dir.path(), nullptr, 0, kBudget, /*compaction=*/true);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 0, 600)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 600, 1200)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 1200, 1500)).ok());
+    want = Oracle(*store);
+    ASSERT_GT(want.size(), 50u);
+    EXPECT_EQ(Search(*store), want);
+    StoreStats stats = store->Admin()->Stats();
+    EXPECT_GT(stats.trace_summary_loads, 0u);  // evicted summaries came back from side files
+    // The summaries of the head's traces are not evictable; the blocks' ones are bounded.
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    EXPECT_EQ(Search(*store), want);
+    EXPECT_LE(store->Admin()->Stats().trace_summary_bytes, kBudget + 4096);
+    // Compaction merges the three blocks and removes them with their side files.
+    const uint64_t blocks_before = store->Admin()->Stats().blocks;
+    ASSERT_TRUE(RunBlockMaintenance(store.get()).ok());
+    EXPECT_LT(store->Admin()->Stats().blocks, blocks_before);
+    EXPECT_EQ(Search(*store), want);
+    ASSERT_TRUE(store->Close().ok());
+  }
+  ExpectEveryBlockHasItsSideFile(dir.path());
+  auto store = Open(dir.path(), nullptr, 0, kBudget);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Search(*store), want);
+  EXPECT_LE(store->Admin()->Stats().trace_summary_bytes, kBudget + 4096);
   ASSERT_TRUE(store->Close().ok());
 }
 

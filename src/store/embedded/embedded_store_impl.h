@@ -236,6 +236,8 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // Removes side files whose block is not in `blocks` (a seal or compaction that failed after
   // writing one).
   void RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& blocks);
+  // The side file of a block by id (TraceIndex::PartLoader).
+  Result<std::vector<TraceSummary>> LoadBlockParts(uint64_t block);
 
   // Refetches the index's stale traces whose spans may lie in the window.
   Status RefreshTraceIndex(std::string_view environment, uint64_t start_unix_nano,

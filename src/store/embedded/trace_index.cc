@@ -83,16 +83,98 @@ void TraceIndex::NotePart(const std::string& environment, const TraceSummary& pa
   }
 }
 
-void TraceIndex::Store(Node* node, TraceSummary summary) {
+void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
   Entry& e = node->second;
   bytes_ -= e.summary_bytes;
+  summary_bytes_ -= e.summary_bytes;
   e.summary = std::move(summary);
   e.summary_bytes = SummaryHeapBytes(e.summary);
   bytes_ += e.summary_bytes;
+  summary_bytes_ += e.summary_bytes;
   e.has_summary = true;
+  e.evicted = false;
+  e.block = block;
   e.stale = false;
   stale_.erase(node);
   Post(node);
+  if (block != 0 && budget_ != SIZE_MAX) {
+    evictable_.push_back(node);
+    EnforceBudget(nullptr);
+  }
+}
+
+void TraceIndex::SetSummaryBudget(size_t bytes, PartLoader loader) {
+  MutexLock lock(&mu_);
+  budget_ = bytes;
+  loader_ = std::move(loader);
+  RebuildEvictable();
+  EnforceBudget(nullptr);
+}
+
+void TraceIndex::RebuildEvictable() {
+  evictable_.clear();
+  if (budget_ == SIZE_MAX) return;
+  for (Node& node : entries_) {
+    const Entry& e = node.second;
+    if (e.has_summary && !e.evicted && e.block != 0 && !e.dead) evictable_.push_back(&node);
+  }
+}
+
+void TraceIndex::EnforceBudget(const Node* keep) {
+  if (evictable_.size() > 2 * entries_.size() + 1024) RebuildEvictable();  // drop stale items
+  size_t kept = 0;
+  while (summary_bytes_ > budget_ && evictable_.size() > kept) {
+    Node* node = evictable_.front();
+    evictable_.pop_front();
+    Entry& e = node->second;
+    if (!e.has_summary || e.evicted || e.block == 0 || e.dead) continue;  // a stale item
+    if (node == keep) {
+      evictable_.push_back(node);
+      ++kept;
+      continue;
+    }
+    bytes_ -= e.summary_bytes;
+    summary_bytes_ -= e.summary_bytes;
+    e.summary = TraceSummary();
+    e.summary_bytes = 0;
+    e.evicted = true;
+  }
+}
+
+bool TraceIndex::Reload(Node* node) {
+  const uint64_t block = node->second.block;
+  Result<std::vector<TraceSummary>> parts =
+      loader_ ? loader_(block) : Result<std::vector<TraceSummary>>(Status::NotFound("no loader"));
+  if (parts.ok()) {
+    ++summary_loads_;
+    for (TraceSummary& part : *parts) {
+      const int64_t env = FindEnvironment(part.environment);
+      if (env < 0) continue;
+      auto it = entries_.find(Key{static_cast<uint32_t>(env), part.trace_id});
+      if (it == entries_.end()) continue;
+      Entry& e = it->second;
+      if (!e.evicted || e.block != block || e.dead || e.spans != part.span_count) continue;
+      e.summary = std::move(part);
+      e.summary_bytes = SummaryHeapBytes(e.summary);
+      bytes_ += e.summary_bytes;
+      summary_bytes_ += e.summary_bytes;
+      e.evicted = false;
+      evictable_.push_back(&*it);
+    }
+  }
+  Entry& e = node->second;
+  if (e.evicted) {
+    // Its block is gone (compaction, retention) or changed: the trace is refetched whole.
+    e.evicted = false;
+    e.has_summary = false;
+    e.block = 0;
+    ++e.version;
+    e.stale = true;
+    stale_.insert(node);
+    return false;
+  }
+  EnforceBudget(node);
+  return true;
 }
 
 void TraceIndex::Post(Node* node) {
@@ -134,9 +216,12 @@ void TraceIndex::Kill(Node* node) {
   Entry& e = node->second;
   stale_.erase(node);
   bytes_ -= e.summary_bytes;
+  summary_bytes_ -= e.summary_bytes;
   e.summary = TraceSummary();
   e.summary_bytes = 0;
   e.has_summary = false;
+  e.evicted = false;
+  e.block = 0;
   e.stale = false;
   e.dead = true;
   e.spans = 0;
@@ -146,13 +231,14 @@ void TraceIndex::Kill(Node* node) {
   ++obsolete_items_;
 }
 
-void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary) {
+void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary,
+                               uint64_t block) {
   MutexLock lock(&mu_);
   int64_t env = FindEnvironment(environment);
   if (env < 0) return;
   auto it = entries_.find(Key{static_cast<uint32_t>(env), summary.trace_id});
   if (it == entries_.end() || it->second.dead || it->second.spans != summary.span_count) return;
-  Store(&*it, std::move(summary));
+  Store(&*it, std::move(summary), block);
 }
 
 uint64_t TraceIndex::NotedSpans(const std::string& environment, const model::TraceId& id) const {
@@ -193,7 +279,7 @@ void TraceIndex::PutFetched(const Stale& stale, TraceSummary summary) {
     pending_.push_back(OrderItem{e.start, ++e.order_seq, &*it});
   }
   e.last_start = summary.last_span_start_unix_nano;
-  Store(&*it, std::move(summary));
+  Store(&*it, std::move(summary), 0);
 }
 
 void TraceIndex::DropFetched(const Stale& stale) {
@@ -245,6 +331,7 @@ void TraceIndex::EnsureOrdered() {
     incomplete_.clear();
     for (Node& node : entries_)
       if (node.second.has_summary) Post(&node);
+    RebuildEvictable();
     for (Node& node : entries_)
       if (node.second.start != UINT64_MAX)
         order_.push_back(OrderItem{node.second.start, ++node.second.order_seq, &node});
@@ -271,8 +358,10 @@ void TraceIndex::EnsureOrdered() {
 }
 
 Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
-                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel) {
+                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel,
+                                     bool* needs_refresh) {
   MutexLock lock(&mu_);
+  if (needs_refresh) *needs_refresh = false;
   TracePage page;
   const int64_t env = request.environment.empty() ? -1 : FindEnvironment(request.environment);
   if (!request.environment.empty() && env < 0) return page;
@@ -302,6 +391,10 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
       return false;
     }
     if (span_matches && !span_matches->count(id)) return true;
+    if (e.evicted && !Reload(item.node)) {
+      if (needs_refresh) *needs_refresh = true;
+      return true;
+    }
     if (!PassesTraceFilter(request.filter, e.summary)) return true;
     TraceVerdict verdict = request.refine ? request.refine(e.summary) : TraceVerdict::kYes;
     if (verdict == TraceVerdict::kNo) return true;
@@ -344,6 +437,16 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
 size_t TraceIndex::bytes() const {
   MutexLock lock(&mu_);
   return bytes_ + entries_.bucket_count() * sizeof(void*) + stale_.size() * 3 * sizeof(void*);
+}
+
+size_t TraceIndex::summary_bytes() const {
+  MutexLock lock(&mu_);
+  return summary_bytes_;
+}
+
+uint64_t TraceIndex::summary_loads() const {
+  MutexLock lock(&mu_);
+  return summary_loads_;
 }
 
 size_t TraceIndex::traces() const {

@@ -47,7 +47,7 @@ Status EmbeddedStore::BuildTraceIndex() {
     }
     for (const TraceSummary& part : *parts) trace_index_.NotePart(entry.meta.environment, part);
     for (TraceSummary& part : *parts)
-      trace_index_.PutIfComplete(entry.meta.environment, std::move(part));
+      trace_index_.PutIfComplete(entry.meta.environment, std::move(part), entry.meta.id);
   }
   std::shared_lock<std::shared_mutex> lock(state_mu_);
   for (const auto& [env, head] : AllHeads()) SummarizeIntoIndex(std::string(env), head->block());
@@ -141,8 +141,6 @@ Result<TraceIndex::TraceIdSet> EmbeddedStore::TracesWithMatchingSpan(
 
 Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request,
                                                  const query::ExecContext& context) {
-  ARIADNE_RETURN_IF_ERROR(RefreshTraceIndex(request.environment, request.start_unix_nano,
-                                            request.end_unix_nano, context.cancel));
   std::optional<TraceIndex::TraceIdSet> span_matches;
   if (!request.filter.span_filters.empty()) {
     query::QuerySpec spec;
@@ -152,7 +150,21 @@ Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request
     spec.filters = request.filter.span_filters;
     ARIADNE_ASSIGN_OR_RETURN(span_matches, TracesWithMatchingSpan(spec, context));
   }
-  return trace_index_.Search(request, span_matches ? &*span_matches : nullptr, context.cancel);
+  // An evicted summary whose block went away since (compaction, retention) turns its trace stale
+  // during the search: refresh and search again (each round refetches those traces whole).
+  for (int round = 0;; ++round) {
+    ARIADNE_RETURN_IF_ERROR(RefreshTraceIndex(request.environment, request.start_unix_nano,
+                                              request.end_unix_nano, context.cancel));
+    bool needs_refresh = false;
+    Result<TracePage> page = trace_index_.Search(request, span_matches ? &*span_matches : nullptr,
+                                                 context.cancel, &needs_refresh);
+    if (!page.ok() || !needs_refresh || round == 3) return page;
+  }
+}
+
+Result<std::vector<TraceSummary>> EmbeddedStore::LoadBlockParts(uint64_t block) {
+  // Called with the index locked: only the Env, no store lock (the path follows from the id).
+  return ReadTraceSummaryFile(env_, blocks_dir_ + "/" + BlockFileName(block));
 }
 
 }  // namespace ariadne::store::embedded
