@@ -1,13 +1,16 @@
 #include "store/embedded/trace_index.h"
 
 #include <algorithm>
+#include <iterator>
+#include <unordered_set>
 
 namespace ariadne::store::embedded {
 using columnar::Block;
 namespace {
 
+// The summary with its heap (summaries are held out of line, so an evicted one costs nothing).
 size_t SummaryHeapBytes(const TraceSummary& s) {
-  size_t bytes = s.xray.ApproximateBytes() - sizeof(s.xray);
+  size_t bytes = sizeof(TraceSummary) + s.xray.ApproximateBytes() - sizeof(s.xray);
   auto heap = [](const std::string& text) { return text.size() > 15 ? text.capacity() + 1 : 0; };
   bytes += heap(s.environment) + heap(s.root_service) + heap(s.root_name);
   for (const std::string& service : s.services) bytes += sizeof(std::string) + heap(service);
@@ -87,8 +90,8 @@ void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
   Entry& e = node->second;
   bytes_ -= e.summary_bytes;
   summary_bytes_ -= e.summary_bytes;
-  e.summary = std::move(summary);
-  e.summary_bytes = SummaryHeapBytes(e.summary);
+  e.summary = std::make_unique<TraceSummary>(std::move(summary));
+  e.summary_bytes = SummaryHeapBytes(*e.summary);
   bytes_ += e.summary_bytes;
   summary_bytes_ += e.summary_bytes;
   e.has_summary = true;
@@ -135,7 +138,7 @@ void TraceIndex::EnforceBudget(const Node* keep) {
     }
     bytes_ -= e.summary_bytes;
     summary_bytes_ -= e.summary_bytes;
-    e.summary = TraceSummary();
+    e.summary.reset();
     e.summary_bytes = 0;
     e.evicted = true;
   }
@@ -154,8 +157,8 @@ bool TraceIndex::Reload(Node* node) {
       if (it == entries_.end()) continue;
       Entry& e = it->second;
       if (!e.evicted || e.block != block || e.dead || e.spans != part.span_count) continue;
-      e.summary = std::move(part);
-      e.summary_bytes = SummaryHeapBytes(e.summary);
+      e.summary = std::make_unique<TraceSummary>(std::move(part));
+      e.summary_bytes = SummaryHeapBytes(*e.summary);
       bytes_ += e.summary_bytes;
       summary_bytes_ += e.summary_bytes;
       e.evicted = false;
@@ -178,7 +181,7 @@ bool TraceIndex::Reload(Node* node) {
 }
 
 void TraceIndex::Post(Node* node) {
-  const query::xray_filter::TraceFacts& facts = node->second.summary.xray;
+  const query::xray_filter::TraceFacts& facts = node->second.summary->xray;
   if (!facts.annotations_complete) incomplete_.push_back(node);
   for (const query::xray_filter::AnnotationFact& a : facts.annotations) {
     if (a.type != query::xray_filter::AnnotationFact::Type::kString) continue;
@@ -217,7 +220,7 @@ void TraceIndex::Kill(Node* node) {
   stale_.erase(node);
   bytes_ -= e.summary_bytes;
   summary_bytes_ -= e.summary_bytes;
-  e.summary = TraceSummary();
+  e.summary.reset();
   e.summary_bytes = 0;
   e.has_summary = false;
   e.evicted = false;
@@ -313,7 +316,21 @@ bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
 
 void TraceIndex::EnsureOrdered() {
   if (dead_ > 0 && dead_ * 4 > entries_.size()) {
-    // Many traces dropped (retention): forget them and rebuild the order from the live ones.
+    // Many traces dropped (retention): forget them and rebuild the order from the live ones. The
+    // posting lists are filtered, not rebuilt: evicted summaries are not in memory to post again.
+    std::unordered_set<const Node*> gone;
+    for (const Node& node : entries_)
+      if (node.second.dead) gone.insert(&node);
+    auto is_gone = [&gone](const Node* node) { return gone.count(node) > 0; };
+    for (auto it = postings_.begin(); it != postings_.end();) {
+      std::vector<Node*>& list = it->second;
+      const size_t before = list.size();
+      list.erase(std::remove_if(list.begin(), list.end(), is_gone), list.end());
+      bytes_ -= (before - list.size()) * sizeof(Node*);
+      it = list.empty() ? postings_.erase(it) : std::next(it);
+    }
+    incomplete_.erase(std::remove_if(incomplete_.begin(), incomplete_.end(), is_gone),
+                      incomplete_.end());
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second.dead) {
         bytes_ -= sizeof(Node) + 2 * sizeof(void*) + sizeof(OrderItem);
@@ -326,11 +343,6 @@ void TraceIndex::EnsureOrdered() {
     order_.clear();
     pending_.clear();
     obsolete_items_ = 0;
-    for (auto& [value, list] : postings_) bytes_ -= list.size() * sizeof(Node*);
-    postings_.clear();
-    incomplete_.clear();
-    for (Node& node : entries_)
-      if (node.second.has_summary) Post(&node);
     RebuildEvictable();
     for (Node& node : entries_)
       if (node.second.start != UINT64_MAX)
@@ -395,14 +407,14 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
       if (needs_refresh) *needs_refresh = true;
       return true;
     }
-    if (!PassesTraceFilter(request.filter, e.summary)) return true;
-    TraceVerdict verdict = request.refine ? request.refine(e.summary) : TraceVerdict::kYes;
+    if (!PassesTraceFilter(request.filter, *e.summary)) return true;
+    TraceVerdict verdict = request.refine ? request.refine(*e.summary) : TraceVerdict::kYes;
     if (verdict == TraceVerdict::kNo) return true;
     if (request.limit != 0 && page.traces.size() == request.limit) {
       page.next = last;
       return false;
     }
-    page.traces.push_back(TracePageEntry{e.summary, verdict == TraceVerdict::kYes});
+    page.traces.push_back(TracePageEntry{*e.summary, verdict == TraceVerdict::kYes});
     last = TracePageToken{item.start, id};
     return true;
   };

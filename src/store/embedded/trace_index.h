@@ -144,7 +144,7 @@ class TraceIndex {
     bool evicted = false;  // has_summary, but the summary is in block `block`'s side file only
     uint64_t block = 0;    // the sealed block whose side file holds the summary; 0 none
     size_t summary_bytes = 0;
-    TraceSummary summary;
+    std::unique_ptr<TraceSummary> summary;  // set when has_summary and not evicted
   };
   using Map = std::unordered_map<Key, Entry, KeyHash>;
   using Node = Map::value_type;
