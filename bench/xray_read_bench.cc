@@ -14,6 +14,8 @@
 //          trace_summaries share of --memory-limit; 75497472 at 1 GiB); default unbounded
 // After loading, the store is closed and reopened (the restart time is printed: open reads the
 // blocks' trace-summary side files, not their columns) and the reads run on the reopened store.
+// ARIADNE_BENCH_DROP_SIDE_FILES=1 deletes the side files before that reopen, so open summarizes
+// every block from its columns (what open did before side files) and writes them again.
 // Prints the process's RSS (VmRSS, VmHWM) after the load and at the end.
 #include <algorithm>
 #include <chrono>
@@ -145,6 +147,12 @@ int main() {
   // Restart: what open costs with the blocks' summaries persisted beside them.
   if (!store->Close().ok()) return 1;
   store.reset();
+  if (std::getenv("ARIADNE_BENCH_DROP_SIDE_FILES")) {
+    size_t dropped = 0;
+    for (const auto& e : std::filesystem::directory_iterator(options.data_dir + "/blocks"))
+      if (e.path().extension() == ".tsum") dropped += std::filesystem::remove(e.path());
+    std::printf("deleted %zu trace-summary side files\n", dropped);
+  }
   auto reopen_start = Clock::now();
   opened = store::embedded::OpenEmbeddedStore(options);
   if (!opened.ok()) {
