@@ -10,11 +10,19 @@
 // usage: ARIADNE_BENCH_SPANS=1000000 xray_read_bench   (default 1,000,000 spans)
 //        ARIADNE_BENCH_OLD=1 also times the store's ForEachTrace walk (the path before the index)
 //        ARIADNE_BENCH_SKIP_GRAPH=1 skips the whole-window GetServiceGraph (minutes at 10M spans)
+//        ARIADNE_BENCH_SUMMARY_BYTES=N bounds the summaries in memory (the server's
+//          trace_summaries share of --memory-limit; 75497472 at 1 GiB); default unbounded
+// After loading, the store is closed and reopened (the restart time is printed: open reads the
+// blocks' trace-summary side files, not their columns) and the reads run on the reopened store.
+// ARIADNE_BENCH_DROP_SIDE_FILES=1 deletes the side files before that reopen, so open summarizes
+// every block from its columns (what open did before side files) and writes them again.
+// Prints the process's RSS (VmRSS, VmHWM) after the load and at the end.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -36,6 +44,19 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// "VmRSS 123 MiB, VmHWM 456 MiB" from /proc/self/status.
+std::string Rss() {
+  std::ifstream in("/proc/self/status");
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) != 0 && line.rfind("VmHWM:", 0) != 0) continue;
+    const unsigned long long kib = std::strtoull(line.c_str() + 6, nullptr, 10);
+    out +=
+        (out.empty() ? "" : ", ") + line.substr(0, 5) + " " + std::to_string(kib / 1024) + " MiB";
+  }
+  return out;
+}
 
 net::HttpResponse Call(api::xray::XrayApiHandler& handler, const std::string& path,
                        const json& body) {
@@ -94,6 +115,8 @@ int main() {
   store::embedded::EmbeddedStoreOptions options;
   options.data_dir = dir + "/data";
   options.sync = false;
+  if (const char* bytes = std::getenv("ARIADNE_BENCH_SUMMARY_BYTES"))
+    options.trace_summary_bytes = std::strtoull(bytes, nullptr, 10);
   auto opened = store::embedded::OpenEmbeddedStore(options);
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
@@ -120,6 +143,24 @@ int main() {
   if (!store->Flush().ok()) return 1;
   std::printf("loaded %llu spans (%llu traces) in %.1f s\n", static_cast<unsigned long long>(spans),
               static_cast<unsigned long long>(traces), Ms(Clock::now() - load_start) / 1000);
+  std::printf("RSS after load: %s\n", Rss().c_str());
+  // Restart: what open costs with the blocks' summaries persisted beside them.
+  if (!store->Close().ok()) return 1;
+  store.reset();
+  if (std::getenv("ARIADNE_BENCH_DROP_SIDE_FILES")) {
+    size_t dropped = 0;
+    for (const auto& e : std::filesystem::directory_iterator(options.data_dir + "/blocks"))
+      if (e.path().extension() == ".tsum") dropped += std::filesystem::remove(e.path());
+    std::printf("deleted %zu trace-summary side files\n", dropped);
+  }
+  auto reopen_start = Clock::now();
+  opened = store::embedded::OpenEmbeddedStore(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "reopen: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  store = std::move(opened).value();
+  std::printf("restart (close, open): open %.0f ms\n", Ms(Clock::now() - reopen_start));
 
   pipeline::IngestMetrics metrics;
   pipeline::Pipeline pipeline(store.get(), &metrics);
@@ -129,10 +170,13 @@ int main() {
   const json window = {{"StartTime", first - 10}, {"EndTime", now + 10}};
 
   if (auto* embedded = dynamic_cast<store::embedded::EmbeddedStore*>(store.get())) {
-    std::printf("trace-summary index: %zu traces, %.1f MiB (%.0f bytes per trace)\n",
-                embedded->trace_index_traces(), embedded->trace_index_bytes() / 1048576.0,
-                static_cast<double>(embedded->trace_index_bytes()) /
-                    static_cast<double>(std::max<size_t>(1, embedded->trace_index_traces())));
+    std::printf(
+        "trace-summary index: %zu traces, %.1f MiB (%.0f bytes per trace), summaries in memory "
+        "%.1f MiB\n",
+        embedded->trace_index_traces(), embedded->trace_index_bytes() / 1048576.0,
+        static_cast<double>(embedded->trace_index_bytes()) /
+            static_cast<double>(std::max<size_t>(1, embedded->trace_index_traces())),
+        store->Stats().trace_summary_bytes / 1048576.0);
   }
   // Filters, with the number of traces each matches: one the summaries decide alone, and one
   // (service() with a block) they decide only for traces that do not touch the service.
@@ -160,8 +204,11 @@ int main() {
                      r.body.substr(0, 300).c_str());
         return 1;
       }
-      std::printf("GetTraceSummaries %s (%zu on the page, %s processed): %.1f ms\n", c.expression,
-                  out["TraceSummaries"].size(), out["TracesProcessedCount"].dump().c_str(), ms);
+      std::printf(
+          "GetTraceSummaries %s (%zu on the page, %s processed): %.1f ms (side files loaded so "
+          "far: %llu)\n",
+          c.expression, out["TraceSummaries"].size(), out["TracesProcessedCount"].dump().c_str(),
+          ms, static_cast<unsigned long long>(store->Stats().trace_summary_loads));
     }
   }
   // The path before the index: the store's ForEachTrace alone (every trace fetched whole,
@@ -189,6 +236,7 @@ int main() {
   const double page2_ms = Ms(Clock::now() - t0);
   if (json::parse(page2.body)["TraceSummaries"].size() != 100) return 1;
   std::printf("GetTraceSummaries unfiltered: page 1 %.0f ms, page 2 %.0f ms\n", page1_ms, page2_ms);
+  std::printf("RSS after the reads: %s\n", Rss().c_str());
 
   if (std::getenv("ARIADNE_BENCH_SKIP_GRAPH")) {
     (void)store->Close();

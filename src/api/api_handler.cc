@@ -477,6 +477,13 @@ net::HttpResponse ApiHandler::Metrics() {
     metric("ariadne_column_cache_evictions_total", "counter",
            "Cached block columns dropped to stay within the capacity.",
            stats.column_cache_evictions);
+    metric("ariadne_trace_summary_bytes", "gauge",
+           "Bytes of trace summaries the trace-summary index holds in memory (bounded by the "
+           "trace_summaries share of --memory-limit).",
+           stats.trace_summary_bytes);
+    metric("ariadne_trace_summary_loads_total", "counter",
+           "Block trace-summary side files read back to restore summaries evicted from memory.",
+           stats.trace_summary_loads);
     metric("ariadne_query_blocks_pruned_total", "counter",
            "Blocks that queries and trace searches skipped by their meta (time range, services, "
            "column statistics) without reading them.",

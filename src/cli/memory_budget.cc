@@ -20,7 +20,9 @@ MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency) {
   s.query_per_query = s.query / std::max<size_t>(1, query_concurrency);
   s.reserve = std::max<uint64_t>(limit / 8, std::min<uint64_t>(32ULL << 20, limit / 4));
   const uint64_t shared = s.head + s.ingest_inflight + s.graph + s.query + s.reserve;
-  s.column_cache = limit > shared ? limit - shared : 0;
+  const uint64_t rest = limit > shared ? limit - shared : 0;
+  s.trace_summaries = rest / 4;
+  s.column_cache = rest - s.trace_summaries;
   return s;
 }
 
@@ -39,7 +41,8 @@ std::string DescribeShares(const MemoryShares& s) {
          " (blocks of " + std::to_string(s.head_max_spans) + " spans), ingest " +
          FormatBytes(s.ingest_inflight) + " in flight (OTLP bodies " +
          FormatBytes(s.otlp_buffered) + "), service graph " + FormatBytes(s.graph) + ", reserve " +
-         FormatBytes(s.reserve) + ", column cache " + FormatBytes(s.column_cache) + ", queries " +
+         FormatBytes(s.reserve) + ", column cache " + FormatBytes(s.column_cache) +
+         ", trace summaries " + FormatBytes(s.trace_summaries) + ", queries " +
          FormatBytes(s.query) + " (" + FormatBytes(s.query_per_query) + " per query)";
 }
 
@@ -55,6 +58,7 @@ std::string MemoryPrometheus(const MemoryShares& s, const MemoryUse& use) {
   } shares[] = {{"head", s.head, use.head},
                 {"ingest", s.ingest_inflight, use.ingest},
                 {"column_cache", s.column_cache, use.column_cache},
+                {"trace_summaries", s.trace_summaries, use.trace_summaries},
                 {"query", s.query, use.query}};
   out += "# HELP ariadne_memory_share_limit_bytes Each share of the memory budget.\n";
   out += "# TYPE ariadne_memory_share_limit_bytes gauge\n";

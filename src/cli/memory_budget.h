@@ -12,7 +12,9 @@
 //   reserve       1/8  not handed out: the process itself (code, thread stacks, listeners: about
 //                      25 MiB), decoded OTLP requests, WAL group-commit buffers and the
 //                      allocator's slack; at least 32 MiB or a quarter of the limit if less
-//   column cache  the rest (9/32 from 256 MiB up): decoded block columns kept for queries
+//   column cache  3/4 of the rest (27/128 from 256 MiB up): decoded block columns kept for queries
+//   trace summaries 1/4 of the rest (9/128): the trace-summary index's summaries in memory (the
+//                 others are read back from the blocks' side files; store/embedded/trace_index.h)
 //
 // Peak RSS under sustained ingest with the cache full stays within the limit
 // (tests/store/memory_limit_server_test.cc, IngestMemoryTest).
@@ -42,6 +44,7 @@ struct MemoryShares {
   size_t graph_max_unpaired = 0;  // per pairing table of the service-graph builder
   uint64_t reserve = 0;
   uint64_t column_cache = 0;
+  uint64_t trace_summaries = 0;
   uint64_t query = 0;            // all queries together
   uint64_t query_per_query = 0;  // the per-query limit
 };
@@ -54,12 +57,13 @@ std::string FormatBytes(uint64_t bytes);
 // The start-up line that states the budget and its shares.
 std::string DescribeShares(const MemoryShares& shares);
 
-// Prometheus lines: ariadne_memory_limit_bytes, and per share (head, ingest, column_cache, query)
-// ariadne_memory_share_limit_bytes and ariadne_memory_share_used_bytes.
+// Prometheus lines: ariadne_memory_limit_bytes, and per share (head, ingest, column_cache,
+// trace_summaries, query) ariadne_memory_share_limit_bytes and ariadne_memory_share_used_bytes.
 struct MemoryUse {
   uint64_t head = 0;
   uint64_t ingest = 0;
   uint64_t column_cache = 0;
+  uint64_t trace_summaries = 0;
   uint64_t query = 0;
 };
 std::string MemoryPrometheus(const MemoryShares& shares, const MemoryUse& use);

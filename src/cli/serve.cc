@@ -291,6 +291,7 @@ int RunServe(const ServeConfig& config) {
   store_options.head_max_spans = shares.head_max_spans;
   store_options.max_head_spans_while_sealing = 2 * shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
+  store_options.trace_summary_bytes = shares.trace_summaries;
   store_options.graph_max_unpaired = shares.graph_max_unpaired;
   store_options.recover_manifest = config.recover_manifest;
   std::string retention_summary;
@@ -492,6 +493,7 @@ int RunServe(const ServeConfig& config) {
         use.head = stats.head_bytes;
         use.ingest = inflight->in_flight_bytes();
         use.column_cache = stats.column_cache_bytes;
+        use.trace_summaries = stats.trace_summary_bytes;
         use.query = query::QueryBudget::AllQueriesBytes();
         response.body += MemoryPrometheus(shares, use);
       }

@@ -36,6 +36,10 @@ struct StoreStats {
   uint64_t column_cache_bytes = 0;
   uint64_t column_cache_capacity_bytes = 0;
   uint64_t column_cache_evictions = 0;
+  // The trace-summary index (embedded store): summaries held in memory, and block side files read
+  // to bring evicted ones back.
+  uint64_t trace_summary_bytes = 0;
+  uint64_t trace_summary_loads = 0;
   uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
   uint64_t head_bytes = 0;     // decoded heads in memory (live and being sealed), approximate
   // Block set maintenance (embedded store; zero elsewhere).

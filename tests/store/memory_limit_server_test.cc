@@ -136,8 +136,12 @@ TEST_F(MemoryLimitServerTest, QueriesStayExactWhileTheCacheStaysWithinItsShare) 
   for (int first = 0; first < kSpans; first += 2000) ASSERT_EQ(Send(first, 2000), 200);
   auto shares = Metrics("ariadne_memory_share_limit_bytes");
   const double cache_share = shares["ariadne_memory_share_limit_bytes{share=\"column_cache\"}"];
-  // What the other shares leave of 64 MiB: 13/32 less the reserve (a quarter under 128 MiB).
-  EXPECT_EQ(cache_share, 10.0 * (1 << 20));
+  // What the other shares leave of 64 MiB: 13/32 less the reserve (a quarter under 128 MiB),
+  // 10 MiB, of which the trace summaries take a quarter.
+  EXPECT_EQ(cache_share, 7.5 * (1 << 20));
+  const double summary_share =
+      shares["ariadne_memory_share_limit_bytes{share=\"trace_summaries\"}"];
+  EXPECT_EQ(summary_share, 2.5 * (1 << 20));
   EXPECT_EQ(Metrics("ariadne_memory_limit_bytes")["ariadne_memory_limit_bytes"], 64.0 * (1 << 20));
 
   for (int round = 0; round < 3; ++round) {
@@ -155,6 +159,7 @@ TEST_F(MemoryLimitServerTest, QueriesStayExactWhileTheCacheStaysWithinItsShare) 
     EXPECT_EQ(cache["ariadne_column_cache_capacity_bytes"], cache_share);
     auto use = Metrics("ariadne_memory_share_used_bytes");
     EXPECT_LE(use["ariadne_memory_share_used_bytes{share=\"column_cache\"}"], cache_share);
+    EXPECT_LE(use["ariadne_memory_share_used_bytes{share=\"trace_summaries\"}"], summary_share);
   }
   auto cache = Metrics("ariadne_column_cache");
   // More columns than fit: some were dropped and read again.

@@ -5,6 +5,8 @@
 #include <numeric>
 #include <set>
 
+#include "store/embedded/trace_summary_file.h"
+
 namespace ariadne::store::embedded {
 
 using columnar::Block;
@@ -269,6 +271,10 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   std::string file = EncodeBlockFile(*merged, meta, kCompactionZstdLevel);
   meta.file_bytes = file.size();
   const std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
+  // The merged block's trace summaries first (trace_summary_file.h), then the block.
+  ARIADNE_RETURN_IF_ERROR(
+      WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged))
+          .WithContext("compaction"));
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file).WithContext("compaction"));
   VersionEdit edit;
   BlockRecord record;
@@ -319,6 +325,7 @@ void BlockMaintenance::UnlinkDue(bool all) {
     unlinks_ = std::move(later);
   }
   for (const std::string& path : paths) {
+    (void)env_->RemoveFile(TraceSummaryPath(path));  // an orphan side file goes at open anyway
     Status s = env_->RemoveFile(path);
     if (!s.ok() && env_->FileExists(path))
       std::fprintf(stderr, "ariadne: %s; the next open removes it\n", s.ToString().c_str());

@@ -47,6 +47,9 @@ Status EmbeddedStore::Open() {
     if (empty && env_->RemoveFile(path).ok()) continue;
     last_segment = std::max(last_segment, segment);
   }
+  if (options_.trace_summary_bytes != UINT64_MAX)
+    trace_index_.SetSummaryBudget(static_cast<size_t>(options_.trace_summary_bytes),
+                                  [this](uint64_t block) { return LoadBlockParts(block); });
   ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
   ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
   maintenance_ = std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this,
@@ -169,6 +172,8 @@ StoreStats EmbeddedStore::Stats() const {
   s.column_cache_bytes = cache.bytes;
   s.column_cache_capacity_bytes = cache.capacity_bytes;
   s.column_cache_evictions = cache.evictions;
+  s.trace_summary_bytes = trace_index_.summary_bytes();
+  s.trace_summary_loads = trace_index_.summary_loads();
   s.blocks_pruned = blocks_pruned_;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);

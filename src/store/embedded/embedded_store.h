@@ -52,6 +52,10 @@ struct EmbeddedStoreOptions {
   // Bytes of decoded block columns kept in memory (least recently used are dropped); the server
   // sets it from its --memory-limit share.
   uint64_t column_cache_bytes = 256ULL << 20;
+  // Bytes of trace summaries the trace-summary index keeps in memory; the rest are read back from
+  // the blocks' side files when a search needs them (trace_index.h). UINT64_MAX: no bound (the
+  // library default); the server sets it from its --memory-limit share.
+  uint64_t trace_summary_bytes = UINT64_MAX;
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;

@@ -231,6 +231,13 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
 
   // Open: notes and summarizes every sealed block and the replayed heads.
   Status BuildTraceIndex();
+  // A block without a readable side file: its parts from the columns, persisted (best effort).
+  Result<std::vector<TraceSummary>> SummarizeAndPersist(const BlockEntry& entry);
+  // Removes side files whose block is not in `blocks` (a seal or compaction that failed after
+  // writing one).
+  void RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& blocks);
+  // The side file of a block by id (TraceIndex::PartLoader).
+  Result<std::vector<TraceSummary>> LoadBlockParts(uint64_t block);
 
   // Refetches the index's stale traces whose spans may lie in the window.
   Status RefreshTraceIndex(std::string_view environment, uint64_t start_unix_nano,

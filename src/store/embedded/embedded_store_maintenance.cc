@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "store/embedded/embedded_store_impl.h"
+#include "store/embedded/trace_summary_file.h"
 
 namespace ariadne::store::embedded {
 
@@ -82,6 +83,7 @@ void EmbeddedStore::QuarantineBlock(uint64_t id, const Status& why) {
 bool EmbeddedStore::QuarantineBlockFile(const std::string& path, const BlockMeta* meta,
                                         const Status& why) {
   blocks_quarantined_++;
+  (void)env_->RemoveFile(TraceSummaryPath(path));  // derived from the block; open drops orphans
   Result<std::string> moved = quarantine_.MoveIn(path);
   std::string what = "its contents are unknown (the meta is damaged)";
   if (meta != nullptr)

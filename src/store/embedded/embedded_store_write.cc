@@ -226,7 +226,9 @@ Status EmbeddedStore::Seal(SealJob* job) {
   ARIADNE_RETURN_IF_ERROR(
       WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
   // Summaries of the traces these heads hold whole, so readers need not fetch them.
-  for (const auto& [env, head] : sealing_heads_) SummarizeIntoIndex(env, head->block());
+  for (const SealedBlock& b : job->written)
+    for (const TraceSummary& part : b.parts)
+      trace_index_.PutIfComplete(b.meta.environment, part, b.meta.id);
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     for (SealedBlock& b : job->written) {

@@ -1,5 +1,6 @@
 #include "store/embedded/seal_writer.h"
 
+#include "store/embedded/trace_summary_file.h"
 #include "store/embedded/wal.h"
 
 namespace ariadne::store::embedded {
@@ -40,8 +41,13 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     std::string file = EncodeBlockFile(*sealed, meta);
     meta.file_bytes = file.size();
     std::string path = blocks_dir + "/" + BlockFileName(meta.id);
+    // The side file first: a block the manifest names always has one (a failure here leaves at
+    // most an orphan side file, removed at open).
+    std::vector<TraceSummary> parts = SummarizeBlockTraces(meta.environment, *sealed);
+    ARIADNE_RETURN_IF_ERROR(WriteTraceSummaryFile(env, path, parts));
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, path, file));
-    job->written.push_back(SealedBlock{std::move(meta), std::move(path), std::move(sealed)});
+    job->written.push_back(
+        SealedBlock{std::move(meta), std::move(path), std::move(sealed), std::move(parts)});
     ++job->heads_done;
   }
   ARIADNE_RETURN_IF_ERROR(

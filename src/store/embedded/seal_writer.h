@@ -18,6 +18,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "store/embedded/manifest.h"
+#include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
 
@@ -25,6 +26,7 @@ struct SealedBlock {
   columnar::BlockMeta meta;
   std::string path;
   std::shared_ptr<const columnar::Block> block;
+  std::vector<TraceSummary> parts;  // per-trace summaries persisted beside it (.tsum)
 };
 
 struct SealJob {
@@ -39,7 +41,8 @@ std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal);
 
 BlockRecord RecordOfBlock(const columnar::BlockMeta& meta);
 
-// Writes what `job` still lacks for `heads` (in the same order every attempt), the graph snapshot,
+// Writes what `job` still lacks for `heads` (in the same order every attempt): per head its
+// trace-summary side file, then its block file (trace_summary_file.h); then the graph snapshot,
 // then the manifest edit. OK: the blocks are durable and named by the manifest.
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir,

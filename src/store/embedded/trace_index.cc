@@ -1,13 +1,16 @@
 #include "store/embedded/trace_index.h"
 
 #include <algorithm>
+#include <iterator>
+#include <unordered_set>
 
 namespace ariadne::store::embedded {
 using columnar::Block;
 namespace {
 
+// The summary with its heap (summaries are held out of line, so an evicted one costs nothing).
 size_t SummaryHeapBytes(const TraceSummary& s) {
-  size_t bytes = s.xray.ApproximateBytes() - sizeof(s.xray);
+  size_t bytes = sizeof(TraceSummary) + s.xray.ApproximateBytes() - sizeof(s.xray);
   auto heap = [](const std::string& text) { return text.size() > 15 ? text.capacity() + 1 : 0; };
   bytes += heap(s.environment) + heap(s.root_service) + heap(s.root_name);
   for (const std::string& service : s.services) bytes += sizeof(std::string) + heap(service);
@@ -72,20 +75,113 @@ void TraceIndex::NoteBlock(const std::string& environment, const Block& block) {
     Note(NodeOf(env, block.trace_id[row]), block.start_unix_nano[row]);
 }
 
-void TraceIndex::Store(Node* node, TraceSummary summary) {
+void TraceIndex::NotePart(const std::string& environment, const TraceSummary& part) {
+  if (part.span_count == 0) return;
+  MutexLock lock(&mu_);
+  Node* node = NodeOf(EnvironmentId(environment), part.trace_id);
+  Note(node, part.start_unix_nano);
+  if (part.span_count > 1) {
+    Note(node, part.last_span_start_unix_nano);
+    node->second.spans += part.span_count - 2;
+  }
+}
+
+void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
   Entry& e = node->second;
   bytes_ -= e.summary_bytes;
-  e.summary = std::move(summary);
-  e.summary_bytes = SummaryHeapBytes(e.summary);
+  summary_bytes_ -= e.summary_bytes;
+  e.summary = std::make_unique<TraceSummary>(std::move(summary));
+  e.summary_bytes = SummaryHeapBytes(*e.summary);
   bytes_ += e.summary_bytes;
+  summary_bytes_ += e.summary_bytes;
   e.has_summary = true;
+  e.evicted = false;
+  e.block = block;
   e.stale = false;
   stale_.erase(node);
   Post(node);
+  if (block != 0 && budget_ != SIZE_MAX) {
+    evictable_.push_back(node);
+    EnforceBudget(nullptr);
+  }
+}
+
+void TraceIndex::SetSummaryBudget(size_t bytes, PartLoader loader) {
+  MutexLock lock(&mu_);
+  budget_ = bytes;
+  loader_ = std::move(loader);
+  RebuildEvictable();
+  EnforceBudget(nullptr);
+}
+
+void TraceIndex::RebuildEvictable() {
+  evictable_.clear();
+  if (budget_ == SIZE_MAX) return;
+  for (Node& node : entries_) {
+    const Entry& e = node.second;
+    if (e.has_summary && !e.evicted && e.block != 0 && !e.dead) evictable_.push_back(&node);
+  }
+}
+
+void TraceIndex::EnforceBudget(const Node* keep) {
+  if (evictable_.size() > 2 * entries_.size() + 1024) RebuildEvictable();  // drop stale items
+  size_t kept = 0;
+  while (summary_bytes_ > budget_ && evictable_.size() > kept) {
+    Node* node = evictable_.front();
+    evictable_.pop_front();
+    Entry& e = node->second;
+    if (!e.has_summary || e.evicted || e.block == 0 || e.dead) continue;  // a stale item
+    if (node == keep) {
+      evictable_.push_back(node);
+      ++kept;
+      continue;
+    }
+    bytes_ -= e.summary_bytes;
+    summary_bytes_ -= e.summary_bytes;
+    e.summary.reset();
+    e.summary_bytes = 0;
+    e.evicted = true;
+  }
+}
+
+bool TraceIndex::Reload(Node* node) {
+  const uint64_t block = node->second.block;
+  Result<std::vector<TraceSummary>> parts =
+      loader_ ? loader_(block) : Result<std::vector<TraceSummary>>(Status::NotFound("no loader"));
+  if (parts.ok()) {
+    ++summary_loads_;
+    for (TraceSummary& part : *parts) {
+      const int64_t env = FindEnvironment(part.environment);
+      if (env < 0) continue;
+      auto it = entries_.find(Key{static_cast<uint32_t>(env), part.trace_id});
+      if (it == entries_.end()) continue;
+      Entry& e = it->second;
+      if (!e.evicted || e.block != block || e.dead || e.spans != part.span_count) continue;
+      e.summary = std::make_unique<TraceSummary>(std::move(part));
+      e.summary_bytes = SummaryHeapBytes(*e.summary);
+      bytes_ += e.summary_bytes;
+      summary_bytes_ += e.summary_bytes;
+      e.evicted = false;
+      evictable_.push_back(&*it);
+    }
+  }
+  Entry& e = node->second;
+  if (e.evicted) {
+    // Its block is gone (compaction, retention) or changed: the trace is refetched whole.
+    e.evicted = false;
+    e.has_summary = false;
+    e.block = 0;
+    ++e.version;
+    e.stale = true;
+    stale_.insert(node);
+    return false;
+  }
+  EnforceBudget(node);
+  return true;
 }
 
 void TraceIndex::Post(Node* node) {
-  const query::xray_filter::TraceFacts& facts = node->second.summary.xray;
+  const query::xray_filter::TraceFacts& facts = node->second.summary->xray;
   if (!facts.annotations_complete) incomplete_.push_back(node);
   for (const query::xray_filter::AnnotationFact& a : facts.annotations) {
     if (a.type != query::xray_filter::AnnotationFact::Type::kString) continue;
@@ -123,9 +219,12 @@ void TraceIndex::Kill(Node* node) {
   Entry& e = node->second;
   stale_.erase(node);
   bytes_ -= e.summary_bytes;
-  e.summary = TraceSummary();
+  summary_bytes_ -= e.summary_bytes;
+  e.summary.reset();
   e.summary_bytes = 0;
   e.has_summary = false;
+  e.evicted = false;
+  e.block = 0;
   e.stale = false;
   e.dead = true;
   e.spans = 0;
@@ -135,13 +234,14 @@ void TraceIndex::Kill(Node* node) {
   ++obsolete_items_;
 }
 
-void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary) {
+void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary,
+                               uint64_t block) {
   MutexLock lock(&mu_);
   int64_t env = FindEnvironment(environment);
   if (env < 0) return;
   auto it = entries_.find(Key{static_cast<uint32_t>(env), summary.trace_id});
   if (it == entries_.end() || it->second.dead || it->second.spans != summary.span_count) return;
-  Store(&*it, std::move(summary));
+  Store(&*it, std::move(summary), block);
 }
 
 uint64_t TraceIndex::NotedSpans(const std::string& environment, const model::TraceId& id) const {
@@ -182,7 +282,7 @@ void TraceIndex::PutFetched(const Stale& stale, TraceSummary summary) {
     pending_.push_back(OrderItem{e.start, ++e.order_seq, &*it});
   }
   e.last_start = summary.last_span_start_unix_nano;
-  Store(&*it, std::move(summary));
+  Store(&*it, std::move(summary), 0);
 }
 
 void TraceIndex::DropFetched(const Stale& stale) {
@@ -216,7 +316,21 @@ bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
 
 void TraceIndex::EnsureOrdered() {
   if (dead_ > 0 && dead_ * 4 > entries_.size()) {
-    // Many traces dropped (retention): forget them and rebuild the order from the live ones.
+    // Many traces dropped (retention): forget them and rebuild the order from the live ones. The
+    // posting lists are filtered, not rebuilt: evicted summaries are not in memory to post again.
+    std::unordered_set<const Node*> gone;
+    for (const Node& node : entries_)
+      if (node.second.dead) gone.insert(&node);
+    auto is_gone = [&gone](const Node* node) { return gone.count(node) > 0; };
+    for (auto it = postings_.begin(); it != postings_.end();) {
+      std::vector<Node*>& list = it->second;
+      const size_t before = list.size();
+      list.erase(std::remove_if(list.begin(), list.end(), is_gone), list.end());
+      bytes_ -= (before - list.size()) * sizeof(Node*);
+      it = list.empty() ? postings_.erase(it) : std::next(it);
+    }
+    incomplete_.erase(std::remove_if(incomplete_.begin(), incomplete_.end(), is_gone),
+                      incomplete_.end());
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second.dead) {
         bytes_ -= sizeof(Node) + 2 * sizeof(void*) + sizeof(OrderItem);
@@ -229,11 +343,7 @@ void TraceIndex::EnsureOrdered() {
     order_.clear();
     pending_.clear();
     obsolete_items_ = 0;
-    for (auto& [value, list] : postings_) bytes_ -= list.size() * sizeof(Node*);
-    postings_.clear();
-    incomplete_.clear();
-    for (Node& node : entries_)
-      if (node.second.has_summary) Post(&node);
+    RebuildEvictable();
     for (Node& node : entries_)
       if (node.second.start != UINT64_MAX)
         order_.push_back(OrderItem{node.second.start, ++node.second.order_seq, &node});
@@ -260,8 +370,10 @@ void TraceIndex::EnsureOrdered() {
 }
 
 Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
-                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel) {
+                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel,
+                                     bool* needs_refresh) {
   MutexLock lock(&mu_);
+  if (needs_refresh) *needs_refresh = false;
   TracePage page;
   const int64_t env = request.environment.empty() ? -1 : FindEnvironment(request.environment);
   if (!request.environment.empty() && env < 0) return page;
@@ -291,14 +403,18 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
       return false;
     }
     if (span_matches && !span_matches->count(id)) return true;
-    if (!PassesTraceFilter(request.filter, e.summary)) return true;
-    TraceVerdict verdict = request.refine ? request.refine(e.summary) : TraceVerdict::kYes;
+    if (e.evicted && !Reload(item.node)) {
+      if (needs_refresh) *needs_refresh = true;
+      return true;
+    }
+    if (!PassesTraceFilter(request.filter, *e.summary)) return true;
+    TraceVerdict verdict = request.refine ? request.refine(*e.summary) : TraceVerdict::kYes;
     if (verdict == TraceVerdict::kNo) return true;
     if (request.limit != 0 && page.traces.size() == request.limit) {
       page.next = last;
       return false;
     }
-    page.traces.push_back(TracePageEntry{e.summary, verdict == TraceVerdict::kYes});
+    page.traces.push_back(TracePageEntry{*e.summary, verdict == TraceVerdict::kYes});
     last = TracePageToken{item.start, id};
     return true;
   };
@@ -333,6 +449,16 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
 size_t TraceIndex::bytes() const {
   MutexLock lock(&mu_);
   return bytes_ + entries_.bucket_count() * sizeof(void*) + stale_.size() * 3 * sizeof(void*);
+}
+
+size_t TraceIndex::summary_bytes() const {
+  MutexLock lock(&mu_);
+  return summary_bytes_;
+}
+
+uint64_t TraceIndex::summary_loads() const {
+  MutexLock lock(&mu_);
+  return summary_loads_;
 }
 
 size_t TraceIndex::traces() const {

@@ -3,13 +3,16 @@
 // segment identities) per trace and environment, so SearchTracePage answers from memory without
 // reading spans.
 //
-// How it stays consistent with the blocks (it is derived state, never written to disk):
+// How it stays consistent with the blocks (derived state; each block's per-trace parts are
+// persisted beside it, trace_summary_file.h, so open reads those instead of the columns):
 //   - Every span the store takes is noted (NoteBatch from ApplyToHead, so ingest and WAL replay
-//     alike; NoteBlock for sealed blocks at open): per trace its span count and span-start range.
+//     alike; NotePart from each block's persisted summaries at open, NoteBlock for a block
+//     without them): per trace its span count and span-start range.
 //     A noted trace is stale: its summary (if any) no longer covers every span.
 //   - A stale trace gets its summary from the rows that hold it: PutIfComplete keeps a summary of
 //     one head or block when that head/block holds every noted span of the trace (the seal thread
-//     after each seal, Open for each block). Traces spread over several heads/blocks stay stale.
+//     after each seal, Open for each block's persisted parts). Traces spread over several
+//     heads/blocks stay stale.
 //   - Readers refresh the stale traces of their window first (StaleIn, then the whole trace by
 //     GetTrace and PutFetched/DropFetched); a version number makes a refresh that raced with new
 //     spans leave the trace stale.
@@ -18,7 +21,13 @@
 //     spans between blocks without changing any trace: nothing to do.
 // A trace noted but never summarized yet (it arrived while a read was running) is not returned.
 //
-// Memory: bytes() estimates what the entries hold (see docs/PERFORMANCE.md for figures).
+// Memory: bytes() estimates what the entries hold (see docs/PERFORMANCE.md for figures). With a
+// summary budget (SetSummaryBudget) at most that many bytes of summaries stay in memory: the
+// summaries of traces whole in one sealed block (PutIfComplete with its block id) are evicted,
+// oldest stored first, and Search brings a block's evicted summaries back from its side file
+// (trace_summary_file.h) when it visits one of them. What stays per trace regardless is the entry
+// (id, span count, start range, ≈ 150 bytes). A summary that no longer loads (its block was
+// compacted or removed) makes its trace stale and Search reports that it needs a refresh.
 //
 // Threads: every method may be called from any thread; one mutex guards the index. Search holds
 // it while it walks the window (summaries are evaluated in place, nothing is copied but the page).
@@ -26,6 +35,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,10 +70,22 @@ class TraceIndex {
       ARIADNE_EXCLUDES(mu_);
   void NoteBlock(const std::string& environment, const columnar::Block& block)
       ARIADNE_EXCLUDES(mu_);
+  // Notes the spans a persisted part stands for (trace_summary_file.h): part.span_count spans
+  // starting from part.start_unix_nano to part.last_span_start_unix_nano. Same as NoteBlock for
+  // that block's rows of the trace, without reading them.
+  void NotePart(const std::string& environment, const TraceSummary& part) ARIADNE_EXCLUDES(mu_);
 
   // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
-  // its trace: summary.span_count equals the noted count.
-  void PutIfComplete(const std::string& environment, TraceSummary summary) ARIADNE_EXCLUDES(mu_);
+  // its trace: summary.span_count equals the noted count. `block`: the sealed block whose side
+  // file holds this summary (it may then be evicted), 0 for a head.
+  void PutIfComplete(const std::string& environment, TraceSummary summary, uint64_t block = 0)
+      ARIADNE_EXCLUDES(mu_);
+
+  // The persisted parts of a block (ReadTraceSummaryFile); called with the index locked, so it
+  // must not call back into the index.
+  using PartLoader = std::function<Result<std::vector<TraceSummary>>(uint64_t block)>;
+  // Bounds the summaries held in memory to `bytes` (see Memory above). Call before use.
+  void SetSummaryBudget(size_t bytes, PartLoader loader) ARIADNE_EXCLUDES(mu_);
 
   // The noted span count of a trace (0 when unknown), so callers skip summarizing rows that
   // cannot be complete.
@@ -85,10 +108,17 @@ class TraceIndex {
   // SearchTracePage over the summaries (see TracePageRequest). `span_matches`, when not null,
   // holds the traces with a span that passes request.filter.span_filters (the caller scans spans
   // for those). kCancelled once `cancel` is set.
+  // `needs_refresh`, when not null, is set when an evicted summary could not be loaded back: its
+  // trace is stale now and was left out; refresh (StaleIn) and search again.
   Result<TracePage> Search(const TracePageRequest& request, const TraceIdSet* span_matches,
-                           const CancelFlagPtr& cancel) ARIADNE_EXCLUDES(mu_);
+                           const CancelFlagPtr& cancel, bool* needs_refresh = nullptr)
+      ARIADNE_EXCLUDES(mu_);
 
   size_t bytes() const ARIADNE_EXCLUDES(mu_);
+  // Bytes of summaries held in memory (the part SetSummaryBudget bounds), and how many block
+  // side files Search loaded to bring evicted summaries back.
+  size_t summary_bytes() const ARIADNE_EXCLUDES(mu_);
+  uint64_t summary_loads() const ARIADNE_EXCLUDES(mu_);
   size_t traces() const ARIADNE_EXCLUDES(mu_);
 
  private:
@@ -111,8 +141,10 @@ class TraceIndex {
     bool stale = true;
     bool dead = false;  // dropped; removed from the map at the next rebuild
     bool has_summary = false;
+    bool evicted = false;  // has_summary, but the summary is in block `block`'s side file only
+    uint64_t block = 0;    // the sealed block whose side file holds the summary; 0 none
     size_t summary_bytes = 0;
-    TraceSummary summary;
+    std::unique_ptr<TraceSummary> summary;  // set when has_summary and not evicted
   };
   using Map = std::unordered_map<Key, Entry, KeyHash>;
   using Node = Map::value_type;
@@ -127,7 +159,13 @@ class TraceIndex {
   int64_t FindEnvironment(std::string_view environment) const ARIADNE_REQUIRES(mu_);
   void Note(Node* node, uint64_t start) ARIADNE_REQUIRES(mu_);
   Node* NodeOf(uint32_t environment, const model::TraceId& id) ARIADNE_REQUIRES(mu_);
-  void Store(Node* node, TraceSummary summary) ARIADNE_REQUIRES(mu_);
+  void Store(Node* node, TraceSummary summary, uint64_t block) ARIADNE_REQUIRES(mu_);
+  // Evicts the oldest evictable summaries (never `keep`) until the budget holds.
+  void EnforceBudget(const Node* keep) ARIADNE_REQUIRES(mu_);
+  // Brings node's evicted summary back, with every other evicted one of its block; false (and
+  // the trace is stale) when the block's side file no longer has it.
+  bool Reload(Node* node) ARIADNE_REQUIRES(mu_);
+  void RebuildEvictable() ARIADNE_REQUIRES(mu_);
   void Kill(Node* node) ARIADNE_REQUIRES(mu_);
   void Post(Node* node) ARIADNE_REQUIRES(mu_);
   // The order items of the traces that may carry every annotation `wanted` names, sorted.
@@ -151,6 +189,11 @@ class TraceIndex {
   std::unordered_map<std::string, std::vector<Node*>> postings_ ARIADNE_GUARDED_BY(mu_);
   std::vector<Node*> incomplete_ ARIADNE_GUARDED_BY(mu_);  // summaries with capped annotations
   size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
+  size_t budget_ ARIADNE_GUARDED_BY(mu_) = SIZE_MAX;
+  PartLoader loader_ ARIADNE_GUARDED_BY(mu_);
+  size_t summary_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t summary_loads_ ARIADNE_GUARDED_BY(mu_) = 0;
+  std::deque<Node*> evictable_ ARIADNE_GUARDED_BY(mu_);  // stored order; may hold stale items
 };
 
 }  // namespace ariadne::store::embedded

@@ -1,0 +1,231 @@
+#include "store/embedded/trace_summary_file.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "columnar/coding.h"
+
+namespace ariadne::store::embedded {
+namespace {
+
+using columnar::ByteReader;
+using columnar::PutDouble;
+using columnar::PutFixed32;
+using columnar::PutVarint;
+using query::xray_filter::AnnotationFact;
+using query::xray_filter::SegmentKey;
+using query::xray_filter::TraceFacts;
+
+constexpr std::string_view kMagic = "ATSM";
+constexpr uint64_t kVersion = 1;
+// Sanity bounds for a decoder facing a damaged file (a count larger than the bytes left is a lie).
+constexpr uint64_t kMaxListItems = 1 << 20;
+
+uint32_t Crc(std::string_view data) {
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+}
+
+void PutStr(std::string* out, std::string_view s) { columnar::PutString(out, s); }
+
+void PutFacts(std::string* out, const TraceFacts& f) {
+  PutDouble(out, f.start);
+  PutDouble(out, f.end);
+  uint64_t flags = 0;
+  int bit = 0;
+  for (bool b : {f.partial, f.has_root, f.root_error, f.root_fault, f.root_throttle, f.any_error,
+                 f.any_fault, f.any_throttle, f.annotations_complete})
+    flags |= static_cast<uint64_t>(b) << bit++;
+  PutVarint(out, flags);
+  PutStr(out, f.root_name);
+  PutStr(out, f.root_type);
+  PutDouble(out, f.root_start);
+  PutDouble(out, f.root_end);
+  PutStr(out, f.http_method);
+  PutStr(out, f.http_url);
+  PutStr(out, f.http_user_agent);
+  PutStr(out, f.http_client_ip);
+  PutVarint(out, columnar::ZigZag(f.http_status));
+  PutVarint(out, f.users.size());
+  for (const std::string& u : f.users) PutStr(out, u);
+  PutVarint(out, f.segments.size());
+  for (const SegmentKey& k : f.segments) {
+    PutStr(out, k.name);
+    PutStr(out, k.type);
+    PutStr(out, k.account);
+  }
+  PutVarint(out, f.annotations.size());
+  for (const AnnotationFact& a : f.annotations) {
+    PutVarint(out, static_cast<uint64_t>(a.type));
+    PutStr(out, a.key);
+    PutStr(out, a.str);
+    PutDouble(out, a.number);
+    out->push_back(a.boolean ? 1 : 0);
+  }
+}
+
+void PutSummary(std::string* out, const TraceSummary& s) {
+  out->append(reinterpret_cast<const char*>(s.trace_id.bytes.data()), s.trace_id.bytes.size());
+  PutStr(out, s.environment);
+  PutStr(out, s.root_service);
+  PutStr(out, s.root_name);
+  PutVarint(out, s.start_unix_nano);
+  PutVarint(out, s.duration_nano);
+  PutVarint(out, s.span_count);
+  PutVarint(out, s.error_count);
+  PutVarint(out, s.end_unix_nano);
+  PutVarint(out, s.last_span_start_unix_nano);
+  PutVarint(out, s.services.size());
+  for (const std::string& service : s.services) PutStr(out, service);
+  PutFacts(out, s.xray);
+}
+
+// Reads a string into `out`; false (reader failed) at the end of the input.
+bool GetStr(ByteReader* r, std::string* out) {
+  std::string_view view;
+  if (!r->GetString(&view)) return false;
+  out->assign(view);
+  return true;
+}
+
+// A list length that the remaining bytes can hold (each item takes at least one byte).
+bool GetCount(ByteReader* r, uint64_t* n) {
+  return r->GetVarint(n) && *n <= kMaxListItems && *n <= r->remaining();
+}
+
+bool GetFacts(ByteReader* r, TraceFacts* f) {
+  uint64_t flags = 0, zig = 0, n = 0;
+  if (!r->GetDouble(&f->start) || !r->GetDouble(&f->end) || !r->GetVarint(&flags)) return false;
+  bool* bits[] = {&f->partial,    &f->has_root,      &f->root_error,
+                  &f->root_fault, &f->root_throttle, &f->any_error,
+                  &f->any_fault,  &f->any_throttle,  &f->annotations_complete};
+  for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); ++i) *bits[i] = (flags >> i) & 1;
+  if (!GetStr(r, &f->root_name) || !GetStr(r, &f->root_type) || !r->GetDouble(&f->root_start) ||
+      !r->GetDouble(&f->root_end) || !GetStr(r, &f->http_method) || !GetStr(r, &f->http_url) ||
+      !GetStr(r, &f->http_user_agent) || !GetStr(r, &f->http_client_ip) || !r->GetVarint(&zig))
+    return false;
+  f->http_status = columnar::UnZigZag(zig);
+  if (!GetCount(r, &n)) return false;
+  f->users.resize(n);
+  for (std::string& u : f->users)
+    if (!GetStr(r, &u)) return false;
+  if (!GetCount(r, &n)) return false;
+  f->segments.resize(n);
+  for (SegmentKey& k : f->segments)
+    if (!GetStr(r, &k.name) || !GetStr(r, &k.type) || !GetStr(r, &k.account)) return false;
+  if (!GetCount(r, &n)) return false;
+  f->annotations.resize(n);
+  for (AnnotationFact& a : f->annotations) {
+    uint64_t type = 0;
+    uint8_t boolean = 0;
+    if (!r->GetVarint(&type) || type > static_cast<uint64_t>(AnnotationFact::Type::kOther) ||
+        !GetStr(r, &a.key) || !GetStr(r, &a.str) || !r->GetDouble(&a.number) ||
+        !r->GetByte(&boolean))
+      return false;
+    a.type = static_cast<AnnotationFact::Type>(type);
+    a.boolean = boolean != 0;
+  }
+  return true;
+}
+
+bool GetSummary(ByteReader* r, TraceSummary* s) {
+  std::string_view id;
+  uint64_t n = 0;
+  if (!r->GetBytes(s->trace_id.bytes.size(), &id)) return false;
+  std::copy(id.begin(), id.end(), s->trace_id.bytes.begin());
+  if (!GetStr(r, &s->environment) || !GetStr(r, &s->root_service) || !GetStr(r, &s->root_name) ||
+      !r->GetVarint(&s->start_unix_nano) || !r->GetVarint(&s->duration_nano) ||
+      !r->GetVarint(&s->span_count) || !r->GetVarint(&s->error_count) ||
+      !r->GetVarint(&s->end_unix_nano) || !r->GetVarint(&s->last_span_start_unix_nano) ||
+      !GetCount(r, &n))
+    return false;
+  s->services.resize(n);
+  for (std::string& service : s->services)
+    if (!GetStr(r, &service)) return false;
+  return GetFacts(r, &s->xray);
+}
+
+Status Damaged(const std::string& why) {
+  return Status::DataLoss("trace-summary side file: " + why +
+                          " (it is derived data: delete it and the next open rebuilds it from "
+                          "its block)");
+}
+
+}  // namespace
+
+std::string TraceSummaryPath(const std::string& block_path) {
+  return block_path + std::string(kTraceSummarySuffix);
+}
+
+std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
+                                               const columnar::Block& block) {
+  std::unordered_map<model::TraceId, std::vector<uint32_t>, model::TraceIdHash> rows;
+  for (size_t row = 0; row < block.num_rows; ++row)
+    rows[block.trace_id[row]].push_back(static_cast<uint32_t>(row));
+  std::vector<TraceSummary> parts;
+  parts.reserve(rows.size());
+  for (const auto& [id, trace_rows] : rows) {
+    TraceResult trace;
+    block.Materialize(trace_rows, &trace.spans);
+    // As GetTrace returns a trace (by start time, stable), so a whole-trace part equals the
+    // summary of the fetched trace.
+    std::stable_sort(trace.spans.spans.begin(), trace.spans.spans.end(),
+                     [](const model::Span& a, const model::Span& b) {
+                       return a.start_time_unix_nano < b.start_time_unix_nano;
+                     });
+    trace.environments.assign(trace.spans.spans.size(), environment);
+    parts.push_back(SummarizeTrace(trace));
+  }
+  std::sort(parts.begin(), parts.end(), [](const TraceSummary& a, const TraceSummary& b) {
+    if (a.start_unix_nano != b.start_unix_nano) return a.start_unix_nano < b.start_unix_nano;
+    return a.trace_id < b.trace_id;
+  });
+  return parts;
+}
+
+std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts) {
+  std::string out(kMagic);
+  PutVarint(&out, kVersion);
+  PutVarint(&out, parts.size());
+  for (const TraceSummary& s : parts) PutSummary(&out, s);
+  PutFixed32(&out, Crc(out));
+  return out;
+}
+
+Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
+  if (data.size() < kMagic.size() + 4 || data.substr(0, kMagic.size()) != kMagic)
+    return Damaged("not a side file (bad magic or too short)");
+  const std::string_view body = data.substr(0, data.size() - 4);
+  if (Crc(body) != columnar::DecodeFixed32(data.data() + body.size()))
+    return Damaged("checksum mismatch (torn or damaged)");
+  ByteReader r(body.substr(kMagic.size()));
+  uint64_t version = 0, count = 0;
+  if (!r.GetVarint(&version)) return Damaged("no version");
+  if (version != kVersion)
+    return Damaged("unknown version " + std::to_string(version) + " (written by a newer release)");
+  if (!r.GetVarint(&count) || count > r.remaining()) return Damaged("bad trace count");
+  std::vector<TraceSummary> parts(count);
+  for (TraceSummary& s : parts)
+    if (!GetSummary(&r, &s)) return Damaged("truncated or malformed summary");
+  if (!r.empty()) return Damaged("trailing bytes after the last summary");
+  return parts;
+}
+
+Status WriteTraceSummaryFile(Env* env, const std::string& block_path,
+                             const std::vector<TraceSummary>& parts) {
+  return WriteFileAtomically(env, TraceSummaryPath(block_path), EncodeTraceSummaries(parts))
+      .WithContext("writing the trace summaries of " + block_path);
+}
+
+Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path) {
+  const std::string path = TraceSummaryPath(block_path);
+  if (!env->FileExists(path)) return Status::NotFound(path + " does not exist");
+  ARIADNE_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
+  Result<std::vector<TraceSummary>> parts = DecodeTraceSummaries(data);
+  if (!parts.ok()) return parts.status().WithContext(path);
+  return parts;
+}
+
+}  // namespace ariadne::store::embedded

@@ -1,0 +1,53 @@
+// Trace-summary side files: the per-trace summaries of one block, persisted next to it so the
+// trace-summary index (trace_index.h) is rebuilt at open from these small files instead of from
+// every block's columns. Format: docs/formats/trace-summaries.md.
+//
+// One side file per block, `<block file>.tsum` (e.g. blocks/000000000042.blk.tsum). It holds one
+// TraceSummary per trace id of the block, computed from that block's rows of the trace only (a
+// *part*: span_count is the block's row count of the trace). A part is the trace's summary when
+// the block holds every span of the trace; the index decides that (TraceIndex::PutIfComplete)
+// and refetches the traces spread over several blocks, so parts are never merged field by field
+// (X-Ray facts such as the root segment depend on parent links across parts).
+//
+// Lifecycle: written and synced through the Env (WriteFileAtomically) BEFORE the manifest edit
+// that names its block (seal and compaction), removed with its block (retention, compaction,
+// quarantine), and side files whose block no manifest names are removed at open. A block without
+// a side file (written before side files existed, or whose side-file write was interrupted by a
+// crash) is summarized from its columns at open and its side file written then.
+//
+// Threads: free functions over values; no shared state.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "columnar/block.h"
+#include "common/env.h"
+#include "common/status.h"
+#include "store/trace_reader.h"
+
+namespace ariadne::store::embedded {
+
+inline constexpr std::string_view kTraceSummarySuffix = ".tsum";
+
+// `block_path` + ".tsum".
+std::string TraceSummaryPath(const std::string& block_path);
+
+// The parts of every trace of `block`, one per trace id, ordered by (start, trace id).
+// `environment` is the block's environment.
+std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
+                                               const columnar::Block& block);
+
+// Serializes / parses a side file. Decode answers kDataLoss (saying what is wrong) for anything
+// that is not a whole, checksummed side file of a known version; it never reads out of bounds.
+std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts);
+Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+
+// Durable write (temp file, sync, rename, directory sync) and read through `env`.
+Status WriteTraceSummaryFile(Env* env, const std::string& block_path,
+                             const std::vector<TraceSummary>& parts);
+// kNotFound when the block has no side file; kDataLoss when it does not parse.
+Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path);
+
+}  // namespace ariadne::store::embedded
