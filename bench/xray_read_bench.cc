@@ -115,6 +115,9 @@ int main() {
   store::embedded::EmbeddedStoreOptions options;
   options.data_dir = dir + "/data";
   options.sync = false;
+  // The index is what this bench measures; ARIADNE_BENCH_TRACE_INDEX=0 times the generic search.
+  const char* index_env = std::getenv("ARIADNE_BENCH_TRACE_INDEX");
+  options.trace_index = index_env == nullptr || std::string(index_env) != "0";
   if (const char* bytes = std::getenv("ARIADNE_BENCH_SUMMARY_BYTES"))
     options.trace_summary_bytes = std::strtoull(bytes, nullptr, 10);
   auto opened = store::embedded::OpenEmbeddedStore(options);

@@ -4,7 +4,7 @@
 
 namespace ariadne::cli {
 
-MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency) {
+MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency, bool trace_index) {
   MemoryShares s;
   s.total = limit;
   s.head = limit / 8;
@@ -21,7 +21,7 @@ MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency) {
   s.reserve = std::max<uint64_t>(limit / 8, std::min<uint64_t>(32ULL << 20, limit / 4));
   const uint64_t shared = s.head + s.ingest_inflight + s.graph + s.query + s.reserve;
   const uint64_t rest = limit > shared ? limit - shared : 0;
-  s.trace_summaries = rest / 4;
+  s.trace_summaries = trace_index ? rest / 4 : 0;
   s.column_cache = rest - s.trace_summaries;
   return s;
 }

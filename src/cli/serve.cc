@@ -278,7 +278,8 @@ int RunServe(const ServeConfig& config) {
   signal(SIGPIPE, SIG_IGN);
 
   // One memory budget: the shares that no flag sets explicitly derive from --memory-limit.
-  const MemoryShares shares = SplitMemoryLimit(config.memory_limit_bytes, config.query_concurrency);
+  const MemoryShares shares =
+      SplitMemoryLimit(config.memory_limit_bytes, config.query_concurrency, config.trace_index);
   const uint64_t query_memory_limit =
       config.query_memory_limit_set ? config.query_memory_limit_bytes : shares.query_per_query;
   const size_t max_inflight_bytes =
@@ -291,6 +292,7 @@ int RunServe(const ServeConfig& config) {
   store_options.head_max_spans = shares.head_max_spans;
   store_options.max_head_spans_while_sealing = 2 * shares.head_max_spans;
   store_options.column_cache_bytes = shares.column_cache;
+  store_options.trace_index = config.trace_index;
   store_options.trace_summary_bytes = shares.trace_summaries;
   store_options.graph_max_unpaired = shares.graph_max_unpaired;
   store_options.recover_manifest = config.recover_manifest;

@@ -84,6 +84,7 @@ std::unique_ptr<EmbeddedSpanStore> Open(const std::string& dir, Env* env,
                                         uint64_t trace_summary_bytes = UINT64_MAX,
                                         bool compaction = false) {
   EmbeddedStoreOptions options;
+  options.trace_index = true;
   options.trace_summary_bytes = trace_summary_bytes;
   options.maintenance.compaction.enabled = compaction;
   options.data_dir = dir;

@@ -272,9 +272,10 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   meta.file_bytes = file.size();
   const std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
   // The merged block's trace summaries first (trace_summary_file.h), then the block.
-  ARIADNE_RETURN_IF_ERROR(
-      WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged))
-          .WithContext("compaction"));
+  if (options_.trace_summaries)
+    ARIADNE_RETURN_IF_ERROR(
+        WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged))
+            .WithContext("compaction"));
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file).WithContext("compaction"));
   VersionEdit edit;
   BlockRecord record;

@@ -70,6 +70,8 @@ struct MaintenanceOptions {
   std::chrono::milliseconds unlink_delay{30'000};
   // false: no thread (Start and Kick do nothing); passes run only through RunOnce (tests).
   bool background = true;
+  // Write a trace-summary side file for each merged block (EmbeddedStoreOptions::trace_index).
+  bool trace_summaries = false;
 };
 
 // A block file the host should start (added) serving.

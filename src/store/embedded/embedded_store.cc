@@ -47,13 +47,17 @@ Status EmbeddedStore::Open() {
     if (empty && env_->RemoveFile(path).ok()) continue;
     last_segment = std::max(last_segment, segment);
   }
-  if (options_.trace_summary_bytes != UINT64_MAX)
-    trace_index_.SetSummaryBudget(static_cast<size_t>(options_.trace_summary_bytes),
-                                  [this](uint64_t block) { return LoadBlockParts(block); });
-  ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
+  if (options_.trace_index) {
+    if (options_.trace_summary_bytes != UINT64_MAX)
+      trace_index_.SetSummaryBudget(static_cast<size_t>(options_.trace_summary_bytes),
+                                    [this](uint64_t block) { return LoadBlockParts(block); });
+    ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
+  }
   ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
-  maintenance_ = std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this,
-                                                    options_.maintenance);
+  MaintenanceOptions maintenance = options_.maintenance;
+  maintenance.trace_summaries = options_.trace_index;
+  maintenance_ =
+      std::make_unique<BlockMaintenance>(env_, blocks_dir_, manifest_.get(), this, maintenance);
   maintenance_->Start();
   maintenance_->Kick();
   seal_thread_ = std::thread([this] { SealLoop(); });

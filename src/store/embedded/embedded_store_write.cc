@@ -77,7 +77,7 @@ void EmbeddedStore::ApplyToHead(const std::string& environment, const model::Spa
   head->Append(batch);
   graph_.Observe(environment, batch, WallClockNano());
   head_spans_ += batch.spans.size();
-  trace_index_.NoteBatch(environment, batch);
+  if (options_.trace_index) trace_index_.NoteBatch(environment, batch);
 }
 
 void EmbeddedStore::CommitLoop() {
@@ -223,8 +223,8 @@ Status EmbeddedStore::Seal(SealJob* job) {
   // The sealing heads are immutable and only this thread removes them: no lock needed to read.
   std::vector<const BlockBuilder*> heads;
   for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
-  ARIADNE_RETURN_IF_ERROR(
-      WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads, job));
+  ARIADNE_RETURN_IF_ERROR(WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads,
+                                    job, options_.trace_index));
   // Summaries of the traces these heads hold whole, so readers need not fetch them.
   for (const SealedBlock& b : job->written)
     for (const TraceSummary& part : b.parts)

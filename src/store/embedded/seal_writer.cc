@@ -27,7 +27,7 @@ BlockRecord RecordOfBlock(const BlockMeta& meta) {
 
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
-                 SealJob* job) {
+                 SealJob* job, bool trace_summaries) {
   for (size_t i = job->heads_done; i < heads.size(); ++i) {
     const BlockBuilder& head = *heads[i];
     if (head.num_rows() == 0) {
@@ -43,8 +43,11 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     std::string path = blocks_dir + "/" + BlockFileName(meta.id);
     // The side file first: a block the manifest names always has one (a failure here leaves at
     // most an orphan side file, removed at open).
-    std::vector<TraceSummary> parts = SummarizeBlockTraces(meta.environment, *sealed);
-    ARIADNE_RETURN_IF_ERROR(WriteTraceSummaryFile(env, path, parts));
+    std::vector<TraceSummary> parts;
+    if (trace_summaries) {
+      parts = SummarizeBlockTraces(meta.environment, *sealed);
+      ARIADNE_RETURN_IF_ERROR(WriteTraceSummaryFile(env, path, parts));
+    }
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, path, file));
     job->written.push_back(
         SealedBlock{std::move(meta), std::move(path), std::move(sealed), std::move(parts)});

@@ -42,11 +42,12 @@ std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal);
 BlockRecord RecordOfBlock(const columnar::BlockMeta& meta);
 
 // Writes what `job` still lacks for `heads` (in the same order every attempt): per head its
-// trace-summary side file, then its block file (trace_summary_file.h); then the graph snapshot,
-// then the manifest edit. OK: the blocks are durable and named by the manifest.
+// trace-summary side file when `trace_summaries` (trace_summary_file.h), then its block file; then
+// the graph snapshot, then the manifest edit. OK: the blocks are durable and named by the manifest.
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir,
-                 const std::vector<const columnar::BlockBuilder*>& heads, SealJob* job);
+                 const std::vector<const columnar::BlockBuilder*>& heads, SealJob* job,
+                 bool trace_summaries);
 
 // After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
 // error here does not undo the seal (open removes covered segments too).

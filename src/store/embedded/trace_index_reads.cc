@@ -141,6 +141,7 @@ Result<TraceIndex::TraceIdSet> EmbeddedStore::TracesWithMatchingSpan(
 
 Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request,
                                                  const query::ExecContext& context) {
+  if (!options_.trace_index) return TraceReader::SearchTracePage(request, context);
   std::optional<TraceIndex::TraceIdSet> span_matches;
   if (!request.filter.span_filters.empty()) {
     query::QuerySpec spec;

@@ -52,11 +52,19 @@ ClickHouseProcess* SharedClickHouse() {
 }  // namespace
 
 std::string EngineName(Engine engine) {
-  return engine == Engine::kEmbedded ? "Embedded" : "ClickHouse";
+  switch (engine) {
+    case Engine::kEmbedded:
+      return "Embedded";
+    case Engine::kEmbeddedIndexed:
+      return "EmbeddedIndexed";
+    case Engine::kClickHouse:
+      break;
+  }
+  return "ClickHouse";
 }
 
 std::string EngineSkipReason(Engine engine) {
-  if (engine == Engine::kEmbedded) return "";
+  if (engine != Engine::kClickHouse) return "";
   if (!ClickHouseProcess::FindBinary())
     return "clickhouse-server is not installed (scripts/install-deps installs Debian's "
            "clickhouse-server); the ClickHouse engine is not tested";
@@ -75,7 +83,7 @@ std::string FreshClickHouseUrl() {
 }
 
 std::unique_ptr<store::SpanStore> OpenEngine(Engine engine, uint64_t retention_nano) {
-  if (engine == Engine::kEmbedded) {
+  if (engine != Engine::kClickHouse) {
     std::random_device rd;
     const std::string dir =
         (std::filesystem::temp_directory_path() /
@@ -85,6 +93,7 @@ std::unique_ptr<store::SpanStore> OpenEngine(Engine engine, uint64_t retention_n
     store::embedded::EmbeddedStoreOptions options;
     options.data_dir = dir;
     options.head_max_spans = 1000;  // answers come from sealed blocks and the head together
+    options.trace_index = engine == Engine::kEmbeddedIndexed;
     auto store = store::embedded::OpenEmbeddedStore(options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;

@@ -13,7 +13,8 @@
 
 namespace ariadne::testing {
 
-enum class Engine { kEmbedded, kClickHouse };
+// kEmbeddedIndexed: the embedded engine with its trace-summary index (--trace-index).
+enum class Engine { kEmbedded, kEmbeddedIndexed, kClickHouse };
 std::string EngineName(Engine engine);
 
 // Why the engine cannot run here (clickhouse-server not installed), or empty.

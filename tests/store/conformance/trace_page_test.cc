@@ -203,7 +203,8 @@ TEST_P(TracePageConformanceTest, RefineDropsAndMarksUndecided) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TracePageConformanceTest,
-                         ::testing::Values(Engine::kEmbedded, Engine::kClickHouse),
+                         ::testing::Values(Engine::kEmbedded, Engine::kEmbeddedIndexed,
+                                           Engine::kClickHouse),
                          [](const auto& info) { return EngineName(info.param); });
 
 }  // namespace

@@ -231,6 +231,7 @@ class XrayIndexOracleTest : public ::testing::Test {
     store::embedded::EmbeddedStoreOptions options;
     options.data_dir = dir_.path();
     options.sync = false;
+    options.trace_index = true;
     auto opened = store::embedded::OpenEmbeddedStore(options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
