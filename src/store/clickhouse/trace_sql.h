@@ -7,7 +7,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -27,6 +30,12 @@ Result<TraceResult> GetTraceSql(ClickHouseClient* client, const model::TraceId& 
 Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint64_t end_unix_nano,
                        std::string_view environment,
                        const std::function<bool(const TraceResult&)>& visit, size_t page = 200);
+
+// Every span of the traces `keys` ((environment, trace id) pairs), read from the day partitions
+// trace_index names for them; a key with no span stored is missing from the answer.
+using TraceKey = std::pair<std::string, model::TraceId>;
+Result<std::map<TraceKey, TraceResult>> GetTracesSql(ClickHouseClient* client,
+                                                     const std::vector<TraceKey>& keys);
 
 Result<std::vector<TraceSummary>> SearchTracesSql(ClickHouseClient* client,
                                                   const TraceSearchRequest& request,
