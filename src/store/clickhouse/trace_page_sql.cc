@@ -18,7 +18,8 @@ constexpr std::string_view kNotRoot = "parent_id != toFixedString(unhex('0000000
 
 struct Candidate {
   TraceKey key;
-  uint64_t first = 0;
+  uint64_t first = 0;  // earliest span start
+  uint64_t last = 0;   // latest span start
 };
 
 // `key` strictly after the token in the order (keyset condition on the aliases t_first/trace_id).
@@ -107,15 +108,21 @@ Result<TracePage> SearchTracePageSql(ClickHouseClient* client, const TracePageRe
                              client->Query(CandidateSql(request, cursor, batch, cluster)));
     std::vector<Candidate> candidates;
     for (const auto& row : ParseTsv(text)) {
-      if (row.size() < 3) continue;
+      if (row.size() < 4) continue;
       auto id = model::TraceId::FromHex(row[1]);
       if (!id) return Status::DataLoss("ClickHouse sent a trace id that is not hex: " + row[1]);
-      candidates.push_back(
-          Candidate{TraceKey(row[0], *id), std::strtoull(row[2].c_str(), nullptr, 10)});
+      candidates.push_back(Candidate{TraceKey(row[0], *id),
+                                     std::strtoull(row[2].c_str(), nullptr, 10),
+                                     std::strtoull(row[3].c_str(), nullptr, 10)});
     }
     std::vector<TraceKey> keys;
-    for (const Candidate& c : candidates) keys.push_back(c.key);
-    ARIADNE_ASSIGN_OR_RETURN(auto traces, GetTracesSql(client, keys));
+    std::pair<uint64_t, uint64_t> range(UINT64_MAX, 0);
+    for (const Candidate& c : candidates) {
+      keys.push_back(c.key);
+      range.first = std::min(range.first, c.first);
+      range.second = std::max(range.second, c.last);
+    }
+    ARIADNE_ASSIGN_OR_RETURN(auto traces, GetTracesSql(client, keys, range));
     for (const Candidate& c : candidates) {
       cursor = TracePageToken{c.first, c.key.second};
       ++page.examined;

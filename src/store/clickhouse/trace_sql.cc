@@ -153,8 +153,9 @@ Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint6
   return Status::Ok();
 }
 
-Result<std::map<TraceKey, TraceResult>> GetTracesSql(ClickHouseClient* client,
-                                                     const std::vector<TraceKey>& keys) {
+Result<std::map<TraceKey, TraceResult>> GetTracesSql(
+    ClickHouseClient* client, const std::vector<TraceKey>& keys,
+    std::optional<std::pair<uint64_t, uint64_t>> start_range) {
   std::map<TraceKey, TraceResult> traces;
   if (keys.empty()) return traces;
   std::string pairs;
@@ -162,8 +163,11 @@ Result<std::map<TraceKey, TraceResult>> GetTracesSql(ClickHouseClient* client,
     pairs += (pairs.empty() ? "(" : ", (") + SqlString(key.first) + ", " +
              SqlId(key.second.AsStringView()) + ")";
   const std::string condition = "(environment, trace_id) IN (" + pairs + ")";
-  ARIADNE_ASSIGN_OR_RETURN(auto range, TimeRange(client, condition));
-  if (!range) return traces;
+  std::optional<std::pair<uint64_t, uint64_t>> range = start_range;
+  if (!range) {
+    ARIADNE_ASSIGN_OR_RETURN(range, TimeRange(client, condition));
+    if (!range) return traces;
+  }
   ARIADNE_ASSIGN_OR_RETURN(
       std::string spans,
       client->Query("SELECT trace_id, environment, raw FROM spans WHERE " + condition + " AND " +

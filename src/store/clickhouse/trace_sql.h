@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,8 +35,11 @@ Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint6
 // Every span of the traces `keys` ((environment, trace id) pairs), read from the day partitions
 // trace_index names for them; a key with no span stored is missing from the answer.
 using TraceKey = std::pair<std::string, model::TraceId>;
-Result<std::map<TraceKey, TraceResult>> GetTracesSql(ClickHouseClient* client,
-                                                     const std::vector<TraceKey>& keys);
+// `start_range` ([earliest, latest] span start of those traces), when the caller knows it, saves
+// the trace_index lookup.
+Result<std::map<TraceKey, TraceResult>> GetTracesSql(
+    ClickHouseClient* client, const std::vector<TraceKey>& keys,
+    std::optional<std::pair<uint64_t, uint64_t>> start_range = std::nullopt);
 
 Result<std::vector<TraceSummary>> SearchTracesSql(ClickHouseClient* client,
                                                   const TraceSearchRequest& request,
