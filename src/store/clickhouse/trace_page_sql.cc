@@ -14,6 +14,7 @@ namespace {
 
 constexpr uint64_t kDay = 86'400'000'000'000ULL;
 constexpr size_t kMaxBatch = 4096;
+constexpr size_t kFetchChunk = 200;  // candidates whose spans one statement reads
 constexpr std::string_view kNotRoot = "parent_id != toFixedString(unhex('0000000000000000'), 8)";
 
 struct Candidate {
@@ -29,6 +30,12 @@ std::string AfterCondition(const TracePageToken& after, bool newest, std::string
   const char* cmp = newest ? " < " : " > ";
   return "(" + std::string(first) + cmp + start + " OR (" + std::string(first) + " = " + start +
          " AND trace_id" + cmp + id + "))";
+}
+
+// True when `filter` has a part the candidate statement decides over spans.
+bool HasSqlFilter(const TraceFilter& f) {
+  return !f.root_service.empty() || !f.root_name.empty() || f.min_duration_nano > 0 ||
+         f.max_duration_nano > 0 || f.has_error.has_value() || !f.span_filters.empty();
 }
 
 // The candidate statement of one round: up to `limit` traces after `after`, in order.
@@ -53,6 +60,19 @@ std::string CandidateSql(const TracePageRequest& request,
   if (after)
     index_having += std::string(" AND min(min_start_ns) ") + (newest ? "<= " : ">= ") +
                     std::to_string(after->start_unix_nano);
+  const char* dir = newest ? " DESC" : "";
+  if (!HasSqlFilter(f)) {
+    // Nothing to decide over spans: trace_index alone gives the order keys (a few rows per
+    // trace, four columns), so the spans are read only for the traces of the page.
+    std::string sql =
+        "SELECT environment, lower(hex(trace_id)), min(min_start_ns) AS t_first, "
+        "max(max_start_ns) AS t_last FROM trace_index WHERE " +
+        ranged("min_start_ns") + " GROUP BY environment, trace_id HAVING t_first < " +
+        std::to_string(we) + " AND t_last >= " + std::to_string(ws);
+    if (after) sql += " AND " + AfterCondition(*after, newest, "t_first");
+    return sql + " ORDER BY t_first" + dir + ", trace_id" + dir + " LIMIT " +
+           std::to_string(limit) + " FORMAT TabSeparated";
+  }
   std::string sql =
       "SELECT environment, lower(hex(trace_id)), min(start_ns) AS t_first, "
       "max(start_ns) AS t_last, max(greatest(end_ns, start_ns)) AS t_end, "
@@ -80,7 +100,6 @@ std::string CandidateSql(const TracePageRequest& request,
     sql += " AND t_end - t_first <= " + std::to_string(f.max_duration_nano);
   if (f.has_error) sql += *f.has_error ? " AND t_errors > 0" : " AND t_errors = 0";
   if (!f.span_filters.empty()) sql += " AND t_matching > 0";
-  const char* dir = newest ? " DESC" : "";
   sql += std::string(" ORDER BY t_first") + dir + ", trace_id" + dir + " LIMIT " +
          std::to_string(limit) + " FORMAT TabSeparated";
   return sql;
@@ -95,7 +114,14 @@ Result<TracePage> SearchTracePageSql(ClickHouseClient* client, const TracePageRe
   const bool cluster = !client->config().cluster.empty();
   std::optional<TracePageToken> cursor = request.after;  // the last trace examined
   TracePageToken last;                                   // the last trace returned
-  size_t batch = request.limit == 0 ? kMaxBatch : std::min(kMaxBatch, request.limit + 1);
+  // Candidates per round: a page and one more; when the summaries decide (root fault,
+  // annotations, the refinement) at least kFetchChunk, since many may be rejected.
+  const bool decided_here =
+      request.refine || request.filter.root_fault || !request.filter.annotations.empty();
+  size_t batch = request.limit == 0
+                     ? kMaxBatch
+                     : std::min(kMaxBatch, std::max(request.limit + 1,
+                                                    decided_here ? kFetchChunk : size_t{0}));
   for (size_t round = 0;; ++round) {
     if (context.cancel && context.cancel->cancelled())
       return Status(StatusCode::kCancelled, "trace search: cancelled (its client went away)");
@@ -115,29 +141,36 @@ Result<TracePage> SearchTracePageSql(ClickHouseClient* client, const TracePageRe
                                      std::strtoull(row[2].c_str(), nullptr, 10),
                                      std::strtoull(row[3].c_str(), nullptr, 10)});
     }
-    std::vector<TraceKey> keys;
-    std::pair<uint64_t, uint64_t> range(UINT64_MAX, 0);
-    for (const Candidate& c : candidates) {
-      keys.push_back(c.key);
-      range.first = std::min(range.first, c.first);
-      range.second = std::max(range.second, c.last);
-    }
-    ARIADNE_ASSIGN_OR_RETURN(auto traces, GetTracesSql(client, keys, range));
-    for (const Candidate& c : candidates) {
-      cursor = TracePageToken{c.first, c.key.second};
-      ++page.examined;
-      auto it = traces.find(c.key);
-      if (it == traces.end()) continue;  // dropped by retention meanwhile
-      TraceSummary summary = SummarizeTrace(it->second);
-      if (!PassesTraceFilter(request.filter, summary)) continue;
-      const TraceVerdict verdict = request.refine ? request.refine(summary) : TraceVerdict::kYes;
-      if (verdict == TraceVerdict::kNo) continue;
-      if (request.limit != 0 && page.traces.size() == request.limit) {
-        page.next = last;
-        return page;
+    // The candidates' spans, a chunk at a time (the page may fill long before the last).
+    for (size_t begin = 0; begin < candidates.size(); begin += kFetchChunk) {
+      const size_t end = std::min(candidates.size(), begin + kFetchChunk);
+      std::vector<TraceKey> keys;
+      std::pair<uint64_t, uint64_t> range(UINT64_MAX, 0);
+      for (size_t i = begin; i < end; ++i) {
+        keys.push_back(candidates[i].key);
+        range.first = std::min(range.first, candidates[i].first);
+        range.second = std::max(range.second, candidates[i].last);
       }
-      page.traces.push_back(TracePageEntry{std::move(summary), verdict == TraceVerdict::kYes});
-      last = *cursor;
+      ARIADNE_ASSIGN_OR_RETURN(auto traces, GetTracesSql(client, keys, range));
+      for (size_t i = begin; i < end; ++i) {
+        const Candidate& c = candidates[i];
+        cursor = TracePageToken{c.first, c.key.second};
+        ++page.examined;
+        auto it = traces.find(c.key);
+        if (it == traces.end()) continue;  // dropped by retention meanwhile
+        TraceSummary summary = SummarizeTrace(it->second);
+        if (!PassesTraceFilter(request.filter, summary)) continue;
+        const TraceVerdict verdict = request.refine ? request.refine(summary) : TraceVerdict::kYes;
+        if (verdict == TraceVerdict::kNo) continue;
+        if (request.limit != 0 && page.traces.size() == request.limit) {
+          page.next = last;
+          return page;
+        }
+        page.traces.push_back(TracePageEntry{std::move(summary), verdict == TraceVerdict::kYes});
+        last = *cursor;
+      }
+      if (context.cancel && context.cancel->cancelled())
+        return Status(StatusCode::kCancelled, "trace search: cancelled (its client went away)");
     }
     if (candidates.size() < batch) return page;  // the window ends
     batch = std::min(kMaxBatch, batch * 2);
