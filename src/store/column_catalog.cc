@@ -16,6 +16,7 @@ const std::vector<IntrinsicColumn>& IntrinsicColumns() {
       {"trace.trace_id", "string", "Trace id (32 hex digits)."},
       {"trace.span_id", "string", "Span id (16 hex digits)."},
       {"trace.parent_id", "string", "Parent span id; absent on a root span."},
+      {"trace.trace_state", "string", "W3C tracestate of the span's context; absent when empty."},
       {"span.num_events", "int", "Number of events on the span."},
       {"span.num_links", "int", "Number of links on the span."},
       {"library.name", "string", "Instrumentation scope name."},

@@ -232,6 +232,11 @@ TEST_F(ClusterTest, TwoNodesIngestHalvesAndEitherNodeSeesEveryTraceWhole) {
     net::ClientResponse services = Call(api, "GET", "/api/v1/services");
     ASSERT_EQ(services.status, 200) << services.body;
     EXPECT_NE(services.body.find("payments"), std::string::npos) << services.body;
+    // X-Ray trace summaries: the paged trace search in SQL over the Distributed tables.
+    net::ClientResponse summaries = Call(api, "GET", "/api/v1/xray/trace-summaries?limit=100");
+    ASSERT_EQ(summaries.status, 200) << summaries.body;
+    EXPECT_EQ(json::parse(summaries.body)["TraceSummaries"].size(), static_cast<size_t>(kTraces))
+        << summaries.body.substr(0, 2000);
   }
 }
 

@@ -188,7 +188,10 @@ Result<std::string> ClickHouseClient::Send(std::string_view extra_params, std::s
       MutexLock lock(&mu_);
       preferred_ = host;
     }
-    if (response->status == 200) return std::move(response->body);
+    if (response->status == 200) {
+      bytes_received_.fetch_add(response->body.size(), std::memory_order_relaxed);
+      return std::move(response->body);
+    }
     std::string text = "ClickHouse at " + where + " answered " + std::to_string(response->status) +
                        ": " + Trimmed(response->body);
     // Ariadne writes every statement itself: one ClickHouse refuses is Ariadne's bug, not the

@@ -17,6 +17,7 @@
 // to a pool under a mutex, never shared by two requests at once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -76,6 +77,9 @@ class ClickHouseClient {
 
   const ClickHouseConfig& config() const { return config_; }
 
+  // Bytes of the successful answers received so far (tests count what a read transfers).
+  uint64_t bytes_received() const { return bytes_received_.load(std::memory_order_relaxed); }
+
   // A client for host `index` of the config alone (cluster mode runs DDL and retention on every
   // server, not just the one that answers).
   std::unique_ptr<ClickHouseClient> ForHost(size_t index) const;
@@ -87,6 +91,7 @@ class ClickHouseClient {
   void Give(size_t host, std::unique_ptr<net::HttpClient> client);
 
   const ClickHouseConfig config_;
+  std::atomic<uint64_t> bytes_received_{0};
   const std::chrono::milliseconds timeout_;
   Mutex mu_;
   std::vector<std::vector<std::unique_ptr<net::HttpClient>>> idle_ ARIADNE_GUARDED_BY(mu_);

@@ -16,6 +16,7 @@
 #include "store/clickhouse/row_codec.h"
 #include "store/clickhouse/schema.h"
 #include "store/clickhouse/service_graph_sql.h"
+#include "store/clickhouse/trace_page_sql.h"
 #include "store/clickhouse/trace_sql.h"
 
 namespace ariadne::store::clickhouse {
@@ -124,6 +125,12 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
                                                  const query::ExecContext& context) override {
     ARIADNE_RETURN_IF_ERROR(Ready());
     return SearchTracesSql(&client_, request, context);
+  }
+
+  Result<TracePage> SearchTracePage(const TracePageRequest& request,
+                                    const query::ExecContext& context) override {
+    ARIADNE_RETURN_IF_ERROR(Ready());
+    return SearchTracePageSql(&client_, request, context);
   }
 
   Result<std::vector<ColumnInfo>> ListColumns(std::string_view environment,

@@ -12,8 +12,8 @@
 // and reads address Distributed tables sharded by trace id (schema.h), and retention drops the
 // partitions of the local tables on every server.
 //
-// Reads: pushed down to SQL (query_sql.h, trace_sql.h, service_graph_sql.h — the service graph
-// too, so every node of a cluster sees the same graph).
+// Reads: pushed down to SQL (query_sql.h, trace_sql.h, trace_page_sql.h, service_graph_sql.h — the
+// service graph too, so every node of a cluster sees the same graph).
 //
 // Retention: with `retention_nano` set, a background thread drops day partitions of `spans` and
 // `trace_index` whose whole day is older than the retention (at start, then every 10 minutes).

@@ -153,6 +153,36 @@ Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint6
   return Status::Ok();
 }
 
+Result<std::map<TraceKey, TraceResult>> GetTracesSql(
+    ClickHouseClient* client, const std::vector<TraceKey>& keys,
+    std::optional<std::pair<uint64_t, uint64_t>> start_range) {
+  std::map<TraceKey, TraceResult> traces;
+  if (keys.empty()) return traces;
+  std::string pairs;
+  for (const TraceKey& key : keys)
+    pairs += (pairs.empty() ? "(" : ", (") + SqlString(key.first) + ", " +
+             SqlId(key.second.AsStringView()) + ")";
+  const std::string condition = "(environment, trace_id) IN (" + pairs + ")";
+  std::optional<std::pair<uint64_t, uint64_t>> range = start_range;
+  if (!range) {
+    ARIADNE_ASSIGN_OR_RETURN(range, TimeRange(client, condition));
+    if (!range) return traces;
+  }
+  ARIADNE_ASSIGN_OR_RETURN(
+      std::string spans,
+      client->Query("SELECT trace_id, environment, raw FROM spans WHERE " + condition + " AND " +
+                    RangeCondition(*range) + " ORDER BY trace_id, start_ns FORMAT RowBinary"));
+  RowBinaryReader rows(spans);
+  while (!rows.done()) {
+    std::string_view id, environment_field, raw;
+    if (!rows.ReadFixed(16, &id) || !rows.ReadString(&environment_field) || !rows.ReadString(&raw))
+      return Status::DataLoss("ClickHouse sent a truncated RowBinary answer");
+    TraceKey key(std::string(environment_field), *model::TraceId::FromBytes(id));
+    ARIADNE_RETURN_IF_ERROR(AppendSpan(raw, environment_field, &traces[key]));
+  }
+  return traces;
+}
+
 Result<std::vector<TraceSummary>> SearchTracesSql(ClickHouseClient* client,
                                                   const TraceSearchRequest& request,
                                                   const query::ExecContext& context) {

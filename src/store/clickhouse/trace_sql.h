@@ -7,7 +7,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -27,6 +31,15 @@ Result<TraceResult> GetTraceSql(ClickHouseClient* client, const model::TraceId& 
 Status ForEachTraceSql(ClickHouseClient* client, uint64_t start_unix_nano, uint64_t end_unix_nano,
                        std::string_view environment,
                        const std::function<bool(const TraceResult&)>& visit, size_t page = 200);
+
+// Every span of the traces `keys` ((environment, trace id) pairs), read from the day partitions
+// trace_index names for them; a key with no span stored is missing from the answer.
+using TraceKey = std::pair<std::string, model::TraceId>;
+// `start_range` ([earliest, latest] span start of those traces), when the caller knows it, saves
+// the trace_index lookup.
+Result<std::map<TraceKey, TraceResult>> GetTracesSql(
+    ClickHouseClient* client, const std::vector<TraceKey>& keys,
+    std::optional<std::pair<uint64_t, uint64_t>> start_range = std::nullopt);
 
 Result<std::vector<TraceSummary>> SearchTracesSql(ClickHouseClient* client,
                                                   const TraceSearchRequest& request,

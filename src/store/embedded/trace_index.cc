@@ -392,7 +392,7 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
     if (request.after) {
       const TracePageToken& a = *request.after;
       const bool past = newest ? (item.start < a.start_unix_nano ||
-                                  (item.start == a.start_unix_nano && a.trace_id < id))
+                                  (item.start == a.start_unix_nano && id < a.trace_id))
                                : (item.start > a.start_unix_nano ||
                                   (item.start == a.start_unix_nano && a.trace_id < id));
       if (!past) return true;

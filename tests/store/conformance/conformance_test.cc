@@ -120,6 +120,45 @@ TEST_P(SpanStoreConformanceTest, ColumnCatalogListsTheIntrinsicsThenTheKeysAndAN
   EXPECT_TRUE(listed);
 }
 
+// trace.trace_state (docs/query.md) is an intrinsic column of the catalog, and a filter on it
+// selects the spans that carry that tracestate (absent when empty) on every engine.
+TEST_P(SpanStoreConformanceTest, TraceStateIsACatalogColumnAndFiltersSpans) {
+  model::SpanBatch batch;
+  batch.attributes.push_back(
+      {batch.arena.Copy("service.name"), model::Value::String(batch.arena.Copy("ts"))});
+  batch.resources.push_back(model::Resource{{0, 1}, 0, {}});
+  batch.scopes.push_back(model::Scope{});
+  for (int i = 0; i < 9; ++i) {
+    model::Span span;
+    span.trace_id.bytes[0] = 0x7d;
+    span.trace_id.bytes[15] = static_cast<uint8_t>(i + 1);
+    span.span_id.bytes[7] = static_cast<uint8_t>(i + 1);
+    span.name = batch.arena.Copy("op");
+    span.start_time_unix_nano = kBase + static_cast<uint64_t>(i) * kSecond;
+    span.end_time_unix_nano = span.start_time_unix_nano + 1'000'000;
+    if (i % 3 == 0) span.trace_state = batch.arena.Copy("congo=t61");
+    if (i % 3 == 1) span.trace_state = batch.arena.Copy("vendor=x");
+    batch.spans.push_back(span);
+  }
+  ASSERT_TRUE(store_->Append("prod", std::move(batch)).ok());
+  auto columns = store_->ListColumns("prod", 0, UINT64_MAX);
+  ASSERT_TRUE(columns.ok()) << columns.status().ToString();
+  bool listed = false;
+  for (const store::ColumnInfo& c : *columns)
+    listed |= c.name == "trace.trace_state" && c.source == "intrinsic" && c.type == "string";
+  EXPECT_TRUE(listed);
+  for (const auto& [filter, want] : std::vector<std::pair<Filter, int64_t>>{
+           {F("trace.trace_state", FilterOp::kEq, {std::string("congo=t61")}), 3},
+           {F("trace.trace_state", FilterOp::kExists), 6},
+           {F("trace.trace_state", FilterOp::kDoesNotExist), 3}}) {
+    QuerySpec spec = Spec({Calc(CalcOp::kCount)}, {filter});
+    spec.environment = "prod";
+    auto result = store_->RunQuery(spec);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(std::get<int64_t>(result->totals.values[0]), want) << filter.column;
+  }
+}
+
 // The seam's trace reader with a time hint (the window a search result or link gives): the same
 // whole trace as without the hint.
 TEST_P(SpanStoreConformanceTest, GetTraceNearItsTimeReturnsTheWholeTrace) {

@@ -8,6 +8,8 @@
 //      same traces in the same order as ForEachTrace + Matches, with traces split across batches,
 //      sealed blocks and the head, and again after the store is reopened (index rebuilt from the
 //      blocks and the WAL).
+//   3. The same through the ClickHouse engine (its paged trace search in SQL,
+//      store/clickhouse/trace_page_sql.h), skipped without clickhouse-server.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "query/xray_filter/filter.h"
 #include "receivers/xray/segment_decoder.h"
 #include "store/embedded/embedded_store.h"
+#include "tests/store/conformance/engines.h"
 #include "tests/store/store_test_util.h"
 
 namespace ariadne::testing {
@@ -227,7 +230,7 @@ TEST(XraySummaryDifferentialTest, DecideAgreesWithMatchesWheneverItDecides) {
 class XrayIndexOracleTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
-  void Open() {
+  virtual void Open() {
     store::embedded::EmbeddedStoreOptions options;
     options.data_dir = dir_.path();
     options.sync = false;
@@ -330,6 +333,39 @@ TEST_F(XrayIndexOracleTest, ReopenedStoreRebuildsTheIndexFromBlocksAndWal) {
   Open();
   EXPECT_EQ(Indexed(*filter, 5), before);
   EXPECT_EQ(Oracle(*filter), before);
+}
+
+class XrayClickHouseOracleTest : public XrayIndexOracleTest {
+ protected:
+  void SetUp() override {
+    const std::string skip = EngineSkipReason(Engine::kClickHouse);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    Open();
+  }
+  void Open() override {
+    store_ = OpenEngine(Engine::kClickHouse);
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    if (store_) EXPECT_TRUE(store_->Close().ok());
+  }
+};
+
+// Every fourth expression in one page, every eighth also in pages of 7: the reader fetches each
+// returned trace again (GetTraceNear, two statements on ClickHouse), so all of them would take
+// minutes.
+TEST_F(XrayClickHouseOracleTest, PagedMatchingTracesEqualTheWholeTraceOracle) {
+  Load();
+  size_t n = 0;
+  for (const char* text : kExpressions) {
+    if (n++ % 4 != 0) continue;
+    SCOPED_TRACE(text);
+    auto filter = Filter::Parse(text);
+    ASSERT_TRUE(filter.ok());
+    const std::vector<model::TraceId> want = Oracle(*filter);
+    EXPECT_EQ(Indexed(*filter, 0), want);
+    if (n % 8 == 1) EXPECT_EQ(Indexed(*filter, 7), want);
+  }
 }
 
 }  // namespace
