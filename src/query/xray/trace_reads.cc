@@ -50,7 +50,9 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
   search.environment = environment_;
   search.start_unix_nano = request.start_nano;
   search.end_unix_nano = request.end_nano;
-  search.limit = request.limit == 0 ? 0 : std::max<size_t>(request.limit + 1, 64);
+  // One more than the page, no more: an engine that reads candidates whole to decide them
+  // (ClickHouse) would otherwise read ahead far past a rare filter's page.
+  search.limit = request.limit == 0 ? 0 : request.limit + 1;
   if (request.filter) search.filter.annotations = request.filter->RequiredAnnotations();
   if (request.after)
     search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};
