@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -134,6 +135,10 @@ int main(int argc, char** argv) {
   app.add_option("--replay", replay_file,
                  "send every request of an otlp.bin file written by --prepare, once each");
   std::string acked_path;
+  int retries = 0;
+  app.add_option("--retries", retries,
+                 "send a request answered 503 or 429 (backpressure) again, up to N times, after "
+                 "a pause of 100 ms doubling up to 2 s (default 0: count it as failed)");
   app.add_option("--acked-file", acked_path,
                  "with --replay: skip the requests listed in FILE and append the index of each "
                  "newly acknowledged request (resumable replay)");
@@ -211,7 +216,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
 
-  std::atomic<uint64_t> next{0}, done{skipped}, failed{0}, spans_done{0};
+  std::atomic<uint64_t> next{0}, done{skipped}, failed{0}, spans_done{0}, retried{0};
   std::string path = url->path == "/" ? "/v1/traces" : url->path + "/v1/traces";
   if (path.rfind("//", 0) == 0) path = path.substr(1);
   auto start = std::chrono::steady_clock::now();
@@ -228,6 +233,18 @@ int main(int argc, char** argv) {
         if (!skip.empty() && skip[i]) continue;
         const Request& request = bodies[i % bodies.size()];
         auto response = client.Request("POST", path, headers, request.body);
+        // 429/503 mean "retry later" (backpressure); with --retries the request is sent again
+        // after a pause (100 ms, doubling up to 2 s), as an OTLP exporter does.
+        auto pause = std::chrono::milliseconds(100);
+        for (int attempt = 0;
+             attempt < retries && response.ok() &&
+             (response->status == 503 || response->status == 429) && !g_stop.load();
+             ++attempt) {
+          retried.fetch_add(1);
+          std::this_thread::sleep_for(pause);
+          pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(2));
+          response = client.Request("POST", path, headers, request.body);
+        }
         if (!response.ok() || response->status != 200) {
           if (failed.fetch_add(1) < 5)
             std::fprintf(stderr, "ariadne-gen: request failed: %s\n",
@@ -262,9 +279,12 @@ int main(int argc, char** argv) {
   progress.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t spans = spans_done.load();
-  std::printf("sent %llu spans in %.2f s: %.0f spans/s acknowledged (%llu failed requests)\n",
-              static_cast<unsigned long long>(spans), seconds, static_cast<double>(spans) / seconds,
-              static_cast<unsigned long long>(failed.load()));
+  std::printf(
+      "sent %llu spans in %.2f s: %.0f spans/s acknowledged (%llu failed requests, %llu retries "
+      "after 503/429)\n",
+      static_cast<unsigned long long>(spans), seconds, static_cast<double>(spans) / seconds,
+      static_cast<unsigned long long>(failed.load()),
+      static_cast<unsigned long long>(retried.load()));
   if (acked_file) std::fclose(acked_file);
   if (g_stop.load() && done.load() + failed.load() < requests) {
     std::fprintf(stderr, "ariadne-gen: stopped by a signal after %llu/%llu requests\n",
