@@ -9,14 +9,23 @@
 //
 //   ariadne-gen --prepare DIR --spans 10000000 --seed 42   # OTLP requests + ClickHouse rows
 //   ariadne-gen --replay DIR/otlp.bin --connections 16     # send every recorded request once
+//
+// Resumable replay (bench/compare_clickhouse --chunks): with --acked-file F the index of every
+// acknowledged request is appended to F (4 bytes, little-endian, flushed per request), and the
+// requests already listed in F are skipped, so a replay that was interrupted or had failed
+// requests is completed by running the same command again. SIGTERM/SIGINT stop taking new
+// requests; those in flight finish (and are recorded) before the exit (status 3). Only a request
+// in flight at a SIGKILL can be stored without being recorded, and would be sent again.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -24,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/thread_annotations.h"
 #include "net/http_client.h"
 #include "tools/ariadne-gen/prepare.h"
 #include "tools/gen/otlp_request.h"
@@ -77,6 +87,22 @@ bool MapRecordedRequests(const std::string& path, std::vector<Request>* out) {
   return true;
 }
 
+// Reads the request indexes an earlier run appended to an --acked-file (a missing file: none).
+std::vector<bool> ReadAcked(const std::string& path, size_t requests) {
+  std::vector<bool> acked(requests, false);
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return acked;
+  uint32_t i;
+  while (std::fread(&i, 4, 1, f) == 1)
+    if (i < requests) acked[i] = true;
+  std::fclose(f);
+  return acked;
+}
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +134,14 @@ int main(int argc, char** argv) {
                  "with --prepare: spans per ClickHouse RowBinary file");
   app.add_option("--replay", replay_file,
                  "send every request of an otlp.bin file written by --prepare, once each");
+  std::string acked_path;
+  int retries = 0;
+  app.add_option("--retries", retries,
+                 "send a request answered 503 or 429 (backpressure) again, up to N times, after "
+                 "a pause of 100 ms doubling up to 2 s (default 0: count it as failed)");
+  app.add_option("--acked-file", acked_path,
+                 "with --replay: skip the requests listed in FILE and append the index of each "
+                 "newly acknowledged request (resumable replay)");
   CLI11_PARSE(app, argc, argv);
 
   if (!prepare_dir.empty()) {
@@ -162,7 +196,27 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(requests), connections);
   }
 
-  std::atomic<uint64_t> next{0}, done{0}, failed{0}, spans_done{0};
+  std::vector<bool> skip;
+  FILE* acked_file = nullptr;
+  ariadne::Mutex acked_mu;
+  uint64_t skipped = 0;
+  if (!acked_path.empty()) {
+    skip = ReadAcked(acked_path, requests);
+    for (bool b : skip) skipped += b;
+    acked_file = std::fopen(acked_path.c_str(), "ab");
+    if (!acked_file) {
+      std::fprintf(stderr, "ariadne-gen: cannot append to %s: %s\n", acked_path.c_str(),
+                   std::strerror(errno));
+      return 2;
+    }
+    if (skipped)
+      std::fprintf(stderr, "ariadne-gen: %llu requests already acknowledged (%s); skipping them\n",
+                   static_cast<unsigned long long>(skipped), acked_path.c_str());
+  }
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+
+  std::atomic<uint64_t> next{0}, done{skipped}, failed{0}, spans_done{0}, retried{0};
   std::string path = url->path == "/" ? "/v1/traces" : url->path + "/v1/traces";
   if (path.rfind("//", 0) == 0) path = path.substr(1);
   auto start = std::chrono::steady_clock::now();
@@ -173,10 +227,24 @@ int main(int argc, char** argv) {
       ariadne::net::HeaderList headers = {{"Content-Type", "application/x-protobuf"}};
       if (!key.empty()) headers.emplace_back("x-honeycomb-team", key);
       for (;;) {
+        if (g_stop.load()) return;
         uint64_t i = next.fetch_add(1);
         if (i >= requests) return;
+        if (!skip.empty() && skip[i]) continue;
         const Request& request = bodies[i % bodies.size()];
         auto response = client.Request("POST", path, headers, request.body);
+        // 429/503 mean "retry later" (backpressure); with --retries the request is sent again
+        // after a pause (100 ms, doubling up to 2 s), as an OTLP exporter does.
+        auto pause = std::chrono::milliseconds(100);
+        for (int attempt = 0;
+             attempt < retries && response.ok() &&
+             (response->status == 503 || response->status == 429) && !g_stop.load();
+             ++attempt) {
+          retried.fetch_add(1);
+          std::this_thread::sleep_for(pause);
+          pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(2));
+          response = client.Request("POST", path, headers, request.body);
+        }
         if (!response.ok() || response->status != 200) {
           if (failed.fetch_add(1) < 5)
             std::fprintf(stderr, "ariadne-gen: request failed: %s\n",
@@ -185,13 +253,19 @@ int main(int argc, char** argv) {
                              : response.status().ToString().c_str());
           continue;
         }
+        if (acked_file) {
+          ariadne::MutexLock lock(&acked_mu);
+          const uint32_t index = static_cast<uint32_t>(i);
+          std::fwrite(&index, 4, 1, acked_file);
+          std::fflush(acked_file);
+        }
         done.fetch_add(1);
         spans_done.fetch_add(request.spans);
       }
     });
   }
   std::thread progress([&] {
-    while (done.load() + failed.load() < requests) {
+    while (done.load() + failed.load() < requests && !g_stop.load()) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -205,8 +279,18 @@ int main(int argc, char** argv) {
   progress.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t spans = spans_done.load();
-  std::printf("sent %llu spans in %.2f s: %.0f spans/s acknowledged (%llu failed requests)\n",
-              static_cast<unsigned long long>(spans), seconds, static_cast<double>(spans) / seconds,
-              static_cast<unsigned long long>(failed.load()));
+  std::printf(
+      "sent %llu spans in %.2f s: %.0f spans/s acknowledged (%llu failed requests, %llu retries "
+      "after 503/429)\n",
+      static_cast<unsigned long long>(spans), seconds, static_cast<double>(spans) / seconds,
+      static_cast<unsigned long long>(failed.load()),
+      static_cast<unsigned long long>(retried.load()));
+  if (acked_file) std::fclose(acked_file);
+  if (g_stop.load() && done.load() + failed.load() < requests) {
+    std::fprintf(stderr, "ariadne-gen: stopped by a signal after %llu/%llu requests\n",
+                 static_cast<unsigned long long>(done.load()),
+                 static_cast<unsigned long long>(requests));
+    return 3;
+  }
   return failed.load() == 0 ? 0 : 1;
 }
