@@ -218,11 +218,6 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   bool QuarantineBlockFile(const std::string& path, const columnar::BlockMeta* meta,
                            const Status& why);
 
-  // Keeps a just-sealed block (every column) in the column cache.
-  void CacheBlock(uint64_t id, std::shared_ptr<const columnar::Block> block) {
-    column_cache_.Insert(id, columnar::ColumnSet::All(), std::move(block));
-  }
-
   static void SortByStartTime(TraceResult* result);
 
   // Summarizes the traces of `block` (a head or a sealed block of `environment`) whose every

@@ -232,7 +232,8 @@ Status EmbeddedStore::Seal(SealJob* job) {
     for (SealedBlock& b : job->written) {
       stats_block_bytes_ += b.meta.file_bytes;
       stats_block_spans_ += b.meta.num_rows;
-      CacheBlock(b.meta.id, b.block);
+      // Not put into the column cache: ingest alone must not fill it (and evict the columns
+      // queries use); the first query over the block reads it from the file.
       blocks_.push_back(BlockEntry{std::move(b.meta), std::move(b.path)});
     }
     sealing_heads_.clear();
