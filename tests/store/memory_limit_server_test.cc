@@ -193,6 +193,12 @@ TEST_F(MemoryLimitServerTest, IngestAloneLeavesTheColumnCacheEmpty) {
   auto cache = Metrics("ariadne_column_cache");
   EXPECT_EQ(cache["ariadne_column_cache_bytes"], 0);
   EXPECT_EQ(cache["ariadne_column_cache_misses_total"], 0);
+  // The WAL's copies are reported (once every append is committed, the commit thread's buffer),
+  // and the head's bytes beside them.
+  auto store = Metrics("ariadne_store_");
+  ASSERT_EQ(store.count("ariadne_store_wal_buffer_bytes"), 1u);
+  EXPECT_GT(store["ariadne_store_wal_buffer_bytes"], 0);
+  ASSERT_EQ(store.count("ariadne_store_head_bytes"), 1u);
   // The first query reads the blocks and keeps their columns.
   net::ClientResponse r =
       Call("POST", "/api/v1/query",

@@ -60,6 +60,7 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
     }
     if (found == 0) return loaded;  // it holds exactly the needed columns
   }
+  if (found == 1 && units.size() == 1) return parts[0];  // one cached column: no copy needed
   auto block = std::make_shared<Block>();
   const Block& any = loaded ? *loaded : *parts[0];
   block->environment = any.environment;

@@ -56,6 +56,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
       return;
     }
     queued_spans_ += spans;
+    wal_buffer_bytes_ += pending.framed.capacity();
     queue_.push_back(std::move(pending));
   }
   queue_cv_.notify_one();
@@ -144,8 +145,15 @@ void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* f
     std::lock_guard<std::mutex> lock(queue_mu_);
     queued_spans_ -= spans;
   }
-  for (PendingAppend& p : *work) p.done(status);
+  uint64_t records = 0;
+  for (PendingAppend& p : *work) {
+    records += p.framed.capacity();
+    p.done(status);
+  }
   work->clear();
+  wal_buffer_bytes_ -= records;
+  // The group's concatenation keeps its capacity for the next group: counted, not given back.
+  commit_buffer_bytes_ = framed->capacity();
 }
 
 bool EmbeddedStore::StartSeal() {
