@@ -443,6 +443,11 @@ net::HttpResponse ApiHandler::Metrics() {
            stats.wal_syncs);
     metric("ariadne_store_head_spans", "gauge", "Spans in memory not yet sealed into a block.",
            stats.head_spans);
+    metric("ariadne_store_head_bytes", "gauge",
+           "Bytes of the decoded heads in memory (live and being sealed).", stats.head_bytes);
+    metric("ariadne_store_wal_buffer_bytes", "gauge",
+           "Bytes of WAL records waiting for the group commit, and of its buffer.",
+           stats.wal_buffer_bytes);
     metric("ariadne_store_blocks", "gauge", "Block files on disk.", stats.blocks);
     metric("ariadne_store_block_bytes", "gauge", "Bytes of block files on disk.",
            stats.block_bytes);

@@ -493,7 +493,8 @@ int RunServe(const ServeConfig& config) {
         const store::StoreStats stats = admin != nullptr ? admin->Stats() : store::StoreStats{};
         MemoryUse use;
         use.head = stats.head_bytes;
-        use.ingest = inflight->in_flight_bytes();
+        // In flight: the decoded batches and bodies, and the WAL's framed copies of those batches.
+        use.ingest = inflight->in_flight_bytes() + stats.wal_buffer_bytes;
         use.column_cache = stats.column_cache_bytes;
         use.trace_summaries = stats.trace_summary_bytes;
         use.query = query::QueryBudget::AllQueriesBytes();

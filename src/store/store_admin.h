@@ -40,8 +40,9 @@ struct StoreStats {
   // to bring evicted ones back.
   uint64_t trace_summary_bytes = 0;
   uint64_t trace_summary_loads = 0;
-  uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
-  uint64_t head_bytes = 0;     // decoded heads in memory (live and being sealed), approximate
+  uint64_t blocks_pruned = 0;     // blocks a query or search skipped by meta alone
+  uint64_t head_bytes = 0;        // decoded heads in memory (live and being sealed), approximate
+  uint64_t wal_buffer_bytes = 0;  // WAL records waiting for the group commit, and its buffer
   // Block set maintenance (embedded store; zero elsewhere).
   uint64_t orphan_blocks_removed = 0;     // block files no manifest edit named, removed at open
   uint64_t retention_blocks_removed = 0;  // blocks removed by retention / max-disk

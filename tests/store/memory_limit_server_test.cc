@@ -184,6 +184,35 @@ TEST_F(MemoryLimitServerTest, QueriesStayExactWhileTheCacheStaysWithinItsShare) 
   EXPECT_GT(Metrics("ariadne_query_blocks_pruned_total")["ariadne_query_blocks_pruned_total"], 0);
 }
 
+// Regression: every sealed block entered the column cache with all its columns, so ingest alone
+// (no query) filled the cache and evicted the columns queries had kept.
+TEST_F(MemoryLimitServerTest, IngestAloneLeavesTheColumnCacheEmpty) {
+  server_.Kill();
+  server_ = ServerProcess::Start(g_ariadne, dir_ + "/data", {"--memory-limit", "64MiB"});
+  constexpr int kSpans = 70'000;
+  for (int first = 0; first < kSpans; first += 2000) ASSERT_EQ(Send(first, 2000), 200);
+  // Wait (bounded) until ingest has sealed blocks: a seal runs in the background.
+  for (int i = 0; i < 600 && Metrics("ariadne_store_blocks")["ariadne_store_blocks"] == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GT(Metrics("ariadne_store_blocks")["ariadne_store_blocks"], 0) << "nothing was sealed";
+  auto cache = Metrics("ariadne_column_cache");
+  EXPECT_EQ(cache["ariadne_column_cache_bytes"], 0);
+  EXPECT_EQ(cache["ariadne_column_cache_misses_total"], 0);
+  // The WAL's copies are reported (once every append is committed, the commit thread's buffer),
+  // and the head's bytes beside them.
+  auto store = Metrics("ariadne_store_");
+  ASSERT_EQ(store.count("ariadne_store_wal_buffer_bytes"), 1u);
+  EXPECT_GT(store["ariadne_store_wal_buffer_bytes"], 0);
+  ASSERT_EQ(store.count("ariadne_store_head_bytes"), 1u);
+  // The first query reads the blocks and keeps their columns.
+  net::ClientResponse r =
+      Call("POST", "/api/v1/query",
+           R"({"time_range":3600,"filters":[{"column":"attr.0","op":"exists"}]})");
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 400);
+  EXPECT_EQ(json::parse(r.body)["data"]["totals"]["COUNT"], kSpans);
+  EXPECT_GT(Metrics("ariadne_column_cache")["ariadne_column_cache_bytes"], 0);
+}
+
 TEST_F(MemoryLimitServerTest, QueryOverItsShareIsRefusedWhileIngestGoesOn) {
   constexpr int kSpans = 40'000;
   for (int first = 0; first < kSpans; first += 2000) ASSERT_EQ(Send(first, 2000), 200);

@@ -1,87 +1,87 @@
 #include "store/embedded/column_cache.h"
 
+#include <utility>
+#include <vector>
+
+#include "store/embedded/column_parts.h"
+
 namespace ariadne::store::embedded {
 
 using columnar::ApproximateBytes;
 using columnar::Block;
 using columnar::ColumnSet;
-namespace {
-
-// Columns of `needed` that `held` lacks, counted as ColumnSet::Count does.
-uint64_t MissingColumns(const ColumnSet& held, const ColumnSet& needed) {
-  uint64_t missing = static_cast<uint64_t>(__builtin_popcount(needed.fixed & ~held.fixed));
-  if (held.all_attributes) return missing;
-  if (needed.all_attributes) return missing + 1;
-  for (const std::string& key : needed.attributes)
-    if (held.attributes.find(key) == held.attributes.end()) ++missing;
-  return missing;
-}
-
-}  // namespace
 
 Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnSet& needed,
                                                       const Loader& load, bool keep) {
   ColumnSet want = needed;
   want.Close();
-  ColumnSet to_read = want;
-  bool reused = false;  // the block was cached: this is at least its second use
+  const std::vector<ColumnUnit> units = UnitsOf(want);
+  if (units.empty()) return load(want);  // no columns: just the row count, nothing to keep
+  std::vector<std::string> keys(units.size());
+  std::vector<std::shared_ptr<const Block>> parts(units.size());
+  ColumnSet missing;
+  size_t found = 0;
   {
     MutexLock lock(&mu_);
-    auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.columns.Contains(want)) {
-      hits_ += want.Count();
+    for (size_t i = 0; i < units.size(); ++i) {
+      keys[i] = units[i].CacheKey();
+      auto it = entries_.find(Key{id, keys[i]});
+      if (it == entries_.end()) {
+        missing.Add(units[i].AsSet());
+        continue;
+      }
+      parts[i] = it->second.part;
       MoveToFront(it, Segment::kProtected);
-      EvictToFit(std::nullopt);  // the protected segment may have outgrown its share
-      return it->second.block;
+      ++found;
     }
-    if (it != entries_.end()) {
-      const uint64_t missing = MissingColumns(it->second.columns, want);
-      misses_ += missing;
-      hits_ += want.Count() - missing;
-      if (keep) to_read.Add(it->second.columns);
-      reused = true;
-    } else {
-      misses_ += want.Count();
+    hits_ += found;
+    misses_ += units.size() - found;
+    if (found > 0) EvictToFit(std::nullopt);  // the protected segment may have outgrown its share
+  }
+  std::shared_ptr<const Block> loaded;
+  if (found < units.size()) {
+    ARIADNE_ASSIGN_OR_RETURN(loaded, load(missing));
+    if (keep) {
+      struct Fresh {
+        size_t unit;
+        std::shared_ptr<const Block> part;
+        uint64_t bytes;
+      };
+      std::vector<Fresh> fresh;
+      for (size_t i = 0; i < units.size(); ++i) {
+        if (parts[i]) continue;
+        std::shared_ptr<const Block> part = CopyPart(*loaded, units[i]);
+        const uint64_t bytes = ApproximateBytes(*part);
+        fresh.push_back(Fresh{i, std::move(part), bytes});
+      }
+      MutexLock lock(&mu_);
+      for (Fresh& f : fresh) InsertLocked(Key{id, keys[f.unit]}, std::move(f.part), f.bytes);
+      EvictToFit(id);
     }
+    if (found == 0) return loaded;  // it holds exactly the needed columns
   }
-  ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block, load(to_read));
-  if (keep) {
-    const uint64_t bytes = ApproximateBytes(*block);
-    MutexLock lock(&mu_);
-    auto it = entries_.find(id);
-    if (it == entries_.end() || !it->second.columns.Contains(to_read))
-      InsertLocked(id, to_read, block, bytes, reused ? Segment::kProtected : Segment::kProbation);
-  }
-  return block;
+  if (found == 1 && units.size() == 1) return parts[0];  // one cached column: no copy needed
+  auto block = std::make_shared<Block>();
+  const Block& any = loaded ? *loaded : *parts[0];
+  block->environment = any.environment;
+  block->num_rows = any.num_rows;
+  for (size_t i = 0; i < units.size(); ++i)
+    AddPart(parts[i] ? *parts[i] : *loaded, units[i], block.get());
+  return std::shared_ptr<const Block>(std::move(block));
 }
 
-void ColumnCache::Insert(uint64_t id, const ColumnSet& columns,
-                         std::shared_ptr<const Block> block) {
-  const uint64_t bytes = ApproximateBytes(*block);
-  MutexLock lock(&mu_);
-  auto it = entries_.find(id);
-  if (it != entries_.end() && it->second.columns.Contains(columns)) return;
-  InsertLocked(id, columns, std::move(block), bytes, Segment::kProbation);
-}
-
-void ColumnCache::InsertLocked(uint64_t id, const ColumnSet& columns,
-                               std::shared_ptr<const Block> block, uint64_t bytes,
-                               Segment segment) {
-  auto it = entries_.find(id);
-  if (it != entries_.end()) EraseLocked(it);
+void ColumnCache::InsertLocked(const Key& key, std::shared_ptr<const Block> part, uint64_t bytes) {
+  if (entries_.find(key) != entries_.end()) return;  // another reader kept it first
   if (bytes > capacity_) return;
-  std::list<uint64_t>& list = ListOf(segment);
-  list.push_front(id);
-  entries_[id] = Entry{columns, std::move(block), bytes, segment, list.begin()};
+  probation_.push_front(key);
+  entries_[key] = Entry{std::move(part), bytes, Segment::kProbation, probation_.begin()};
   bytes_ += bytes;
-  if (segment == Segment::kProtected) protected_bytes_ += bytes;
-  EvictToFit(id);
 }
 
 void ColumnCache::Erase(uint64_t id) {
   MutexLock lock(&mu_);
-  auto it = entries_.find(id);
-  if (it != entries_.end()) EraseLocked(it);
+  auto it = entries_.lower_bound(Key{id, std::string()});
+  while (it != entries_.end() && it->first.block == id) EraseLocked(it++);
 }
 
 void ColumnCache::SetCapacity(uint64_t capacity_bytes) {
@@ -105,8 +105,8 @@ ColumnCacheStats ColumnCache::Stats() const {
 
 void ColumnCache::MoveToFront(EntryMap::iterator it, Segment segment) {
   Entry& e = it->second;
-  std::list<uint64_t>& from = ListOf(e.segment);
-  std::list<uint64_t>& to = ListOf(segment);
+  std::list<Key>& from = ListOf(e.segment);
+  std::list<Key>& to = ListOf(segment);
   to.splice(to.begin(), from, e.position);  // iterators stay valid across splice
   if (e.segment != segment) {
     if (segment == Segment::kProtected)
@@ -122,10 +122,10 @@ void ColumnCache::EvictToFit(std::optional<uint64_t> keep) {
   while (protected_bytes_ > protected_limit && !protected_.empty())
     MoveToFront(entries_.find(protected_.back()), Segment::kProbation);
   while (bytes_ > capacity_) {
-    // Probation's least recently used entry, skipping the one just added.
+    // Probation's least recently used entry, skipping those just added.
     auto victim = probation_.end();
     for (auto p = probation_.rbegin(); p != probation_.rend(); ++p) {
-      if (keep && *p == *keep) continue;
+      if (keep && p->block == *keep) continue;
       victim = std::prev(p.base());
       break;
     }
@@ -133,7 +133,7 @@ void ColumnCache::EvictToFit(std::optional<uint64_t> keep) {
       if (!protected_.empty())
         victim = std::prev(protected_.end());
       else if (!probation_.empty())
-        victim = probation_.begin();  // only `keep` is left
+        victim = std::prev(probation_.end());  // only `keep`'s entries are left
       else
         break;
     }

@@ -2,36 +2,41 @@
 //
 // Queries read only the columns they need from block files (ReadBlockColumns); this cache keeps
 // what they decoded so the next query over the same block skips the file read, the CRC, zstd and
-// decoding. The query executor consumes a whole `Block` (a struct of column vectors), so the unit
-// the cache hands out is a block holding a set of columns; the key is (block id, column): an entry
-// covers the columns it holds, a lookup hits when every needed column is there, and a lookup that
-// needs more decodes the missing columns together with those the entry held and replaces it, so
-// an entry converges on the columns queries over that block use. Bytes are accounted per entry
-// (ApproximateBytes of its block) against the capacity; a block larger than the whole capacity is
-// returned but not kept.
+// decoding. Entries are per column: the key is (block id, column unit) (column_parts.h: a fixed
+// column bit, an attribute key, or every attribute column), and each entry holds that unit's
+// columns of that block as a small Block (a part). A lookup for a set of columns takes the parts
+// it finds, asks the loader for just the missing units (one ReadBlockColumns of those sections),
+// keeps each of them as its own entry, and hands out one Block holding exactly the needed columns
+// (the parts copied together; a lookup that found nothing gets the loaded block itself). So two
+// queries over the same blocks with different columns share what they have in common and never
+// make an entry grow to the union of their columns; bytes, recency and eviction are per column.
+// Bytes are accounted per entry (ApproximateBytes of its part) against the capacity; a part larger
+// than the whole capacity is handed out but not kept.
 //
 // Eviction is a segmented LRU, so that one query over more blocks than fit does not flush the
-// blocks every query uses: a new entry enters the probation segment; a later lookup of it (a
+// columns every query uses: a new entry enters the probation segment; a later lookup of it (a
 // second use) promotes it to the protected segment. The protected segment holds at most
 // kProtectedShare of the capacity; beyond that its least recently used entries move back to the
 // front of probation. To make room the least recently used probation entry goes first, and a
-// protected entry only when probation holds nothing but the entry being added. A one-off scan
-// therefore only cycles entries through probation, while entries used twice stay.
+// protected entry only when probation holds nothing but the entries just added for the block
+// being looked up. A one-off scan therefore only cycles entries through probation, while
+// entries used twice stay.
 //
-// Counters (for /metrics): column hits and misses (one per needed column per lookup), bytes held,
-// capacity, entries, evictions; protected_bytes for tests and operators.
+// Counters (for /metrics): column hits and misses (one per needed unit per lookup), bytes held,
+// capacity, entries (column parts), evictions; protected_bytes for tests and operators.
 //
 // Threads: safe for concurrent use. The loader runs without the cache's lock, so two threads that
-// miss on the same block may both decode it; the entry with more columns is kept. Blocks handed
-// out stay valid while their holders keep the shared_ptr, even after eviction.
+// miss on the same column may both decode it; the first part kept wins. Blocks handed out stay
+// valid while their holders keep the shared_ptr, even after eviction.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
+#include <string>
 
 #include "columnar/block.h"
 #include "common/status.h"
@@ -56,20 +61,18 @@ class ColumnCache {
   // Share of the capacity the protected segment may hold, in percent.
   static constexpr uint64_t kProtectedSharePercent = 80;
 
-  // Reads `columns` of block `id` from its file (called with the columns to decode).
+  // Reads `columns` of the block from its file (called with the missing columns to decode).
   using Loader = std::function<Result<std::shared_ptr<const columnar::Block>>(
       const columnar::ColumnSet& columns)>;
 
-  // A block of `id` holding at least `needed`: from memory, or through `load` (which is asked for
-  // `needed` plus the columns the cached entry held, and whose answer is cached). With keep false
-  // a miss loads just `needed` and leaves the cache as it was (one-off reads of whole blocks).
+  // A block of `id` holding exactly `needed` (closed over its dependencies): assembled from the
+  // cached columns, with the missing ones read through `load` and kept. With keep false nothing
+  // is added to the cache (background readers: compaction, index builds), though cached columns
+  // are still used.
   Result<std::shared_ptr<const columnar::Block>> Get(uint64_t id, const columnar::ColumnSet& needed,
                                                      const Loader& load, bool keep = true)
       ARIADNE_EXCLUDES(mu_);
-  // Keeps `block` (holding `columns`) for `id` unless an entry with at least those columns exists.
-  void Insert(uint64_t id, const columnar::ColumnSet& columns,
-              std::shared_ptr<const columnar::Block> block) ARIADNE_EXCLUDES(mu_);
-  // Forgets block `id` (removed or quarantined).
+  // Forgets every column of block `id` (removed or quarantined).
   void Erase(uint64_t id) ARIADNE_EXCLUDES(mu_);
   // Changes the capacity, evicting as needed.
   void SetCapacity(uint64_t capacity_bytes) ARIADNE_EXCLUDES(mu_);
@@ -78,26 +81,31 @@ class ColumnCache {
 
  private:
   enum class Segment : uint8_t { kProbation, kProtected };
+  struct Key {
+    uint64_t block = 0;
+    std::string column;  // ColumnUnit::CacheKey
+    bool operator<(const Key& o) const {
+      return block != o.block ? block < o.block : column < o.column;
+    }
+  };
   struct Entry {
-    columnar::ColumnSet columns;
-    std::shared_ptr<const columnar::Block> block;
+    std::shared_ptr<const columnar::Block> part;
     uint64_t bytes = 0;
     Segment segment = Segment::kProbation;
-    std::list<uint64_t>::iterator position;  // in the list of its segment (front: most recent)
+    std::list<Key>::iterator position;  // in the list of its segment (front: most recent)
   };
-  using EntryMap = std::unordered_map<uint64_t, Entry>;
+  using EntryMap = std::map<Key, Entry>;
 
-  std::list<uint64_t>& ListOf(Segment segment) ARIADNE_REQUIRES(mu_) {
+  std::list<Key>& ListOf(Segment segment) ARIADNE_REQUIRES(mu_) {
     return segment == Segment::kProtected ? protected_ : probation_;
   }
   // Moves `it` to the front of `segment` (a use), keeping the byte counts right.
   void MoveToFront(EntryMap::iterator it, Segment segment) ARIADNE_REQUIRES(mu_);
-  // Adds an entry for `id` (replacing one there) into `segment`, then makes room.
-  void InsertLocked(uint64_t id, const columnar::ColumnSet& columns,
-                    std::shared_ptr<const columnar::Block> block, uint64_t bytes, Segment segment)
+  // Adds `part` (`bytes` large) as the entry for `key` into probation unless one is there.
+  void InsertLocked(const Key& key, std::shared_ptr<const columnar::Block> part, uint64_t bytes)
       ARIADNE_REQUIRES(mu_);
-  // Demotes protected entries beyond their share, then evicts until the bytes fit; `keep` (an
-  // entry just added) is evicted only when nothing else is left.
+  // Demotes protected entries beyond their share, then evicts until the bytes fit; entries of
+  // block `keep` (just added) are evicted only when nothing else is left.
   void EvictToFit(std::optional<uint64_t> keep) ARIADNE_REQUIRES(mu_);
   void EraseLocked(EntryMap::iterator it) ARIADNE_REQUIRES(mu_);
 
@@ -105,8 +113,8 @@ class ColumnCache {
   uint64_t capacity_ ARIADNE_GUARDED_BY(mu_);
   uint64_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t protected_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
-  std::list<uint64_t> probation_ ARIADNE_GUARDED_BY(mu_);
-  std::list<uint64_t> protected_ ARIADNE_GUARDED_BY(mu_);
+  std::list<Key> probation_ ARIADNE_GUARDED_BY(mu_);
+  std::list<Key> protected_ ARIADNE_GUARDED_BY(mu_);
   EntryMap entries_ ARIADNE_GUARDED_BY(mu_);
   uint64_t hits_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ARIADNE_GUARDED_BY(mu_) = 0;

@@ -161,6 +161,7 @@ StoreStats EmbeddedStore::Stats() const {
   s.append_errors = append_errors_;
   s.wal_bytes = wal_bytes_;
   s.wal_syncs = wal_syncs_;
+  s.wal_buffer_bytes = wal_buffer_bytes_ + commit_buffer_bytes_;
   s.head_spans = head_spans_ + sealing_spans_;
   s.blocks = blocks_count_;
   s.block_bytes = stats_block_bytes_;

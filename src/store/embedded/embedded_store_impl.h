@@ -218,11 +218,6 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   bool QuarantineBlockFile(const std::string& path, const columnar::BlockMeta* meta,
                            const Status& why);
 
-  // Keeps a just-sealed block (every column) in the column cache.
-  void CacheBlock(uint64_t id, std::shared_ptr<const columnar::Block> block) {
-    column_cache_.Insert(id, columnar::ColumnSet::All(), std::move(block));
-  }
-
   static void SortByStartTime(TraceResult* result);
 
   // Summarizes the traces of `block` (a head or a sealed block of `environment`) whose every
@@ -287,6 +282,10 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::atomic<uint64_t> batches_appended_{0};
   std::atomic<uint64_t> append_errors_{0};
   std::atomic<uint64_t> wal_bytes_{0};
+  // Memory of the WAL's copies of the spans: the framed records of appends waiting for the group
+  // commit, and the commit thread's concatenation buffer (its capacity).
+  std::atomic<uint64_t> wal_buffer_bytes_{0};
+  std::atomic<uint64_t> commit_buffer_bytes_{0};
   std::atomic<uint64_t> wal_syncs_{0};
   std::atomic<uint64_t> head_spans_{0};
   std::atomic<uint64_t> sealing_spans_{0};

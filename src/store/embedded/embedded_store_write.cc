@@ -56,6 +56,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
       return;
     }
     queued_spans_ += spans;
+    wal_buffer_bytes_ += pending.framed.capacity();
     queue_.push_back(std::move(pending));
   }
   queue_cv_.notify_one();
@@ -144,8 +145,15 @@ void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* f
     std::lock_guard<std::mutex> lock(queue_mu_);
     queued_spans_ -= spans;
   }
-  for (PendingAppend& p : *work) p.done(status);
+  uint64_t records = 0;
+  for (PendingAppend& p : *work) {
+    records += p.framed.capacity();
+    p.done(status);
+  }
   work->clear();
+  wal_buffer_bytes_ -= records;
+  // The group's concatenation keeps its capacity for the next group: counted, not given back.
+  commit_buffer_bytes_ = framed->capacity();
 }
 
 bool EmbeddedStore::StartSeal() {
@@ -234,7 +242,8 @@ Status EmbeddedStore::Seal(SealJob* job) {
     for (SealedBlock& b : job->written) {
       stats_block_bytes_ += b.meta.file_bytes;
       stats_block_spans_ += b.meta.num_rows;
-      CacheBlock(b.meta.id, b.block);
+      // Not put into the column cache: ingest alone must not fill it (and evict the columns
+      // queries use); the first query over the block reads it from the file.
       blocks_.push_back(BlockEntry{std::move(b.meta), std::move(b.path)});
     }
     sealing_heads_.clear();
