@@ -5,6 +5,8 @@
 #include <numeric>
 #include <set>
 
+#include "query/exec/pre_aggregates.h"
+
 namespace ariadne::store::embedded {
 
 using columnar::Block;
@@ -264,6 +266,7 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   }
   std::shared_ptr<const Block> merged = builder.Seal();
   BlockMeta meta = merged->ComputeMeta();
+  meta.pre_aggregates = query::exec::BuildPreAggregates(*merged);
   meta.id = manifest_->NewBlockId();
   meta.checkpoint = state.seal;
   std::string file = EncodeBlockFile(*merged, meta, kCompactionZstdLevel);

@@ -161,6 +161,13 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
   uint64_t skipped = 0;
   std::vector<BlockEntry> candidates = CandidateBlocks(spec, &skipped);
   for (uint64_t i = 0; i < skipped; ++i) head_executor.CountSkippedBlock();
+  // Blocks the pre-aggregates answer need no rows.
+  std::vector<BlockEntry> to_scan;
+  for (BlockEntry& entry : candidates) {
+    ARIADNE_ASSIGN_OR_RETURN(bool answered, head_executor.ConsumePreAggregated(entry.meta));
+    if (!answered) to_scan.push_back(std::move(entry));
+  }
+  candidates = std::move(to_scan);
   const ColumnSet needed = query::ColumnsForQuery(spec);
   std::vector<query::QueryExecutor> executors;
   for (size_t w = 0; w < kScanWorkers; ++w) {
@@ -359,6 +366,7 @@ BlockEntry EmbeddedStore::ReadRef(const BlockEntry& entry) {
   ref.meta.max_end_unix_nano = entry.meta.max_end_unix_nano;
   ref.meta.format_version = entry.meta.format_version;
   ref.meta.sections = entry.meta.sections;
+  ref.meta.pre_aggregates = entry.meta.pre_aggregates;
   ref.path = entry.path;
   return ref;
 }
