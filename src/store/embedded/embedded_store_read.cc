@@ -161,18 +161,28 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
   uint64_t skipped = 0;
   std::vector<BlockEntry> candidates = CandidateBlocks(spec, &skipped);
   for (uint64_t i = 0; i < skipped; ++i) head_executor.CountSkippedBlock();
-  // Blocks the pre-aggregates answer need no rows.
-  std::vector<BlockEntry> to_scan;
-  for (BlockEntry& entry : candidates) {
-    ARIADNE_ASSIGN_OR_RETURN(bool answered, head_executor.ConsumePreAggregated(entry.meta));
-    if (!answered) to_scan.push_back(std::move(entry));
-  }
-  candidates = std::move(to_scan);
   const ColumnSet needed = query::ColumnsForQuery(spec);
   std::vector<query::QueryExecutor> executors;
   for (size_t w = 0; w < kScanWorkers; ++w) {
     executors.emplace_back(spec, &budget);
     if (traces) executors.back().RestrictToTraces(traces);
+  }
+  // Blocks the pre-aggregates answer need no rows (on the scan threads too).
+  {
+    std::vector<uint8_t> answered(candidates.size());
+    std::vector<Status> statuses(kScanWorkers);
+    query::exec::ScanPool::Shared().Run(
+        candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+          Result<bool> done = executors[worker].ConsumePreAggregated(candidates[i].meta);
+          if (!done.ok()) statuses[worker] = done.status();
+          answered[i] = done.ok() && *done;
+          return done.ok();
+        });
+    for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
+    std::vector<BlockEntry> to_scan;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (!answered[i]) to_scan.push_back(std::move(candidates[i]));
+    candidates = std::move(to_scan);
   }
   ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
     return executors[worker].Consume(block);
