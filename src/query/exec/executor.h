@@ -63,7 +63,8 @@ class QueryExecutor {
   // it can: the spec is exec::PreAggregatable, the executor has no trace restriction, the block
   // has pre-aggregates and its start times lie inside the window and inside one time bucket. True
   // when the block is consumed (its rows must not be Consumed too); false when its rows must be
-  // read. Percentiles and HEATMAP of groups it adds to switch to sketches (docs/query.md).
+  // read. With percentiles or HEATMAP, only when each group it adds to gets more than
+  // kExactSampleLimit values from this block (the row path sketches those too).
   [[nodiscard]] Result<bool> ConsumePreAggregated(const columnar::BlockMeta& meta);
   // Records a block that was skipped without reading it (time range or dataset pruning).
   void CountSkippedBlock();

@@ -7,8 +7,8 @@
 // code (SelectRows, BreakdownIds) and mean exactly what they mean for rows. Then per time slice,
 // each selected group adds its counts and sums to its result group's aggregate of the slice's
 // time bucket, and each selected service's sketches are merged into that group's, which switches
-// to sketches: answers from pre-aggregates are sketch answers, as the row path's are past
-// kExactSampleLimit values.
+// to sketches — only for groups this block alone gives more than kExactSampleLimit values, which
+// the row path sketches as well, so answers are the row path's.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -83,9 +83,7 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
     if (bucket_of(slice.max_start_unix_nano) != slice_bucket[i]) return false;
   }
   ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
-  st.counters.blocks_scanned++;
-  st.counters.spans_scanned += meta.num_rows;
-  if (pre.groups.empty()) return true;
+  if (pre.groups.empty()) return false;
 
   // The result group of each (service, name) group, kNoGroup when filtered out; and of each
   // service, for its sketches (PreAggregatable made sure all of a service's groups are selected
@@ -97,7 +95,11 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
   std::vector<uint32_t> sel;
   for (uint32_t r = 0; r < selected.size(); ++r)
     if (selected[r]) sel.push_back(r);
-  if (sel.empty()) return true;
+  if (sel.empty()) {
+    st.counters.blocks_scanned++;
+    st.counters.spans_scanned += meta.num_rows;
+    return true;
+  }
   const size_t nb = spec.breakdowns.size();
   std::vector<uint32_t> ids(sel.size() * nb + 1);
   exec::ColumnViews views(rows, nullptr);
@@ -119,6 +121,21 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
   }
 
   const size_t nc = spec.calculations.size();
+  // Percentiles and HEATMAP stay exact for groups of at most kExactSampleLimit values: sketches
+  // are added only to groups that this block alone gives more than that (the row path sketches
+  // them too); otherwise the rows answer.
+  bool sketches = false;
+  for (const Calculation& calc : spec.calculations) sketches |= exec::CanSketch(calc.op);
+  if (sketches) {
+    std::vector<uint64_t> spans_of(st.groups.size(), 0);
+    for (const exec::PreAggregateSlice& slice : pre.slices)
+      for (const exec::PreAggregateCounts& pc : slice.counts)
+        if (result_of_group[pc.group] != kNoGroup) spans_of[result_of_group[pc.group]] += pc.spans;
+    for (uint64_t spans : spans_of)
+      if (spans != 0 && spans <= exec::kExactSampleLimit) return false;
+  }
+  st.counters.blocks_scanned++;
+  st.counters.spans_scanned += meta.num_rows;
   for (size_t i = 0; i < pre.slices.size(); ++i) {
     const exec::PreAggregateSlice& slice = pre.slices[i];
     const uint32_t bucket = slice_bucket[i];
