@@ -150,6 +150,13 @@ struct BlockMeta {
   std::map<std::string, ColumnStats> stats;  // per attribute key
   static constexpr size_t kMaxNames = 256;
 
+  // Format version 4 and later: optional fields after the statistics, each a tag and a byte
+  // string; a reader skips tags it does not know. Tag 1: the block's pre-aggregates (per service
+  // and span name: counts, duration sums and sketches; written and read by
+  // src/query/exec/pre_aggregates.h, opaque here). Null when absent.
+  std::shared_ptr<const std::string> pre_aggregates;
+  static constexpr uint64_t kPreAggregatesTag = 1;
+
   // Not serialized: filled by DecodeBlockMeta / ReadBlockMeta from the file.
   uint32_t format_version = 0;
   std::vector<SectionInfo> sections;
@@ -297,7 +304,7 @@ class BlockBuilder {
 constexpr int kSealZstdLevel = 3;
 constexpr int kCompactionZstdLevel = 9;
 
-// File encoding (current version: 2). `meta` must describe `block` (ComputeMeta plus id and
+// File encoding (current version: 4). `meta` must describe `block` (ComputeMeta plus id and
 // checkpoint).
 std::string EncodeBlockFile(const Block& block, const BlockMeta& meta,
                             int zstd_level = kSealZstdLevel);
@@ -306,7 +313,7 @@ Result<BlockMeta> DecodeBlockMeta(std::string_view file);
 Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file);
 
 // Reads the footer, meta and section directory of the block file at `path` (three positional
-// reads, none of the column sections). Version 1 and 2 files. Damage is kDataLoss; I/O errors
+// reads, none of the column sections). Version 1 to 4 files. Damage is kDataLoss; I/O errors
 // keep their code.
 Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path);
 // Reads, checks (CRC) and decodes only the sections of `needed` (closed over its dependencies)

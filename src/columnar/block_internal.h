@@ -16,8 +16,9 @@
 namespace ariadne::columnar::block_internal {
 
 constexpr char kBlockMagic[8] = {'A', 'R', 'I', 'A', 'D', 'N', 'E', 'B'};
-// 1: no column statistics in the meta; 2: varint-coded columns; 3: integer columns (coding.h).
-constexpr uint32_t kBlockFormatVersion = 3;
+// 1: no column statistics in the meta; 2: varint-coded columns; 3: integer columns (coding.h);
+// 4: optional tagged meta fields after the statistics (pre-aggregates), sections as in 3.
+constexpr uint32_t kBlockFormatVersion = 4;
 constexpr size_t kFooterSize = 8 * 4 + 4 + 8;
 
 // Value types whose values are stored in a column's dictionary.

@@ -2,9 +2,12 @@
 // the meta, and reading a file's layout from memory (DecodeBlockMeta) or through the Env with
 // positional reads (ReadBlockMeta). Shared pieces are declared in block_internal.h.
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include <memory>
 
 #include "columnar/block.h"
 #include "columnar/block_internal.h"
@@ -69,6 +72,9 @@ bool DecodeStats(ByteReader* in, BlockMeta* meta) {
   return in->ok();
 }
 
+// Larger pre-aggregates are refused as damage (a block's are tens of KiB).
+constexpr uint64_t kMaxPreAggregateBytes = 64 << 20;
+
 bool DecodeMeta(std::string_view data, BlockMeta* meta) {
   ByteReader in(data);
   uint64_t services;
@@ -101,6 +107,21 @@ bool DecodeMeta(std::string_view data, BlockMeta* meta) {
         BlockMeta::ColumnTypes{static_cast<uint16_t>(types), sources};
   }
   if (in.ok() && !in.empty() && !DecodeStats(&in, meta)) return false;
+  // Version 4: optional tagged fields; unknown tags are skipped.
+  while (in.ok() && !in.empty()) {
+    uint64_t tag;
+    std::string_view bytes;
+    if (!in.GetVarint(&tag) || !in.GetString(&bytes)) return false;
+    if (tag != BlockMeta::kPreAggregatesTag) continue;
+    ByteReader field(bytes);
+    uint64_t raw_size;
+    if (!field.GetVarint(&raw_size) || raw_size > kMaxPreAggregateBytes) return false;
+    const std::string_view frame = bytes.substr(bytes.size() - field.remaining());
+    auto raw = std::make_shared<std::string>(raw_size, '\0');
+    const size_t n = ZSTD_decompress(raw->data(), raw->size(), frame.data(), frame.size());
+    if (ZSTD_isError(n) || n != raw_size) return false;
+    meta->pre_aggregates = std::move(raw);
+  }
   return in.ok() && in.empty();
 }
 
@@ -164,6 +185,20 @@ void EncodeMeta(const BlockMeta& meta, std::string* out) {
       PutVarint(out, st.strings.size());
       for (const std::string& v : st.strings) PutString(out, v);
     }
+  }
+  // Version 4: optional tagged fields (varint tag, string bytes) to the end of the meta.
+  // Tag 1, pre-aggregates: varint raw size, then the bytes zstd-compressed (level 3).
+  if (meta.pre_aggregates) {
+    const std::string& raw = *meta.pre_aggregates;
+    std::string field;
+    PutVarint(&field, raw.size());
+    const size_t at = field.size();
+    const size_t bound = ZSTD_compressBound(raw.size());
+    field.resize(at + bound);
+    const size_t n = ZSTD_compress(field.data() + at, bound, raw.data(), raw.size(), 3);
+    field.resize(at + n);  // cannot fail into a buffer of ZSTD_compressBound bytes
+    PutVarint(out, BlockMeta::kPreAggregatesTag);
+    PutString(out, field);
   }
 }
 

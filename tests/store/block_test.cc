@@ -272,7 +272,7 @@ TEST(BlockReadTest, ReadBlockMetaReadsOnlyTheFooterAndMeta) {
   Result<BlockMeta> whole = DecodeBlockMeta(w.file);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(meta->num_rows, w.batch.spans.size());
-  EXPECT_EQ(meta->format_version, 3u);
+  EXPECT_EQ(meta->format_version, 4u);
   EXPECT_TRUE(meta->has_stats);
   EXPECT_EQ(meta->file_bytes, w.file.size());
   EXPECT_EQ(meta->sections.size(), whole->sections.size());
@@ -392,6 +392,20 @@ TEST(BlockReadTest, VersionTwoFileStillReads) {
   Result<std::shared_ptr<const Block>> rewritten = DecodeBlockFile(EncodeBlockFile(*whole, again));
   ASSERT_TRUE(rewritten.ok()) << rewritten.status().ToString();
   ExpectBlockHoldsBatch(**rewritten, batch);
+}
+
+// Version 3: integer columns, a meta without optional fields (no pre-aggregates); the sections are
+// those of version 4. (The fixture is a version-4 file without optional fields, with the header's
+// version set to 3: byte for byte what the version-3 encoder wrote.)
+TEST(BlockReadTest, VersionThreeFileStillReads) {
+  model::SpanBatch batch;
+  std::shared_ptr<const Block> whole =
+      ExpectOldBlockFileReads({"block_v3.blk", 3, 1103, "legacy3", 9, true}, &batch);
+  ASSERT_NE(whole, nullptr);
+  Result<BlockMeta> meta = ReadBlockMeta(
+      Env::Default(), std::string(ARIADNE_SOURCE_DIR) + "/tests/store/testdata/block_v3.blk");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->pre_aggregates, nullptr);
 }
 
 TEST(BlockReadTest, StatisticsDescribeTheColumns) {

@@ -55,4 +55,8 @@ void AggregateCountDistinct(const RowsToAggregate& in, const ColumnView* view, G
 // CONCURRENCY: a (start, end) sample per row.
 void AggregateConcurrency(const RowsToAggregate& in, const columnar::Block& block, GroupTargets* t);
 
+// Each row's sample rate: its SampleRate (or sampleRate) attribute, rounded, at least 1; else its
+// trace state's `ot=th:` threshold; else 1. Empty when every row's rate is 1. (executor.cc)
+std::vector<double> RowWeights(const columnar::Block& block);
+
 }  // namespace ariadne::query::exec

@@ -29,41 +29,6 @@ using exec::Sample;
 // Inside a big block, the cancel flag is also checked every so many rows of each calculation.
 constexpr size_t kRowsBetweenCancelChecks = 65536;
 
-// Each row's sample rate: its SampleRate (or sampleRate) attribute, rounded, at least 1; else its
-// trace state's `ot=th:` threshold; else 1. Empty when every row's rate is 1.
-std::vector<double> RowWeights(const Block& block) {
-  const size_t rows = block.num_rows;
-  std::vector<double> weight;
-  std::vector<double> state_rate(block.trace_state.dict.size());
-  bool any = false;
-  for (size_t c = 0; c < state_rate.size(); ++c) {
-    state_rate[c] = SampleRateFromTraceState(block.trace_state.dict[c]);
-    any |= state_rate[c] != 1.0;
-  }
-  if (any) {
-    weight.resize(rows);
-    for (size_t r = 0; r < rows; ++r) weight[r] = state_rate[block.trace_state.codes[r]];
-  }
-  for (const char* key : {"SampleRate", "sampleRate"}) {
-    for (const auto& attr : block.attributes) {
-      if (attr.key != key || attr.rows.empty()) continue;
-      if (weight.empty()) weight.assign(rows, 1.0);
-      for (size_t e = 0; e < attr.rows.size(); ++e) {
-        model::Value v = attr.ValueAt(e);
-        double rate = 0;
-        if (v.type == model::ValueType::kInt)
-          rate = static_cast<double>(v.int_value);
-        else if (v.type == model::ValueType::kDouble)
-          rate = std::round(v.double_value);
-        else if (v.type == model::ValueType::kString)
-          rate = exec::ParseNumber(v.str).value_or(0);
-        weight[attr.rows[e]] = rate >= 1 ? rate : 1;
-      }
-    }
-  }
-  return weight;
-}
-
 // The loops below take plain pointers and sizes (byte stores may alias anything, so vector
 // members would be reloaded per row).
 size_t CountSelected(const std::vector<uint8_t>& selected) {
@@ -130,6 +95,45 @@ void DurationsMs(const Block& block, const uint32_t* sel, size_t n, double* out)
 }
 
 }  // namespace
+
+namespace exec {
+
+// Each row's sample rate: its SampleRate (or sampleRate) attribute, rounded, at least 1; else its
+// trace state's `ot=th:` threshold; else 1. Empty when every row's rate is 1.
+std::vector<double> RowWeights(const columnar::Block& block) {
+  const size_t rows = block.num_rows;
+  std::vector<double> weight;
+  std::vector<double> state_rate(block.trace_state.dict.size());
+  bool any = false;
+  for (size_t c = 0; c < state_rate.size(); ++c) {
+    state_rate[c] = SampleRateFromTraceState(block.trace_state.dict[c]);
+    any |= state_rate[c] != 1.0;
+  }
+  if (any) {
+    weight.resize(rows);
+    for (size_t r = 0; r < rows; ++r) weight[r] = state_rate[block.trace_state.codes[r]];
+  }
+  for (const char* key : {"SampleRate", "sampleRate"}) {
+    for (const auto& attr : block.attributes) {
+      if (attr.key != key || attr.rows.empty()) continue;
+      if (weight.empty()) weight.assign(rows, 1.0);
+      for (size_t e = 0; e < attr.rows.size(); ++e) {
+        model::Value v = attr.ValueAt(e);
+        double rate = 0;
+        if (v.type == model::ValueType::kInt)
+          rate = static_cast<double>(v.int_value);
+        else if (v.type == model::ValueType::kDouble)
+          rate = std::round(v.double_value);
+        else if (v.type == model::ValueType::kString)
+          rate = ParseNumber(v.str).value_or(0);
+        weight[attr.rows[e]] = rate >= 1 ? rate : 1;
+      }
+    }
+  }
+  return weight;
+}
+
+}  // namespace exec
 
 std::vector<uint8_t> SelectRows(const QuerySpec& spec, const Block& block) {
   ColumnViews views(block, nullptr);
@@ -291,7 +295,7 @@ Status QueryExecutor::Consume(const Block& block) {
   }
 
   // 3. Sample rates (empty: every row weighs 1).
-  const std::vector<double> weight = RowWeights(block);
+  const std::vector<double> weight = exec::RowWeights(block);
   st.counters.spans_matched += n;
   if (!weight.empty()) {
     for (size_t i = 0; i < n; ++i)

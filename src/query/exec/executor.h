@@ -59,6 +59,13 @@ class QueryExecutor {
 
   // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
   [[nodiscard]] Status Consume(const columnar::Block& block);
+  // Answers the sealed block described by `meta` from its pre-aggregates (pre_aggregates.h) when
+  // it can: the spec is exec::PreAggregatable, the executor has no trace restriction, the block
+  // has pre-aggregates and its start times lie inside the window and inside one time bucket. True
+  // when the block is consumed (its rows must not be Consumed too); false when its rows must be
+  // read. With percentiles or HEATMAP, only when each group it adds to gets more than
+  // kExactSampleLimit values from this block (the row path sketches those too).
+  [[nodiscard]] Result<bool> ConsumePreAggregated(const columnar::BlockMeta& meta);
   // Records a block that was skipped without reading it (time range or dataset pruning).
   void CountSkippedBlock();
 

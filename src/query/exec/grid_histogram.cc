@@ -129,4 +129,47 @@ void GridHistogram::Merge(const GridHistogram& other) {
   total_ += other.total_;
 }
 
+// zigzag varint k, zigzag varint first bin, varint 2n (+1: the weights are doubles' bits, else
+// varints), the n weights, double min, double max, double total.
+void GridHistogram::EncodeTo(std::string* out) const {
+  columnar::PutVarint(out, columnar::ZigZag(k_));
+  columnar::PutVarint(out, columnar::ZigZag(first_));
+  bool whole = true;
+  for (double c : counts_) whole = whole && c >= 0 && c < 9007199254740992.0 && c == std::floor(c);
+  columnar::PutVarint(out, counts_.size() * 2 + (whole ? 0 : 1));
+  for (double c : counts_) {
+    if (whole) {
+      columnar::PutVarint(out, static_cast<uint64_t>(c));
+    } else {
+      columnar::PutDouble(out, c);
+    }
+  }
+  columnar::PutDouble(out, min_);
+  columnar::PutDouble(out, max_);
+  columnar::PutDouble(out, total_);
+}
+
+bool GridHistogram::DecodeFrom(columnar::ByteReader* in) {
+  uint64_t k, first, n;
+  if (!in->GetVarint(&k) || !in->GetVarint(&first) || !in->GetVarint(&n)) return in->Fail();
+  const int64_t kk = columnar::UnZigZag(k);
+  const bool whole = (n & 1) == 0;
+  n >>= 1;
+  if (kk < kMinExponent || kk > 2048 || n > kMaxBins || n > in->remaining()) return in->Fail();
+  k_ = static_cast<int>(kk);
+  first_ = columnar::UnZigZag(first);
+  if (first_ > (int64_t{1} << 62) || first_ < -(int64_t{1} << 62)) return in->Fail();
+  counts_.resize(n);
+  for (double& c : counts_) {
+    if (whole) {
+      uint64_t v;
+      if (!in->GetVarint(&v)) return false;
+      c = static_cast<double>(v);
+    } else if (!in->GetDouble(&c) || !(c >= 0) || !std::isfinite(c)) {
+      return in->Fail();
+    }
+  }
+  return in->GetDouble(&min_) && in->GetDouble(&max_) && in->GetDouble(&total_);
+}
+
 }  // namespace ariadne::query

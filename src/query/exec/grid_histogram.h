@@ -19,7 +19,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "columnar/coding.h"
 
 namespace ariadne::query {
 
@@ -43,6 +46,12 @@ class GridHistogram {
   double max() const { return max_; }
   double total_weight() const { return total_; }
   uint64_t MemoryBytes() const { return counts_.capacity() * sizeof(double); }
+
+  // Serialized form (block pre-aggregates, docs/formats/block.md): appends to `out`. Decode
+  // replaces this histogram with what `in` holds and reads past it; false (with `in` failed) on
+  // malformed input.
+  void EncodeTo(std::string* out) const;
+  bool DecodeFrom(columnar::ByteReader* in);
 
   // Index of the bin of `value` at exponent k.
   static int64_t BinOf(double value, int k);

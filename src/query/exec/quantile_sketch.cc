@@ -156,6 +156,82 @@ std::optional<double> QuantileSketch::Quantile(double p) const {
   return max_;  // rounding left the target just out of reach: the largest value
 }
 
+namespace {
+
+// Weights: varints when every one is a whole number below 2^53 (unweighted or integer sample
+// rates), else the doubles' bits.
+bool WholeWeights(const std::vector<double>& counts) {
+  for (double c : counts)
+    if (!(c >= 0 && c < 9007199254740992.0 && c == std::floor(c))) return false;
+  return true;
+}
+
+void PutWeights(std::string* out, const std::vector<double>& counts) {
+  const bool whole = WholeWeights(counts);
+  columnar::PutVarint(out, counts.size() * 2 + (whole ? 0 : 1));
+  for (double c : counts) {
+    if (whole) {
+      columnar::PutVarint(out, static_cast<uint64_t>(c));
+    } else {
+      columnar::PutDouble(out, c);
+    }
+  }
+}
+
+bool GetWeights(columnar::ByteReader* in, size_t max, std::vector<double>* counts) {
+  uint64_t n;
+  if (!in->GetVarint(&n)) return false;
+  const bool whole = (n & 1) == 0;
+  n >>= 1;
+  if (n > max || n > in->remaining()) return in->Fail();
+  counts->resize(n);
+  for (double& c : *counts) {
+    if (whole) {
+      uint64_t v;
+      if (!in->GetVarint(&v)) return false;
+      c = static_cast<double>(v);
+    } else if (!in->GetDouble(&c) || !(c >= 0) || !std::isfinite(c)) {
+      return in->Fail();
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+// u8 0 (reserved), double min, double max, varint count, varint ignored, double zero weight,
+// double total weight, then per sign (positive, negative): zigzag varint offset and the weights.
+void QuantileSketch::EncodeTo(std::string* out) const {
+  out->push_back(0);
+  columnar::PutDouble(out, min_);
+  columnar::PutDouble(out, max_);
+  columnar::PutVarint(out, count_);
+  columnar::PutVarint(out, ignored_);
+  columnar::PutDouble(out, zero_weight_);
+  columnar::PutDouble(out, total_weight_);
+  for (const Store* store : {&positive_, &negative_}) {
+    columnar::PutVarint(out, columnar::ZigZag(store->offset));
+    PutWeights(out, store->counts);
+  }
+}
+
+bool QuantileSketch::DecodeFrom(columnar::ByteReader* in) {
+  uint8_t reserved;
+  if (!in->GetByte(&reserved) || reserved != 0 || !in->GetDouble(&min_) || !in->GetDouble(&max_) ||
+      !in->GetVarint(&count_) || !in->GetVarint(&ignored_) || !in->GetDouble(&zero_weight_) ||
+      !in->GetDouble(&total_weight_))
+    return in->Fail();
+  for (Store* store : {&positive_, &negative_}) {
+    uint64_t offset;
+    if (!in->GetVarint(&offset)) return false;
+    const int64_t o = columnar::UnZigZag(offset);
+    if (o < INT32_MIN / 2 || o > INT32_MAX / 2) return in->Fail();
+    store->offset = static_cast<int32_t>(o);
+    if (!GetWeights(in, kMaxBucketsPerSign, &store->counts)) return in->Fail();
+  }
+  return in->ok();
+}
+
 uint64_t QuantileSketch::MemoryBytes() const {
   return (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(double);
 }

@@ -35,7 +35,10 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
+
+#include "columnar/coding.h"
 
 namespace ariadne::query {
 
@@ -78,6 +81,12 @@ class QuantileSketch {
   double max() const { return max_; }
   // Heap bytes held (bucket storage), for a query's memory budget.
   uint64_t MemoryBytes() const;
+
+  // Serialized form (block pre-aggregates, docs/formats/block.md): appends to `out`. Decode
+  // replaces this sketch's contents with what `in` holds and reads past it; false (with `in`
+  // failed) on malformed input. Both sketches must have the default accuracy.
+  void EncodeTo(std::string* out) const;
+  bool DecodeFrom(columnar::ByteReader* in);
 
  private:
   // Weights of buckets [offset, offset + counts.size()) of one sign.

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 
+#include "query/exec/pre_aggregates.h"
 #include "store/embedded/trace_summary_file.h"
 
 namespace ariadne::store::embedded {
@@ -266,6 +267,7 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   }
   std::shared_ptr<const Block> merged = builder.Seal();
   BlockMeta meta = merged->ComputeMeta();
+  meta.pre_aggregates = query::exec::BuildPreAggregates(*merged);
   meta.id = manifest_->NewBlockId();
   meta.checkpoint = state.seal;
   std::string file = EncodeBlockFile(*merged, meta, kCompactionZstdLevel);

@@ -167,6 +167,23 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
     executors.emplace_back(spec, &budget);
     if (traces) executors.back().RestrictToTraces(traces);
   }
+  // Blocks the pre-aggregates answer need no rows (on the scan threads too).
+  {
+    std::vector<uint8_t> answered(candidates.size());
+    std::vector<Status> statuses(kScanWorkers);
+    query::exec::ScanPool::Shared().Run(
+        candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+          Result<bool> done = executors[worker].ConsumePreAggregated(candidates[i].meta);
+          if (!done.ok()) statuses[worker] = done.status();
+          answered[i] = done.ok() && *done;
+          return done.ok();
+        });
+    for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
+    std::vector<BlockEntry> to_scan;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (!answered[i]) to_scan.push_back(std::move(candidates[i]));
+    candidates = std::move(to_scan);
+  }
   ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
     return executors[worker].Consume(block);
   }));
@@ -359,6 +376,7 @@ BlockEntry EmbeddedStore::ReadRef(const BlockEntry& entry) {
   ref.meta.max_end_unix_nano = entry.meta.max_end_unix_nano;
   ref.meta.format_version = entry.meta.format_version;
   ref.meta.sections = entry.meta.sections;
+  ref.meta.pre_aggregates = entry.meta.pre_aggregates;
   ref.path = entry.path;
   return ref;
 }

@@ -1,5 +1,6 @@
 #include "store/embedded/seal_writer.h"
 
+#include "query/exec/pre_aggregates.h"
 #include "store/embedded/trace_summary_file.h"
 #include "store/embedded/wal.h"
 
@@ -36,6 +37,7 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     }
     std::shared_ptr<const Block> sealed = head.Seal();
     BlockMeta meta = sealed->ComputeMeta();
+    meta.pre_aggregates = query::exec::BuildPreAggregates(*sealed);
     meta.id = manifest->NewBlockId();
     meta.checkpoint = job->seal;
     std::string file = EncodeBlockFile(*sealed, meta);
