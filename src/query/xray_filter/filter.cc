@@ -648,36 +648,6 @@ struct Ctx {
 
 int FocusOf(const Ctx& c) { return c.focus >= 0 ? c.focus : c.v.root(); }
 
-// A keyword compared with its literal(s); IN means "= any of".
-bool CompareStrings(const std::vector<std::string_view>& values, const Expr& e) {
-  if (values.empty()) return false;
-  if (e.op == Op::kNone) return true;  // "is set"
-  if (e.op == Op::kIn) {
-    for (auto v : values)
-      for (const Literal& l : e.literals)
-        if (v == l.s) return true;
-    return false;
-  }
-  if (e.op == Op::kNe) {
-    for (auto v : values)
-      if (v == e.literals[0].s) return false;
-    return true;
-  }
-  for (auto v : values)
-    if (MatchString(v, e.op, e.literals[0].s)) return true;
-  return false;
-}
-
-bool CompareNumber(std::optional<double> value, const Expr& e) {
-  if (!value) return false;
-  if (e.op == Op::kIn) {
-    for (const Literal& l : e.literals)
-      if (MatchNumber(*value, Op::kEq, l.n)) return true;
-    return false;
-  }
-  return MatchNumber(*value, e.op, e.literals[0].n);
-}
-
 bool Eval(const Expr& e, const Ctx& c);
 
 std::vector<size_t> SpansInScope(const Ctx& c) {

@@ -78,4 +78,35 @@ inline bool MatchNumber(double value, Op op, double lit) {
   }
 }
 
+// A keyword's values compared with the term's literal(s); IN means "= any of", kNone "is set".
+// Shared by the whole-trace (filter.cc) and the summary (summary_eval.cc) evaluators.
+inline bool CompareStrings(const std::vector<std::string_view>& values, const Expr& e) {
+  if (values.empty()) return false;
+  if (e.op == Op::kNone) return true;
+  if (e.op == Op::kIn) {
+    for (auto v : values)
+      for (const Literal& l : e.literals)
+        if (v == l.s) return true;
+    return false;
+  }
+  if (e.op == Op::kNe) {
+    for (auto v : values)
+      if (v == e.literals[0].s) return false;
+    return true;
+  }
+  for (auto v : values)
+    if (MatchString(v, e.op, e.literals[0].s)) return true;
+  return false;
+}
+
+inline bool CompareNumber(std::optional<double> value, const Expr& e) {
+  if (!value) return false;
+  if (e.op == Op::kIn) {
+    for (const Literal& l : e.literals)
+      if (MatchNumber(*value, Op::kEq, l.n)) return true;
+    return false;
+  }
+  return MatchNumber(*value, e.op, e.literals[0].n);
+}
+
 }  // namespace ariadne::query::xray_filter

@@ -18,35 +18,6 @@ V Of(bool b) { return b ? V::kYes : V::kNo; }
 
 V Not(V v) { return v == V::kUnknown ? v : Of(v == V::kNo); }
 
-bool CompareStrings(const std::vector<std::string_view>& values, const Expr& e) {
-  if (values.empty()) return false;
-  if (e.op == Op::kNone) return true;
-  if (e.op == Op::kIn) {
-    for (auto v : values)
-      for (const Literal& l : e.literals)
-        if (v == l.s) return true;
-    return false;
-  }
-  if (e.op == Op::kNe) {
-    for (auto v : values)
-      if (v == e.literals[0].s) return false;
-    return true;
-  }
-  for (auto v : values)
-    if (MatchString(v, e.op, e.literals[0].s)) return true;
-  return false;
-}
-
-bool CompareNumber(std::optional<double> value, const Expr& e) {
-  if (!value) return false;
-  if (e.op == Op::kIn) {
-    for (const Literal& l : e.literals)
-      if (MatchNumber(*value, Op::kEq, l.n)) return true;
-    return false;
-  }
-  return MatchNumber(*value, e.op, e.literals[0].n);
-}
-
 bool AnnotationMatches(const AnnotationFact& a, const Expr& e) {
   if (e.op == Op::kNone) return a.type != AnnotationFact::Type::kBool || a.boolean;
   const Op op = e.op == Op::kIn ? Op::kEq : e.op;
