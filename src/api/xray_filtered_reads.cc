@@ -26,17 +26,23 @@ store::TraceVerdict Verdict(const query::xray_filter::Filter& filter,
   return store::TraceVerdict::kUnknown;
 }
 
-// Decides an entry the summary left open by fetching its whole trace. `trace` receives it.
+// Decides an entry the summary left open by its whole trace (the one the engine sent with the
+// entry, else fetched). `trace` receives it.
 Result<bool> MatchesWhole(store::SpanStore* store, const store::TracePageEntry& entry,
-                          const query::xray_filter::Filter& filter, store::TraceResult* trace) {
-  store::TraceTimeHint hint{entry.summary.start_unix_nano,
-                            entry.summary.last_span_start_unix_nano + 1};
-  auto fetched = store->GetTraceNear(entry.summary.trace_id, entry.summary.environment, hint);
-  if (fetched.status().IsNotFound()) return false;
-  if (!fetched.ok()) return fetched.status();
-  *trace = std::move(*fetched);
+                          const query::xray_filter::Filter& filter,
+                          std::shared_ptr<const store::TraceResult>* trace) {
+  if (entry.trace) {
+    *trace = entry.trace;
+  } else {
+    store::TraceTimeHint hint{entry.summary.start_unix_nano,
+                              entry.summary.last_span_start_unix_nano + 1};
+    auto fetched = store->GetTraceNear(entry.summary.trace_id, entry.summary.environment, hint);
+    if (fetched.status().IsNotFound()) return false;
+    if (!fetched.ok()) return fetched.status();
+    *trace = std::make_shared<const store::TraceResult>(std::move(*fetched));
+  }
   if (entry.decided) return true;
-  return filter.Matches(query::xray_filter::TraceView::Build(trace->spans));
+  return filter.Matches(query::xray_filter::TraceView::Build((*trace)->spans));
 }
 
 }  // namespace
@@ -70,7 +76,7 @@ Result<std::vector<store::TraceSummary>> SearchTracesByXrayFilter(
       if (Cancelled(context))
         return Status(StatusCode::kCancelled, "trace search: cancelled (its client went away)");
       if (!entry.decided) {
-        store::TraceResult trace;
+        std::shared_ptr<const store::TraceResult> trace;
         ARIADNE_ASSIGN_OR_RETURN(bool matches, MatchesWhole(store, entry, filter, &trace));
         if (!matches) continue;
       }
@@ -103,11 +109,11 @@ Result<store::ServiceGraph> ServiceGraphByXrayFilter(store::SpanStore* store,
     if (Cancelled(context))
       return Status(StatusCode::kCancelled, "service graph: cancelled (its client went away)");
     // The graph needs every span of the matching traces.
-    store::TraceResult trace;
+    std::shared_ptr<const store::TraceResult> trace;
     ARIADNE_ASSIGN_OR_RETURN(bool matches, MatchesWhole(store, entry, filter, &trace));
-    if (!matches || trace.spans.spans.empty()) continue;
+    if (!matches || trace->spans.spans.empty()) continue;
     // Ingest time only drives the pairing window; every span of a trace arrives together.
-    builder.Observe(trace.environments.empty() ? "" : trace.environments[0], trace.spans, 1);
+    builder.Observe(trace->environments.empty() ? "" : trace->environments[0], trace->spans, 1);
   }
   if (Cancelled(context))
     return Status(StatusCode::kCancelled, "service graph: cancelled (its client went away)");

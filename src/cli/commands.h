@@ -66,8 +66,9 @@ struct ServeConfig {
   std::string max_disk;      // e.g. 50GiB; empty: --store-config's, else auto
   std::string store_config;  // JSON with per-environment retention / max_disk
   bool recover_manifest = false;
-  // The embedded store's trace-summary index (EmbeddedStoreOptions::trace_index); opt-in.
-  bool trace_index = false;
+  // The embedded store's trace-summary index (EmbeddedStoreOptions::trace_index); on unless
+  // --no-trace-index.
+  bool trace_index = true;
   // Which engine holds the spans: "embedded" (in --data-dir) or a clickhouse:// URL
   // (docs/clickhouse.md).
   std::string store = "embedded";

@@ -90,9 +90,10 @@ int main(int argc, char** argv) {
                         "JSON file with per-environment retention and max_disk");
   serve_cmd->add_flag("--recover-manifest", serve.recover_manifest,
                       "Rebuild a missing or damaged manifest from the block files");
-  serve_cmd->add_flag("--trace-index", serve.trace_index,
-                      "Embedded store: keep a trace-summary index for X-Ray filters and trace "
-                      "search (opt-in; about 150 bytes per trace outside --memory-limit)");
+  serve_cmd->add_flag("--trace-index,!--no-trace-index", serve.trace_index,
+                      "Embedded store: keep the trace-summary index that X-Ray filters and trace "
+                      "search use (default on; about 150 bytes per trace are outside "
+                      "--memory-limit)");
   serve_cmd->add_option("--store", serve.store,
                         "Where spans live: embedded (default, in --data-dir) or "
                         "clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DATABASE"

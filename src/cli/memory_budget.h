@@ -12,11 +12,11 @@
 //   reserve       1/8  not handed out: the process itself (code, thread stacks, listeners: about
 //                      25 MiB), decoded OTLP requests, WAL group-commit buffers and the
 //                      allocator's slack; at least 32 MiB or a quarter of the limit if less
-//   column cache  the rest (9/32 from 256 MiB up), 3/4 of it with --trace-index: decoded block
-//                 columns kept for queries
-//   trace summaries with --trace-index, 1/4 of the rest (9/128): the trace-summary index's
+//   column cache  3/4 of the rest (27/128 from 256 MiB up; all of it with --no-trace-index):
+//                 decoded block columns kept for queries
+//   trace summaries 1/4 of the rest (9/128; 0 with --no-trace-index): the trace-summary index's
 //                 summaries in memory (the others are read back from the blocks' side files;
-//                 store/embedded/trace_index.h); 0 without
+//                 store/embedded/trace_index.h)
 //
 // Peak RSS under sustained ingest with the cache full stays within the limit
 // (tests/store/memory_limit_server_test.cc, IngestMemoryTest).

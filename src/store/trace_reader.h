@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,6 +104,9 @@ struct TracePageRequest {
 struct TracePageEntry {
   TraceSummary summary;
   bool decided = true;  // false: `refine` answered kUnknown
+  // The whole trace (spans by start time, as GetTrace returns them) when the engine read it to
+  // build the summary (ClickHouse); null otherwise, and the caller fetches it if it needs it.
+  std::shared_ptr<const TraceResult> trace;
 };
 
 struct TracePage {

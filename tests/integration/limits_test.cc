@@ -175,7 +175,15 @@ TEST_F(LimitsTest, ConnectionCapKeepsOtherPortsServing) {
   auto health = api.Request("GET", "/healthz");
   ASSERT_TRUE(health.ok()) << health.status().ToString();
   EXPECT_EQ(health->status, 200);
-  const std::string metrics = Metrics();
+  // The server refuses the connections past the cap as it accepts them: wait for that (up to 20 s
+  // on a loaded machine; sequencing only).
+  std::string metrics = Metrics();
+  for (int i = 0; i < 200 && metrics.find("ariadne_http_connections_refused_total{listener=\"otlp-"
+                                          "http\"} 0\n") != std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(100ms);
+    metrics = Metrics();
+  }
   EXPECT_EQ(metrics.find("ariadne_http_connections_refused_total{listener=\"otlp-http\"} 0\n"),
             std::string::npos);
   EXPECT_NE(metrics.find("ariadne_http_connections_refused_total{listener=\"otlp-http\"}"),

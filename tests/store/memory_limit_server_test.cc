@@ -148,11 +148,11 @@ TEST_F(MemoryLimitServerTest, QueriesStayExactWhileTheCacheStaysWithinItsShare) 
   auto shares = Metrics("ariadne_memory_share_limit_bytes");
   const double cache_share = shares["ariadne_memory_share_limit_bytes{share=\"column_cache\"}"];
   // What the other shares leave of 64 MiB: 13/32 less the reserve (a quarter under 128 MiB),
-  // 10 MiB; the trace summaries take none without --trace-index.
-  EXPECT_EQ(cache_share, 10.0 * (1 << 20));
+  // 10 MiB, of which the trace summaries take a quarter (the server keeps the index by default).
+  EXPECT_EQ(cache_share, 7.5 * (1 << 20));
   const double summary_share =
       shares["ariadne_memory_share_limit_bytes{share=\"trace_summaries\"}"];
-  EXPECT_EQ(summary_share, 0.0);
+  EXPECT_EQ(summary_share, 2.5 * (1 << 20));
   EXPECT_EQ(Metrics("ariadne_memory_limit_bytes")["ariadne_memory_limit_bytes"], 64.0 * (1 << 20));
 
   for (int round = 0; round < 3; ++round) {

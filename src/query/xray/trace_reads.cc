@@ -93,11 +93,17 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
       if (request.cancel && request.cancel->cancelled())
         return Status(StatusCode::kCancelled, "the client went away");
       const store::TraceSummary& summary = entry.summary;
-      store::TraceTimeHint hint{summary.start_unix_nano, summary.last_span_start_unix_nano + 1};
-      auto trace = store_->GetTraceNear(summary.trace_id, environment_, hint);
-      if (trace.status().IsNotFound()) continue;  // removed by retention meanwhile
-      if (!trace.ok()) return trace.status();
-      TraceView view = TraceView::Build(trace->spans);
+      // The engine may have sent the spans with the entry (ClickHouse reads them to summarize).
+      const store::TraceResult* whole = entry.trace.get();
+      Result<store::TraceResult> fetched = Status::NotFound("");
+      if (whole == nullptr) {
+        store::TraceTimeHint hint{summary.start_unix_nano, summary.last_span_start_unix_nano + 1};
+        fetched = store_->GetTraceNear(summary.trace_id, environment_, hint);
+        if (fetched.status().IsNotFound()) continue;  // removed by retention meanwhile
+        if (!fetched.ok()) return fetched.status();
+        whole = &*fetched;
+      }
+      TraceView view = TraceView::Build(whole->spans);
       if (!entry.decided && !request.filter->Matches(view, request.groups)) continue;
       if (request.limit != 0 && returned == request.limit) {
         page.next = last;

@@ -166,7 +166,10 @@ Result<TracePage> SearchTracePageSql(ClickHouseClient* client, const TracePageRe
           page.next = last;
           return page;
         }
-        page.traces.push_back(TracePageEntry{std::move(summary), verdict == TraceVerdict::kYes});
+        // The spans go with the entry: the caller would otherwise read them again.
+        page.traces.push_back(
+            TracePageEntry{std::move(summary), verdict == TraceVerdict::kYes,
+                           std::make_shared<const TraceResult>(std::move(it->second))});
         last = *cursor;
       }
       if (context.cancel && context.cancel->cancelled())

@@ -53,10 +53,10 @@ struct EmbeddedStoreOptions {
   // sets it from its --memory-limit share.
   uint64_t column_cache_bytes = 256ULL << 20;
   // The trace-summary index (trace_index.h): X-Ray filters and paged trace search answered from
-  // per-trace summaries, persisted beside each block (.tsum). Off (the default), SearchTracePage
-  // walks whole traces (TraceReader's generic search) and no side files are written. Opt-in until
-  // its memory is bounded: open reads every side file and each trace keeps ≈ 150 B in memory
-  // outside the --memory-limit budget (docs/operations.md).
+  // per-trace summaries, persisted beside each block (.tsum). Off (the library default),
+  // SearchTracePage walks whole traces (TraceReader's generic search) and no side files are
+  // written. The server turns it on unless --no-trace-index: open reads every side file and each
+  // trace keeps ≈ 150 B in memory outside the --memory-limit budget (docs/operations.md).
   bool trace_index = false;
   // Bytes of trace summaries the trace-summary index keeps in memory; the rest are read back from
   // the blocks' side files when a search needs them (trace_index.h). UINT64_MAX: no bound (the
