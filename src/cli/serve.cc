@@ -2,6 +2,7 @@
 // query API, and runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush +
 // WAL close). SIGHUP reloads the TLS certificate and key (--tls-cert/--tls-key) without closing a
 // listener.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -179,8 +180,14 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-std::string InflightPrometheus(const pipeline::InflightBudget* inflight) {
+std::string InflightPrometheus(const pipeline::InflightBudget* inflight,
+                               const pipeline::MemoryTrimmer* trimmer) {
   std::string out;
+  out +=
+      "# HELP ariadne_memory_trims_total Times freed heap was returned to the system after an "
+      "ingest burst.\n";
+  out += "# TYPE ariadne_memory_trims_total counter\n";
+  out += "ariadne_memory_trims_total " + std::to_string(trimmer->trims()) + "\n";
   out += "# HELP ariadne_ingest_inflight_bytes Ingest bytes accepted but not yet durable.\n";
   out += "# TYPE ariadne_ingest_inflight_bytes gauge\n";
   out += "ariadne_ingest_inflight_bytes " + std::to_string(inflight->in_flight_bytes()) + "\n";
@@ -192,8 +199,14 @@ std::string InflightPrometheus(const pipeline::InflightBudget* inflight) {
 
 }  // namespace
 
+// Large buffers (request bodies, decoded batches, block encodings) are served by mmap and unmapped
+// when freed. glibc otherwise raises its mmap threshold each time such a buffer is freed, after
+// which they come from the heap, where freed space stays resident until a trim.
+void ReturnLargeBuffersOnFree() { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
+
 int RunServe(const ServeConfig& config) {
   RaiseFileLimit();
+  ReturnLargeBuffersOnFree();
   auto otlp_address = ParseListenAddress(config.otlp_http, config.listen_host);
   if (!otlp_address.ok())
     return Fail("--otlp-http: " + std::string(otlp_address.status().message()));
@@ -461,9 +474,9 @@ int RunServe(const ServeConfig& config) {
   receivers::otlp_grpc::OtlpGrpcServer* grpc = grpc_server->get();  // for its /metrics counters
   net::HttpHandler api_routes_with_xray = [&api_routes, &api_server_slot, otlp = otlp_server->get(),
                                            xray_service = xray->get(), zipkin = zipkin_server.get(),
-                                           inflight = &pipeline.inflight(), shares, grpc,
-                                           store = span_store.get()](net::HttpRequest&& request,
-                                                                     net::Responder respond) {
+                                           inflight = &pipeline.inflight(), trimmer = &trimmer,
+                                           shares, grpc, store = span_store.get()](
+                                              net::HttpRequest&& request, net::Responder respond) {
     // GET /api/v1/xray/{groups,sampling,trace-summaries} are read-only views; POSTs under the same
     // prefix are X-Ray API operations that the proxy hands to the X-Ray API handler.
     if (request.method == "GET" && request.path.rfind("/api/v1/xray/", 0) == 0) {
@@ -483,12 +496,12 @@ int RunServe(const ServeConfig& config) {
       listeners.emplace_back("otlp-grpc", stats);
     }
     if (net::HttpServer* api = api_server_slot.load()) listeners.emplace_back("http", api->stats());
-    api_routes(std::move(request), [xray_service, respond, inflight, shares, store,
+    api_routes(std::move(request), [xray_service, respond, inflight, trimmer, shares, store,
                                     listeners = std::move(listeners)](net::HttpResponse response) {
       if (response.status == 200) {
         xray_service->AppendPrometheus(&response.body);
         response.body += net::HttpServerStatsPrometheus(listeners);
-        response.body += InflightPrometheus(inflight);
+        response.body += InflightPrometheus(inflight, trimmer);
         store::StoreAdmin* admin = store->Admin();  // nullptr for ClickHouse: no head, no cache
         const store::StoreStats stats = admin != nullptr ? admin->Stats() : store::StoreStats{};
         MemoryUse use;

@@ -1,7 +1,8 @@
 // Issue 10, item 11: overload sheds. A real `ariadne serve` with a small --max-inflight-bytes is
 // pushed by many concurrent OTLP clients: some requests are refused at once with a retryable
-// status and Retry-After, every request answered 200 is readable afterwards, and resident memory
-// falls back after the burst (the freed heap is returned).
+// status and Retry-After, every request answered 200 is readable afterwards, and after the burst
+// resident memory holds no more than what the memory budget accounts for (the freed heap is
+// returned).
 //
 // Usage: integration_overload_test --ariadne=/path/to/build/bin/ariadne
 #include <gtest/gtest.h>
@@ -15,7 +16,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +48,7 @@ TEST(OverloadTest, InflightLimitShedsWithRetryAfterAndAcceptedSpansAreReadable) 
   std::atomic<int> shed{0}, shed_without_retry_after{0}, other{0};
   std::atomic<bool> burst_over{false};
   std::atomic<long> peak_rss_kb{0};
+  const long baseline_kb = ProcStatus(server.pid(), "VmRSS");
   std::thread monitor([&] {
     while (!burst_over.load()) {
       long rss = ProcStatus(server.pid(), "VmRSS");
@@ -86,16 +90,53 @@ TEST(OverloadTest, InflightLimitShedsWithRetryAfterAndAcceptedSpansAreReadable) 
   EXPECT_GT(shed.load(), 0) << "nothing was shed";
   EXPECT_EQ(shed_without_retry_after.load(), 0);
   ASSERT_FALSE(accepted_seeds.empty());
-  // Memory given back after the burst: wait (bounded) for RSS to fall below the peak. Measured
-  // before the read-back below, whose decoded columns stay in the column cache by design.
-  long after_kb = ProcStatus(server.pid(), "VmRSS");
-  for (int i = 0; i < 50 && after_kb >= peak_rss_kb.load() * 9 / 10; ++i) {
-    std::this_thread::sleep_for(100ms);
-    after_kb = ProcStatus(server.pid(), "VmRSS");
-  }
-  EXPECT_LT(after_kb, peak_rss_kb.load() * 9 / 10)
-      << "RSS peak " << peak_rss_kb.load() << " kB, after the burst " << after_kb << " kB";
+  // Memory given back after the burst. The process keeps, by design, what its memory budget
+  // accounts for (the head holding the accepted spans, the trace summaries, the WAL buffers);
+  // what the burst used besides (request bodies, decoded batches, refused requests) must be
+  // returned: once the trimmer has run, RSS above the idle start stays within what the budget
+  // accounts for plus a fixed allowance for allocator slack and thread stacks. Measured before
+  // the read-back below, whose decoded columns stay in the column cache by design.
   net::HttpClient api("127.0.0.1", server.ports().http, 60s);
+  auto metrics = [&]() {
+    std::map<std::string, double> out;
+    auto r = api.Request("GET", "/metrics");
+    if (!r.ok() || r->status != 200) return out;
+    std::istringstream in(r->body);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      const size_t space = line.rfind(' ');
+      if (space == std::string::npos) continue;
+      out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+  };
+  // The trimmer checks once a second; a trim counted during the burst does not cover what the
+  // burst's last requests left, so wait for one more after the clients are done (at most 5 s).
+  const double trims_at_burst_end = metrics()["ariadne_memory_trims_total"];
+  std::map<std::string, double> after = metrics();
+  for (int i = 0; i < 50 && (after["ariadne_memory_trims_total"] <= trims_at_burst_end ||
+                             after["ariadne_ingest_inflight_bytes"] > 0);
+       ++i) {
+    std::this_thread::sleep_for(100ms);
+    after = metrics();
+  }
+  EXPECT_GE(after["ariadne_memory_trims_total"], 1) << "the trimmer never ran after the burst";
+  double accounted_bytes = after["ariadne_store_wal_buffer_bytes"];
+  for (const auto& [name, value] : after) {
+    if (name.rfind("ariadne_memory_share_used_bytes{", 0) == 0) accounted_bytes += value;
+  }
+  const long after_kb = ProcStatus(server.pid(), "VmRSS");
+  // Measured on this workload: 10-16 MiB unaccounted; 48-50 MiB when large buffers stayed on the
+  // heap and the trimmer did not run; 21-22 MiB with only the first of the two.
+  constexpr long kAllowanceKb = 24 * 1024;
+  const long unaccounted_kb = after_kb - baseline_kb - static_cast<long>(accounted_bytes / 1024);
+  EXPECT_LT(unaccounted_kb, kAllowanceKb)
+      << "RSS idle " << baseline_kb << " kB, peak " << peak_rss_kb.load() << " kB, after the burst "
+      << after_kb << " kB of which the budget accounts for " << accounted_bytes / 1024 << " kB";
+  std::cerr << "RSS idle " << baseline_kb << " kB, peak " << peak_rss_kb.load()
+            << " kB, after the burst " << after_kb << " kB, accounted "
+            << static_cast<long>(accounted_bytes / 1024) << " kB\n";
   for (uint32_t seed : accepted_seeds) {
     for (int t : {0, kTraces - 1}) {
       auto trace = api.Request("GET", "/api/v1/traces/" + HexOf(OtlpTraceId(seed, t)));
