@@ -2,7 +2,6 @@
 // query API, and runs until SIGTERM/SIGINT, then stops the listeners and closes the store (flush +
 // WAL close). SIGHUP reloads the TLS certificate and key (--tls-cert/--tls-key) without closing a
 // listener.
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -199,14 +198,8 @@ std::string InflightPrometheus(const pipeline::InflightBudget* inflight,
 
 }  // namespace
 
-// Large buffers (request bodies, decoded batches, block encodings) are served by mmap and unmapped
-// when freed. glibc otherwise raises its mmap threshold each time such a buffer is freed, after
-// which they come from the heap, where freed space stays resident until a trim.
-void ReturnLargeBuffersOnFree() { mallopt(M_MMAP_THRESHOLD, 256 * 1024); }
-
 int RunServe(const ServeConfig& config) {
   RaiseFileLimit();
-  ReturnLargeBuffersOnFree();
   auto otlp_address = ParseListenAddress(config.otlp_http, config.listen_host);
   if (!otlp_address.ok())
     return Fail("--otlp-http: " + std::string(otlp_address.status().message()));

@@ -20,7 +20,12 @@ MemoryTrimmer::~MemoryTrimmer() {
 }
 
 void MemoryTrimmer::Run() {
-  size_t burst_peak = 0;  // the largest in-flight figure since the last trim
+  // What a burst leaves behind is freed in stages: the requests' buffers when they are answered,
+  // the head's when the seal the burst triggered has written its block, a second or more later.
+  // So after a burst the trim repeats on the next quiet periods too.
+  constexpr int kTrimsPerBurst = 3;
+  size_t burst_peak = 0;  // the largest in-flight figure since the burst's trims were scheduled
+  int trims_due = 0;
   for (;;) {
     {
       std::unique_lock<Mutex> lock(mu_);
@@ -28,10 +33,14 @@ void MemoryTrimmer::Run() {
       if (stopping_) return;
     }
     burst_peak = std::max(burst_peak, budget_->TakePeak());
-    if (burst_peak >= burst_bytes_ && budget_->in_flight_bytes() == 0) {
+    if (burst_peak >= burst_bytes_) {
+      trims_due = kTrimsPerBurst;
+      burst_peak = 0;
+    }
+    if (trims_due > 0 && budget_->in_flight_bytes() == 0) {
       malloc_trim(0);
       trims_.fetch_add(1, std::memory_order_relaxed);
-      burst_peak = 0;
+      --trims_due;
     }
   }
 }

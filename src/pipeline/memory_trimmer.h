@@ -1,7 +1,8 @@
 // MemoryTrimmer: gives memory back to the operating system after an ingest burst. glibc keeps
 // freed heap pages in its arenas, so after a burst the process stays at its peak size even when
-// idle; once the pipeline has nothing in flight after a burst (in-flight bytes peaked above
-// `burst_bytes` since the last trim), one background thread calls malloc_trim(0).
+// idle; after a burst (in-flight bytes peaked above `burst_bytes`), one background thread calls
+// malloc_trim(0) in each of the next three periods in which the pipeline has nothing in flight
+// (the later ones return what the seal the burst triggered freed).
 //
 // Threads: one background thread, started by the constructor and joined by the destructor. The
 // budget must outlive the trimmer. trims() may be called from any thread.

