@@ -334,7 +334,15 @@ int RunServe(const ServeConfig& config) {
   const size_t burst_bytes =
       max_inflight_bytes == 0 ? size_t{64} * 1024 * 1024
                               : std::min<size_t>(size_t{64} * 1024 * 1024, max_inflight_bytes / 2);
-  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes);
+  // Seals and compactions free a head or merged blocks at once: trim after those too.
+  std::function<uint64_t()> bulk_free_events;
+  if (store::StoreAdmin* admin = span_store->Admin()) {
+    bulk_free_events = [admin] {
+      const store::StoreStats stats = admin->Stats();
+      return stats.blocks + stats.compactions + stats.retention_blocks_removed;
+    };
+  }
+  pipeline::MemoryTrimmer trimmer(&pipeline.inflight(), burst_bytes, std::move(bulk_free_events));
   receivers::otlp_http::OtlpHttpOptions otlp_options;
   otlp_options.max_decompressed_bytes = config.max_decompressed_bytes;
   otlp_options.cors_origins = config.cors_origins;

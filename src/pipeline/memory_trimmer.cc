@@ -3,12 +3,18 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace ariadne::pipeline {
 
 MemoryTrimmer::MemoryTrimmer(InflightBudget* budget, size_t burst_bytes,
+                             std::function<uint64_t()> bulk_free_events,
                              std::chrono::milliseconds period)
-    : budget_(budget), burst_bytes_(burst_bytes), period_(period), thread_([this] { Run(); }) {}
+    : budget_(budget),
+      burst_bytes_(burst_bytes),
+      bulk_free_events_(std::move(bulk_free_events)),
+      period_(period),
+      thread_([this] { Run(); }) {}
 
 MemoryTrimmer::~MemoryTrimmer() {
   {
@@ -20,12 +26,12 @@ MemoryTrimmer::~MemoryTrimmer() {
 }
 
 void MemoryTrimmer::Run() {
-  // What a burst leaves behind is freed in stages: the requests' buffers when they are answered,
-  // the head's when the seal the burst triggered has written its block, a second or more later.
-  // So after a burst the trim repeats on the next quiet periods too.
+  // A few trims per event: what one leaves behind is freed in stages (a request's buffers when it
+  // is answered, a seal's as each block is written).
   constexpr int kTrimsPerBurst = 3;
   size_t burst_peak = 0;  // the largest in-flight figure since the burst's trims were scheduled
   int trims_due = 0;
+  uint64_t events_seen = bulk_free_events_ ? bulk_free_events_() : 0;
   for (;;) {
     {
       std::unique_lock<Mutex> lock(mu_);
@@ -36,6 +42,11 @@ void MemoryTrimmer::Run() {
     if (burst_peak >= burst_bytes_) {
       trims_due = kTrimsPerBurst;
       burst_peak = 0;
+    }
+    if (bulk_free_events_) {
+      const uint64_t events = bulk_free_events_();
+      if (events != events_seen) trims_due = kTrimsPerBurst;
+      events_seen = events;
     }
     if (trims_due > 0 && budget_->in_flight_bytes() == 0) {
       malloc_trim(0);

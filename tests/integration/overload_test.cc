@@ -111,27 +111,27 @@ TEST(OverloadTest, InflightLimitShedsWithRetryAfterAndAcceptedSpansAreReadable) 
     }
     return out;
   };
-  // The trimmer checks once a second and trims three times after a burst (the later trims return
-  // what the seal the burst triggered freed); wait for two after the clients are done (at most
-  // 5 s: one of the three may have run before this first look).
-  const double trims_at_burst_end = metrics()["ariadne_memory_trims_total"];
-  std::map<std::string, double> after = metrics();
-  for (int i = 0; i < 50 && (after["ariadne_memory_trims_total"] < trims_at_burst_end + 2 ||
-                             after["ariadne_ingest_inflight_bytes"] > 0);
-       ++i) {
-    std::this_thread::sleep_for(100ms);
+  // The trimmer checks once a second and trims on the quiet periods after a burst and after each
+  // seal the burst caused (those finish later, the more so on a loaded machine): poll, for at most
+  // 15 s, until what RSS holds beyond the budget's figures is within the allowance.
+  // Measured on this workload: 14-27 MiB unaccounted (heap fragmented around the resident trace
+  // summaries); 48-50 MiB when the trimmer does not run.
+  constexpr long kAllowanceKb = 32 * 1024;
+  std::map<std::string, double> after;
+  long after_kb = 0, unaccounted_kb = 0;
+  double accounted_bytes = 0;
+  for (int i = 0; i < 150; ++i) {
+    if (i > 0) std::this_thread::sleep_for(100ms);
     after = metrics();
+    accounted_bytes = after["ariadne_store_wal_buffer_bytes"];
+    for (const auto& [name, value] : after) {
+      if (name.rfind("ariadne_memory_share_used_bytes{", 0) == 0) accounted_bytes += value;
+    }
+    after_kb = ProcStatus(server.pid(), "VmRSS");
+    unaccounted_kb = after_kb - baseline_kb - static_cast<long>(accounted_bytes / 1024);
+    if (after["ariadne_memory_trims_total"] >= 1 && unaccounted_kb < kAllowanceKb) break;
   }
   EXPECT_GE(after["ariadne_memory_trims_total"], 1) << "the trimmer never ran after the burst";
-  double accounted_bytes = after["ariadne_store_wal_buffer_bytes"];
-  for (const auto& [name, value] : after) {
-    if (name.rfind("ariadne_memory_share_used_bytes{", 0) == 0) accounted_bytes += value;
-  }
-  const long after_kb = ProcStatus(server.pid(), "VmRSS");
-  // Measured on this workload: 14-27 MiB unaccounted (heap fragmented around the resident
-  // trace summaries); 48-50 MiB when the trimmer does not run.
-  constexpr long kAllowanceKb = 32 * 1024;
-  const long unaccounted_kb = after_kb - baseline_kb - static_cast<long>(accounted_bytes / 1024);
   EXPECT_LT(unaccounted_kb, kAllowanceKb)
       << "RSS idle " << baseline_kb << " kB, peak " << peak_rss_kb.load() << " kB, after the burst "
       << after_kb << " kB of which the budget accounts for " << accounted_bytes / 1024 << " kB";
