@@ -172,12 +172,10 @@ bool AllBelow(const std::vector<Wide>& values, uint64_t limit) {
                      [limit](Wide v) { return static_cast<uint64_t>(v) < limit; });
 }
 
+// (assign converts element by element without zero-filling first.)
 template <typename Wide, typename Narrow>
 void Widen(const std::vector<Narrow>& from, std::vector<Wide>* to) {
-  to->resize(from.size());
-  const Narrow* in = from.data();
-  Wide* out = to->data();
-  for (size_t i = 0; i < from.size(); ++i) out[i] = in[i];
+  to->assign(from.begin(), from.end());
 }
 
 bool NarrowEnd(const Block& from, CachedPart* cached) {
@@ -281,11 +279,10 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
       return;
     case CachedPart::Narrowed::kEnd: {
       const size_t rows = part.duration.size();
-      to->end_unix_nano.resize(rows);
-      const uint64_t* start = to->start_unix_nano.data();
+      to->end_unix_nano.assign(to->start_unix_nano.begin(), to->start_unix_nano.begin() + rows);
       const uint32_t* duration = part.duration.data();
       uint64_t* end = to->end_unix_nano.data();
-      for (size_t r = 0; r < rows; ++r) end[r] = start[r] + duration[r];
+      for (size_t r = 0; r < rows; ++r) end[r] += duration[r];
       for (const auto& [row, value] : part.end_exceptions) end[row] = value;
       return;
     }
