@@ -9,7 +9,8 @@
 //   resource-only attributes, and high-cardinality span attributes (a dense id table, and the
 //   hashed path past its size), with sample rates and several time buckets;
 // - the sparse selection of a single filter on a span attribute no resource carries, end to end
-//   and row for row against the dense selection (time windows, datasets, declined shapes).
+//   and row for row against the dense selection (time windows, datasets, declined shapes), also
+//   on an all-bool column.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -102,6 +103,8 @@ model::SpanBatch MakeBatch(std::mt19937_64& rng, size_t n, bool mixed, uint64_t*
     }
     b.attributes.push_back(
         {text("app.request_id"), model::Value::String(text("req-" + std::to_string(id)))});
+    if (id % 3 != 0)
+      b.attributes.push_back({text("app.feature_flag"), model::Value::Bool(id % 5 < 2)});
     if (id % 11 == 0)
       b.attributes.push_back({text("SampleRate"), model::Value::Int(static_cast<int64_t>(id % 4))});
     s.attributes.count = static_cast<uint32_t>(b.attributes.size()) - s.attributes.begin;
@@ -283,6 +286,11 @@ TEST(FastPathDifferentialTest, SparseSelectionIsTheDenseSelection) {
       F("app.request_id", FilterOp::kDoesNotStartWith, {std::string("req-2")}),
       F("app.request_id", FilterOp::kEq, {int64_t{17}}),
       F("SampleRate", FilterOp::kLe, {int64_t{1}}),
+      // An all-bool column: each entry decided by its value alone.
+      F("app.feature_flag", FilterOp::kEq, {true}), F("app.feature_flag", FilterOp::kNe, {true}),
+      F("app.feature_flag", FilterOp::kEq, {std::string("false")}),
+      F("app.feature_flag", FilterOp::kGt, {false}),
+      F("app.feature_flag", FilterOp::kEq, {int64_t{1}}), F("app.feature_flag", FilterOp::kExists),
       F("no.such.key", FilterOp::kEq, {int64_t{1}}),
       F("user.id", FilterOp::kEq, {std::string("user-7")}),  // a resource carries it: declined
       F("name", FilterOp::kEq, {std::string("op-3")}),       // intrinsic: declined

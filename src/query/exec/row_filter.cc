@@ -409,6 +409,12 @@ std::optional<std::vector<uint32_t>> SelectSparseRows(const QuerySpec& spec, con
     } else {
       run(std::get<double>(f.values[0]));
     }
+  } else if (all_of_type(model::ValueType::kBool)) {
+    // A bool entry's match depends on its value only: decided once for false and for true.
+    const uint8_t by_value[2] = {static_cast<uint8_t>(Matches(model::Value::Bool(false), f)),
+                                 static_cast<uint8_t>(Matches(model::Value::Bool(true), f))};
+    const uint64_t* const v = values;
+    compact([v, by_value](size_t e) { return by_value[v[e] != 0] != 0; });
   } else if (string_match && all_of_type(model::ValueType::kString)) {
     const uint8_t* const by_code = string_match->data();
     const uint64_t* const v = values;

@@ -7,7 +7,6 @@
 
 namespace ariadne::store::embedded {
 
-using columnar::ApproximateBytes;
 using columnar::Block;
 using columnar::ColumnSet;
 
@@ -18,7 +17,7 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
   const std::vector<ColumnUnit> units = UnitsOf(want);
   if (units.empty()) return load(want);  // no columns: just the row count, nothing to keep
   std::vector<std::string> keys(units.size());
-  std::vector<std::shared_ptr<const Block>> parts(units.size());
+  std::vector<std::shared_ptr<const CachedPart>> parts(units.size());
   ColumnSet missing;
   size_t found = 0;
   {
@@ -44,14 +43,14 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
     if (keep) {
       struct Fresh {
         size_t unit;
-        std::shared_ptr<const Block> part;
+        std::shared_ptr<const CachedPart> part;
         uint64_t bytes;
       };
       std::vector<Fresh> fresh;
       for (size_t i = 0; i < units.size(); ++i) {
         if (parts[i]) continue;
-        std::shared_ptr<const Block> part = CopyPart(*loaded, units[i]);
-        const uint64_t bytes = ApproximateBytes(*part);
+        std::shared_ptr<const CachedPart> part = MakeCachedPart(*loaded, units[i]);
+        const uint64_t bytes = part->Bytes();
         fresh.push_back(Fresh{i, std::move(part), bytes});
       }
       MutexLock lock(&mu_);
@@ -60,17 +59,23 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
     }
     if (found == 0) return loaded;  // it holds exactly the needed columns
   }
-  if (found == 1 && units.size() == 1) return parts[0];  // one cached column: no copy needed
+  if (found == 1 && units.size() == 1 && parts[0]->narrowed == CachedPart::Narrowed::kNone)
+    return parts[0]->block;  // one cached column: no copy needed
   auto block = std::make_shared<Block>();
-  const Block& any = loaded ? *loaded : *parts[0];
+  const Block& any = loaded ? *loaded : *parts[0]->block;
   block->environment = any.environment;
   block->num_rows = any.num_rows;
-  for (size_t i = 0; i < units.size(); ++i)
-    AddPart(parts[i] ? *parts[i] : *loaded, units[i], block.get());
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (parts[i])
+      AddCachedPart(*parts[i], units[i], block.get());
+    else
+      AddPart(*loaded, units[i], block.get());
+  }
   return std::shared_ptr<const Block>(std::move(block));
 }
 
-void ColumnCache::InsertLocked(const Key& key, std::shared_ptr<const Block> part, uint64_t bytes) {
+void ColumnCache::InsertLocked(const Key& key, std::shared_ptr<const CachedPart> part,
+                               uint64_t bytes) {
   if (entries_.find(key) != entries_.end()) return;  // another reader kept it first
   if (bytes > capacity_) return;
   probation_.push_front(key);

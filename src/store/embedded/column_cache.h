@@ -4,14 +4,15 @@
 // what they decoded so the next query over the same block skips the file read, the CRC, zstd and
 // decoding. Entries are per column: the key is (block id, column unit) (column_parts.h: a fixed
 // column bit, an attribute key, or every attribute column), and each entry holds that unit's
-// columns of that block as a small Block (a part). A lookup for a set of columns takes the parts
-// it finds, asks the loader for just the missing units (one ReadBlockColumns of those sections),
-// keeps each of them as its own entry, and hands out one Block holding exactly the needed columns
-// (the parts copied together; a lookup that found nothing gets the loaded block itself). So two
-// queries over the same blocks with different columns share what they have in common and never
-// make an entry grow to the union of their columns; bytes, recency and eviction are per column.
-// Bytes are accounted per entry (ApproximateBytes of its part) against the capacity; a part larger
-// than the whole capacity is handed out but not kept.
+// columns of that block as a small Block (a part; column_parts.h: CachedPart, with its widest
+// per-row columns narrowed where the values allow, so more blocks fit). A lookup for a set of
+// columns takes the parts it finds, asks the loader for just the missing units (one
+// ReadBlockColumns of those sections), keeps each of them as its own entry, and hands out one Block
+// holding exactly the needed columns (the parts copied together; a lookup that found nothing gets
+// the loaded block itself). So two queries over the same blocks with different columns share what
+// they have in common and never make an entry grow to the union of their columns; bytes, recency
+// and eviction are per column. Bytes are accounted per entry (ApproximateBytes of its part) against
+// the capacity; a part larger than the whole capacity is handed out but not kept.
 //
 // Eviction is a segmented LRU, so that one query over more blocks than fit does not flush the
 // columns every query uses: a new entry enters the probation segment; a later lookup of it (a
@@ -41,6 +42,7 @@
 #include "columnar/block.h"
 #include "common/status.h"
 #include "common/thread_annotations.h"
+#include "store/embedded/column_parts.h"
 
 namespace ariadne::store::embedded {
 
@@ -89,7 +91,7 @@ class ColumnCache {
     }
   };
   struct Entry {
-    std::shared_ptr<const columnar::Block> part;
+    std::shared_ptr<const CachedPart> part;
     uint64_t bytes = 0;
     Segment segment = Segment::kProbation;
     std::list<Key>::iterator position;  // in the list of its segment (front: most recent)
@@ -102,7 +104,7 @@ class ColumnCache {
   // Moves `it` to the front of `segment` (a use), keeping the byte counts right.
   void MoveToFront(EntryMap::iterator it, Segment segment) ARIADNE_REQUIRES(mu_);
   // Adds `part` (`bytes` large) as the entry for `key` into probation unless one is there.
-  void InsertLocked(const Key& key, std::shared_ptr<const columnar::Block> part, uint64_t bytes)
+  void InsertLocked(const Key& key, std::shared_ptr<const CachedPart> part, uint64_t bytes)
       ARIADNE_REQUIRES(mu_);
   // Demotes protected entries beyond their share, then evicts until the bytes fit; entries of
   // block `keep` (just added) are evicted only when nothing else is left.

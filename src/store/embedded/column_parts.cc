@@ -1,5 +1,7 @@
 #include "store/embedded/column_parts.h"
 
+#include <algorithm>
+
 namespace ariadne::store::embedded {
 
 using columnar::AttributeColumn;
@@ -127,6 +129,185 @@ void AddPart(const Block& from, const ColumnUnit& unit, Block* to) {
   } else {
     for (const AttributeColumn& column : from.attributes)
       if (column.key == unit.key) to->attributes.push_back(column);
+  }
+}
+
+uint64_t CachedPart::Bytes() const {
+  uint64_t bytes = sizeof(CachedPart) + duration.capacity() * sizeof(uint32_t) +
+                   end_exceptions.capacity() * sizeof(end_exceptions[0]) + bytes_a.capacity() +
+                   bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t);
+  if (block) bytes += columnar::ApproximateBytes(*block);
+  return bytes;
+}
+
+namespace {
+
+// The DictColumn of dictionary-coded unit `bit`, or null.
+const columnar::DictColumn* DictOf(const Block& block, uint32_t bit) {
+  switch (bit) {
+    case ColumnSet::kName:
+      return &block.name;
+    case ColumnSet::kStatusMessage:
+      return &block.status_message;
+    case ColumnSet::kTraceState:
+      return &block.trace_state;
+    default:
+      return nullptr;
+  }
+}
+columnar::DictColumn* DictOf(Block* block, uint32_t bit) {
+  return const_cast<columnar::DictColumn*>(DictOf(static_cast<const Block&>(*block), bit));
+}
+
+std::shared_ptr<Block> EmptyPart(const Block& from) {
+  auto part = std::make_shared<Block>();
+  part->environment = from.environment;
+  part->num_rows = from.num_rows;
+  return part;
+}
+
+template <typename Narrow, typename Wide>
+bool AllBelow(const std::vector<Wide>& values, uint64_t limit) {
+  return std::all_of(values.begin(), values.end(),
+                     [limit](Wide v) { return static_cast<uint64_t>(v) < limit; });
+}
+
+// (assign converts element by element without zero-filling first.)
+template <typename Wide, typename Narrow>
+void Widen(const std::vector<Narrow>& from, std::vector<Wide>* to) {
+  to->assign(from.begin(), from.end());
+}
+
+bool NarrowEnd(const Block& from, CachedPart* cached) {
+  const size_t rows = from.num_rows;
+  if (from.end_unix_nano.size() != rows || from.start_unix_nano.size() != rows) return false;
+  std::vector<uint32_t> duration(rows);
+  std::vector<std::pair<uint32_t, uint64_t>> exceptions;
+  const uint64_t* start = from.start_unix_nano.data();
+  const uint64_t* end = from.end_unix_nano.data();
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t d = end[r] - start[r];  // wraps when end < start: an exception below
+    if (end[r] >= start[r] && d <= UINT32_MAX) {
+      duration[r] = static_cast<uint32_t>(d);
+    } else {
+      exceptions.emplace_back(static_cast<uint32_t>(r), end[r]);
+    }
+  }
+  if (exceptions.size() > rows / 64) return false;  // narrowing would save little
+  cached->block = EmptyPart(from);
+  cached->narrowed = CachedPart::Narrowed::kEnd;
+  cached->duration = std::move(duration);
+  cached->end_exceptions = std::move(exceptions);
+  return true;
+}
+
+bool NarrowResourceScope(const Block& from, CachedPart* cached) {
+  const size_t rows = from.num_rows;
+  if (from.tables.resources.size() > 256 || from.tables.scopes.size() > 256 ||
+      from.resource.size() != rows || from.scope.size() != rows)
+    return false;
+  auto part = EmptyPart(from);
+  CopyResourceTables(from.tables, &part->tables);
+  cached->block = std::move(part);
+  cached->narrowed = CachedPart::Narrowed::kResourceScope;
+  cached->bytes_a.assign(from.resource.begin(), from.resource.end());
+  cached->bytes_b.assign(from.scope.begin(), from.scope.end());
+  return true;
+}
+
+bool NarrowDict(const Block& from, uint32_t bit, CachedPart* cached) {
+  const columnar::DictColumn* dict = DictOf(from, bit);
+  if (dict == nullptr || dict->dict.size() > 256 || dict->codes.size() != from.num_rows)
+    return false;
+  auto part = EmptyPart(from);
+  DictOf(part.get(), bit)->dict = dict->dict;
+  cached->block = std::move(part);
+  cached->narrowed = CachedPart::Narrowed::kDictCodes;
+  cached->bytes_a.assign(dict->codes.begin(), dict->codes.end());
+  return true;
+}
+
+bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cached) {
+  const AttributeColumn* column = nullptr;
+  for (const AttributeColumn& c : from.attributes) {
+    if (c.key != unit.key) continue;
+    if (column != nullptr) return false;  // more than one column of the key: kept as read
+    column = &c;
+  }
+  if (column == nullptr || column->types.empty() || column->types.size() != column->values.size())
+    return false;
+  const model::ValueType type = column->types[0];
+  if (type == model::ValueType::kDouble) return false;  // double bits rarely fit
+  for (model::ValueType t : column->types)
+    if (t != type) return false;
+  if (!AllBelow<uint16_t>(column->values, 1u << 16)) return false;
+  auto part = EmptyPart(from);
+  AttributeColumn narrow;
+  narrow.key = column->key;
+  narrow.rows = column->rows;
+  narrow.dict = column->dict;
+  part->attributes.push_back(std::move(narrow));
+  cached->block = std::move(part);
+  cached->narrowed = CachedPart::Narrowed::kAttribute;
+  cached->attribute_type = type;
+  cached->attribute_values.assign(column->values.begin(), column->values.end());
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const CachedPart> MakeCachedPart(const Block& from, const ColumnUnit& unit) {
+  auto cached = std::make_shared<CachedPart>();
+  bool narrowed = false;
+  if (unit.bit == ColumnSet::kEnd) {
+    narrowed = NarrowEnd(from, cached.get());
+  } else if (unit.bit == ColumnSet::kResourceScope) {
+    narrowed = NarrowResourceScope(from, cached.get());
+  } else if (DictOf(from, unit.bit) != nullptr) {
+    narrowed = NarrowDict(from, unit.bit, cached.get());
+  } else if (unit.bit == 0 && !unit.all_attributes) {
+    narrowed = NarrowAttribute(from, unit, cached.get());
+  }
+  if (!narrowed) cached->block = CopyPart(from, unit);
+  return cached;
+}
+
+void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
+  switch (part.narrowed) {
+    case CachedPart::Narrowed::kNone:
+      AddPart(*part.block, unit, to);
+      return;
+    case CachedPart::Narrowed::kEnd: {
+      const size_t rows = part.duration.size();
+      to->end_unix_nano.assign(to->start_unix_nano.begin(), to->start_unix_nano.begin() + rows);
+      const uint32_t* duration = part.duration.data();
+      uint64_t* end = to->end_unix_nano.data();
+      for (size_t r = 0; r < rows; ++r) end[r] += duration[r];
+      for (const auto& [row, value] : part.end_exceptions) end[row] = value;
+      return;
+    }
+    case CachedPart::Narrowed::kResourceScope:
+      Widen(part.bytes_a, &to->resource);
+      Widen(part.bytes_b, &to->scope);
+      CopyResourceTables(part.block->tables, &to->tables);
+      return;
+    case CachedPart::Narrowed::kDictCodes: {
+      columnar::DictColumn* dict = DictOf(to, unit.bit);
+      dict->dict = DictOf(*part.block, unit.bit)->dict;
+      Widen(part.bytes_a, &dict->codes);
+      return;
+    }
+    case CachedPart::Narrowed::kAttribute: {
+      const AttributeColumn& narrow = part.block->attributes[0];
+      AttributeColumn column;
+      column.key = narrow.key;
+      column.rows = narrow.rows;
+      column.dict = narrow.dict;
+      column.types.assign(narrow.rows.size(), part.attribute_type);
+      Widen(part.attribute_values, &column.values);
+      to->attributes.push_back(std::move(column));
+      return;
+    }
   }
 }
 
