@@ -12,11 +12,12 @@ MemoryShares SplitMemoryLimit(uint64_t limit, size_t query_concurrency, bool tra
   s.head_max_spans =
       static_cast<size_t>(std::clamp<uint64_t>(s.head / 3 / kHeadBytesPerSpan, 4096, 64 * 1024));
   // While a head seals (it and its sorted copy take two heads' worth), the next one may fill the
-  // rest of the share; never less than one head, so ingest goes on at the seal's pace.
+  // rest of the share. Below 3 × 4,096 spans' worth (the seal size's floor) the share cannot hold
+  // three heads anyway: two heads then, as before the share was measured.
   const uint64_t share_spans = s.head / kHeadBytesPerSpan;
-  s.head_spans_while_sealing = static_cast<size_t>(std::max<uint64_t>(
-      s.head_max_spans,
-      share_spans > 2 * s.head_max_spans ? share_spans - 2 * s.head_max_spans : 0));
+  s.head_spans_while_sealing =
+      static_cast<size_t>(share_spans >= 3 * s.head_max_spans ? share_spans - 2 * s.head_max_spans
+                                                              : 2 * s.head_max_spans);
   s.ingest = limit / 16 * 3;
   // The WAL's framed records waiting for the group commit get 1/16 of the ingest share, and the
   // commit thread's buffer holds at most as much again; decoded batches in flight get the rest.

@@ -42,7 +42,7 @@ struct EmbeddedStoreOptions {
   // commit) past this many spans are refused with kResourceExhausted (clients get 503 +
   // Retry-After), so a seal that falls behind ingest cannot grow the head without bound. 0: no
   // bound (the library default); the server sets what its --memory-limit head share leaves beside
-  // the head being sealed and its sorted copy (at least head_max_spans).
+  // the head being sealed and its sorted copy (twice head_max_spans at the smallest limits).
   size_t max_head_spans_while_sealing = 0;
   // WAL records framed and waiting for the group commit are bounded by this many bytes: an append
   // whose record would take them past it is refused with kResourceExhausted (clients get 503 +
