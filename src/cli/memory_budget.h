@@ -1,8 +1,9 @@
 // The server's one memory budget (`ariadne serve --memory-limit`, default 1 GiB) split into shares:
 //
 //   head          1/8  spans appended but not yet sealed: the live head, the head being sealed and
-//                      the sorted copy sealing makes (the seal size follows from it, about 1 KiB
-//                      per decoded span, at most 64 Ki spans)
+//                      the sorted copy sealing makes (the seal size follows from it, about 460
+//                      bytes per span and state, at most 64 Ki spans); while one head seals the
+//                      next may fill what the share leaves, then appends get 503 + Retry-After
 //   ingest        3/16 bytes accepted but not yet durable: decoded batches in flight get 7/8 of
 //                      it (--max-inflight-bytes), the WAL's framed records waiting for the group
 //                      commit 1/16 (refused past it: 503 + Retry-After) and the commit thread's
