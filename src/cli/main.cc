@@ -161,7 +161,8 @@ int main(int argc, char** argv) {
       ->add_option("--max-inflight-bytes", serve.max_inflight_bytes,
                    "Bytes of ingest (request bodies and decoded spans) accepted but not yet "
                    "durable, at most; past it ingest answers 429 + Retry-After (0: no bound; "
-                   "default: the ingest share of --memory-limit)")
+                   "default: 7/8 of the ingest share of --memory-limit; the WAL's buffers "
+                   "have the rest)")
       ->each([&serve](const std::string&) { serve.max_inflight_bytes_set = true; });
 
   // Access control (docs/security.md).

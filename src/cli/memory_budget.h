@@ -1,17 +1,21 @@
 // The server's one memory budget (`ariadne serve --memory-limit`, default 1 GiB) split into shares:
 //
 //   head          1/8  spans appended but not yet sealed: the live head, the head being sealed and
-//                      the sorted copy sealing makes (the seal size follows from it, about 1 KiB
-//                      per decoded span, at most 64 Ki spans)
-//   ingest        3/16 bytes accepted but not yet durable (--max-inflight-bytes); OTLP request
-//                      bodies held by connections get half of it (--otlp-max-buffered-bytes)
+//                      the sorted copy sealing makes (the seal size follows from it, about 460
+//                      bytes per span and state, at most 64 Ki spans); while one head seals the
+//                      next may fill what the share leaves, then appends get 503 + Retry-After
+//   ingest        3/16 bytes accepted but not yet durable: decoded batches in flight get 7/8 of
+//                      it (--max-inflight-bytes), the WAL's framed records waiting for the group
+//                      commit 1/16 (refused past it: 503 + Retry-After) and the commit thread's
+//                      buffer, at most as large, the last 1/16; OTLP request bodies held by
+//                      connections are bounded by half the share (--otlp-max-buffered-bytes)
 //   service graph 1/32 spans waiting in the service-graph builder for their parent or child
 //                      (about 256 bytes each across its two pairing tables)
 //   queries       1/4  working memory of running queries, split evenly between the queries that
 //                      may run at once (--query-memory-limit each, --query-concurrency of them)
 //   reserve       1/8  not handed out: the process itself (code, thread stacks, listeners: about
-//                      25 MiB), decoded OTLP requests, WAL group-commit buffers and the
-//                      allocator's slack; at least 32 MiB or a quarter of the limit if less
+//                      25 MiB), decoded OTLP requests and the allocator's slack; at least 32 MiB or
+//                      a quarter of the limit if less
 //   column cache  3/4 of the rest (27/128 from 256 MiB up; all of it with --no-trace-index):
 //                 decoded block columns kept for queries
 //   trace summaries 1/4 of the rest (9/128; 0 with --no-trace-index): the trace-summary index's
@@ -33,14 +37,21 @@
 namespace ariadne::cli {
 
 constexpr uint64_t kDefaultMemoryLimit = 1ULL << 30;
-constexpr uint64_t kHeadBytesPerSpan = 1024;  // decoded head span, with attributes (estimate)
+// Heap per realistic span (ariadne-gen's shape, 10 attributes) of a head, averaged over its three
+// states: live (≈ 506 B), being sealed (the same) and the sorted copy sealing makes (≈ 361 B).
+// Measured with mallinfo2 and pinned within ±25 % by tests/pipeline/memory_estimate_test.cc (it
+// was 1024, 2.2× too high: heads sealed at 43,690 spans instead of 65,536 at 1 GiB).
+constexpr uint64_t kHeadBytesPerSpan = 460;
 constexpr uint64_t kGraphBytesPerSpan = 256;  // a span waiting in the service-graph builder
 
 struct MemoryShares {
   uint64_t total = 0;
   uint64_t head = 0;
-  size_t head_max_spans = 0;  // seal a head at this many spans
-  uint64_t ingest_inflight = 0;
+  size_t head_max_spans = 0;            // seal a head at this many spans
+  size_t head_spans_while_sealing = 0;  // the next head's bound while one seals (then 503)
+  uint64_t ingest = 0;                  // the whole ingest share
+  uint64_t ingest_inflight = 0;         // decoded batches not yet durable (the pipeline's bound)
+  uint64_t wal_buffered = 0;  // WAL records waiting for the group commit (the store's bound)
   uint64_t otlp_buffered = 0;
   uint64_t graph = 0;
   size_t graph_max_unpaired = 0;  // per pairing table of the service-graph builder

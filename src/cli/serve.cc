@@ -296,7 +296,8 @@ int RunServe(const ServeConfig& config) {
   store::embedded::EmbeddedStoreOptions store_options;
   store_options.data_dir = config.data_dir;
   store_options.head_max_spans = shares.head_max_spans;
-  store_options.max_head_spans_while_sealing = 2 * shares.head_max_spans;
+  store_options.max_head_spans_while_sealing = shares.head_spans_while_sealing;
+  store_options.max_wal_buffer_bytes = shares.wal_buffered;
   store_options.column_cache_bytes = shares.column_cache;
   store_options.trace_index = config.trace_index;
   store_options.trace_summary_bytes = shares.trace_summaries;

@@ -61,6 +61,10 @@ class MemoryLimitServerTest : public ::testing::Test {
 
   // Spans [first, first + count): 5 services, 7 names, six high-cardinality string attributes.
   int Send(int first, int count) {
+    auto r = Post(first, count);
+    return r.ok() ? r->status : -1;
+  }
+  Result<net::ClientResponse> Post(int first, int count) {
     net::HttpClient client("127.0.0.1", server_.ports().otlp_http, std::chrono::seconds(60));
     ExportTraceServiceRequest request;
     const uint64_t now = NowNano();
@@ -91,9 +95,8 @@ class MemoryLimitServerTest : public ::testing::Test {
         }
       }
     }
-    auto r = client.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
-                            request.SerializeAsString());
-    return r.ok() ? r->status : -1;
+    return client.Request("POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                          request.SerializeAsString());
   }
 
   // Send as an OTLP exporter does: a 503 (the head is full while a seal runs; backpressure by
@@ -269,6 +272,55 @@ uint64_t PeakRss(pid_t pid) {
 
 // Whether this build (and so the server it tests, built alongside) runs under AddressSanitizer,
 // whose shadow memory and freed-memory quarantine count in the RSS but not in the budget.
+// The WAL's records waiting for the group commit count against the ingest share and are bounded
+// (1/16 of it: 384 KiB at 32 MiB): with the in-flight bound lifted (--max-inflight-bytes) and many
+// connections sending at once, the store refuses appends past that bound with 503 + Retry-After
+// (saying so), and every acknowledged span is stored.
+TEST_F(MemoryLimitServerTest, WalBuffersPastTheirShareAreRefusedWith503AndNothingAckedIsLost) {
+  server_.Kill();
+  std::filesystem::remove_all(dir_ + "/data");
+  server_ = ServerProcess::Start(g_ariadne, dir_ + "/data",
+                                 {"--memory-limit", "32MiB", "--max-inflight-bytes", "1073741824"});
+  std::ostringstream text;
+  text << std::ifstream(server_.stderr_path()).rdbuf();
+  EXPECT_NE(text.str().find("WAL buffers 384 KiB waiting"), std::string::npos) << text.str();
+  // A WAL record of 2,000 spans of this shape is about as large as the bound: two waiting pass it.
+  constexpr int kThreads = 12, kSpans = 2000, kMaxRounds = 30;
+  std::atomic<int> acknowledged{0}, wal_refusals{0}, other_refusals{0}, unexpected{0};
+  std::atomic<int> next{0};
+  for (int round = 0; round < kMaxRounds && wal_refusals == 0; ++round) {
+    std::vector<std::thread> senders;
+    for (int t = 0; t < kThreads; ++t) {
+      senders.emplace_back([&] {
+        const int first = (next++) * kSpans;
+        auto r = Post(first, kSpans);
+        if (!r.ok()) {
+          ++unexpected;
+          return;
+        }
+        if (r->status == 200) {
+          acknowledged += kSpans;
+        } else if (r->status == 503 && r->Header("Retry-After").has_value()) {
+          if (r->body.find("WAL buffers are full") != std::string::npos)
+            ++wal_refusals;
+          else
+            ++other_refusals;  // e.g. the next head is full while one seals
+        } else {
+          ++unexpected;
+        }
+      });
+    }
+    for (std::thread& t : senders) t.join();
+  }
+  std::printf("acknowledged %d spans; refused: %d for the WAL buffers, %d otherwise\n",
+              acknowledged.load(), wal_refusals.load(), other_refusals.load());
+  EXPECT_EQ(unexpected.load(), 0) << "every refusal is a 503 with Retry-After";
+  EXPECT_GT(wal_refusals.load(), 0) << "the WAL buffer bound never refused an append";
+  net::ClientResponse count = Call("POST", "/api/v1/query", R"({"time_range":3600})");
+  ASSERT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(json::parse(count.body)["data"]["totals"]["COUNT"], acknowledged.load());
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSanitizer = true;
 #elif defined(__has_feature)

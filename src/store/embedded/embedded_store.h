@@ -41,8 +41,16 @@ struct EmbeddedStoreOptions {
   // While a head is being sealed, appends that would take the live head (with what waits for the
   // commit) past this many spans are refused with kResourceExhausted (clients get 503 +
   // Retry-After), so a seal that falls behind ingest cannot grow the head without bound. 0: no
-  // bound (the library default); the server sets twice head_max_spans.
+  // bound (the library default); the server sets what its --memory-limit head share leaves beside
+  // the head being sealed and its sorted copy (twice head_max_spans at the smallest limits).
   size_t max_head_spans_while_sealing = 0;
+  // WAL records framed and waiting for the group commit are bounded by this many bytes: an append
+  // whose record would take them past it is refused with kResourceExhausted (clients get 503 +
+  // Retry-After), unless nothing else waits (a record larger than the bound still gets through
+  // alone). The commit thread's concatenation buffer holds at most one group of them, so the WAL's
+  // buffers stay within twice this. 0: no bound (the library default); the server sets it from its
+  // --memory-limit ingest share.
+  size_t max_wal_buffer_bytes = 0;
   // Spans the service-graph builder keeps while they wait for their parent or child (each of its
   // two pairing tables holds at most this many; see service_graph.h). The server sets it from its
   // --memory-limit share.

@@ -55,8 +55,19 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
           "the store is sealing a full head and the next one is full too; retry shortly"));
       return;
     }
+    const size_t record_bytes = pending.framed.capacity();
+    const uint64_t waiting_bytes = wal_buffer_bytes_.load();
+    if (options_.max_wal_buffer_bytes != 0 && waiting_bytes != 0 &&
+        waiting_bytes + record_bytes > options_.max_wal_buffer_bytes) {
+      append_errors_++;
+      pending.done(Status::ResourceExhausted(
+          "the store's WAL buffers are full (" + std::to_string(waiting_bytes) +
+          " bytes wait for the group commit; the --memory-limit ingest share bounds them); retry "
+          "shortly"));
+      return;
+    }
     queued_spans_ += spans;
-    wal_buffer_bytes_ += pending.framed.capacity();
+    wal_buffer_bytes_ += record_bytes;
     queue_.push_back(std::move(pending));
   }
   queue_cv_.notify_one();
