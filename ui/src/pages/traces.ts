@@ -10,7 +10,7 @@ import { ApiError, listServices, searchTraces, type TraceSummary } from "../api"
 import { scatterChart } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { timePicker } from "../components/timepicker";
-import { traceList } from "../components/traceList";
+import { traceHref, traceList } from "../components/traceList";
 import { xrayScopeControl } from "../components/xrayScope";
 import { h } from "../dom";
 import { formatFilter, parseFilter } from "../lib/queryUrl";
@@ -180,7 +180,10 @@ export async function render(ctx: PageContext): Promise<void> {
         chart,
         traces.map((t) => ({ time: toMs(t.start_time_unix_nano) / 1000, value: Math.max(t.duration_ms, 0.001), error: t.error_count > 0, id: t.trace_id })),
         {
-          onClick: (p) => navigate(`/traces/${p.id}`),
+          onClick: (p) => {
+            const t = traces.find((x) => x.trace_id === p.id);
+            navigate(t ? traceHref(t) : `/traces/${p.id}`);
+          },
           range: [winStart, absolute ? absEnd : now],
           // A drag across the plot searches that time range.
           onRange: (a, b) => withParams({ start: String(Math.floor(a)), end: String(Math.ceil(b)), range: undefined }),
