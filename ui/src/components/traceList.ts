@@ -3,6 +3,7 @@
 // and Errors headers sort the list (newest first by default).
 import type { TraceSummary } from "../api";
 import { formatDuration, formatNumber, formatTime, h, link, serviceColor } from "../dom";
+import { traceViewHref } from "../lib/traceLinks";
 import { DEFAULT_SORT, nextSort, sortTraces, type SortKey, type TraceSort } from "../lib/traceSort";
 import { navigate } from "../nav";
 
@@ -16,12 +17,6 @@ const toMs = (ns: string) => Number(BigInt(ns) / 1000000n);
 
 const SORT_LABEL: Record<SortKey, string> = { start: "newest first", duration: "longest first", spans: "most spans first", errors: "most errors first" };
 const SORT_LABEL_ASC: Record<SortKey, string> = { start: "oldest first", duration: "shortest first", spans: "fewest spans first", errors: "fewest errors first" };
-
-// The trace view's link, with the trace's start as the read hint (`near`): engines with time
-// partitions then read only those around it.
-export function traceHref(t: TraceSummary): string {
-  return `/traces/${t.trace_id}?near=${t.start_time_unix_nano}`;
-}
 
 export function describeSort(s: TraceSort): string {
   return (s.dir === "desc" ? SORT_LABEL : SORT_LABEL_ASC)[s.key];
@@ -72,11 +67,11 @@ export function traceList(traces: TraceSummary[], opts: TraceListOptions): HTMLE
           h("td", { class: "num" }, formatNumber(t.span_count)),
           h("td", { class: "num" + (t.error_count ? " bad" : "") }, formatNumber(t.error_count)),
           h("td", { class: "num" }, formatDuration(t.duration_ms)),
-          h("td", { class: "mono" }, link(traceHref(t), t.trace_id.slice(0, 16) + "…")),
+          h("td", { class: "mono" }, link(traceViewHref(t), t.trace_id.slice(0, 16) + "…")),
         );
         tr.addEventListener("click", (e) => {
           if ((e.target as Element).closest("a")) return;
-          navigate(traceHref(t));
+          navigate(traceViewHref(t));
         });
         return tr;
       }),

@@ -10,10 +10,11 @@ import { ApiError, listServices, searchTraces, type TraceSummary } from "../api"
 import { scatterChart } from "../components/charts";
 import { sendDataHelp } from "../components/empty";
 import { timePicker } from "../components/timepicker";
-import { traceHref, traceList } from "../components/traceList";
+import { traceList } from "../components/traceList";
 import { xrayScopeControl } from "../components/xrayScope";
 import { h } from "../dom";
 import { formatFilter, parseFilter } from "../lib/queryUrl";
+import { traceViewHref } from "../lib/traceLinks";
 import { DEFAULT_SORT, parseSort } from "../lib/traceSort";
 import { listGroups, resolveScope } from "../lib/xrayGroups";
 import type { PageContext } from "../main";
@@ -182,7 +183,7 @@ export async function render(ctx: PageContext): Promise<void> {
         {
           onClick: (p) => {
             const t = traces.find((x) => x.trace_id === p.id);
-            navigate(t ? traceHref(t) : `/traces/${p.id}`);
+            navigate(traceViewHref(t ?? { trace_id: p.id }));
           },
           range: [winStart, absolute ? absEnd : now],
           // A drag across the plot searches that time range.
