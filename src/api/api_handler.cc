@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -12,6 +13,7 @@
 
 #include "common/json_dump.h"
 #include "common/json_writer.h"
+#include "query/xray/trace_id_time.h"
 
 namespace ariadne::api {
 namespace {
@@ -377,7 +379,26 @@ net::HttpResponse ApiHandler::GetTrace(const net::HttpRequest& request, std::str
                               "1-5759e988-bd862e3fe1be46a994272793");
   }
   std::string_view environment = request.QueryParam("environment").value_or("");
-  Result<store::TraceResult> trace = store_->GetTrace(*id, environment);
+  // Where the trace is in time, so engines with time partitions read only those around it:
+  // `near` (unix nanos a span of the trace starts at; the UI's trace lists pass the trace's start)
+  // or the second an X-Ray id names (query/xray/trace_id_time.h). The trace is read everywhere
+  // when it is not there (a link or an id whose time is off).
+  std::optional<store::TraceTimeHint> hint;
+  if (auto near = request.QueryParam("near"); near && !near->empty()) {
+    uint64_t nanos = 0;
+    auto [end, ec] = std::from_chars(near->data(), near->data() + near->size(), nanos);
+    if (ec != std::errc() || end != near->data() + near->size() || nanos == 0) {
+      return JsonError(400, "near='" + std::string(*near) +
+                                "' is not a time: pass the unix nanoseconds a span of the trace "
+                                "starts at, or leave it out");
+    }
+    hint = store::TraceTimeHint{nanos, nanos + 1};
+  } else {
+    hint = query::xray::XrayTraceIdTimeHint(id_text, static_cast<double>(std::time(nullptr)));
+  }
+  Result<store::TraceResult> trace =
+      hint ? store_->GetTraceNear(*id, environment, *hint) : Status::NotFound("");
+  if (!hint || trace.status().IsNotFound()) trace = store_->GetTrace(*id, environment);
   if (!trace.ok()) {
     if (trace.status().IsNotFound()) {
       return JsonError(404, "trace " + id->ToHex() + " not found");

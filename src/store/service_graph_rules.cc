@@ -34,6 +34,11 @@ std::optional<ClientCallTarget> ClientTargetOf(const model::SpanBatch& batch,
                                                const model::Span& span) {
   if (span.kind != model::SpanKind::kClient) return std::nullopt;
   std::string_view db = StringAttr(batch, span, kDbSystemAttribute);
+  if (!StringAttr(batch, span, kXrayNamespaceAttribute).empty()) {
+    if (span.name.empty()) return std::nullopt;
+    return ClientCallTarget{span.name,
+                            db.empty() ? GraphNodeKind::kRemote : GraphNodeKind::kDatabase};
+  }
   if (!db.empty()) {
     std::string_view name = StringAttr(batch, span, kDbNameAttribute);
     return ClientCallTarget{name.empty() ? db : name, GraphNodeKind::kDatabase};

@@ -5,7 +5,19 @@
 //    child's duration as the latency and the child's error status (pairing: both spans needed);
 //  - a CLIENT span with `db.system`: service → `peer.service`, else the db.system (a database);
 //  - a CLIENT span naming a peer (the first of kPeerAttributes that is set) that no child of
-//    another service answered: service → that peer (a remote node).
+//    another service answered: service → that peer (a remote node);
+//  - an X-Ray subsegment with namespace `remote` or `aws` (a CLIENT span carrying
+//    `aws.xray.namespace`): its peer is the subsegment's own name, as X-Ray names the inferred
+//    downstream node — a database when it has `sql` (`db.system`), else a remote node, with the
+//    same "unless another service answered it" condition. The OTLP peer attributes are not read
+//    for it (the X-Ray decoder does not set them).
+// X-Ray's service graph (query/xray/service_graph.h, through query/xray_filter/trace_view.h) takes
+// its nodes and edges from these same rules: its segments are the spans that enter a service or
+// whose parent is in another service, and its inferred nodes are exactly the ClientTargetOf peers
+// no segment answered; a CLIENT span with no peer (no attribute above, not an X-Ray subsegment) is
+// no node in either view. X-Ray keeps (name, type) as a node's identity, the type from the
+// segment's `origin` or "remote"/"AWS" for inferred nodes; the statistics (ok/error/throttle/fault,
+// histograms) are X-Ray's own add-on (docs/xray-mapping.md, "The service graph").
 // Node statistics count the spans that enter a service (SERVER, CONSUMER or a root) and the calls
 // into databases and remote peers; everything is kept per minute of span start.
 //
@@ -40,12 +52,16 @@ inline constexpr std::string_view kDbNameAttribute = "peer.service";
 // The peer of a non-database CLIENT span: the first of these that is set.
 inline constexpr std::string_view kPeerAttributes[] = {"peer.service", "server.address",
                                                        "net.peer.name"};
+// Set on CLIENT spans decoded from X-Ray subsegments of namespace remote/aws
+// (model/xray_attributes.h kNamespace): the peer is then the span's name.
+inline constexpr std::string_view kXrayNamespaceAttribute = "aws.xray.namespace";
 
 // True for a span that enters its service (counted in the service's node statistics).
 bool EntersService(const model::Span& span);
 
 // What a CLIENT span calls besides instrumented services: a database (an edge at once) or a
-// remote peer (an edge when no child of another service answers it). nullopt for other spans.
+// remote peer (an edge when no child of another service answers it). nullopt for other spans and
+// for CLIENT spans that name no peer. `name` points into the batch (attribute or span name).
 struct ClientCallTarget {
   std::string_view name;
   GraphNodeKind kind;

@@ -335,6 +335,25 @@ TEST(OtlpHttpReceiverTest, StoreBackpressureIs503WithRetryAfter) {
   EXPECT_EQ(server.metrics().failed(), 2u);
 }
 
+// `near` (the UI's trace links pass the trace's start) is only a hint: right or far off, the trace
+// is found; a `near` that is not a number of nanoseconds is refused, saying what to pass.
+TEST(QueryApiTest, TraceReadsTakeANearHint) {
+  TestServer server;
+  const uint64_t start = NowNanos() - 1'000'000'000;
+  ASSERT_EQ(PostProto(server.otlp_port(), RichRequest(start).SerializeAsString()).status, 200);
+  const std::string path = std::string("/api/v1/traces/") + kTraceHex;
+  for (const std::string& near : {std::to_string(start), std::string("1700000000000000000")}) {
+    auto got = Get(server.api_port(), path + "?near=" + near);
+    ASSERT_EQ(got.status, 200) << near << " " << got.body;
+    EXPECT_EQ(json::parse(got.body)["span_count"], 2) << near;
+  }
+  for (const char* bad : {"abc", "12x", "0", "-5"}) {
+    auto got = Get(server.api_port(), path + "?near=" + bad);
+    EXPECT_EQ(got.status, 400) << bad << " " << got.body;
+    EXPECT_NE(got.body.find("unix nanoseconds"), std::string::npos) << got.body;
+  }
+}
+
 TEST(QueryApiTest, MalformedAndUnknownTraceIds) {
   TestServer server;
   auto malformed = Get(server.api_port(), "/api/v1/traces/xyz");

@@ -169,7 +169,8 @@ await check("trace search: pre-filled from the URL, scatter, rows open the trace
   await shot("traces");
   clickedTrace = await rows.first().getAttribute("data-trace");
   await rows.first().locator("td").first().click();
-  await page.waitForURL(new RegExp(`/traces/${clickedTrace}$`));
+  // The link carries the trace's start as the read hint (`near`).
+  await page.waitForURL(new RegExp(`/traces/${clickedTrace}\\?near=\\d+$`));
   await page.locator('[data-testid="waterfall"][data-drawn]').waitFor({ timeout: 15000 });
 });
 

@@ -113,7 +113,7 @@ await check("query → traces: a heatmap brush lists the traces of the slow band
   await shot("v2-traces-page-from-query");
   // A row opens the waterfall.
   await pageRows.first().locator("td").first().click();
-  await page.waitForURL(/\/traces\/[0-9a-f]{32}$/);
+  await page.waitForURL(/\/traces\/[0-9a-f]{32}\?near=\d+$/);
   await page.locator('[data-testid="waterfall"][data-drawn]').waitFor({ timeout: 15000 });
 });
 
@@ -130,7 +130,7 @@ await check("query → traces: a results row lists its group's traces and opens 
   assert((await page.locator('[data-testid="query-traces"] tr.has-error').count()) === failing.length, "not every listed trace has errors");
   await shot("v2-query-traces-row");
   await rows.first().locator("td").first().click();
-  await page.waitForURL(/\/traces\/[0-9a-f]{32}$/);
+  await page.waitForURL(/\/traces\/[0-9a-f]{32}\?near=\d+$/);
   await page.locator('[data-testid="waterfall"][data-drawn]').waitFor({ timeout: 15000 });
 });
 

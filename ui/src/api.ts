@@ -87,7 +87,10 @@ export interface Trace {
   duration_ms: number;
   spans: Span[];
 }
-export const getTrace = (id: string) => getJson<Trace>(`/api/v1/traces/${encodeURIComponent(id)}`);
+// `near`: unix nanos a span of the trace starts at (a trace list's start time), so the server reads
+// only the time around it first; X-Ray ids carry their time already.
+export const getTrace = (id: string, near?: string | null) =>
+  getJson<Trace>(`/api/v1/traces/${encodeURIComponent(id)}${near && /^\d+$/.test(near) ? `?near=${near}` : ""}`);
 
 export interface TraceSummary {
   trace_id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { defaultState } from "../src/lib/queryUrl";
-import { groupFilters, traceQuery, traceSearchParams, tracesPageHref } from "../src/lib/traceLinks";
+import { groupFilters, traceQuery, traceSearchParams, tracesPageHref, traceViewHref } from "../src/lib/traceLinks";
 
 const base = () => {
   const s = defaultState();
@@ -49,5 +49,17 @@ describe("trace links", () => {
     expect(href.pathname).toBe("/traces");
     expect(href.searchParams.getAll("where")).toEqual(["http.status_code >= 500", 'user.tier = "42"']);
     expect(href.searchParams.get("start")).toBe("10");
+  });
+});
+
+describe("trace view links", () => {
+  it("carry the trace's start as the read hint", () => {
+    expect(traceViewHref({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", start_time_unix_nano: "1764000000123456789" })).toBe(
+      "/traces/4bf92f3577b34da6a3ce929d0e0e4736?near=1764000000123456789",
+    );
+  });
+  it("leave the hint out when the start is unknown", () => {
+    expect(traceViewHref({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" })).toBe("/traces/4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(traceViewHref({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", start_time_unix_nano: "0" })).toBe("/traces/4bf92f3577b34da6a3ce929d0e0e4736");
   });
 });

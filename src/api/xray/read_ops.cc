@@ -150,24 +150,6 @@ nlohmann::json XrayReadOps::GetTraceSummaries(const json& body) {
   return out;
 }
 
-std::optional<store::TraceTimeHint> XrayTraceIdTimeHint(std::string_view text, double now) {
-  // "1-" + 8 hex digits of epoch seconds + "-" + 24 hex digits.
-  if (text.size() != 35 || text.substr(0, 2) != "1-" || text[10] != '-') return std::nullopt;
-  uint64_t seconds = 0;
-  for (char c : text.substr(2, 8)) {
-    const int digit = c >= '0' && c <= '9'   ? c - '0'
-                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                             : -1;
-    if (digit < 0) return std::nullopt;
-    seconds = seconds * 16 + static_cast<uint64_t>(digit);
-  }
-  constexpr uint64_t kEarliest = 1'420'070'400;  // 2015-01-01, before X-Ray existed
-  if (seconds < kEarliest || static_cast<double>(seconds) > now + 86'400) return std::nullopt;
-  const uint64_t at = seconds * 1'000'000'000ULL;
-  return store::TraceTimeHint{at - kXrayIdTimeMarginNano, at + kXrayIdTimeMarginNano};
-}
-
 nlohmann::json XrayReadOps::BatchGetTraces(const json& body) {
   ParseOffsetToken(body);
   json traces = json::array(), unprocessed = json::array();
@@ -179,9 +161,8 @@ nlohmann::json XrayReadOps::BatchGetTraces(const json& body) {
     }
     // An X-Ray id names the second its trace started: read only the time around it first, and
     // everywhere when nothing is there (an id whose time is off, e.g. a clock that was wrong).
-    const std::optional<store::TraceTimeHint> hint = XrayTraceIdTimeHint(text, clock_());
-    Result<store::TraceResult> trace = hint ? reader_->TraceNear(*id, *hint) : reader_->Trace(*id);
-    if (hint && trace.status().IsNotFound()) trace = reader_->Trace(*id);
+    Result<store::TraceResult> trace =
+        reader_->TraceHinted({*id, XrayTraceIdTimeHint(text, clock_())});
     if (!trace.ok() || trace->spans.spans.empty()) {
       if (!trace.ok() && !trace.status().IsNotFound()) ThrowStatus(trace.status());
       unprocessed.push_back(text);
@@ -260,11 +241,13 @@ nlohmann::json XrayReadOps::GetTimeSeriesServiceStatistics(const json& body) {
 
 nlohmann::json XrayReadOps::GetTraceGraph(const json& body) {
   ParseOffsetToken(body);
-  std::vector<model::TraceId> ids;
+  // Like BatchGetTraces: each X-Ray id is read near the second it names first.
+  std::vector<query::xray::XrayTraceReader::TraceRef> traces;
   for (const std::string& text : ReqStringList(body, "TraceIds", limits_.max_batch_get_ids)) {
-    if (auto id = model::ParseAnyTraceId(text)) ids.push_back(*id);
+    if (auto id = model::ParseAnyTraceId(text))
+      traces.push_back({*id, XrayTraceIdTimeHint(text, clock_())});
   }
-  auto graph = reader_->TraceGraph(ids);
+  auto graph = reader_->TraceGraph(traces);
   if (!graph.ok()) ThrowStatus(graph.status());
   return {{"Services", ServicesJson(*graph)}};
 }

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cancel.h"
+#include "query/xray/trace_id_time.h"
 #include "query/xray/trace_reads.h"
 #include "sampling/config_store.h"
 #include "sampling/sampling_targets.h"
@@ -62,13 +63,10 @@ class XrayReadOps {
   CancelFlagPtr cancel_;
 };
 
-// How far from the second in an X-Ray trace id BatchGetTraces looks first for the trace's spans.
-inline constexpr uint64_t kXrayIdTimeMarginNano = 3600ULL * 1'000'000'000ULL;
-
-// The time hint of an X-Ray trace id ("1-5f84c7a1-…": the epoch second the trace started) ±
-// kXrayIdTimeMarginNano; nullopt for other id forms (OTLP's 32 hex digits carry no time) and for
-// seconds before 2015 or more than a day after `now` (epoch seconds). Exposed for tests.
-std::optional<store::TraceTimeHint> XrayTraceIdTimeHint(std::string_view text, double now);
+// The time hint of an X-Ray trace id (query/xray/trace_id_time.h), used by BatchGetTraces and
+// GetTraceGraph.
+using query::xray::kXrayIdTimeMarginNano;
+using query::xray::XrayTraceIdTimeHint;
 
 // The page token of GetTraceSummaries (exposed for tests).
 std::string EncodeTraceSummaryToken(const query::xray::TracePosition& position);

@@ -1,7 +1,10 @@
 // XrayServiceGraph: X-Ray's service graph over many traces (GetServiceGraph, GetTraceGraph). Each
 // trace's nodes and edges come from its TraceView (segments, inferred downstream nodes, caller →
-// callee hops); this class only adds them up per node and per edge: ok/error/throttle/fault
-// counts, total response time, a response-time histogram (1-ms resolution) and the time span.
+// callee hops), which decides them by the service graph's shared rules
+// (store/service_graph_rules.h), so X-Ray and /api/v1/service-graph name the same nodes and draw
+// the same edges; this class only adds X-Ray's statistics up per node and per edge:
+// ok/error/throttle/fault counts, total response time, a response-time histogram (1-ms
+// resolution) and the time span.
 //
 // Nodes are keyed by (name, type) and numbered in the order they were first seen, which is the
 // ReferenceId the X-Ray API returns.

@@ -180,10 +180,19 @@ Result<std::map<uint64_t, XrayGraphStats>> XrayTraceReader::TimeSeries(
   return buckets;
 }
 
-Result<XrayServiceGraph> XrayTraceReader::TraceGraph(const std::vector<model::TraceId>& ids) const {
+Result<store::TraceResult> XrayTraceReader::TraceHinted(const TraceRef& trace) const {
+  // An id whose time is off (a clock that was wrong) is found by the unhinted read.
+  if (trace.hint) {
+    Result<store::TraceResult> near = store_->GetTraceNear(trace.id, environment_, *trace.hint);
+    if (!near.status().IsNotFound()) return near;
+  }
+  return store_->GetTrace(trace.id, environment_);
+}
+
+Result<XrayServiceGraph> XrayTraceReader::TraceGraph(const std::vector<TraceRef>& traces) const {
   XrayServiceGraph graph;
-  for (const model::TraceId& id : ids) {
-    auto trace = store_->GetTrace(id, environment_);
+  for (const TraceRef& ref : traces) {
+    auto trace = TraceHinted(ref);
     if (!trace.ok()) {
       if (trace.status().IsNotFound()) continue;
       return trace.status();

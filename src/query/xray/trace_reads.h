@@ -88,8 +88,15 @@ class XrayTraceReader {
                                         const xray_filter::GroupResolver* groups,
                                         const CancelFlagPtr& cancel) const;
 
-  // The graph of the given traces (unknown ids are skipped).
-  Result<XrayServiceGraph> TraceGraph(const std::vector<model::TraceId>& ids) const;
+  // The graph of the given traces (unknown ids are skipped). A trace with a hint (the time its
+  // X-Ray id names) is read near that time first, and everywhere only when it is not there.
+  struct TraceRef {
+    model::TraceId id;
+    std::optional<store::TraceTimeHint> hint;
+  };
+  Result<XrayServiceGraph> TraceGraph(const std::vector<TraceRef>& traces) const;
+  // One trace, near `hint` first when set (BatchGetTraces, GetTraceGraph).
+  Result<store::TraceResult> TraceHinted(const TraceRef& trace) const;
 
   // GetTimeSeriesServiceStatistics: per `period_seconds` bucket of segment start time, the summed
   // statistics of the segments of matching traces that belong to `services` (empty: the traces'

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "model/xray_attributes.h"
+#include "store/service_graph_rules.h"
 
 namespace ariadne::query::xray_filter {
 namespace {
@@ -186,10 +188,15 @@ TraceView TraceView::Build(const model::SpanBatch& batch) {
         segment_of_span.count(i)) {
       continue;
     }
+    // The downstream node is the call's peer by the service graph's shared rules
+    // (store/service_graph_rules.h): an X-Ray subsegment's name, else the database or the peer
+    // the OTLP attributes name. A call that names no peer is no node.
+    std::optional<store::ClientCallTarget> target = store::ClientTargetOf(batch, s);
+    if (!target) continue;
     SegmentInfo seg;
     seg.span = i;
     seg.inferred = true;
-    seg.name = s.name;
+    seg.name = target->name;
     std::string_view ns = StringAttr(batch, s, attr::kNamespace);
     seg.type = ns == "aws" ? std::string_view("AWS") : std::string_view("remote");
     seg.parent_segment = view.span_segment_[i];

@@ -5,8 +5,10 @@
 //
 //   - A span is a segment when the X-Ray receiver marked it so (`aws.xray.type`), or, for OTLP
 //     spans, when it is a root, a SERVER/CONSUMER span, or its parent belongs to another service.
-//   - A CLIENT span (X-Ray namespace remote/aws) with no segment below it becomes an *inferred*
-//     segment named after the span, as X-Ray infers downstream nodes.
+//   - A CLIENT span with no segment below it becomes an *inferred* segment named after its peer
+//     by the service graph's shared rules (store/service_graph_rules.h ClientTargetOf): an X-Ray
+//     subsegment (namespace remote/aws) by its own name, as X-Ray infers downstream nodes; an OTLP
+//     span by its database or peer attribute. A CLIENT span naming no peer stays a subsegment.
 //   - In-progress duplicates: when a span id appears more than once, the complete version wins
 //     (otherwise the last one stored).
 //   - Flags: `aws.xray.error/fault/throttle` when present, else derived from the HTTP status

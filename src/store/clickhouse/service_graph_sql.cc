@@ -21,9 +21,13 @@ std::string Attr(std::string_view key) {
   return "attr_str[indexOf(attr_keys, " + SqlString(key) + ")]";
 }
 
-// The first of kPeerAttributes that is set ('' when none): ClientTargetOf's remote peer.
+// A CLIENT span decoded from an X-Ray subsegment of namespace remote/aws.
+std::string XrayCall() { return Attr(kXrayNamespaceAttribute) + " != ''"; }
+
+// ClientTargetOf's remote peer: an X-Ray subsegment's name, else the first of kPeerAttributes
+// that is set ('' when none).
 std::string PeerExpression() {
-  std::string sql = "multiIf(";
+  std::string sql = "multiIf(" + XrayCall() + ", name, ";
   for (std::string_view key : kPeerAttributes) sql += Attr(key) + " != '', " + Attr(key) + ", ";
   return sql + "'')";
 }
@@ -56,8 +60,9 @@ Result<ServiceGraph> GetServiceGraphSql(ClickHouseClient* client, std::string_vi
       settings;
   const std::string db_name = Attr(kDbNameAttribute);
   const std::string database_edges =
-      "SELECT service, if(" + db_name + " != '', " + db_name + ", db_system) AS target, " +
-      std::string(kStats) + " FROM (SELECT *, " + d + " FROM spans WHERE " + window +
+      "SELECT service, multiIf(" + XrayCall() + ", name, " + db_name + " != '', " + db_name +
+      ", db_system) AS target, " + std::string(kStats) + " FROM (SELECT *, " + d +
+      " FROM spans WHERE " + window +
       " AND kind = 3 AND db_system != '') GROUP BY service, target" + settings;
   const std::string remote_edges =
       "SELECT service, peer, " + std::string(kStats) +

@@ -55,6 +55,9 @@ struct EmbeddedStoreOptions {
   // two pairing tables holds at most this many; see service_graph.h). The server sets it from its
   // --memory-limit share.
   size_t graph_max_unpaired = 1 << 20;
+  // How long (ingest time) a CLIENT span waits for an answer from another service before its
+  // remote peer becomes an edge (service_graph.h). Tests with whole traces per batch set 0.
+  uint64_t graph_pairing_window_nano = 30ULL * 1'000'000'000ULL;
   // false only in tests that measure the cost of fsync itself.
   bool sync = true;
   // Bytes of decoded block columns kept in memory (least recently used are dropped); the server

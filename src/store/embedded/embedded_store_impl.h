@@ -69,7 +69,7 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
         env_(options_.env),
         quarantine_(options_.env, options_.data_dir),
         wal_(options_.env, options_.data_dir + "/wal"),
-        graph_(ServiceGraphBuilder::Options{ServiceGraphBuilder::Options{}.pairing_window_nano,
+        graph_(ServiceGraphBuilder::Options{options_.graph_pairing_window_nano,
                                             options_.graph_max_unpaired}),
         column_cache_(options_.column_cache_bytes) {
     wal_dir_ = options_.data_dir + "/wal";

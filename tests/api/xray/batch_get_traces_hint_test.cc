@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -112,6 +114,96 @@ TEST_P(BatchGetTracesHintTest, FindsTracesWhateverTheIdSaysAndReadsNearTheIdTime
   auto near = store_->GetTraceNear(*model::ParseAnyTraceId(earlier), "",
                                    *api::xray::XrayTraceIdTimeHint(earlier, kToday));
   EXPECT_TRUE(near.ok()) << near.status().ToString();
+}
+
+// The engine under test, recording the hints its trace reads get (every call goes to the engine).
+class HintRecordingStore : public store::SpanStore {
+ public:
+  explicit HintRecordingStore(store::SpanStore* inner) : inner_(inner) {}
+  std::vector<std::pair<std::string, store::TraceTimeHint>> reads;  // (trace id hex, hint)
+
+  Result<store::TraceResult> GetTrace(const model::TraceId& id,
+                                      std::string_view environment) override {
+    reads.emplace_back(id.ToHex(), store::TraceTimeHint{});
+    return inner_->GetTrace(id, environment);
+  }
+  Result<store::TraceResult> GetTraceNear(const model::TraceId& id, std::string_view environment,
+                                          const store::TraceTimeHint& hint) override {
+    reads.emplace_back(id.ToHex(), hint);
+    return inner_->GetTraceNear(id, environment, hint);
+  }
+  void AppendAsync(std::string environment, model::SpanBatch batch, AppendCallback done) override {
+    inner_->AppendAsync(std::move(environment), std::move(batch), std::move(done));
+  }
+  Status ForEachTrace(uint64_t start, uint64_t end, std::string_view environment,
+                      const std::function<bool(const store::TraceResult&)>& visit) override {
+    return inner_->ForEachTrace(start, end, environment, visit);
+  }
+  Result<query::QueryResult> RunQuery(const query::QuerySpec& spec,
+                                      const query::ExecContext& context) override {
+    return inner_->RunQuery(spec, context);
+  }
+  Result<std::vector<store::TraceSummary>> SearchTraces(
+      const store::TraceSearchRequest& request, const query::ExecContext& context) override {
+    return inner_->SearchTraces(request, context);
+  }
+  Result<std::vector<store::ColumnInfo>> ListColumns(std::string_view environment, uint64_t start,
+                                                     uint64_t end) override {
+    return inner_->ListColumns(environment, start, end);
+  }
+  Result<store::ServiceGraph> GetServiceGraph(std::string_view environment, uint64_t start,
+                                              uint64_t end) override {
+    return inner_->GetServiceGraph(environment, start, end);
+  }
+  Result<std::vector<store::ServiceSummary>> ListServices(std::string_view environment) override {
+    return inner_->ListServices(environment);
+  }
+  store::StoreAdmin* Admin() override { return inner_->Admin(); }
+  Status Close() override { return Status::Ok(); }
+
+ private:
+  store::SpanStore* inner_;
+};
+
+// GetTraceGraph reads each X-Ray id near the second it names first (as BatchGetTraces), falls
+// back to an unhinted read for an id whose time is off, and reads OTLP ids unhinted.
+TEST_P(BatchGetTracesHintTest, TraceGraphReadsNearTheIdTimeFirst) {
+  const std::string today = XrayId(kToday, 1);
+  const std::string off = XrayId(kEarlier, 3);  // names ten days ago, started today
+  const std::string otlp = "0af7651916cd43dd8448eb211c80319c";
+  ASSERT_TRUE(store_->Append("default", RootSpan(today, kToday + 2)).ok());
+  ASSERT_TRUE(store_->Append("default", RootSpan(off, kToday + 3)).ok());
+  ASSERT_TRUE(store_->Append("default", RootSpan(otlp, kToday + 4)).ok());
+
+  HintRecordingStore recording(store_.get());
+  query::xray::XrayTraceReader reader(&recording, "");
+  api::xray::XrayReadOps ops(
+      &reader, nullptr, {}, [] { return static_cast<double>(kToday); }, nullptr);
+  json answer = ops.Run("/TraceGraph", {{"TraceIds", {today, off, otlp}}});
+  // All three traces are in the graph: one checkout node entered three times.
+  ASSERT_EQ(answer["Services"].size(), 1u) << answer.dump();
+  EXPECT_EQ(answer["Services"][0]["Name"], "checkout");
+  EXPECT_EQ(answer["Services"][0]["SummaryStatistics"]["TotalCount"], 3) << answer.dump();
+
+  auto hex = [](const std::string& text) { return model::ParseAnyTraceId(text)->ToHex(); };
+  const store::TraceTimeHint today_hint = *api::xray::XrayTraceIdTimeHint(today, kToday);
+  const store::TraceTimeHint off_hint = *api::xray::XrayTraceIdTimeHint(off, kToday);
+  ASSERT_GE(recording.reads.size(), 3u);
+  EXPECT_EQ(recording.reads[0].first, hex(today));
+  EXPECT_EQ(recording.reads[0].second.start_unix_nano, today_hint.start_unix_nano);
+  EXPECT_EQ(recording.reads[0].second.end_unix_nano, today_hint.end_unix_nano);
+  EXPECT_EQ(recording.reads[1].first, hex(off));
+  EXPECT_EQ(recording.reads[1].second.start_unix_nano, off_hint.start_unix_nano);
+  // The OTLP id carries no time: one unhinted read.
+  EXPECT_EQ(recording.reads.back().first, hex(otlp));
+  EXPECT_TRUE(recording.reads.back().second.empty());
+  if (GetParam() == Engine::kClickHouse) {
+    // The hinted read of the id that is ten days off misses (only the partitions around the id's
+    // time are read), so an unhinted read follows and finds it.
+    ASSERT_EQ(recording.reads.size(), 4u);
+    EXPECT_EQ(recording.reads[2].first, hex(off));
+    EXPECT_TRUE(recording.reads[2].second.empty());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, BatchGetTracesHintTest,

@@ -3,6 +3,7 @@
 // and Errors headers sort the list (newest first by default).
 import type { TraceSummary } from "../api";
 import { formatDuration, formatNumber, formatTime, h, link, serviceColor } from "../dom";
+import { traceViewHref } from "../lib/traceLinks";
 import { DEFAULT_SORT, nextSort, sortTraces, type SortKey, type TraceSort } from "../lib/traceSort";
 import { navigate } from "../nav";
 
@@ -66,11 +67,11 @@ export function traceList(traces: TraceSummary[], opts: TraceListOptions): HTMLE
           h("td", { class: "num" }, formatNumber(t.span_count)),
           h("td", { class: "num" + (t.error_count ? " bad" : "") }, formatNumber(t.error_count)),
           h("td", { class: "num" }, formatDuration(t.duration_ms)),
-          h("td", { class: "mono" }, link(`/traces/${t.trace_id}`, t.trace_id.slice(0, 16) + "…")),
+          h("td", { class: "mono" }, link(traceViewHref(t), t.trace_id.slice(0, 16) + "…")),
         );
         tr.addEventListener("click", (e) => {
           if ((e.target as Element).closest("a")) return;
-          navigate(`/traces/${t.trace_id}`);
+          navigate(traceViewHref(t));
         });
         return tr;
       }),

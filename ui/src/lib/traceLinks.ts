@@ -81,3 +81,10 @@ export function describeSelection(s: Selection, fmt: (v: number) => string = Str
   if (s.kind === "point") return `${s.label} at ${new Date(s.time * 1000).toLocaleTimeString()} (${s.step}s bucket)`;
   return s.label;
 }
+
+// The trace view of one trace, with its start (unix nanos) as the read hint `near`: the server
+// then reads only the time around it first (engines with time partitions read just those).
+export function traceViewHref(t: { trace_id: string; start_time_unix_nano?: string }): string {
+  const near = t.start_time_unix_nano && /^[1-9]\d*$/.test(t.start_time_unix_nano) ? `?near=${t.start_time_unix_nano}` : "";
+  return `/traces/${t.trace_id}${near}`;
+}

@@ -48,7 +48,7 @@ export async function render(ctx: PageContext): Promise<void> {
   ctx.root.append(status);
   let trace: Trace;
   try {
-    trace = await getTrace(id);
+    trace = await getTrace(id, ctx.query.get("near"));
   } catch (e) {
     const err = e as ApiError;
     status.replaceWith(

@@ -14,6 +14,7 @@ import { traceList } from "../components/traceList";
 import { xrayScopeControl } from "../components/xrayScope";
 import { h } from "../dom";
 import { formatFilter, parseFilter } from "../lib/queryUrl";
+import { traceViewHref } from "../lib/traceLinks";
 import { DEFAULT_SORT, parseSort } from "../lib/traceSort";
 import { listGroups, resolveScope } from "../lib/xrayGroups";
 import type { PageContext } from "../main";
@@ -180,7 +181,10 @@ export async function render(ctx: PageContext): Promise<void> {
         chart,
         traces.map((t) => ({ time: toMs(t.start_time_unix_nano) / 1000, value: Math.max(t.duration_ms, 0.001), error: t.error_count > 0, id: t.trace_id })),
         {
-          onClick: (p) => navigate(`/traces/${p.id}`),
+          onClick: (p) => {
+            const t = traces.find((x) => x.trace_id === p.id);
+            navigate(traceViewHref(t ?? { trace_id: p.id }));
+          },
           range: [winStart, absolute ? absEnd : now],
           // A drag across the plot searches that time range.
           onRange: (a, b) => withParams({ start: String(Math.floor(a)), end: String(Math.ceil(b)), range: undefined }),
