@@ -1,7 +1,6 @@
 // Format 5 (docs/formats/block.md): string attribute values coded against the row's span name.
 // Shared by the encoder (block_encode.cc) and the decoder (block_decode.cc).
 #include <algorithm>
-#include <unordered_map>
 
 #include "columnar/block_internal.h"
 
@@ -32,24 +31,29 @@ std::vector<uint32_t> NameRanks(const DictColumn& name, size_t* distinct) {
 
 bool PredictByName(const std::vector<uint32_t>& entry_ranks, size_t distinct,
                    const std::vector<uint32_t>& codes, std::vector<uint32_t>* predictions) {
-  // Counts of (name rank, code); the most frequent code per rank is its prediction.
-  std::unordered_map<uint64_t, uint32_t> counts;
-  counts.reserve(distinct * 2);
-  for (size_t i = 0; i < codes.size(); ++i)
-    ++counts[static_cast<uint64_t>(entry_ranks[i]) << 32 | codes[i]];
-  predictions->assign(distinct, 0);
-  std::vector<uint32_t> best(distinct, 0);
-  for (const auto& [key, count] : counts) {
-    const uint32_t rank = static_cast<uint32_t>(key >> 32);
-    const uint32_t code = static_cast<uint32_t>(key);
-    if (count > best[rank] || (count == best[rank] && code + 1 < (*predictions)[rank])) {
-      best[rank] = count;
-      (*predictions)[rank] = code + 1;
+  if (distinct > codes.size()) return false;
+  // Per name, the majority vote (Boyer-Moore): the code most entries of that name have whenever
+  // one has more than half of them; a name without such a code falls short of the 3/4 anyway.
+  // Two passes over the entries, no hashing (the writer runs this for every string column).
+  std::vector<uint32_t> candidate(distinct, 0), votes(distinct, 0);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const uint32_t r = entry_ranks[i];
+    if (votes[r] == 0) {
+      candidate[r] = codes[i];
+      votes[r] = 1;
+    } else {
+      votes[r] += candidate[r] == codes[i] ? 1 : -1;
     }
   }
+  predictions->assign(distinct, 0);
   uint64_t hits = 0;
-  for (uint32_t b : best) hits += b;
-  return hits * 4 >= codes.size() * 3 && distinct <= codes.size();
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const uint32_t r = entry_ranks[i];
+    if (codes[i] != candidate[r]) continue;
+    (*predictions)[r] = codes[i] + 1;
+    ++hits;
+  }
+  return hits * 4 >= codes.size() * 3;
 }
 
 void ConditionCodes(const std::vector<uint32_t>& entry_ranks,

@@ -51,9 +51,9 @@ void EncodeMeta(const BlockMeta& meta, std::string* out, int pre_aggregates_leve
 // Per row, the rank of its span name among the distinct names the rows use, sorted by string
 // (`distinct` gets their number): the same on the writer's and the reader's side.
 std::vector<uint32_t> NameRanks(const DictColumn& name, size_t* distinct);
-// The most frequent code per name rank, as code + 1 (0: no entry has that name), given each
-// entry's name rank and code. True when coding against them pays: at least 3/4 of the entries are
-// their name's prediction.
+// A code per name rank, as code + 1 (0: none of that name's entries has it), given each entry's
+// name rank and code: the majority code of the name when it has one. True when coding against them
+// pays: at least 3/4 of the entries are their name's prediction.
 bool PredictByName(const std::vector<uint32_t>& entry_ranks, size_t distinct,
                    const std::vector<uint32_t>& codes, std::vector<uint32_t>* predictions);
 // Each code becomes 0 when it is its name's prediction, else code + 1.
