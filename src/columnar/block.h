@@ -304,7 +304,7 @@ class BlockBuilder {
 constexpr int kSealZstdLevel = 3;
 constexpr int kCompactionZstdLevel = 9;
 
-// File encoding (current version: 4). `meta` must describe `block` (ComputeMeta plus id and
+// File encoding (current version: 5). `meta` must describe `block` (ComputeMeta plus id and
 // checkpoint).
 std::string EncodeBlockFile(const Block& block, const BlockMeta& meta,
                             int zstd_level = kSealZstdLevel);
@@ -313,7 +313,7 @@ Result<BlockMeta> DecodeBlockMeta(std::string_view file);
 Result<std::shared_ptr<const Block>> DecodeBlockFile(std::string_view file);
 
 // Reads the footer, meta and section directory of the block file at `path` (three positional
-// reads, none of the column sections). Version 1 to 4 files. Damage is kDataLoss; I/O errors
+// reads, none of the column sections). Version 1 to 5 files. Damage is kDataLoss; I/O errors
 // keep their code.
 Result<BlockMeta> ReadBlockMeta(Env* env, const std::string& path);
 // Reads, checks (CRC) and decodes only the sections of `needed` (closed over its dependencies)

@@ -81,6 +81,9 @@ uint32_t SectionBit(const std::string& name) {
 
 bool SectionNeeded(const Section& s, const ColumnSet& needed, uint32_t version) {
   if (s.name.rfind("attr:", 0) == 0) return needed.HasAttribute(std::string_view(s.name).substr(5));
+  // From version 5 string attribute values may be coded against the span name.
+  if (version >= 5 && s.name == "name" && (needed.all_attributes || !needed.attributes.empty()))
+    return true;
   // From version 3 the "name" section holds each row's resource too.
   if (version >= 3 && s.name == "name")
     return needed.fixed & (ColumnSet::kName | ColumnSet::kResourceScope);
@@ -91,9 +94,10 @@ bool SectionNeeded(const Section& s, const ColumnSet& needed, uint32_t version) 
 // ---- Format version 3 (block_encode.cc writes it; docs/formats/block.md) ----
 
 // PutStrings: u8 mode (bit 0 first use, bit 1 hex-packed), varint entries, int column of
-// lengths, bytes, int column of codes.
+// lengths, bytes, int column of codes. `extra` more codes than entries are let through (sorted
+// mode only; format 5's name-conditioned codes, checked by the caller).
 bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
-                std::vector<uint32_t>* codes) {
+                std::vector<uint32_t>* codes, uint32_t extra = 0) {
   uint8_t mode;
   uint64_t entries;
   if (!in->GetByte(&mode) || mode > 3 || !in->GetVarint(&entries) || entries > in->remaining())
@@ -119,9 +123,10 @@ bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
   if (!GetIntColumn(in, n, codes)) return false;
   if ((mode & 1) == 0) {
     for (uint32_t code : *codes)
-      if (code >= entries) return in->Fail();
+      if (code >= entries + extra) return in->Fail();
     return true;
   }
+  if (extra != 0) return in->Fail();
   uint64_t next = 0;  // first-use order: 0 is the next new entry, k ≥ 1 entry k − 1
   for (uint32_t& code : *codes) {
     if (code == 0) {
@@ -132,6 +137,31 @@ bool GetStrings(ByteReader* in, size_t n, std::vector<std::string>* dict,
     }
     if (code >= entries) return in->Fail();
   }
+  return true;
+}
+
+// Format 5 string-like values of an attribute column (block_encode.cc, PutStringValues): u8 0 and
+// the strings, or u8 1 and codes against the span name of each value's row (`value_rows`), which
+// `block` must hold already (its "name" section comes first).
+bool GetStringValues(ByteReader* in, size_t n, const std::vector<uint32_t>& value_rows,
+                     const Block& block, std::vector<std::string>* dict,
+                     std::vector<uint32_t>* codes) {
+  uint8_t conditioned;
+  if (!in->GetByte(&conditioned) || conditioned > 1) return in->Fail();
+  if (conditioned == 0) return GetStrings(in, n, dict, codes);
+  uint64_t distinct;
+  std::vector<uint32_t> predictions;
+  if (block.name.codes.size() != block.num_rows || !in->GetVarint(&distinct) ||
+      distinct > block.num_rows || !GetIntColumn(in, distinct, &predictions) ||
+      !GetStrings(in, n, dict, codes, 1))
+    return in->Fail();
+  size_t names = 0;
+  const std::vector<uint32_t> ranks = block_internal::NameRanks(block.name, &names);
+  if (names != distinct) return in->Fail();
+  std::vector<uint32_t> entry_ranks(n);
+  for (size_t i = 0; i < n; ++i) entry_ranks[i] = ranks[value_rows[i]];
+  if (!block_internal::UnconditionCodes(entry_ranks, predictions, dict->size(), codes))
+    return in->Fail();
   return true;
 }
 
@@ -158,7 +188,9 @@ bool GetDoubles(ByteReader* in, size_t n, std::vector<uint64_t>* bits) {
   return true;
 }
 
-bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column) {
+// `names_of` (format 5, else null): the block whose span names string values may be coded against.
+bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column,
+                          const Block* names_of) {
   uint64_t n;
   if (!in->GetVarint(&n) || n > rows) return in->Fail();
   std::vector<uint32_t> deltas;
@@ -168,6 +200,7 @@ bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column) 
   column->types.resize(n);
   uint64_t row = 0;
   size_t counts[4] = {0, 0, 0, 0};  // bools, ints, doubles, strings
+  std::vector<uint32_t> string_rows;
   for (size_t i = 0; i < n; ++i) {
     row += deltas[i];
     if (row >= rows || (i > 0 && deltas[i] == 0)) return in->Fail();
@@ -188,13 +221,16 @@ bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column) 
         break;
       default:
         counts[3]++;
+        if (names_of != nullptr) string_rows.push_back(static_cast<uint32_t>(row));
         break;
     }
   }
   std::vector<uint64_t> bools, ints, doubles;
   std::vector<uint32_t> codes;
   if (!GetIntColumn(in, counts[0], &bools) || !GetIntColumn(in, counts[1], &ints) ||
-      !GetDoubles(in, counts[2], &doubles) || !GetStrings(in, counts[3], &column->dict, &codes))
+      !GetDoubles(in, counts[2], &doubles) ||
+      !(names_of ? GetStringValues(in, counts[3], string_rows, *names_of, &column->dict, &codes)
+                 : GetStrings(in, counts[3], &column->dict, &codes)))
     return false;
   column->values.resize(n);
   size_t next[4] = {0, 0, 0, 0};
@@ -222,7 +258,8 @@ bool GetAttributeColumnV3(ByteReader* in, size_t rows, AttributeColumn* column) 
 
 // Decodes section `name` of a version-3 file; false when `name` is not one whose encoding changed
 // in version 3 (the caller then decodes it as before).
-bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Status* status) {
+bool DecodeSectionV3(const std::string& name, uint32_t version, ByteReader* in, Block* block,
+                     Status* status) {
   const size_t rows = block->num_rows;
   auto bad = [&](const std::string& what) {
     *status = Status::DataLoss("block section '" + what + "' is malformed");
@@ -256,6 +293,13 @@ bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Stat
       std::memcpy(id.bytes.data() + 8, &lows[t], 8);
       block->trace_id.insert(block->trace_id.end(), runs[t], id);
     }
+  } else if (name == "span_id" && version >= 5) {
+    std::string_view planes;  // byte b of row r at b * rows + r
+    if (in->remaining() != rows * 8 || !in->GetBytes(rows * 8, &planes)) return bad(name);
+    block->span_id.resize(rows);
+    for (size_t b = 0; b < 8; ++b)
+      for (size_t r = 0; r < rows; ++r)
+        block->span_id[r].bytes[b] = static_cast<uint8_t>(planes[b * rows + r]);
   } else if (name == "parent_span_id") {
     if (block->span_id.size() != rows) return bad("span_id before parent_span_id");
     std::vector<uint32_t> codes;
@@ -322,7 +366,7 @@ bool DecodeSectionV3(const std::string& name, ByteReader* in, Block* block, Stat
   } else if (name.rfind("attr:", 0) == 0) {
     AttributeColumn column;
     column.key = name.substr(5);
-    if (!GetAttributeColumnV3(in, rows, &column)) return bad(name);
+    if (!GetAttributeColumnV3(in, rows, &column, version >= 5 ? block : nullptr)) return bad(name);
     block->attributes.push_back(std::move(column));
   } else {
     return false;
@@ -342,7 +386,7 @@ Status DecodeSection(const std::string& name, const std::string& raw, uint32_t v
   };
   ByteReader in(raw);
   Status v3 = Status::Ok();
-  if (version >= 3 && DecodeSectionV3(name, &in, block, &v3)) return v3;
+  if (version >= 3 && DecodeSectionV3(name, version, &in, block, &v3)) return v3;
   if (name == "trace_id") {
     block->trace_id.reserve(rows);
     while (!in.empty() && in.ok()) {

@@ -1,4 +1,4 @@
-// Writing block files (docs/formats/block.md, version 3): each column of a sealed Block as its own
+// Writing block files (docs/formats/block.md, version 5): each column of a sealed Block as its own
 // zstd-compressed, CRC-checked section, then the meta, the section directory and the footer.
 // Integers go in as integer columns (coding.h: frame of reference, byte planes), strings as
 // dictionaries with their codes, so what zstd sees is bytes of like entropy side by side.
@@ -36,8 +36,15 @@ constexpr uint8_t kHexPacked = 2;
 //   u8 mode (bit 0 first use, else sorted; bit 1 hex-packed), varint entries, int column of
 //   lengths (in bytes as stored), the bytes of every entry back to back, then the int column of
 //   codes.
-void PutStrings(std::string* out, const std::vector<std::string>& dict,
-                const std::vector<uint32_t>& codes) {
+struct PreparedStrings {
+  bool first_use = false;
+  std::vector<const std::string*> entries;
+  std::vector<uint32_t> codes;  // as written (first-use or sorted-entry codes)
+};
+
+PreparedStrings PrepareStrings(const std::vector<std::string>& dict,
+                               const std::vector<uint32_t>& codes) {
+  PreparedStrings p;
   constexpr uint32_t kUnset = UINT32_MAX;
   std::vector<uint32_t> local(dict.size(), kUnset);
   std::vector<uint32_t> used;  // dict entries in order of first use
@@ -46,28 +53,32 @@ void PutStrings(std::string* out, const std::vector<std::string>& dict,
     local[code] = static_cast<uint32_t>(used.size());
     used.push_back(code);
   }
-  std::vector<uint32_t> out_codes(codes.size());
-  std::vector<const std::string*> entries;
-  const bool first_use = used.size() * 2 > codes.size();
-  if (first_use) {
+  p.codes.resize(codes.size());
+  p.first_use = used.size() * 2 > codes.size();
+  if (p.first_use) {
     uint32_t next = 0;
     for (size_t i = 0; i < codes.size(); ++i) {
       const uint32_t l = local[codes[i]];
-      out_codes[i] = l == next ? 0 : l + 1;
+      p.codes[i] = l == next ? 0 : l + 1;
       if (l == next) ++next;
     }
-    for (uint32_t code : used) entries.push_back(&dict[code]);
+    for (uint32_t code : used) p.entries.push_back(&dict[code]);
   } else {
     std::vector<uint32_t> order = used;
     std::sort(order.begin(), order.end(),
               [&](uint32_t a, uint32_t b) { return dict[a] < dict[b]; });
     // Equal strings (a dictionary that stopped deduplicating) share one entry.
     for (uint32_t code : order) {
-      if (entries.empty() || *entries.back() != dict[code]) entries.push_back(&dict[code]);
-      local[code] = static_cast<uint32_t>(entries.size() - 1);
+      if (p.entries.empty() || *p.entries.back() != dict[code]) p.entries.push_back(&dict[code]);
+      local[code] = static_cast<uint32_t>(p.entries.size() - 1);
     }
-    for (size_t i = 0; i < codes.size(); ++i) out_codes[i] = local[codes[i]];
+    for (size_t i = 0; i < codes.size(); ++i) p.codes[i] = local[codes[i]];
   }
+  return p;
+}
+
+void WriteStrings(std::string* out, const PreparedStrings& p) {
+  const std::vector<const std::string*>& entries = p.entries;
   // Lowercase hex of even length (request ids, hashes) is packed two digits to a byte.
   bool hex = !entries.empty();
   for (size_t i = 0; i < entries.size() && hex; ++i) {
@@ -76,7 +87,7 @@ void PutStrings(std::string* out, const std::vector<std::string>& dict,
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
           });
   }
-  out->push_back(static_cast<char>((first_use ? kFirstUse : 0) | (hex ? kHexPacked : 0)));
+  out->push_back(static_cast<char>((p.first_use ? kFirstUse : 0) | (hex ? kHexPacked : 0)));
   PutVarint(out, entries.size());
   std::vector<uint64_t> lengths;
   lengths.reserve(entries.size());
@@ -91,7 +102,45 @@ void PutStrings(std::string* out, const std::vector<std::string>& dict,
     for (size_t i = 0; i < e->size(); i += 2)
       out->push_back(static_cast<char>(digit((*e)[i]) << 4 | digit((*e)[i + 1])));
   }
-  PutIntColumn(out, out_codes);
+  PutIntColumn(out, p.codes);
+}
+
+void PutStrings(std::string* out, const std::vector<std::string>& dict,
+                const std::vector<uint32_t>& codes) {
+  WriteStrings(out, PrepareStrings(dict, codes));
+}
+
+// The span names of a block as NameRanks gives them (format 5), computed once per block.
+struct NameContext {
+  std::vector<uint32_t> ranks;  // per row
+  size_t distinct = 0;
+};
+
+// The string-like values of an attribute column (format 5): u8 0 then the strings (PutStrings),
+// or u8 1 (coded against the span name) then varint distinct names k, int column of the k
+// predictions (0 none, else 1 + entry: the most frequent entry among rows of that name), then the
+// strings in sorted mode whose codes are 0 (the row's name's prediction) or 1 + entry. Only sorted
+// columns where at least 3/4 of the values are their name's prediction are coded so (e.g. an HTTP
+// route given the span name).
+void PutStringValues(std::string* out, const std::vector<std::string>& dict,
+                     const std::vector<uint32_t>& codes, const std::vector<uint32_t>& rows,
+                     const NameContext& names) {
+  PreparedStrings p = PrepareStrings(dict, codes);
+  std::vector<uint32_t> entry_ranks, predictions;
+  if (!p.first_use && !codes.empty() && names.ranks.size() > 0) {
+    entry_ranks.resize(codes.size());
+    for (size_t i = 0; i < codes.size(); ++i) entry_ranks[i] = names.ranks[rows[i]];
+    if (block_internal::PredictByName(entry_ranks, names.distinct, p.codes, &predictions)) {
+      block_internal::ConditionCodes(entry_ranks, predictions, &p.codes);
+      out->push_back(1);
+      PutVarint(out, names.distinct);
+      PutIntColumn(out, predictions);
+      WriteStrings(out, p);
+      return;
+    }
+  }
+  out->push_back(0);
+  WriteStrings(out, p);
 }
 
 // Doubles that are all integers scaled by one power of ten (prices, percentages, rounded
@@ -133,8 +182,8 @@ void PutDoubles(std::string* out, const std::vector<uint64_t>& bits) {
 // One attribute column (format version 3): varint entries, int column of row deltas (the first
 // entry's row, then each row minus the previous), int column of types, then the values grouped by
 // type in entry order: bools (int column), ints (int column), doubles (u8 decimals or 255, int
-// column), string-like values (PutStrings).
-void PutAttributeColumn(std::string* raw, const AttributeColumn& column) {
+// column), string-like values (PutStringValues, format 5).
+void PutAttributeColumn(std::string* raw, const AttributeColumn& column, const NameContext& names) {
   const size_t n = column.rows.size();
   PutVarint(raw, n);
   std::vector<uint32_t> deltas(n);
@@ -144,7 +193,7 @@ void PutAttributeColumn(std::string* raw, const AttributeColumn& column) {
   for (size_t i = 0; i < n; ++i) types[i] = static_cast<uint8_t>(column.types[i]);
   PutIntColumn(raw, types);
   std::vector<uint64_t> bools, ints, doubles;
-  std::vector<uint32_t> codes;
+  std::vector<uint32_t> codes, code_rows;
   for (size_t i = 0; i < n; ++i) {
     switch (column.types[i]) {
       case model::ValueType::kEmpty:
@@ -160,14 +209,21 @@ void PutAttributeColumn(std::string* raw, const AttributeColumn& column) {
         break;
       default:
         codes.push_back(static_cast<uint32_t>(column.values[i]));
+        code_rows.push_back(column.rows[i]);
         break;
     }
   }
   PutIntColumn(raw, bools);
   PutIntColumn(raw, ints);
   PutDoubles(raw, doubles);
-  PutStrings(raw, column.dict, codes);
+  PutStringValues(raw, column.dict, codes, code_rows, names);
 }
+
+// At compaction's level and above, a section that its level compressed below 95 % of its raw
+// size (start offsets, parent distances, dictionary codes, durations) is compressed again at
+// kStrongZstdLevel and the smaller result kept; random ids and other incompressible sections are
+// not tried (docs/PERFORMANCE.md, "Block format 5").
+using block_internal::kStrongZstdLevel;
 
 class SectionWriter {
  public:
@@ -181,6 +237,16 @@ class SectionWriter {
     file_->resize(file_->size() + bound);
     size_t n = ZSTD_compress(file_->data() + s.offset, bound, raw.data(), raw.size(), zstd_level_);
     // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+    if (zstd_level_ >= kCompactionZstdLevel && zstd_level_ < kStrongZstdLevel &&
+        n * 20 < raw.size() * 19) {
+      std::string strong(bound, '\0');
+      const size_t m =
+          ZSTD_compress(strong.data(), bound, raw.data(), raw.size(), kStrongZstdLevel);
+      if (m < n) {
+        std::memcpy(file_->data() + s.offset, strong.data(), m);
+        n = m;
+      }
+    }
     file_->resize(s.offset + n);
     s.compressed = n;
     s.crc = Crc(std::string_view(file_->data() + s.offset, n));
@@ -232,8 +298,12 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
   PutIntColumn(&raw, lows);
   writer.Add("trace_id", raw);
 
-  raw.clear();
-  for (const model::SpanId& id : block.span_id) raw.append(id.AsStringView());
+  // Span ids in byte planes (format 5): byte 0 of every id, then byte 1, …; random ids cost the
+  // same as before, ids with structure (a fixed bit, a counter) compress.
+  raw.assign(rows * 8, '\0');
+  for (size_t row = 0; row < rows; ++row)
+    for (size_t b = 0; b < 8; ++b)
+      raw[b * rows + row] = static_cast<char>(block.span_id[row].bytes[b]);
   writer.Add("span_id", raw);
 
   // Parent ids: mostly an earlier span of the same trace in this block, written as a row
@@ -361,14 +431,18 @@ std::string EncodeBlockFile(const Block& block, const BlockMeta& meta, int zstd_
     EncodeEventsAndLinks(block.tables, block.events[row], block.links[row], &raw);
   writer.Add("events_links", raw);
 
+  NameContext names;
+  if (!block.attributes.empty())
+    names.ranks = block_internal::NameRanks(block.name, &names.distinct);
   for (const AttributeColumn& column : block.attributes) {
     raw.clear();
-    PutAttributeColumn(&raw, column);
+    PutAttributeColumn(&raw, column, names);
     writer.Add("attr:" + column.key, raw);
   }
 
   std::string meta_bytes;
-  EncodeMeta(meta, &meta_bytes);
+  EncodeMeta(meta, &meta_bytes,
+             zstd_level >= kCompactionZstdLevel ? kStrongZstdLevel : kSealZstdLevel);
   uint64_t meta_offset = file.size();
   file += meta_bytes;
   std::string dir;

@@ -132,7 +132,7 @@ uint32_t Crc(std::string_view data) {
       crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
-void EncodeMeta(const BlockMeta& meta, std::string* out) {
+void EncodeMeta(const BlockMeta& meta, std::string* out, int pre_aggregates_level) {
   PutVarint(out, meta.id);
   PutVarint(out, meta.checkpoint);
   PutString(out, meta.environment);
@@ -187,7 +187,7 @@ void EncodeMeta(const BlockMeta& meta, std::string* out) {
     }
   }
   // Version 4: optional tagged fields (varint tag, string bytes) to the end of the meta.
-  // Tag 1, pre-aggregates: varint raw size, then the bytes zstd-compressed (level 3).
+  // Tag 1, pre-aggregates: varint raw size, then the bytes zstd-compressed (any level).
   if (meta.pre_aggregates) {
     const std::string& raw = *meta.pre_aggregates;
     std::string field;
@@ -195,7 +195,8 @@ void EncodeMeta(const BlockMeta& meta, std::string* out) {
     const size_t at = field.size();
     const size_t bound = ZSTD_compressBound(raw.size());
     field.resize(at + bound);
-    const size_t n = ZSTD_compress(field.data() + at, bound, raw.data(), raw.size(), 3);
+    const size_t n =
+        ZSTD_compress(field.data() + at, bound, raw.data(), raw.size(), pre_aggregates_level);
     field.resize(at + n);  // cannot fail into a buffer of ZSTD_compressBound bytes
     PutVarint(out, BlockMeta::kPreAggregatesTag);
     PutString(out, field);

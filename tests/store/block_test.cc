@@ -272,7 +272,7 @@ TEST(BlockReadTest, ReadBlockMetaReadsOnlyTheFooterAndMeta) {
   Result<BlockMeta> whole = DecodeBlockMeta(w.file);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(meta->num_rows, w.batch.spans.size());
-  EXPECT_EQ(meta->format_version, 4u);
+  EXPECT_EQ(meta->format_version, 5u);
   EXPECT_TRUE(meta->has_stats);
   EXPECT_EQ(meta->file_bytes, w.file.size());
   EXPECT_EQ(meta->sections.size(), whole->sections.size());
