@@ -149,19 +149,22 @@ TEST(TraceIndexIoTest, IngestGoesOnWhileASearchReadsASideFile) {
   // appended (the index notes them) and the statistics are read (they lock the index). With the
   // index locked during the read, neither could finish until the read did.
   std::atomic<bool> went_on{false};
+  std::future<bool> other;  // outlives the hook: with the index locked it finishes after the read
   env.Arm([&] {
-    std::future<bool> other = std::async(std::launch::async, [&] {
+    other = std::async(std::launch::async, [&] {
       bool ok = store.Append("staging", testing::RandomSpans(31).Batch(200)).ok();
       (void)store.Admin()->Stats();
       return ok;
     });
     // Generous: a deadlock detector, not a speed check.
-    went_on = other.wait_for(std::chrono::seconds(60)) == std::future_status::ready && other.get();
+    went_on = other.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
   });
   const int reads_before = env.side_file_reads.load();
   EXPECT_EQ(Search(store, TraceOrder::kOldestFirst), oldest);
   EXPECT_GT(env.side_file_reads.load(), reads_before);
   EXPECT_TRUE(went_on.load()) << "ingest waited for a side-file read of the trace search";
+  ASSERT_TRUE(other.valid());
+  EXPECT_TRUE(other.get());
   // Paging resumes exactly both ways, across blocks, with the side files read back as needed.
   EXPECT_EQ(Search(store, TraceOrder::kNewestFirst), newest);
   EXPECT_LE(store.Admin()->Stats().trace_summary_bytes, 4096u + 4096u);
