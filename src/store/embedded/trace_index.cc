@@ -377,6 +377,9 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
   const bool newest = request.order == TraceOrder::kNewestFirst;
   // Resume after the last trace walked past (the first step: after the request's token).
   const std::optional<TracePageToken> after = cursor->position ? cursor->position : request.after;
+  // Read under mu_ (held for this whole step; the analysis does not follow it into lambdas).
+  const std::vector<std::string>* names = &environments_;
+  std::vector<Node*> lost;  // evicted summaries their side file no longer has
   // Handles one order item; false ends the walk (page full, cancelled, or a side file missing).
   auto visit_item = [&](const OrderItem& item) {
     const Entry& e = item.node->second;
@@ -409,8 +412,8 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
       }
       auto found = parts->by_id.find(id);
       if (found == parts->by_id.end() || found->second.span_count != e.spans ||
-          found->second.environment != environments_[item.node->first.environment]) {
-        LostEvicted(item.node);
+          found->second.environment != (*names)[item.node->first.environment]) {
+        lost.push_back(item.node);  // made stale after the walk
         cursor->needs_refresh = true;
         return true;
       }
@@ -455,6 +458,7 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
       if (!visit(*it)) break;
     }
   }
+  for (Node* node : lost) LostEvicted(node);
 }
 
 size_t TraceIndex::bytes() const {
