@@ -470,7 +470,8 @@ net::HttpResponse ApiHandler::Metrics() {
            "Bytes of WAL records waiting for the group commit, and of its buffer.",
            stats.wal_buffer_bytes);
     metric("ariadne_store_blocks", "gauge", "Block files on disk.", stats.blocks);
-    metric("ariadne_store_block_bytes", "gauge", "Bytes of block files on disk.",
+    metric("ariadne_store_block_bytes", "gauge",
+           "Bytes of block files on disk (with their trace-summary side files).",
            stats.block_bytes);
     metric("ariadne_store_block_spans", "gauge", "Spans in block files.", stats.block_spans);
     metric("ariadne_store_pending_appends", "gauge", "Appends waiting for the group commit.",

@@ -329,9 +329,13 @@ TEST_F(StoreServerTest, DamagedBlockIsQuarantinedAndQueriesStillAnswer) {
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 
+// The bytes --max-disk counts: the block files with their trace-summary side files.
 uint64_t BlockBytes(const std::string& blocks_dir) {
   uint64_t total = 0;
-  for (const std::string& f : BlockFilesIn(blocks_dir)) total += fs::file_size(f);
+  for (const std::string& f : BlockFilesIn(blocks_dir)) {
+    total += fs::file_size(f);
+    if (fs::exists(f + ".tsum")) total += fs::file_size(f + ".tsum");
+  }
   return total;
 }
 

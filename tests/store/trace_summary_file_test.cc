@@ -209,6 +209,97 @@ TEST(TraceSummaryFileTest, CodecRoundTripsEveryFieldAndRefusesDamage) {
   EXPECT_EQ(DecodeTraceSummaries(flipped).status().code(), StatusCode::kDataLoss);
 }
 
+// Side files are zstd-compressed (version 2) and the version 1 files earlier releases wrote
+// (uncompressed) still decode to the same summaries; damage to either is kDataLoss.
+TEST(TraceSummaryFileTest, CompressedSideFilesAreSmallerAndVersionOneStillReads) {
+  model::SpanBatch batch = testing::RandomSpans(8).Batch(2000);
+  columnar::BlockBuilder builder("prod");
+  builder.Append(batch);
+  std::shared_ptr<const columnar::Block> block = builder.Seal();
+  std::vector<TraceSummary> parts = SummarizeBlockTraces("prod", *block);
+  const std::string v2 = EncodeTraceSummaries(parts);
+  const std::string v1 = EncodeTraceSummariesVersion1(parts);
+  EXPECT_LT(v2.size() * 2, v1.size()) << "compressed " << v2.size() << " vs plain " << v1.size();
+  for (const std::string* file : {&v1, &v2}) {
+    Result<std::vector<TraceSummary>> back = DecodeTraceSummaries(*file);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_EQ(back->size(), parts.size());
+    for (size_t i = 0; i < parts.size(); ++i) {
+      EXPECT_EQ((*back)[i].trace_id, parts[i].trace_id);
+      EXPECT_EQ((*back)[i].span_count, parts[i].span_count);
+      EXPECT_EQ((*back)[i].root_name, parts[i].root_name);
+      EXPECT_EQ((*back)[i].xray.annotations.size(), parts[i].xray.annotations.size());
+    }
+    for (size_t cut = 0; cut < file->size(); cut += 1 + file->size() / 31)
+      EXPECT_EQ(DecodeTraceSummaries(file->substr(0, cut)).status().code(), StatusCode::kDataLoss);
+  }
+}
+
+// A store whose side files are version 1 (written before compression) opens and answers the same.
+TEST(TraceSummaryFileTest, StoreWithVersionOneSideFilesAnswersTheSame) {
+  testing::TempDir dir;
+  model::SpanBatch batch = testing::RandomSpans(12).Batch(900);
+  std::vector<std::string> before;
+  {
+    auto store = Open(dir.path(), nullptr);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 0, 500)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 500, 900)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    before = Search(*store);
+    EXPECT_EQ(before, Oracle(*store));
+    ASSERT_TRUE(store->Close().ok());
+  }
+  std::vector<std::string> blocks, sides;
+  ListBlocks(dir.path(), &blocks, &sides);
+  ASSERT_EQ(sides.size(), 2u);
+  for (const std::string& side : sides) {
+    const std::string path = dir.path() + "/blocks/" + side;
+    Result<std::string> data = Env::Default()->ReadFile(path);
+    ASSERT_TRUE(data.ok());
+    Result<std::vector<TraceSummary>> parts = DecodeTraceSummaries(*data);
+    ASSERT_TRUE(parts.ok());
+    ASSERT_TRUE(
+        WriteFileAtomically(Env::Default(), path, EncodeTraceSummariesVersion1(*parts)).ok());
+  }
+  CountingEnv env;
+  auto store = Open(dir.path(), &env);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Search(*store), before);
+  ASSERT_TRUE(store->Close().ok());
+}
+
+// The side files count with their blocks: /metrics' block bytes (StoreStats::block_bytes) is the
+// size on disk of the block files plus their side files, the same after a restart.
+TEST(TraceSummaryFileTest, BlockBytesCountTheSideFiles) {
+  testing::TempDir dir;
+  model::SpanBatch batch = testing::RandomSpans(14).Batch(1200);
+  uint64_t reported = 0;
+  {
+    auto store = Open(dir.path(), nullptr);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 0, 600)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    ASSERT_TRUE(store->Append("prod", Slice(batch, 600, 1200)).ok());
+    ASSERT_TRUE(store->Admin()->Flush().ok());
+    reported = store->Admin()->Stats().block_bytes;
+    ASSERT_TRUE(store->Close().ok());
+  }
+  uint64_t blk = 0, tsum = 0;
+  for (const auto& e : fs::directory_iterator(dir.path() + "/blocks")) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".blk") blk += fs::file_size(e.path());
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".tsum") tsum += fs::file_size(e.path());
+  }
+  ASSERT_GT(tsum, 0u);
+  EXPECT_EQ(reported, blk + tsum);
+  auto store = Open(dir.path(), nullptr);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Admin()->Stats().block_bytes, blk + tsum);
+  ASSERT_TRUE(store->Close().ok());
+}
+
 TEST(TraceSummaryFileTest, OpenReadsSideFilesNotColumnsAndRebuildsAMissingOne) {
   testing::TempDir dir;
   model::SpanBatch batch = testing::RandomSpans(11).Batch(1200);

@@ -274,10 +274,12 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   meta.file_bytes = file.size();
   const std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
   // The merged block's trace summaries first (trace_summary_file.h), then the block.
-  if (options_.trace_summaries)
-    ARIADNE_RETURN_IF_ERROR(
-        WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged))
-            .WithContext("compaction"));
+  if (options_.trace_summaries) {
+    Result<uint64_t> side_bytes =
+        WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged));
+    if (!side_bytes.ok()) return side_bytes.status().WithContext("compaction");
+    meta.file_bytes += *side_bytes;  // counted with its block (--max-disk, /metrics)
+  }
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env_, path, file).WithContext("compaction"));
   VersionEdit edit;
   BlockRecord record;

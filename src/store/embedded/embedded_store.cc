@@ -10,6 +10,7 @@
 
 #include "store/embedded/block_set_recovery.h"
 #include "store/embedded/embedded_store_impl.h"
+#include "store/embedded/trace_summary_file.h"
 #include "store/embedded/wal.h"
 #include "store/embedded/wal_replay.h"
 
@@ -105,6 +106,8 @@ Status EmbeddedStore::OpenBlockSet() {
       continue;
     }
     meta->id = record.id;
+    // With its trace-summary side file, as the seal and compaction counted it.
+    if (options_.trace_index) meta->file_bytes += TraceSummaryFileBytes(env_, path);
     stats_block_bytes_ += meta->file_bytes;
     stats_block_spans_ += meta->num_rows;
     blocks_.push_back(BlockEntry{std::move(*meta), path});

@@ -27,6 +27,7 @@ void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
                              it->meta.max_end_unix_nano);
     blocks_.erase(it);
     column_cache_.Erase(id);
+    trace_index_.ForgetBlock(id);
   }
   for (NewBlockFile& block : added) {
     stats_block_bytes_ += block.meta.file_bytes;
@@ -65,6 +66,7 @@ void EmbeddedStore::QuarantineBlock(uint64_t id, const Status& why) {
   trace_index_.MarkStale(removed->meta.environment, removed->meta.min_start_unix_nano,
                          removed->meta.max_end_unix_nano);
   column_cache_.Erase(id);
+  trace_index_.ForgetBlock(id);
   // Moved aside first, then out of the manifest: a crash in between leaves a manifest naming a
   // missing file, which open reports and drops. Had the edit come first, the file would be an
   // orphan at the next open and deleted instead of kept for inspection. A file that could not be

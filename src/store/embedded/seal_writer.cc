@@ -48,7 +48,8 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     std::vector<TraceSummary> parts;
     if (trace_summaries) {
       parts = SummarizeBlockTraces(meta.environment, *sealed);
-      ARIADNE_RETURN_IF_ERROR(WriteTraceSummaryFile(env, path, parts));
+      ARIADNE_ASSIGN_OR_RETURN(uint64_t side_bytes, WriteTraceSummaryFile(env, path, parts));
+      meta.file_bytes += side_bytes;  // counted with its block (--max-disk, /metrics)
     }
     ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, path, file));
     job->written.push_back(

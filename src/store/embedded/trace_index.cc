@@ -9,13 +9,11 @@ using columnar::Block;
 namespace {
 
 // The summary with its heap (summaries are held out of line, so an evicted one costs nothing).
-size_t SummaryHeapBytes(const TraceSummary& s) {
-  size_t bytes = sizeof(TraceSummary) + s.xray.ApproximateBytes() - sizeof(s.xray);
-  auto heap = [](const std::string& text) { return text.size() > 15 ? text.capacity() + 1 : 0; };
-  bytes += heap(s.environment) + heap(s.root_service) + heap(s.root_name);
-  for (const std::string& service : s.services) bytes += sizeof(std::string) + heap(service);
-  return bytes;
-}
+size_t SummaryHeapBytes(const TraceSummary& s) { return TracePartCache::SummaryBytes(s); }
+
+// Side files a search keeps at hand while it walks (blocks' time ranges overlap, so the walk in
+// start order alternates between a few of them).
+constexpr size_t kPinnedSideFiles = 16;
 
 }  // namespace
 
@@ -107,9 +105,9 @@ void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
 }
 
 void TraceIndex::SetSummaryBudget(size_t bytes, PartLoader loader) {
+  part_cache_.Configure(bytes / 4, std::move(loader));
   MutexLock lock(&mu_);
-  budget_ = bytes;
-  loader_ = std::move(loader);
+  budget_ = bytes - bytes / 4;
   RebuildEvictable();
   EnforceBudget(nullptr);
 }
@@ -144,40 +142,14 @@ void TraceIndex::EnforceBudget(const Node* keep) {
   }
 }
 
-bool TraceIndex::Reload(Node* node) {
-  const uint64_t block = node->second.block;
-  Result<std::vector<TraceSummary>> parts =
-      loader_ ? loader_(block) : Result<std::vector<TraceSummary>>(Status::NotFound("no loader"));
-  if (parts.ok()) {
-    ++summary_loads_;
-    for (TraceSummary& part : *parts) {
-      const int64_t env = FindEnvironment(part.environment);
-      if (env < 0) continue;
-      auto it = entries_.find(Key{static_cast<uint32_t>(env), part.trace_id});
-      if (it == entries_.end()) continue;
-      Entry& e = it->second;
-      if (!e.evicted || e.block != block || e.dead || e.spans != part.span_count) continue;
-      e.summary = std::make_unique<TraceSummary>(std::move(part));
-      e.summary_bytes = SummaryHeapBytes(*e.summary);
-      bytes_ += e.summary_bytes;
-      summary_bytes_ += e.summary_bytes;
-      e.evicted = false;
-      evictable_.push_back(&*it);
-    }
-  }
+void TraceIndex::LostEvicted(Node* node) {
   Entry& e = node->second;
-  if (e.evicted) {
-    // Its block is gone (compaction, retention) or changed: the trace is refetched whole.
-    e.evicted = false;
-    e.has_summary = false;
-    e.block = 0;
-    ++e.version;
-    e.stale = true;
-    stale_.insert(node);
-    return false;
-  }
-  EnforceBudget(node);
-  return true;
+  e.evicted = false;
+  e.has_summary = false;
+  e.block = 0;
+  ++e.version;
+  e.stale = true;
+  stale_.insert(node);
 }
 
 void TraceIndex::Post(Node* node) {
@@ -372,25 +344,50 @@ void TraceIndex::EnsureOrdered() {
 Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
                                      const TraceIdSet* span_matches, const CancelFlagPtr& cancel,
                                      bool* needs_refresh) {
+  SearchCursor cursor;
+  for (;;) {
+    SearchStep(request, span_matches, cancel, &cursor);
+    if (cursor.cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
+    if (cursor.missing == 0) break;
+    // The index is unlocked here: the side file is read and decoded while ingest goes on.
+    cursor.pinned.push_back(part_cache_.Get(cursor.missing));
+    cursor.missing = 0;
+    // At most a few, and within the cache's share unless it is the one just read.
+    size_t pinned_bytes = 0;
+    for (const std::shared_ptr<const BlockParts>& p : cursor.pinned) pinned_bytes += p->bytes;
+    while (cursor.pinned.size() > 1 &&
+           (cursor.pinned.size() > kPinnedSideFiles || pinned_bytes > part_cache_.capacity())) {
+      pinned_bytes -= cursor.pinned.front()->bytes;
+      cursor.pinned.erase(cursor.pinned.begin());
+    }
+  }
+  if (needs_refresh) *needs_refresh = cursor.needs_refresh;
+  return std::move(cursor.page);
+}
+
+void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* span_matches,
+                            const CancelFlagPtr& cancel, SearchCursor* cursor) {
   MutexLock lock(&mu_);
-  if (needs_refresh) *needs_refresh = false;
-  TracePage page;
+  TracePage& page = cursor->page;
   const int64_t env = request.environment.empty() ? -1 : FindEnvironment(request.environment);
-  if (!request.environment.empty() && env < 0) return page;
+  if (!request.environment.empty() && env < 0) return;
   EnsureOrdered();
   const uint64_t ws = request.start_unix_nano, we = request.end_unix_nano;
   const uint64_t lo = ws > max_spread_ ? ws - max_spread_ : 0;
   const bool newest = request.order == TraceOrder::kNewestFirst;
-  std::optional<TracePageToken> last;
-  bool cancelled = false;
-  // Handles one order item; false ends the walk.
-  auto visit = [&](const OrderItem& item) {
+  // Resume after the last trace walked past (the first step: after the request's token).
+  const std::optional<TracePageToken> after = cursor->position ? cursor->position : request.after;
+  // Read under mu_ (held for this whole step; the analysis does not follow it into lambdas).
+  const std::vector<std::string>* names = &environments_;
+  std::vector<Node*> lost;  // evicted summaries their side file no longer has
+  // Handles one order item; false ends the walk (page full, cancelled, or a side file missing).
+  auto visit_item = [&](const OrderItem& item) {
     const Entry& e = item.node->second;
     if (item.seq != e.order_seq || e.dead || !e.has_summary) return true;
     if (env >= 0 && item.node->first.environment != static_cast<uint32_t>(env)) return true;
     const model::TraceId& id = item.node->first.id;
-    if (request.after) {
-      const TracePageToken& a = *request.after;
+    if (after) {
+      const TracePageToken& a = *after;
       const bool past = newest ? (item.start < a.start_unix_nano ||
                                   (item.start == a.start_unix_nano && id < a.trace_id))
                                : (item.start > a.start_unix_nano ||
@@ -399,23 +396,43 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
     }
     if (e.start >= we || e.last_start < ws) return true;
     if (++page.examined % 1024 == 0 && cancel && cancel->cancelled()) {
-      cancelled = true;
+      cursor->cancelled = true;
       return false;
     }
     if (span_matches && !span_matches->count(id)) return true;
-    if (e.evicted && !Reload(item.node)) {
-      if (needs_refresh) *needs_refresh = true;
-      return true;
+    const TraceSummary* summary = e.summary.get();
+    if (e.evicted) {
+      const BlockParts* parts = nullptr;
+      for (const std::shared_ptr<const BlockParts>& p : cursor->pinned)
+        if (p->block == e.block) parts = p.get();
+      if (parts == nullptr) {
+        cursor->missing = e.block;  // read it unlocked, then come back to this trace
+        --page.examined;
+        return false;
+      }
+      auto found = parts->by_id.find(id);
+      if (found == parts->by_id.end() || found->second.span_count != e.spans ||
+          found->second.environment != (*names)[item.node->first.environment]) {
+        lost.push_back(item.node);  // made stale after the walk
+        cursor->needs_refresh = true;
+        return true;
+      }
+      summary = &found->second;
     }
-    if (!PassesTraceFilter(request.filter, *e.summary)) return true;
-    TraceVerdict verdict = request.refine ? request.refine(*e.summary) : TraceVerdict::kYes;
+    if (!PassesTraceFilter(request.filter, *summary)) return true;
+    TraceVerdict verdict = request.refine ? request.refine(*summary) : TraceVerdict::kYes;
     if (verdict == TraceVerdict::kNo) return true;
     if (request.limit != 0 && page.traces.size() == request.limit) {
-      page.next = last;
+      page.next = cursor->last;
       return false;
     }
-    page.traces.push_back(TracePageEntry{*e.summary, verdict == TraceVerdict::kYes});
-    last = TracePageToken{item.start, id};
+    page.traces.push_back(TracePageEntry{*summary, verdict == TraceVerdict::kYes});
+    cursor->last = TracePageToken{item.start, id};
+    return true;
+  };
+  auto visit = [&](const OrderItem& item) {
+    if (!visit_item(item)) return false;
+    cursor->position = TracePageToken{item.start, item.node->first.id};
     return true;
   };
   auto by_start = [](const OrderItem& item, uint64_t start) { return item.start < start; };
@@ -427,14 +444,13 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
       if (!visit(item)) break;
   } else if (!newest) {
     uint64_t from = lo;
-    if (request.after) from = std::max(from, request.after->start_unix_nano);
+    if (after) from = std::max(from, after->start_unix_nano);
     auto it = std::lower_bound(order_.begin(), order_.end(), from, by_start);
     for (; it != order_.end() && it->start < we; ++it)
       if (!visit(*it)) break;
   } else {
     uint64_t to = we;  // first start not to visit
-    if (request.after && request.after->start_unix_nano < UINT64_MAX)
-      to = std::min(to, request.after->start_unix_nano + 1);
+    if (after && after->start_unix_nano < UINT64_MAX) to = std::min(to, after->start_unix_nano + 1);
     auto it = std::lower_bound(order_.begin(), order_.end(), to, by_start);
     while (it != order_.begin()) {
       --it;
@@ -442,8 +458,7 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
       if (!visit(*it)) break;
     }
   }
-  if (cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
-  return page;
+  for (Node* node : lost) LostEvicted(node);
 }
 
 size_t TraceIndex::bytes() const {
@@ -452,14 +467,12 @@ size_t TraceIndex::bytes() const {
 }
 
 size_t TraceIndex::summary_bytes() const {
+  const size_t cached = part_cache_.bytes();
   MutexLock lock(&mu_);
-  return summary_bytes_;
+  return summary_bytes_ + cached;
 }
 
-uint64_t TraceIndex::summary_loads() const {
-  MutexLock lock(&mu_);
-  return summary_loads_;
-}
+uint64_t TraceIndex::summary_loads() const { return part_cache_.loads(); }
 
 size_t TraceIndex::traces() const {
   MutexLock lock(&mu_);

@@ -24,13 +24,17 @@
 // Memory: bytes() estimates what the entries hold (see docs/PERFORMANCE.md for figures). With a
 // summary budget (SetSummaryBudget) at most that many bytes of summaries stay in memory: the
 // summaries of traces whole in one sealed block (PutIfComplete with its block id) are evicted,
-// oldest stored first, and Search brings a block's evicted summaries back from its side file
-// (trace_summary_file.h) when it visits one of them. What stays per trace regardless is the entry
-// (id, span count, start range, ≈ 150 bytes). A summary that no longer loads (its block was
-// compacted or removed) makes its trace stale and Search reports that it needs a refresh.
+// oldest stored first, and Search evaluates an evicted summary from its block's side file
+// (trace_summary_file.h), decoded through a bounded LRU cache (trace_index_part_cache.h, a quarter
+// of the budget). What stays per trace regardless is the entry (id, span count, start range,
+// ≈ 150 bytes). A summary that no longer loads (its block was compacted or removed) makes its
+// trace stale and Search reports that it needs a refresh.
 //
 // Threads: every method may be called from any thread; one mutex guards the index. Search holds
-// it while it walks the window (summaries are evaluated in place, nothing is copied but the page).
+// it while it walks the window (summaries are evaluated in place, nothing is copied but the page)
+// but never while it reads a side file: when the walk reaches an evicted summary whose side file
+// is not at hand it stops, unlocks, reads and decodes the file (the part cache), and resumes from
+// the trace it stopped at (keyset, as NextToken), so NoteBatch (ingest) never waits for that I/O.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +42,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +56,7 @@
 #include "common/thread_annotations.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "store/embedded/trace_index_part_cache.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -81,11 +87,15 @@ class TraceIndex {
   void PutIfComplete(const std::string& environment, TraceSummary summary, uint64_t block = 0)
       ARIADNE_EXCLUDES(mu_);
 
-  // The persisted parts of a block (ReadTraceSummaryFile); called with the index locked, so it
-  // must not call back into the index.
-  using PartLoader = std::function<Result<std::vector<TraceSummary>>(uint64_t block)>;
-  // Bounds the summaries held in memory to `bytes` (see Memory above). Call before use.
+  // The persisted parts of a block (ReadTraceSummaryFile); called with no index lock held (from
+  // the part cache, trace_index_part_cache.h), so it may take a while; it must not call back
+  // into the index.
+  using PartLoader = TracePartCache::Loader;
+  // Bounds the summaries held in memory to `bytes` (see Memory above): a quarter of it for the
+  // cache of decoded side files, the rest for the summaries kept in the index. Call before use.
   void SetSummaryBudget(size_t bytes, PartLoader loader) ARIADNE_EXCLUDES(mu_);
+  // The block is gone (compaction, retention, quarantine): its cached side file is dropped.
+  void ForgetBlock(uint64_t block) { part_cache_.Forget(block); }
 
   // The noted span count of a trace (0 when unknown), so callers skip summarizing rows that
   // cannot be complete.
@@ -115,8 +125,9 @@ class TraceIndex {
       ARIADNE_EXCLUDES(mu_);
 
   size_t bytes() const ARIADNE_EXCLUDES(mu_);
-  // Bytes of summaries held in memory (the part SetSummaryBudget bounds), and how many block
-  // side files Search loaded to bring evicted summaries back.
+  // Bytes of summaries held in memory (the part SetSummaryBudget bounds: the index's summaries and
+  // the cached side files), and how many block side files Search read to evaluate evicted
+  // summaries.
   size_t summary_bytes() const ARIADNE_EXCLUDES(mu_);
   uint64_t summary_loads() const ARIADNE_EXCLUDES(mu_);
   size_t traces() const ARIADNE_EXCLUDES(mu_);
@@ -162,9 +173,27 @@ class TraceIndex {
   void Store(Node* node, TraceSummary summary, uint64_t block) ARIADNE_REQUIRES(mu_);
   // Evicts the oldest evictable summaries (never `keep`) until the budget holds.
   void EnforceBudget(const Node* keep) ARIADNE_REQUIRES(mu_);
-  // Brings node's evicted summary back, with every other evicted one of its block; false (and
-  // the trace is stale) when the block's side file no longer has it.
-  bool Reload(Node* node) ARIADNE_REQUIRES(mu_);
+  // A summary evicted from memory whose block's side file no longer has it (its block was
+  // compacted or removed): the trace becomes stale (refetched whole).
+  void LostEvicted(Node* node) ARIADNE_REQUIRES(mu_);
+
+  // Where a Search stands between two steps: the page so far, the last trace walked past, and
+  // the block whose side file the next step needs (0: the search is done). The side files it
+  // read stay pinned here (the most recent few) while it walks on.
+  struct SearchCursor {
+    TracePage page;
+    std::optional<TracePageToken> position;
+    std::optional<TracePageToken> last;
+    uint64_t missing = 0;
+    bool cancelled = false;
+    bool needs_refresh = false;
+    std::vector<std::shared_ptr<const BlockParts>> pinned;  // most recent last
+  };
+  // Walks on from cursor->position with the index locked, until the page is full, the window
+  // ends, or an evicted summary's side file is not pinned (cursor->missing is set; the caller
+  // reads it with the index unlocked and calls again).
+  void SearchStep(const TracePageRequest& request, const TraceIdSet* span_matches,
+                  const CancelFlagPtr& cancel, SearchCursor* cursor) ARIADNE_EXCLUDES(mu_);
   void RebuildEvictable() ARIADNE_REQUIRES(mu_);
   void Kill(Node* node) ARIADNE_REQUIRES(mu_);
   void Post(Node* node) ARIADNE_REQUIRES(mu_);
@@ -190,10 +219,9 @@ class TraceIndex {
   std::vector<Node*> incomplete_ ARIADNE_GUARDED_BY(mu_);  // summaries with capped annotations
   size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t budget_ ARIADNE_GUARDED_BY(mu_) = SIZE_MAX;
-  PartLoader loader_ ARIADNE_GUARDED_BY(mu_);
   size_t summary_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
-  uint64_t summary_loads_ ARIADNE_GUARDED_BY(mu_) = 0;
   std::deque<Node*> evictable_ ARIADNE_GUARDED_BY(mu_);  // stored order; may hold stale items
+  TracePartCache part_cache_;  // locks itself; never called with mu_ held for a load
 };
 
 }  // namespace ariadne::store::embedded

@@ -70,10 +70,10 @@ Result<std::vector<TraceSummary>> EmbeddedStore::SummarizeAndPersist(const Block
   std::vector<TraceSummary> parts = SummarizeBlockTraces(entry.meta.environment, **block);
   // A block from before side files (or whose side file was lost): persist its summaries now so
   // the next open reads them. Failing to write only costs this work again at the next open.
-  Status written = WriteTraceSummaryFile(env_, entry.path, parts);
+  Result<uint64_t> written = WriteTraceSummaryFile(env_, entry.path, parts);
   if (!written.ok())
     std::fprintf(stderr, "ariadne: trace index: %s (the next open retries)\n",
-                 written.ToString().c_str());
+                 written.status().ToString().c_str());
   return parts;
 }
 
@@ -164,7 +164,8 @@ Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request
 }
 
 Result<std::vector<TraceSummary>> EmbeddedStore::LoadBlockParts(uint64_t block) {
-  // Called with the index locked: only the Env, no store lock (the path follows from the id).
+  // Called by the index's part cache with no lock held; only the Env, no store lock either (the
+  // path follows from the id).
   return ReadTraceSummaryFile(env_, blocks_dir_ + "/" + BlockFileName(block));
 }
 

@@ -1,6 +1,7 @@
 #include "store/embedded/trace_summary_file.h"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <unordered_map>
@@ -19,7 +20,13 @@ using query::xray_filter::SegmentKey;
 using query::xray_filter::TraceFacts;
 
 constexpr std::string_view kMagic = "ATSM";
-constexpr uint64_t kVersion = 1;
+// Version 1: the summaries uncompressed; version 2 (written now): zstd-compressed.
+constexpr uint64_t kPlainVersion = 1;
+constexpr uint64_t kVersion = 2;
+// The zstd level of side files: the blocks' seal level (fast; side files are written per seal).
+constexpr int kZstdLevel = 3;
+// A decompressed body larger than this is a damaged size field, not a side file.
+constexpr uint64_t kMaxBodyBytes = uint64_t{1} << 32;
 // Sanity bounds for a decoder facing a damaged file (a count larger than the bytes left is a lie).
 constexpr uint64_t kMaxListItems = 1 << 20;
 
@@ -186,25 +193,37 @@ std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
 }
 
 std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts) {
+  std::string body;
+  PutVarint(&body, parts.size());
+  for (const TraceSummary& s : parts) PutSummary(&body, s);
   std::string out(kMagic);
   PutVarint(&out, kVersion);
+  PutVarint(&out, body.size());
+  const size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(body.size()));
+  const size_t n =
+      ZSTD_compress(out.data() + header, out.size() - header, body.data(), body.size(), kZstdLevel);
+  // Compression into a buffer of ZSTD_compressBound bytes cannot fail.
+  out.resize(header + (ZSTD_isError(n) ? 0 : n));
+  PutFixed32(&out, Crc(out));
+  return out;
+}
+
+std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts) {
+  std::string out(kMagic);
+  PutVarint(&out, kPlainVersion);
   PutVarint(&out, parts.size());
   for (const TraceSummary& s : parts) PutSummary(&out, s);
   PutFixed32(&out, Crc(out));
   return out;
 }
 
-Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
-  if (data.size() < kMagic.size() + 4 || data.substr(0, kMagic.size()) != kMagic)
-    return Damaged("not a side file (bad magic or too short)");
-  const std::string_view body = data.substr(0, data.size() - 4);
-  if (Crc(body) != columnar::DecodeFixed32(data.data() + body.size()))
-    return Damaged("checksum mismatch (torn or damaged)");
-  ByteReader r(body.substr(kMagic.size()));
-  uint64_t version = 0, count = 0;
-  if (!r.GetVarint(&version)) return Damaged("no version");
-  if (version != kVersion)
-    return Damaged("unknown version " + std::to_string(version) + " (written by a newer release)");
+namespace {
+
+// `count` then the summaries, exactly filling `body`.
+Result<std::vector<TraceSummary>> DecodeBody(std::string_view body) {
+  ByteReader r(body);
+  uint64_t count = 0;
   if (!r.GetVarint(&count) || count > r.remaining()) return Damaged("bad trace count");
   std::vector<TraceSummary> parts(count);
   for (TraceSummary& s : parts)
@@ -213,10 +232,43 @@ Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
   return parts;
 }
 
-Status WriteTraceSummaryFile(Env* env, const std::string& block_path,
-                             const std::vector<TraceSummary>& parts) {
-  return WriteFileAtomically(env, TraceSummaryPath(block_path), EncodeTraceSummaries(parts))
-      .WithContext("writing the trace summaries of " + block_path);
+}  // namespace
+
+Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
+  if (data.size() < kMagic.size() + 4 || data.substr(0, kMagic.size()) != kMagic)
+    return Damaged("not a side file (bad magic or too short)");
+  const std::string_view checked = data.substr(0, data.size() - 4);
+  if (Crc(checked) != columnar::DecodeFixed32(data.data() + checked.size()))
+    return Damaged("checksum mismatch (torn or damaged)");
+  ByteReader r(checked.substr(kMagic.size()));
+  uint64_t version = 0;
+  if (!r.GetVarint(&version)) return Damaged("no version");
+  if (version == kPlainVersion) return DecodeBody(checked.substr(checked.size() - r.remaining()));
+  if (version != kVersion)
+    return Damaged("unknown version " + std::to_string(version) + " (written by a newer release)");
+  uint64_t body_size = 0;
+  if (!r.GetVarint(&body_size) || body_size > kMaxBodyBytes) return Damaged("bad body size");
+  const std::string_view frame = checked.substr(checked.size() - r.remaining());
+  const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR || content != body_size)
+    return Damaged("bad compressed body");
+  std::string body(body_size, '\0');
+  const size_t n = ZSTD_decompress(body.data(), body.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n) || n != body_size) return Damaged("compressed body does not decompress");
+  return DecodeBody(body);
+}
+
+Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
+                                       const std::vector<TraceSummary>& parts) {
+  const std::string data = EncodeTraceSummaries(parts);
+  ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, TraceSummaryPath(block_path), data)
+                              .WithContext("writing the trace summaries of " + block_path));
+  return static_cast<uint64_t>(data.size());
+}
+
+uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path) {
+  Result<uint64_t> size = env->FileSize(TraceSummaryPath(block_path));
+  return size.ok() ? *size : 0;
 }
 
 Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path) {

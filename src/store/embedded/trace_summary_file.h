@@ -39,14 +39,23 @@ std::string TraceSummaryPath(const std::string& block_path);
 std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
                                                const columnar::Block& block);
 
-// Serializes / parses a side file. Decode answers kDataLoss (saying what is wrong) for anything
-// that is not a whole, checksummed side file of a known version; it never reads out of bounds.
+// Serializes / parses a side file (version 2: the summaries zstd-compressed; version 1, written
+// by earlier releases, uncompressed, still read). Decode answers kDataLoss (saying what is wrong)
+// for anything that is not a whole, checksummed side file of a known version; it never reads out of
+// bounds.
 std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts);
 Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+// The uncompressed version 1 earlier releases wrote (for tests of reading it).
+std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts);
 
-// Durable write (temp file, sync, rename, directory sync) and read through `env`.
-Status WriteTraceSummaryFile(Env* env, const std::string& block_path,
-                             const std::vector<TraceSummary>& parts);
+// Durable write (temp file, sync, rename, directory sync) and read through `env`. The write
+// answers the side file's size: the store counts it with its block's bytes (BlockMeta::file_bytes
+// and the manifest's record of the block are block file + side file), so --max-disk, retention by
+// size and /metrics' block bytes include the side files.
+Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
+                                       const std::vector<TraceSummary>& parts);
+// The side file's size on disk (a stat, not a read); 0 when the block has none.
+uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path);
 // kNotFound when the block has no side file; kDataLoss when it does not parse.
 Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path);
 

@@ -1,0 +1,98 @@
+#include "store/embedded/trace_index_part_cache.h"
+
+#include <utility>
+
+namespace ariadne::store::embedded {
+
+size_t TracePartCache::SummaryBytes(const TraceSummary& s) {
+  size_t bytes = sizeof(TraceSummary) + s.xray.ApproximateBytes() - sizeof(s.xray);
+  auto heap = [](const std::string& text) { return text.size() > 15 ? text.capacity() + 1 : 0; };
+  bytes += heap(s.environment) + heap(s.root_service) + heap(s.root_name);
+  for (const std::string& service : s.services) bytes += sizeof(std::string) + heap(service);
+  return bytes;
+}
+
+void TracePartCache::Configure(size_t capacity, Loader loader) {
+  MutexLock lock(&mu_);
+  capacity_ = capacity;
+  loader_ = std::move(loader);
+  EvictToCapacity();
+}
+
+std::shared_ptr<const BlockParts> TracePartCache::Get(uint64_t block) {
+  Loader loader;
+  {
+    MutexLock lock(&mu_);
+    auto it = slots_.find(block);
+    if (it != slots_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.parts;
+    }
+    loader = loader_;
+  }
+  // The read and the decoding happen with no lock held.
+  auto parts = std::make_shared<BlockParts>();
+  parts->block = block;
+  Result<std::vector<TraceSummary>> loaded =
+      loader ? loader(block) : Result<std::vector<TraceSummary>>(Status::NotFound("no loader"));
+  if (!loaded.ok()) {
+    parts->ok = false;
+    return parts;
+  }
+  parts->by_id.reserve(loaded->size());
+  for (TraceSummary& summary : *loaded) {
+    parts->bytes += SummaryBytes(summary) + 2 * sizeof(void*) + sizeof(model::TraceId);
+    model::TraceId id = summary.trace_id;
+    parts->by_id.emplace(id, std::move(summary));
+  }
+  MutexLock lock(&mu_);
+  ++loads_;
+  auto it = slots_.find(block);
+  if (it != slots_.end()) {  // another thread loaded it meanwhile
+    bytes_ -= it->second.parts->bytes;
+    lru_.erase(it->second.lru);
+    slots_.erase(it);
+  }
+  if (parts->bytes <= capacity_) {
+    lru_.push_front(block);
+    slots_.emplace(block, Slot{parts, lru_.begin()});
+    bytes_ += parts->bytes;
+    EvictToCapacity();
+  }
+  return parts;
+}
+
+void TracePartCache::Forget(uint64_t block) {
+  MutexLock lock(&mu_);
+  auto it = slots_.find(block);
+  if (it == slots_.end()) return;
+  bytes_ -= it->second.parts->bytes;
+  lru_.erase(it->second.lru);
+  slots_.erase(it);
+}
+
+void TracePartCache::EvictToCapacity() {
+  while (bytes_ > capacity_ && !lru_.empty()) {
+    auto it = slots_.find(lru_.back());
+    bytes_ -= it->second.parts->bytes;
+    slots_.erase(it);
+    lru_.pop_back();
+  }
+}
+
+size_t TracePartCache::bytes() const {
+  MutexLock lock(&mu_);
+  return bytes_;
+}
+
+size_t TracePartCache::capacity() const {
+  MutexLock lock(&mu_);
+  return capacity_;
+}
+
+uint64_t TracePartCache::loads() const {
+  MutexLock lock(&mu_);
+  return loads_;
+}
+
+}  // namespace ariadne::store::embedded
