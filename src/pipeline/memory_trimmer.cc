@@ -34,8 +34,8 @@ void MemoryTrimmer::Run() {
   uint64_t events_seen = bulk_free_events_ ? bulk_free_events_() : 0;
   for (;;) {
     {
-      std::unique_lock<Mutex> lock(mu_);
-      cv_.wait_for(lock, period_, [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return stopping_; });
+      MutexLock lock(&mu_);
+      cv_.wait_for(mu_, period_, [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return stopping_; });
       if (stopping_) return;
     }
     burst_peak = std::max(burst_peak, budget_->TakePeak());

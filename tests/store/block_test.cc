@@ -1,4 +1,5 @@
 #include "columnar/block.h"
+#include "common/env_wrapper.h"
 
 #include <gtest/gtest.h>
 
@@ -183,42 +184,22 @@ TEST(BlockTest, HighCardinalityStringAttributeKeepsEveryValueAcrossTheRawSwitch)
 }
 
 // Counts the bytes read through it; everything else goes to the POSIX Env.
-class CountingEnv : public Env {
+class CountingEnv : public EnvWrapper {
  public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
-    return base_->NewWritableFile(p);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
-    return base_->NewAppendableFile(p);
-  }
   Result<std::string> ReadFile(const std::string& p) override {
-    auto r = base_->ReadFile(p);
+    auto r = target()->ReadFile(p);
     if (r.ok()) bytes_read += r->size();
     return r;
   }
   Result<std::string> ReadFileRange(const std::string& p, uint64_t offset, size_t n) override {
-    auto r = base_->ReadFileRange(p, offset, n);
+    auto r = target()->ReadFileRange(p, offset, n);
     if (r.ok()) bytes_read += r->size();
     reads++;
     return r;
   }
-  Result<uint64_t> FileSize(const std::string& p) override { return base_->FileSize(p); }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status RenameFile(const std::string& a, const std::string& b) override {
-    return base_->RenameFile(a, b);
-  }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& d) override {
-    return base_->ListDir(d);
-  }
-  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
 
   std::atomic<uint64_t> bytes_read{0};
   std::atomic<uint64_t> reads{0};
-
- private:
-  Env* base_ = Env::Default();
 };
 
 struct WrittenBlock {

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/env.h"
+#include "common/env_wrapper.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/common/random_spans.h"
 #include "tests/store/store_test_util.h"
@@ -21,7 +21,7 @@ namespace {
 
 // Passes everything to the POSIX Env; while closed, the first append to a WAL file waits inside
 // Append until Open() (the commit thread is then parked mid-commit, its records still counted).
-class GatedEnv : public Env {
+class GatedEnv : public EnvWrapper {
  public:
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -38,27 +38,11 @@ class GatedEnv : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return Wrap(path, base_->NewWritableFile(path));
+    return Wrap(path, target()->NewWritableFile(path));
   }
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return Wrap(path, base_->NewAppendableFile(path));
+    return Wrap(path, target()->NewAppendableFile(path));
   }
-  Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
-  Result<std::string> ReadFileRange(const std::string& path, uint64_t offset,
-                                    uint64_t length) override {
-    return base_->ReadFileRange(path, offset, length);
-  }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
  private:
   class File : public WritableFile {
@@ -91,7 +75,6 @@ class GatedEnv : public Env {
     parked_ = false;
   }
 
-  Env* const base_ = Env::Default();
   std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;

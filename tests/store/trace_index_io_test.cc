@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env_wrapper.h"
 #include "common/thread_annotations.h"
 #include "store/embedded/embedded_store.h"
 #include "tests/common/random_spans.h"
@@ -25,17 +26,11 @@ constexpr uint64_t kHour = 3600ULL * 1'000'000'000ULL;
 
 // Passes everything to the POSIX Env; the first read of a side file (".tsum") after Arm runs the
 // armed hook first, on the reading thread.
-class HookedEnv final : public Env {
+class HookedEnv final : public EnvWrapper {
  public:
   void Arm(std::function<void()> hook) {
     MutexLock lock(&mu_);
     hook_ = std::move(hook);
-  }
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return base_->NewAppendableFile(path);
   }
   Result<std::string> ReadFile(const std::string& path) override {
     if (path.size() > 5 && path.substr(path.size() - 5) == ".tsum") {
@@ -47,28 +42,12 @@ class HookedEnv final : public Env {
       }
       if (hook) hook();
     }
-    return base_->ReadFile(path);
+    return target()->ReadFile(path);
   }
-  Result<std::string> ReadFileRange(const std::string& path, uint64_t offset,
-                                    size_t length) override {
-    return base_->ReadFileRange(path, offset, length);
-  }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
   std::atomic<int> side_file_reads{0};
 
  private:
-  Env* base_ = Env::Default();
   Mutex mu_;
   std::function<void()> hook_ ARIADNE_GUARDED_BY(mu_);
 };

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/env_wrapper.h"
 #include "store/embedded/embedded_store.h"
 #include "store/embedded/trace_summary_file.h"
 #include "tests/common/random_spans.h"
@@ -39,36 +40,19 @@ model::SpanBatch Slice(const model::SpanBatch& all, size_t begin, size_t end) {
 }
 
 // Counts the bytes read from block files (".blk"), so a test sees whether open read columns.
-class CountingEnv final : public Env {
+class CountingEnv final : public EnvWrapper {
  public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return base_->NewAppendableFile(path);
-  }
   Result<std::string> ReadFile(const std::string& path) override {
-    Result<std::string> data = base_->ReadFile(path);
+    Result<std::string> data = target()->ReadFile(path);
     if (data.ok() && IsBlock(path)) block_bytes += data->size();
     return data;
   }
   Result<std::string> ReadFileRange(const std::string& path, uint64_t offset,
                                     size_t length) override {
-    Result<std::string> data = base_->ReadFileRange(path, offset, length);
+    Result<std::string> data = target()->ReadFileRange(path, offset, length);
     if (data.ok() && IsBlock(path)) block_bytes += data->size();
     return data;
   }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
   std::atomic<uint64_t> block_bytes{0};
 
@@ -76,7 +60,6 @@ class CountingEnv final : public Env {
   static bool IsBlock(const std::string& path) {
     return path.size() > 4 && path.substr(path.size() - 4) == ".blk";
   }
-  Env* base_ = Env::Default();
 };
 
 std::unique_ptr<EmbeddedSpanStore> Open(const std::string& dir, Env* env,

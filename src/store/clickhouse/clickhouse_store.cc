@@ -252,8 +252,8 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
     while (true) {
       std::vector<Pending> work;
       {
-        std::unique_lock<Mutex> lock(mu_);
-        cv_.wait(lock,
+        MutexLock lock(&mu_);
+        cv_.wait(mu_,
                  [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return closed_ || !queue_.empty(); });
         if (queue_.empty()) return;  // closed and drained
         size_t spans = 0;
