@@ -3,7 +3,8 @@
 // services, annotation userid from 10,000 values, 1 % faults) decoded from segment documents,
 // stored and sealed into blocks; then, through the real X-Ray API handler: GetTraceSummaries with
 // filters the trace summaries decide (and one they decide only in part) over the whole window, the
-// first and second unfiltered pages (position paging), and GetSamplingTargets latency idle and
+// first and second unfiltered pages (position paging), five traces by id (SpanStore::GetTrace and
+// BatchGetTraces), and GetSamplingTargets latency idle and
 // while GetServiceGraph scans the whole window on the read pool. Prints the trace-summary index's
 // size. Checks each answer.
 //
@@ -31,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/xray/xray_api.h"
+#include "model/ids.h"
 #include "receivers/xray/segment_decoder.h"
 #include "sampling/config_store.h"
 #include "sampling/sampling_targets.h"
@@ -239,6 +241,43 @@ int main() {
   const double page2_ms = Ms(Clock::now() - t0);
   if (json::parse(page2.body)["TraceSummaries"].size() != 100) return 1;
   std::printf("GetTraceSummaries unfiltered: page 1 %.0f ms, page 2 %.0f ms\n", page1_ms, page2_ms);
+  // Whole traces by id: five traces spread over the window (so over as many blocks), through the
+  // store's GetTrace and through BatchGetTraces, twice each.
+  std::vector<std::string> xray_ids;
+  std::vector<model::TraceId> ids;
+  for (uint64_t k = 0; k < 5; ++k) {
+    const uint64_t t = (traces * k / 5 + 17) % traces;
+    const double start = first + 2900.0 * static_cast<double>(t) / static_cast<double>(traces);
+    char text[40];
+    std::snprintf(text, sizeof text, "1-%08x-%024llx", static_cast<unsigned>(start),
+                  static_cast<unsigned long long>(t + 1));
+    xray_ids.push_back(text);
+    ids.push_back(*model::ParseAnyTraceId(text));
+  }
+  for (int round = 0; round < 2; ++round) {
+    t0 = Clock::now();
+    for (const model::TraceId& id : ids) {
+      Result<store::TraceResult> trace = store->GetTrace(id);
+      if (!trace.ok() || trace->spans.spans.size() != 10) {
+        std::fprintf(stderr, "GetTrace %s: %s\n", id.ToHex().c_str(),
+                     trace.status().ToString().c_str());
+        return 1;
+      }
+    }
+    const double by_id_ms = Ms(Clock::now() - t0) / static_cast<double>(ids.size());
+    t0 = Clock::now();
+    net::HttpResponse batch = Call(handler, "/Traces", json{{"TraceIds", xray_ids}});
+    const double batch_ms = Ms(Clock::now() - t0);
+    if (batch.status != 200 || json::parse(batch.body)["Traces"].size() != ids.size()) {
+      std::fprintf(stderr, "BatchGetTraces: %d %s\n", batch.status,
+                   batch.body.substr(0, 300).c_str());
+      return 1;
+    }
+    std::printf(
+        "trace by id (SpanStore::GetTrace, mean of 5): %.2f ms; BatchGetTraces of 5 ids: "
+        "%.1f ms\n",
+        by_id_ms, batch_ms);
+  }
   std::printf("RSS after the reads: %s\n", Rss().c_str());
 
   if (std::getenv("ARIADNE_BENCH_SKIP_GRAPH")) {

@@ -392,7 +392,7 @@ net::HttpResponse ApiHandler::GetTrace(const net::HttpRequest& request, std::str
                                 "' is not a time: pass the unix nanoseconds a span of the trace "
                                 "starts at, or leave it out");
     }
-    hint = store::TraceTimeHint{nanos, nanos + 1};
+    hint = query::xray::TraceStartsHint(nanos, nanos);
   } else {
     hint = query::xray::XrayTraceIdTimeHint(id_text, static_cast<double>(std::time(nullptr)));
   }

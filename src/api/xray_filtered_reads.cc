@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "query/xray/trace_id_time.h"
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/trace_view.h"
 #include "store/service_graph.h"
@@ -34,8 +35,8 @@ Result<bool> MatchesWhole(store::SpanStore* store, const store::TracePageEntry& 
   if (entry.trace) {
     *trace = entry.trace;
   } else {
-    store::TraceTimeHint hint{entry.summary.start_unix_nano,
-                              entry.summary.last_span_start_unix_nano + 1};
+    const store::TraceTimeHint hint = query::xray::TraceStartsHint(
+        entry.summary.start_unix_nano, entry.summary.last_span_start_unix_nano);
     auto fetched = store->GetTraceNear(entry.summary.trace_id, entry.summary.environment, hint);
     if (fetched.status().IsNotFound()) return false;
     if (!fetched.ok()) return fetched.status();

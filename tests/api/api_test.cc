@@ -342,12 +342,15 @@ TEST(QueryApiTest, TraceReadsTakeANearHint) {
   const uint64_t start = NowNanos() - 1'000'000'000;
   ASSERT_EQ(PostProto(server.otlp_port(), RichRequest(start).SerializeAsString()).status, 200);
   const std::string path = std::string("/api/v1/traces/") + kTraceHex;
-  for (const std::string& near : {std::to_string(start), std::string("1700000000000000000")}) {
+  // The largest times: the hint's end is held at 2^64 − 1 (it used to wrap to 0).
+  for (const std::string& near :
+       {std::to_string(start), std::string("1700000000000000000"),
+        std::string("18446744073709551615"), std::string("18446744073709551614")}) {
     auto got = Get(server.api_port(), path + "?near=" + near);
     ASSERT_EQ(got.status, 200) << near << " " << got.body;
     EXPECT_EQ(json::parse(got.body)["span_count"], 2) << near;
   }
-  for (const char* bad : {"abc", "12x", "0", "-5"}) {
+  for (const char* bad : {"abc", "12x", "0", "-5", "18446744073709551616"}) {
     auto got = Get(server.api_port(), path + "?near=" + bad);
     EXPECT_EQ(got.status, 400) << bad << " " << got.body;
     EXPECT_NE(got.body.find("unix nanoseconds"), std::string::npos) << got.body;

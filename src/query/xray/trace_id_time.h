@@ -18,6 +18,14 @@ namespace ariadne::query::xray {
 // How far from the second in an X-Ray trace id a hinted read looks for the trace's spans.
 inline constexpr uint64_t kXrayIdTimeMarginNano = 3600ULL * 1'000'000'000ULL;
 
+// The hint of a trace whose span starts lie in [first_start, last_start] (a `near` time, or a
+// summary's first and last span start): [first_start, last_start + 1), with the end held at
+// 2^64 − 1 rather than wrapping to 0 — which would leave a window that ends before it starts —
+// when last_start is 2^64 − 1.
+inline store::TraceTimeHint TraceStartsHint(uint64_t first_start, uint64_t last_start) {
+  return store::TraceTimeHint{first_start, last_start == UINT64_MAX ? UINT64_MAX : last_start + 1};
+}
+
 // The hint of an X-Ray trace id ± kXrayIdTimeMarginNano; nullopt for other id forms (OTLP's 32
 // hex digits carry no time) and for seconds before 2015 or more than a day after `now` (epoch
 // seconds).

@@ -5,6 +5,8 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "query/xray/trace_id_time.h"
+
 namespace ariadne::query::xray {
 
 using xray_filter::Filter;
@@ -97,7 +99,8 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
       const store::TraceResult* whole = entry.trace.get();
       Result<store::TraceResult> fetched = Status::NotFound("");
       if (whole == nullptr) {
-        store::TraceTimeHint hint{summary.start_unix_nano, summary.last_span_start_unix_nano + 1};
+        const store::TraceTimeHint hint =
+            TraceStartsHint(summary.start_unix_nano, summary.last_span_start_unix_nano);
         fetched = store_->GetTraceNear(summary.trace_id, environment_, hint);
         if (fetched.status().IsNotFound()) continue;  // removed by retention meanwhile
         if (!fetched.ok()) return fetched.status();

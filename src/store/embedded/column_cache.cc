@@ -10,14 +10,22 @@ namespace ariadne::store::embedded {
 using columnar::Block;
 using columnar::ColumnSet;
 
-Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnSet& needed,
-                                                      const Loader& load, bool keep) {
+Result<BlockColumnParts> ColumnCache::GetParts(uint64_t id, const ColumnSet& needed,
+                                               const Loader& load, bool keep) {
   ColumnSet want = needed;
   want.Close();
-  const std::vector<ColumnUnit> units = UnitsOf(want);
-  if (units.empty()) return load(want);  // no columns: just the row count, nothing to keep
+  BlockColumnParts out;
+  out.units = UnitsOf(want);
+  const std::vector<ColumnUnit>& units = out.units;
+  if (units.empty()) {  // no columns: just the row count, nothing to keep
+    ARIADNE_ASSIGN_OR_RETURN(out.loaded, load(want));
+    out.environment = out.loaded->environment;
+    out.num_rows = out.loaded->num_rows;
+    return out;
+  }
   std::vector<std::string> keys(units.size());
-  std::vector<std::shared_ptr<const CachedPart>> parts(units.size());
+  std::vector<std::shared_ptr<const CachedPart>>& parts = out.cached;
+  parts.resize(units.size());
   ColumnSet missing;
   size_t found = 0;
   {
@@ -37,9 +45,8 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
     misses_ += units.size() - found;
     if (found > 0) EvictToFit(std::nullopt);  // the protected segment may have outgrown its share
   }
-  std::shared_ptr<const Block> loaded;
   if (found < units.size()) {
-    ARIADNE_ASSIGN_OR_RETURN(loaded, load(missing));
+    ARIADNE_ASSIGN_OR_RETURN(out.loaded, load(missing));
     if (keep) {
       struct Fresh {
         size_t unit;
@@ -49,7 +56,7 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
       std::vector<Fresh> fresh;
       for (size_t i = 0; i < units.size(); ++i) {
         if (parts[i]) continue;
-        std::shared_ptr<const CachedPart> part = MakeCachedPart(*loaded, units[i]);
+        std::shared_ptr<const CachedPart> part = MakeCachedPart(*out.loaded, units[i]);
         const uint64_t bytes = part->Bytes();
         fresh.push_back(Fresh{i, std::move(part), bytes});
       }
@@ -57,19 +64,30 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
       for (Fresh& f : fresh) InsertLocked(Key{id, keys[f.unit]}, std::move(f.part), f.bytes);
       EvictToFit(id);
     }
-    if (found == 0) return loaded;  // it holds exactly the needed columns
   }
-  if (found == 1 && units.size() == 1 && parts[0]->narrowed == CachedPart::Narrowed::kNone)
-    return parts[0]->block;  // one cached column: no copy needed
+  const Block& any = out.loaded ? *out.loaded : *parts[0]->block;
+  out.environment = any.environment;
+  out.num_rows = any.num_rows;
+  return out;
+}
+
+Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnSet& needed,
+                                                      const Loader& load, bool keep) {
+  ARIADNE_ASSIGN_OR_RETURN(BlockColumnParts parts, GetParts(id, needed, load, keep));
+  const std::vector<ColumnUnit>& units = parts.units;
+  size_t found = 0;
+  for (const auto& part : parts.cached) found += part != nullptr;
+  if (found == 0) return parts.loaded;  // it holds exactly the needed columns
+  if (found == 1 && units.size() == 1 && parts.cached[0]->narrowed == CachedPart::Narrowed::kNone)
+    return parts.cached[0]->block;  // one cached column: no copy needed
   auto block = std::make_shared<Block>();
-  const Block& any = loaded ? *loaded : *parts[0]->block;
-  block->environment = any.environment;
-  block->num_rows = any.num_rows;
+  block->environment = parts.environment;
+  block->num_rows = parts.num_rows;
   for (size_t i = 0; i < units.size(); ++i) {
-    if (parts[i])
-      AddCachedPart(*parts[i], units[i], block.get());
+    if (parts.cached[i])
+      AddCachedPart(*parts.cached[i], units[i], block.get());
     else
-      AddPart(*loaded, units[i], block.get());
+      AddPart(*parts.loaded, units[i], block.get());
   }
   return std::shared_ptr<const Block>(std::move(block));
 }

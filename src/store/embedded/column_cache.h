@@ -23,6 +23,10 @@
 // being looked up. A one-off scan therefore only cycles entries through probation, while
 // entries used twice stay.
 //
+// GetParts is the same lookup without the assembly: it hands out the parts as kept (narrowed ones
+// narrowed) and the block read for the missing units, for readers of a few rows (trace_rows.h: one
+// trace's rows) that would otherwise pay for copying and widening every row of every column.
+//
 // Counters (for /metrics): column hits and misses (one per needed unit per lookup), bytes held,
 // capacity, entries (column parts), evictions; protected_bytes for tests and operators.
 //
@@ -38,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "columnar/block.h"
 #include "common/status.h"
@@ -45,6 +50,16 @@
 #include "store/embedded/column_parts.h"
 
 namespace ariadne::store::embedded {
+
+// A block's columns as the column cache holds them, one source per unit, not assembled: unit i is
+// in cached[i] when the cache had it, else in `loaded` (read from the file for this lookup).
+struct BlockColumnParts {
+  std::string environment;
+  size_t num_rows = 0;
+  std::vector<ColumnUnit> units;                          // UnitsOf(needed, closed)
+  std::vector<std::shared_ptr<const CachedPart>> cached;  // per unit; null where `loaded` has it
+  std::shared_ptr<const columnar::Block> loaded;          // null when every unit was cached
+};
 
 struct ColumnCacheStats {
   uint64_t hits = 0;    // needed columns found in memory
@@ -74,6 +89,10 @@ class ColumnCache {
   Result<std::shared_ptr<const columnar::Block>> Get(uint64_t id, const columnar::ColumnSet& needed,
                                                      const Loader& load, bool keep = true)
       ARIADNE_EXCLUDES(mu_);
+  // The parts of block `id` holding `needed` (closed), as Get finds and keeps them, unassembled.
+  // With no unit needed, `loaded` is the loader's block (just the row count).
+  Result<BlockColumnParts> GetParts(uint64_t id, const columnar::ColumnSet& needed,
+                                    const Loader& load, bool keep = true) ARIADNE_EXCLUDES(mu_);
   // Forgets every column of block `id` (removed or quarantined).
   void Erase(uint64_t id) ARIADNE_EXCLUDES(mu_);
   // Changes the capacity, evicting as needed.

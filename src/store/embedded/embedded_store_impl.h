@@ -1,11 +1,12 @@
 // EmbeddedStore, the SpanStore of embedded_store.h, declared for the files that implement it (not
-// for other users; they call OpenEmbeddedStore). One class, four files, one job each:
+// for other users; they call OpenEmbeddedStore). One class, five files, one job each:
 //
 //   embedded_store.cc              open (block set, WAL replay), close, stats, the factory
 //   embedded_store_write.cc        appends: queue, group commit to the WAL, heads, sealing to
-//   blocks embedded_store_read.cc         queries: traces, trace search, aggregations, columns,
-//   services;
+//                                  blocks
+//   embedded_store_read.cc         queries: trace search, aggregations, columns, services;
 //                                  loading block columns through the column cache
+//   embedded_store_traces.cc       whole traces by id (rows of one trace, not whole blocks)
 //   embedded_store_maintenance.cc  changes to the block set from outside the write path: blocks
 //                                  retention and compaction replaced, damaged blocks quarantined
 //
@@ -194,6 +195,22 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   Result<std::shared_ptr<const columnar::Block>> LoadBlock(const BlockEntry& entry,
                                                            const columnar::ColumnSet& needed,
                                                            bool keep = true);
+  // LoadBlock without assembling one Block: the parts as the cache holds them (trace_rows.h reads
+  // a few rows from them). A damaged block is quarantined and reads as parts of no rows.
+  Result<BlockColumnParts> LoadParts(const BlockEntry& entry, const columnar::ColumnSet& needed);
+  // What LoadBlock and LoadParts read a block's missing columns with. `entry` must outlive it.
+  ColumnCache::Loader ColumnsOf(const BlockEntry& entry);
+  // A failed load: kDataLoss quarantines the block and is Ok (the caller reads it as empty);
+  // other errors are returned with the block's path.
+  Status LoadFailed(const BlockEntry& entry, const Status& status);
+  // Sealed blocks whose bloom filter may hold trace `id` (of `environment` unless empty), and
+  // the spans of the trace in the heads appended to `result`. Takes the state lock.
+  std::vector<BlockEntry> TraceCandidates(const model::TraceId& id, std::string_view environment,
+                                          TraceResult* result);
+  // Appends the spans of trace `id` in sealed block `entry` to `result` (nothing when the block
+  // has none): the trace-id column says whether the bloom filter was right, then only the trace's
+  // rows are read from the block's column parts (trace_rows.h).
+  Status ReadTraceOfBlock(const BlockEntry& entry, const model::TraceId& id, TraceResult* result);
 
   // Queries and scans read their candidate blocks on the machine's two cores: the caller's thread
   // and a helper of the process's scan pool (query/exec/scan_pool.h; no thread per query) take the

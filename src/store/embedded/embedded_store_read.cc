@@ -26,46 +26,6 @@ using columnar::ReadBlockColumns;
 using columnar::ReadBlockMeta;
 using columnar::ServiceCounts;
 
-Result<TraceResult> EmbeddedStore::GetTrace(const model::TraceId& id,
-                                            std::string_view environment) {
-  TraceResult result;
-  std::vector<BlockEntry> candidates;
-  {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
-    for (const auto& [env, head] : AllHeads()) {
-      if (!environment.empty() && env != environment) continue;
-      std::vector<uint32_t> rows = head->RowsOfTrace(id);
-      if (rows.empty()) continue;
-      head->block().Materialize(rows, &result.spans);
-      result.environments.resize(result.spans.spans.size(), std::string(env));
-    }
-    for (const BlockEntry& entry : blocks_) {
-      if (!environment.empty() && entry.meta.environment != environment) continue;
-      if (!entry.meta.bloom.MayContain(id)) continue;
-      candidates.push_back(ReadRef(entry));
-    }
-  }
-  ColumnSet ids;
-  ids.fixed = ColumnSet::kTraceId;
-  for (const BlockEntry& entry : candidates) {
-    // The trace-id column (usually cached) says whether the bloom filter was right; only then
-    // is the whole block read. It is cached like any columns (bounded in bytes), since trace
-    // search and X-Ray filters read many traces of the same blocks in a row.
-    ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> id_block, LoadBlock(entry, ids));
-    if (id_block->SortedRowsOfTrace(id).empty()) continue;
-    ARIADNE_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                             LoadBlock(entry, ColumnSet::All()));
-    std::vector<uint32_t> rows = block->SortedRowsOfTrace(id);
-    if (rows.empty()) continue;
-    block->Materialize(rows, &result.spans);
-    result.environments.resize(result.spans.spans.size(), entry.meta.environment);
-  }
-  if (result.spans.spans.empty())
-    return Status::NotFound("no span of trace " + id.ToHex() + " is stored");
-  SortByStartTime(&result);
-  return result;
-}
-
 Status EmbeddedStore::ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_nano,
                                    std::string_view environment,
                                    const std::function<bool(const TraceResult&)>& visit) {
@@ -402,25 +362,31 @@ std::vector<BlockEntry> EmbeddedStore::CandidateBlocks(const query::QuerySpec& s
   return candidates;
 }
 
+ColumnCache::Loader EmbeddedStore::ColumnsOf(const BlockEntry& entry) {
+  return [this, &entry](const ColumnSet& columns) -> Result<std::shared_ptr<const Block>> {
+    if (!entry.meta.sections.empty())
+      return ReadBlockColumns(env_, entry.path, entry.meta, columns);
+    // A block sealed by this process: its entry has no section directory yet.
+    ARIADNE_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(env_, entry.path));
+    RememberSections(entry.meta.id, meta.sections, meta.format_version);
+    return ReadBlockColumns(env_, entry.path, meta, columns);
+  };
+}
+
+Status EmbeddedStore::LoadFailed(const BlockEntry& entry, const Status& status) {
+  if (status.code() != StatusCode::kDataLoss) return status.WithContext(entry.path);
+  // Damaged on disk: take it out of the block set and answer from the others. Callers see an
+  // empty block, so a query over its window still succeeds.
+  QuarantineBlock(entry.meta.id, status);
+  return Status::Ok();
+}
+
 Result<std::shared_ptr<const Block>> EmbeddedStore::LoadBlock(const BlockEntry& entry,
                                                               const ColumnSet& needed, bool keep) {
-  Result<std::shared_ptr<const Block>> block = column_cache_.Get(
-      entry.meta.id, needed,
-      [&](const ColumnSet& columns) -> Result<std::shared_ptr<const Block>> {
-        if (!entry.meta.sections.empty())
-          return ReadBlockColumns(env_, entry.path, entry.meta, columns);
-        // A block sealed by this process: its entry has no section directory yet.
-        ARIADNE_ASSIGN_OR_RETURN(BlockMeta meta, ReadBlockMeta(env_, entry.path));
-        RememberSections(entry.meta.id, meta.sections, meta.format_version);
-        return ReadBlockColumns(env_, entry.path, meta, columns);
-      },
-      keep);
+  Result<std::shared_ptr<const Block>> block =
+      column_cache_.Get(entry.meta.id, needed, ColumnsOf(entry), keep);
   if (!block.ok()) {
-    if (block.status().code() != StatusCode::kDataLoss)
-      return block.status().WithContext(entry.path);
-    // Damaged on disk: take it out of the block set and answer from the others. Callers see an
-    // empty block, so a query over its window still succeeds.
-    QuarantineBlock(entry.meta.id, block.status());
+    ARIADNE_RETURN_IF_ERROR(LoadFailed(entry, block.status()));
     static const std::shared_ptr<const Block> kEmpty = std::make_shared<const Block>();
     return kEmpty;
   }

@@ -66,6 +66,25 @@ TEST(XrayTraceIdTimeHintTest, OnlyXrayIdsWithAPlausibleSecondGiveAHint) {
   EXPECT_FALSE(api::xray::XrayTraceIdTimeHint("1-5f84c7az-0123456789abcdef01234567", now));
 }
 
+// A trace's span starts as a hint (the query API's `near`, a summary's first and last start):
+// [first, last + 1), except that a start at 2^64 − 1 must not wrap the end to 0, which left a
+// window that ends before it starts (`?near=18446744073709551615`).
+TEST(XrayTraceIdTimeHintTest, SpanStartsHintDoesNotWrapAtTheEndOfTime) {
+  store::TraceTimeHint hint = query::xray::TraceStartsHint(5, 9);
+  EXPECT_EQ(hint.start_unix_nano, 5u);
+  EXPECT_EQ(hint.end_unix_nano, 10u);
+  constexpr uint64_t kMax = UINT64_MAX;
+  for (const uint64_t near : {kMax, kMax - 1, kMax - 2}) {
+    hint = query::xray::TraceStartsHint(near, near);
+    EXPECT_EQ(hint.start_unix_nano, near);
+    EXPECT_LE(hint.start_unix_nano, hint.end_unix_nano) << near;
+    EXPECT_EQ(hint.end_unix_nano, near == kMax ? kMax : near + 1) << near;
+  }
+  hint = query::xray::TraceStartsHint(kMax - 10, kMax);
+  EXPECT_EQ(hint.end_unix_nano, kMax);
+  EXPECT_LT(hint.start_unix_nano, hint.end_unix_nano);
+}
+
 class BatchGetTracesHintTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {

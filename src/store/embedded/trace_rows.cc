@@ -1,0 +1,183 @@
+#include "store/embedded/trace_rows.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+namespace ariadne::store::embedded {
+
+using columnar::AttributeColumn;
+using columnar::Block;
+using columnar::ColumnSet;
+using columnar::DictColumn;
+
+namespace {
+
+const DictColumn& DictOf(const Block& block, uint32_t bit) {
+  switch (bit) {
+    case ColumnSet::kName:
+      return block.name;
+    case ColumnSet::kStatusMessage:
+      return block.status_message;
+    default:
+      return block.trace_state;
+  }
+}
+
+// AttributeColumn::ValueAt for a value kept apart from its column (a narrowed part's).
+model::Value DecodeValue(model::ValueType type, uint64_t bits,
+                         const std::vector<std::string>& dict) {
+  model::Value v;
+  v.type = type;
+  switch (type) {
+    case model::ValueType::kEmpty:
+      break;
+    case model::ValueType::kBool:
+      v.bool_value = bits != 0;
+      break;
+    case model::ValueType::kInt:
+      v.int_value = static_cast<int64_t>(bits);
+      break;
+    case model::ValueType::kDouble:
+      std::memcpy(&v.double_value, &bits, 8);
+      break;
+    default:
+      v.str = dict[bits];
+      break;
+  }
+  return v;
+}
+
+}  // namespace
+
+TraceRows::TraceRows(const BlockColumnParts& parts) {
+  for (size_t i = 0; i < parts.units.size(); ++i) {
+    const ColumnUnit& unit = parts.units[i];
+    const CachedPart* cached = parts.cached.empty() ? nullptr : parts.cached[i].get();
+    const Block* block = cached ? cached->block.get() : parts.loaded.get();
+    if (unit.bit != 0) {
+      Source& source = sources_[__builtin_ctz(unit.bit)];
+      source.block = block;
+      if (cached && cached->narrowed != CachedPart::Narrowed::kNone) source.part = cached;
+    } else if (cached && cached->narrowed == CachedPart::Narrowed::kAttribute) {
+      attributes_.push_back({&cached->block->attributes[0], cached});
+    } else {
+      // Every attribute column, or those of one key (a block read from the file may hold more).
+      for (const AttributeColumn& column : block->attributes)
+        if (unit.all_attributes || column.key == unit.key)
+          attributes_.push_back({&column, nullptr});
+    }
+  }
+}
+
+std::pair<uint32_t, uint32_t> TraceRows::RowsOfTrace(const model::TraceId& id) const {
+  const std::vector<model::TraceId>& ids = Of(ColumnSet::kTraceId).block->trace_id;
+  auto range = std::equal_range(ids.begin(), ids.end(), id);
+  return {static_cast<uint32_t>(range.first - ids.begin()),
+          static_cast<uint32_t>(range.second - ids.begin())};
+}
+
+std::string_view TraceRows::StringAt(uint32_t bit, uint32_t row) const {
+  const Source& source = Of(bit);
+  if (source.part) return DictOf(*source.block, bit).dict[source.part->bytes_a[row]];
+  return DictOf(*source.block, bit).at(row);
+}
+
+void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out) const {
+  const Block& ids = *Of(ColumnSet::kTraceId).block;
+  const Block& span_ids = *Of(ColumnSet::kSpanId).block;
+  const Block& parents = *Of(ColumnSet::kParentSpanId).block;
+  const Block& starts = *Of(ColumnSet::kStart).block;
+  const Source& ends = Of(ColumnSet::kEnd);
+  const Block& kinds = *Of(ColumnSet::kKind).block;
+  const Block& codes = *Of(ColumnSet::kStatusCode).block;
+  const Block& flags = *Of(ColumnSet::kFlagsDropped).block;
+  const Source& resource_scope = Of(ColumnSet::kResourceScope);
+  const Block& events_links = *Of(ColumnSet::kEventsLinks).block;
+  const model::SpanBatch& resource_tables = resource_scope.block->tables;
+  const model::SpanBatch& event_tables = events_links.tables;
+
+  // Narrowed end times: the exceptions of rows from `begin` on, in row order.
+  std::vector<std::pair<uint32_t, uint64_t>>::const_iterator exception;
+  if (ends.part) {
+    const auto& exceptions = ends.part->end_exceptions;
+    exception =
+        std::lower_bound(exceptions.begin(), exceptions.end(), std::make_pair(begin, uint64_t{0}));
+  }
+  // Per attribute column, its first entry at or after `begin` (entries are sorted by row).
+  std::vector<size_t> cursor(attributes_.size());
+  for (size_t c = 0; c < attributes_.size(); ++c) {
+    const std::vector<uint32_t>& rows = attributes_[c].column->rows;
+    cursor[c] = std::lower_bound(rows.begin(), rows.end(), begin) - rows.begin();
+  }
+  std::unordered_map<uint32_t, uint32_t> resource_map, scope_map;
+  for (uint32_t row = begin; row < end; ++row) {
+    model::Span s;
+    s.trace_id = ids.trace_id[row];
+    s.span_id = span_ids.span_id[row];
+    s.parent_span_id = parents.parent_span_id[row];
+    s.trace_state = out->arena.Copy(StringAt(ColumnSet::kTraceState, row));
+    s.name = out->arena.Copy(StringAt(ColumnSet::kName, row));
+    s.kind = static_cast<model::SpanKind>(kinds.kind[row]);
+    s.status_code = static_cast<model::StatusCode>(codes.status_code[row]);
+    s.status_message = out->arena.Copy(StringAt(ColumnSet::kStatusMessage, row));
+    s.start_time_unix_nano = starts.start_unix_nano[row];
+    if (ends.part == nullptr) {
+      s.end_time_unix_nano = ends.block->end_unix_nano[row];
+    } else if (exception != ends.part->end_exceptions.end() && exception->first == row) {
+      s.end_time_unix_nano = exception->second;
+      ++exception;
+    } else {
+      s.end_time_unix_nano = s.start_time_unix_nano + ends.part->duration[row];
+    }
+    s.flags = flags.flags[row];
+    s.dropped_attributes_count = flags.dropped_attributes[row];
+    s.dropped_events_count = flags.dropped_events[row];
+    s.dropped_links_count = flags.dropped_links[row];
+    const uint32_t resource = resource_scope.part ? resource_scope.part->bytes_a[row]
+                                                  : resource_scope.block->resource[row];
+    const uint32_t scope =
+        resource_scope.part ? resource_scope.part->bytes_b[row] : resource_scope.block->scope[row];
+    auto [rit, rnew] = resource_map.try_emplace(resource, 0);
+    if (rnew) rit->second = out->CopyResourceFrom(resource_tables, resource);
+    s.resource_index = rit->second;
+    auto [sit, snew] = scope_map.try_emplace(scope, 0);
+    if (snew) sit->second = out->CopyScopeFrom(resource_tables, scope);
+    s.scope_index = sit->second;
+
+    s.attributes.begin = static_cast<uint32_t>(out->attributes.size());
+    for (size_t c = 0; c < attributes_.size(); ++c) {
+      const AttributeColumn& column = *attributes_[c].column;
+      const size_t entry = cursor[c];
+      if (entry >= column.rows.size() || column.rows[entry] != row) continue;
+      ++cursor[c];
+      const CachedPart* narrowed = attributes_[c].narrowed;
+      model::Value v = narrowed ? DecodeValue(narrowed->attribute_type,
+                                              narrowed->attribute_values[entry], column.dict)
+                                : column.ValueAt(entry);
+      v.str = out->arena.Copy(v.str);
+      out->attributes.push_back({out->arena.Copy(column.key), v});
+    }
+    s.attributes.count = static_cast<uint32_t>(out->attributes.size()) - s.attributes.begin;
+
+    const model::Range events = events_links.events[row];
+    s.events = {static_cast<uint32_t>(out->events.size()), events.count};
+    for (uint32_t i = events.begin; i < events.end(); ++i) {
+      model::Event e = event_tables.events[i];
+      e.name = out->arena.Copy(e.name);
+      e.attributes = out->CopyAttributes(event_tables, e.attributes);
+      out->events.push_back(e);
+    }
+    const model::Range links = events_links.links[row];
+    s.links = {static_cast<uint32_t>(out->links.size()), links.count};
+    for (uint32_t i = links.begin; i < links.end(); ++i) {
+      model::Link l = event_tables.links[i];
+      l.trace_state = out->arena.Copy(l.trace_state);
+      l.attributes = out->CopyAttributes(event_tables, l.attributes);
+      out->links.push_back(l);
+    }
+    out->spans.push_back(s);
+  }
+}
+
+}  // namespace ariadne::store::embedded
