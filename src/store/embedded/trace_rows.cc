@@ -104,11 +104,19 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
     exception =
         std::lower_bound(exceptions.begin(), exceptions.end(), std::make_pair(begin, uint64_t{0}));
   }
-  // Per attribute column, its first entry at or after `begin` (entries are sorted by row).
-  std::vector<size_t> cursor(attributes_.size());
-  for (size_t c = 0; c < attributes_.size(); ++c) {
-    const std::vector<uint32_t>& rows = attributes_[c].column->rows;
-    cursor[c] = std::lower_bound(rows.begin(), rows.end(), begin) - rows.begin();
+  // The attribute columns with an entry in [begin, end), each with its first such entry (entries
+  // are sorted by row); the rows below walk only these (a trace's few rows use few of a block's
+  // keys).
+  struct Cursor {
+    const AttributeSource* source;
+    size_t entry;
+  };
+  std::vector<Cursor> cursors;
+  for (const AttributeSource& source : attributes_) {
+    const std::vector<uint32_t>& rows = source.column->rows;
+    auto first = std::lower_bound(rows.begin(), rows.end(), begin);
+    if (first != rows.end() && *first < end)
+      cursors.push_back({&source, size_t(first - rows.begin())});
   }
   std::unordered_map<uint32_t, uint32_t> resource_map, scope_map;
   for (uint32_t row = begin; row < end; ++row) {
@@ -146,12 +154,12 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
     s.scope_index = sit->second;
 
     s.attributes.begin = static_cast<uint32_t>(out->attributes.size());
-    for (size_t c = 0; c < attributes_.size(); ++c) {
-      const AttributeColumn& column = *attributes_[c].column;
-      const size_t entry = cursor[c];
+    for (Cursor& cursor : cursors) {
+      const AttributeColumn& column = *cursor.source->column;
+      const size_t entry = cursor.entry;
       if (entry >= column.rows.size() || column.rows[entry] != row) continue;
-      ++cursor[c];
-      const CachedPart* narrowed = attributes_[c].narrowed;
+      ++cursor.entry;
+      const CachedPart* narrowed = cursor.source->narrowed;
       model::Value v = narrowed ? DecodeValue(narrowed->attribute_type,
                                               narrowed->attribute_values[entry], column.dict)
                                 : column.ValueAt(entry);
