@@ -458,6 +458,21 @@ net::HttpResponse ApiHandler::Metrics() {
            stats.batches_appended);
     metric("ariadne_store_append_errors_total", "counter", "Appends that failed.",
            stats.append_errors);
+    out.append(
+        "# HELP ariadne_store_appends_refused_total Appends refused for backpressure (answered 503 "
+        "with Retry-After), by reason: behind (spans waiting for the group commit), sealing (a head "
+        "seals and the next is full), wal_buffer (WAL records past their --memory-limit share).\n"
+        "# TYPE ariadne_store_appends_refused_total counter\n");
+    for (const auto& [reason, count] :
+         {std::pair<const char*, uint64_t>{"behind", stats.appends_refused_behind},
+          {"sealing", stats.appends_refused_sealing},
+          {"wal_buffer", stats.appends_refused_wal_buffer}}) {
+      out.append("ariadne_store_appends_refused_total{reason=\"")
+          .append(reason)
+          .append("\"} ")
+          .append(std::to_string(count))
+          .append("\n");
+    }
     metric("ariadne_store_wal_bytes_total", "counter", "Bytes written to the write-ahead log.",
            stats.wal_bytes);
     metric("ariadne_store_wal_syncs_total", "counter", "Group-commit fsyncs of the WAL.",
@@ -465,7 +480,9 @@ net::HttpResponse ApiHandler::Metrics() {
     metric("ariadne_store_head_spans", "gauge", "Spans in memory not yet sealed into a block.",
            stats.head_spans);
     metric("ariadne_store_head_bytes", "gauge",
-           "Bytes of the decoded heads in memory (live and being sealed).", stats.head_bytes);
+           "Bytes of the decoded heads in memory (live and being sealed) and of a running seal's "
+           "sorted copies.",
+           stats.head_bytes);
     metric("ariadne_store_wal_buffer_bytes", "gauge",
            "Bytes of WAL records waiting for the group commit, and of its buffer.",
            stats.wal_buffer_bytes);

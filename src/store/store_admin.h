@@ -17,6 +17,10 @@ struct StoreStats {
   uint64_t spans_appended = 0;
   uint64_t batches_appended = 0;
   uint64_t append_errors = 0;
+  // Appends refused for backpressure (answered 503 + Retry-After), by reason; also append errors.
+  uint64_t appends_refused_behind = 0;      // too many spans waiting for the group commit
+  uint64_t appends_refused_sealing = 0;     // a head is sealing and the next one is full
+  uint64_t appends_refused_wal_buffer = 0;  // WAL records waiting past their memory share
   uint64_t wal_bytes = 0;
   uint64_t wal_syncs = 0;
   uint64_t head_spans = 0;  // not yet sealed into a block
@@ -41,7 +45,9 @@ struct StoreStats {
   uint64_t trace_summary_bytes = 0;
   uint64_t trace_summary_loads = 0;
   uint64_t blocks_pruned = 0;     // blocks a query or search skipped by meta alone
-  uint64_t head_bytes = 0;        // decoded heads in memory (live and being sealed), approximate
+  // Decoded heads in memory (live and being sealed) and a running seal's sorted copies and encoded
+  // file, approximate.
+  uint64_t head_bytes = 0;
   uint64_t wal_buffer_bytes = 0;  // WAL records waiting for the group commit, and its buffer
   // Block set maintenance (embedded store; zero elsewhere).
   uint64_t orphan_blocks_removed = 0;     // block files no manifest edit named, removed at open

@@ -216,6 +216,8 @@ TEST(EmbeddedStoreTest, AppendsBeyondThePendingLimitAreRefusedNotQueued) {
   Status s = (*store)->Append("prod", gen.Batch(50));
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(s.message().find("retry"), std::string::npos);
+  EXPECT_EQ((*store)->Stats().appends_refused_behind, 1u);
+  EXPECT_EQ((*store)->Stats().append_errors, 1u);
 }
 
 TEST(EmbeddedStoreTest, ForEachTraceVisitsEachTraceInTheWindowOnceAndWhole) {

@@ -316,6 +316,13 @@ TEST_F(MemoryLimitServerTest, WalBuffersPastTheirShareAreRefusedWith503AndNothin
               acknowledged.load(), wal_refusals.load(), other_refusals.load());
   EXPECT_EQ(unexpected.load(), 0) << "every refusal is a 503 with Retry-After";
   EXPECT_GT(wal_refusals.load(), 0) << "the WAL buffer bound never refused an append";
+  // /metrics counts the refusals by reason, as the clients saw them.
+  auto refused = Metrics("ariadne_store_appends_refused_total");
+  EXPECT_EQ(refused["ariadne_store_appends_refused_total{reason=\"wal_buffer\"}"],
+            wal_refusals.load());
+  EXPECT_LE(refused["ariadne_store_appends_refused_total{reason=\"behind\"}"] +
+                refused["ariadne_store_appends_refused_total{reason=\"sealing\"}"],
+            other_refusals.load());
   net::ClientResponse count = Call("POST", "/api/v1/query", R"({"time_range":3600})");
   ASSERT_EQ(count.status, 200) << count.body;
   EXPECT_EQ(json::parse(count.body)["data"]["totals"]["COUNT"], acknowledged.load());

@@ -2,11 +2,13 @@
 // store over real files: while the group commit is held inside its WAL write (an Env that parks
 // the writer until released), appends queue framed records until the next would pass the bound;
 // that one is refused with kResourceExhausted (clients get 503 + Retry-After), nothing acknowledged
-// is lost, and once the commit goes on appends are taken again.
+// is lost, and once the commit goes on appends are taken again. Also: a running seal's sorted copy
+// and encoded file are counted in the head bytes /metrics shows, and dropped when the seal ends.
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -19,10 +21,12 @@
 namespace ariadne::store::embedded {
 namespace {
 
-// Passes everything to the POSIX Env; while closed, the first append to a WAL file waits inside
-// Append until Open() (the commit thread is then parked mid-commit, its records still counted).
+// Passes everything to the POSIX Env; while closed, the first append to a file whose path holds
+// `fragment` (by default WAL files) waits inside Append until Open() (the commit thread is then
+// parked mid-commit, its records still counted; or the seal thread mid-write).
 class GatedEnv : public EnvWrapper {
  public:
+  explicit GatedEnv(std::string fragment = "/wal/") : fragment_(std::move(fragment)) {}
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
@@ -63,7 +67,7 @@ class GatedEnv : public EnvWrapper {
 
   Result<std::unique_ptr<WritableFile>> Wrap(const std::string& path,
                                              Result<std::unique_ptr<WritableFile>> file) {
-    if (!file.ok() || path.find("/wal/") == std::string::npos) return file;
+    if (!file.ok() || path.find(fragment_) == std::string::npos) return file;
     return std::unique_ptr<WritableFile>(new File(this, std::move(file).value()));
   }
   void Gate() {
@@ -75,6 +79,7 @@ class GatedEnv : public EnvWrapper {
     parked_ = false;
   }
 
+  const std::string fragment_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;
@@ -160,6 +165,9 @@ TEST(MemoryLimitWalTest, AppendsPastTheWalBufferBoundAreRefusedAndNothingAcknowl
     }
     EXPECT_EQ(outcomes.ok, 0);
   }
+  EXPECT_EQ((*store)->Stats().appends_refused_wal_buffer, 3u);
+  EXPECT_EQ((*store)->Stats().appends_refused_behind, 0u);
+  EXPECT_EQ((*store)->Stats().appends_refused_sealing, 0u);
   env.Open();
   outcomes.WaitFor(kBatches);
   EXPECT_EQ(outcomes.ok, 3);
@@ -176,6 +184,38 @@ TEST(MemoryLimitWalTest, AppendsPastTheWalBufferBoundAreRefusedAndNothingAcknowl
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(testing::TotalSpans(**reopened), 4 * kSpansPerBatch);
   for (int i = 0; i < 4; ++i) testing::ExpectAllTracesReadable(**reopened, batches[i], "prod");
+}
+
+TEST(MemoryLimitWalTest, ASealsSortedCopyCountsInHeadBytesUntilTheSealEnds) {
+  testing::TempDir dir;
+  testing::RandomSpans gen(29);
+  GatedEnv env(".blk.tmp");  // parks the seal thread inside its block file write
+  EmbeddedStoreOptions options;
+  options.data_dir = dir.path();
+  options.env = &env;
+  auto store = OpenEmbeddedStore(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  model::SpanBatch batch = gen.Batch(2000);
+  const uint64_t spans = batch.spans.size();
+  ASSERT_TRUE((*store)->Append("prod", std::move(batch)).ok());
+  const uint64_t head_only = (*store)->Stats().head_bytes;
+  ASSERT_GT(head_only, 0u);
+
+  env.Close();
+  Status flushed;
+  std::thread flusher([&] { flushed = (*store)->Flush(); });
+  env.WaitUntilParked();
+  // The sealing head is still held, and beside it the sorted copy and the encoded file: more than
+  // the head alone (the copy is about as large as the head).
+  const uint64_t while_sealing = (*store)->Stats().head_bytes;
+  EXPECT_GT(while_sealing, head_only + head_only / 2)
+      << "head " << head_only << " bytes, during the seal " << while_sealing;
+  env.Open();
+  flusher.join();
+  ASSERT_TRUE(flushed.ok()) << flushed.ToString();
+  EXPECT_EQ((*store)->Stats().head_bytes, 0u);
+  EXPECT_EQ(testing::TotalSpans(**store), spans);
+  ASSERT_TRUE((*store)->Close().ok());
 }
 
 }  // namespace

@@ -187,6 +187,10 @@ StoreStats EmbeddedStore::Stats() const {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     for (const auto& [env, head] : AllHeads()) s.head_bytes += ApproximateBytes(head->block());
   }
+  s.head_bytes += seal_copy_bytes_;
+  s.appends_refused_behind = refused_behind_;
+  s.appends_refused_sealing = refused_sealing_;
+  s.appends_refused_wal_buffer = refused_wal_buffer_;
   s.orphan_blocks_removed = orphans_removed_;
   if (maintenance_) {
     MaintenanceStats m = maintenance_->stats();

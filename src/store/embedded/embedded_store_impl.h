@@ -298,6 +298,10 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::atomic<uint64_t> spans_appended_{0};
   std::atomic<uint64_t> batches_appended_{0};
   std::atomic<uint64_t> append_errors_{0};
+  // Appends refused for backpressure (503), by reason; each is also an append error.
+  std::atomic<uint64_t> refused_behind_{0};       // too many spans wait for the group commit
+  std::atomic<uint64_t> refused_sealing_{0};      // a head seals and the next one is full
+  std::atomic<uint64_t> refused_wal_buffer_{0};   // WAL records past their memory share
   std::atomic<uint64_t> wal_bytes_{0};
   // Memory of the WAL's copies of the spans: the framed records of appends waiting for the group
   // commit, and the commit thread's concatenation buffer (its capacity).
@@ -306,6 +310,7 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::atomic<uint64_t> wal_syncs_{0};
   std::atomic<uint64_t> head_spans_{0};
   std::atomic<uint64_t> sealing_spans_{0};
+  std::atomic<uint64_t> seal_copy_bytes_{0};  // the seal's sorted copies and file (WriteSeal)
 
   // The seal thread. One job at a time; a failed job stays pending and is retried.
   std::thread seal_thread_;

@@ -43,6 +43,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
     }
     if (queued_spans_ + spans > options_.max_pending_spans) {
       append_errors_++;
+      refused_behind_++;
       pending.done(
           Status::ResourceExhausted("the store is behind: " + std::to_string(queued_spans_) +
                                     " spans are waiting to be written; retry shortly"));
@@ -51,6 +52,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
     if (options_.max_head_spans_while_sealing != 0 && sealing_spans_.load() != 0 &&
         head_spans_.load() + queued_spans_ + spans > options_.max_head_spans_while_sealing) {
       append_errors_++;
+      refused_sealing_++;
       pending.done(Status::ResourceExhausted(
           "the store is sealing a full head and the next one is full too; retry shortly"));
       return;
@@ -60,6 +62,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
     if (options_.max_wal_buffer_bytes != 0 && waiting_bytes != 0 &&
         waiting_bytes + record_bytes > options_.max_wal_buffer_bytes) {
       append_errors_++;
+      refused_wal_buffer_++;
       pending.done(Status::ResourceExhausted(
           "the store's WAL buffers are full (" + std::to_string(waiting_bytes) +
           " bytes wait for the group commit; the --memory-limit ingest share bounds them); retry "
@@ -221,6 +224,7 @@ void EmbeddedStore::SealLoop() {
     last_seal_status_ = s;
     if (s.ok()) {
       seal_job_.reset();
+      seal_copy_bytes_ = 0;  // the job held the sealed copies
       maintenance_->Kick();
     } else {
       std::fprintf(stderr, "ariadne: sealing blocks failed: %s (will retry)\n",
@@ -243,7 +247,7 @@ Status EmbeddedStore::Seal(SealJob* job) {
   std::vector<const BlockBuilder*> heads;
   for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
   ARIADNE_RETURN_IF_ERROR(WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads,
-                                    job, options_.trace_index));
+                                    job, options_.trace_index, &seal_copy_bytes_));
   // Summaries of the traces these heads hold whole, so readers need not fetch them.
   for (const SealedBlock& b : job->written)
     for (const TraceSummary& part : b.parts)

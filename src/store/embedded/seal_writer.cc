@@ -28,7 +28,10 @@ BlockRecord RecordOfBlock(const BlockMeta& meta) {
 
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
-                 SealJob* job, bool trace_summaries) {
+                 SealJob* job, bool trace_summaries, std::atomic<uint64_t>* copy_bytes) {
+  auto follow = [copy_bytes](int64_t delta) {
+    if (copy_bytes != nullptr) *copy_bytes += static_cast<uint64_t>(delta);  // wraps back on −
+  };
   for (size_t i = job->heads_done; i < heads.size(); ++i) {
     const BlockBuilder& head = *heads[i];
     if (head.num_rows() == 0) {
@@ -51,7 +54,12 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
       ARIADNE_ASSIGN_OR_RETURN(uint64_t side_bytes, WriteTraceSummaryFile(env, path, parts));
       meta.file_bytes += side_bytes;  // counted with its block (--max-disk, /metrics)
     }
-    ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, path, file));
+    const int64_t sealed_bytes = static_cast<int64_t>(ApproximateBytes(*sealed));
+    const int64_t file_bytes = static_cast<int64_t>(file.capacity());
+    follow(sealed_bytes + file_bytes);
+    Status wrote = WriteFileAtomically(env, path, file);
+    follow(wrote.ok() ? -file_bytes : -(sealed_bytes + file_bytes));
+    ARIADNE_RETURN_IF_ERROR(wrote);
     job->written.push_back(
         SealedBlock{std::move(meta), std::move(path), std::move(sealed), std::move(parts)});
     ++job->heads_done;

@@ -9,6 +9,7 @@
 // Threads: used by the store's seal thread only.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,10 +45,13 @@ BlockRecord RecordOfBlock(const columnar::BlockMeta& meta);
 // Writes what `job` still lacks for `heads` (in the same order every attempt): per head its
 // trace-summary side file when `trace_summaries` (trace_summary_file.h), then its block file; then
 // the graph snapshot, then the manifest edit. OK: the blocks are durable and named by the manifest.
+// `copy_bytes`, when given, follows the memory the seal holds besides the heads — each sealed
+// (sorted) copy, kept in `job->written` until the job is dropped, and the encoded file while it
+// is written — so /metrics can count it with the heads; the caller zeroes it when it drops the job.
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir,
                  const std::vector<const columnar::BlockBuilder*>& heads, SealJob* job,
-                 bool trace_summaries);
+                 bool trace_summaries, std::atomic<uint64_t>* copy_bytes = nullptr);
 
 // After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
 // error here does not undo the seal (open removes covered segments too).
