@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "query/exec/aggregation.h"
 #include "query/exec/block_pruning.h"
 #include "query/exec/bubbleup_scan.h"
 #include "query/exec/column_needs.h"
@@ -167,13 +168,33 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
     executors.emplace_back(spec, &budget);
     if (traces) executors.back().RestrictToTraces(traces);
   }
-  // Blocks the pre-aggregates answer need no rows (on the scan threads too).
+  // Blocks the pre-aggregates answer need no rows (on the scan threads too). With percentiles or
+  // HEATMAP, first what they give each group over the whole query: a group the row path sketches
+  // (past the exact limit in the query) can take sketches from every block, however small.
   {
-    std::vector<uint8_t> answered(candidates.size());
     std::vector<Status> statuses(kScanWorkers);
+    bool sketches = false;
+    for (const query::Calculation& calc : spec.calculations)
+      sketches |= query::exec::CanSketch(calc.op);
+    query::QueryExecutor::PreAggregatedSpans query_spans;
+    if (sketches && !candidates.empty()) {
+      std::vector<query::QueryExecutor::PreAggregatedSpans> spans(kScanWorkers);
+      query::exec::ScanPool::Shared().Run(
+          candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+            Result<bool> counted =
+                executors[worker].CountPreAggregated(candidates[i].meta, &spans[worker]);
+            if (!counted.ok()) statuses[worker] = counted.status();
+            return counted.ok();
+          });
+      for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
+      for (const auto& worker_spans : spans)
+        for (const auto& [key, n] : worker_spans) query_spans[key] += n;
+    }
+    std::vector<uint8_t> answered(candidates.size());
     query::exec::ScanPool::Shared().Run(
         candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
-          Result<bool> done = executors[worker].ConsumePreAggregated(candidates[i].meta);
+          Result<bool> done = executors[worker].ConsumePreAggregated(
+              candidates[i].meta, sketches ? &query_spans : nullptr);
           if (!done.ok()) statuses[worker] = done.status();
           answered[i] = done.ok() && *done;
           return done.ok();
