@@ -205,21 +205,28 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
       if (!answered[i]) to_scan.push_back(std::move(candidates[i]));
     candidates = std::move(to_scan);
   }
-  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
-    return executors[worker].Consume(block);
-  }));
+  auto columns_of = [&](const BlockEntry& entry) {
+    return query::ColumnsForBlock(spec, needed, entry.meta);
+  };
+  ARIADNE_RETURN_IF_ERROR(
+      ScanBlocks(candidates, columns_of, [&](size_t worker, const Block& block) {
+        return executors[worker].Consume(block);
+      }));
   for (query::QueryExecutor& executor : executors) {
     ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executor)));
   }
   return head_executor.Finish();
 }
 
-Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
-                                 const std::function<Status(size_t, const Block&)>& consume) {
+Status EmbeddedStore::ScanBlocks(
+    const std::vector<BlockEntry>& candidates,
+    const std::function<ColumnSet(const BlockEntry&)>& columns_of,
+    const std::function<Status(size_t, const Block&)>& consume) {
   std::vector<Status> statuses(kScanWorkers);
   query::exec::ScanPool::Shared().Run(
       candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
-        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
+        Result<std::shared_ptr<const Block>> block =
+            LoadBlock(candidates[i], columns_of(candidates[i]));
         statuses[worker] = block.ok() ? consume(worker, **block) : block.status();
         return statuses[worker].ok();
       });
@@ -306,9 +313,11 @@ Result<query::BubbleUpCounts> EmbeddedStore::ScanBubbleUp(const query::BubbleUpR
   needed.Close();
   std::vector<query::exec::BubbleUpScan> scans;
   for (size_t w = 0; w < kScanWorkers; ++w) scans.emplace_back(request, &budget);
-  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
-    return scans[worker].Consume(block);
-  }));
+  auto columns_of = [&](const BlockEntry&) { return needed; };
+  ARIADNE_RETURN_IF_ERROR(
+      ScanBlocks(candidates, columns_of, [&](size_t worker, const Block& block) {
+        return scans[worker].Consume(block);
+      }));
   for (query::exec::BubbleUpScan& scan : scans) {
     ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scan)));
   }
