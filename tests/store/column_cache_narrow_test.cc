@@ -177,7 +177,7 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
       {{0, false, "code"}, CachedPart::Narrowed::kAttribute},
       {{0, false, "big"}, CachedPart::Narrowed::kNone},    // 70000 does not fit 16 bits
       {{0, false, "mixed"}, CachedPart::Narrowed::kNone},  // two types
-      {{ColumnSet::kStart, false, {}}, CachedPart::Narrowed::kNone},
+      {{ColumnSet::kStart, false, {}}, CachedPart::Narrowed::kStart},  // 4 s: 32-bit offsets
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.unit.CacheKey());
@@ -196,6 +196,36 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
   // The end-time exceptions are real: some spans end before they start, some last > 2^32 ns.
   std::shared_ptr<const CachedPart> end = MakeCachedPart(*all, {ColumnSet::kEnd, false, {}});
   EXPECT_GE(end->end_exceptions.size(), 10u);
+}
+
+// Start times narrow to 32-bit offsets from the block's first start; the few rows 2^32 ns or more
+// after it come back exactly as exceptions, and a block where many rows are that far keeps them
+// as read.
+TEST(ColumnCacheNarrowTest, StartTimesPastTwoToTheThirtyTwoNanosAreExceptions) {
+  testing::TempDir dir;
+  const ColumnUnit start_unit{ColumnSet::kStart, false, {}};
+  for (size_t spans : {size_t{4000}, size_t{4350}, size_t{9000}}) {
+    SCOPED_TRACE(spans);
+    // 1 ms apart: 4,000 spans fit 2^32 ns (≈ 4.29 s); of 4,350 the last ≈ 55 are exceptions
+    // (< 1/64); of 9,000 more than half are, so the part stays as read.
+    const FileBlock f = WriteBlock(dir.path(), spans, spans);
+    const std::shared_ptr<const Block> all = Read(f, ColumnSet::All());
+    ASSERT_NE(all, nullptr);
+    std::shared_ptr<const CachedPart> part = MakeCachedPart(*all, start_unit);
+    EXPECT_EQ(part->narrowed, spans == 9000 ? CachedPart::Narrowed::kNone
+                                            : CachedPart::Narrowed::kStart);
+    if (spans == 4350) EXPECT_GT(part->start_exceptions.size(), 40u);
+    if (spans == 4000) EXPECT_TRUE(part->start_exceptions.empty());
+    // Widened alone and followed by the narrowed end times (bit order), equal to the file's.
+    Block widened;
+    widened.environment = all->environment;
+    widened.num_rows = all->num_rows;
+    AddCachedPart(*part, start_unit, &widened);
+    const ColumnUnit end_unit{ColumnSet::kEnd, false, {}};
+    AddCachedPart(*MakeCachedPart(*all, end_unit), end_unit, &widened);
+    EXPECT_EQ(widened.start_unix_nano, all->start_unix_nano);
+    EXPECT_EQ(widened.end_unix_nano, all->end_unix_nano);
+  }
 }
 
 // Three questions whose plain parts (all blocks) exceed the capacity but whose narrowed parts fit:
