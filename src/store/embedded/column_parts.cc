@@ -1,6 +1,7 @@
 #include "store/embedded/column_parts.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace ariadne::store::embedded {
 
@@ -137,7 +138,8 @@ uint64_t CachedPart::Bytes() const {
                    start_exceptions.capacity() * sizeof(start_exceptions[0]) +
                    duration.capacity() * sizeof(uint32_t) +
                    end_exceptions.capacity() * sizeof(end_exceptions[0]) + bytes_a.capacity() +
-                   bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t);
+                   bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t) +
+                   attribute_values32.capacity() * sizeof(uint32_t);
   if (block) bytes += columnar::ApproximateBytes(*block);
   return bytes;
 }
@@ -267,17 +269,26 @@ bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cach
   if (type == model::ValueType::kDouble) return false;  // double bits rarely fit
   for (model::ValueType t : column->types)
     if (t != type) return false;
-  if (!AllBelow<uint16_t>(column->values, 1u << 16)) return false;
+  const bool fits16 = AllBelow<uint16_t>(column->values, 1u << 16);
+  if (!fits16 && !AllBelow<uint32_t>(column->values, uint64_t{1} << 32)) return false;
+  const std::vector<uint32_t>& rows = column->rows;
+  bool every_row = rows.size() == from.num_rows;
+  for (size_t e = 0; every_row && e < rows.size(); ++e) every_row = rows[e] == e;
   auto part = EmptyPart(from);
   AttributeColumn narrow;
   narrow.key = column->key;
-  narrow.rows = column->rows;
+  if (!every_row) narrow.rows = rows;
   narrow.dict = column->dict;
   part->attributes.push_back(std::move(narrow));
   cached->block = std::move(part);
   cached->narrowed = CachedPart::Narrowed::kAttribute;
   cached->attribute_type = type;
-  cached->attribute_values.assign(column->values.begin(), column->values.end());
+  cached->attribute_every_row = every_row;
+  if (fits16) {
+    cached->attribute_values.assign(column->values.begin(), column->values.end());
+  } else {
+    cached->attribute_values32.assign(column->values.begin(), column->values.end());
+  }
   return true;
 }
 
@@ -340,10 +351,19 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
       const AttributeColumn& narrow = part.block->attributes[0];
       AttributeColumn column;
       column.key = narrow.key;
-      column.rows = narrow.rows;
+      if (!part.attribute_values32.empty()) {
+        Widen(part.attribute_values32, &column.values);
+      } else {
+        Widen(part.attribute_values, &column.values);
+      }
+      if (part.attribute_every_row) {
+        column.rows.resize(column.values.size());
+        std::iota(column.rows.begin(), column.rows.end(), 0u);
+      } else {
+        column.rows = narrow.rows;
+      }
       column.dict = narrow.dict;
-      column.types.assign(narrow.rows.size(), part.attribute_type);
-      Widen(part.attribute_values, &column.values);
+      column.types.assign(column.values.size(), part.attribute_type);
       to->attributes.push_back(std::move(column));
       return;
     }
