@@ -453,7 +453,8 @@ TEST(PreAggregateSmallBlocksTest, QueryWideCountsLetSmallBlocksAnswerAndMatchThe
       calc.label = CalculationLabel(calc);
       spec.calculations = {count, calc};
       if (variant != 1) spec.breakdowns = {"service.name"};
-      if (variant == 2) spec.filters.push_back(Filter{"service.name", FilterOp::kEq, {std::string("svc-1")}});
+      if (variant == 2)
+        spec.filters.push_back(Filter{"service.name", FilterOp::kEq, {std::string("svc-1")}});
       const std::string context = std::string(calc.op_name) + " variant " + std::to_string(variant);
       // All 12 blocks: ≈ 12,000 spans per service, past the limit — every block answers.
       size_t answered = 0;

@@ -256,7 +256,7 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
         continue;
       }
       ++kept;
-      // As the store reads it: without the resource/scope unit where no resource has a filtered key.
+      // As the store reads it (no resource/scope unit where no resource has a filtered key).
       const columnar::ColumnSet block_needed = ColumnsForBlock(spec, needed, b.meta);
       if (needed.Has(columnar::ColumnSet::kResourceScope) &&
           !block_needed.Has(columnar::ColumnSet::kResourceScope))

@@ -449,11 +449,10 @@ TEST(ColumnCacheTest, BoundedInBytesLeastRecentlyUsedGoesFirst) {
   ColumnSet start;
   start.fixed = ColumnSet::kStart;
   // What the cache charges for one block's start times (kept narrowed: column_parts.h).
-  const uint64_t one =
-      store::embedded::MakeCachedPart(
-          **ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], start),
-          store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
-          ->Bytes();
+  const uint64_t one = store::embedded::MakeCachedPart(
+                           **ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], start),
+                           store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
+                           ->Bytes();
   ColumnCache cache(one * 3 + one / 2);  // room for three blocks' start times
   int loads = 0;
   auto get = [&](size_t i, const ColumnSet& cols) {
@@ -512,11 +511,11 @@ TEST(ColumnCacheTest, OneOffScanLargerThanTheCacheKeepsBlocksUsedTwice) {
   start.fixed = ColumnSet::kStart;
   uint64_t largest = 0;
   for (size_t i = 0; i < blocks.size(); ++i)
-    largest = std::max(largest, store::embedded::MakeCachedPart(
-                                    **ReadBlockColumns(Env::Default(), blocks[i].path, metas[i],
-                                                       start),
-                                    store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
-                                    ->Bytes());  // as the cache charges it (narrowed)
+    largest =
+        std::max(largest, store::embedded::MakeCachedPart(
+                              **ReadBlockColumns(Env::Default(), blocks[i].path, metas[i], start),
+                              store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
+                              ->Bytes());        // as the cache charges it (narrowed)
   ColumnCache cache(largest * 4 + largest / 2);  // room for four blocks' start times
   std::vector<int> loads(blocks.size());
   auto get = [&](size_t i) {

@@ -177,7 +177,7 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
       {{0, false, "flag"}, CachedPart::Narrowed::kAttribute},
       {{0, false, "code"}, CachedPart::Narrowed::kAttribute},
       {{0, false, "big"}, CachedPart::Narrowed::kAttribute},  // 32-bit values, on every row
-      {{0, false, "mixed"}, CachedPart::Narrowed::kNone},  // two types
+      {{0, false, "mixed"}, CachedPart::Narrowed::kNone},     // two types
       {{ColumnSet::kStart, false, {}}, CachedPart::Narrowed::kStart},  // 4 s: 32-bit offsets
   };
   for (const Case& c : cases) {
@@ -224,8 +224,8 @@ TEST(ColumnCacheNarrowTest, StartTimesPastTwoToTheThirtyTwoNanosAreExceptions) {
     const std::shared_ptr<const Block> all = Read(f, ColumnSet::All());
     ASSERT_NE(all, nullptr);
     std::shared_ptr<const CachedPart> part = MakeCachedPart(*all, start_unit);
-    EXPECT_EQ(part->narrowed, spans == 9000 ? CachedPart::Narrowed::kNone
-                                            : CachedPart::Narrowed::kStart);
+    EXPECT_EQ(part->narrowed,
+              spans == 9000 ? CachedPart::Narrowed::kNone : CachedPart::Narrowed::kStart);
     if (spans == 4350) EXPECT_GT(part->start_exceptions.size(), 40u);
     if (spans == 4000) EXPECT_TRUE(part->start_exceptions.empty());
     // Widened alone and followed by the narrowed end times (bit order), equal to the file's.

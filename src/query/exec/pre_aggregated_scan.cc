@@ -64,9 +64,9 @@ columnar::BlockBuilder StandIn(const exec::PreAggregates& pre, const std::string
 }  // namespace
 
 struct QueryExecutor::PreAggregatedPlan {
-  exec::PreAggregates pre;             // views into the meta's bytes
-  std::vector<uint32_t> slice_bucket;  // per slice
-  std::vector<uint32_t> sel;           // the (service, name) groups the filters select
+  exec::PreAggregates pre;                     // views into the meta's bytes
+  std::vector<uint32_t> slice_bucket;          // per slice
+  std::vector<uint32_t> sel;                   // the (service, name) groups the filters select
   std::vector<std::vector<ResultValue>> keys;  // per selected group, its result group's key
 };
 

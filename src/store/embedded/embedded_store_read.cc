@@ -208,20 +208,18 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
   auto columns_of = [&](const BlockEntry& entry) {
     return query::ColumnsForBlock(spec, needed, entry.meta);
   };
-  ARIADNE_RETURN_IF_ERROR(
-      ScanBlocks(candidates, columns_of, [&](size_t worker, const Block& block) {
-        return executors[worker].Consume(block);
-      }));
+  ARIADNE_RETURN_IF_ERROR(ScanBlocks(
+      candidates, columns_of,
+      [&](size_t worker, const Block& block) { return executors[worker].Consume(block); }));
   for (query::QueryExecutor& executor : executors) {
     ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executor)));
   }
   return head_executor.Finish();
 }
 
-Status EmbeddedStore::ScanBlocks(
-    const std::vector<BlockEntry>& candidates,
-    const std::function<ColumnSet(const BlockEntry&)>& columns_of,
-    const std::function<Status(size_t, const Block&)>& consume) {
+Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates,
+                                 const std::function<ColumnSet(const BlockEntry&)>& columns_of,
+                                 const std::function<Status(size_t, const Block&)>& consume) {
   std::vector<Status> statuses(kScanWorkers);
   query::exec::ScanPool::Shared().Run(
       candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
@@ -315,9 +313,8 @@ Result<query::BubbleUpCounts> EmbeddedStore::ScanBubbleUp(const query::BubbleUpR
   for (size_t w = 0; w < kScanWorkers; ++w) scans.emplace_back(request, &budget);
   auto columns_of = [&](const BlockEntry&) { return needed; };
   ARIADNE_RETURN_IF_ERROR(
-      ScanBlocks(candidates, columns_of, [&](size_t worker, const Block& block) {
-        return scans[worker].Consume(block);
-      }));
+      ScanBlocks(candidates, columns_of,
+                 [&](size_t worker, const Block& block) { return scans[worker].Consume(block); }));
   for (query::exec::BubbleUpScan& scan : scans) {
     ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scan)));
   }
