@@ -78,7 +78,8 @@ ColumnSet ColumnsForQuery(const QuerySpec& spec) {
 
 ColumnSet ColumnsForBlock(const QuerySpec& spec, const ColumnSet& needed,
                           const columnar::BlockMeta& meta) {
-  if (!needed.Has(ColumnSet::kResourceScope)) return needed;
+  // An empty map says nothing (a meta copied without it): keep the unit.
+  if (!needed.Has(ColumnSet::kResourceScope) || meta.columns.empty()) return needed;
   ColumnSet without_filters = ColumnsBesidesFilters(spec);
   for (const Filter& f : spec.filters) {
     ColumnSet of = ColumnsOfName(f.column);

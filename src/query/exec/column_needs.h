@@ -27,7 +27,8 @@ columnar::ColumnSet ColumnsForQuery(const QuerySpec& spec);
 
 // ColumnsForQuery(spec) (`needed`) for one block described by `meta`: without the resource/scope
 // columns and tables when the only reason for them is a filter on attribute keys that no resource
-// of the block carries (meta.columns says where each key occurs), which then match as absent on the
+// of the block carries (meta.columns says where each key occurs; it must list at least every key
+// a resource carries, and an empty map keeps the unit), which then match as absent on the
 // resource side. (At 10 M spans a resource-less COUNT with an attribute filter spent a fifth of its
 // time widening and copying the resource/scope unit out of the column cache.)
 columnar::ColumnSet ColumnsForBlock(const QuerySpec& spec, const columnar::ColumnSet& needed,

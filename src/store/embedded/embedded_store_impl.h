@@ -179,8 +179,9 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
   Status Seal(SealJob* job);
 
-  // What a reader needs of a block entry: its id, environment, rows, time range, path and section
-  // directory (not the bloom filter or statistics, which stay with the block set).
+  // What a reader needs of a block entry: its id, environment, rows, time range, path, section
+  // directory, pre-aggregates and the attribute keys its resources carry (not the bloom filter,
+  // statistics or span keys, which stay with the block set).
   static BlockEntry ReadRef(const BlockEntry& entry);
 
   // Sealed blocks that may hold rows of `spec`: environment, time window, dataset, then the

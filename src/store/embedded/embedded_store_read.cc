@@ -404,6 +404,9 @@ BlockEntry EmbeddedStore::ReadRef(const BlockEntry& entry) {
   ref.meta.format_version = entry.meta.format_version;
   ref.meta.sections = entry.meta.sections;
   ref.meta.pre_aggregates = entry.meta.pre_aggregates;
+  // The keys some resource carries (query::ColumnsForBlock reads only those).
+  for (const auto& [key, c] : entry.meta.columns)
+    if ((c.sources & columnar::kColumnFromResource) != 0) ref.meta.columns.emplace(key, c);
   ref.path = entry.path;
   return ref;
 }
