@@ -281,6 +281,36 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
   EXPECT_GT(without_resources, 20u);
 }
 
+// ColumnsForBlock leaves out the resource/scope unit only where the meta shows that no resource
+// carries a filtered key, and keeps it when the meta lists no keys at all (a meta copied without).
+TEST(ColumnsForBlockTest, DropsResourcesOnlyWhenTheMetaShowsNoResourceHasTheFilteredKey) {
+  QuerySpec spec;
+  spec.filters.push_back(Filter{"http.status_code", FilterOp::kGe, {int64_t{500}}});
+  spec.breakdowns.push_back("name");
+  const columnar::ColumnSet needed = ColumnsForQuery(spec);
+  ASSERT_TRUE(needed.Has(columnar::ColumnSet::kResourceScope));
+  BlockMeta meta;
+  EXPECT_TRUE(ColumnsForBlock(spec, needed, meta).Has(columnar::ColumnSet::kResourceScope));
+  meta.columns["service.name"].sources = columnar::kColumnFromResource;
+  meta.columns["http.status_code"].sources = columnar::kColumnFromSpan;
+  const columnar::ColumnSet span_only = ColumnsForBlock(spec, needed, meta);
+  EXPECT_FALSE(span_only.Has(columnar::ColumnSet::kResourceScope));
+  EXPECT_TRUE(span_only.HasAttribute("http.status_code"));
+  EXPECT_TRUE(span_only.Has(columnar::ColumnSet::kName | columnar::ColumnSet::kStart));
+  meta.columns["http.status_code"].sources |= columnar::kColumnFromResource;
+  EXPECT_TRUE(ColumnsForBlock(spec, needed, meta).Has(columnar::ColumnSet::kResourceScope));
+  // A breakdown on an attribute, or a dataset, needs the resources whatever the filters.
+  meta.columns["http.status_code"].sources = columnar::kColumnFromSpan;
+  QuerySpec by_host = spec;
+  by_host.breakdowns = {"host.name"};
+  EXPECT_TRUE(ColumnsForBlock(by_host, ColumnsForQuery(by_host), meta)
+                  .Has(columnar::ColumnSet::kResourceScope));
+  QuerySpec dataset = spec;
+  dataset.dataset = "svc-1";
+  EXPECT_TRUE(ColumnsForBlock(dataset, ColumnsForQuery(dataset), meta)
+                  .Has(columnar::ColumnSet::kResourceScope));
+}
+
 // Pruning by each kind of statistic, on one block whose contents are known.
 TEST(BlockPruningTest, EachStatisticPrunesWhatItProvesAbsent) {
   testing::RandomSpanOptions o;

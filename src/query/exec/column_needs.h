@@ -29,8 +29,8 @@ columnar::ColumnSet ColumnsForQuery(const QuerySpec& spec);
 // columns and tables when the only reason for them is a filter on attribute keys that no resource
 // of the block carries (meta.columns says where each key occurs; it must list at least every key
 // a resource carries, and an empty map keeps the unit), which then match as absent on the
-// resource side. (At 10 M spans a resource-less COUNT with an attribute filter spent a fifth of its
-// time widening and copying the resource/scope unit out of the column cache.)
+// resource side. (The unit costs column-cache bytes and is widened and copied on every cache hit;
+// at 10 M spans the attribute COUNTs of the benchmark did not fit the cache with it.)
 columnar::ColumnSet ColumnsForBlock(const QuerySpec& spec, const columnar::ColumnSet& needed,
                                     const columnar::BlockMeta& meta);
 
