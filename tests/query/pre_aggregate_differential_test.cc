@@ -381,6 +381,111 @@ TEST_F(PreAggregateDifferentialTest, MalformedPreAggregatesAreRefused) {
   EXPECT_FALSE(*done);
 }
 
+// Blocks that each give a service fewer than kExactSampleLimit spans (as blocks sealed at ~150 K
+// spans over 20 services do): counted over the whole query first (CountPreAggregated, as the store
+// does), a group past the limit takes every block's sketches and agrees exactly with the row path,
+// which sketches it too; with too few blocks for that, the rows answer and stay exact.
+TEST(PreAggregateSmallBlocksTest, QueryWideCountsLetSmallBlocksAnswerAndMatchTheRowPath) {
+  testing::RandomSpanOptions options;
+  options.services = 3;
+  options.names = 4;
+  testing::RandomSpans gen(43, options);
+  std::vector<StoredBlock> blocks;
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (int i = 0; i < 12; ++i) {
+    model::SpanBatch batch = gen.Batch(3000);  // ≈ 1,000 per service: below the limit per block
+    if (i % 3 == 1) AddWeights(&batch);
+    columnar::BlockBuilder builder("prod");
+    builder.Append(batch);
+    std::shared_ptr<const Block> sealed = builder.Seal();
+    BlockMeta meta = sealed->ComputeMeta();
+    meta.id = static_cast<uint64_t>(i + 1);
+    meta.pre_aggregates = exec::BuildPreAggregates(*sealed);
+    ASSERT_NE(meta.pre_aggregates, nullptr);
+    lo = std::min(lo, meta.min_start_unix_nano);
+    for (size_t r = 0; r < sealed->num_rows; ++r) hi = std::max(hi, sealed->start_unix_nano[r]);
+    blocks.push_back(StoredBlock{std::move(meta), sealed, nullptr});
+  }
+  auto run = [&](const QuerySpec& spec, size_t n, bool pre, size_t* answered) {
+    QueryExecutor::PreAggregatedSpans spans;
+    const QueryExecutor counter(spec);
+    for (size_t i = 0; pre && i < n; ++i) {
+      Result<bool> counted = counter.CountPreAggregated(blocks[i].meta, &spans);
+      EXPECT_TRUE(counted.ok() && *counted) << i;
+    }
+    QueryExecutor executor(spec);
+    for (size_t i = 0; i < n; ++i) {
+      if (pre) {
+        Result<bool> done = executor.ConsumePreAggregated(blocks[i].meta, &spans);
+        EXPECT_TRUE(done.ok()) << done.status().ToString();
+        if (done.ok() && *done) {
+          ++*answered;
+          continue;
+        }
+        // Without the query's counts, a block alone is too small.
+        QueryExecutor alone(spec);
+        Result<bool> alone_done = alone.ConsumePreAggregated(blocks[i].meta);
+        EXPECT_TRUE(alone_done.ok() && !*alone_done) << i;
+      }
+      EXPECT_TRUE(executor.Consume(*blocks[i].block).ok());
+    }
+    Result<QueryResult> result = executor.Finish();
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? std::move(*result) : QueryResult{};
+  };
+  for (CalcOp op : {CalcOp::kPercentile, CalcOp::kHeatmap}) {
+    for (int variant = 0; variant < 3; ++variant) {
+      QuerySpec spec;
+      spec.environment = "prod";
+      spec.start_unix_nano = lo / 1'000'000'000ULL * 1'000'000'000ULL;
+      spec.end_unix_nano = hi + 1;
+      spec.granularity_seconds = (hi + 1 - spec.start_unix_nano) / 1'000'000'000ULL + 1;
+      spec.limit = kMaxLimit;
+      Calculation count;
+      count.op = CalcOp::kCount;
+      count.op_name = "COUNT";
+      count.label = CalculationLabel(count);
+      Calculation calc;
+      calc.op = op;
+      calc.op_name = op == CalcOp::kHeatmap ? "HEATMAP" : "P99";
+      calc.column = "duration_ms";
+      calc.percentile = 0.99;
+      calc.label = CalculationLabel(calc);
+      spec.calculations = {count, calc};
+      if (variant != 1) spec.breakdowns = {"service.name"};
+      if (variant == 2)
+        spec.filters.push_back(Filter{"service.name", FilterOp::kEq, {std::string("svc-1")}});
+      const std::string context = std::string(calc.op_name) + " variant " + std::to_string(variant);
+      // All 12 blocks: ≈ 12,000 spans per service, past the limit — every block answers.
+      size_t answered = 0;
+      const QueryResult rows = run(spec, blocks.size(), false, nullptr);
+      const QueryResult pre = run(spec, blocks.size(), true, &answered);
+      EXPECT_EQ(answered, blocks.size()) << context;
+      std::map<std::string, double> all;  // > the limit: the comparison expects equal sketches
+      for (const ResultRow& row : rows.rows) all[KeyOf(row)] = 1e18;
+      for (const ResultRow& row : rows.rows) {
+        ASSERT_GT(Number(row.values[0]), static_cast<double>(exec::kExactSampleLimit)) << context;
+        const ResultRow* got = nullptr;
+        for (const ResultRow& p : pre.rows)
+          if (KeyOf(p) == KeyOf(row)) got = &p;
+        ASSERT_NE(got, nullptr) << context;
+        ExpectRowsAgree(spec, row, *got, &all, context);
+      }
+      EXPECT_EQ(rows.rows.size(), pre.rows.size()) << context;
+      EXPECT_EQ(rows.spans_matched, pre.spans_matched) << context;
+      // Four blocks: ≈ 4,000 per service (≈ 12,000 without a breakdown, which still answers).
+      answered = 0;
+      const QueryResult few_rows = run(spec, 4, false, nullptr);
+      const QueryResult few_pre = run(spec, 4, true, &answered);
+      EXPECT_EQ(answered, variant == 1 ? 4u : 0u) << context;
+      ASSERT_EQ(few_rows.rows.size(), few_pre.rows.size()) << context;
+      for (size_t r = 0; r < few_rows.rows.size() && variant != 1; ++r) {
+        EXPECT_EQ(few_rows.rows[r].values, few_pre.rows[r].values) << context;  // exact, same rows
+      }
+    }
+  }
+}
+
 // Through the embedded store: sealed blocks carry pre-aggregates in their files, and the store's
 // answers (pre-aggregates where they apply) agree with `"exact": true` (rows only).
 TEST(PreAggregateStoreTest, SealedBlocksCarryThemAndTheStoreAnswersWithThem) {

@@ -1,7 +1,8 @@
 // Differential tests of the read path: for many random specs over blocks with different contents,
 //   (a) the executor over whole decoded blocks, and
 //   (b) the executor over only the blocks BlockMayMatch keeps, each holding only the columns
-//       ColumnsForQuery names (read with ReadBlockColumns from real block files),
+//       ColumnsForBlock names (ColumnsForQuery, less the resource/scope unit where no resource
+//       carries a filtered key; read with ReadBlockColumns from real block files),
 // give identical results; SelectRows over ColumnsForSelect columns selects the same rows as over
 // whole blocks, and no row of a pruned block is ever selected.
 #include <gtest/gtest.h>
@@ -220,7 +221,7 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
   std::vector<StoredBlock> blocks = MakeBlocks(dir.path(), &lo, &hi);
   ASSERT_FALSE(HasFailure());
   std::mt19937 rng(77);
-  uint64_t pruned = 0, kept = 0;
+  uint64_t pruned = 0, kept = 0, without_resources = 0;
   for (int round = 0; round < 250; ++round) {
     uint64_t start = lo, end = hi + 1;
     if (round % 3 == 1) {
@@ -255,7 +256,12 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
         continue;
       }
       ++kept;
-      auto part = columnar::ReadBlockColumns(Env::Default(), b.path, b.meta, needed);
+      // As the store reads it (no resource/scope unit where no resource has a filtered key).
+      const columnar::ColumnSet block_needed = ColumnsForBlock(spec, needed, b.meta);
+      if (needed.Has(columnar::ColumnSet::kResourceScope) &&
+          !block_needed.Has(columnar::ColumnSet::kResourceScope))
+        ++without_resources;
+      auto part = columnar::ReadBlockColumns(Env::Default(), b.path, b.meta, block_needed);
       ASSERT_TRUE(part.ok()) << part.status().ToString();
       ASSERT_TRUE(subset.Consume(**part).ok());
       auto select_part = columnar::ReadBlockColumns(Env::Default(), b.path, b.meta, select_needed);
@@ -272,6 +278,37 @@ TEST(ReadPathDifferentialTest, ColumnSubsetsAndPruningGiveTheSameAnswers) {
   // Both paths were exercised: blocks were pruned, and blocks were read by column.
   EXPECT_GT(pruned, 100u);
   EXPECT_GT(kept, 100u);
+  EXPECT_GT(without_resources, 20u);
+}
+
+// ColumnsForBlock leaves out the resource/scope unit only where the meta shows that no resource
+// carries a filtered key, and keeps it when the meta lists no keys at all (a meta copied without).
+TEST(ColumnsForBlockTest, DropsResourcesOnlyWhenTheMetaShowsNoResourceHasTheFilteredKey) {
+  QuerySpec spec;
+  spec.filters.push_back(Filter{"http.status_code", FilterOp::kGe, {int64_t{500}}});
+  spec.breakdowns.push_back("name");
+  const columnar::ColumnSet needed = ColumnsForQuery(spec);
+  ASSERT_TRUE(needed.Has(columnar::ColumnSet::kResourceScope));
+  BlockMeta meta;
+  EXPECT_TRUE(ColumnsForBlock(spec, needed, meta).Has(columnar::ColumnSet::kResourceScope));
+  meta.columns["service.name"].sources = columnar::kColumnFromResource;
+  meta.columns["http.status_code"].sources = columnar::kColumnFromSpan;
+  const columnar::ColumnSet span_only = ColumnsForBlock(spec, needed, meta);
+  EXPECT_FALSE(span_only.Has(columnar::ColumnSet::kResourceScope));
+  EXPECT_TRUE(span_only.HasAttribute("http.status_code"));
+  EXPECT_TRUE(span_only.Has(columnar::ColumnSet::kName | columnar::ColumnSet::kStart));
+  meta.columns["http.status_code"].sources |= columnar::kColumnFromResource;
+  EXPECT_TRUE(ColumnsForBlock(spec, needed, meta).Has(columnar::ColumnSet::kResourceScope));
+  // A breakdown on an attribute, or a dataset, needs the resources whatever the filters.
+  meta.columns["http.status_code"].sources = columnar::kColumnFromSpan;
+  QuerySpec by_host = spec;
+  by_host.breakdowns = {"host.name"};
+  EXPECT_TRUE(ColumnsForBlock(by_host, ColumnsForQuery(by_host), meta)
+                  .Has(columnar::ColumnSet::kResourceScope));
+  QuerySpec dataset = spec;
+  dataset.dataset = "svc-1";
+  EXPECT_TRUE(ColumnsForBlock(dataset, ColumnsForQuery(dataset), meta)
+                  .Has(columnar::ColumnSet::kResourceScope));
 }
 
 // Pruning by each kind of statistic, on one block whose contents are known.

@@ -11,6 +11,7 @@
 
 #include "columnar/coding.h"
 #include "store/embedded/column_cache.h"
+#include "store/embedded/column_parts.h"
 #include "tests/store/store_test_util.h"
 
 #include "tests/common/random_spans.h"
@@ -447,8 +448,11 @@ TEST(ColumnCacheTest, BoundedInBytesLeastRecentlyUsedGoesFirst) {
   }
   ColumnSet start;
   start.fixed = ColumnSet::kStart;
-  const uint64_t one =
-      ApproximateBytes(**ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], start));
+  // What the cache charges for one block's start times (kept narrowed: column_parts.h).
+  const uint64_t one = store::embedded::MakeCachedPart(
+                           **ReadBlockColumns(Env::Default(), blocks[0].path, metas[0], start),
+                           store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
+                           ->Bytes();
   ColumnCache cache(one * 3 + one / 2);  // room for three blocks' start times
   int loads = 0;
   auto get = [&](size_t i, const ColumnSet& cols) {
@@ -507,8 +511,11 @@ TEST(ColumnCacheTest, OneOffScanLargerThanTheCacheKeepsBlocksUsedTwice) {
   start.fixed = ColumnSet::kStart;
   uint64_t largest = 0;
   for (size_t i = 0; i < blocks.size(); ++i)
-    largest = std::max(largest, ApproximateBytes(**ReadBlockColumns(Env::Default(), blocks[i].path,
-                                                                    metas[i], start)));
+    largest =
+        std::max(largest, store::embedded::MakeCachedPart(
+                              **ReadBlockColumns(Env::Default(), blocks[i].path, metas[i], start),
+                              store::embedded::ColumnUnit{ColumnSet::kStart, false, {}})
+                              ->Bytes());        // as the cache charges it (narrowed)
   ColumnCache cache(largest * 4 + largest / 2);  // room for four blocks' start times
   std::vector<int> loads(blocks.size());
   auto get = [&](size_t i) {

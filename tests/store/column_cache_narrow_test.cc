@@ -1,9 +1,10 @@
 // Narrowed cache parts (column_parts.h: CachedPart): the column cache keeps end times as 32-bit
-// durations, resource/scope indices and dictionary codes as bytes and attribute columns as one
-// type with 16-bit values, and widens them again on every lookup. These tests check that
+// durations, start times as 32-bit offsets, resource/scope indices and dictionary codes as bytes
+// and attribute columns as one type with 16- or 32-bit values (without row numbers when every row
+// has the key), and widens them again on every lookup. These tests check that
 // - every narrowed unit, widened, equals what ReadBlockColumns decodes from the file (with the
 //   exceptions: spans that end before they start or last longer than 2^32 ns, attribute values
-//   of 2^16 and more, mixed types), and that narrowing makes the parts smaller;
+//   of 2^16 and more, keys on every row, mixed types), and that narrowing makes the parts smaller;
 // - a working set that does not fit as plain parts fits narrowed, so repeated questions stop
 //   reading the file (the 10M-span regression of issue #11);
 // - blocks handed out stay valid and unchanged while other threads evict and re-read the same
@@ -175,9 +176,9 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
       {{ColumnSet::kTraceState, false, {}}, CachedPart::Narrowed::kDictCodes},
       {{0, false, "flag"}, CachedPart::Narrowed::kAttribute},
       {{0, false, "code"}, CachedPart::Narrowed::kAttribute},
-      {{0, false, "big"}, CachedPart::Narrowed::kNone},    // 70000 does not fit 16 bits
-      {{0, false, "mixed"}, CachedPart::Narrowed::kNone},  // two types
-      {{ColumnSet::kStart, false, {}}, CachedPart::Narrowed::kNone},
+      {{0, false, "big"}, CachedPart::Narrowed::kAttribute},  // 32-bit values, on every row
+      {{0, false, "mixed"}, CachedPart::Narrowed::kNone},     // two types
+      {{ColumnSet::kStart, false, {}}, CachedPart::Narrowed::kStart},  // 4 s: 32-bit offsets
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.unit.CacheKey());
@@ -193,9 +194,50 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
     if (c.want != CachedPart::Narrowed::kNone)
       EXPECT_LT(part->Bytes(), ApproximateBytes(*CopyPart(*all, c.unit)));
   }
+  // "big" (70000 on some rows, on every row) keeps 32-bit values and no row numbers; "flag" (on
+  // two rows of three) 16-bit values and its row numbers.
+  std::shared_ptr<const CachedPart> big = MakeCachedPart(*all, {0, false, "big"});
+  EXPECT_TRUE(big->attribute_every_row);
+  EXPECT_TRUE(big->attribute_values.empty());
+  EXPECT_EQ(big->attribute_values32.size(), all->num_rows);
+  EXPECT_TRUE(big->block->attributes[0].rows.empty());
+  std::shared_ptr<const CachedPart> flag = MakeCachedPart(*all, {0, false, "flag"});
+  EXPECT_FALSE(flag->attribute_every_row);
+  EXPECT_FALSE(flag->attribute_values.empty());
+  EXPECT_FALSE(flag->block->attributes[0].rows.empty());
   // The end-time exceptions are real: some spans end before they start, some last > 2^32 ns.
   std::shared_ptr<const CachedPart> end = MakeCachedPart(*all, {ColumnSet::kEnd, false, {}});
   EXPECT_GE(end->end_exceptions.size(), 10u);
+}
+
+// Start times narrow to 32-bit offsets from the block's first start; the few rows 2^32 ns or more
+// after it come back exactly as exceptions, and a block where many rows are that far keeps them
+// as read.
+TEST(ColumnCacheNarrowTest, StartTimesPastTwoToTheThirtyTwoNanosAreExceptions) {
+  testing::TempDir dir;
+  const ColumnUnit start_unit{ColumnSet::kStart, false, {}};
+  for (size_t spans : {size_t{4000}, size_t{4350}, size_t{9000}}) {
+    SCOPED_TRACE(spans);
+    // 1 ms apart: 4,000 spans fit 2^32 ns (≈ 4.29 s); of 4,350 the last ≈ 55 are exceptions
+    // (< 1/64); of 9,000 more than half are, so the part stays as read.
+    const FileBlock f = WriteBlock(dir.path(), spans, spans);
+    const std::shared_ptr<const Block> all = Read(f, ColumnSet::All());
+    ASSERT_NE(all, nullptr);
+    std::shared_ptr<const CachedPart> part = MakeCachedPart(*all, start_unit);
+    EXPECT_EQ(part->narrowed,
+              spans == 9000 ? CachedPart::Narrowed::kNone : CachedPart::Narrowed::kStart);
+    if (spans == 4350) EXPECT_GT(part->start_exceptions.size(), 40u);
+    if (spans == 4000) EXPECT_TRUE(part->start_exceptions.empty());
+    // Widened alone and followed by the narrowed end times (bit order), equal to the file's.
+    Block widened;
+    widened.environment = all->environment;
+    widened.num_rows = all->num_rows;
+    AddCachedPart(*part, start_unit, &widened);
+    const ColumnUnit end_unit{ColumnSet::kEnd, false, {}};
+    AddCachedPart(*MakeCachedPart(*all, end_unit), end_unit, &widened);
+    EXPECT_EQ(widened.start_unix_nano, all->start_unix_nano);
+    EXPECT_EQ(widened.end_unix_nano, all->end_unix_nano);
+  }
 }
 
 // Three questions whose plain parts (all blocks) exceed the capacity but whose narrowed parts fit:

@@ -45,8 +45,13 @@ ColumnSet ColumnsForSelect(const QuerySpec& spec) {
   return s;
 }
 
-ColumnSet ColumnsForQuery(const QuerySpec& spec) {
-  ColumnSet s = ColumnsForSelect(spec);
+namespace {
+
+// ColumnsForQuery without what filters need; the filters' columns are added by the callers.
+ColumnSet ColumnsBesidesFilters(const QuerySpec& spec) {
+  ColumnSet s;
+  s.fixed = ColumnSet::kStart;  // the time window
+  if (!spec.dataset.empty()) s.fixed |= ColumnSet::kResourceScope;
   // Sample rates: the tracestate threshold and the SampleRate attribute of every row.
   s.fixed |= ColumnSet::kTraceState;
   s.attributes.emplace("SampleRate");
@@ -59,7 +64,36 @@ ColumnSet ColumnsForQuery(const QuerySpec& spec) {
   }
   for (const Order& o : spec.orders)
     if (!o.calculation && !o.column.empty()) s.Add(ColumnsOfName(o.column));
+  return s;
+}
+
+}  // namespace
+
+ColumnSet ColumnsForQuery(const QuerySpec& spec) {
+  ColumnSet s = ColumnsBesidesFilters(spec);
+  for (const Filter& f : spec.filters) s.Add(ColumnsOfName(f.column));
   s.Close();
+  return s;
+}
+
+ColumnSet ColumnsForBlock(const QuerySpec& spec, const ColumnSet& needed,
+                          const columnar::BlockMeta& meta) {
+  // An empty map says nothing (a meta copied without it): keep the unit.
+  if (!needed.Has(ColumnSet::kResourceScope) || meta.columns.empty()) return needed;
+  ColumnSet without_filters = ColumnsBesidesFilters(spec);
+  for (const Filter& f : spec.filters) {
+    ColumnSet of = ColumnsOfName(f.column);
+    if (of.attributes.empty()) {
+      without_filters.Add(of);  // an intrinsic column (library.name needs the scopes)
+      continue;
+    }
+    auto it = meta.columns.find(f.column);
+    if (it != meta.columns.end() && (it->second.sources & columnar::kColumnFromResource) != 0)
+      return needed;  // some resource carries the key
+  }
+  if (without_filters.Has(ColumnSet::kResourceScope)) return needed;
+  ColumnSet s = needed;
+  s.fixed &= ~static_cast<uint32_t>(ColumnSet::kResourceScope);
   return s;
 }
 

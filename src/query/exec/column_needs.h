@@ -25,6 +25,15 @@ columnar::ColumnSet ColumnsOfName(std::string_view column);
 // Columns QueryExecutor::Consume reads for `spec` (with `spec.xray_filter` set, the trace ids too).
 columnar::ColumnSet ColumnsForQuery(const QuerySpec& spec);
 
+// ColumnsForQuery(spec) (`needed`) for one block described by `meta`: without the resource/scope
+// columns and tables when the only reason for them is a filter on attribute keys that no resource
+// of the block carries (meta.columns says where each key occurs; it must list at least every key
+// a resource carries, and an empty map keeps the unit), which then match as absent on the
+// resource side. (The unit costs column-cache bytes and is widened and copied on every cache hit;
+// at 10 M spans the attribute COUNTs of the benchmark did not fit the cache with it.)
+columnar::ColumnSet ColumnsForBlock(const QuerySpec& spec, const columnar::ColumnSet& needed,
+                                    const columnar::BlockMeta& meta);
+
 // Columns SelectRows reads for `spec` (trace search adds the trace ids and start times it uses).
 columnar::ColumnSet ColumnsForSelect(const QuerySpec& spec);
 

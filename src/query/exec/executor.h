@@ -36,6 +36,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "columnar/block.h"
@@ -59,13 +61,24 @@ class QueryExecutor {
 
   // Adds every row of `block` that matches the spec. `block` must stay alive only for the call.
   [[nodiscard]] Status Consume(const columnar::Block& block);
+  // Spans per result group (by exec::CanonicalKey of its breakdown values) that pre-aggregates
+  // give over the blocks of one query.
+  using PreAggregatedSpans = std::unordered_map<std::string, uint64_t>;
+
   // Answers the sealed block described by `meta` from its pre-aggregates (pre_aggregates.h) when
   // it can: the spec is exec::PreAggregatable, the executor has no trace restriction, the block
   // has pre-aggregates and its start times lie inside the window and inside one time bucket. True
   // when the block is consumed (its rows must not be Consumed too); false when its rows must be
-  // read. With percentiles or HEATMAP, only when each group it adds to gets more than
-  // kExactSampleLimit values from this block (the row path sketches those too).
-  [[nodiscard]] Result<bool> ConsumePreAggregated(const columnar::BlockMeta& meta);
+  // read. With percentiles or HEATMAP, only when each group it adds to is sketched by the row path
+  // too, i.e. gets more than kExactSampleLimit values in the whole query: by `query_spans` (what
+  // CountPreAggregated summed over the query's blocks — a lower bound of each group's values) when
+  // given, else by this block alone.
+  [[nodiscard]] Result<bool> ConsumePreAggregated(const columnar::BlockMeta& meta,
+                                                  const PreAggregatedSpans* query_spans = nullptr);
+  // Whether ConsumePreAggregated could answer `meta` (leaving the sketch rule aside); if so, adds
+  // the spans it would give each result group to `spans`. Creates no group and changes nothing.
+  [[nodiscard]] Result<bool> CountPreAggregated(const columnar::BlockMeta& meta,
+                                                PreAggregatedSpans* spans) const;
   // Records a block that was skipped without reading it (time range or dataset pruning).
   void CountSkippedBlock();
 
@@ -76,6 +89,12 @@ class QueryExecutor {
 
  private:
   struct State;
+  struct PreAggregatedPlan;  // pre_aggregated_scan.cc
+
+  // The block's pre-aggregates, their time buckets, and the result key of each selected (service,
+  // span name) group; false when the block cannot be answered from them.
+  Result<bool> PlanPreAggregated(const columnar::BlockMeta& meta, PreAggregatedPlan* plan) const;
+
   std::unique_ptr<State> state_;
 };
 

@@ -7,11 +7,15 @@
 // code (SelectRows, BreakdownIds) and mean exactly what they mean for rows. Then per time slice,
 // each selected group adds its counts and sums to its result group's aggregate of the slice's
 // time bucket, and each selected service's sketches are merged into that group's, which switches
-// to sketches — only for groups this block alone gives more than kExactSampleLimit values, which
-// the row path sketches as well, so answers are the row path's.
+// to sketches — only for groups the row path sketches as well (more than kExactSampleLimit values
+// in the query: the store first sums, with CountPreAggregated, what every block's pre-aggregates
+// give each group; alone, a block must give that many itself), so answers are the row path's.
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "columnar/block.h"
 #include "query/exec/aggregation.h"
@@ -59,12 +63,20 @@ columnar::BlockBuilder StandIn(const exec::PreAggregates& pre, const std::string
 
 }  // namespace
 
-Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta) {
-  State& st = *state_;
+struct QueryExecutor::PreAggregatedPlan {
+  exec::PreAggregates pre;                     // views into the meta's bytes
+  std::vector<uint32_t> slice_bucket;          // per slice
+  std::vector<uint32_t> sel;                   // the (service, name) groups the filters select
+  std::vector<std::vector<ResultValue>> keys;  // per selected group, its result group's key
+};
+
+Result<bool> QueryExecutor::PlanPreAggregated(const columnar::BlockMeta& meta,
+                                              PreAggregatedPlan* plan) const {
+  const State& st = *state_;
   ARIADNE_RETURN_IF_ERROR(st.failed);
   const QuerySpec& spec = st.spec;
   if (!meta.pre_aggregates || st.traces || !exec::PreAggregatable(spec)) return false;
-  exec::PreAggregates pre;
+  exec::PreAggregates& pre = plan->pre;
   if (!exec::DecodePreAggregates(*meta.pre_aggregates, &pre).ok()) return false;  // rows answer
   if (pre.slices.empty()) return false;
   // Every slice inside the window and inside one time bucket.
@@ -72,7 +84,8 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
     const uint64_t b = (start - spec.start_unix_nano) / st.granularity_nano;
     return static_cast<uint32_t>(std::min<uint64_t>(b, st.buckets - 1));
   };
-  std::vector<uint32_t> slice_bucket(pre.slices.size(), 0);
+  std::vector<uint32_t>& slice_bucket = plan->slice_bucket;
+  slice_bucket.assign(pre.slices.size(), 0);
   for (size_t i = 0; i < pre.slices.size(); ++i) {
     const exec::PreAggregateSlice& slice = pre.slices[i];
     if (slice.min_start_unix_nano < spec.start_unix_nano ||
@@ -85,21 +98,15 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
   ARIADNE_RETURN_IF_ERROR(st.CheckCancelled());
   if (pre.groups.empty()) return false;
 
-  // The result group of each (service, name) group, kNoGroup when filtered out; and of each
-  // service, for its sketches (PreAggregatable made sure all of a service's groups are selected
-  // together and land in one result group when a calculation needs sketches).
+  // The selected (service, name) groups and their result keys, by the row path's own code.
   const columnar::BlockBuilder stand_in =
       StandIn(pre, meta.environment, pre.slices.front().min_start_unix_nano);
   const columnar::Block& rows = stand_in.block();
   const std::vector<uint8_t> selected = SelectRows(spec, rows);
-  std::vector<uint32_t> sel;
+  plan->sel.clear();
   for (uint32_t r = 0; r < selected.size(); ++r)
-    if (selected[r]) sel.push_back(r);
-  if (sel.empty()) {
-    st.counters.blocks_scanned++;
-    st.counters.spans_scanned += meta.num_rows;
-    return true;
-  }
+    if (selected[r]) plan->sel.push_back(r);
+  const std::vector<uint32_t>& sel = plan->sel;
   const size_t nb = spec.breakdowns.size();
   std::vector<uint32_t> ids(sel.size() * nb + 1);
   exec::ColumnViews views(rows, nullptr);
@@ -108,32 +115,79 @@ Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta
   for (size_t b = 0; b < nb; ++b)
     keys.emplace_back(rows, spec.breakdowns[b], sel.data(), sel.size(), ids.data() + b * sel.size(),
                       &views);
-  std::vector<uint32_t> result_of_group(pre.groups.size(), kNoGroup);
-  std::vector<uint32_t> result_of_service(pre.services.size(), kNoGroup);
-  for (uint32_t r : sel) {
-    std::vector<ResultValue> key;
-    key.reserve(nb);
-    for (size_t b = 0; b < nb; ++b) key.push_back(keys[b].KeyOf(r));
-    const uint32_t id = st.GroupFor(std::move(key));
-    if (id == kNoGroup) return st.failed;
-    result_of_group[r] = id;
-    result_of_service[pre.groups[r].service] = id;
+  plan->keys.assign(sel.size(), {});
+  for (size_t i = 0; i < sel.size(); ++i) {
+    plan->keys[i].reserve(nb);
+    for (size_t b = 0; b < nb; ++b) plan->keys[i].push_back(keys[b].KeyOf(sel[i]));
+  }
+  return true;
+}
+
+Result<bool> QueryExecutor::CountPreAggregated(const columnar::BlockMeta& meta,
+                                               PreAggregatedSpans* spans) const {
+  PreAggregatedPlan plan;
+  ARIADNE_ASSIGN_OR_RETURN(bool can, PlanPreAggregated(meta, &plan));
+  if (!can) return false;
+  std::vector<uint64_t> spans_of_group(plan.pre.groups.size(), 0);
+  for (const exec::PreAggregateSlice& slice : plan.pre.slices)
+    for (const exec::PreAggregateCounts& pc : slice.counts) spans_of_group[pc.group] += pc.spans;
+  for (size_t i = 0; i < plan.sel.size(); ++i)
+    (*spans)[exec::CanonicalKey(plan.keys[i])] += spans_of_group[plan.sel[i]];
+  return true;
+}
+
+Result<bool> QueryExecutor::ConsumePreAggregated(const columnar::BlockMeta& meta,
+                                                 const PreAggregatedSpans* query_spans) {
+  State& st = *state_;
+  const QuerySpec& spec = st.spec;
+  PreAggregatedPlan plan;
+  ARIADNE_ASSIGN_OR_RETURN(bool can, PlanPreAggregated(meta, &plan));
+  if (!can) return false;
+  const exec::PreAggregates& pre = plan.pre;
+  const std::vector<uint32_t>& slice_bucket = plan.slice_bucket;
+  const std::vector<uint32_t>& sel = plan.sel;
+  if (sel.empty()) {
+    st.counters.blocks_scanned++;
+    st.counters.spans_scanned += meta.num_rows;
+    return true;
   }
 
-  const size_t nc = spec.calculations.size();
   // Percentiles and HEATMAP stay exact for groups of at most kExactSampleLimit values: sketches
-  // are added only to groups that this block alone gives more than that (the row path sketches
-  // them too); otherwise the rows answer.
+  // are added only to groups that get more than that in the query (or, without `query_spans`,
+  // from this block alone) — the row path sketches them too; otherwise the rows answer. Checked
+  // before any group is made.
   bool sketches = false;
   for (const Calculation& calc : spec.calculations) sketches |= exec::CanSketch(calc.op);
   if (sketches) {
-    std::vector<uint64_t> spans_of(st.groups.size(), 0);
+    std::vector<uint64_t> spans_of_group(pre.groups.size(), 0);
     for (const exec::PreAggregateSlice& slice : pre.slices)
-      for (const exec::PreAggregateCounts& pc : slice.counts)
-        if (result_of_group[pc.group] != kNoGroup) spans_of[result_of_group[pc.group]] += pc.spans;
-    for (uint64_t spans : spans_of)
-      if (spans != 0 && spans <= exec::kExactSampleLimit) return false;
+      for (const exec::PreAggregateCounts& pc : slice.counts) spans_of_group[pc.group] += pc.spans;
+    std::unordered_map<std::string, uint64_t> block_spans;
+    for (size_t i = 0; i < sel.size(); ++i)
+      block_spans[exec::CanonicalKey(plan.keys[i])] += spans_of_group[sel[i]];
+    for (const auto& [key, spans] : block_spans) {
+      if (spans == 0) continue;
+      uint64_t total = spans;
+      if (query_spans != nullptr) {
+        auto it = query_spans->find(key);
+        total = it == query_spans->end() ? 0 : it->second;
+      }
+      if (total <= exec::kExactSampleLimit) return false;
+    }
   }
+
+  // The result group of each (service, name) group, kNoGroup when filtered out; and of each
+  // service, for its sketches (PreAggregatable made sure all of a service's groups are selected
+  // together and land in one result group when a calculation needs sketches).
+  std::vector<uint32_t> result_of_group(pre.groups.size(), kNoGroup);
+  std::vector<uint32_t> result_of_service(pre.services.size(), kNoGroup);
+  for (size_t i = 0; i < sel.size(); ++i) {
+    const uint32_t id = st.GroupFor(std::move(plan.keys[i]));
+    if (id == kNoGroup) return st.failed;
+    result_of_group[sel[i]] = id;
+    result_of_service[pre.groups[sel[i]].service] = id;
+  }
+  const size_t nc = spec.calculations.size();
   st.counters.blocks_scanned++;
   st.counters.spans_scanned += meta.num_rows;
   for (size_t i = 0; i < pre.slices.size(); ++i) {

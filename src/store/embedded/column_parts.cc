@@ -1,6 +1,7 @@
 #include "store/embedded/column_parts.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace ariadne::store::embedded {
 
@@ -133,9 +134,12 @@ void AddPart(const Block& from, const ColumnUnit& unit, Block* to) {
 }
 
 uint64_t CachedPart::Bytes() const {
-  uint64_t bytes = sizeof(CachedPart) + duration.capacity() * sizeof(uint32_t) +
+  uint64_t bytes = sizeof(CachedPart) + start_offset.capacity() * sizeof(uint32_t) +
+                   start_exceptions.capacity() * sizeof(start_exceptions[0]) +
+                   duration.capacity() * sizeof(uint32_t) +
                    end_exceptions.capacity() * sizeof(end_exceptions[0]) + bytes_a.capacity() +
-                   bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t);
+                   bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t) +
+                   attribute_values32.capacity() * sizeof(uint32_t);
   if (block) bytes += columnar::ApproximateBytes(*block);
   return bytes;
 }
@@ -176,6 +180,31 @@ bool AllBelow(const std::vector<Wide>& values, uint64_t limit) {
 template <typename Wide, typename Narrow>
 void Widen(const std::vector<Narrow>& from, std::vector<Wide>* to) {
   to->assign(from.begin(), from.end());
+}
+
+bool NarrowStart(const Block& from, CachedPart* cached) {
+  const size_t rows = from.num_rows;
+  if (from.start_unix_nano.size() != rows || rows == 0) return false;
+  const uint64_t* start = from.start_unix_nano.data();
+  const uint64_t base = *std::min_element(start, start + rows);
+  std::vector<uint32_t> offset(rows);
+  std::vector<std::pair<uint32_t, uint64_t>> exceptions;
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t d = start[r] - base;
+    if (d <= UINT32_MAX) {
+      offset[r] = static_cast<uint32_t>(d);
+    } else {
+      offset[r] = 0;
+      exceptions.emplace_back(static_cast<uint32_t>(r), start[r]);
+    }
+  }
+  if (exceptions.size() > rows / 64) return false;  // narrowing would save little
+  cached->block = EmptyPart(from);
+  cached->narrowed = CachedPart::Narrowed::kStart;
+  cached->start_base = base;
+  cached->start_offset = std::move(offset);
+  cached->start_exceptions = std::move(exceptions);
+  return true;
 }
 
 bool NarrowEnd(const Block& from, CachedPart* cached) {
@@ -240,17 +269,26 @@ bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cach
   if (type == model::ValueType::kDouble) return false;  // double bits rarely fit
   for (model::ValueType t : column->types)
     if (t != type) return false;
-  if (!AllBelow<uint16_t>(column->values, 1u << 16)) return false;
+  const bool fits16 = AllBelow<uint16_t>(column->values, 1u << 16);
+  if (!fits16 && !AllBelow<uint32_t>(column->values, uint64_t{1} << 32)) return false;
+  const std::vector<uint32_t>& rows = column->rows;
+  bool every_row = rows.size() == from.num_rows;
+  for (size_t e = 0; every_row && e < rows.size(); ++e) every_row = rows[e] == e;
   auto part = EmptyPart(from);
   AttributeColumn narrow;
   narrow.key = column->key;
-  narrow.rows = column->rows;
+  if (!every_row) narrow.rows = rows;
   narrow.dict = column->dict;
   part->attributes.push_back(std::move(narrow));
   cached->block = std::move(part);
   cached->narrowed = CachedPart::Narrowed::kAttribute;
   cached->attribute_type = type;
-  cached->attribute_values.assign(column->values.begin(), column->values.end());
+  cached->attribute_every_row = every_row;
+  if (fits16) {
+    cached->attribute_values.assign(column->values.begin(), column->values.end());
+  } else {
+    cached->attribute_values32.assign(column->values.begin(), column->values.end());
+  }
   return true;
 }
 
@@ -259,7 +297,9 @@ bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cach
 std::shared_ptr<const CachedPart> MakeCachedPart(const Block& from, const ColumnUnit& unit) {
   auto cached = std::make_shared<CachedPart>();
   bool narrowed = false;
-  if (unit.bit == ColumnSet::kEnd) {
+  if (unit.bit == ColumnSet::kStart) {
+    narrowed = NarrowStart(from, cached.get());
+  } else if (unit.bit == ColumnSet::kEnd) {
     narrowed = NarrowEnd(from, cached.get());
   } else if (unit.bit == ColumnSet::kResourceScope) {
     narrowed = NarrowResourceScope(from, cached.get());
@@ -277,6 +317,16 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
     case CachedPart::Narrowed::kNone:
       AddPart(*part.block, unit, to);
       return;
+    case CachedPart::Narrowed::kStart: {
+      const size_t rows = part.start_offset.size();
+      to->start_unix_nano.resize(rows);
+      const uint32_t* offset = part.start_offset.data();
+      uint64_t* start = to->start_unix_nano.data();
+      const uint64_t base = part.start_base;
+      for (size_t r = 0; r < rows; ++r) start[r] = base + offset[r];
+      for (const auto& [row, value] : part.start_exceptions) start[row] = value;
+      return;
+    }
     case CachedPart::Narrowed::kEnd: {
       const size_t rows = part.duration.size();
       to->end_unix_nano.assign(to->start_unix_nano.begin(), to->start_unix_nano.begin() + rows);
@@ -301,10 +351,19 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
       const AttributeColumn& narrow = part.block->attributes[0];
       AttributeColumn column;
       column.key = narrow.key;
-      column.rows = narrow.rows;
+      if (!part.attribute_values32.empty()) {
+        Widen(part.attribute_values32, &column.values);
+      } else {
+        Widen(part.attribute_values, &column.values);
+      }
+      if (part.attribute_every_row) {
+        column.rows.resize(column.values.size());
+        std::iota(column.rows.begin(), column.rows.end(), 0u);
+      } else {
+        column.rows = narrow.rows;
+      }
       column.dict = narrow.dict;
-      column.types.assign(narrow.rows.size(), part.attribute_type);
-      Widen(part.attribute_values, &column.values);
+      column.types.assign(column.values.size(), part.attribute_type);
       to->attributes.push_back(std::move(column));
       return;
     }

@@ -13,12 +13,18 @@
 //
 // CachedPart is a part as the column cache keeps it: its widest per-row columns narrowed where the
 // values allow, so more blocks fit in the cache's bytes (at 10M spans the columns of three common
-// queries did not fit in a 288 MiB cache and every query decoded blocks again). kEnd keeps
+// queries did not fit in a 288 MiB cache and every query decoded blocks again). kStart keeps
+// start − the block's first start as 32 bits per row (a block covers a few seconds; rows 2^32 ns
+// or more after it are exceptions with their start time) — start times were a third of what
+// the three attribute COUNTs of the 10 M-span benchmark kept, which then no longer fitted the
+// 226 MiB cache of --memory-limit 1GiB. kEnd keeps
 // end − start as 32 bits per row (the few rows whose duration does not fit, or that end before
 // they start, are listed as exceptions with their end time); kResourceScope keeps its resource
 // and scope indices, and the dictionary-coded units (kName, kStatusMessage, kTraceState) their
 // codes, as one byte per row when there are at most 256 of them; an attribute key's column keeps
-// one type and 16-bit values when all its entries allow. AddCachedPart widens them again, so
+// one type and 16- or 32-bit values when all its entries allow, and no row numbers at all when
+// every row has the key (at 10 M spans the three filtered keys were on every span: 40 MB of row
+// numbers each). AddCachedPart widens them again, so
 // readers see the same Block as from AddPart.
 //
 // Threads: plain functions over values; no shared state.
@@ -60,9 +66,14 @@ void AddPart(const columnar::Block& from, const ColumnUnit& unit, columnar::Bloc
 
 // A part as the column cache keeps it (see the header comment). Immutable once made.
 struct CachedPart {
-  enum class Narrowed : uint8_t { kNone, kEnd, kResourceScope, kDictCodes, kAttribute };
+  enum class Narrowed : uint8_t { kNone, kStart, kEnd, kResourceScope, kDictCodes, kAttribute };
   std::shared_ptr<const columnar::Block> block;  // the unit's columns; narrowed ones left empty
   Narrowed narrowed = Narrowed::kNone;
+  // kStart: start − start_base per row (0 for the exceptions: rows 2^32 ns or more past the base),
+  // and the exceptions' (row, start) in row order.
+  uint64_t start_base = 0;
+  std::vector<uint32_t> start_offset;
+  std::vector<std::pair<uint32_t, uint64_t>> start_exceptions;
   // kEnd: end − start per row (0 for the exceptions), and the exceptions' (row, end) in row order.
   std::vector<uint32_t> duration;
   std::vector<std::pair<uint32_t, uint64_t>> end_exceptions;
@@ -70,9 +81,13 @@ struct CachedPart {
   // codes of the unit's DictColumn (at most 256 strings) in `bytes_a`.
   std::vector<uint8_t> bytes_a;
   std::vector<uint8_t> bytes_b;
-  // kAttribute: the column's entries all have type `attribute_type` and values below 2^16.
+  // kAttribute: the column's entries all have type `attribute_type` and values below 2^16
+  // (`attribute_values`) or else below 2^32 (`attribute_values32`, the other one empty); with
+  // `attribute_every_row`, entry e is row e for every row (the part's rows vector left empty).
   model::ValueType attribute_type = model::ValueType::kEmpty;
   std::vector<uint16_t> attribute_values;
+  std::vector<uint32_t> attribute_values32;
+  bool attribute_every_row = false;
 
   // Roughly the heap bytes it holds (for the cache's budget).
   uint64_t Bytes() const;

@@ -180,8 +180,9 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // then makes the blocks visible and retires the covered WAL segments. REQUIRES: seal thread.
   Status Seal(SealJob* job);
 
-  // What a reader needs of a block entry: its id, environment, rows, time range, path and section
-  // directory (not the bloom filter or statistics, which stay with the block set).
+  // What a reader needs of a block entry: its id, environment, rows, time range, path, section
+  // directory, pre-aggregates and the attribute keys its resources carry (not the bloom filter,
+  // statistics or span keys, which stay with the block set).
   static BlockEntry ReadRef(const BlockEntry& entry);
 
   // Sealed blocks that may hold rows of `spec`: environment, time window, dataset, then the
@@ -215,10 +216,12 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // Queries and scans read their candidate blocks on the machine's two cores: the caller's thread
   // and a helper of the process's scan pool (query/exec/scan_pool.h; no thread per query) take the
   // next block as each becomes free; `consume(worker, block)` is called on the worker's thread
-  // (worker < kScanWorkers), so each worker keeps its own accumulator. The first error stops the
-  // scan and is returned once the running calls are done.
+  // (worker < kScanWorkers), so each worker keeps its own accumulator. `columns_of(entry)` names
+  // the columns read of each block. The first error stops the scan and is returned once the
+  // running calls are done.
   static constexpr size_t kScanWorkers = 2;
-  Status ScanBlocks(const std::vector<BlockEntry>& candidates, const columnar::ColumnSet& needed,
+  Status ScanBlocks(const std::vector<BlockEntry>& candidates,
+                    const std::function<columnar::ColumnSet(const BlockEntry&)>& columns_of,
                     const std::function<Status(size_t, const columnar::Block&)>& consume);
 
   // Stores the section directory of block `id` in the block set (read once, on first use).

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
+#include "query/exec/aggregation.h"
 #include "query/exec/block_pruning.h"
 #include "query/exec/bubbleup_scan.h"
 #include "query/exec/column_needs.h"
@@ -127,13 +128,33 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
     executors.emplace_back(spec, &budget);
     if (traces) executors.back().RestrictToTraces(traces);
   }
-  // Blocks the pre-aggregates answer need no rows (on the scan threads too).
+  // Blocks the pre-aggregates answer need no rows (on the scan threads too). With percentiles or
+  // HEATMAP, first what they give each group over the whole query: a group the row path sketches
+  // (past the exact limit in the query) can take sketches from every block, however small.
   {
-    std::vector<uint8_t> answered(candidates.size());
     std::vector<Status> statuses(kScanWorkers);
+    bool sketches = false;
+    for (const query::Calculation& calc : spec.calculations)
+      sketches |= query::exec::CanSketch(calc.op);
+    query::QueryExecutor::PreAggregatedSpans query_spans;
+    if (sketches && !candidates.empty()) {
+      std::vector<query::QueryExecutor::PreAggregatedSpans> spans(kScanWorkers);
+      query::exec::ScanPool::Shared().Run(
+          candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
+            Result<bool> counted =
+                executors[worker].CountPreAggregated(candidates[i].meta, &spans[worker]);
+            if (!counted.ok()) statuses[worker] = counted.status();
+            return counted.ok();
+          });
+      for (const Status& status : statuses) ARIADNE_RETURN_IF_ERROR(status);
+      for (const auto& worker_spans : spans)
+        for (const auto& [key, n] : worker_spans) query_spans[key] += n;
+    }
+    std::vector<uint8_t> answered(candidates.size());
     query::exec::ScanPool::Shared().Run(
         candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
-          Result<bool> done = executors[worker].ConsumePreAggregated(candidates[i].meta);
+          Result<bool> done = executors[worker].ConsumePreAggregated(
+              candidates[i].meta, sketches ? &query_spans : nullptr);
           if (!done.ok()) statuses[worker] = done.status();
           answered[i] = done.ok() && *done;
           return done.ok();
@@ -144,21 +165,26 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
       if (!answered[i]) to_scan.push_back(std::move(candidates[i]));
     candidates = std::move(to_scan);
   }
-  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
-    return executors[worker].Consume(block);
-  }));
+  auto columns_of = [&](const BlockEntry& entry) {
+    return query::ColumnsForBlock(spec, needed, entry.meta);
+  };
+  ARIADNE_RETURN_IF_ERROR(ScanBlocks(
+      candidates, columns_of,
+      [&](size_t worker, const Block& block) { return executors[worker].Consume(block); }));
   for (query::QueryExecutor& executor : executors) {
     ARIADNE_RETURN_IF_ERROR(head_executor.Merge(std::move(executor)));
   }
   return head_executor.Finish();
 }
 
-Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates, const ColumnSet& needed,
+Status EmbeddedStore::ScanBlocks(const std::vector<BlockEntry>& candidates,
+                                 const std::function<ColumnSet(const BlockEntry&)>& columns_of,
                                  const std::function<Status(size_t, const Block&)>& consume) {
   std::vector<Status> statuses(kScanWorkers);
   query::exec::ScanPool::Shared().Run(
       candidates.size(), kScanWorkers, [&](size_t worker, size_t i) {
-        Result<std::shared_ptr<const Block>> block = LoadBlock(candidates[i], needed);
+        Result<std::shared_ptr<const Block>> block =
+            LoadBlock(candidates[i], columns_of(candidates[i]));
         statuses[worker] = block.ok() ? consume(worker, **block) : block.status();
         return statuses[worker].ok();
       });
@@ -245,9 +271,10 @@ Result<query::BubbleUpCounts> EmbeddedStore::ScanBubbleUp(const query::BubbleUpR
   needed.Close();
   std::vector<query::exec::BubbleUpScan> scans;
   for (size_t w = 0; w < kScanWorkers; ++w) scans.emplace_back(request, &budget);
-  ARIADNE_RETURN_IF_ERROR(ScanBlocks(candidates, needed, [&](size_t worker, const Block& block) {
-    return scans[worker].Consume(block);
-  }));
+  auto columns_of = [&](const BlockEntry&) { return needed; };
+  ARIADNE_RETURN_IF_ERROR(
+      ScanBlocks(candidates, columns_of,
+                 [&](size_t worker, const Block& block) { return scans[worker].Consume(block); }));
   for (query::exec::BubbleUpScan& scan : scans) {
     ARIADNE_RETURN_IF_ERROR(head_scan.Merge(std::move(scan)));
   }
@@ -337,6 +364,9 @@ BlockEntry EmbeddedStore::ReadRef(const BlockEntry& entry) {
   ref.meta.format_version = entry.meta.format_version;
   ref.meta.sections = entry.meta.sections;
   ref.meta.pre_aggregates = entry.meta.pre_aggregates;
+  // The keys some resource carries (query::ColumnsForBlock reads only those).
+  for (const auto& [key, c] : entry.meta.columns)
+    if ((c.sources & columnar::kColumnFromResource) != 0) ref.meta.columns.emplace(key, c);
   ref.path = entry.path;
   return ref;
 }
