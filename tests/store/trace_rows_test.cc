@@ -1,8 +1,8 @@
 // Reads of one trace's rows from a sealed block's column parts (store/embedded/trace_rows.h)
 // against the path they replace: the column cache's assembled Block (ColumnCache::Get) and
 // Block::Materialize over the trace's rows, the oracle. Over many random traces of blocks whose
-// parts are narrowed (end times as durations, byte indices, dictionary codes, 16-bit attribute
-// values) and blocks where nothing can be narrowed; every attribute type, events and links with
+// parts are narrowed (start times as offsets with exceptions, end times as durations, byte
+// indices, dictionary codes, 16- and 32-bit attribute values, keys on every row) and blocks where nothing can be narrowed; every attribute type, events and links with
 // attributes, several resources and scopes; with a cache that keeps everything, one too small to
 // keep anything, and one holding some of the units. The spans must be identical field for field,
 // tables and order included. Then through EmbeddedStore: traces read back from sealed blocks equal
@@ -85,6 +85,8 @@ model::SpanBatch MakeBatch(uint64_t seed, size_t traces, bool wide) {
         s.status_message = text("failed-" + std::to_string(rng() % 3));
       if (rng() % 4 == 0) s.trace_state = text("k=v" + std::to_string(rng() % 3));
       s.start_time_unix_nano = kBase + t * 1'000'000 + static_cast<uint64_t>(i) * 1000;
+      // A few starts 2^32 ns or more past the block's first: exceptions of narrowed start times.
+      if (rng() % 500 == 0) s.start_time_unix_nano += 10'000'000'000ULL;
       s.end_time_unix_nano = s.start_time_unix_nano + rng() % 50'000'000;
       const uint64_t odd = rng() % 1000;
       if (odd < (wide ? 100u : 5u)) s.end_time_unix_nano = s.start_time_unix_nano - 5;
@@ -288,9 +290,9 @@ TEST(TraceRowsTest, TraceRowsEqualTheAssembledBlockWhetherPartsAreCachedNarrowed
       ColumnCache cache(1ULL << 30);
       const size_t narrowed = ExpectSameAsAssembled(&cache, *f, ColumnSet::All(), ids);
       // The first lookup read the file; every later one took the kept parts.
-      // Narrowed: end, resource/scope, and the three dictionaries; in the wide block only the
-      // status message's and trace state's dictionaries.
-      EXPECT_EQ(narrowed, (f == &narrow ? 5u : 2u) * (ids.size() - 1));
+      // Narrowed: start, end, resource/scope, and the three dictionaries; in the wide block only
+      // start and the status message's and trace state's dictionaries.
+      EXPECT_EQ(narrowed, (f == &narrow ? 6u : 3u) * (ids.size() - 1));
     }
     {
       SCOPED_TRACE("cache that keeps everything, some attribute keys (narrowed ones too)");

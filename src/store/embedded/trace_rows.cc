@@ -87,7 +87,7 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
   const Block& ids = *Of(ColumnSet::kTraceId).block;
   const Block& span_ids = *Of(ColumnSet::kSpanId).block;
   const Block& parents = *Of(ColumnSet::kParentSpanId).block;
-  const Block& starts = *Of(ColumnSet::kStart).block;
+  const Source& starts = Of(ColumnSet::kStart);
   const Source& ends = Of(ColumnSet::kEnd);
   const Block& kinds = *Of(ColumnSet::kKind).block;
   const Block& codes = *Of(ColumnSet::kStatusCode).block;
@@ -97,6 +97,13 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
   const model::SpanBatch& resource_tables = resource_scope.block->tables;
   const model::SpanBatch& event_tables = events_links.tables;
 
+  // Narrowed start times: the exceptions of rows from `begin` on, in row order.
+  std::vector<std::pair<uint32_t, uint64_t>>::const_iterator start_exception;
+  if (starts.part) {
+    const auto& exceptions = starts.part->start_exceptions;
+    start_exception =
+        std::lower_bound(exceptions.begin(), exceptions.end(), std::make_pair(begin, uint64_t{0}));
+  }
   // Narrowed end times: the exceptions of rows from `begin` on, in row order.
   std::vector<std::pair<uint32_t, uint64_t>>::const_iterator exception;
   if (ends.part) {
@@ -113,6 +120,10 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
   };
   std::vector<Cursor> cursors;
   for (const AttributeSource& source : attributes_) {
+    if (source.narrowed && source.narrowed->attribute_every_row) {  // entry e is row e
+      if (begin < end) cursors.push_back({&source, begin});
+      continue;
+    }
     const std::vector<uint32_t>& rows = source.column->rows;
     auto first = std::lower_bound(rows.begin(), rows.end(), begin);
     if (first != rows.end() && *first < end)
@@ -129,7 +140,15 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
     s.kind = static_cast<model::SpanKind>(kinds.kind[row]);
     s.status_code = static_cast<model::StatusCode>(codes.status_code[row]);
     s.status_message = out->arena.Copy(StringAt(ColumnSet::kStatusMessage, row));
-    s.start_time_unix_nano = starts.start_unix_nano[row];
+    if (starts.part == nullptr) {
+      s.start_time_unix_nano = starts.block->start_unix_nano[row];
+    } else if (start_exception != starts.part->start_exceptions.end() &&
+               start_exception->first == row) {
+      s.start_time_unix_nano = start_exception->second;
+      ++start_exception;
+    } else {
+      s.start_time_unix_nano = starts.part->start_base + starts.part->start_offset[row];
+    }
     if (ends.part == nullptr) {
       s.end_time_unix_nano = ends.block->end_unix_nano[row];
     } else if (exception != ends.part->end_exceptions.end() && exception->first == row) {
@@ -156,13 +175,19 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
     s.attributes.begin = static_cast<uint32_t>(out->attributes.size());
     for (Cursor& cursor : cursors) {
       const AttributeColumn& column = *cursor.source->column;
-      const size_t entry = cursor.entry;
-      if (entry >= column.rows.size() || column.rows[entry] != row) continue;
-      ++cursor.entry;
       const CachedPart* narrowed = cursor.source->narrowed;
-      model::Value v = narrowed ? DecodeValue(narrowed->attribute_type,
-                                              narrowed->attribute_values[entry], column.dict)
-                                : column.ValueAt(entry);
+      const size_t entry = cursor.entry;
+      if (narrowed == nullptr || !narrowed->attribute_every_row) {
+        if (entry >= column.rows.size() || column.rows[entry] != row) continue;
+      }
+      ++cursor.entry;
+      model::Value v =
+          narrowed ? DecodeValue(narrowed->attribute_type,
+                                 narrowed->attribute_values32.empty()
+                                     ? uint64_t{narrowed->attribute_values[entry]}
+                                     : uint64_t{narrowed->attribute_values32[entry]},
+                                 column.dict)
+                   : column.ValueAt(entry);
       v.str = out->arena.Copy(v.str);
       out->attributes.push_back({out->arena.Copy(column.key), v});
     }
