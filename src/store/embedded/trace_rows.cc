@@ -181,13 +181,12 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
         if (entry >= column.rows.size() || column.rows[entry] != row) continue;
       }
       ++cursor.entry;
-      model::Value v =
-          narrowed ? DecodeValue(narrowed->attribute_type,
-                                 narrowed->attribute_values32.empty()
-                                     ? uint64_t{narrowed->attribute_values[entry]}
-                                     : uint64_t{narrowed->attribute_values32[entry]},
-                                 column.dict)
-                   : column.ValueAt(entry);
+      model::Value v = narrowed ? DecodeValue(narrowed->attribute_type,
+                                              narrowed->attribute_values32.empty()
+                                                  ? uint64_t{narrowed->attribute_values[entry]}
+                                                  : uint64_t{narrowed->attribute_values32[entry]},
+                                              column.dict)
+                                : column.ValueAt(entry);
       v.str = out->arena.Copy(v.str);
       out->attributes.push_back({out->arena.Copy(column.key), v});
     }
