@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "store/embedded/manifest.h"
+#include "store/embedded/trace_split_file.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -27,6 +29,18 @@ struct SealedBlock {
   std::string path;
   std::shared_ptr<const columnar::Block> block;
   std::vector<TraceSummary> parts;  // per-trace summaries persisted beside it (.tsum)
+  std::vector<uint8_t> whole;       // parallel to parts: no other block holds the trace
+};
+
+// What the seal asks the store about traces when it writes side files (trace_summary_file.h) and
+// the split list (trace_split_file.h).
+struct SealTraceHooks {
+  // Per trace id: 1 when a sealed block of `environment` already holds a span of it.
+  std::function<std::vector<uint8_t>(const std::string& environment,
+                                     const std::vector<model::TraceId>& ids)>
+      have_sealed_spans;
+  // Persists the split list with `split` added (called before the manifest edit).
+  std::function<Status(const std::vector<SplitTrace>& split)> persist_splits;
 };
 
 struct SealJob {
@@ -42,12 +56,15 @@ std::string ServiceGraphPath(const std::string& data_dir, uint64_t seal);
 BlockRecord RecordOfBlock(const columnar::BlockMeta& meta);
 
 // Writes what `job` still lacks for `heads` (in the same order every attempt): per head its
-// trace-summary side file when `trace_summaries` (trace_summary_file.h), then its block file; then
-// the graph snapshot, then the manifest edit. OK: the blocks are durable and named by the manifest.
+// trace-summary side file when `traces` is not null (trace_summary_file.h; a part is flagged whole
+// unless a sealed block already holds a span of its trace), then its block file; then the split
+// list with the traces found in earlier blocks (trace_split_file.h), the graph snapshot, and the
+// manifest edit. OK: the blocks are durable and named by the manifest. A crash anywhere before the
+// edit leaves orphans (removed at open) and at worst a split list naming traces too many.
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir,
                  const std::vector<const columnar::BlockBuilder*>& heads, SealJob* job,
-                 bool trace_summaries);
+                 const SealTraceHooks* traces);
 
 // After a successful seal: removes the previous graph snapshot and the WAL segments it covers. An
 // error here does not undo the seal (open removes covered segments too).
