@@ -292,10 +292,10 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   // Called by the index's part cache with no lock held.
   const std::string path = blocks_dir_ + "/" + BlockFileName(block);
   Result<TraceSummaryParts> parts = ReadTraceSummaryParts(env_, path);
-  if (parts.ok() ||
-      (!parts.status().IsNotFound() && parts.status().code() != StatusCode::kDataLoss))
-    return parts;
-  // Lost or damaged while its block is still listed: rebuilt from the block's columns.
+  const bool damaged =
+      !parts.ok() && (parts.status().IsNotFound() || parts.status().code() == StatusCode::kDataLoss);
+  const bool undecided = parts.ok() && parts->version < 3;
+  if (!damaged && !undecided) return parts;
   std::optional<BlockEntry> entry;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -303,9 +303,22 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
       if (e.meta.id == block) entry = ReadRef(e);
   }
   if (!entry) return parts;  // compacted or removed: the search plans again
-  std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
-               parts.status().ToString().c_str());
-  return RebuildSideFile(*entry);
+  if (damaged) {
+    // Lost or damaged while its block is still listed: rebuilt from the block's columns.
+    std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
+                 parts.status().ToString().c_str());
+    return RebuildSideFile(*entry);
+  }
+  // An older side file (no `whole` flags) put back under a decided store: its flags are decided
+  // now, as a seal would (a trace another block holds is in the split list already).
+  std::vector<model::TraceId> ids;
+  ids.reserve(parts->parts.size());
+  for (const TraceSummary& part : parts->parts) ids.push_back(part.trace_id);
+  parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
+  for (uint8_t& w : parts->whole) w = !w;
+  parts->version = 3;
+  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
+  return parts;
 }
 
 }  // namespace ariadne::store::embedded
