@@ -292,8 +292,8 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   // Called by the index's part cache with no lock held.
   const std::string path = blocks_dir_ + "/" + BlockFileName(block);
   Result<TraceSummaryParts> parts = ReadTraceSummaryParts(env_, path);
-  const bool damaged =
-      !parts.ok() && (parts.status().IsNotFound() || parts.status().code() == StatusCode::kDataLoss);
+  const bool damaged = !parts.ok() && (parts.status().IsNotFound() ||
+                                       parts.status().code() == StatusCode::kDataLoss);
   const bool undecided = parts.ok() && parts->version < 3;
   if (!damaged && !undecided) return parts;
   std::optional<BlockEntry> entry;

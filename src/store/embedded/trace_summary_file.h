@@ -1,13 +1,14 @@
-// Trace-summary side files: the per-trace summaries of one block, persisted next to it so the
-// trace-summary index (trace_index.h) is rebuilt at open from these small files instead of from
-// every block's columns. Format: docs/formats/trace-summaries.md.
+// Trace-summary side files: the per-trace summaries of one block, persisted next to it. The
+// trace-summary index (trace_index.h) keeps nothing per trace in memory for sealed data: its
+// searches read these files (through a bounded cache). Format: docs/formats/trace-summaries.md.
 //
 // One side file per block, `<block file>.tsum` (e.g. blocks/000000000042.blk.tsum). It holds one
 // TraceSummary per trace id of the block, computed from that block's rows of the trace only (a
-// *part*: span_count is the block's row count of the trace). A part is the trace's summary when
-// the block holds every span of the trace; the index decides that (TraceIndex::PutIfComplete)
-// and refetches the traces spread over several blocks, so parts are never merged field by field
-// (X-Ray facts such as the root segment depend on parent links across parts).
+// *part*: span_count is the block's row count of the trace), with a `whole` flag: no other block
+// held a span of the trace when the part was written (seal, compaction). Traces with spans in
+// several blocks are listed in the split list (trace_split_file.h) and summarized from the whole
+// trace; parts are never merged field by field (X-Ray facts such as the root segment depend on
+// parent links across parts).
 //
 // Lifecycle: written and synced through the Env (WriteFileAtomically) BEFORE the manifest edit
 // that names its block (seal and compaction), removed with its block (retention, compaction,
