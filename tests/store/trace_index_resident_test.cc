@@ -262,6 +262,40 @@ TEST(TraceIndexResidentTest, CrashAtEveryDiskOperationOfASealLeavesACorrectIndex
   std::printf("swept %d disk operations\n", n - 1);
 }
 
+// kill -9 at every disk operation of a compaction that merges blocks holding parts of the same
+// traces: the restarted store's index answers exactly what the whole traces say.
+TEST(TraceIndexResidentTest, CrashAtEveryDiskOperationOfACompactionLeavesACorrectIndex) {
+  model::SpanBatch batch = testing::RandomSpans(83).Batch(600);
+  int n = 1;
+  for (; n < 400; ++n) {
+    SCOPED_TRACE("crash at disk operation " + std::to_string(n));
+    testing::TempDir dir;
+    FaultInjectionEnv env;
+    bool fired = false;
+    {
+      auto store = Open(Options(dir.path(), &env));
+      ASSERT_NE(store, nullptr);
+      for (size_t k = 0; k < 3; ++k) {
+        ASSERT_TRUE(store->Append("prod", Pick(batch, [k](size_t i) { return i % 3 == k; })).ok());
+        ASSERT_TRUE(store->Flush().ok());
+      }
+      env.CrashAt(n);
+      (void)RunBlockMaintenance(store.get());
+      fired = env.fired();
+    }
+    auto reopened = Open(Options(dir.path(), nullptr));
+    ASSERT_NE(reopened, nullptr);
+    ExpectSearchesMatchTheWholeTraces(*reopened);
+    ASSERT_TRUE(RunBlockMaintenance(reopened.get()).ok());
+    EXPECT_EQ(reopened->Stats().blocks, 1u);
+    ExpectSearchesMatchTheWholeTraces(*reopened);
+    if (::testing::Test::HasFailure()) return;
+    if (!fired) break;
+  }
+  EXPECT_GT(n, 3) << "the compaction made disk operations";
+  std::printf("swept %d disk operations\n", n - 1);
+}
+
 // A store written before version 3 (side files without `whole` flags, no split list): open
 // decides every part from the side files once, rewrites them as version 3, writes the split list,
 // and answers the same; the next open reads no side file.
