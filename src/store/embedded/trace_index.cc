@@ -257,8 +257,8 @@ bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
 
 void TraceIndex::EnsureOrdered() {
   if (dead_ > 0 && dead_ * 4 > entries_.size()) {
-    // Many traces dropped (retention): forget them and rebuild the order from the live ones. The
-    // posting lists are filtered, not rebuilt: evicted summaries are not in memory to post again.
+    // Many traces dropped (sealed whole, or gone after retention): forget them and rebuild the order from the live ones. The
+    // posting lists are filtered (cheaper than posting every live summary again).
     std::unordered_set<const Node*> gone;
     for (const Node& node : entries_)
       if (node.second.dead) gone.insert(&node);
