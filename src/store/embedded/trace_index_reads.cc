@@ -202,7 +202,16 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
   ColumnSet id_column;
   id_column.fixed = ColumnSet::kTraceId;
   for (const auto& [entry, maybe] : hits) {
-    Result<std::shared_ptr<const Block>> block = LoadBlock(entry, id_column);
+    // Read from the file, not through the column cache: ingest alone must not fill the cache (and
+    // evict what queries keep), nor count as its misses.
+    Result<std::shared_ptr<const Block>> block = Status::NotFound("");
+    if (!entry.meta.sections.empty()) {
+      block = ReadBlockColumns(env_, entry.path, entry.meta, id_column);
+    } else {
+      Result<columnar::BlockMeta> meta = columnar::ReadBlockMeta(env_, entry.path);
+      block = meta.ok() ? ReadBlockColumns(env_, entry.path, *meta, id_column)
+                        : Result<std::shared_ptr<const Block>>(meta.status());
+    }
     for (uint32_t i : maybe) {
       if (out[i]) continue;
       out[i] = !block.ok() || !(*block)->SortedRowsOfTrace(ids[i]).empty();
