@@ -169,6 +169,9 @@ int main() {
   }
   store = std::move(opened).value();
   std::printf("restart (close, open): open %.0f ms\n", Ms(Clock::now() - reopen_start));
+  std::printf("RSS after restart: %s; resident index entries %llu (split %llu)\n", Rss().c_str(),
+              static_cast<unsigned long long>(store->Stats().trace_index_resident),
+              static_cast<unsigned long long>(store->Stats().trace_index_split));
 
   pipeline::IngestMetrics metrics;
   pipeline::Pipeline pipeline(store.get(), &metrics);

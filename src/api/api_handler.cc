@@ -522,12 +522,21 @@ net::HttpResponse ApiHandler::Metrics() {
            "Cached block columns dropped to stay within the capacity.",
            stats.column_cache_evictions);
     metric("ariadne_trace_summary_bytes", "gauge",
-           "Bytes of trace summaries the trace-summary index holds in memory (bounded by the "
-           "trace_summaries share of --memory-limit).",
+           "Bytes of trace summaries the trace-summary index holds in memory (its resident "
+           "entries' and the decoded side files, those bounded by the trace_summaries share of "
+           "--memory-limit).",
            stats.trace_summary_bytes);
     metric("ariadne_trace_summary_loads_total", "counter",
-           "Block trace-summary side files read back to restore summaries evicted from memory.",
+           "Block trace-summary side files read and decoded by trace searches.",
            stats.trace_summary_loads);
+    metric("ariadne_trace_index_resident_traces", "gauge",
+           "Traces the trace-summary index keeps an entry for in memory (those with spans in a "
+           "head, and those split across blocks); sealed whole traces have none.",
+           stats.trace_index_resident);
+    metric("ariadne_trace_index_split_traces", "gauge",
+           "Traces whose spans are in more than one sealed block (kept resident, summarized from "
+           "the whole trace).",
+           stats.trace_index_split);
     metric("ariadne_query_blocks_pruned_total", "counter",
            "Blocks that queries and trace searches skipped by their meta (time range, services, "
            "column statistics) without reading them.",

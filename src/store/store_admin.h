@@ -40,10 +40,13 @@ struct StoreStats {
   uint64_t column_cache_bytes = 0;
   uint64_t column_cache_capacity_bytes = 0;
   uint64_t column_cache_evictions = 0;
-  // The trace-summary index (embedded store): summaries held in memory, and block side files read
-  // to bring evicted ones back.
+  // The trace-summary index (embedded store): summaries held in memory (resident entries' and
+  // decoded side files'), block side files read and decoded, and the resident entries (the heads'
+  // traces and the split ones; sealed whole traces have none) and of them the split traces.
   uint64_t trace_summary_bytes = 0;
   uint64_t trace_summary_loads = 0;
+  uint64_t trace_index_resident = 0;
+  uint64_t trace_index_split = 0;
   uint64_t blocks_pruned = 0;     // blocks a query or search skipped by meta alone
   // Decoded heads in memory (live and being sealed) and a running seal's sorted copies and encoded
   // file, approximate.

@@ -1,5 +1,5 @@
-// The trace-summary index (store/embedded/trace_index.h) reads evicted summaries' side files with
-// its mutex released: while a search waits on a side-file read, ingest (TraceIndex::NoteBatch)
+// The trace-summary index (store/embedded/trace_index.h) reads the blocks' side files with its
+// mutex released: while a search waits on a side-file read, ingest (TraceIndex::NoteBatch)
 // and the store's statistics (which read the index) go on; the search still answers exactly what
 // the whole traces say, page by page.
 #include <gtest/gtest.h>
@@ -101,7 +101,7 @@ TEST(TraceIndexIoTest, IngestGoesOnWhileASearchReadsASideFile) {
   HookedEnv env;
   EmbeddedStoreOptions options;
   options.trace_index = true;
-  options.trace_summary_bytes = 4096;  // almost every block summary is evicted
+  options.trace_summary_bytes = 4096;  // no decoded side file stays cached
   options.data_dir = dir.path();
   options.env = &env;
   options.maintenance.background = false;

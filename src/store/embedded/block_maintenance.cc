@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <numeric>
 #include <set>
+#include <unordered_map>
+#include <utility>
 
 #include "query/exec/pre_aggregates.h"
 #include "store/embedded/trace_summary_file.h"
@@ -246,7 +248,12 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   BlockBuilder builder(environment);
   uint64_t bytes_in = 0;
   uint32_t level = 0;
+  // Per trace: how many inputs hold it (a merged part is whole when one did: a trace in two
+  // inputs, or in a block outside this compaction, is in the split list since its later seal).
+  std::unordered_map<model::TraceId, std::pair<size_t, uint32_t>, model::TraceIdHash> inputs_of;
+  size_t input = 0;
   for (uint64_t id : inputs) {
+    ++input;
     const std::string path = blocks_dir_ + "/" + BlockFileName(id);
     Result<std::string> data = env_->ReadFile(path);
     Result<std::shared_ptr<const Block>> block =
@@ -256,6 +263,15 @@ Status BlockMaintenance::CompactOnce(bool* done) {
       skip_ids_.push_back(id);
       *done = true;
       return block.status().WithContext("compaction cannot read " + path + "; skipping it");
+    }
+    if (options_.trace_summaries) {
+      for (size_t row = 0; row < (*block)->num_rows; ++row) {
+        auto [it, inserted] = inputs_of.try_emplace((*block)->trace_id[row], input, 1);
+        if (!inserted && it->second.first != input) {
+          it->second.first = input;
+          ++it->second.second;
+        }
+      }
     }
     std::vector<uint32_t> rows((*block)->num_rows);
     std::iota(rows.begin(), rows.end(), 0);
@@ -275,8 +291,10 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   const std::string path = blocks_dir_ + "/" + BlockFileName(meta.id);
   // The merged block's trace summaries first (trace_summary_file.h), then the block.
   if (options_.trace_summaries) {
-    Result<uint64_t> side_bytes =
-        WriteTraceSummaryFile(env_, path, SummarizeBlockTraces(meta.environment, *merged));
+    std::vector<TraceSummary> parts = SummarizeBlockTraces(meta.environment, *merged);
+    std::vector<uint8_t> whole(parts.size());
+    for (size_t p = 0; p < parts.size(); ++p) whole[p] = inputs_of[parts[p].trace_id].second == 1;
+    Result<uint64_t> side_bytes = WriteTraceSummaryFile(env_, path, parts, whole);
     if (!side_bytes.ok()) return side_bytes.status().WithContext("compaction");
     meta.file_bytes += *side_bytes;  // counted with its block (--max-disk, /metrics)
   }

@@ -49,9 +49,13 @@ Status EmbeddedStore::Open() {
     last_segment = std::max(last_segment, segment);
   }
   if (options_.trace_index) {
-    if (options_.trace_summary_bytes != UINT64_MAX)
-      trace_index_.SetSummaryBudget(static_cast<size_t>(options_.trace_summary_bytes),
-                                    [this](uint64_t block) { return LoadBlockParts(block); });
+    // Without a memory limit the decoded side files still get a bound (they are re-read when
+    // evicted): the sealed data's summaries are never all resident.
+    constexpr uint64_t kDefaultSideFileCache = uint64_t{256} << 20;
+    trace_index_.SetSummaryBudget(static_cast<size_t>(options_.trace_summary_bytes == UINT64_MAX
+                                                          ? kDefaultSideFileCache
+                                                          : options_.trace_summary_bytes),
+                                  [this](uint64_t block) { return LoadBlockParts(block); });
     ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
   }
   ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
@@ -182,6 +186,8 @@ StoreStats EmbeddedStore::Stats() const {
   s.column_cache_evictions = cache.evictions;
   s.trace_summary_bytes = trace_index_.summary_bytes();
   s.trace_summary_loads = trace_index_.summary_loads();
+  s.trace_index_resident = trace_index_.traces();
+  s.trace_index_split = trace_index_.split_traces();
   s.blocks_pruned = blocks_pruned_;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);

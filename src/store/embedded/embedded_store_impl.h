@@ -240,19 +240,31 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
 
   static void SortByStartTime(TraceResult* result);
 
-  // Summarizes the traces of `block` (a head or a sealed block of `environment`) whose every
-  // noted span it holds, into the trace index.
-  void SummarizeIntoIndex(const std::string& environment, const columnar::Block& block);
-
-  // Open: notes and summarizes every sealed block and the replayed heads.
+  // Open: loads the persisted split list (no side file is read), or, for a store written before
+  // it (or whose list is lost), decides every block's parts from their side files first
+  // (ConvertTraceIndex). Blocks whose side file is missing are summarized from their columns and
+  // their traces made split.
   Status BuildTraceIndex();
-  // A block without a readable side file: its parts from the columns, persisted (best effort).
-  Result<std::vector<TraceSummary>> SummarizeAndPersist(const BlockEntry& entry);
+  // Reads every block's side file (or summarizes the block), flags each part whole when its block
+  // holds all the trace's sealed spans, rewrites the side files as version 3 and writes the split
+  // list.
+  Status ConvertTraceIndex(const std::vector<BlockEntry>& blocks);
   // Removes side files whose block is not in `blocks` (a seal or compaction that failed after
-  // writing one).
-  void RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& blocks);
+  // writing one); answers the blocks of `blocks` that have no side file.
+  std::vector<BlockEntry> RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& blocks);
   // The side file of a block by id (TraceIndex::PartLoader).
-  Result<std::vector<TraceSummary>> LoadBlockParts(uint64_t block);
+  Result<TraceSummaryParts> LoadBlockParts(uint64_t block);
+  // For the seal (seal_writer.h) and side files rebuilt from columns: whether some sealed block of
+  // `environment` other than `exclude` holds a span of each trace (bloom filter, then the block's
+  // trace-id column; a block that cannot be read answers yes, the safe side).
+  std::vector<uint8_t> HaveSealedSpans(const std::string& environment,
+                                       const std::vector<model::TraceId>& ids,
+                                       uint64_t exclude = 0);
+  // A block's parts from its columns, flagged whole unless another block holds the trace, written
+  // as its side file (best effort).
+  Result<TraceSummaryParts> RebuildSideFile(const BlockEntry& entry);
+  // The sealed blocks as the trace index's search sees them.
+  std::vector<TraceIndex::SearchBlock> SearchBlocks();
 
   // Refetches the index's stale traces whose spans may lie in the window.
   Status RefreshTraceIndex(std::string_view environment, uint64_t start_unix_nano,
@@ -321,9 +333,13 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::condition_variable seal_cv_;
   std::optional<SealJob> seal_job_;  // guarded by seal_mu_
   bool seal_running_ = false;        // guarded by seal_mu_
-  bool seal_stop_ = false;           // guarded by seal_mu_
-  uint64_t seals_finished_ = 0;      // guarded by seal_mu_
-  Status last_seal_status_;          // guarded by seal_mu_
+  // The trace split list is on disk (open wrote or read it); touched by open, then the seal thread.
+  bool split_list_written_ = false;
+  // Open could not rewrite every older side file: the list is not written this run.
+  bool split_list_blocked_ = false;
+  bool seal_stop_ = false;       // guarded by seal_mu_
+  uint64_t seals_finished_ = 0;  // guarded by seal_mu_
+  Status last_seal_status_;      // guarded by seal_mu_
   std::atomic<uint64_t> blocks_count_{0};
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};

@@ -246,12 +246,28 @@ Status EmbeddedStore::Seal(SealJob* job) {
   // The sealing heads are immutable and only this thread removes them: no lock needed to read.
   std::vector<const BlockBuilder*> heads;
   for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+  SealTraceHooks hooks;
+  hooks.have_sealed_spans = [this](const std::string& environment,
+                                   const std::vector<model::TraceId>& ids) {
+    return HaveSealedSpans(environment, ids);
+  };
+  hooks.persist_splits = [this](const std::vector<SplitTrace>& split) {
+    // Only the seal thread (and open, before it starts) writes the list. Not at all when open
+    // could not decide every side file (its presence would say they are).
+    if (split_list_blocked_ || (split.empty() && split_list_written_)) {
+      if (!split.empty()) (void)trace_index_.AddSplits(split);
+      return Status::Ok();
+    }
+    ARIADNE_RETURN_IF_ERROR(
+        WriteTraceSplitFile(env_, options_.data_dir, trace_index_.AddSplits(split)));
+    split_list_written_ = true;
+    return Status::Ok();
+  };
   ARIADNE_RETURN_IF_ERROR(WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads,
-                                    job, options_.trace_index, &seal_copy_bytes_));
-  // Summaries of the traces these heads hold whole, so readers need not fetch them.
-  for (const SealedBlock& b : job->written)
-    for (const TraceSummary& part : b.parts)
-      trace_index_.PutIfComplete(b.meta.environment, part, b.meta.id);
+                                    job, options_.trace_index ? &hooks : nullptr,
+                                    &seal_copy_bytes_));
+  std::vector<std::string> environments;
+  for (const SealedBlock& b : job->written) environments.push_back(b.meta.environment);
   {
     std::unique_lock<std::shared_mutex> lock(state_mu_);
     for (SealedBlock& b : job->written) {
@@ -265,6 +281,9 @@ Status EmbeddedStore::Seal(SealJob* job) {
     sealing_spans_ = 0;
     blocks_count_ = blocks_.size();
   }
+  // The blocks are listed: the traces they hold whole need no resident entry any more.
+  for (size_t i = 0; i < job->written.size(); ++i)
+    trace_index_.Sealed(environments[i], job->written[i].parts, job->written[i].whole);
   // The seal is done: what is left to retire is removed at the next open anyway.
   Status retired = RetireAfterSeal(env_, options_.data_dir, wal_dir_, *job);
   if (!retired.ok())

@@ -28,7 +28,7 @@ BlockRecord RecordOfBlock(const BlockMeta& meta) {
 
 Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
                  const std::string& blocks_dir, const std::vector<const BlockBuilder*>& heads,
-                 SealJob* job, bool trace_summaries, std::atomic<uint64_t>* copy_bytes) {
+                 SealJob* job, const SealTraceHooks* traces, std::atomic<uint64_t>* copy_bytes) {
   auto follow = [copy_bytes](int64_t delta) {
     if (copy_bytes != nullptr) *copy_bytes += static_cast<uint64_t>(delta);  // wraps back on −
   };
@@ -49,9 +49,16 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     // The side file first: a block the manifest names always has one (a failure here leaves at
     // most an orphan side file, removed at open).
     std::vector<TraceSummary> parts;
-    if (trace_summaries) {
+    std::vector<uint8_t> whole;
+    if (traces != nullptr) {
       parts = SummarizeBlockTraces(meta.environment, *sealed);
-      ARIADNE_ASSIGN_OR_RETURN(uint64_t side_bytes, WriteTraceSummaryFile(env, path, parts));
+      std::vector<model::TraceId> ids;
+      ids.reserve(parts.size());
+      for (const TraceSummary& part : parts) ids.push_back(part.trace_id);
+      const std::vector<uint8_t> earlier = traces->have_sealed_spans(meta.environment, ids);
+      whole.resize(parts.size());
+      for (size_t p = 0; p < parts.size(); ++p) whole[p] = !earlier[p];
+      ARIADNE_ASSIGN_OR_RETURN(uint64_t side_bytes, WriteTraceSummaryFile(env, path, parts, whole));
       meta.file_bytes += side_bytes;  // counted with its block (--max-disk, /metrics)
     }
     const int64_t sealed_bytes = static_cast<int64_t>(ApproximateBytes(*sealed));
@@ -60,9 +67,21 @@ Status WriteSeal(Env* env, Manifest* manifest, const std::string& data_dir,
     Status wrote = WriteFileAtomically(env, path, file);
     follow(wrote.ok() ? -file_bytes : -(sealed_bytes + file_bytes));
     ARIADNE_RETURN_IF_ERROR(wrote);
-    job->written.push_back(
-        SealedBlock{std::move(meta), std::move(path), std::move(sealed), std::move(parts)});
+    job->written.push_back(SealedBlock{std::move(meta), std::move(path), std::move(sealed),
+                                       std::move(parts), std::move(whole)});
     ++job->heads_done;
+  }
+  if (traces != nullptr) {
+    // The traces these blocks split, durable before the manifest names the blocks: after a crash
+    // the list may name a trace too many (kept resident), never one too few.
+    std::vector<SplitTrace> split;
+    for (const SealedBlock& b : job->written)
+      for (size_t p = 0; p < b.parts.size(); ++p)
+        if (!b.whole[p])
+          split.push_back(SplitTrace{b.meta.environment, b.parts[p].trace_id,
+                                     b.parts[p].start_unix_nano,
+                                     b.parts[p].last_span_start_unix_nano});
+    ARIADNE_RETURN_IF_ERROR(traces->persist_splits(split));
   }
   ARIADNE_RETURN_IF_ERROR(
       WriteFileAtomically(env, ServiceGraphPath(data_dir, job->seal), job->graph_snapshot));

@@ -5,15 +5,10 @@
 #include <unordered_set>
 
 namespace ariadne::store::embedded {
-using columnar::Block;
 namespace {
 
-// The summary with its heap (summaries are held out of line, so an evicted one costs nothing).
+// The summary with its heap (summaries are held out of line: an entry without one costs nothing).
 size_t SummaryHeapBytes(const TraceSummary& s) { return TracePartCache::SummaryBytes(s); }
-
-// Side files a search keeps at hand while it walks (blocks' time ranges overlap, so the walk in
-// start order alternates between a few of them).
-constexpr size_t kPinnedSideFiles = 16;
 
 }  // namespace
 
@@ -51,12 +46,8 @@ void TraceIndex::Note(Node* node, uint64_t start) {
   }
   e.last_start = std::max(e.last_start, start);
   max_spread_ = std::max(max_spread_, e.last_start - e.start);
-  if (!e.stale) {
-    e.stale = true;
-    stale_.insert(node);
-  } else if (!e.has_summary) {
-    stale_.insert(node);
-  }
+  e.stale = true;
+  stale_.insert(node);
 }
 
 void TraceIndex::NoteBatch(const std::string& environment, const model::SpanBatch& batch) {
@@ -66,25 +57,65 @@ void TraceIndex::NoteBatch(const std::string& environment, const model::SpanBatc
     Note(NodeOf(env, span.trace_id), span.start_time_unix_nano);
 }
 
-void TraceIndex::NoteBlock(const std::string& environment, const Block& block) {
-  MutexLock lock(&mu_);
-  const uint32_t env = EnvironmentId(environment);
-  for (size_t row = 0; row < block.num_rows; ++row)
-    Note(NodeOf(env, block.trace_id[row]), block.start_unix_nano[row]);
-}
+void TraceIndex::LoadSplits(const std::vector<SplitTrace>& traces) { (void)AddSplits(traces); }
 
-void TraceIndex::NotePart(const std::string& environment, const TraceSummary& part) {
-  if (part.span_count == 0) return;
+std::vector<SplitTrace> TraceIndex::AddSplits(const std::vector<SplitTrace>& traces) {
   MutexLock lock(&mu_);
-  Node* node = NodeOf(EnvironmentId(environment), part.trace_id);
-  Note(node, part.start_unix_nano);
-  if (part.span_count > 1) {
-    Note(node, part.last_span_start_unix_nano);
-    node->second.spans += part.span_count - 2;
+  for (const SplitTrace& t : traces) {
+    Node* node = NodeOf(EnvironmentId(t.environment), t.id);
+    // The range the trace's spans may cover (StaleIn finds it); the span count stays what was
+    // noted: the refetch (PutFetched) sets the whole trace's.
+    const uint64_t spans = node->second.spans;
+    Note(node, t.start_unix_nano);
+    if (t.last_start_unix_nano > t.start_unix_nano) Note(node, t.last_start_unix_nano);
+    node->second.spans = spans;
+    if (!node->second.split) {
+      node->second.split = true;
+      ++splits_;
+    }
   }
+  std::vector<SplitTrace> all;
+  all.reserve(splits_);
+  for (const Node& node : entries_) {
+    const Entry& e = node.second;
+    if (!e.split || e.dead) continue;
+    all.push_back(
+        SplitTrace{environments_[node.first.environment], node.first.id, e.start, e.last_start});
+  }
+  return all;
 }
 
-void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
+bool TraceIndex::IsSplit(const std::string& environment, const model::TraceId& id) const {
+  MutexLock lock(&mu_);
+  const int64_t env = FindEnvironment(environment);
+  if (env < 0) return false;
+  auto it = entries_.find(Key{static_cast<uint32_t>(env), id});
+  return it != entries_.end() && !it->second.dead && it->second.split;
+}
+
+void TraceIndex::Sealed(const std::string& environment, const std::vector<TraceSummary>& parts,
+                        const std::vector<uint8_t>& whole) {
+  MutexLock lock(&mu_);
+  ++generation_;
+  const int64_t env = FindEnvironment(environment);
+  if (env < 0) return;
+  for (size_t i = 0; i < parts.size() && i < whole.size(); ++i) {
+    if (!whole[i]) continue;
+    auto it = entries_.find(Key{static_cast<uint32_t>(env), parts[i].trace_id});
+    if (it == entries_.end()) continue;
+    const Entry& e = it->second;
+    if (e.dead || e.split || e.spans != parts[i].span_count) continue;
+    Kill(&*it);
+  }
+  EnsureOrdered();  // forgets the dropped entries when many (ingest alone never searches)
+}
+
+bool TraceIndex::Resident(uint32_t environment, const model::TraceId& id) const {
+  auto it = entries_.find(Key{environment, id});
+  return it != entries_.end() && !it->second.dead;
+}
+
+void TraceIndex::Store(Node* node, TraceSummary summary) {
   Entry& e = node->second;
   bytes_ -= e.summary_bytes;
   summary_bytes_ -= e.summary_bytes;
@@ -92,64 +123,19 @@ void TraceIndex::Store(Node* node, TraceSummary summary, uint64_t block) {
   e.summary_bytes = SummaryHeapBytes(*e.summary);
   bytes_ += e.summary_bytes;
   summary_bytes_ += e.summary_bytes;
-  e.has_summary = true;
-  e.evicted = false;
-  e.block = block;
   e.stale = false;
   stale_.erase(node);
   Post(node);
-  if (block != 0 && budget_ != SIZE_MAX) {
-    evictable_.push_back(node);
-    EnforceBudget(nullptr);
-  }
 }
 
 void TraceIndex::SetSummaryBudget(size_t bytes, PartLoader loader) {
-  part_cache_.Configure(bytes / 4, std::move(loader));
+  part_cache_.Configure(bytes, std::move(loader));
+}
+
+void TraceIndex::ForgetBlock(uint64_t block) {
+  part_cache_.Forget(block);
   MutexLock lock(&mu_);
-  budget_ = bytes - bytes / 4;
-  RebuildEvictable();
-  EnforceBudget(nullptr);
-}
-
-void TraceIndex::RebuildEvictable() {
-  evictable_.clear();
-  if (budget_ == SIZE_MAX) return;
-  for (Node& node : entries_) {
-    const Entry& e = node.second;
-    if (e.has_summary && !e.evicted && e.block != 0 && !e.dead) evictable_.push_back(&node);
-  }
-}
-
-void TraceIndex::EnforceBudget(const Node* keep) {
-  if (evictable_.size() > 2 * entries_.size() + 1024) RebuildEvictable();  // drop stale items
-  size_t kept = 0;
-  while (summary_bytes_ > budget_ && evictable_.size() > kept) {
-    Node* node = evictable_.front();
-    evictable_.pop_front();
-    Entry& e = node->second;
-    if (!e.has_summary || e.evicted || e.block == 0 || e.dead) continue;  // a stale item
-    if (node == keep) {
-      evictable_.push_back(node);
-      ++kept;
-      continue;
-    }
-    bytes_ -= e.summary_bytes;
-    summary_bytes_ -= e.summary_bytes;
-    e.summary.reset();
-    e.summary_bytes = 0;
-    e.evicted = true;
-  }
-}
-
-void TraceIndex::LostEvicted(Node* node) {
-  Entry& e = node->second;
-  e.evicted = false;
-  e.has_summary = false;
-  e.block = 0;
-  ++e.version;
-  e.stale = true;
-  stale_.insert(node);
+  ++generation_;
 }
 
 void TraceIndex::Post(Node* node) {
@@ -194,34 +180,17 @@ void TraceIndex::Kill(Node* node) {
   summary_bytes_ -= e.summary_bytes;
   e.summary.reset();
   e.summary_bytes = 0;
-  e.has_summary = false;
-  e.evicted = false;
-  e.block = 0;
   e.stale = false;
   e.dead = true;
+  if (e.split) {
+    e.split = false;
+    --splits_;
+  }
   e.spans = 0;
   e.start = UINT64_MAX;
   e.last_start = 0;
   ++dead_;
   ++obsolete_items_;
-}
-
-void TraceIndex::PutIfComplete(const std::string& environment, TraceSummary summary,
-                               uint64_t block) {
-  MutexLock lock(&mu_);
-  int64_t env = FindEnvironment(environment);
-  if (env < 0) return;
-  auto it = entries_.find(Key{static_cast<uint32_t>(env), summary.trace_id});
-  if (it == entries_.end() || it->second.dead || it->second.spans != summary.span_count) return;
-  Store(&*it, std::move(summary), block);
-}
-
-uint64_t TraceIndex::NotedSpans(const std::string& environment, const model::TraceId& id) const {
-  MutexLock lock(&mu_);
-  int64_t env = FindEnvironment(environment);
-  if (env < 0) return 0;
-  auto it = entries_.find(Key{static_cast<uint32_t>(env), id});
-  return it == entries_.end() ? 0 : it->second.spans;
 }
 
 std::vector<TraceIndex::Stale> TraceIndex::StaleIn(std::string_view environment, uint64_t start,
@@ -254,7 +223,7 @@ void TraceIndex::PutFetched(const Stale& stale, TraceSummary summary) {
     pending_.push_back(OrderItem{e.start, ++e.order_seq, &*it});
   }
   e.last_start = summary.last_span_start_unix_nano;
-  Store(&*it, std::move(summary), 0);
+  Store(&*it, std::move(summary));
 }
 
 void TraceIndex::DropFetched(const Stale& stale) {
@@ -288,8 +257,8 @@ bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
 
 void TraceIndex::EnsureOrdered() {
   if (dead_ > 0 && dead_ * 4 > entries_.size()) {
-    // Many traces dropped (retention): forget them and rebuild the order from the live ones. The
-    // posting lists are filtered, not rebuilt: evicted summaries are not in memory to post again.
+    // Many traces dropped (sealed whole, or gone after retention): forget them and rebuild the order from the live ones. The
+    // posting lists are filtered (cheaper than posting every live summary again).
     std::unordered_set<const Node*> gone;
     for (const Node& node : entries_)
       if (node.second.dead) gone.insert(&node);
@@ -315,7 +284,6 @@ void TraceIndex::EnsureOrdered() {
     order_.clear();
     pending_.clear();
     obsolete_items_ = 0;
-    RebuildEvictable();
     for (Node& node : entries_)
       if (node.second.start != UINT64_MAX)
         order_.push_back(OrderItem{node.second.start, ++node.second.order_seq, &node});
@@ -341,126 +309,6 @@ void TraceIndex::EnsureOrdered() {
   }
 }
 
-Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
-                                     const TraceIdSet* span_matches, const CancelFlagPtr& cancel,
-                                     bool* needs_refresh) {
-  SearchCursor cursor;
-  for (;;) {
-    SearchStep(request, span_matches, cancel, &cursor);
-    if (cursor.cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
-    if (cursor.missing == 0) break;
-    // The index is unlocked here: the side file is read and decoded while ingest goes on.
-    cursor.pinned.push_back(part_cache_.Get(cursor.missing));
-    cursor.missing = 0;
-    // At most a few, and within the cache's share unless it is the one just read.
-    size_t pinned_bytes = 0;
-    for (const std::shared_ptr<const BlockParts>& p : cursor.pinned) pinned_bytes += p->bytes;
-    while (cursor.pinned.size() > 1 &&
-           (cursor.pinned.size() > kPinnedSideFiles || pinned_bytes > part_cache_.capacity())) {
-      pinned_bytes -= cursor.pinned.front()->bytes;
-      cursor.pinned.erase(cursor.pinned.begin());
-    }
-  }
-  if (needs_refresh) *needs_refresh = cursor.needs_refresh;
-  return std::move(cursor.page);
-}
-
-void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* span_matches,
-                            const CancelFlagPtr& cancel, SearchCursor* cursor) {
-  MutexLock lock(&mu_);
-  TracePage& page = cursor->page;
-  const int64_t env = request.environment.empty() ? -1 : FindEnvironment(request.environment);
-  if (!request.environment.empty() && env < 0) return;
-  EnsureOrdered();
-  const uint64_t ws = request.start_unix_nano, we = request.end_unix_nano;
-  const uint64_t lo = ws > max_spread_ ? ws - max_spread_ : 0;
-  const bool newest = request.order == TraceOrder::kNewestFirst;
-  // Resume after the last trace walked past (the first step: after the request's token).
-  const std::optional<TracePageToken> after = cursor->position ? cursor->position : request.after;
-  // Read under mu_ (held for this whole step; the analysis does not follow it into lambdas).
-  const std::vector<std::string>* names = &environments_;
-  std::vector<Node*> lost;  // evicted summaries their side file no longer has
-  // Handles one order item; false ends the walk (page full, cancelled, or a side file missing).
-  auto visit_item = [&](const OrderItem& item) {
-    const Entry& e = item.node->second;
-    if (item.seq != e.order_seq || e.dead || !e.has_summary) return true;
-    if (env >= 0 && item.node->first.environment != static_cast<uint32_t>(env)) return true;
-    const model::TraceId& id = item.node->first.id;
-    if (after) {
-      const TracePageToken& a = *after;
-      const bool past = newest ? (item.start < a.start_unix_nano ||
-                                  (item.start == a.start_unix_nano && id < a.trace_id))
-                               : (item.start > a.start_unix_nano ||
-                                  (item.start == a.start_unix_nano && a.trace_id < id));
-      if (!past) return true;
-    }
-    if (e.start >= we || e.last_start < ws) return true;
-    if (++page.examined % 1024 == 0 && cancel && cancel->cancelled()) {
-      cursor->cancelled = true;
-      return false;
-    }
-    if (span_matches && !span_matches->count(id)) return true;
-    const TraceSummary* summary = e.summary.get();
-    if (e.evicted) {
-      const BlockParts* parts = nullptr;
-      for (const std::shared_ptr<const BlockParts>& p : cursor->pinned)
-        if (p->block == e.block) parts = p.get();
-      if (parts == nullptr) {
-        cursor->missing = e.block;  // read it unlocked, then come back to this trace
-        --page.examined;
-        return false;
-      }
-      auto found = parts->by_id.find(id);
-      if (found == parts->by_id.end() || found->second.span_count != e.spans ||
-          found->second.environment != (*names)[item.node->first.environment]) {
-        lost.push_back(item.node);  // made stale after the walk
-        cursor->needs_refresh = true;
-        return true;
-      }
-      summary = &found->second;
-    }
-    if (!PassesTraceFilter(request.filter, *summary)) return true;
-    TraceVerdict verdict = request.refine ? request.refine(*summary) : TraceVerdict::kYes;
-    if (verdict == TraceVerdict::kNo) return true;
-    if (request.limit != 0 && page.traces.size() == request.limit) {
-      page.next = cursor->last;
-      return false;
-    }
-    page.traces.push_back(TracePageEntry{*summary, verdict == TraceVerdict::kYes});
-    cursor->last = TracePageToken{item.start, id};
-    return true;
-  };
-  auto visit = [&](const OrderItem& item) {
-    if (!visit_item(item)) return false;
-    cursor->position = TracePageToken{item.start, item.node->first.id};
-    return true;
-  };
-  auto by_start = [](const OrderItem& item, uint64_t start) { return item.start < start; };
-  if (!request.filter.annotations.empty()) {
-    // Only the traces that carry the annotation values: walk those in order.
-    std::vector<OrderItem> items = Candidates(request.filter.annotations);
-    if (newest) std::reverse(items.begin(), items.end());
-    for (const OrderItem& item : items)
-      if (!visit(item)) break;
-  } else if (!newest) {
-    uint64_t from = lo;
-    if (after) from = std::max(from, after->start_unix_nano);
-    auto it = std::lower_bound(order_.begin(), order_.end(), from, by_start);
-    for (; it != order_.end() && it->start < we; ++it)
-      if (!visit(*it)) break;
-  } else {
-    uint64_t to = we;  // first start not to visit
-    if (after && after->start_unix_nano < UINT64_MAX) to = std::min(to, after->start_unix_nano + 1);
-    auto it = std::lower_bound(order_.begin(), order_.end(), to, by_start);
-    while (it != order_.begin()) {
-      --it;
-      if (it->start < lo) break;
-      if (!visit(*it)) break;
-    }
-  }
-  for (Node* node : lost) LostEvicted(node);
-}
-
 size_t TraceIndex::bytes() const {
   MutexLock lock(&mu_);
   return bytes_ + entries_.bucket_count() * sizeof(void*) + stale_.size() * 3 * sizeof(void*);
@@ -477,6 +325,11 @@ uint64_t TraceIndex::summary_loads() const { return part_cache_.loads(); }
 size_t TraceIndex::traces() const {
   MutexLock lock(&mu_);
   return entries_.size() - dead_;
+}
+
+size_t TraceIndex::split_traces() const {
+  MutexLock lock(&mu_);
+  return splits_;
 }
 
 }  // namespace ariadne::store::embedded

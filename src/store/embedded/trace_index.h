@@ -1,40 +1,34 @@
-// TraceIndex: the embedded engine's trace-summary index — one TraceSummary (root service and name,
-// bounds, span count, services, and the X-Ray facts: root segment, HTTP, flags, users, annotations,
-// segment identities) per trace and environment, so SearchTracePage answers from memory without
-// reading spans.
+// TraceIndex: the embedded engine's trace-summary index. SearchTracePage answers from it without
+// reading spans: per trace one TraceSummary (root service and name, bounds, span count, services,
+// and the X-Ray facts: root segment, HTTP, flags, users, annotations, segment identities).
 //
-// How it stays consistent with the blocks (derived state; each block's per-trace parts are
-// persisted beside it, trace_summary_file.h, so open reads those instead of the columns):
-//   - Every span the store takes is noted (NoteBatch from ApplyToHead, so ingest and WAL replay
-//     alike; NotePart from each block's persisted summaries at open, NoteBlock for a block
-//     without them): per trace its span count and span-start range.
-//     A noted trace is stale: its summary (if any) no longer covers every span.
-//   - A stale trace gets its summary from the rows that hold it: PutIfComplete keeps a summary of
-//     one head or block when that head/block holds every noted span of the trace (the seal thread
-//     after each seal, Open for each block's persisted parts). Traces spread over several
-//     heads/blocks stay stale.
-//   - Readers refresh the stale traces of their window first (StaleIn, then the whole trace by
-//     GetTrace and PutFetched/DropFetched); a version number makes a refresh that raced with new
-//     spans leave the trace stale.
-//   - Retention and quarantine call MarkStale for the time range of the blocks they removed, so
-//     the next reader refetches those traces (dropping the ones that are gone). Compaction moves
-//     spans between blocks without changing any trace: nothing to do.
-// A trace noted but never summarized yet (it arrived while a read was running) is not returned.
+// Where the summaries live (docs/formats/trace-summaries.md):
+//   - Sealed data: nothing per trace is resident. Each block's side file (trace_summary_file.h)
+//     holds one summary per trace of the block (a *part*) with a `whole` flag decided when the
+//     block was written. Search walks the blocks overlapping its window (SearchBlock: id,
+//     environment, time range, given by the store) and merges their parts, read through a bounded
+//     LRU cache of decoded side files (trace_index_part_cache.h), with the resident entries below.
+//   - Resident entries (this class's map): the traces with spans in a head (NoteBatch, from
+//     ApplyToHead: ingest and WAL replay alike) and the *split* traces (parts in several blocks,
+//     persisted in trace_split_file.h; LoadSplits at open, AddSplits at seal). A resident entry
+//     overrides every block part of its trace: its summary comes from the whole trace (StaleIn,
+//     GetTrace, PutFetched/DropFetched; a version number makes a refresh that raced with new spans
+//     leave the trace stale). A trace noted but never summarized yet is not returned.
+//   - Sealed(...) after a seal is committed drops the entries of the sealed heads' traces whose
+//     new part is whole (no other block, no newer head span), so resident entries stay bounded by
+//     the heads and the split traces however much sealed data there is.
+//   - Retention and quarantine call MarkStale for the time range of the blocks they removed (the
+//     resident traces there are refetched); ForgetBlock (compaction, retention, quarantine) makes
+//     running searches take the block list again.
 //
-// Memory: bytes() estimates what the entries hold (see docs/PERFORMANCE.md for figures). With a
-// summary budget (SetSummaryBudget) at most that many bytes of summaries stay in memory: the
-// summaries of traces whole in one sealed block (PutIfComplete with its block id) are evicted,
-// oldest stored first, and Search evaluates an evicted summary from its block's side file
-// (trace_summary_file.h), decoded through a bounded LRU cache (trace_index_part_cache.h, a quarter
-// of the budget). What stays per trace regardless is the entry (id, span count, start range,
-// ≈ 150 bytes). A summary that no longer loads (its block was compacted or removed) makes its
-// trace stale and Search reports that it needs a refresh.
+// Memory: bytes() estimates the resident entries (≈ 150 bytes each plus summaries); the decoded
+// side files are bounded by SetSummaryBudget (the `trace_summaries` share of --memory-limit).
 //
 // Threads: every method may be called from any thread; one mutex guards the index. Search holds
-// it while it walks the window (summaries are evaluated in place, nothing is copied but the page)
-// but never while it reads a side file: when the walk reaches an evicted summary whose side file
-// is not at hand it stops, unlocks, reads and decodes the file (the part cache), and resumes from
-// the trace it stopped at (keyset, as NextToken), so NoteBatch (ingest) never waits for that I/O.
+// it while it walks (summaries are evaluated in place, nothing is copied but the page) but never
+// while it reads a side file or asks the store for its blocks: it stops, unlocks, reads, and
+// resumes from the trace it stopped at (a keyset position, as NextToken), so NoteBatch (ingest)
+// never waits for that I/O.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +51,7 @@
 #include "model/ids.h"
 #include "model/span_batch.h"
 #include "store/embedded/trace_index_part_cache.h"
+#include "store/embedded/trace_split_file.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -74,33 +69,28 @@ class TraceIndex {
 
   void NoteBatch(const std::string& environment, const model::SpanBatch& batch)
       ARIADNE_EXCLUDES(mu_);
-  void NoteBlock(const std::string& environment, const columnar::Block& block)
-      ARIADNE_EXCLUDES(mu_);
-  // Notes the spans a persisted part stands for (trace_summary_file.h): part.span_count spans
-  // starting from part.start_unix_nano to part.last_span_start_unix_nano. Same as NoteBlock for
-  // that block's rows of the trace, without reading them.
-  void NotePart(const std::string& environment, const TraceSummary& part) ARIADNE_EXCLUDES(mu_);
 
-  // Keeps `summary` (of some rows of one head or block) when those rows are every noted span of
-  // its trace: summary.span_count equals the noted count. `block`: the sealed block whose side
-  // file holds this summary (it may then be evicted), 0 for a head.
-  void PutIfComplete(const std::string& environment, TraceSummary summary, uint64_t block = 0)
+  // The split traces persisted by the last run (trace_split_file.h): resident and stale.
+  void LoadSplits(const std::vector<SplitTrace>& traces) ARIADNE_EXCLUDES(mu_);
+  // Marks `traces` split (resident until their spans are gone) and answers every split trace, to
+  // persist before the manifest names the block that split them.
+  std::vector<SplitTrace> AddSplits(const std::vector<SplitTrace>& traces) ARIADNE_EXCLUDES(mu_);
+  // Whether the trace is in the split list.
+  bool IsSplit(const std::string& environment, const model::TraceId& id) const
       ARIADNE_EXCLUDES(mu_);
+  // A seal of `environment`'s head is committed (its block is in the store's block list): the
+  // entries of traces whose part there is whole (`whole[i]`) and who have no span noted since
+  // (noted count equals the part's) are dropped; the block's side file answers for them now.
+  void Sealed(const std::string& environment, const std::vector<TraceSummary>& parts,
+              const std::vector<uint8_t>& whole) ARIADNE_EXCLUDES(mu_);
 
-  // The persisted parts of a block (ReadTraceSummaryFile); called with no index lock held (from
-  // the part cache, trace_index_part_cache.h), so it may take a while; it must not call back
-  // into the index.
+  // Decoded side files: `loader` reads one (ReadTraceSummaryParts); called with no index lock
+  // held, it must not call back into the index. `bytes` bounds the cache of decoded side files.
   using PartLoader = TracePartCache::Loader;
-  // Bounds the summaries held in memory to `bytes` (see Memory above): a quarter of it for the
-  // cache of decoded side files, the rest for the summaries kept in the index. Call before use.
   void SetSummaryBudget(size_t bytes, PartLoader loader) ARIADNE_EXCLUDES(mu_);
-  // The block is gone (compaction, retention, quarantine): its cached side file is dropped.
-  void ForgetBlock(uint64_t block) { part_cache_.Forget(block); }
-
-  // The noted span count of a trace (0 when unknown), so callers skip summarizing rows that
-  // cannot be complete.
-  uint64_t NotedSpans(const std::string& environment, const model::TraceId& id) const
-      ARIADNE_EXCLUDES(mu_);
+  // The block is gone (compaction, retention, quarantine): its cached side file is dropped and
+  // running searches take the block list again.
+  void ForgetBlock(uint64_t block) ARIADNE_EXCLUDES(mu_);
 
   // Stale traces of `environment` ("" all) whose span starts may overlap [start, end).
   std::vector<Stale> StaleIn(std::string_view environment, uint64_t start, uint64_t end) const
@@ -110,27 +100,37 @@ class TraceIndex {
   // The trace is gone (GetTrace found no span); ignored when spans were noted since StaleIn.
   void DropFetched(const Stale& stale) ARIADNE_EXCLUDES(mu_);
 
-  // Blocks of `environment` holding spans in [min_start, max_end] were removed: every trace that
-  // may have had spans there becomes stale.
+  // Blocks of `environment` holding spans in [min_start, max_end] were removed: every resident
+  // trace that may have had spans there becomes stale.
   void MarkStale(std::string_view environment, uint64_t min_start, uint64_t max_end)
       ARIADNE_EXCLUDES(mu_);
 
-  // SearchTracePage over the summaries (see TracePageRequest). `span_matches`, when not null,
-  // holds the traces with a span that passes request.filter.span_filters (the caller scans spans
-  // for those). kCancelled once `cancel` is set.
-  // `needs_refresh`, when not null, is set when an evicted summary could not be loaded back: its
-  // trace is stale now and was left out; refresh (StaleIn) and search again.
+  // A sealed block as the search sees it (from the store's block list).
+  struct SearchBlock {
+    uint64_t id = 0;
+    std::string environment;
+    uint64_t min_start = 0;  // earliest span start
+    uint64_t max_end = 0;    // latest span end (>= every span start)
+  };
+  // The store's sealed blocks now; called with no index lock held.
+  using BlockLister = std::function<std::vector<SearchBlock>()>;
+
+  // SearchTracePage over the resident entries and the blocks' parts (see TracePageRequest).
+  // `span_matches`, when not null, holds the traces with a span that passes
+  // request.filter.span_filters (the caller scans spans for those). kCancelled once `cancel` is
+  // set. Resident stale traces are left out: refresh them first (StaleIn).
   Result<TracePage> Search(const TracePageRequest& request, const TraceIdSet* span_matches,
-                           const CancelFlagPtr& cancel, bool* needs_refresh = nullptr)
+                           const CancelFlagPtr& cancel, const BlockLister& blocks)
       ARIADNE_EXCLUDES(mu_);
 
   size_t bytes() const ARIADNE_EXCLUDES(mu_);
-  // Bytes of summaries held in memory (the part SetSummaryBudget bounds: the index's summaries and
-  // the cached side files), and how many block side files Search read to evaluate evicted
-  // summaries.
+  // Bytes of summaries held in memory (the resident entries' and the cached side files'), and how
+  // many block side files were read and decoded so far.
   size_t summary_bytes() const ARIADNE_EXCLUDES(mu_);
   uint64_t summary_loads() const ARIADNE_EXCLUDES(mu_);
+  // Resident entries (heads' and split traces), and of them the split ones.
   size_t traces() const ARIADNE_EXCLUDES(mu_);
+  size_t split_traces() const ARIADNE_EXCLUDES(mu_);
 
  private:
   struct Key {
@@ -146,16 +146,14 @@ class TraceIndex {
   struct Entry {
     uint64_t start = UINT64_MAX;  // earliest noted span start (the order key)
     uint64_t last_start = 0;      // latest noted span start
-    uint64_t spans = 0;           // noted spans
+    uint64_t spans = 0;           // noted spans (or the fetched whole trace's count)
     uint64_t version = 0;         // bumped by every note
     uint32_t order_seq = 0;       // which order item is current
     bool stale = true;
-    bool dead = false;  // dropped; removed from the map at the next rebuild
-    bool has_summary = false;
-    bool evicted = false;  // has_summary, but the summary is in block `block`'s side file only
-    uint64_t block = 0;    // the sealed block whose side file holds the summary; 0 none
+    bool dead = false;   // dropped; removed from the map at the next rebuild
+    bool split = false;  // in the persisted split list
     size_t summary_bytes = 0;
-    std::unique_ptr<TraceSummary> summary;  // set when has_summary and not evicted
+    std::unique_ptr<TraceSummary> summary;  // set once fetched
   };
   using Map = std::unordered_map<Key, Entry, KeyHash>;
   using Node = Map::value_type;
@@ -170,34 +168,33 @@ class TraceIndex {
   int64_t FindEnvironment(std::string_view environment) const ARIADNE_REQUIRES(mu_);
   void Note(Node* node, uint64_t start) ARIADNE_REQUIRES(mu_);
   Node* NodeOf(uint32_t environment, const model::TraceId& id) ARIADNE_REQUIRES(mu_);
-  void Store(Node* node, TraceSummary summary, uint64_t block) ARIADNE_REQUIRES(mu_);
-  // Evicts the oldest evictable summaries (never `keep`) until the budget holds.
-  void EnforceBudget(const Node* keep) ARIADNE_REQUIRES(mu_);
-  // A summary evicted from memory whose block's side file no longer has it (its block was
-  // compacted or removed): the trace becomes stale (refetched whole).
-  void LostEvicted(Node* node) ARIADNE_REQUIRES(mu_);
+  // Whether a block part of the trace is overridden by a resident entry.
+  bool Resident(uint32_t environment, const model::TraceId& id) const ARIADNE_REQUIRES(mu_);
+  void Store(Node* node, TraceSummary summary) ARIADNE_REQUIRES(mu_);
 
-  // Where a Search stands between two steps: the page so far, the last trace walked past, and
-  // the block whose side file the next step needs (0: the search is done). The side files it
-  // read stay pinned here (the most recent few) while it walks on.
+  // Where a Search stands between two steps: the page so far, the last trace walked past, the
+  // block list it plans with (taken at generation `generation`), and the side file the next step
+  // needs (`missing`, 0 none). The side files of the blocks it is walking stay pinned here.
   struct SearchCursor {
     TracePage page;
     std::optional<TracePageToken> position;
     std::optional<TracePageToken> last;
+    std::vector<SearchBlock> blocks;  // in env and window; by min_start (oldest first) or
+                                      // max_end descending (newest first)
+    uint64_t generation = UINT64_MAX;
     uint64_t missing = 0;
+    bool replan = false;
     bool cancelled = false;
-    bool needs_refresh = false;
-    std::vector<std::shared_ptr<const BlockParts>> pinned;  // most recent last
+    std::unordered_map<uint64_t, std::shared_ptr<const BlockParts>> pinned;
   };
   // Walks on from cursor->position with the index locked, until the page is full, the window
-  // ends, or an evicted summary's side file is not pinned (cursor->missing is set; the caller
-  // reads it with the index unlocked and calls again).
+  // ends, the block list changed (cursor->replan), or a block's side file is not pinned
+  // (cursor->missing; the caller reads it with the index unlocked and calls again).
   void SearchStep(const TracePageRequest& request, const TraceIdSet* span_matches,
                   const CancelFlagPtr& cancel, SearchCursor* cursor) ARIADNE_EXCLUDES(mu_);
-  void RebuildEvictable() ARIADNE_REQUIRES(mu_);
   void Kill(Node* node) ARIADNE_REQUIRES(mu_);
   void Post(Node* node) ARIADNE_REQUIRES(mu_);
-  // The order items of the traces that may carry every annotation `wanted` names, sorted.
+  // The order items of the resident traces that may carry every annotation `wanted` names, sorted.
   std::vector<OrderItem> Candidates(const std::vector<std::pair<std::string, std::string>>& wanted)
       ARIADNE_REQUIRES(mu_);
   // Merges pending order items into order_ and drops dead entries when many.
@@ -212,15 +209,17 @@ class TraceIndex {
   std::vector<OrderItem> pending_ ARIADNE_GUARDED_BY(mu_);  // not merged yet
   size_t obsolete_items_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t dead_ ARIADNE_GUARDED_BY(mu_) = 0;
+  size_t splits_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t max_spread_ ARIADNE_GUARDED_BY(mu_) = 0;  // largest last_start - start
-  // Traces per string annotation value ("KEY\x1fvalue"), for TraceFilter::annotations; may hold
-  // a trace more than once or one that lost the value (candidates are checked in full).
+  // Bumped whenever the blocks change under the resident entries (Sealed, ForgetBlock): a running
+  // search takes the block list again.
+  uint64_t generation_ ARIADNE_GUARDED_BY(mu_) = 0;
+  // Resident traces per string annotation value ("KEY\x1fvalue"), for TraceFilter::annotations;
+  // may hold a trace more than once or one that lost the value (candidates are checked in full).
   std::unordered_map<std::string, std::vector<Node*>> postings_ ARIADNE_GUARDED_BY(mu_);
   std::vector<Node*> incomplete_ ARIADNE_GUARDED_BY(mu_);  // summaries with capped annotations
   size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
-  size_t budget_ ARIADNE_GUARDED_BY(mu_) = SIZE_MAX;
   size_t summary_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
-  std::deque<Node*> evictable_ ARIADNE_GUARDED_BY(mu_);  // stored order; may hold stale items
   TracePartCache part_cache_;  // locks itself; never called with mu_ held for a load
 };
 

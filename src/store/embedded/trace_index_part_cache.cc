@@ -1,5 +1,7 @@
 #include "store/embedded/trace_index_part_cache.h"
 
+#include <algorithm>
+#include <numeric>
 #include <utility>
 
 namespace ariadne::store::embedded {
@@ -33,17 +35,29 @@ std::shared_ptr<const BlockParts> TracePartCache::Get(uint64_t block) {
   // The read and the decoding happen with no lock held.
   auto parts = std::make_shared<BlockParts>();
   parts->block = block;
-  Result<std::vector<TraceSummary>> loaded =
-      loader ? loader(block) : Result<std::vector<TraceSummary>>(Status::NotFound("no loader"));
+  Result<TraceSummaryParts> loaded =
+      loader ? loader(block) : Result<TraceSummaryParts>(Status::NotFound("no loader"));
   if (!loaded.ok()) {
     parts->ok = false;
     return parts;
   }
-  parts->by_id.reserve(loaded->size());
-  for (TraceSummary& summary : *loaded) {
-    parts->bytes += SummaryBytes(summary) + 2 * sizeof(void*) + sizeof(model::TraceId);
-    model::TraceId id = summary.trace_id;
-    parts->by_id.emplace(id, std::move(summary));
+  // Side files are written in (start, trace id) order; one that is not (hand-made) is sorted here
+  // so the search's merge and binary searches hold.
+  auto before = [&](size_t a, size_t b) {
+    const TraceSummary &x = loaded->parts[a], &y = loaded->parts[b];
+    if (x.start_unix_nano != y.start_unix_nano) return x.start_unix_nano < y.start_unix_nano;
+    return x.trace_id < y.trace_id;
+  };
+  std::vector<size_t> order(loaded->parts.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (!std::is_sorted(order.begin(), order.end(), before))
+    std::stable_sort(order.begin(), order.end(), before);
+  parts->parts.reserve(order.size());
+  parts->whole.reserve(order.size());
+  for (size_t i : order) {
+    parts->bytes += SummaryBytes(loaded->parts[i]) + 1;
+    parts->parts.push_back(std::move(loaded->parts[i]));
+    parts->whole.push_back(loaded->whole[i]);
   }
   MutexLock lock(&mu_);
   ++loads_;

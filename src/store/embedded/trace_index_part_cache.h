@@ -1,17 +1,18 @@
 // TracePartCache: a bounded, LRU cache of decoded trace-summary side files (trace_summary_file.h),
-// from which the trace-summary index (trace_index.h) evaluates the summaries it evicted from
-// memory.
+// from which the trace-summary index (trace_index.h) evaluates the sealed blocks' parts (it keeps
+// none of them in memory itself).
 //
 // Contract:
-//   - Get(block) answers that block's parts, keyed by trace id. A miss reads and decodes the side
+//   - Get(block) answers that block's parts in (start, trace id) order. A miss reads and decodes
+//   the side
 //     file through the loader WITHOUT holding any lock (the index's mutex is never held here
 //     either: TraceIndex::Search releases it before it asks), so ingest (TraceIndex::NoteBatch)
 //     and other searches never wait for side-file I/O. Two threads missing the same block at once
 //     may both read it; the second insert replaces the first (same content: side files are
 //     immutable once their block is in the manifest).
 //   - A side file that cannot be read (gone after compaction/retention, damaged) yields an empty,
-//     uncached BlockParts with `ok == false`: the index then treats the traces it wanted from that
-//     block as stale (refetched whole).
+//     uncached BlockParts with `ok == false`: the index's search then plans again from the current
+//     block list (the block was compacted or removed) or skips it (damaged).
 //   - At most `capacity` bytes (an estimate of the decoded summaries) stay cached, least recently
 //     used evicted first; what a caller holds (shared_ptr) stays alive until it lets go. The
 //     capacity is part of the index's `trace_summaries` share (TraceIndex::SetSummaryBudget).
@@ -30,6 +31,7 @@
 #include "common/status.h"
 #include "common/thread_annotations.h"
 #include "model/ids.h"
+#include "store/embedded/trace_summary_file.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -37,15 +39,16 @@ namespace ariadne::store::embedded {
 // One block's side file, decoded.
 struct BlockParts {
   uint64_t block = 0;
-  bool ok = true;    // false: the side file could not be read
-  size_t bytes = 0;  // estimated memory of the decoded summaries
-  std::unordered_map<model::TraceId, TraceSummary, model::TraceIdHash> by_id;
+  bool ok = true;                   // false: the side file could not be read
+  size_t bytes = 0;                 // estimated memory of the decoded summaries
+  std::vector<TraceSummary> parts;  // ordered by (start, trace id)
+  std::vector<uint8_t> whole;       // parallel to parts (trace_summary_file.h)
 };
 
 class TracePartCache {
  public:
   // Reads a block's side file (ReadTraceSummaryFile through the Env).
-  using Loader = std::function<Result<std::vector<TraceSummary>>(uint64_t block)>;
+  using Loader = std::function<Result<TraceSummaryParts>(uint64_t block)>;
 
   void Configure(size_t capacity, Loader loader) ARIADNE_EXCLUDES(mu_);
   std::shared_ptr<const BlockParts> Get(uint64_t block) ARIADNE_EXCLUDES(mu_);

@@ -2,31 +2,20 @@
 // it at open from the blocks' persisted summaries (trace_summary_file.h), summarizing heads,
 // refreshing stale traces before a read, and SearchTracePage.
 #include <cstdio>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "query/exec/column_needs.h"
 #include "query/exec/executor.h"
 #include "store/embedded/embedded_store_impl.h"
+#include "store/embedded/trace_split_file.h"
 #include "store/embedded/trace_summary_file.h"
 
 namespace ariadne::store::embedded {
 using columnar::Block;
 using columnar::ColumnSet;
-
-void EmbeddedStore::SummarizeIntoIndex(const std::string& environment, const Block& block) {
-  std::unordered_map<model::TraceId, std::vector<uint32_t>, model::TraceIdHash> rows;
-  for (size_t row = 0; row < block.num_rows; ++row)
-    rows[block.trace_id[row]].push_back(static_cast<uint32_t>(row));
-  for (const auto& [id, trace_rows] : rows) {
-    if (trace_index_.NotedSpans(environment, id) != trace_rows.size()) continue;
-    TraceResult trace;
-    block.Materialize(trace_rows, &trace.spans);
-    trace.environments.assign(trace.spans.spans.size(), environment);
-    SortByStartTime(&trace);  // as GetTrace returns it, so the summary is the same
-    trace_index_.PutIfComplete(environment, SummarizeTrace(trace));
-  }
-}
 
 Status EmbeddedStore::BuildTraceIndex() {
   // Open runs alone: no other thread touches the block set or the heads yet.
@@ -35,29 +24,116 @@ Status EmbeddedStore::BuildTraceIndex() {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
     for (const BlockEntry& entry : blocks_) blocks.push_back(ReadRef(entry));
   }
-  RemoveOrphanSummaryFiles(blocks);
-  for (const BlockEntry& entry : blocks) {
-    Result<std::vector<TraceSummary>> parts = ReadTraceSummaryFile(env_, entry.path);
-    if (!parts.ok()) {
-      if (!parts.status().IsNotFound())
-        std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
-                     parts.status().ToString().c_str());
-      parts = SummarizeAndPersist(entry);
-      if (!parts.ok()) continue;
-    }
-    for (const TraceSummary& part : *parts) trace_index_.NotePart(entry.meta.environment, part);
-    for (TraceSummary& part : *parts)
-      trace_index_.PutIfComplete(entry.meta.environment, std::move(part), entry.meta.id);
+  const std::vector<BlockEntry> without_side_file = RemoveOrphanSummaryFiles(blocks);
+  Result<std::vector<SplitTrace>> splits = ReadTraceSplitFile(env_, options_.data_dir);
+  if (!splits.ok()) {
+    if (!splits.status().IsNotFound())
+      std::fprintf(stderr, "ariadne: trace index: %s; deciding it again from the side files\n",
+                   splits.status().ToString().c_str());
+    return ConvertTraceIndex(blocks);
   }
-  std::shared_lock<std::shared_mutex> lock(state_mu_);
-  for (const auto& [env, head] : AllHeads()) SummarizeIntoIndex(std::string(env), head->block());
+  // The usual open: the split list is all the index needs; no side file is read.
+  trace_index_.LoadSplits(*splits);
+  split_list_written_ = true;
+  for (const BlockEntry& entry : without_side_file) {
+    std::fprintf(stderr, "ariadne: trace index: %s has no side file; rebuilding it\n",
+                 entry.path.c_str());
+    (void)RebuildSideFile(entry);
+  }
   return Status::Ok();
 }
 
-Result<std::vector<TraceSummary>> EmbeddedStore::SummarizeAndPersist(const BlockEntry& entry) {
+Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
+  // A store written before the split list (side files of version 1 or 2, no `whole` flags) or
+  // whose list was lost. Two passes over the side files: count every trace's sealed spans and
+  // blocks, then flag each part whole when its block holds all of them and rewrite the side file.
+  struct Seen {
+    uint64_t spans = 0;
+    uint32_t blocks = 0;
+    uint64_t start = UINT64_MAX;
+    uint64_t last_start = 0;
+  };
+  using SeenKey = std::pair<std::string, model::TraceId>;
+  struct SeenHash {
+    size_t operator()(const SeenKey& k) const {
+      return model::TraceIdHash{}(k.second) ^ std::hash<std::string>{}(k.first);
+    }
+  };
+  std::unordered_map<SeenKey, Seen, SeenHash> seen;
+  auto read_parts = [&](const BlockEntry& entry) -> Result<TraceSummaryParts> {
+    Result<TraceSummaryParts> parts = ReadTraceSummaryParts(env_, entry.path);
+    if (parts.ok()) return parts;
+    if (!parts.status().IsNotFound())
+      std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
+                   parts.status().ToString().c_str());
+    // From the columns, written now (unflagged) so the second pass reads it like the others.
+    Result<std::shared_ptr<const Block>> block =
+        entry.meta.sections.empty()
+            ? Result<std::shared_ptr<const Block>>(Status::NotFound("no section directory"))
+            : ReadBlockColumns(env_, entry.path, entry.meta, ColumnSet::All());
+    if (!block.ok()) {
+      // Left alone here: the first query that reads it quarantines it.
+      std::fprintf(stderr, "ariadne: trace index: skipping block %s: %s\n", entry.path.c_str(),
+                   block.status().ToString().c_str());
+      return block.status();
+    }
+    TraceSummaryParts rebuilt;
+    rebuilt.parts = SummarizeBlockTraces(entry.meta.environment, **block);
+    rebuilt.whole.assign(rebuilt.parts.size(), 0);
+    (void)WriteTraceSummaryFile(env_, entry.path, rebuilt.parts, rebuilt.whole);
+    return rebuilt;
+  };
+  std::vector<uint8_t> readable(blocks.size(), 0);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    Result<TraceSummaryParts> parts = read_parts(blocks[b]);
+    if (!parts.ok()) continue;
+    readable[b] = 1;
+    for (const TraceSummary& part : parts->parts) {
+      Seen& s = seen[SeenKey{blocks[b].meta.environment, part.trace_id}];
+      s.spans += part.span_count;
+      ++s.blocks;
+      s.start = std::min(s.start, part.start_unix_nano);
+      s.last_start = std::max(s.last_start, part.last_span_start_unix_nano);
+    }
+  }
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    if (!readable[b]) continue;
+    Result<TraceSummaryParts> parts = ReadTraceSummaryParts(env_, blocks[b].path);
+    if (!parts.ok()) continue;
+    std::vector<uint8_t> whole(parts->parts.size(), 0);
+    for (size_t i = 0; i < parts->parts.size(); ++i) {
+      const Seen& s = seen[SeenKey{blocks[b].meta.environment, parts->parts[i].trace_id}];
+      whole[i] = s.blocks == 1 && s.spans == parts->parts[i].span_count;
+    }
+    if (parts->version == 3 && whole == parts->whole) continue;
+    Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole);
+    if (written.ok()) continue;
+    // Its traces stay resident this run (the file on disk has no flags), and the list is not
+    // written, so the next open decides again.
+    std::fprintf(stderr, "ariadne: trace index: %s (the next open retries)\n",
+                 written.status().ToString().c_str());
+    split_list_blocked_ = true;
+    for (const TraceSummary& part : parts->parts)
+      seen[SeenKey{blocks[b].meta.environment, part.trace_id}].blocks += 2;
+  }
+  std::vector<SplitTrace> split;
+  for (const auto& [key, s] : seen)
+    if (s.blocks > 1) split.push_back(SplitTrace{key.first, key.second, s.start, s.last_start});
+  std::vector<SplitTrace> all = trace_index_.AddSplits(split);
+  if (split_list_blocked_) return Status::Ok();
+  // Last: its presence says every side file is decided (a crash before it converts again). A
+  // failed write is retried by the next seal.
+  Status listed = WriteTraceSplitFile(env_, options_.data_dir, all);
+  if (!listed.ok())
+    std::fprintf(stderr, "ariadne: trace index: %s (the next seal retries)\n",
+                 listed.ToString().c_str());
+  split_list_written_ = listed.ok();
+  return Status::Ok();
+}
+
+Result<TraceSummaryParts> EmbeddedStore::RebuildSideFile(const BlockEntry& entry) {
   // Read through the Env like any block read, but outside the column cache. A block that does
-  // not read back is left alone here: the first query that reads it quarantines it (its traces
-  // are then unreadable anyway), so open stays as tolerant as before the index.
+  // not read back is left alone here: the first query that reads it quarantines it.
   Result<std::shared_ptr<const Block>> block =
       entry.meta.sections.empty()
           ? Result<std::shared_ptr<const Block>>(Status::NotFound("no section directory"))
@@ -67,19 +143,29 @@ Result<std::vector<TraceSummary>> EmbeddedStore::SummarizeAndPersist(const Block
                  block.status().ToString().c_str());
     return block.status();
   }
-  std::vector<TraceSummary> parts = SummarizeBlockTraces(entry.meta.environment, **block);
-  // A block from before side files (or whose side file was lost): persist its summaries now so
-  // the next open reads them. Failing to write only costs this work again at the next open.
-  Result<uint64_t> written = WriteTraceSummaryFile(env_, entry.path, parts);
+  TraceSummaryParts parts;
+  parts.version = 3;
+  parts.parts = SummarizeBlockTraces(entry.meta.environment, **block);
+  std::vector<model::TraceId> ids;
+  ids.reserve(parts.parts.size());
+  for (const TraceSummary& part : parts.parts) ids.push_back(part.trace_id);
+  // A trace another block also holds is in the split list already (the later of the two seals
+  // put it there), so the flags alone decide; nothing is added to the list.
+  parts.whole = HaveSealedSpans(entry.meta.environment, ids, entry.meta.id);
+  for (uint8_t& w : parts.whole) w = !w;
+  Result<uint64_t> written = WriteTraceSummaryFile(env_, entry.path, parts.parts, parts.whole);
   if (!written.ok())
     std::fprintf(stderr, "ariadne: trace index: %s (the next open retries)\n",
                  written.status().ToString().c_str());
   return parts;
 }
 
-void EmbeddedStore::RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& blocks) {
+std::vector<BlockEntry> EmbeddedStore::RemoveOrphanSummaryFiles(
+    const std::vector<BlockEntry>& blocks) {
+  std::vector<BlockEntry> without;
   Result<std::vector<std::string>> names = env_->ListDir(blocks_dir_);
-  if (!names.ok()) return;  // the orphans stay until the next open
+  if (!names.ok()) return without;  // the orphans stay until the next open
+  std::unordered_set<std::string> present;
   std::unordered_set<std::string> live;
   for (const BlockEntry& entry : blocks) live.insert(TraceSummaryPath(entry.path));
   const std::string_view suffix = kTraceSummarySuffix;
@@ -87,8 +173,62 @@ void EmbeddedStore::RemoveOrphanSummaryFiles(const std::vector<BlockEntry>& bloc
     if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
       continue;
     const std::string path = blocks_dir_ + "/" + name;
-    if (!live.count(path)) (void)env_->RemoveFile(path);  // its block is named by no manifest
+    if (!live.count(path))
+      (void)env_->RemoveFile(path);  // its block is named by no manifest
+    else
+      present.insert(path);
   }
+  for (const BlockEntry& entry : blocks)
+    if (!present.count(TraceSummaryPath(entry.path))) without.push_back(entry);
+  return without;
+}
+
+std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environment,
+                                                    const std::vector<model::TraceId>& ids,
+                                                    uint64_t exclude) {
+  std::vector<uint8_t> out(ids.size(), 0);
+  // Bloom filters first (resident with the block metas), then each hit block's trace-id column.
+  std::vector<std::pair<BlockEntry, std::vector<uint32_t>>> hits;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    for (const BlockEntry& entry : blocks_) {
+      if (entry.meta.environment != environment || entry.meta.id == exclude) continue;
+      std::vector<uint32_t> maybe;
+      for (uint32_t i = 0; i < ids.size(); ++i)
+        if (entry.meta.bloom.MayContain(ids[i])) maybe.push_back(i);
+      if (!maybe.empty()) hits.emplace_back(ReadRef(entry), std::move(maybe));
+    }
+  }
+  ColumnSet id_column;
+  id_column.fixed = ColumnSet::kTraceId;
+  for (const auto& [entry, maybe] : hits) {
+    // Read from the file, not through the column cache: ingest alone must not fill the cache (and
+    // evict what queries keep), nor count as its misses.
+    Result<std::shared_ptr<const Block>> block = Status::NotFound("");
+    if (!entry.meta.sections.empty()) {
+      block = ReadBlockColumns(env_, entry.path, entry.meta, id_column);
+    } else {
+      Result<columnar::BlockMeta> meta = columnar::ReadBlockMeta(env_, entry.path);
+      block = meta.ok() ? ReadBlockColumns(env_, entry.path, *meta, id_column)
+                        : Result<std::shared_ptr<const Block>>(meta.status());
+    }
+    for (uint32_t i : maybe) {
+      if (out[i]) continue;
+      out[i] = !block.ok() || !(*block)->SortedRowsOfTrace(ids[i]).empty();
+    }
+  }
+  return out;
+}
+
+std::vector<TraceIndex::SearchBlock> EmbeddedStore::SearchBlocks() {
+  std::vector<TraceIndex::SearchBlock> out;
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  out.reserve(blocks_.size());
+  for (const BlockEntry& entry : blocks_)
+    out.push_back(TraceIndex::SearchBlock{entry.meta.id, entry.meta.environment,
+                                          entry.meta.min_start_unix_nano,
+                                          entry.meta.max_end_unix_nano});
+  return out;
 }
 
 Status EmbeddedStore::RefreshTraceIndex(std::string_view environment, uint64_t start_unix_nano,
@@ -151,22 +291,43 @@ Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request
     spec.filters = request.filter.span_filters;
     ARIADNE_ASSIGN_OR_RETURN(span_matches, TracesWithMatchingSpan(spec, context));
   }
-  // An evicted summary whose block went away since (compaction, retention) turns its trace stale
-  // during the search: refresh and search again (each round refetches those traces whole).
-  for (int round = 0;; ++round) {
-    ARIADNE_RETURN_IF_ERROR(RefreshTraceIndex(request.environment, request.start_unix_nano,
-                                              request.end_unix_nano, context.cancel));
-    bool needs_refresh = false;
-    Result<TracePage> page = trace_index_.Search(request, span_matches ? &*span_matches : nullptr,
-                                                 context.cancel, &needs_refresh);
-    if (!page.ok() || !needs_refresh || round == 3) return page;
-  }
+  ARIADNE_RETURN_IF_ERROR(RefreshTraceIndex(request.environment, request.start_unix_nano,
+                                            request.end_unix_nano, context.cancel));
+  return trace_index_.Search(request, span_matches ? &*span_matches : nullptr, context.cancel,
+                             [this] { return SearchBlocks(); });
 }
 
-Result<std::vector<TraceSummary>> EmbeddedStore::LoadBlockParts(uint64_t block) {
-  // Called by the index's part cache with no lock held; only the Env, no store lock either (the
-  // path follows from the id).
-  return ReadTraceSummaryFile(env_, blocks_dir_ + "/" + BlockFileName(block));
+Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
+  // Called by the index's part cache with no lock held.
+  const std::string path = blocks_dir_ + "/" + BlockFileName(block);
+  Result<TraceSummaryParts> parts = ReadTraceSummaryParts(env_, path);
+  const bool damaged = !parts.ok() && (parts.status().IsNotFound() ||
+                                       parts.status().code() == StatusCode::kDataLoss);
+  const bool undecided = parts.ok() && parts->version < 3;
+  if (!damaged && !undecided) return parts;
+  std::optional<BlockEntry> entry;
+  {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    for (const BlockEntry& e : blocks_)
+      if (e.meta.id == block) entry = ReadRef(e);
+  }
+  if (!entry) return parts;  // compacted or removed: the search plans again
+  if (damaged) {
+    // Lost or damaged while its block is still listed: rebuilt from the block's columns.
+    std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
+                 parts.status().ToString().c_str());
+    return RebuildSideFile(*entry);
+  }
+  // An older side file (no `whole` flags) put back under a decided store: its flags are decided
+  // now, as a seal would (a trace another block holds is in the split list already).
+  std::vector<model::TraceId> ids;
+  ids.reserve(parts->parts.size());
+  for (const TraceSummary& part : parts->parts) ids.push_back(part.trace_id);
+  parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
+  for (uint8_t& w : parts->whole) w = !w;
+  parts->version = 3;
+  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
+  return parts;
 }
 
 }  // namespace ariadne::store::embedded

@@ -20,9 +20,12 @@ using query::xray_filter::SegmentKey;
 using query::xray_filter::TraceFacts;
 
 constexpr std::string_view kMagic = "ATSM";
-// Version 1: the summaries uncompressed; version 2 (written now): zstd-compressed.
+// Version 1: the summaries uncompressed; version 2: zstd-compressed; version 3 (written now):
+// compressed, a flags byte (bit 0: whole) before each summary.
 constexpr uint64_t kPlainVersion = 1;
-constexpr uint64_t kVersion = 2;
+constexpr uint64_t kUnflaggedVersion = 2;
+constexpr uint64_t kVersion = 3;
+constexpr uint8_t kWholeFlag = 1;
 // The zstd level of side files: the blocks' seal level (fast; side files are written per seal).
 constexpr int kZstdLevel = 3;
 // A decompressed body larger than this is a damaged size field, not a side file.
@@ -192,12 +195,12 @@ std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
   return parts;
 }
 
-std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts) {
-  std::string body;
-  PutVarint(&body, parts.size());
-  for (const TraceSummary& s : parts) PutSummary(&body, s);
+namespace {
+
+// "ATSM", `version`, the body's size, the body zstd-compressed, the CRC.
+std::string Compressed(uint64_t version, const std::string& body) {
   std::string out(kMagic);
-  PutVarint(&out, kVersion);
+  PutVarint(&out, version);
   PutVarint(&out, body.size());
   const size_t header = out.size();
   out.resize(header + ZSTD_compressBound(body.size()));
@@ -207,6 +210,26 @@ std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts) {
   out.resize(header + (ZSTD_isError(n) ? 0 : n));
   PutFixed32(&out, Crc(out));
   return out;
+}
+
+}  // namespace
+
+std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
+                                 const std::vector<uint8_t>& whole) {
+  std::string body;
+  PutVarint(&body, parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
+    PutSummary(&body, parts[i]);
+  }
+  return Compressed(kVersion, body);
+}
+
+std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts) {
+  std::string body;
+  PutVarint(&body, parts.size());
+  for (const TraceSummary& s : parts) PutSummary(&body, s);
+  return Compressed(kUnflaggedVersion, body);
 }
 
 std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts) {
@@ -220,32 +243,42 @@ std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts)
 
 namespace {
 
-// `count` then the summaries, exactly filling `body`.
-Result<std::vector<TraceSummary>> DecodeBody(std::string_view body) {
+// `count` then the summaries (each after a flags byte when `flagged`), exactly filling `body`.
+Status DecodeBody(std::string_view body, bool flagged, TraceSummaryParts* out) {
   ByteReader r(body);
   uint64_t count = 0;
   if (!r.GetVarint(&count) || count > r.remaining()) return Damaged("bad trace count");
-  std::vector<TraceSummary> parts(count);
-  for (TraceSummary& s : parts)
-    if (!GetSummary(&r, &s)) return Damaged("truncated or malformed summary");
+  out->parts.resize(count);
+  out->whole.assign(count, 0);
+  for (size_t i = 0; i < count; ++i) {
+    uint8_t flags = 0;
+    if (flagged && !r.GetByte(&flags)) return Damaged("truncated part flags");
+    out->whole[i] = (flags & kWholeFlag) != 0;
+    if (!GetSummary(&r, &out->parts[i])) return Damaged("truncated or malformed summary");
+  }
   if (!r.empty()) return Damaged("trailing bytes after the last summary");
-  return parts;
+  return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
+Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data) {
   if (data.size() < kMagic.size() + 4 || data.substr(0, kMagic.size()) != kMagic)
     return Damaged("not a side file (bad magic or too short)");
   const std::string_view checked = data.substr(0, data.size() - 4);
   if (Crc(checked) != columnar::DecodeFixed32(data.data() + checked.size()))
     return Damaged("checksum mismatch (torn or damaged)");
   ByteReader r(checked.substr(kMagic.size()));
-  uint64_t version = 0;
-  if (!r.GetVarint(&version)) return Damaged("no version");
-  if (version == kPlainVersion) return DecodeBody(checked.substr(checked.size() - r.remaining()));
-  if (version != kVersion)
-    return Damaged("unknown version " + std::to_string(version) + " (written by a newer release)");
+  TraceSummaryParts out;
+  if (!r.GetVarint(&out.version)) return Damaged("no version");
+  if (out.version == kPlainVersion) {
+    ARIADNE_RETURN_IF_ERROR(
+        DecodeBody(checked.substr(checked.size() - r.remaining()), false, &out));
+    return out;
+  }
+  if (out.version != kVersion && out.version != kUnflaggedVersion)
+    return Damaged("unknown version " + std::to_string(out.version) +
+                   " (written by a newer release)");
   uint64_t body_size = 0;
   if (!r.GetVarint(&body_size) || body_size > kMaxBodyBytes) return Damaged("bad body size");
   const std::string_view frame = checked.substr(checked.size() - r.remaining());
@@ -255,12 +288,19 @@ Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
   std::string body(body_size, '\0');
   const size_t n = ZSTD_decompress(body.data(), body.size(), frame.data(), frame.size());
   if (ZSTD_isError(n) || n != body_size) return Damaged("compressed body does not decompress");
-  return DecodeBody(body);
+  ARIADNE_RETURN_IF_ERROR(DecodeBody(body, out.version == kVersion, &out));
+  return out;
+}
+
+Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
+  ARIADNE_ASSIGN_OR_RETURN(TraceSummaryParts decoded, DecodeTraceSummaryParts(data));
+  return std::move(decoded.parts);
 }
 
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
-                                       const std::vector<TraceSummary>& parts) {
-  const std::string data = EncodeTraceSummaries(parts);
+                                       const std::vector<TraceSummary>& parts,
+                                       const std::vector<uint8_t>& whole) {
+  const std::string data = EncodeTraceSummaries(parts, whole);
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, TraceSummaryPath(block_path), data)
                               .WithContext("writing the trace summaries of " + block_path));
   return static_cast<uint64_t>(data.size());
@@ -271,13 +311,18 @@ uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path) {
   return size.ok() ? *size : 0;
 }
 
-Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path) {
+Result<TraceSummaryParts> ReadTraceSummaryParts(Env* env, const std::string& block_path) {
   const std::string path = TraceSummaryPath(block_path);
   if (!env->FileExists(path)) return Status::NotFound(path + " does not exist");
   ARIADNE_ASSIGN_OR_RETURN(std::string data, env->ReadFile(path));
-  Result<std::vector<TraceSummary>> parts = DecodeTraceSummaries(data);
+  Result<TraceSummaryParts> parts = DecodeTraceSummaryParts(data);
   if (!parts.ok()) return parts.status().WithContext(path);
   return parts;
+}
+
+Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path) {
+  ARIADNE_ASSIGN_OR_RETURN(TraceSummaryParts parts, ReadTraceSummaryParts(env, block_path));
+  return std::move(parts.parts);
 }
 
 }  // namespace ariadne::store::embedded

@@ -1,13 +1,14 @@
-// Trace-summary side files: the per-trace summaries of one block, persisted next to it so the
-// trace-summary index (trace_index.h) is rebuilt at open from these small files instead of from
-// every block's columns. Format: docs/formats/trace-summaries.md.
+// Trace-summary side files: the per-trace summaries of one block, persisted next to it. The
+// trace-summary index (trace_index.h) keeps nothing per trace in memory for sealed data: its
+// searches read these files (through a bounded cache). Format: docs/formats/trace-summaries.md.
 //
 // One side file per block, `<block file>.tsum` (e.g. blocks/000000000042.blk.tsum). It holds one
 // TraceSummary per trace id of the block, computed from that block's rows of the trace only (a
-// *part*: span_count is the block's row count of the trace). A part is the trace's summary when
-// the block holds every span of the trace; the index decides that (TraceIndex::PutIfComplete)
-// and refetches the traces spread over several blocks, so parts are never merged field by field
-// (X-Ray facts such as the root segment depend on parent links across parts).
+// *part*: span_count is the block's row count of the trace), with a `whole` flag: no other block
+// held a span of the trace when the part was written (seal, compaction). Traces with spans in
+// several blocks are listed in the split list (trace_split_file.h) and summarized from the whole
+// trace; parts are never merged field by field (X-Ray facts such as the root segment depend on
+// parent links across parts).
 //
 // Lifecycle: written and synced through the Env (WriteFileAtomically) BEFORE the manifest edit
 // that names its block (seal and compaction), removed with its block (retention, compaction,
@@ -39,12 +40,26 @@ std::string TraceSummaryPath(const std::string& block_path);
 std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
                                                const columnar::Block& block);
 
-// Serializes / parses a side file (version 2: the summaries zstd-compressed; version 1, written
-// by earlier releases, uncompressed, still read). Decode answers kDataLoss (saying what is wrong)
-// for anything that is not a whole, checksummed side file of a known version; it never reads out of
-// bounds.
-std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts);
+// A decoded side file: the parts in file order ((start, trace id)), and per part whether it was
+// recorded `whole` (version 3; see docs/formats/trace-summaries.md). Versions 1 and 2 carry no
+// flag: every part reads as not whole (undecided), and open decides them (trace_index_reads.cc).
+struct TraceSummaryParts {
+  uint64_t version = 0;
+  std::vector<TraceSummary> parts;
+  std::vector<uint8_t> whole;  // parallel to parts; 1 = whole
+};
+
+// Serializes / parses a side file (version 3: a flags byte per part, zstd-compressed; version 2,
+// compressed without flags, and version 1, uncompressed, written by earlier releases, still read).
+// `whole` is parallel to `parts` (empty: none whole). Decode answers kDataLoss (saying what is
+// wrong) for anything that is not a whole, checksummed side file of a known version; it never
+// reads out of bounds.
+std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
+                                 const std::vector<uint8_t>& whole = {});
+Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data);
 Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+// The compressed version 2 without flags (for tests of reading it).
+std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts);
 // The uncompressed version 1 earlier releases wrote (for tests of reading it).
 std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts);
 
@@ -53,10 +68,12 @@ std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts)
 // and the manifest's record of the block are block file + side file), so --max-disk, retention by
 // size and /metrics' block bytes include the side files.
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
-                                       const std::vector<TraceSummary>& parts);
+                                       const std::vector<TraceSummary>& parts,
+                                       const std::vector<uint8_t>& whole = {});
 // The side file's size on disk (a stat, not a read); 0 when the block has none.
 uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path);
 // kNotFound when the block has no side file; kDataLoss when it does not parse.
 Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path);
+Result<TraceSummaryParts> ReadTraceSummaryParts(Env* env, const std::string& block_path);
 
 }  // namespace ariadne::store::embedded
