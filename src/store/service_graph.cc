@@ -114,7 +114,12 @@ void ServiceGraphBuilder::AddNode(uint32_t env, uint64_t minute, uint32_t name, 
 }
 
 void ServiceGraphBuilder::Pair(const SpanInfo& parent, uint64_t parent_key, const SpanInfo& child) {
-  if (parent.environment != child.environment || parent.service == child.service) return;
+  if (parent.environment != child.environment) return;
+  // Same service: a call into it again (the child enters the service) is a self-edge; an
+  // in-process child is no edge.
+  const bool enters =
+      child.kind == model::SpanKind::kServer || child.kind == model::SpanKind::kConsumer;
+  if (parent.service == child.service && !enters) return;
   AddEdge(child.environment, child.minute, parent.service, child.service, child.error,
           child.duration_ms);
   auto it = recent_.find(parent_key);
@@ -129,7 +134,8 @@ void ServiceGraphBuilder::Observe(std::string_view environment, const model::Spa
   for (const model::Span& s : batch.spans) {
     uint32_t& service = service_of_resource[s.resource_index];
     if (service == kNoName) service = Intern(batch.ServiceNameOf(s));
-    SpanInfo info;
+    Unresolved span;
+    SpanInfo& info = span.info;
     info.environment = env;
     info.service = service;
     info.peer = kNoName;
@@ -138,36 +144,80 @@ void ServiceGraphBuilder::Observe(std::string_view environment, const model::Spa
     info.duration_ms = static_cast<double>(s.duration_nano()) / 1e6;
     info.minute = s.start_time_unix_nano / kMinuteNano;
     info.seen_at = now_unix_nano;
-
-    if (EntersService(s)) AddNode(env, info.minute, service, kService, info.error);
+    span.key = IdKey(s.span_id);
+    span.database = kNoName;
+    span.enters = EntersService(s);
     if (std::optional<ClientCallTarget> call = ClientTargetOf(batch, s)) {
       const uint32_t target = Intern(call->name);
       if (call->kind == GraphNodeKind::kDatabase) {
-        AddEdge(env, info.minute, service, target, info.error, info.duration_ms);
-        AddNode(env, info.minute, target, kDatabase, info.error);
+        span.database = target;
       } else {
         info.peer = target;  // an edge only if no other service answers (Pair / Expire)
       }
     }
-
-    const uint64_t key = IdKey(s.span_id);
-    if (!s.is_root()) {
-      const uint64_t parent_key = IdKey(s.parent_span_id);
+    const bool root = s.is_root();
+    const uint64_t parent_key = root ? 0 : IdKey(s.parent_span_id);
+    if (!root && names_[service].empty()) {
+      // No service of its own (an independently sent X-Ray subsegment): its parent's.
       auto parent = recent_.find(parent_key);
+      if (parent != recent_.end() && parent->second.environment == env) {
+        info.service = parent->second.service;
+      } else {
+        if (unresolved_count_ < options_.max_unpaired) {
+          unresolved_[parent_key].push_back(span);
+          ++unresolved_count_;
+        }
+        continue;
+      }
+    }
+    Settle(span, parent_key, root);
+  }
+}
+
+void ServiceGraphBuilder::Settle(Unresolved first, uint64_t first_parent_key, bool first_root) {
+  struct Work {
+    Unresolved span;
+    uint64_t parent_key;
+    bool root;
+  };
+  std::vector<Work> work{{first, first_parent_key, first_root}};
+  while (!work.empty()) {
+    Work w = work.back();
+    work.pop_back();
+    const SpanInfo& info = w.span.info;
+    const uint32_t env = info.environment;
+    const uint64_t key = w.span.key;
+    if (w.span.enters) AddNode(env, info.minute, info.service, kService, info.error);
+    if (w.span.database != kNoName) {
+      AddEdge(env, info.minute, info.service, w.span.database, info.error, info.duration_ms);
+      AddNode(env, info.minute, w.span.database, kDatabase, info.error);
+    }
+    if (!w.root) {
+      auto parent = recent_.find(w.parent_key);
       if (parent != recent_.end()) {
-        Pair(parent->second, parent_key, info);
+        Pair(parent->second, w.parent_key, info);
       } else if (waiting_children_.size() < options_.max_unpaired) {
-        waiting_children_[parent_key].push_back(info);
+        waiting_children_[w.parent_key].push_back(info);
       }
     }
     if (recent_.size() < options_.max_unpaired) {
       recent_[key] = info;
-      expiry_queue_.emplace_back(now_unix_nano, key);
+      expiry_queue_.emplace_back(info.seen_at, key);
     }
     auto waiting = waiting_children_.find(key);
     if (waiting != waiting_children_.end()) {
       for (const SpanInfo& child : waiting->second) Pair(info, key, child);
       waiting_children_.erase(waiting);
+    }
+    auto heirs = unresolved_.find(key);
+    if (heirs != unresolved_.end()) {
+      for (Unresolved& heir : heirs->second) {
+        --unresolved_count_;
+        if (heir.info.environment != env) continue;
+        heir.info.service = info.service;
+        work.push_back(Work{heir, key, false});
+      }
+      unresolved_.erase(heirs);
     }
   }
 }
@@ -198,6 +248,16 @@ void ServiceGraphBuilder::Expire(uint64_t now_unix_nano) {
                                   [&](const SpanInfo& c) { return c.seen_at < cutoff; }),
                    children.end());
     it = children.empty() ? waiting_children_.erase(it) : std::next(it);
+  }
+  // So are spans whose service never came.
+  for (auto it = unresolved_.begin(); it != unresolved_.end();) {
+    auto& spans = it->second;
+    const size_t before = spans.size();
+    spans.erase(std::remove_if(spans.begin(), spans.end(),
+                               [&](const Unresolved& u) { return u.info.seen_at < cutoff; }),
+                spans.end());
+    unresolved_count_ -= before - spans.size();
+    it = spans.empty() ? unresolved_.erase(it) : std::next(it);
   }
   if (expiry_head_ > 4096 && expiry_head_ * 2 > expiry_queue_.size()) {
     expiry_queue_.erase(expiry_queue_.begin(),

@@ -9,6 +9,13 @@
 // from different processes): unpaired spans wait in a bounded table until their partner arrives
 // or the pairing window passes.
 //
+// A span with no service of its own (an X-Ray subsegment sent alone: the decoder gives it an
+// empty resource) takes its parent's service, through any chain of such spans, whichever arrives
+// first; until then it waits, within the pairing window, and counts nowhere (a subsegment whose
+// parent never came within the window is dropped from the graph, never drawn as a "" node).
+// A call into the same service (a span entering a service whose parent is in that service) is a
+// self-edge; an in-process child of the same service is none (service_graph_rules.h).
+//
 // Latency percentiles come from log-spaced histograms (≈ 2 % relative error).
 //
 // Persistence: Snapshot()/Restore() carry the per-minute edge and node statistics; the pairing
@@ -106,6 +113,13 @@ class ServiceGraphBuilder {
              (static_cast<size_t>(k.name) << 24) ^ k.minute;
     }
   };
+  // A span still waiting for its service from its parent (see the header comment).
+  struct Unresolved {
+    SpanInfo info;
+    uint64_t key;
+    uint32_t database;  // the database a CLIENT span calls (kNoName when none)
+    bool enters;        // EntersService
+  };
   static constexpr uint32_t kNoName = UINT32_MAX;
 
   uint32_t Intern(std::string_view name);
@@ -113,6 +127,9 @@ class ServiceGraphBuilder {
                double latency_ms);
   void AddNode(uint32_t env, uint64_t minute, uint32_t name, uint8_t kind, bool error);
   void Pair(const SpanInfo& parent, uint64_t parent_key, const SpanInfo& child);
+  // Counts a span whose service is known, pairs it with its parent and waiting children, and
+  // settles the spans that waited for its service (and theirs, down the chain).
+  void Settle(Unresolved span, uint64_t parent_key, bool root);
 
   Options options_;
   std::vector<std::string> names_;
@@ -125,6 +142,9 @@ class ServiceGraphBuilder {
   std::unordered_map<NodeKey, NodeStats, KeyHash> nodes_;
   std::unordered_map<uint64_t, SpanInfo> recent_;  // span id → info, within the pairing window
   std::unordered_map<uint64_t, std::vector<SpanInfo>> waiting_children_;  // parent id → children
+  // parent id → spans waiting for their service from that parent
+  std::unordered_map<uint64_t, std::vector<Unresolved>> unresolved_;
+  size_t unresolved_count_ = 0;
   std::vector<std::pair<uint64_t, uint64_t>> expiry_queue_;  // (seen_at, span id), FIFO
   size_t expiry_head_ = 0;
 };

@@ -3,6 +3,13 @@
 // (clickhouse/service_graph_sql.h). What makes an edge:
 //  - a span whose parent belongs to another service: parent's service → span's service, with the
 //    child's duration as the latency and the child's error status (pairing: both spans needed);
+//  - a span that enters a service (SERVER/CONSUMER; an X-Ray segment) whose parent is in that same
+//    service: a self-edge service → service, as X-Ray draws one when a segment's parent is a
+//    subsegment of a segment of the same name; a same-service child that does not enter the
+//    service (in-process work, an X-Ray subsegment) is no edge, as in Jaeger;
+//  - a span with no service of its own (an X-Ray subsegment sent alone: the decoder leaves its
+//    resource empty) belongs to its parent's service, through any chain of such spans; one whose
+//    parent is unknown counts nowhere;
 //  - a CLIENT span with `db.system`: service → `peer.service`, else the db.system (a database);
 //  - a CLIENT span naming a peer (the first of kPeerAttributes that is set) that no child of
 //    another service answered: service → that peer (a remote node);

@@ -104,6 +104,73 @@ TEST(ServiceGraphTest, DatabaseCallsAndUnansweredClientCallsBecomeVirtualNodes) 
   }
 }
 
+bool HasNode(const ServiceGraph& g, const std::string& name) {
+  for (const auto& n : g.nodes)
+    if (n.name == name) return true;
+  return false;
+}
+
+// X-Ray subsegments sent alone carry no service (the decoder leaves their resource empty): each
+// takes its parent's, through a chain of such subsegments, whether the parent came first or last.
+TEST(ServiceGraphTest, SpanWithoutServiceTakesItsParentsWhicheverArrivesFirst) {
+  SpanMaker m;
+  ServiceGraphBuilder graph;
+  // Children first: the downstream segment, the remote subsegment it answers, a SQL subsegment
+  // under that one (a chain of two service-less spans), then the root segment.
+  graph.Observe("prod", m.Make("inventory", 3, 2, model::SpanKind::kServer, 5, true), kT0);
+  graph.Observe(
+      "prod", m.Make("", 2, 1, model::SpanKind::kClient, 6, false, {{"peer.service", "inventory"}}),
+      kT0);
+  graph.Observe("prod",
+                m.Make("", 4, 2, model::SpanKind::kClient, 1, false, {{"db.system", "postgresql"}}),
+                kT0);
+  graph.Observe("prod", m.Make("shop", 1, 0, model::SpanKind::kServer, 10), kT0);
+  // Parent first: a later subsegment of the same segment calling an unanswered remote peer.
+  graph.Observe(
+      "prod",
+      m.Make("", 5, 1, model::SpanKind::kClient, 2, true, {{"server.address", "api.example.com"}}),
+      kT0);
+  // A subsegment whose parent never comes.
+  graph.Observe(
+      "prod", m.Make("", 6, 99, model::SpanKind::kClient, 1, false, {{"db.system", "redis"}}), kT0);
+  graph.Expire(kT0 + 31 * kSecond);
+  ServiceGraph g = graph.Get("prod", 0, UINT64_MAX);
+  const ServiceGraphEdge* inventory = FindEdge(g, "shop", "inventory");
+  ASSERT_NE(inventory, nullptr);
+  EXPECT_EQ(inventory->request_count, 1u);
+  EXPECT_EQ(inventory->error_count, 1u);
+  ASSERT_NE(FindEdge(g, "shop", "postgresql"), nullptr);
+  ASSERT_NE(FindEdge(g, "shop", "api.example.com"), nullptr);
+  EXPECT_EQ(FindEdge(g, "shop", "api.example.com")->error_count, 1u);
+  EXPECT_EQ(g.edges.size(), 3u);  // no "" source, no remote edge for the answered call, no redis
+  EXPECT_FALSE(HasNode(g, ""));
+  EXPECT_FALSE(HasNode(g, "redis"));
+}
+
+// A service calling itself (a CLIENT span answered by a SERVER span of the same service) draws a
+// self-edge, once; in-process children of the same service draw none.
+TEST(ServiceGraphTest, CallIntoTheSameServiceIsASelfEdge) {
+  SpanMaker m;
+  ServiceGraphBuilder graph;
+  graph.Observe("prod", m.Make("api", 1, 0, model::SpanKind::kServer, 30), kT0);
+  graph.Observe("prod", m.Make("api", 2, 1, model::SpanKind::kInternal, 20), kT0);
+  graph.Observe("prod",
+                m.Make("api", 3, 2, model::SpanKind::kClient, 9, false, {{"peer.service", "api"}}),
+                kT0);
+  graph.Observe("prod", m.Make("api", 4, 3, model::SpanKind::kServer, 7, true), kT0);
+  graph.Observe("prod", m.Make("api", 5, 4, model::SpanKind::kInternal, 1), kT0);
+  graph.Expire(kT0 + 31 * kSecond);
+  ServiceGraph g = graph.Get("prod", 0, UINT64_MAX);
+  ASSERT_EQ(g.edges.size(), 1u);
+  const ServiceGraphEdge* self = FindEdge(g, "api", "api");
+  ASSERT_NE(self, nullptr);
+  EXPECT_EQ(self->request_count, 1u);  // the answered CLIENT span is no second, remote edge
+  EXPECT_EQ(self->error_count, 1u);
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].kind, "service");
+  EXPECT_EQ(g.nodes[0].request_count, 2u);  // both SERVER spans enter the service
+}
+
 TEST(ServiceGraphTest, SnapshotRestoresEdgesAndNodes) {
   SpanMaker m;
   ServiceGraphBuilder graph;

@@ -32,6 +32,33 @@ std::string PeerExpression() {
   return sql + "'')";
 }
 
+// The spans of `where` with `svc`: the span's service, or for a span with none (an X-Ray
+// subsegment sent alone) its parent's, else its grandparent's (both looked up in `wide`); a
+// non-root span left with none is left out, as the embedded engine leaves it out. `columns` are
+// computed inside, where the spans' own columns are in scope.
+std::string Resolved(const std::string& columns, const std::string& where,
+                     const std::string& wide) {
+  const std::string zero(kZero);
+  // One JOIN per SELECT (older ClickHouse servers take no more); `gp` is aliased a level down
+  // because an alias (span_id AS parent_id) would shadow the column in the same SELECT.
+  const std::string parents =
+      "SELECT environment, trace_id, span_id, p1, gp FROM (SELECT environment, trace_id, span_id, "
+      "parent_id FROM spans WHERE " +
+      wide + " AND service = '' AND parent_id != " + zero +
+      ") ANY LEFT JOIN (SELECT environment, trace_id, span_id AS parent_id, p1, gp FROM (SELECT "
+      "environment, trace_id, span_id, service AS p1, parent_id AS gp FROM spans WHERE " +
+      wide + ")) USING (environment, trace_id, parent_id)";
+  const std::string resolution =
+      "SELECT environment, trace_id, span_id, if(p1 != '', p1, p2) AS rservice FROM (" + parents +
+      ") ANY LEFT JOIN (SELECT environment, trace_id, span_id AS gp, service AS p2 FROM spans "
+      "WHERE " +
+      wide + ") USING (environment, trace_id, gp)";
+  return "(SELECT " + columns + ", if(service != '' OR parent_id = " + zero +
+         ", service, rservice) AS svc FROM spans ANY LEFT JOIN (" + resolution +
+         ") USING (environment, trace_id, span_id) WHERE " + where +
+         " AND (svc != '' OR parent_id = " + zero + "))";
+}
+
 }  // namespace
 
 Result<ServiceGraph> GetServiceGraphSql(ClickHouseClient* client, std::string_view environment,
@@ -48,32 +75,41 @@ Result<ServiceGraph> GetServiceGraphSql(ClickHouseClient* client, std::string_vi
                            std::to_string((last + 1) * kMinuteNano) + env;
   const std::string settings = " SETTINGS distributed_product_mode = 'local' FORMAT TabSeparated";
   const std::string d = std::string(kDuration) + " AS d";
+  const std::string zero(kZero);
+  // Edges into a span from its parent: another service, or the same one entered again (a
+  // SERVER/CONSUMER child: a self-edge).
   const std::string parent_edges =
-      "SELECT p_service, service, " + std::string(kStats) +
-      " FROM (SELECT environment, trace_id, parent_id, service, status_code, " + d +
-      " FROM spans WHERE " + window + " AND parent_id != " + std::string(kZero) +
-      ") ANY INNER JOIN (SELECT environment, trace_id, span_id AS parent_id, service AS "
-      "p_service FROM spans WHERE " +
-      wide +
-      ") USING (environment, trace_id, parent_id) WHERE p_service != service GROUP BY "
-      "p_service, service" +
+      "SELECT p_service, svc, " + std::string(kStats) +
+      " FROM (SELECT environment, trace_id, parent_id, svc, kind, status_code, d FROM " +
+      Resolved("environment, trace_id, parent_id, kind, status_code, " + d,
+               window + " AND parent_id != " + zero, wide) +
+      ") ANY INNER JOIN (SELECT environment, trace_id, span_id AS parent_id, svc AS p_service "
+      "FROM " +
+      Resolved("environment, trace_id, span_id", wide, wide) +
+      ") USING (environment, trace_id, parent_id) WHERE p_service != svc OR kind IN (2, 5) "
+      "GROUP BY p_service, svc" +
       settings;
   const std::string db_name = Attr(kDbNameAttribute);
   const std::string database_edges =
-      "SELECT service, multiIf(" + XrayCall() + ", name, " + db_name + " != '', " + db_name +
-      ", db_system) AS target, " + std::string(kStats) + " FROM (SELECT *, " + d +
-      " FROM spans WHERE " + window +
-      " AND kind = 3 AND db_system != '') GROUP BY service, target" + settings;
+      "SELECT svc, multiIf(" + XrayCall() + ", name, " + db_name + " != '', " + db_name +
+      ", db_system) AS target, " + std::string(kStats) + " FROM " +
+      Resolved("name, attr_keys, attr_str, db_system, status_code, " + d,
+               window + " AND kind = 3 AND db_system != ''", wide) +
+      " GROUP BY svc, target" + settings;
+  // A call is answered by a child of another service or one entering a service.
   const std::string remote_edges =
-      "SELECT service, peer, " + std::string(kStats) +
-      " FROM (SELECT environment, trace_id, span_id AS parent_id, service, status_code, " + d +
-      ", " + PeerExpression() + " AS peer FROM spans WHERE " + window +
-      " AND kind = 3 AND db_system = '') ANY LEFT JOIN (SELECT environment, trace_id, parent_id, "
-      "groupUniqArray(service) AS child_services FROM spans WHERE " +
-      window + " AND parent_id != " + std::string(kZero) +
+      "SELECT svc, peer, " + std::string(kStats) +
+      " FROM (SELECT environment, trace_id, span_id AS parent_id, svc, status_code, d, peer FROM " +
+      Resolved("environment, trace_id, span_id, status_code, " + d + ", " + PeerExpression() +
+                   " AS peer",
+               window + " AND kind = 3 AND db_system = ''", wide) +
+      ") ANY LEFT JOIN (SELECT environment, trace_id, parent_id, groupUniqArray(svc) AS "
+      "child_services, max(kind IN (2, 5)) AS entered FROM " +
+      Resolved("environment, trace_id, parent_id, kind", window + " AND parent_id != " + zero,
+               wide) +
       " GROUP BY environment, trace_id, parent_id) USING (environment, trace_id, parent_id) "
-      "WHERE peer != '' AND length(arrayFilter(x -> x != service, child_services)) = 0 GROUP BY "
-      "service, peer" +
+      "WHERE peer != '' AND entered = 0 AND length(arrayFilter(x -> x != svc, child_services)) "
+      "= 0 GROUP BY svc, peer" +
       settings;
   const std::string service_nodes =
       "SELECT service, count(), countIf(status_code = 2) FROM spans WHERE " + window +

@@ -3,7 +3,9 @@
 // ClickHouse) name the same nodes and draw the same edges, with the same call and error counts,
 // for the same traces — X-Ray segment documents (decoded by the real X-Ray decoder: answered
 // remote calls, inferred AWS and remote nodes, a SQL database) and OTLP-shaped spans (peer
-// attributes, a database, a call that names no peer) — on every engine. Both follow
+// attributes, a database, a call that names no peer), subsegments sent alone (which take their
+// parent segment's service) and a call back into the same service (a self-edge) — on every
+// engine. Both follow
 // store/service_graph_rules.h (docs/xray-mapping.md, "The service graph").
 #include <gtest/gtest.h>
 
@@ -65,6 +67,35 @@ std::vector<std::string> XrayTrace(int n) {
       R"(2","namespace":"remote","start_time":)" + Seconds(0.012) + R"(,"end_time":)" +
       Seconds(0.015) + R"(,"sql":{"database_type":"PostgreSQL","user":"app"}}]})";
   return {web_doc, api_doc};
+}
+
+// Trace 3, as SDKs stream long traces: "shop" sends its subsegments alone ("type":
+// "subsegment", no service of their own), and they arrive before the segment — a remote call
+// answered by "inventory", a SQL call nested under a local subsegment (a chain of two), and a
+// call back into "shop" itself answered by a second "shop" segment (a self-edge).
+std::vector<std::string> StreamedTrace() {
+  const std::string trace = "1-69248100-000000000000000000000003";
+  auto sub = [&](const std::string& id, const std::string& parent, const std::string& body) {
+    return R"({"type":"subsegment","trace_id":")" + trace + R"(","id":")" + id +
+           R"(","parent_id":")" + parent + R"(",)" + body + "}";
+  };
+  const std::string times = R"("start_time":)" + Seconds(0.01) + R"(,"end_time":)" + Seconds(0.02);
+  return {
+      sub("3000000000000002", "3000000000000001",
+          R"("name":"inventory.internal","namespace":"remote",)" + times),
+      sub("3000000000000003", "3000000000000001", R"("name":"work",)" + times),
+      sub("3000000000000004", "3000000000000003",
+          R"("name":"ledger@aurora","namespace":"remote","sql":{"database_type":"MySQL"},)" +
+              times),
+      sub("3000000000000005", "3000000000000003",
+          R"("name":"shop.internal","namespace":"remote",)" + times),
+      R"({"name":"inventory","id":"3000000000000006","trace_id":")" + trace +
+          R"(","parent_id":"3000000000000002",)" + times + R"(,"fault":true})",
+      R"({"name":"shop","id":"3000000000000007","trace_id":")" + trace +
+          R"(","parent_id":"3000000000000005",)" + times + "}",
+      R"({"name":"shop","id":"3000000000000001","trace_id":")" + trace + R"(","start_time":)" +
+          Seconds(0) + R"(,"end_time":)" + Seconds(0.1) + "}",
+  };
 }
 
 // An OTLP-shaped trace: frontend calls a cache by server.address (nobody answers), a named redis
@@ -134,6 +165,12 @@ class XrayGraphAgreeTest : public ::testing::TestWithParam<Engine> {
       ASSERT_TRUE(store_->Append("prod", std::move(batch)).ok());
     }
     ASSERT_TRUE(store_->Append("prod", OtlpTrace()).ok());
+    model::SpanBatch streamed;
+    for (const std::string& doc : StreamedTrace()) {
+      auto decoded = receivers::xray::DecodeSegmentDocument(doc, &streamed);
+      ASSERT_TRUE(decoded.ok()) << decoded.status().ToString() << "\n" << doc;
+    }
+    ASSERT_TRUE(store_->Append("prod", std::move(streamed)).ok());
   }
   void TearDown() override {
     if (store_) {
@@ -172,15 +209,26 @@ TEST_P(XrayGraphAgreeTest, GetServiceGraphAndTheEngineGraphAgreeOnNodesAndEdges)
       xray_edges[{node.name, nodes[callee].name}] = {s.total, s.fault + s.throttle + s.error_other};
     }
   }
-  const std::set<std::string> expected_nodes = {
-      "DynamoDB", "api", "cache.internal", "frontend", "orders@db.internal", "payments.example.com",
-      "sessions", "web"};
+  const std::set<std::string> expected_nodes = {"DynamoDB",
+                                                "api",
+                                                "cache.internal",
+                                                "frontend",
+                                                "inventory",
+                                                "ledger@aurora",
+                                                "orders@db.internal",
+                                                "payments.example.com",
+                                                "sessions",
+                                                "shop",
+                                                "web"};
   EXPECT_EQ(engine_nodes, expected_nodes);
   EXPECT_EQ(xray_nodes, expected_nodes);
   const EdgeCounts expected_edges = {
       {{"api", "orders@db.internal"}, {2, 0}},
       {{"frontend", "cache.internal"}, {1, 1}},
       {{"frontend", "sessions"}, {1, 0}},
+      {{"shop", "inventory"}, {1, 1}},
+      {{"shop", "ledger@aurora"}, {1, 0}},
+      {{"shop", "shop"}, {1, 0}},
       {{"web", "DynamoDB"}, {2, 0}},
       {{"web", "api"}, {2, 1}},
       {{"web", "payments.example.com"}, {1, 1}},
@@ -200,6 +248,8 @@ TEST_P(XrayGraphAgreeTest, GetServiceGraphAndTheEngineGraphAgreeOnNodesAndEdges)
   EXPECT_EQ(types["DynamoDB"], "AWS");
   EXPECT_EQ(types["payments.example.com"], "remote");
   EXPECT_EQ(types["web"], "AWS::EC2::Instance");
+  EXPECT_EQ(kinds["ledger@aurora"], "database");
+  EXPECT_EQ(kinds["shop"], "service");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, XrayGraphAgreeTest,
