@@ -5,8 +5,9 @@
 // filters the trace summaries decide (and one they decide only in part) over the whole window, the
 // first and second unfiltered pages (position paging), five traces by id (SpanStore::GetTrace and
 // BatchGetTraces), and GetSamplingTargets latency idle and
-// while GetServiceGraph scans the whole window on the read pool. Prints the trace-summary index's
-// size. Checks each answer.
+// while GetServiceGraph scans the whole window on the read pool, then
+// GetTimeSeriesServiceStatistics of the entry segments and of one service over the whole window.
+// Prints the trace-summary index's size. Checks each answer.
 //
 // usage: ARIADNE_BENCH_SPANS=1000000 xray_read_bench   (default 1,000,000 spans)
 //        ARIADNE_BENCH_OLD=1 also times the store's ForEachTrace walk (the path before the index)
@@ -338,6 +339,25 @@ int main() {
   std::printf("GetSamplingTargets idle: median %.3f ms, max %.3f ms\n", idle.first, idle.second);
   std::printf("GetSamplingTargets during GetServiceGraph: median %.3f ms, max %.3f ms\n",
               busy.first, busy.second);
+  // GetTimeSeriesServiceStatistics over the whole window: the entry segments' statistics, then
+  // one service's (EntitySelectorExpression), twice each.
+  for (const char* selector : {"", "service(\"svc-3\")"}) {
+    json request = window;
+    request["Period"] = 60;
+    if (*selector) request["EntitySelectorExpression"] = selector;
+    for (int round = 0; round < 2; ++round) {
+      t0 = Clock::now();
+      net::HttpResponse series = Call(handler, "/TimeSeriesServiceStatistics", request);
+      const double series_ms = Ms(Clock::now() - t0);
+      if (series.status != 200) return 1;
+      int64_t total = 0;
+      for (const json& point : json::parse(series.body)["TimeSeriesServiceStatistics"])
+        total += point["ServiceSummaryStatistics"]["TotalCount"].get<int64_t>();
+      std::printf("GetTimeSeriesServiceStatistics %s: %.0f ms (%lld segments)\n",
+                  *selector ? selector : "(entry segments)", series_ms,
+                  static_cast<long long>(total));
+    }
+  }
   (void)store->Close();
   std::filesystem::remove_all(dir);
   return 0;

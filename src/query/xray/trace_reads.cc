@@ -71,6 +71,7 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
     }
     if (request.sample_fraction < 1.0 && IdFraction(id) >= request.sample_fraction)
       return store::TraceVerdict::kNo;
+    if (request.wanted && !request.wanted(summary)) return store::TraceVerdict::kNo;
     ++examined;
     if (request.filter == nullptr) return store::TraceVerdict::kYes;
     return ToTraceVerdict(request.filter->Decide(summary.xray, request.groups));
@@ -95,6 +96,10 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
       if (request.cancel && request.cancel->cancelled())
         return Status(StatusCode::kCancelled, "the client went away");
       const store::TraceSummary& summary = entry.summary;
+      if (request.visit_summary && entry.decided) {
+        request.visit_summary(summary);
+        continue;
+      }
       // The engine may have sent the spans with the entry (ClickHouse reads them to summarize).
       const store::TraceResult* whole = entry.trace.get();
       Result<store::TraceResult> fetched = Status::NotFound("");
@@ -168,15 +173,40 @@ Result<std::map<uint64_t, XrayGraphStats>> XrayTraceReader::TimeSeries(
   request.groups = groups;
   request.limit = 0;
   request.cancel = cancel;
-  auto page = MatchingTraces(request, [&](const TraceView& view) {
-    for (const xray_filter::SegmentInfo& segment : view.segments()) {
-      if (services.empty()
-              ? segment.parent_segment >= 0
-              : std::find(services.begin(), services.end(), segment.name) == services.end()) {
-        continue;
+  auto add = [&](const xray_filter::SegmentInfo& segment) {
+    const uint64_t seconds = segment.start <= 0 ? 0 : static_cast<uint64_t>(segment.start);
+    buckets[seconds - seconds % period_seconds].Add(segment);
+  };
+  if (services.empty()) {
+    // The entry segment's statistics are in the summary's root facts: no fetch.
+    request.visit_summary = [&](const store::TraceSummary& summary) {
+      const xray_filter::TraceFacts& facts = summary.xray;
+      if (!facts.has_root) return;
+      xray_filter::SegmentInfo root;
+      root.start = facts.root_start;
+      root.end = facts.root_end;
+      root.error = facts.root_error;
+      root.fault = facts.root_fault;
+      root.throttle = facts.root_throttle;
+      add(root);
+    };
+  } else {
+    // A trace with no segment of the services adds nothing: not fetched.
+    request.wanted = [&services](const store::TraceSummary& summary) {
+      for (const xray_filter::SegmentKey& segment : summary.xray.segments) {
+        if (std::find(services.begin(), services.end(), segment.name) != services.end())
+          return true;
       }
-      const uint64_t seconds = segment.start <= 0 ? 0 : static_cast<uint64_t>(segment.start);
-      buckets[seconds - seconds % period_seconds].Add(segment);
+      return false;
+    };
+  }
+  auto page = MatchingTraces(request, [&](const TraceView& view) {
+    if (services.empty()) {
+      if (view.root() >= 0) add(view.segments()[view.root()]);
+      return;
+    }
+    for (const xray_filter::SegmentInfo& segment : view.segments()) {
+      if (std::find(services.begin(), services.end(), segment.name) != services.end()) add(segment);
     }
   });
   if (!page.ok()) return page.status();

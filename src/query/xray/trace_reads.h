@@ -57,6 +57,13 @@ struct MatchingTracesRequest {
   // SamplingStrategy FixedRate: keep this fraction of the matching traces, chosen by trace id (the
   // same traces on every page and every call).
   double sample_fraction = 1.0;
+  // Set: a trace whose summary this answers false for is skipped before it is fetched (the caller
+  // needs nothing from it, e.g. a time series of services it has no segment of).
+  std::function<bool(const store::TraceSummary&)> wanted;
+  // Set: a matching trace whose summary decided the filter is passed here instead of being
+  // fetched and passed to `visit` (a caller that needs only the summary's facts); the traces the
+  // summary cannot decide are still fetched, evaluated and passed to `visit`.
+  std::function<void(const store::TraceSummary&)> visit_summary;
 };
 
 struct MatchingTracesPage {
@@ -99,8 +106,10 @@ class XrayTraceReader {
   Result<store::TraceResult> TraceHinted(const TraceRef& trace) const;
 
   // GetTimeSeriesServiceStatistics: per `period_seconds` bucket of segment start time, the summed
-  // statistics of the segments of matching traces that belong to `services` (empty: the traces'
-  // entry segments).
+  // statistics of the segments of matching traces that belong to `services` (empty: each trace's
+  // entry segment, TraceView::root()). Entry segments come from the trace summaries' root facts
+  // where the summary decides the filter, with no trace fetched; with `services`, only traces
+  // whose summary lists a segment of one of them are fetched.
   Result<std::map<uint64_t, XrayGraphStats>> TimeSeries(uint64_t start_nano, uint64_t end_nano,
                                                         const xray_filter::Filter& filter,
                                                         const xray_filter::GroupResolver* groups,

@@ -252,6 +252,51 @@ TEST_P(XrayGraphAgreeTest, GetServiceGraphAndTheEngineGraphAgreeOnNodesAndEdges)
   EXPECT_EQ(kinds["shop"], "service");
 }
 
+// GetTimeSeriesServiceStatistics of the entry segments comes from the trace summaries' root facts
+// (no trace fetched); it must count what the whole traces' entry segments say, per bucket.
+TEST_P(XrayGraphAgreeTest, EntrySegmentTimeSeriesFromSummariesMatchesTheWholeTraces) {
+  auto filter = query::xray_filter::Filter::Parse("");
+  ASSERT_TRUE(filter.ok());
+  query::xray::XrayTraceReader reader(store_.get(), "prod");
+  std::map<uint64_t, query::xray::XrayGraphStats> expected;
+  query::xray::MatchingTracesRequest request;
+  request.start_nano = kT0 * kSecond;
+  request.end_nano = (kT0 + 60) * kSecond;
+  request.limit = 0;
+  size_t traces = 0;
+  auto walked = reader.MatchingTraces(request, [&](const query::xray_filter::TraceView& view) {
+    ++traces;
+    ASSERT_GE(view.root(), 0);
+    const auto& root = view.segments()[view.root()];
+    const auto seconds = static_cast<uint64_t>(root.start);
+    expected[seconds - seconds % 60].Add(root);
+  });
+  ASSERT_TRUE(walked.ok()) << walked.status().ToString();
+  EXPECT_EQ(traces, 4u);  // two X-Ray traces, the OTLP trace, the streamed trace
+  auto series =
+      reader.TimeSeries(request.start_nano, request.end_nano, *filter, nullptr, {}, 60, nullptr);
+  ASSERT_TRUE(series.ok()) << series.status().ToString();
+  ASSERT_EQ(series->size(), expected.size());
+  for (const auto& [bucket, want] : expected) {
+    const auto& got = series->at(bucket);
+    EXPECT_EQ(got.total, want.total);
+    EXPECT_EQ(got.ok, want.ok);
+    EXPECT_EQ(got.fault, want.fault);
+    EXPECT_EQ(got.throttle, want.throttle);
+    EXPECT_EQ(got.error_other, want.error_other);
+    EXPECT_NEAR(got.total_response_time, want.total_response_time, 1e-6);
+    EXPECT_EQ(got.histogram, want.histogram);
+  }
+  // One service's segments (the nested "shop" segment included) come from the fetched traces
+  // that have one; the others are not read.
+  auto shop = reader.TimeSeries(request.start_nano, request.end_nano, *filter, nullptr, {"shop"},
+                                60, nullptr);
+  ASSERT_TRUE(shop.ok()) << shop.status().ToString();
+  int64_t shop_segments = 0;
+  for (const auto& [bucket, stats] : *shop) shop_segments += stats.total;
+  EXPECT_EQ(shop_segments, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, XrayGraphAgreeTest,
                          ::testing::Values(Engine::kEmbedded, Engine::kEmbeddedIndexed,
                                            Engine::kClickHouse),
