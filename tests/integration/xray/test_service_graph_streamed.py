@@ -2,7 +2,8 @@
 the query API against `ariadne serve`: subsegments sent alone (as the SDKs stream them, before
 their segment) sit under their segment's service in `get-service-graph`, `get-trace-graph` and
 /api/v1/service-graph, never as a nameless node, and a call back into the same service is a
-self-edge in each (docs/xray-mapping.md, "The service graph").
+self-edge in each (docs/xray-mapping.md, "The service graph"); get-time-series-service-statistics
+counts the entry segment (from the trace summary) and each service's segments.
 
 usage: test_service_graph_streamed.py /path/to/ariadne
 """
@@ -66,6 +67,18 @@ def main():
         trace_graph = ok(server, "xray", "get-trace-graph", "--trace-ids", trace_id)
         check(sorted(s["Name"] for s in trace_graph["Services"]) == names,
               "get-trace-graph places the streamed subsegments under shop too")
+
+        def series(*selector):
+            out = ok(server, "xray", "get-time-series-service-statistics", "--start-time", start,
+                     "--end-time", end, "--period", "60", *selector)
+            points = [p["ServiceSummaryStatistics"] for p in out["TimeSeriesServiceStatistics"]]
+            return (sum(p["TotalCount"] for p in points),
+                    sum(p["FaultStatistics"]["TotalCount"] for p in points))
+        check(series() == (1, 0), "the time series of entry segments counts the one request into shop")
+        check(series("--entity-selector-expression", 'service("shop")') == (2, 0),
+              "shop's time series counts both of its segments")
+        check(series("--entity-selector-expression", 'service("inventory")') == (1, 1),
+              "inventory's time series counts its faulting segment")
 
         query = "/api/v1/service-graph?start=%d&end=%d" % (int(now) - 120, int(now) + 120)
         status, body = server.get(query)
