@@ -350,9 +350,17 @@ int main() {
       net::HttpResponse series = Call(handler, "/TimeSeriesServiceStatistics", request);
       const double series_ms = Ms(Clock::now() - t0);
       if (series.status != 200) return 1;
+      const json parsed = json::parse(series.body);
       int64_t total = 0;
-      for (const json& point : json::parse(series.body)["TimeSeriesServiceStatistics"])
+      for (const json& point : parsed["TimeSeriesServiceStatistics"])
         total += point["ServiceSummaryStatistics"]["TotalCount"].get<int64_t>();
+      // Every trace has one entry segment; svc-3 serves one trace in 20.
+      const int64_t want = static_cast<int64_t>(*selector ? traces / 20 : traces);
+      if (total != want) {
+        std::fprintf(stderr, "time series %s: %lld segments, want %lld\n", selector,
+                     static_cast<long long>(total), static_cast<long long>(want));
+        return 1;
+      }
       std::printf("GetTimeSeriesServiceStatistics %s: %.0f ms (%lld segments)\n",
                   *selector ? selector : "(entry segments)", series_ms,
                   static_cast<long long>(total));
