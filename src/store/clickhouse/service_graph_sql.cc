@@ -39,20 +39,25 @@ std::string PeerExpression() {
 std::string Resolved(const std::string& columns, const std::string& where,
                      const std::string& wide) {
   const std::string zero(kZero);
-  // One JOIN per SELECT (older ClickHouse servers take no more); `gp` is aliased a level down
-  // because an alias (span_id AS parent_id) would shadow the column in the same SELECT.
+  // One JOIN per SELECT (older ClickHouse servers take no more), and the service-less spans (few)
+  // always on the right, where ClickHouse builds its hash table; the window's spans stream by on
+  // the left. Aliases sit a level down where they would shadow a column of the same SELECT.
   const std::string parents =
-      "SELECT environment, trace_id, span_id, p1, gp FROM (SELECT environment, trace_id, span_id, "
-      "parent_id FROM spans WHERE " +
-      wide + " AND service = '' AND parent_id != " + zero +
-      ") ANY LEFT JOIN (SELECT environment, trace_id, span_id AS parent_id, p1, gp FROM (SELECT "
-      "environment, trace_id, span_id, service AS p1, parent_id AS gp FROM spans WHERE " +
-      wide + ")) USING (environment, trace_id, parent_id)";
-  const std::string resolution =
-      "SELECT environment, trace_id, span_id, if(p1 != '', p1, p2) AS rservice FROM (" + parents +
-      ") ANY LEFT JOIN (SELECT environment, trace_id, span_id AS gp, service AS p2 FROM spans "
+      "SELECT environment, trace_id, child AS span_id, p1, gp FROM (SELECT environment, trace_id, "
+      "span_id AS parent_id, p1, gp FROM (SELECT environment, trace_id, span_id, service AS p1, "
+      "parent_id AS gp FROM spans WHERE " +
+      wide +
+      ")) ALL INNER JOIN (SELECT environment, trace_id, parent_id, span_id AS child FROM spans "
       "WHERE " +
-      wide + ") USING (environment, trace_id, gp)";
+      wide + " AND service = '' AND parent_id != " + zero +
+      ") USING (environment, trace_id, parent_id)";
+  const std::string grandparents =
+      "SELECT environment, trace_id, child AS span_id, p2 AS rservice FROM (SELECT environment, "
+      "trace_id, span_id AS gp, service AS p2 FROM spans WHERE " +
+      wide + ") ALL INNER JOIN (SELECT environment, trace_id, span_id AS child, gp FROM (" +
+      parents + ") WHERE p1 = '') USING (environment, trace_id, gp)";
+  const std::string resolution = "SELECT environment, trace_id, span_id, p1 AS rservice FROM (" +
+                                 parents + ") WHERE p1 != '' UNION ALL " + grandparents;
   return "(SELECT " + columns + ", if(service != '' OR parent_id = " + zero +
          ", service, rservice) AS svc FROM spans ANY LEFT JOIN (" + resolution +
          ") USING (environment, trace_id, span_id) WHERE " + where +
