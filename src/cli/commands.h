@@ -143,6 +143,14 @@ struct DoctorConfig {
 // and X-Ray, reads them back; 0 when everything works, 1 when it found a problem.
 int RunDoctor(const DoctorConfig& config);
 
+struct CompactConfig {
+  std::string data_dir = "./ariadne-data";
+  bool include_recent = false;  // also merge windows that have not settled (the current hour)
+  bool trace_index = true;      // write trace-summary side files for merged blocks, as serve does
+};
+// Merges the small blocks of a stopped server's data directory; 0 when done, 1 on an error.
+int RunCompact(const CompactConfig& config);
+
 // <data-dir>/keys.json unless `keys_file` is set.
 std::string KeysPath(const std::string& data_dir, const std::string& keys_file);
 

@@ -260,6 +260,16 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
                          "Read key for reading the test spans back (default: $ARIADNE_KEY)");
   AddClientTlsOptions(doctor_cmd, &doctor.tls);
 
+  CompactConfig compact;
+  CLI::App* compact_cmd = app.add_subcommand(
+      "compact", "Merge the small blocks of a stopped server's data directory now");
+  compact_cmd->add_option("--data-dir", compact.data_dir, "Data directory of the server")
+      ->capture_default_str();
+  compact_cmd->add_flag("--include-recent", compact.include_recent,
+                        "Also merge windows that have not settled yet (the current hour)");
+  compact_cmd->add_flag("!--no-trace-index", compact.trace_index,
+                        "Do not write trace-summary side files (as serve --no-trace-index)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -274,6 +284,7 @@ Filter ops: = != > >= < <= starts-with does-not-start-with ends-with does-not-en
     if (*list_cmd) return RunKeysList(keys);
     if (*revoke_cmd) return RunKeysRevoke(keys);
     if (*doctor_cmd) return RunDoctor(doctor);
+    if (*compact_cmd) return RunCompact(compact);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ariadne: unexpected error: %s\n", e.what());
     return 1;

@@ -67,5 +67,16 @@ TEST(BlockMaintenanceTest, CompactionMergesSmallBlocksOfOneEndedWindow) {
   EXPECT_TRUE(PlanCompaction(state, options, kNow).empty());
 }
 
+TEST(BlockMaintenanceTest, CompactionMergesTheCurrentWindowOnlyWhenAsked) {
+  CompactionOptions options;
+  options.target_spans = 1000;
+  options.window_nanos = kDay;
+  options.settle_nanos = 0;
+  ManifestState state = State({Block(5, "prod", 0, 10, 100), Block(6, "prod", 0, 10, 100)});
+  EXPECT_TRUE(PlanCompaction(state, options, kNow).empty()) << "today's window is still filling";
+  options.merge_open_windows = true;  // `ariadne compact --include-recent`
+  EXPECT_EQ(PlanCompaction(state, options, kNow), (std::vector<uint64_t>{5, 6}));
+}
+
 }  // namespace
 }  // namespace ariadne::store::embedded

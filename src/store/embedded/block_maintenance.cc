@@ -122,7 +122,8 @@ std::vector<uint64_t> PlanCompaction(const ManifestState& state, const Compactio
   for (const auto& [id, b] : state.blocks) {
     const uint64_t window = b.min_start_unix_nano / options.window_nanos;
     const uint64_t window_end = (window + 1) * options.window_nanos;
-    if (window_end + options.settle_nanos > now_unix_nano) continue;  // still filling
+    const bool settled = window_end + options.settle_nanos <= now_unix_nano;
+    if (!settled && !options.merge_open_windows) continue;  // still filling
     if (b.num_rows < options.target_spans / 2) groups[{b.environment, window}].push_back(&b);
   }
   for (const auto& [key, blocks] : groups) {
@@ -154,7 +155,7 @@ void BlockMaintenance::Start() {
 
 void BlockMaintenance::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
   cv_.notify_all();
@@ -164,7 +165,7 @@ void BlockMaintenance::Stop() {
 
 void BlockMaintenance::Kick() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_) return;
     kicked_ = true;
   }
@@ -172,21 +173,22 @@ void BlockMaintenance::Kick() {
 }
 
 MaintenanceStats BlockMaintenance::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   return stats_;
 }
 
 void BlockMaintenance::Loop() {
   for (;;) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, options_.interval, [&] { return stop_ || kicked_; });
+      MutexLock lock(&mu_);
+      cv_.wait_for(mu_, options_.interval,
+                   [this]() ARIADNE_NO_THREAD_SAFETY_ANALYSIS { return stop_ || kicked_; });
       if (stop_) return;
       kicked_ = false;
     }
     Status s = RunOnce();
     if (!s.ok()) {
-      std::lock_guard<std::mutex> lock(stats_mu_);
+      MutexLock lock(&stats_mu_);
       stats_.failures++;
       std::fprintf(stderr, "ariadne: block maintenance: %s (will retry)\n", s.ToString().c_str());
     }
@@ -194,12 +196,12 @@ void BlockMaintenance::Loop() {
 }
 
 Status BlockMaintenance::RunOnce() {
-  std::lock_guard<std::mutex> run(run_mu_);
+  MutexLock run(&run_mu_);
   UnlinkDue(/*all=*/false);
   Status status = RetentionPass();
   for (int merges = 0; status.ok() && merges < 64; ++merges) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_) break;
     }
     bool done = false;
@@ -220,7 +222,7 @@ Status BlockMaintenance::RetentionPass() {
   edit.removed = ids;
   ARIADNE_RETURN_IF_ERROR(manifest_->Apply(edit).WithContext("retention"));
   host_->ReplaceBlocks(ids, {});
-  std::lock_guard<std::mutex> lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   for (size_t i = 0; i < ids.size(); ++i) {
     const BlockRecord& b = state.blocks.at(ids[i]);
     stats_.retention_blocks_removed++;
@@ -316,19 +318,22 @@ Status BlockMaintenance::CompactOnce(bool* done) {
   added.push_back(NewBlockFile{std::move(meta), path});
   host_->ReplaceBlocks(inputs, std::move(added));
   ScheduleUnlink(inputs);
+  MaintenanceStats progress;
   {
-    std::lock_guard<std::mutex> lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     stats_.compactions++;
     stats_.compaction_input_blocks += inputs.size();
     stats_.compaction_bytes_in += bytes_in;
     stats_.compaction_bytes_out += file.size();
+    progress = stats_;
   }
+  if (options_.on_compaction) options_.on_compaction(progress);
   *done = true;
   return Status::Ok();
 }
 
 void BlockMaintenance::ScheduleUnlink(const std::vector<uint64_t>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const auto due = std::chrono::steady_clock::now() + options_.unlink_delay;
   for (uint64_t id : ids) unlinks_.emplace_back(due, blocks_dir_ + "/" + BlockFileName(id));
 }
@@ -336,7 +341,7 @@ void BlockMaintenance::ScheduleUnlink(const std::vector<uint64_t>& ids) {
 void BlockMaintenance::UnlinkDue(bool all) {
   std::vector<std::string> paths;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const auto now = std::chrono::steady_clock::now();
     std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> later;
     for (auto& [due, path] : unlinks_) {

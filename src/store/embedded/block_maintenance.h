@@ -24,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@
 #include "columnar/block.h"
 #include "common/env.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/embedded/manifest.h"
 
 namespace ariadne::store::embedded {
@@ -61,6 +63,21 @@ struct CompactionOptions {
   // A window is merged once it ended this long ago (span time against the wall clock), so blocks
   // of the current hour are not merged again and again as new ones arrive.
   uint64_t settle_nanos = 600ULL * 1'000'000'000ULL;
+  // Merge windows that have not settled yet, the current one included (`ariadne compact
+  // --include-recent`, with no server writing: a server would merge the same window again as new
+  // blocks arrive).
+  bool merge_open_windows = false;
+};
+
+struct MaintenanceStats {
+  uint64_t retention_blocks_removed = 0;
+  uint64_t retention_spans_removed = 0;
+  uint64_t retention_bytes_removed = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_input_blocks = 0;
+  uint64_t compaction_bytes_in = 0;
+  uint64_t compaction_bytes_out = 0;
+  uint64_t failures = 0;
 };
 
 struct MaintenanceOptions {
@@ -72,6 +89,8 @@ struct MaintenanceOptions {
   bool background = true;
   // Write a trace-summary side file for each merged block (EmbeddedStoreOptions::trace_index).
   bool trace_summaries = false;
+  // Called on the maintenance thread after each merge (progress of `ariadne compact`).
+  std::function<void(const MaintenanceStats&)> on_compaction;
 };
 
 // A block file the host should start (added) serving.
@@ -96,17 +115,6 @@ std::vector<uint64_t> PlanRetention(const ManifestState& state, const RetentionC
 std::vector<uint64_t> PlanCompaction(const ManifestState& state, const CompactionOptions& options,
                                      uint64_t now_unix_nano);
 
-struct MaintenanceStats {
-  uint64_t retention_blocks_removed = 0;
-  uint64_t retention_spans_removed = 0;
-  uint64_t retention_bytes_removed = 0;
-  uint64_t compactions = 0;
-  uint64_t compaction_input_blocks = 0;
-  uint64_t compaction_bytes_in = 0;
-  uint64_t compaction_bytes_out = 0;
-  uint64_t failures = 0;
-};
-
 class BlockMaintenance {
  public:
   // `env`, `manifest` and `host` must outlive this object.
@@ -125,9 +133,9 @@ class BlockMaintenance {
   MaintenanceStats stats() const;
 
  private:
-  Status RetentionPass();
+  Status RetentionPass() ARIADNE_REQUIRES(run_mu_);
   // Merges one planned group; `*done` false when there was nothing to do.
-  Status CompactOnce(bool* done);
+  Status CompactOnce(bool* done) ARIADNE_REQUIRES(run_mu_);
   void ScheduleUnlink(const std::vector<uint64_t>& ids);
   void UnlinkDue(bool all);
   void Loop();
@@ -138,18 +146,19 @@ class BlockMaintenance {
   BlockSetHost* const host_;
   const MaintenanceOptions options_;
 
-  std::mutex run_mu_;  // one pass at a time
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;    // guarded by mu_
-  bool kicked_ = false;  // guarded by mu_
-  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>>
-      unlinks_;                     // guarded by mu_
-  std::vector<uint64_t> skip_ids_;  // blocks compaction could not read; guarded by run_mu_
+  Mutex run_mu_;  // one pass at a time
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  bool stop_ ARIADNE_GUARDED_BY(mu_) = false;
+  bool kicked_ ARIADNE_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> unlinks_
+      ARIADNE_GUARDED_BY(mu_);
+  // Blocks compaction could not read.
+  std::vector<uint64_t> skip_ids_ ARIADNE_GUARDED_BY(run_mu_);
   std::thread thread_;
 
-  mutable std::mutex stats_mu_;
-  MaintenanceStats stats_;  // guarded by stats_mu_
+  mutable Mutex stats_mu_;
+  MaintenanceStats stats_ ARIADNE_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace ariadne::store::embedded
