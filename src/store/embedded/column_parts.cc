@@ -139,7 +139,8 @@ uint64_t CachedPart::Bytes() const {
                    duration.capacity() * sizeof(uint32_t) +
                    end_exceptions.capacity() * sizeof(end_exceptions[0]) + bytes_a.capacity() +
                    bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t) +
-                   attribute_values32.capacity() * sizeof(uint32_t);
+                   attribute_values32.capacity() * sizeof(uint32_t) +
+                   attribute_table.capacity() * sizeof(uint16_t) + attribute_codes.capacity();
   if (block) bytes += columnar::ApproximateBytes(*block);
   return bytes;
 }
@@ -252,7 +253,31 @@ bool NarrowDict(const Block& from, uint32_t bit, CachedPart* cached) {
   DictOf(part.get(), bit)->dict = dict->dict;
   cached->block = std::move(part);
   cached->narrowed = CachedPart::Narrowed::kDictCodes;
-  cached->bytes_a.assign(dict->codes.begin(), dict->codes.end());
+  // One string: every code is 0 (codes index the dictionary), nothing per row to keep.
+  cached->dict_constant = dict->dict.size() == 1;
+  if (!cached->dict_constant) cached->bytes_a.assign(dict->codes.begin(), dict->codes.end());
+  return true;
+}
+
+// When `values` (each below 2^16) hold at most 256 distinct ones: fills `cached`'s
+// attribute_table with them and attribute_codes with each entry's index into it.
+bool CodeValues(const std::vector<uint64_t>& values, CachedPart* cached) {
+  if (values.empty()) return false;
+  const uint64_t max = *std::max_element(values.begin(), values.end());
+  std::vector<int16_t> code_of(max + 1, -1);  // direct map: values are below 2^16
+  std::vector<uint16_t> table;
+  std::vector<uint8_t> codes(values.size());
+  for (size_t e = 0; e < values.size(); ++e) {
+    int16_t& code = code_of[values[e]];
+    if (code < 0) {
+      if (table.size() == 256) return false;
+      code = static_cast<int16_t>(table.size());
+      table.push_back(static_cast<uint16_t>(values[e]));
+    }
+    codes[e] = static_cast<uint8_t>(code);
+  }
+  cached->attribute_table = std::move(table);
+  cached->attribute_codes = std::move(codes);
   return true;
 }
 
@@ -284,7 +309,9 @@ bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cach
   cached->narrowed = CachedPart::Narrowed::kAttribute;
   cached->attribute_type = type;
   cached->attribute_every_row = every_row;
-  if (fits16) {
+  if (fits16 && CodeValues(column->values, cached)) {
+    // one byte per entry (CodeValues filled the table and codes)
+  } else if (fits16) {
     cached->attribute_values.assign(column->values.begin(), column->values.end());
   } else {
     cached->attribute_values32.assign(column->values.begin(), column->values.end());
@@ -310,6 +337,23 @@ std::shared_ptr<const CachedPart> MakeCachedPart(const Block& from, const Column
   }
   if (!narrowed) cached->block = CopyPart(from, unit);
   return cached;
+}
+
+std::shared_ptr<const CachedPart> WithEarlierForms(std::shared_ptr<const CachedPart> part) {
+  if (!part->Compact()) return part;
+  auto earlier = std::make_shared<CachedPart>(*part);
+  if (earlier->dict_constant) {
+    earlier->dict_constant = false;
+    earlier->bytes_a.assign(earlier->block->num_rows, 0);
+  }
+  if (!earlier->attribute_codes.empty()) {
+    earlier->attribute_values.resize(earlier->attribute_codes.size());
+    for (size_t e = 0; e < earlier->attribute_codes.size(); ++e)
+      earlier->attribute_values[e] = earlier->attribute_table[earlier->attribute_codes[e]];
+    earlier->attribute_codes.clear();
+    earlier->attribute_table.clear();
+  }
+  return earlier;
 }
 
 void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
@@ -344,14 +388,25 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
     case CachedPart::Narrowed::kDictCodes: {
       columnar::DictColumn* dict = DictOf(to, unit.bit);
       dict->dict = DictOf(*part.block, unit.bit)->dict;
-      Widen(part.bytes_a, &dict->codes);
+      if (part.dict_constant) {
+        dict->codes.assign(part.block->num_rows, 0);
+      } else {
+        Widen(part.bytes_a, &dict->codes);
+      }
       return;
     }
     case CachedPart::Narrowed::kAttribute: {
       const AttributeColumn& narrow = part.block->attributes[0];
       AttributeColumn column;
       column.key = narrow.key;
-      if (!part.attribute_values32.empty()) {
+      if (!part.attribute_codes.empty()) {
+        const size_t n = part.attribute_codes.size();
+        column.values.resize(n);
+        const uint8_t* const codes = part.attribute_codes.data();
+        const uint16_t* const table = part.attribute_table.data();
+        uint64_t* const values = column.values.data();
+        for (size_t e = 0; e < n; ++e) values[e] = table[codes[e]];
+      } else if (!part.attribute_values32.empty()) {
         Widen(part.attribute_values32, &column.values);
       } else {
         Widen(part.attribute_values, &column.values);
