@@ -350,8 +350,8 @@ std::shared_ptr<const CachedPart> WithEarlierForms(std::shared_ptr<const CachedP
     earlier->attribute_values.resize(earlier->attribute_codes.size());
     for (size_t e = 0; e < earlier->attribute_codes.size(); ++e)
       earlier->attribute_values[e] = earlier->attribute_table[earlier->attribute_codes[e]];
-    earlier->attribute_codes.clear();
-    earlier->attribute_table.clear();
+    std::vector<uint8_t>().swap(earlier->attribute_codes);  // freed, not just emptied
+    std::vector<uint16_t>().swap(earlier->attribute_table);
   }
   return earlier;
 }
