@@ -65,9 +65,22 @@ Result<BlockColumnParts> ColumnCache::LookUp(uint64_t id, const ColumnSet& neede
         std::shared_ptr<const CachedPart> part;
         uint64_t bytes;
       };
+      // Parts admission is sure to refuse are not built (a repeated scan refuses most misses):
+      // decided with a lower bound of their size (half a byte per row; InsertLocked decides
+      // exactly for the others).
+      const uint64_t at_least = out.loaded->num_rows / 2;
+      std::vector<bool> refused(units.size());
+      {
+        MutexLock lock(&mu_);
+        for (size_t i = 0; i < units.size(); ++i)
+          if (!parts[i] && RefusesLocked(id, wanted_before[i], at_least)) {
+            refused[i] = true;
+            ++rejected_;
+          }
+      }
       std::vector<Fresh> fresh;
       for (size_t i = 0; i < units.size(); ++i) {
-        if (parts[i]) continue;
+        if (parts[i] || refused[i]) continue;
         std::shared_ptr<const CachedPart> part = MakeCachedPart(*out.loaded, units[i]);
         const uint64_t bytes = part->Bytes();
         fresh.push_back(Fresh{i, std::move(part), bytes});
@@ -97,9 +110,17 @@ Result<std::shared_ptr<const Block>> ColumnCache::Get(uint64_t id, const ColumnS
   auto block = std::make_shared<Block>();
   block->environment = parts.environment;
   block->num_rows = parts.num_rows;
+  // The block read for this lookup, when nothing else holds it (the parts kept are copies): its
+  // columns move into the assembled block rather than being copied (a high-cardinality attribute
+  // column carries its whole string dictionary).
+  std::shared_ptr<Block> own;
+  if (parts.loaded && parts.loaded.use_count() == 1)
+    own = std::const_pointer_cast<Block>(std::move(parts.loaded));
   for (size_t i = 0; i < units.size(); ++i) {
     if (parts.cached[i])
       AddCachedPart(*parts.cached[i], units[i], block.get());
+    else if (own)
+      MovePart(own.get(), units[i], block.get());
     else
       AddPart(*parts.loaded, units[i], block.get());
   }
@@ -110,17 +131,21 @@ void ColumnCache::InsertLocked(const Key& key, std::shared_ptr<const CachedPart>
                                uint64_t bytes, std::optional<uint64_t> wanted_before) {
   if (entries_.find(key) != entries_.end()) return;  // another reader kept it first
   if (bytes > capacity_) return;
-  if (wanted_before && bytes_ + bytes > capacity_) {
-    auto victim = VictimLocked(key.block);
-    if (victim != entries_.end() && victim->first.block != key.block &&
-        victim->second.last_use > *wanted_before) {
-      ++rejected_;  // a repeating scan: keep what is held rather than what is gone next
-      return;
-    }
+  if (RefusesLocked(key.block, wanted_before, bytes)) {
+    ++rejected_;  // a repeating scan: keep what is held rather than what is gone next
+    return;
   }
   probation_.push_front(key);
   entries_[key] = Entry{std::move(part), bytes, Segment::kProbation, probation_.begin(), tick_};
   bytes_ += bytes;
+}
+
+bool ColumnCache::RefusesLocked(uint64_t block, std::optional<uint64_t> wanted_before,
+                                uint64_t bytes) {
+  if (!wanted_before || bytes_ + bytes <= capacity_) return false;  // new, or room left
+  auto victim = VictimLocked(block);
+  return victim != entries_.end() && victim->first.block != block &&
+         victim->second.last_use > *wanted_before;
 }
 
 std::optional<uint64_t> ColumnCache::NoteMissLocked(const Key& key) {

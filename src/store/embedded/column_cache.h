@@ -148,6 +148,10 @@ class ColumnCache {
   // (the tick the key was last wanted before this lookup; none: never wanted, always kept).
   void InsertLocked(const Key& key, std::shared_ptr<const CachedPart> part, uint64_t bytes,
                     std::optional<uint64_t> wanted_before) ARIADNE_REQUIRES(mu_);
+  // Whether admission refuses a part of `block`, `bytes` large, wanted before at `wanted_before`:
+  // it does not fit beside what is held and the entry to evict first was used more recently.
+  bool RefusesLocked(uint64_t block, std::optional<uint64_t> wanted_before, uint64_t bytes)
+      ARIADNE_REQUIRES(mu_);
   // The entry to evict first (EvictToFit's order), or entries_.end() when there is none.
   EntryMap::iterator VictimLocked(std::optional<uint64_t> keep) ARIADNE_REQUIRES(mu_);
   // Records that `key`, not held, is wanted now; returns when it was wanted before, if known.

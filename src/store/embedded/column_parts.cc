@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace ariadne::store::embedded {
 
@@ -31,54 +32,56 @@ void CopyEventLinkTables(const model::SpanBatch& from, model::SpanBatch* to) {
   }
 }
 
-// Copies the columns of fixed unit `bit` from `from` to `to`. Tables are appended, so the
-// indices rows hold stay right as long as `to` had none of that unit's tables before.
-void CopyFixed(const Block& from, uint32_t bit, Block* to) {
+// Copies the columns of fixed unit `bit` from `from` to `to` (moves the row vectors when `from` is
+// an rvalue). Tables are appended (always copied), so the indices rows hold stay right as long as
+// `to` had none of that unit's tables before.
+template <typename B>
+void TransferFixed(B&& from, uint32_t bit, Block* to) {
   switch (bit) {
     case ColumnSet::kTraceId:
-      to->trace_id = from.trace_id;
+      to->trace_id = std::forward<B>(from).trace_id;
       break;
     case ColumnSet::kSpanId:
-      to->span_id = from.span_id;
+      to->span_id = std::forward<B>(from).span_id;
       break;
     case ColumnSet::kParentSpanId:
-      to->parent_span_id = from.parent_span_id;
+      to->parent_span_id = std::forward<B>(from).parent_span_id;
       break;
     case ColumnSet::kStart:
-      to->start_unix_nano = from.start_unix_nano;
+      to->start_unix_nano = std::forward<B>(from).start_unix_nano;
       break;
     case ColumnSet::kEnd:
-      to->end_unix_nano = from.end_unix_nano;
+      to->end_unix_nano = std::forward<B>(from).end_unix_nano;
       break;
     case ColumnSet::kName:
-      to->name = from.name;
+      to->name = std::forward<B>(from).name;
       break;
     case ColumnSet::kKind:
-      to->kind = from.kind;
+      to->kind = std::forward<B>(from).kind;
       break;
     case ColumnSet::kStatusCode:
-      to->status_code = from.status_code;
+      to->status_code = std::forward<B>(from).status_code;
       break;
     case ColumnSet::kStatusMessage:
-      to->status_message = from.status_message;
+      to->status_message = std::forward<B>(from).status_message;
       break;
     case ColumnSet::kTraceState:
-      to->trace_state = from.trace_state;
+      to->trace_state = std::forward<B>(from).trace_state;
       break;
     case ColumnSet::kFlagsDropped:
-      to->flags = from.flags;
-      to->dropped_attributes = from.dropped_attributes;
-      to->dropped_events = from.dropped_events;
-      to->dropped_links = from.dropped_links;
+      to->flags = std::forward<B>(from).flags;
+      to->dropped_attributes = std::forward<B>(from).dropped_attributes;
+      to->dropped_events = std::forward<B>(from).dropped_events;
+      to->dropped_links = std::forward<B>(from).dropped_links;
       break;
     case ColumnSet::kResourceScope:
-      to->resource = from.resource;
-      to->scope = from.scope;
+      to->resource = std::forward<B>(from).resource;
+      to->scope = std::forward<B>(from).scope;
       CopyResourceTables(from.tables, &to->tables);
       break;
     case ColumnSet::kEventsLinks:
-      to->events = from.events;
-      to->links = from.links;
+      to->events = std::forward<B>(from).events;
+      to->links = std::forward<B>(from).links;
       CopyEventLinkTables(from.tables, &to->tables);
       break;
     default:
@@ -124,13 +127,22 @@ std::shared_ptr<const Block> CopyPart(const Block& from, const ColumnUnit& unit)
 
 void AddPart(const Block& from, const ColumnUnit& unit, Block* to) {
   if (unit.bit != 0) {
-    CopyFixed(from, unit.bit, to);
+    TransferFixed(from, unit.bit, to);
   } else if (unit.all_attributes) {
     to->attributes.insert(to->attributes.end(), from.attributes.begin(), from.attributes.end());
   } else {
     for (const AttributeColumn& column : from.attributes)
       if (column.key == unit.key) to->attributes.push_back(column);
   }
+}
+
+void MovePart(Block* from, const ColumnUnit& unit, Block* to) {
+  if (unit.bit != 0) {
+    TransferFixed(std::move(*from), unit.bit, to);
+    return;
+  }
+  for (AttributeColumn& column : from->attributes)
+    if (unit.all_attributes || column.key == unit.key) to->attributes.push_back(std::move(column));
 }
 
 uint64_t CachedPart::Bytes() const {

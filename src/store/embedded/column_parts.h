@@ -71,6 +71,10 @@ std::shared_ptr<const columnar::Block> CopyPart(const columnar::Block& from,
 // in either order, each at most once.
 void AddPart(const columnar::Block& from, const ColumnUnit& unit, columnar::Block* to);
 
+// AddPart, moving `unit`'s row vectors and attribute columns out of `from` instead of copying
+// them (tables are copied); `from` keeps them empty.
+void MovePart(columnar::Block* from, const ColumnUnit& unit, columnar::Block* to);
+
 // A part as the column cache keeps it (see the header comment). Immutable once made.
 struct CachedPart {
   enum class Narrowed : uint8_t { kNone, kStart, kEnd, kResourceScope, kDictCodes, kAttribute };
