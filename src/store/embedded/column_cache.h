@@ -39,7 +39,8 @@
 // trace's rows) that would otherwise pay for copying and widening every row of every column.
 //
 // Counters (for /metrics): column hits and misses (one per needed unit per lookup), bytes held,
-// capacity, entries (column parts), evictions; protected_bytes for tests and operators.
+// capacity, entries (column parts), evictions, rejected (admission); protected_bytes for tests and
+// operators.
 //
 // Threads: safe for concurrent use. The loader runs without the cache's lock, so two threads that
 // miss on the same column may both decode it; the first part kept wins. Blocks handed out stay
