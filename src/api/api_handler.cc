@@ -521,6 +521,10 @@ net::HttpResponse ApiHandler::Metrics() {
     metric("ariadne_column_cache_evictions_total", "counter",
            "Cached block columns dropped to stay within the capacity.",
            stats.column_cache_evictions);
+    metric("ariadne_column_cache_rejected_total", "counter",
+           "Missed block columns handed out but not kept: keeping them would have evicted "
+           "columns used more recently than they were last wanted (a scan larger than the cache).",
+           stats.column_cache_rejected);
     metric("ariadne_trace_summary_bytes", "gauge",
            "Bytes of trace summaries the trace-summary index holds in memory (its resident "
            "entries' and the decoded side files, those bounded by the trace_summaries share of "

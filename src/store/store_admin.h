@@ -40,6 +40,7 @@ struct StoreStats {
   uint64_t column_cache_bytes = 0;
   uint64_t column_cache_capacity_bytes = 0;
   uint64_t column_cache_evictions = 0;
+  uint64_t column_cache_rejected = 0;  // missed columns not kept (admission: column_cache.h)
   // The trace-summary index (embedded store): summaries held in memory (resident entries' and
   // decoded side files'), block side files read and decoded, and the resident entries (the heads'
   // traces and the split ones; sealed whole traces have none) and of them the split traces.

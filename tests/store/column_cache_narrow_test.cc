@@ -160,6 +160,19 @@ bool SameAsked(const Block& a, const Block& b, const ColumnSet& asked) {
   return true;
 }
 
+// Gives `block` an int column "n" on every row with value r * 37 % 65536 on row r (`rows` of them
+// distinct as long as rows ≤ 65536).
+void AttributeColumnOf(Block* block, uint32_t rows) {
+  columnar::AttributeColumn column;
+  column.key = "n";
+  for (uint32_t r = 0; r < rows; ++r) {
+    column.rows.push_back(r);
+    column.types.push_back(model::ValueType::kInt);
+    column.values.push_back(uint64_t{r} * 37 % 65536);
+  }
+  block->attributes.push_back(std::move(column));
+}
+
 TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) {
   testing::TempDir dir;
   const FileBlock f = WriteBlock(dir.path(), 1, 4000);
@@ -203,7 +216,7 @@ TEST(ColumnCacheNarrowTest, NarrowedPartsWidenToTheDecodedColumnsAndAreSmaller) 
   EXPECT_TRUE(big->block->attributes[0].rows.empty());
   std::shared_ptr<const CachedPart> flag = MakeCachedPart(*all, {0, false, "flag"});
   EXPECT_FALSE(flag->attribute_every_row);
-  EXPECT_FALSE(flag->attribute_values.empty());
+  EXPECT_FALSE(flag->attribute_codes.empty());  // two distinct values: one byte per entry
   EXPECT_FALSE(flag->block->attributes[0].rows.empty());
   // The end-time exceptions are real: some spans end before they start, some last > 2^32 ns.
   std::shared_ptr<const CachedPart> end = MakeCachedPart(*all, {ColumnSet::kEnd, false, {}});
@@ -327,6 +340,66 @@ TEST(ColumnCacheNarrowTest, BlocksHandedOutSurviveEvictionByConcurrentReaders) {
   resizer.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_GT(cache.Stats().hits + cache.Stats().misses, 0u);
+}
+
+// The compact forms (the 100 M-span COUNTs): a trace state nobody sets keeps no codes, and an
+// attribute column with at most 256 distinct 16-bit values one byte per entry. Both widen to the
+// file's columns exactly, are smaller than the earlier narrowed forms, and WithEarlierForms (what
+// trace reads get) turns them back into the earlier forms with the same values.
+TEST(ColumnCacheNarrowTest, CompactFormsWidenExactlyAndConvertToTheEarlierForms) {
+  testing::TempDir dir;
+  const FileBlock f = WriteBlock(dir.path(), 1, 6000);
+  const std::shared_ptr<const Block> all = Read(f, ColumnSet::All());
+  ASSERT_NE(all, nullptr);
+  ASSERT_EQ(all->trace_state.dict.size(), 1u);
+  const ColumnUnit state{ColumnSet::kTraceState, false, {}};
+  std::shared_ptr<const CachedPart> constant = MakeCachedPart(*all, state);
+  EXPECT_TRUE(constant->dict_constant);
+  EXPECT_TRUE(constant->bytes_a.empty());
+  EXPECT_LT(constant->Bytes(), all->num_rows);  // not even a byte per row
+  // code: 200 or 202 on every other row; big: 0..8 and 70000 (past 2^16: stays 32-bit).
+  std::shared_ptr<const CachedPart> code = MakeCachedPart(*all, {0, false, "code"});
+  EXPECT_EQ(code->attribute_table.size(), 2u);
+  EXPECT_EQ(code->attribute_codes.size(), all->num_rows / 2);
+  EXPECT_TRUE(code->attribute_values.empty());
+  EXPECT_FALSE(MakeCachedPart(*all, {0, false, "big"})->Compact());
+  EXPECT_FALSE(MakeCachedPart(*all, {ColumnSet::kName, false, {}})->Compact());  // 40 names
+  for (const ColumnUnit& unit :
+       {state, ColumnUnit{0, false, "code"}, ColumnUnit{0, false, "flag"}}) {
+    SCOPED_TRACE(unit.CacheKey());
+    std::shared_ptr<const CachedPart> part = MakeCachedPart(*all, unit);
+    ASSERT_TRUE(part->Compact());
+    std::shared_ptr<const CachedPart> earlier = WithEarlierForms(part);
+    EXPECT_FALSE(earlier->Compact());
+    EXPECT_EQ(earlier->narrowed, part->narrowed);
+    EXPECT_GT(earlier->Bytes(), part->Bytes());
+    if (unit.bit == ColumnSet::kTraceState) {
+      EXPECT_EQ(earlier->bytes_a.size(), all->num_rows);
+    } else {
+      ASSERT_EQ(earlier->attribute_values.size(), part->attribute_codes.size());
+      for (size_t e = 0; e < part->attribute_codes.size(); ++e)
+        ASSERT_EQ(earlier->attribute_values[e], part->attribute_table[part->attribute_codes[e]]);
+    }
+    for (const auto& p : {part, earlier}) {
+      Block widened;
+      widened.environment = all->environment;
+      widened.num_rows = all->num_rows;
+      AddCachedPart(*p, unit, &widened);
+      ExpectSame(widened, *CopyPart(*all, unit), unit.AsSet());
+    }
+  }
+  // More than 256 distinct values below 2^16 keep 16 bits per entry.
+  Block many;
+  many.num_rows = 1000;
+  AttributeColumnOf(&many, 1000);
+  std::shared_ptr<const CachedPart> wide = MakeCachedPart(many, {0, false, "n"});
+  EXPECT_EQ(wide->narrowed, CachedPart::Narrowed::kAttribute);
+  EXPECT_FALSE(wide->Compact());
+  EXPECT_EQ(wide->attribute_values.size(), 1000u);
+  Block back;
+  back.num_rows = 1000;
+  AddCachedPart(*wide, {0, false, "n"}, &back);
+  ExpectSame(back, many, Columns(0, {"n"}));
 }
 
 }  // namespace

@@ -23,12 +23,24 @@
 // being looked up. A one-off scan therefore only cycles entries through probation, while
 // entries used twice stay.
 //
+// Admission: a scan that repeats over more columns than the cache holds (the same filtered COUNT
+// over 100 M spans, every block in the same order) would still evict each entry before its next
+// use, so that no lookup ever hits. The cache therefore remembers, for columns it does not hold,
+// when they were last wanted (a bounded history of key hashes, kMaxHistory of them, about 1 MiB,
+// outside the byte budget), and when room must be made it keeps a column wanted before only if
+// that was more recent than the last use of the entry it would evict. In a repeating scan the
+// column missed was last wanted one whole scan ago, longer than the entries held were last used,
+// so it is handed out but not kept, and the entries held stay: about capacity / working set of
+// the lookups hit instead of none. A column never wanted before (new blocks, a new question) is
+// always kept, as are columns that fit without evicting.
+//
 // GetParts is the same lookup without the assembly: it hands out the parts as kept (narrowed ones
 // narrowed) and the block read for the missing units, for readers of a few rows (trace_rows.h: one
 // trace's rows) that would otherwise pay for copying and widening every row of every column.
 //
 // Counters (for /metrics): column hits and misses (one per needed unit per lookup), bytes held,
-// capacity, entries (column parts), evictions; protected_bytes for tests and operators.
+// capacity, entries (column parts), evictions, rejected (admission); protected_bytes for tests and
+// operators.
 //
 // Threads: safe for concurrent use. The loader runs without the cache's lock, so two threads that
 // miss on the same column may both decode it; the first part kept wins. Blocks handed out stay
@@ -36,12 +48,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "columnar/block.h"
@@ -69,6 +83,7 @@ struct ColumnCacheStats {
   uint64_t entries = 0;
   uint64_t evictions = 0;
   uint64_t protected_bytes = 0;  // bytes of entries used at least twice (part of `bytes`)
+  uint64_t rejected = 0;         // missed columns handed out but not kept (admission)
 };
 
 class ColumnCache {
@@ -77,6 +92,8 @@ class ColumnCache {
 
   // Share of the capacity the protected segment may hold, in percent.
   static constexpr uint64_t kProtectedSharePercent = 80;
+  // Missed columns whose last wanted time is remembered (admission; the oldest are forgotten).
+  static constexpr size_t kMaxHistory = 16384;
 
   // Reads `columns` of the block from its file (called with the missing columns to decode).
   using Loader = std::function<Result<std::shared_ptr<const columnar::Block>>(
@@ -89,8 +106,9 @@ class ColumnCache {
   Result<std::shared_ptr<const columnar::Block>> Get(uint64_t id, const columnar::ColumnSet& needed,
                                                      const Loader& load, bool keep = true)
       ARIADNE_EXCLUDES(mu_);
-  // The parts of block `id` holding `needed` (closed), as Get finds and keeps them, unassembled.
-  // With no unit needed, `loaded` is the loader's block (just the row count).
+  // The parts of block `id` holding `needed` (closed), as Get finds and keeps them, unassembled,
+  // in the earlier forms only (column_parts.h: WithEarlierForms). With no unit needed, `loaded`
+  // is the loader's block (just the row count).
   Result<BlockColumnParts> GetParts(uint64_t id, const columnar::ColumnSet& needed,
                                     const Loader& load, bool keep = true) ARIADNE_EXCLUDES(mu_);
   // Forgets every column of block `id` (removed or quarantined).
@@ -102,6 +120,9 @@ class ColumnCache {
 
  private:
   enum class Segment : uint8_t { kProbation, kProtected };
+  // GetParts with the parts as kept (compact forms included).
+  Result<BlockColumnParts> LookUp(uint64_t id, const columnar::ColumnSet& needed,
+                                  const Loader& load, bool keep) ARIADNE_EXCLUDES(mu_);
   struct Key {
     uint64_t block = 0;
     std::string column;  // ColumnUnit::CacheKey
@@ -114,6 +135,7 @@ class ColumnCache {
     uint64_t bytes = 0;
     Segment segment = Segment::kProbation;
     std::list<Key>::iterator position;  // in the list of its segment (front: most recent)
+    uint64_t last_use = 0;              // lookup tick of its last use (insert or hit)
   };
   using EntryMap = std::map<Key, Entry>;
 
@@ -122,9 +144,19 @@ class ColumnCache {
   }
   // Moves `it` to the front of `segment` (a use), keeping the byte counts right.
   void MoveToFront(EntryMap::iterator it, Segment segment) ARIADNE_REQUIRES(mu_);
-  // Adds `part` (`bytes` large) as the entry for `key` into probation unless one is there.
-  void InsertLocked(const Key& key, std::shared_ptr<const CachedPart> part, uint64_t bytes)
+  // Adds `part` (`bytes` large) as the entry for `key` into probation unless one is there or
+  // admission refuses it: making room would evict an entry used more recently than `wanted_before`
+  // (the tick the key was last wanted before this lookup; none: never wanted, always kept).
+  void InsertLocked(const Key& key, std::shared_ptr<const CachedPart> part, uint64_t bytes,
+                    std::optional<uint64_t> wanted_before) ARIADNE_REQUIRES(mu_);
+  // Whether admission refuses a part of `block`, `bytes` large, wanted before at `wanted_before`:
+  // it does not fit beside what is held and the entry to evict first was used more recently.
+  bool RefusesLocked(uint64_t block, std::optional<uint64_t> wanted_before, uint64_t bytes)
       ARIADNE_REQUIRES(mu_);
+  // The entry to evict first (EvictToFit's order), or entries_.end() when there is none.
+  EntryMap::iterator VictimLocked(std::optional<uint64_t> keep) ARIADNE_REQUIRES(mu_);
+  // Records that `key`, not held, is wanted now; returns when it was wanted before, if known.
+  std::optional<uint64_t> NoteMissLocked(const Key& key) ARIADNE_REQUIRES(mu_);
   // Demotes protected entries beyond their share, then evicts until the bytes fit; entries of
   // block `keep` (just added) are evicted only when nothing else is left.
   void EvictToFit(std::optional<uint64_t> keep) ARIADNE_REQUIRES(mu_);
@@ -140,6 +172,12 @@ class ColumnCache {
   uint64_t hits_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t evictions_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t tick_ ARIADNE_GUARDED_BY(mu_) = 0;  // one per unit looked up
+  // Missed keys (by hash) and the tick they were last wanted; `history_order_` lists (hash, tick)
+  // as recorded, oldest first, to forget the oldest past kMaxHistory (stale pairs skipped).
+  std::unordered_map<uint64_t, uint64_t> history_ ARIADNE_GUARDED_BY(mu_);
+  std::deque<std::pair<uint64_t, uint64_t>> history_order_ ARIADNE_GUARDED_BY(mu_);
 };
 
 }  // namespace ariadne::store::embedded

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace ariadne::store::embedded {
 
@@ -31,54 +32,56 @@ void CopyEventLinkTables(const model::SpanBatch& from, model::SpanBatch* to) {
   }
 }
 
-// Copies the columns of fixed unit `bit` from `from` to `to`. Tables are appended, so the
-// indices rows hold stay right as long as `to` had none of that unit's tables before.
-void CopyFixed(const Block& from, uint32_t bit, Block* to) {
+// Copies the columns of fixed unit `bit` from `from` to `to` (moves the row vectors when `from` is
+// an rvalue). Tables are appended (always copied), so the indices rows hold stay right as long as
+// `to` had none of that unit's tables before.
+template <typename B>
+void TransferFixed(B&& from, uint32_t bit, Block* to) {
   switch (bit) {
     case ColumnSet::kTraceId:
-      to->trace_id = from.trace_id;
+      to->trace_id = std::forward<B>(from).trace_id;
       break;
     case ColumnSet::kSpanId:
-      to->span_id = from.span_id;
+      to->span_id = std::forward<B>(from).span_id;
       break;
     case ColumnSet::kParentSpanId:
-      to->parent_span_id = from.parent_span_id;
+      to->parent_span_id = std::forward<B>(from).parent_span_id;
       break;
     case ColumnSet::kStart:
-      to->start_unix_nano = from.start_unix_nano;
+      to->start_unix_nano = std::forward<B>(from).start_unix_nano;
       break;
     case ColumnSet::kEnd:
-      to->end_unix_nano = from.end_unix_nano;
+      to->end_unix_nano = std::forward<B>(from).end_unix_nano;
       break;
     case ColumnSet::kName:
-      to->name = from.name;
+      to->name = std::forward<B>(from).name;
       break;
     case ColumnSet::kKind:
-      to->kind = from.kind;
+      to->kind = std::forward<B>(from).kind;
       break;
     case ColumnSet::kStatusCode:
-      to->status_code = from.status_code;
+      to->status_code = std::forward<B>(from).status_code;
       break;
     case ColumnSet::kStatusMessage:
-      to->status_message = from.status_message;
+      to->status_message = std::forward<B>(from).status_message;
       break;
     case ColumnSet::kTraceState:
-      to->trace_state = from.trace_state;
+      to->trace_state = std::forward<B>(from).trace_state;
       break;
     case ColumnSet::kFlagsDropped:
-      to->flags = from.flags;
-      to->dropped_attributes = from.dropped_attributes;
-      to->dropped_events = from.dropped_events;
-      to->dropped_links = from.dropped_links;
+      to->flags = std::forward<B>(from).flags;
+      to->dropped_attributes = std::forward<B>(from).dropped_attributes;
+      to->dropped_events = std::forward<B>(from).dropped_events;
+      to->dropped_links = std::forward<B>(from).dropped_links;
       break;
     case ColumnSet::kResourceScope:
-      to->resource = from.resource;
-      to->scope = from.scope;
+      to->resource = std::forward<B>(from).resource;
+      to->scope = std::forward<B>(from).scope;
       CopyResourceTables(from.tables, &to->tables);
       break;
     case ColumnSet::kEventsLinks:
-      to->events = from.events;
-      to->links = from.links;
+      to->events = std::forward<B>(from).events;
+      to->links = std::forward<B>(from).links;
       CopyEventLinkTables(from.tables, &to->tables);
       break;
     default:
@@ -124,7 +127,7 @@ std::shared_ptr<const Block> CopyPart(const Block& from, const ColumnUnit& unit)
 
 void AddPart(const Block& from, const ColumnUnit& unit, Block* to) {
   if (unit.bit != 0) {
-    CopyFixed(from, unit.bit, to);
+    TransferFixed(from, unit.bit, to);
   } else if (unit.all_attributes) {
     to->attributes.insert(to->attributes.end(), from.attributes.begin(), from.attributes.end());
   } else {
@@ -133,13 +136,23 @@ void AddPart(const Block& from, const ColumnUnit& unit, Block* to) {
   }
 }
 
+void MovePart(Block* from, const ColumnUnit& unit, Block* to) {
+  if (unit.bit != 0) {
+    TransferFixed(std::move(*from), unit.bit, to);
+    return;
+  }
+  for (AttributeColumn& column : from->attributes)
+    if (unit.all_attributes || column.key == unit.key) to->attributes.push_back(std::move(column));
+}
+
 uint64_t CachedPart::Bytes() const {
   uint64_t bytes = sizeof(CachedPart) + start_offset.capacity() * sizeof(uint32_t) +
                    start_exceptions.capacity() * sizeof(start_exceptions[0]) +
                    duration.capacity() * sizeof(uint32_t) +
                    end_exceptions.capacity() * sizeof(end_exceptions[0]) + bytes_a.capacity() +
                    bytes_b.capacity() + attribute_values.capacity() * sizeof(uint16_t) +
-                   attribute_values32.capacity() * sizeof(uint32_t);
+                   attribute_values32.capacity() * sizeof(uint32_t) +
+                   attribute_table.capacity() * sizeof(uint16_t) + attribute_codes.capacity();
   if (block) bytes += columnar::ApproximateBytes(*block);
   return bytes;
 }
@@ -252,7 +265,31 @@ bool NarrowDict(const Block& from, uint32_t bit, CachedPart* cached) {
   DictOf(part.get(), bit)->dict = dict->dict;
   cached->block = std::move(part);
   cached->narrowed = CachedPart::Narrowed::kDictCodes;
-  cached->bytes_a.assign(dict->codes.begin(), dict->codes.end());
+  // One string: every code is 0 (codes index the dictionary), nothing per row to keep.
+  cached->dict_constant = dict->dict.size() == 1;
+  if (!cached->dict_constant) cached->bytes_a.assign(dict->codes.begin(), dict->codes.end());
+  return true;
+}
+
+// When `values` (each below 2^16) hold at most 256 distinct ones: fills `cached`'s
+// attribute_table with them and attribute_codes with each entry's index into it.
+bool CodeValues(const std::vector<uint64_t>& values, CachedPart* cached) {
+  if (values.empty()) return false;
+  const uint64_t max = *std::max_element(values.begin(), values.end());
+  std::vector<int16_t> code_of(max + 1, -1);  // direct map: values are below 2^16
+  std::vector<uint16_t> table;
+  std::vector<uint8_t> codes(values.size());
+  for (size_t e = 0; e < values.size(); ++e) {
+    int16_t& code = code_of[values[e]];
+    if (code < 0) {
+      if (table.size() == 256) return false;
+      code = static_cast<int16_t>(table.size());
+      table.push_back(static_cast<uint16_t>(values[e]));
+    }
+    codes[e] = static_cast<uint8_t>(code);
+  }
+  cached->attribute_table = std::move(table);
+  cached->attribute_codes = std::move(codes);
   return true;
 }
 
@@ -284,7 +321,9 @@ bool NarrowAttribute(const Block& from, const ColumnUnit& unit, CachedPart* cach
   cached->narrowed = CachedPart::Narrowed::kAttribute;
   cached->attribute_type = type;
   cached->attribute_every_row = every_row;
-  if (fits16) {
+  if (fits16 && CodeValues(column->values, cached)) {
+    // one byte per entry (CodeValues filled the table and codes)
+  } else if (fits16) {
     cached->attribute_values.assign(column->values.begin(), column->values.end());
   } else {
     cached->attribute_values32.assign(column->values.begin(), column->values.end());
@@ -310,6 +349,23 @@ std::shared_ptr<const CachedPart> MakeCachedPart(const Block& from, const Column
   }
   if (!narrowed) cached->block = CopyPart(from, unit);
   return cached;
+}
+
+std::shared_ptr<const CachedPart> WithEarlierForms(std::shared_ptr<const CachedPart> part) {
+  if (!part->Compact()) return part;
+  auto earlier = std::make_shared<CachedPart>(*part);
+  if (earlier->dict_constant) {
+    earlier->dict_constant = false;
+    earlier->bytes_a.assign(earlier->block->num_rows, 0);
+  }
+  if (!earlier->attribute_codes.empty()) {
+    earlier->attribute_values.resize(earlier->attribute_codes.size());
+    for (size_t e = 0; e < earlier->attribute_codes.size(); ++e)
+      earlier->attribute_values[e] = earlier->attribute_table[earlier->attribute_codes[e]];
+    std::vector<uint8_t>().swap(earlier->attribute_codes);  // freed, not just emptied
+    std::vector<uint16_t>().swap(earlier->attribute_table);
+  }
+  return earlier;
 }
 
 void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
@@ -344,14 +400,25 @@ void AddCachedPart(const CachedPart& part, const ColumnUnit& unit, Block* to) {
     case CachedPart::Narrowed::kDictCodes: {
       columnar::DictColumn* dict = DictOf(to, unit.bit);
       dict->dict = DictOf(*part.block, unit.bit)->dict;
-      Widen(part.bytes_a, &dict->codes);
+      if (part.dict_constant) {
+        dict->codes.assign(part.block->num_rows, 0);
+      } else {
+        Widen(part.bytes_a, &dict->codes);
+      }
       return;
     }
     case CachedPart::Narrowed::kAttribute: {
       const AttributeColumn& narrow = part.block->attributes[0];
       AttributeColumn column;
       column.key = narrow.key;
-      if (!part.attribute_values32.empty()) {
+      if (!part.attribute_codes.empty()) {
+        const size_t n = part.attribute_codes.size();
+        column.values.resize(n);
+        const uint8_t* const codes = part.attribute_codes.data();
+        const uint16_t* const table = part.attribute_table.data();
+        uint64_t* const values = column.values.data();
+        for (size_t e = 0; e < n; ++e) values[e] = table[codes[e]];
+      } else if (!part.attribute_values32.empty()) {
         Widen(part.attribute_values32, &column.values);
       } else {
         Widen(part.attribute_values, &column.values);

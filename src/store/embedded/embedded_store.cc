@@ -184,6 +184,7 @@ StoreStats EmbeddedStore::Stats() const {
   s.column_cache_bytes = cache.bytes;
   s.column_cache_capacity_bytes = cache.capacity_bytes;
   s.column_cache_evictions = cache.evictions;
+  s.column_cache_rejected = cache.rejected;
   s.trace_summary_bytes = trace_index_.summary_bytes();
   s.trace_summary_loads = trace_index_.summary_loads();
   s.trace_index_resident = trace_index_.traces();
