@@ -42,6 +42,28 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
     SearchStep(request, span_matches, cancel, &cursor);
     if (cursor.cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
     if (cursor.replan) continue;
+    if (cursor.missing_digest != 0) {
+      // Unlocked: the digest is read by range (a few KiB) while ingest goes on.
+      const uint64_t block = cursor.missing_digest;
+      cursor.missing_digest = 0;
+      DigestLoader loader;
+      {
+        MutexLock lock(&mu_);
+        loader = digest_loader_;
+      }
+      Result<TraceBlockDigest> digest =
+          loader ? loader(block) : Result<TraceBlockDigest>(Status::NotFound("no loader"));
+      MutexLock lock(&mu_);
+      if (generation_ != cursor.generation) continue;  // SearchStep plans again
+      if (!digest.ok() || !digest->known) {
+        cursor.no_digest.insert(block);  // older or unreadable: walked, as before digests
+      } else if (!digests_.count(block)) {
+        auto kept = std::make_shared<const TraceBlockDigest>(std::move(*digest));
+        digest_bytes_ += kept->bytes();
+        digests_.emplace(block, std::move(kept));
+      }
+      continue;
+    }
     if (cursor.missing == 0) break;
     // Unlocked: the side file is read and decoded while ingest goes on.
     std::shared_ptr<const BlockParts> parts = part_cache_.Get(cursor.missing);
@@ -123,6 +145,10 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
   std::vector<OpenBlock> open;
   size_t next_block = 0;
   std::vector<int64_t> block_env(cursor->blocks.size());
+  // Read and counted under mu_ (held for this whole step).
+  const auto* digests = &digests_;
+  uint64_t* skipped = &blocks_skipped_;
+  const std::vector<query::xray_filter::AnnotationNeed>& needs = request.filter.annotation_needs;
   for (size_t b = 0; b < cursor->blocks.size(); ++b)
     block_env[b] = FindEnvironment(cursor->blocks[b].environment);
   // Opens the next block of cursor->blocks; false when its side file must be read first.
@@ -135,6 +161,21 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
       cursor->pinned.erase(b.id);
       ++next_block;
       return true;
+    }
+    if (!needs.empty() && !cursor->no_digest.count(b.id)) {
+      // The block's digest first: a block none of whose parts can meet the filter's annotation
+      // needs is passed over without reading its parts.
+      auto digest = digests->find(b.id);
+      if (digest == digests->end()) {
+        cursor->missing_digest = b.id;
+        return false;
+      }
+      if (!digest->second->MayMatch(needs)) {
+        ++*skipped;
+        cursor->pinned.erase(b.id);
+        ++next_block;
+        return true;
+      }
     }
     auto found = cursor->pinned.find(b.id);
     if (found == cursor->pinned.end()) {
