@@ -34,9 +34,10 @@ class ReadCountingEnv final : public EnvWrapper {
     Result<std::string> data = target()->ReadFileRange(path, offset, length);
     if (data.ok()) bytes += data->size();
     ++reads;
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".blk") == 0) ++block_reads;
     return data;
   }
-  std::atomic<uint64_t> bytes{0}, reads{0};
+  std::atomic<uint64_t> bytes{0}, reads{0}, block_reads{0};
 };
 
 }  // namespace
@@ -72,9 +73,9 @@ int main(int argc, char** argv) {
   gen::RealisticSpans gen(7, gen_options);
   size_t sent = 0, since_seal = 0, blocks = 0;
   double group_ms = 0, max_ms = 0;
-  uint64_t group_bytes = 0, group_reads = 0;
-  std::printf("%-14s %14s %14s %18s %14s\n", "blocks", "seal ms (avg)", "seal ms (max)",
-              "bytes read/seal", "reads/seal");
+  uint64_t group_bytes = 0, group_reads = 0, group_block_reads = 0;
+  std::printf("%-14s %14s %14s %18s %14s %20s\n", "blocks", "seal ms (avg)", "seal ms (max)",
+              "bytes read/seal", "reads/seal", "block reads/seal");
   while (sent < spans) {
     model::SpanBatch batch = gen.Batch(512);
     sent += batch.spans.size();
@@ -82,22 +83,25 @@ int main(int argc, char** argv) {
     if (!store.Append("prod", std::move(batch)).ok()) return 1;
     if (since_seal < per_seal) continue;
     const uint64_t bytes0 = env.bytes.load(), reads0 = env.reads.load();
+    const uint64_t block_reads0 = env.block_reads.load();
     const Clock::time_point t0 = Clock::now();
     if (!store.Flush().ok()) return 1;
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     group_bytes += env.bytes.load() - bytes0;
     group_reads += env.reads.load() - reads0;
+    group_block_reads += env.block_reads.load() - block_reads0;
     since_seal = 0;
     ++blocks;
     group_ms += ms;
     max_ms = std::max(max_ms, ms);
     if (blocks % group == 0) {
-      std::printf("%5zu..%-7zu %14.1f %14.1f %18.0f %14.1f\n", blocks - group, blocks - 1,
+      std::printf("%5zu..%-7zu %14.1f %14.1f %18.0f %14.1f %20.1f\n", blocks - group, blocks - 1,
                   group_ms / group, max_ms, static_cast<double>(group_bytes) / group,
-                  static_cast<double>(group_reads) / group);
+                  static_cast<double>(group_reads) / group,
+                  static_cast<double>(group_block_reads) / group);
       std::fflush(stdout);
       group_ms = max_ms = 0;
-      group_bytes = group_reads = 0;
+      group_bytes = group_reads = group_block_reads = 0;
     }
   }
   store::StoreStats stats = store.Stats();
