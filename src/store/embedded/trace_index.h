@@ -198,6 +198,7 @@ class TraceIndex {
     uint64_t missing = 0;
     uint64_t missing_digest = 0;             // the next step needs this block's digest first
     std::unordered_set<uint64_t> no_digest;  // digests unknown or unreadable: not skipped
+    std::unordered_set<uint64_t> skipped;    // passed over by their digests (counted once)
     bool replan = false;
     bool cancelled = false;
     std::unordered_map<uint64_t, std::shared_ptr<const BlockParts>> pinned;
