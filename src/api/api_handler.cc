@@ -460,7 +460,8 @@ net::HttpResponse ApiHandler::Metrics() {
            stats.append_errors);
     out.append(
         "# HELP ariadne_store_appends_refused_total Appends refused for backpressure (answered 503 "
-        "with Retry-After), by reason: behind (spans waiting for the group commit), sealing (a head "
+        "with Retry-After), by reason: behind (spans waiting for the group commit), sealing (a "
+        "head "
         "seals and the next is full), wal_buffer (WAL records past their --memory-limit share).\n"
         "# TYPE ariadne_store_appends_refused_total counter\n");
     for (const auto& [reason, count] :
@@ -533,6 +534,10 @@ net::HttpResponse ApiHandler::Metrics() {
     metric("ariadne_trace_summary_loads_total", "counter",
            "Block trace-summary side files read and decoded by trace searches.",
            stats.trace_summary_loads);
+    metric("ariadne_trace_summary_blocks_skipped_total", "counter",
+           "Blocks trace searches passed over by their side files' digests (an annotation the "
+           "filter needs is in none of their traces) without decoding their summaries.",
+           stats.trace_summary_blocks_skipped);
     metric("ariadne_trace_index_resident_traces", "gauge",
            "Traces the trace-summary index keeps an entry for in memory (those with spans in a "
            "head, and those split across blocks); sealed whole traces have none.",

@@ -78,6 +78,8 @@ bool PassesTraceFilter(const TraceFilter& filter, const TraceSummary& summary) {
       if (!found) return false;
     }
   }
+  for (const query::xray_filter::AnnotationNeed& need : filter.annotation_needs)
+    if (!need.MayHold(summary.xray)) return false;
   return true;
 }
 

@@ -46,9 +46,10 @@ struct StoreStats {
   // traces and the split ones; sealed whole traces have none) and of them the split traces.
   uint64_t trace_summary_bytes = 0;
   uint64_t trace_summary_loads = 0;
+  uint64_t trace_summary_blocks_skipped = 0;  // blocks searches passed over by their digests
   uint64_t trace_index_resident = 0;
   uint64_t trace_index_split = 0;
-  uint64_t blocks_pruned = 0;     // blocks a query or search skipped by meta alone
+  uint64_t blocks_pruned = 0;  // blocks a query or search skipped by meta alone
   // Decoded heads in memory (live and being sealed) and a running seal's sorted copies and encoded
   // file, approximate.
   uint64_t head_bytes = 0;

@@ -18,6 +18,7 @@
 #include "model/span_batch.h"
 #include "query/exec_context.h"
 #include "query/query_spec.h"
+#include "query/xray_filter/annotation_need.h"
 #include "query/xray_filter/trace_facts.h"
 
 namespace ariadne::store {
@@ -68,6 +69,11 @@ struct TraceFilter {
   // exactly this string value: {KEY, value}. A trace with more distinct annotation values than
   // its summary keeps (TraceFacts::kMaxAnnotations) passes (the caller's refinement decides).
   std::vector<std::pair<std::string, std::string>> annotations;
+  // What the caller's X-Ray filter expression asks of a trace's annotations, whatever the
+  // operators (query/xray_filter/annotation_need.h): a trace none of whose annotations a need
+  // admits does not pass (one whose summary dropped annotations does). The embedded engine also
+  // passes over whole blocks by them (their side files' digests, trace_block_digest.h).
+  std::vector<query::xray_filter::AnnotationNeed> annotation_needs;
   // "Some span matches": one span starting in the window passes every filter (the rule of
   // SearchTraces). Empty: no span condition.
   std::vector<query::Filter> span_filters;

@@ -297,7 +297,7 @@ TEST(TraceIndexResidentTest, CrashAtEveryDiskOperationOfACompactionLeavesACorrec
 }
 
 // A store written before version 3 (side files without `whole` flags, no split list): open
-// decides every part from the side files once, rewrites them as version 3, writes the split list,
+// decides every part from the side files once, rewrites them as version 4, writes the split list,
 // and answers the same; the next open reads no side file.
 TEST(TraceIndexResidentTest, OlderSideFilesAreDecidedOnceAtOpen) {
   testing::TempDir dir;
@@ -342,7 +342,7 @@ TEST(TraceIndexResidentTest, OlderSideFilesAreDecidedOnceAtOpen) {
     ASSERT_TRUE(data.ok());
     Result<TraceSummaryParts> parts = DecodeTraceSummaryParts(*data);
     ASSERT_TRUE(parts.ok());
-    EXPECT_EQ(parts->version, 3u);
+    EXPECT_EQ(parts->version, 4u);  // the current version, with the block's digest
   }
   SideFileCountingEnv env;
   auto store = Open(Options(dir.path(), &env));

@@ -55,7 +55,10 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
   // One more than the page, no more: an engine that reads candidates whole to decide them
   // (ClickHouse) would otherwise read ahead far past a rare filter's page.
   search.limit = request.limit == 0 ? 0 : request.limit + 1;
-  if (request.filter) search.filter.annotations = request.filter->RequiredAnnotations();
+  if (request.filter) {
+    search.filter.annotations = request.filter->RequiredAnnotations();
+    search.filter.annotation_needs = request.filter->AnnotationNeeds();
+  }
   if (request.after)
     search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};
   // TracesProcessedCount: the traces looked at up to the one that ends the page. The store may

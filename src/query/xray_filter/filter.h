@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "query/xray_filter/annotation_need.h"
 #include "query/xray_filter/trace_facts.h"
 #include "query/xray_filter/trace_view.h"
 
@@ -73,6 +74,10 @@ class Filter {
   // block, NOT or OR): a trace can only match when some span carries each of them, so a store can
   // narrow a search to those traces first (TraceFilter::annotations).
   std::vector<std::pair<std::string, std::string>> RequiredAnnotations() const;
+  // What every `annotation.KEY op ...` term the whole expression ANDs (outside any block, NOT or
+  // OR), whatever its operator, asks of a trace's annotations (annotation_need.h): a trace (or a
+  // block of traces) none of whose annotations a need admits cannot match.
+  std::vector<AnnotationNeed> AnnotationNeeds() const;
   Verdict Decide(const TraceFacts& facts, const GroupResolver* groups = nullptr) const;
 
   // Exact service names used in service()/edge()/id(name:) selectors, for the "this group matches

@@ -4,6 +4,9 @@
 // identities and the annotations are exact; whatever needs the spans answers kUnknown, and
 // AND/OR/NOT combine the three values (a kNo in an AND or a kYes in an OR decides regardless of
 // the unknown side).
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 #include "query/xray_filter/filter.h"
@@ -183,7 +186,71 @@ void CollectRequired(const Expr& e, std::vector<std::pair<std::string, std::stri
     out->emplace_back(e.keyword, e.literals[0].s);
 }
 
+// The need of one annotation term (annotation_need.h), mirroring AnnotationMatches: a literal's
+// type decides the annotation's, = and IN name the strings, and a number comparison bounds the
+// value (widened by MatchNumber's tolerance, and a little more for its rounding).
+AnnotationNeed NeedOf(const Expr& e) {
+  AnnotationNeed need;
+  need.key = e.keyword;
+  if (e.op == Op::kNone) return need;  // "is set": any type (a bool must be true: not checked)
+  constexpr double kSlack = 2e-9;
+  const bool exact = e.op == Op::kEq || e.op == Op::kIn;
+  need.types = 0;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const Literal& lit : e.literals) {
+    switch (lit.type) {
+      case Literal::Type::kString:
+        need.types |= AnnotationNeed::TypeBit(AnnotationFact::Type::kString);
+        if (exact) need.strings.push_back(lit.s);
+        break;
+      case Literal::Type::kNumber:
+        need.types |= AnnotationNeed::kNumberBits;
+        lo = std::min(lo, lit.n);
+        hi = std::max(hi, lit.n);
+        break;
+      case Literal::Type::kBool:
+        need.types |= AnnotationNeed::TypeBit(AnnotationFact::Type::kBool);
+        break;
+    }
+  }
+  if (!exact) need.strings.clear();
+  if (hi >= lo && !std::isnan(lo) && !std::isnan(hi)) {
+    switch (e.op == Op::kIn ? Op::kEq : e.op) {
+      case Op::kEq:
+        need.number_min = lo - kSlack;
+        need.number_max = hi + kSlack;
+        break;
+      case Op::kLt:
+      case Op::kLe:
+        need.number_max = hi + kSlack;
+        break;
+      case Op::kGt:
+      case Op::kGe:
+        need.number_min = lo - kSlack;
+        break;
+      default:
+        break;
+    }
+  }
+  return need;
+}
+
+void CollectNeeds(const Expr& e, std::vector<AnnotationNeed>* out) {
+  if (e.kind == ExprKind::kAnd) {
+    CollectNeeds(*e.left, out);
+    CollectNeeds(*e.right, out);
+    return;
+  }
+  if (e.kind == ExprKind::kKeyword && e.kw_type == KwType::kAnnotation) out->push_back(NeedOf(e));
+}
+
 }  // namespace
+
+std::vector<AnnotationNeed> Filter::AnnotationNeeds() const {
+  std::vector<AnnotationNeed> out;
+  if (root_) CollectNeeds(*root_, &out);
+  return out;
+}
 
 std::vector<std::pair<std::string, std::string>> Filter::RequiredAnnotations() const {
   std::vector<std::pair<std::string, std::string>> out;

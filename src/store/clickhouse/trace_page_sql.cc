@@ -116,8 +116,9 @@ Result<TracePage> SearchTracePageSql(ClickHouseClient* client, const TracePageRe
   TracePageToken last;                                   // the last trace returned
   // Candidates per round: a page and one more; when the summaries decide (root fault,
   // annotations, the refinement) at least kFetchChunk, since many may be rejected.
-  const bool decided_here =
-      request.refine || request.filter.root_fault || !request.filter.annotations.empty();
+  const bool decided_here = request.refine || request.filter.root_fault ||
+                            !request.filter.annotations.empty() ||
+                            !request.filter.annotation_needs.empty();
   size_t batch = request.limit == 0
                      ? kMaxBatch
                      : std::min(kMaxBatch, std::max(request.limit + 1,

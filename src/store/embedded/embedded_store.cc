@@ -56,6 +56,11 @@ Status EmbeddedStore::Open() {
                                                           ? kDefaultSideFileCache
                                                           : options_.trace_summary_bytes),
                                   [this](uint64_t block) { return LoadBlockParts(block); });
+    if (options_.trace_block_digests) {
+      trace_index_.SetDigestLoader([this](uint64_t block) {
+        return ReadTraceBlockDigest(env_, blocks_dir_ + "/" + BlockFileName(block));
+      });
+    }
     ARIADNE_RETURN_IF_ERROR(BuildTraceIndex());
   }
   ARIADNE_RETURN_IF_ERROR(wal_.Start(last_segment + 1));
@@ -187,6 +192,7 @@ StoreStats EmbeddedStore::Stats() const {
   s.column_cache_rejected = cache.rejected;
   s.trace_summary_bytes = trace_index_.summary_bytes();
   s.trace_summary_loads = trace_index_.summary_loads();
+  s.trace_summary_blocks_skipped = trace_index_.blocks_skipped();
   s.trace_index_resident = trace_index_.traces();
   s.trace_index_split = trace_index_.split_traces();
   s.blocks_pruned = blocks_pruned_;

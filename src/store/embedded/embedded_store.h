@@ -73,6 +73,9 @@ struct EmbeddedStoreOptions {
   // the blocks' side files when a search needs them (trace_index.h). UINT64_MAX: no bound (the
   // library default); the server sets it from its --memory-limit share.
   uint64_t trace_summary_bytes = UINT64_MAX;
+  // Searches pass over blocks by their side files' digests (docs/formats/trace-summaries.md,
+  // "Digest"). Off only to measure what the digests save (bench/xray_read_bench.cc).
+  bool trace_block_digests = true;
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;

@@ -132,9 +132,40 @@ void TraceIndex::SetSummaryBudget(size_t bytes, PartLoader loader) {
   part_cache_.Configure(bytes, std::move(loader));
 }
 
+void TraceIndex::SetDigestLoader(DigestLoader loader) {
+  MutexLock lock(&mu_);
+  digest_loader_ = std::move(loader);
+}
+
+std::shared_ptr<const TraceBlockDigest> TraceIndex::Digest(uint64_t block) {
+  DigestLoader loader;
+  uint64_t generation = 0;
+  {
+    MutexLock lock(&mu_);
+    auto it = digests_.find(block);
+    if (it != digests_.end()) return it->second;
+    loader = digest_loader_;
+    generation = generation_;
+  }
+  if (!loader) return nullptr;
+  Result<TraceBlockDigest> digest = loader(block);
+  if (!digest.ok() || !digest->known) return nullptr;
+  auto kept = std::make_shared<const TraceBlockDigest>(std::move(*digest));
+  MutexLock lock(&mu_);
+  // Kept only when no block left the store meanwhile (it may have been this one).
+  if (generation_ == generation && digests_.emplace(block, kept).second)
+    digest_bytes_ += kept->bytes();
+  return kept;
+}
+
 void TraceIndex::ForgetBlock(uint64_t block) {
   part_cache_.Forget(block);
   MutexLock lock(&mu_);
+  auto it = digests_.find(block);
+  if (it != digests_.end()) {
+    digest_bytes_ -= it->second->bytes();
+    digests_.erase(it);
+  }
   ++generation_;
 }
 
@@ -257,8 +288,9 @@ bool TraceIndex::ItemBefore(const OrderItem& a, const OrderItem& b) {
 
 void TraceIndex::EnsureOrdered() {
   if (dead_ > 0 && dead_ * 4 > entries_.size()) {
-    // Many traces dropped (sealed whole, or gone after retention): forget them and rebuild the order from the live ones. The
-    // posting lists are filtered (cheaper than posting every live summary again).
+    // Many traces dropped (sealed whole, or gone after retention): forget them and rebuild the
+    // order from the live ones. The posting lists are filtered (cheaper than posting every live
+    // summary again).
     std::unordered_set<const Node*> gone;
     for (const Node& node : entries_)
       if (node.second.dead) gone.insert(&node);
@@ -317,7 +349,12 @@ size_t TraceIndex::bytes() const {
 size_t TraceIndex::summary_bytes() const {
   const size_t cached = part_cache_.bytes();
   MutexLock lock(&mu_);
-  return summary_bytes_ + cached;
+  return summary_bytes_ + digest_bytes_ + cached;
+}
+
+uint64_t TraceIndex::blocks_skipped() const {
+  MutexLock lock(&mu_);
+  return blocks_skipped_;
 }
 
 uint64_t TraceIndex::summary_loads() const { return part_cache_.loads(); }

@@ -22,7 +22,8 @@
 //     running searches take the block list again.
 //
 // Memory: bytes() estimates the resident entries (≈ 150 bytes each plus summaries); the decoded
-// side files are bounded by SetSummaryBudget (the `trace_summaries` share of --memory-limit).
+// side files are bounded by SetSummaryBudget (the `trace_summaries` share of --memory-limit); the
+// block digests read by annotation searches (a few KiB per block) count in summary_bytes().
 //
 // Threads: every method may be called from any thread; one mutex guards the index. Search holds
 // it while it walks (summaries are evaluated in place, nothing is copied but the page) but never
@@ -50,6 +51,7 @@
 #include "common/thread_annotations.h"
 #include "model/ids.h"
 #include "model/span_batch.h"
+#include "store/embedded/trace_block_digest.h"
 #include "store/embedded/trace_index_part_cache.h"
 #include "store/embedded/trace_split_file.h"
 #include "store/trace_reader.h"
@@ -88,6 +90,15 @@ class TraceIndex {
   // held, it must not call back into the index. `bytes` bounds the cache of decoded side files.
   using PartLoader = TracePartCache::Loader;
   void SetSummaryBudget(size_t bytes, PartLoader loader) ARIADNE_EXCLUDES(mu_);
+  // Reads a block's digest (ReadTraceBlockDigest), called with no index lock held. A search whose
+  // filter has annotation needs asks each block's digest before its parts and passes over a
+  // block whose digest rules them out; digests are kept (small, one per block read so far, known
+  // ones only) until ForgetBlock. Without a loader no block is skipped.
+  using DigestLoader = std::function<Result<TraceBlockDigest>(uint64_t block)>;
+  void SetDigestLoader(DigestLoader loader) ARIADNE_EXCLUDES(mu_);
+  // The block's digest, kept or read now (with no index lock held while it reads); null without
+  // a loader, or when the side file is older (version 1-3) or does not read.
+  std::shared_ptr<const TraceBlockDigest> Digest(uint64_t block) ARIADNE_EXCLUDES(mu_);
   // The block is gone (compaction, retention, quarantine): its cached side file is dropped and
   // running searches take the block list again.
   void ForgetBlock(uint64_t block) ARIADNE_EXCLUDES(mu_);
@@ -128,6 +139,8 @@ class TraceIndex {
   // many block side files were read and decoded so far.
   size_t summary_bytes() const ARIADNE_EXCLUDES(mu_);
   uint64_t summary_loads() const ARIADNE_EXCLUDES(mu_);
+  // Blocks searches passed over by their digests without reading their parts.
+  uint64_t blocks_skipped() const ARIADNE_EXCLUDES(mu_);
   // Resident entries (heads' and split traces), and of them the split ones.
   size_t traces() const ARIADNE_EXCLUDES(mu_);
   size_t split_traces() const ARIADNE_EXCLUDES(mu_);
@@ -183,6 +196,9 @@ class TraceIndex {
                                       // max_end descending (newest first)
     uint64_t generation = UINT64_MAX;
     uint64_t missing = 0;
+    uint64_t missing_digest = 0;             // the next step needs this block's digest first
+    std::unordered_set<uint64_t> no_digest;  // digests unknown or unreadable: not skipped
+    std::unordered_set<uint64_t> skipped;    // passed over by their digests (counted once)
     bool replan = false;
     bool cancelled = false;
     std::unordered_map<uint64_t, std::shared_ptr<const BlockParts>> pinned;
@@ -220,6 +236,11 @@ class TraceIndex {
   std::vector<Node*> incomplete_ ARIADNE_GUARDED_BY(mu_);  // summaries with capped annotations
   size_t bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t summary_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
+  DigestLoader digest_loader_ ARIADNE_GUARDED_BY(mu_);
+  std::unordered_map<uint64_t, std::shared_ptr<const TraceBlockDigest>> digests_
+      ARIADNE_GUARDED_BY(mu_);
+  size_t digest_bytes_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t blocks_skipped_ ARIADNE_GUARDED_BY(mu_) = 0;
   TracePartCache part_cache_;  // locks itself; never called with mu_ held for a load
 };
 

@@ -105,7 +105,7 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
       const Seen& s = seen[SeenKey{blocks[b].meta.environment, parts->parts[i].trace_id}];
       whole[i] = s.blocks == 1 && s.spans == parts->parts[i].span_count;
     }
-    if (parts->version == 3 && whole == parts->whole) continue;
+    if (parts->version >= 3 && whole == parts->whole) continue;
     Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole);
     if (written.ok()) continue;
     // Its traces stay resident this run (the file on disk has no flags), and the list is not
@@ -187,7 +187,9 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
                                                     const std::vector<model::TraceId>& ids,
                                                     uint64_t exclude) {
   std::vector<uint8_t> out(ids.size(), 0);
-  // Bloom filters first (resident with the block metas), then each hit block's trace-id column.
+  // Bloom filters first (resident with the block metas), then the block's digest's trace-id
+  // filter (trace_block_digest.h: kept in memory once read, hashed independently, so few meta
+  // hits pass both), then each block still hit has its trace-id column read.
   std::vector<std::pair<BlockEntry, std::vector<uint32_t>>> hits;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -198,6 +200,32 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
         if (entry.meta.bloom.MayContain(ids[i])) maybe.push_back(i);
       if (!maybe.empty()) hits.emplace_back(ReadRef(entry), std::move(maybe));
     }
+  }
+  // Unlocked: a digest not kept yet is read from the side file (once per block and process).
+  if (!hits.empty()) {
+    std::vector<TraceBlockDigest::TraceIdHash> hashes(ids.size());
+    std::vector<uint8_t> hashed(ids.size(), 0);
+    size_t kept = 0;
+    for (size_t h = 0; h < hits.size(); ++h) {
+      auto& hit = hits[h];
+      std::shared_ptr<const TraceBlockDigest> digest = trace_index_.Digest(hit.first.meta.id);
+      if (digest != nullptr) {
+        std::vector<uint32_t>& maybe = hit.second;
+        size_t still = 0;
+        for (uint32_t i : maybe) {
+          if (!hashed[i]) {
+            hashes[i] = TraceBlockDigest::HashTraceId(ids[i]);
+            hashed[i] = 1;
+          }
+          if (digest->MayHoldTrace(hashes[i])) maybe[still++] = i;
+        }
+        maybe.resize(still);
+      }
+      if (hit.second.empty()) continue;
+      if (kept != h) hits[kept] = std::move(hit);
+      ++kept;
+    }
+    hits.resize(kept);
   }
   ColumnSet id_column;
   id_column.fixed = ColumnSet::kTraceId;
@@ -304,7 +332,8 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   const bool damaged = !parts.ok() && (parts.status().IsNotFound() ||
                                        parts.status().code() == StatusCode::kDataLoss);
   const bool undecided = parts.ok() && parts->version < 3;
-  if (!damaged && !undecided) return parts;
+  const bool undigested = parts.ok() && parts->version == 3;
+  if (!damaged && !undecided && !undigested) return parts;
   std::optional<BlockEntry> entry;
   {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -312,6 +341,14 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
       if (e.meta.id == block) entry = ReadRef(e);
   }
   if (!entry) return parts;  // compacted or removed: the search plans again
+  if (undigested) {
+    // Decided but without the digest searches skip blocks by: rewritten with it (same flags), so
+    // the next annotation search passes over the block without decoding it. A failed write only
+    // leaves the block unskippable.
+    (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
+    parts->version = 4;
+    return parts;
+  }
   if (damaged) {
     // Lost or damaged while its block is still listed: rebuilt from the block's columns.
     std::fprintf(stderr, "ariadne: trace index: %s; rebuilding it from the block\n",
@@ -325,7 +362,7 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   for (const TraceSummary& part : parts->parts) ids.push_back(part.trace_id);
   parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
   for (uint8_t& w : parts->whole) w = !w;
-  parts->version = 3;
+  parts->version = 4;
   (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
   return parts;
 }

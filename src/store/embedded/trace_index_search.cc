@@ -42,6 +42,45 @@ Result<TracePage> TraceIndex::Search(const TracePageRequest& request,
     SearchStep(request, span_matches, cancel, &cursor);
     if (cursor.cancelled) return Status(StatusCode::kCancelled, "trace search: cancelled");
     if (cursor.replan) continue;
+    if (cursor.missing_digest != 0) {
+      // The missing digest and those of the next blocks of the walk not kept yet, read by range
+      // (a few KiB each) with the index unlocked, in one go: each step of the walk goes over the
+      // blocks opened so far again, so a step per digest would make a first walk quadratic.
+      constexpr size_t kDigestBatch = 64;
+      std::vector<uint64_t> wanted;
+      DigestLoader loader;
+      {
+        MutexLock lock(&mu_);
+        loader = digest_loader_;
+        bool reached = false;
+        for (const SearchBlock& b : cursor.blocks) {
+          reached = reached || b.id == cursor.missing_digest;
+          if (!reached || digests_.count(b.id) || cursor.no_digest.count(b.id)) continue;
+          wanted.push_back(b.id);
+          if (wanted.size() == kDigestBatch) break;
+        }
+      }
+      if (wanted.empty()) wanted.push_back(cursor.missing_digest);
+      cursor.missing_digest = 0;
+      std::vector<Result<TraceBlockDigest>> loaded;
+      loaded.reserve(wanted.size());
+      for (uint64_t block : wanted)
+        loaded.push_back(loader ? loader(block)
+                                : Result<TraceBlockDigest>(Status::NotFound("no loader")));
+      MutexLock lock(&mu_);
+      if (generation_ != cursor.generation) continue;  // SearchStep plans again
+      for (size_t i = 0; i < wanted.size(); ++i) {
+        Result<TraceBlockDigest>& digest = loaded[i];
+        if (!digest.ok() || !digest->known) {
+          cursor.no_digest.insert(wanted[i]);  // older or unreadable: walked, as before digests
+        } else if (!digests_.count(wanted[i])) {
+          auto kept = std::make_shared<const TraceBlockDigest>(std::move(*digest));
+          digest_bytes_ += kept->bytes();
+          digests_.emplace(wanted[i], std::move(kept));
+        }
+      }
+      continue;
+    }
     if (cursor.missing == 0) break;
     // Unlocked: the side file is read and decoded while ingest goes on.
     std::shared_ptr<const BlockParts> parts = part_cache_.Get(cursor.missing);
@@ -123,6 +162,11 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
   std::vector<OpenBlock> open;
   size_t next_block = 0;
   std::vector<int64_t> block_env(cursor->blocks.size());
+  // Read and counted under mu_ (held for this whole step); a block counts once per search.
+  const auto* digests = &digests_;
+  uint64_t* skipped = &blocks_skipped_;
+  std::unordered_set<uint64_t>* counted = &cursor->skipped;
+  const std::vector<query::xray_filter::AnnotationNeed>& needs = request.filter.annotation_needs;
   for (size_t b = 0; b < cursor->blocks.size(); ++b)
     block_env[b] = FindEnvironment(cursor->blocks[b].environment);
   // Opens the next block of cursor->blocks; false when its side file must be read first.
@@ -135,6 +179,21 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
       cursor->pinned.erase(b.id);
       ++next_block;
       return true;
+    }
+    if (!needs.empty() && !cursor->no_digest.count(b.id)) {
+      // The block's digest first: a block none of whose parts can meet the filter's annotation
+      // needs is passed over without reading its parts.
+      auto digest = digests->find(b.id);
+      if (digest == digests->end()) {
+        cursor->missing_digest = b.id;
+        return false;
+      }
+      if (!digest->second->MayMatch(needs)) {
+        if (counted->insert(b.id).second) ++*skipped;
+        cursor->pinned.erase(b.id);
+        ++next_block;
+        return true;
+      }
     }
     auto found = cursor->pinned.find(b.id);
     if (found == cursor->pinned.end()) {

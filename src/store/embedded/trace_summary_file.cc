@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "columnar/coding.h"
+#include "store/embedded/trace_block_digest.h"
 
 namespace ariadne::store::embedded {
 namespace {
@@ -20,11 +21,16 @@ using query::xray_filter::SegmentKey;
 using query::xray_filter::TraceFacts;
 
 constexpr std::string_view kMagic = "ATSM";
-// Version 1: the summaries uncompressed; version 2: zstd-compressed; version 3 (written now):
-// compressed, a flags byte (bit 0: whole) before each summary.
+// Version 1: the summaries uncompressed; version 2: zstd-compressed; version 3: compressed, a
+// flags byte (bit 0: whole) before each summary; version 4 (written now): version 3 with the
+// block's digest (trace_block_digest.h) in front, checksummed on its own so it reads by range.
 constexpr uint64_t kPlainVersion = 1;
 constexpr uint64_t kUnflaggedVersion = 2;
-constexpr uint64_t kVersion = 3;
+constexpr uint64_t kFlaggedVersion = 3;
+constexpr uint64_t kVersion = 4;
+// The first read of a digest: most digests fit (a larger one costs a second read).
+constexpr size_t kDigestFirstRead = 32 << 10;
+constexpr uint64_t kMaxDigestBytes = uint64_t{1} << 24;
 constexpr uint8_t kWholeFlag = 1;
 // The zstd level of side files: the blocks' seal level (fast; side files are written per seal).
 constexpr int kZstdLevel = 3;
@@ -197,10 +203,18 @@ std::vector<TraceSummary> SummarizeBlockTraces(const std::string& environment,
 
 namespace {
 
-// "ATSM", `version`, the body's size, the body zstd-compressed, the CRC.
-std::string Compressed(uint64_t version, const std::string& body) {
+// "ATSM", `version`, [the digest section,] the body's size, the body zstd-compressed, the CRC.
+std::string Compressed(uint64_t version, const std::string& body,
+                       const TraceBlockDigest* digest = nullptr) {
   std::string out(kMagic);
   PutVarint(&out, version);
+  if (digest != nullptr) {
+    std::string section;
+    digest->EncodeTo(&section);
+    PutVarint(&out, section.size());
+    out.append(section);
+    PutFixed32(&out, Crc(out));
+  }
   PutVarint(&out, body.size());
   const size_t header = out.size();
   out.resize(header + ZSTD_compressBound(body.size()));
@@ -222,7 +236,19 @@ std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
     body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
     PutSummary(&body, parts[i]);
   }
-  return Compressed(kVersion, body);
+  const TraceBlockDigest digest = TraceBlockDigest::Build(parts);
+  return Compressed(kVersion, body, &digest);
+}
+
+std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
+                                         const std::vector<uint8_t>& whole) {
+  std::string body;
+  PutVarint(&body, parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
+    PutSummary(&body, parts[i]);
+  }
+  return Compressed(kFlaggedVersion, body);
 }
 
 std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts) {
@@ -276,9 +302,18 @@ Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data) {
         DecodeBody(checked.substr(checked.size() - r.remaining()), false, &out));
     return out;
   }
-  if (out.version != kVersion && out.version != kUnflaggedVersion)
+  if (out.version != kVersion && out.version != kFlaggedVersion && out.version != kUnflaggedVersion)
     return Damaged("unknown version " + std::to_string(out.version) +
                    " (written by a newer release)");
+  if (out.version == kVersion) {
+    // The digest section (checked by the whole file's CRC here; its own CRC serves range reads).
+    uint64_t digest_size = 0;
+    std::string_view section, crc;
+    if (!r.GetVarint(&digest_size) || digest_size > r.remaining() ||
+        !r.GetBytes(static_cast<size_t>(digest_size), &section) || !r.GetBytes(4, &crc))
+      return Damaged("bad digest section");
+    if (!TraceBlockDigest::Decode(section).ok()) return Damaged("malformed digest");
+  }
   uint64_t body_size = 0;
   if (!r.GetVarint(&body_size) || body_size > kMaxBodyBytes) return Damaged("bad body size");
   const std::string_view frame = checked.substr(checked.size() - r.remaining());
@@ -288,7 +323,7 @@ Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data) {
   std::string body(body_size, '\0');
   const size_t n = ZSTD_decompress(body.data(), body.size(), frame.data(), frame.size());
   if (ZSTD_isError(n) || n != body_size) return Damaged("compressed body does not decompress");
-  ARIADNE_RETURN_IF_ERROR(DecodeBody(body, out.version == kVersion, &out));
+  ARIADNE_RETURN_IF_ERROR(DecodeBody(body, out.version >= kFlaggedVersion, &out));
   return out;
 }
 
@@ -318,6 +353,40 @@ Result<TraceSummaryParts> ReadTraceSummaryParts(Env* env, const std::string& blo
   Result<TraceSummaryParts> parts = DecodeTraceSummaryParts(data);
   if (!parts.ok()) return parts.status().WithContext(path);
   return parts;
+}
+
+Result<TraceBlockDigest> DecodeTraceBlockDigest(std::string_view prefix, size_t* needed) {
+  *needed = 0;
+  if (prefix.size() < kMagic.size() + 1 || prefix.substr(0, kMagic.size()) != kMagic)
+    return Damaged("not a side file (bad magic or too short)");
+  ByteReader r(prefix.substr(kMagic.size()));
+  uint64_t version = 0, digest_size = 0;
+  if (!r.GetVarint(&version)) return Damaged("no version");
+  if (version != kVersion) return TraceBlockDigest{};  // older: no digest, never skipped
+  if (!r.GetVarint(&digest_size) || digest_size > kMaxDigestBytes)
+    return Damaged("bad digest size");
+  const size_t header = prefix.size() - r.remaining();
+  const size_t end = header + static_cast<size_t>(digest_size);
+  if (prefix.size() < end + 4) {
+    *needed = end + 4;
+    return Status::OutOfRange("side file digest: more bytes needed");
+  }
+  if (Crc(prefix.substr(0, end)) != columnar::DecodeFixed32(prefix.data() + end))
+    return Damaged("digest checksum mismatch (torn or damaged)");
+  return TraceBlockDigest::Decode(prefix.substr(header, static_cast<size_t>(digest_size)));
+}
+
+Result<TraceBlockDigest> ReadTraceBlockDigest(Env* env, const std::string& block_path) {
+  const std::string path = TraceSummaryPath(block_path);
+  ARIADNE_ASSIGN_OR_RETURN(std::string prefix, env->ReadFileRange(path, 0, kDigestFirstRead));
+  size_t needed = 0;
+  Result<TraceBlockDigest> digest = DecodeTraceBlockDigest(prefix, &needed);
+  if (!digest.ok() && needed > prefix.size() && prefix.size() == kDigestFirstRead) {
+    ARIADNE_ASSIGN_OR_RETURN(prefix, env->ReadFileRange(path, 0, needed));
+    digest = DecodeTraceBlockDigest(prefix, &needed);
+  }
+  if (!digest.ok()) return digest.status().WithContext(path);
+  return digest;
 }
 
 Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path) {

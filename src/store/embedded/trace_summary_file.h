@@ -26,6 +26,7 @@
 #include "columnar/block.h"
 #include "common/env.h"
 #include "common/status.h"
+#include "store/embedded/trace_block_digest.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -49,7 +50,8 @@ struct TraceSummaryParts {
   std::vector<uint8_t> whole;  // parallel to parts; 1 = whole
 };
 
-// Serializes / parses a side file (version 3: a flags byte per part, zstd-compressed; version 2,
+// Serializes / parses a side file (version 4: the block's digest then, as version 3, a flags byte
+// per part, zstd-compressed; version 2,
 // compressed without flags, and version 1, uncompressed, written by earlier releases, still read).
 // `whole` is parallel to `parts` (empty: none whole). Decode answers kDataLoss (saying what is
 // wrong) for anything that is not a whole, checksummed side file of a known version; it never
@@ -58,6 +60,9 @@ std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
                                  const std::vector<uint8_t>& whole = {});
 Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data);
 Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+// Version 3, flagged but without the digest (for tests of reading it).
+std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
+                                         const std::vector<uint8_t>& whole);
 // The compressed version 2 without flags (for tests of reading it).
 std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts);
 // The uncompressed version 1 earlier releases wrote (for tests of reading it).
@@ -75,5 +80,13 @@ uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path);
 // kNotFound when the block has no side file; kDataLoss when it does not parse.
 Result<std::vector<TraceSummary>> ReadTraceSummaryFile(Env* env, const std::string& block_path);
 Result<TraceSummaryParts> ReadTraceSummaryParts(Env* env, const std::string& block_path);
+
+// The block's digest (trace_block_digest.h) from the front of its side file, read by range (one
+// read of 32 KiB, a second when the digest is larger), checked by its own CRC. An older side file
+// (version 1 to 3) answers an unknown digest (`known` false: never skipped); kNotFound /
+// kDataLoss as ReadTraceSummaryParts. `prefix` decoding: `needed` is set (and kOutOfRange
+// answered) when the digest ends past the prefix.
+Result<TraceBlockDigest> ReadTraceBlockDigest(Env* env, const std::string& block_path);
+Result<TraceBlockDigest> DecodeTraceBlockDigest(std::string_view prefix, size_t* needed);
 
 }  // namespace ariadne::store::embedded

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -24,6 +25,7 @@
 #include "query/xray_filter/filter.h"
 #include "receivers/xray/segment_decoder.h"
 #include "store/embedded/embedded_store.h"
+#include "store/embedded/trace_summary_file.h"
 #include "tests/store/conformance/engines.h"
 #include "tests/store/store_test_util.h"
 
@@ -239,7 +241,8 @@ class XrayIndexOracleTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
-  void Load() {
+  // `small_blocks`: every batch is sealed into a block of its own (traces then span blocks).
+  void Load(bool small_blocks = false) {
     // A trace's first document goes into the current batch, its others into the next one, so
     // traces span batches; a flush halfway seals what came so far, so some span a block and the
     // head.
@@ -252,6 +255,7 @@ class XrayIndexOracleTest : public ::testing::Test {
         ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
         batch = std::move(later);
         later = model::SpanBatch();
+        if (small_blocks) ASSERT_TRUE(store_->Admin()->Flush().ok());
       }
       if (n == fixture_.documents.size() / 2) {
         if (store::StoreAdmin* admin = store_->Admin()) ASSERT_TRUE(admin->Flush().ok());
@@ -333,6 +337,100 @@ TEST_F(XrayIndexOracleTest, ReopenedStoreRebuildsTheIndexFromBlocksAndWal) {
   Open();
   EXPECT_EQ(Indexed(*filter, 5), before);
   EXPECT_EQ(Oracle(*filter), before);
+}
+
+// Annotation terms with every operator of the filter language, and terms no trace matches.
+const char* const kAnnotationExpressions[] = {
+    "annotation.tier = \"gold\"",
+    "annotation.tier != \"gold\"",
+    "annotation.tier IN (\"gold\", \"bronze\")",
+    "annotation.tier CONTAINS \"ilv\"",
+    "annotation.tier BEGINSWITH \"g\"",
+    "annotation.tier ENDSWITH \"er\"",
+    "annotation.tier = 3",
+    "annotation.count < 1",
+    "annotation.count <= 1",
+    "annotation.count > 4",
+    "annotation.count >= 5",
+    "annotation.count = 3",
+    "annotation.count != 3",
+    "annotation.count IN (1, 4)",
+    "annotation.flag",
+    "annotation.flag = true",
+    "annotation.flag = false",
+    "annotation.tier = \"gold\" AND annotation.count > 3",
+    "fault annotation.count >= 2",
+    "annotation.nonexistent = \"x\"",
+    "annotation.tier = \"platinum\"",
+    "annotation.count > 100",
+    "annotation.nonexistent OR annotation.flag",
+    "!annotation.nonexistent",
+};
+
+uint64_t BlocksSkipped(store::SpanStore& store) {
+  return store.Admin()->Stats().trace_summary_blocks_skipped;
+}
+uint64_t SideFilesLoaded(store::SpanStore& store) {
+  return store.Admin()->Stats().trace_summary_loads;
+}
+
+// Sealed blocks passed over by their side files' digests (docs/formats/trace-summaries.md,
+// "Digest"): an annotation search over small blocks, both orders of paging, equals the oracle for
+// every operator, and one no trace matches decodes no side file.
+TEST_F(XrayIndexOracleTest, AnnotationSearchesSkipBlocksAndEqualTheOracle) {
+  Load(/*small_blocks=*/true);
+  auto none = Filter::Parse("annotation.nonexistent = \"x\"");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(Indexed(*none, 5).empty());
+  EXPECT_EQ(SideFilesLoaded(*store_), 0u);
+  EXPECT_GE(BlocksSkipped(*store_), 8u);
+  for (const char* text : kAnnotationExpressions) {
+    SCOPED_TRACE(text);
+    auto filter = Filter::Parse(text);
+    ASSERT_TRUE(filter.ok());
+    const std::vector<model::TraceId> want = Oracle(*filter);
+    EXPECT_EQ(Indexed(*filter, 0), want);
+    EXPECT_EQ(Indexed(*filter, 7), want);
+  }
+}
+
+// Side files of version 3 (no digest, as the previous release wrote them): the answers are the
+// same, their blocks are read (never skipped) until a search has read each once, which rewrites
+// it with its digest; from then on the blocks are skipped, also after a restart.
+TEST_F(XrayIndexOracleTest, VersionThreeSideFilesAreReadThenGivenTheirDigest) {
+  Load(/*small_blocks=*/true);
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  int rewritten = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/blocks")) {
+    const std::string path = entry.path().string();
+    if (entry.path().extension() != ".tsum") continue;
+    Result<std::string> data = Env::Default()->ReadFile(path);
+    ASSERT_TRUE(data.ok());
+    auto parts = store::embedded::DecodeTraceSummaryParts(*data);
+    ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+    ASSERT_TRUE(WriteFileAtomically(
+                    Env::Default(), path,
+                    store::embedded::EncodeTraceSummariesVersion3(parts->parts, parts->whole))
+                    .ok());
+    ++rewritten;
+  }
+  ASSERT_GE(rewritten, 8);
+  Open();
+  auto none = Filter::Parse("annotation.tier = \"platinum\"");
+  auto gold = Filter::Parse("annotation.tier = \"gold\" AND annotation.count > 3");
+  ASSERT_TRUE(none.ok() && gold.ok());
+  EXPECT_TRUE(Indexed(*none, 0).empty());
+  EXPECT_EQ(BlocksSkipped(*store_), 0u);  // the first search read every block's parts
+  EXPECT_TRUE(Indexed(*none, 0).empty());
+  EXPECT_GE(BlocksSkipped(*store_), static_cast<uint64_t>(rewritten));
+  EXPECT_EQ(Indexed(*gold, 3), Oracle(*gold));
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  Open();
+  EXPECT_TRUE(Indexed(*none, 0).empty());
+  EXPECT_EQ(SideFilesLoaded(*store_), 0u);
+  EXPECT_EQ(Indexed(*gold, 3), Oracle(*gold));
 }
 
 class XrayClickHouseOracleTest : public XrayIndexOracleTest {
