@@ -228,27 +228,27 @@ std::string Compressed(uint64_t version, const std::string& body,
 
 }  // namespace
 
-std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
-                                 const std::vector<uint8_t>& whole) {
+// The body of versions 3 and 4: the part count, then each part's flag byte and summary.
+std::string FlaggedBody(const std::vector<TraceSummary>& parts, const std::vector<uint8_t>& whole) {
   std::string body;
   PutVarint(&body, parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
     body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
     PutSummary(&body, parts[i]);
   }
+  return body;
+}
+
+std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
+                                 const std::vector<uint8_t>& whole) {
+  const std::string body = FlaggedBody(parts, whole);
   const TraceBlockDigest digest = TraceBlockDigest::Build(parts);
   return Compressed(kVersion, body, &digest);
 }
 
 std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
                                          const std::vector<uint8_t>& whole) {
-  std::string body;
-  PutVarint(&body, parts.size());
-  for (size_t i = 0; i < parts.size(); ++i) {
-    body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
-    PutSummary(&body, parts[i]);
-  }
-  return Compressed(kFlaggedVersion, body);
+  return Compressed(kFlaggedVersion, FlaggedBody(parts, whole));
 }
 
 std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts) {
