@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <shared_mutex>
 
 #if defined(__clang__)
 #define ARIADNE_THREAD_ANNOTATION(x) __attribute__((x))
@@ -27,6 +28,14 @@
 #define ARIADNE_EXCLUDES(...) ARIADNE_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define ARIADNE_ACQUIRE(...) ARIADNE_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define ARIADNE_RELEASE(...) ARIADNE_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define ARIADNE_REQUIRES_SHARED(...) \
+  ARIADNE_THREAD_ANNOTATION(requires_shared_capability(__VA_ARGS__))
+#define ARIADNE_ACQUIRE_SHARED(...) \
+  ARIADNE_THREAD_ANNOTATION(acquire_shared_capability(__VA_ARGS__))
+#define ARIADNE_RELEASE_SHARED(...) \
+  ARIADNE_THREAD_ANNOTATION(release_shared_capability(__VA_ARGS__))
+#define ARIADNE_RELEASE_GENERIC(...) \
+  ARIADNE_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define ARIADNE_NO_THREAD_SAFETY_ANALYSIS ARIADNE_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 namespace ariadne {
@@ -52,6 +61,42 @@ class ARIADNE_SCOPED_CAPABILITY MutexLock {
 
  private:
   Mutex* mu_;
+};
+
+// A reader/writer lock: many readers (ReaderMutexLock) or one writer (WriterMutexLock).
+class ARIADNE_CAPABILITY("mutex") SharedMutex {
+ public:
+  void Lock() ARIADNE_ACQUIRE() { mu_.lock(); }
+  void Unlock() ARIADNE_RELEASE() { mu_.unlock(); }
+  void LockShared() ARIADNE_ACQUIRE_SHARED() { mu_.lock_shared(); }
+  void UnlockShared() ARIADNE_RELEASE_SHARED() { mu_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mu_;
+};
+
+class ARIADNE_SCOPED_CAPABILITY ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(SharedMutex* mu) ARIADNE_ACQUIRE_SHARED(mu) : mu_(mu) {
+    mu_->LockShared();
+  }
+  ~ReaderMutexLock() ARIADNE_RELEASE_GENERIC() { mu_->UnlockShared(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  SharedMutex* mu_;
+};
+
+class ARIADNE_SCOPED_CAPABILITY WriterMutexLock {
+ public:
+  explicit WriterMutexLock(SharedMutex* mu) ARIADNE_ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~WriterMutexLock() ARIADNE_RELEASE() { mu_->Unlock(); }
+  WriterMutexLock(const WriterMutexLock&) = delete;
+  WriterMutexLock& operator=(const WriterMutexLock&) = delete;
+
+ private:
+  SharedMutex* mu_;
 };
 
 }  // namespace ariadne

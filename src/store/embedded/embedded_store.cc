@@ -98,6 +98,7 @@ Status EmbeddedStore::OpenBlockSet() {
   if (seal > 0) {
     Result<std::string> snapshot = env_->ReadFile(ServiceGraphPath(options_.data_dir, seal));
     if (snapshot.ok()) {
+      WriterMutexLock lock(&state_mu_);  // uncontended: open runs before every other thread
       Status restored = graph_.Restore(*snapshot);
       if (!restored.ok())
         std::fprintf(stderr, "ariadne: %s; the service map restarts empty\n",
@@ -119,10 +120,11 @@ Status EmbeddedStore::OpenBlockSet() {
     if (options_.trace_index) meta->file_bytes += TraceSummaryFileBytes(env_, path);
     stats_block_bytes_ += meta->file_bytes;
     stats_block_spans_ += meta->num_rows;
+    WriterMutexLock lock(&state_mu_);
     blocks_.push_back(BlockEntry{std::move(*meta), path});
+    blocks_count_ = blocks_.size();
   }
   if (!damaged.removed.empty()) ARIADNE_RETURN_IF_ERROR(manifest_->Apply(damaged));
-  blocks_count_ = blocks_.size();
   return Status::Ok();
 }
 
@@ -142,7 +144,7 @@ Result<bool> EmbeddedStore::ReplaySegment(const std::string& path) {
 
 Status EmbeddedStore::Close() {
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (closed_) return close_status_;
     closed_ = true;
     ++flush_requested_;
@@ -152,7 +154,7 @@ Status EmbeddedStore::Close() {
   queue_cv_.notify_one();
   if (commit_thread_.joinable()) commit_thread_.join();
   {
-    std::lock_guard<std::mutex> lock(seal_mu_);
+    MutexLock lock(&seal_mu_);
     seal_stop_ = true;
   }
   seal_cv_.notify_all();
@@ -197,7 +199,7 @@ StoreStats EmbeddedStore::Stats() const {
   s.trace_index_split = trace_index_.split_traces();
   s.blocks_pruned = blocks_pruned_;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads()) s.head_bytes += ApproximateBytes(head->block());
   }
   s.head_bytes += seal_copy_bytes_;
@@ -214,7 +216,7 @@ StoreStats EmbeddedStore::Stats() const {
     s.compaction_input_blocks = m.compaction_input_blocks;
   }
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     s.pending_appends = queued_spans_;
   }
   return s;

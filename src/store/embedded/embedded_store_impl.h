@@ -27,7 +27,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -36,6 +35,7 @@
 
 #include "columnar/block.h"
 #include "common/env.h"
+#include "common/thread_annotations.h"
 #include "store/embedded/block_maintenance.h"
 #include "store/embedded/column_cache.h"
 #include "store/embedded/embedded_store.h"
@@ -162,8 +162,9 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
 
   void CommitGroup(std::vector<PendingAppend>* work, std::string* framed);
 
-  // Every readable head: the live ones and those being sealed. REQUIRES: state_mu_ held.
-  std::vector<std::pair<std::string_view, const columnar::BlockBuilder*>> AllHeads() const;
+  // Every readable head: the live ones and those being sealed.
+  std::vector<std::pair<std::string_view, const columnar::BlockBuilder*>> AllHeads() const
+      ARIADNE_REQUIRES_SHARED(state_mu_);
 
   // Hands the live heads to the seal thread (rotating the WAL so that the sealed spans are exactly
   // the closed segments) unless a seal is still running. Returns false when nothing was started.
@@ -281,15 +282,16 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::string blocks_dir_;
   int lock_fd_ = -1;
 
-  mutable std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::condition_variable flush_done_cv_;
-  std::deque<PendingAppend> queue_;
-  size_t queued_spans_ = 0;
-  bool closed_ = false;
-  bool seal_finished_recheck_ = false;  // set by the seal thread when it finishes
-  uint64_t flush_requested_ = 0;
-  uint64_t flush_completed_ = 0;
+  mutable Mutex queue_mu_;
+  std::condition_variable_any queue_cv_;
+  std::condition_variable_any flush_done_cv_;
+  std::deque<PendingAppend> queue_ ARIADNE_GUARDED_BY(queue_mu_);
+  size_t queued_spans_ ARIADNE_GUARDED_BY(queue_mu_) = 0;
+  bool closed_ ARIADNE_GUARDED_BY(queue_mu_) = false;
+  // Set by the seal thread when it finishes.
+  bool seal_finished_recheck_ ARIADNE_GUARDED_BY(queue_mu_) = false;
+  uint64_t flush_requested_ ARIADNE_GUARDED_BY(queue_mu_) = 0;
+  uint64_t flush_completed_ ARIADNE_GUARDED_BY(queue_mu_) = 0;
   uint64_t flush_completed_snapshot_ = 0;  // commit thread's copy
   Status flush_status_;
   Status close_status_;
@@ -299,12 +301,14 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::unique_ptr<Manifest> manifest_;             // set by Open; safe for concurrent use
   std::unique_ptr<BlockMaintenance> maintenance_;  // set by Open
 
-  mutable std::shared_mutex state_mu_;
-  std::map<std::string, std::unique_ptr<columnar::BlockBuilder>> heads_;
+  mutable SharedMutex state_mu_;
+  std::map<std::string, std::unique_ptr<columnar::BlockBuilder>> heads_
+      ARIADNE_GUARDED_BY(state_mu_);
   // Heads handed to the seal thread: immutable, still readable until their blocks are in blocks_.
-  std::vector<std::pair<std::string, std::unique_ptr<columnar::BlockBuilder>>> sealing_heads_;
-  std::vector<BlockEntry> blocks_;
-  ServiceGraphBuilder graph_;  // guarded by state_mu_
+  std::vector<std::pair<std::string, std::unique_ptr<columnar::BlockBuilder>>> sealing_heads_
+      ARIADNE_GUARDED_BY(state_mu_);
+  std::vector<BlockEntry> blocks_ ARIADNE_GUARDED_BY(state_mu_);
+  ServiceGraphBuilder graph_ ARIADNE_GUARDED_BY(state_mu_);
 
   ColumnCache column_cache_;
   TraceIndex trace_index_;  // locks itself
@@ -314,9 +318,9 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::atomic<uint64_t> batches_appended_{0};
   std::atomic<uint64_t> append_errors_{0};
   // Appends refused for backpressure (503), by reason; each is also an append error.
-  std::atomic<uint64_t> refused_behind_{0};       // too many spans wait for the group commit
-  std::atomic<uint64_t> refused_sealing_{0};      // a head seals and the next one is full
-  std::atomic<uint64_t> refused_wal_buffer_{0};   // WAL records past their memory share
+  std::atomic<uint64_t> refused_behind_{0};      // too many spans wait for the group commit
+  std::atomic<uint64_t> refused_sealing_{0};     // a head seals and the next one is full
+  std::atomic<uint64_t> refused_wal_buffer_{0};  // WAL records past their memory share
   std::atomic<uint64_t> wal_bytes_{0};
   // Memory of the WAL's copies of the spans: the framed records of appends waiting for the group
   // commit, and the commit thread's concatenation buffer (its capacity).
@@ -329,17 +333,17 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
 
   // The seal thread. One job at a time; a failed job stays pending and is retried.
   std::thread seal_thread_;
-  std::mutex seal_mu_;
-  std::condition_variable seal_cv_;
-  std::optional<SealJob> seal_job_;  // guarded by seal_mu_
-  bool seal_running_ = false;        // guarded by seal_mu_
+  Mutex seal_mu_;
+  std::condition_variable_any seal_cv_;
+  std::optional<SealJob> seal_job_ ARIADNE_GUARDED_BY(seal_mu_);
+  bool seal_running_ ARIADNE_GUARDED_BY(seal_mu_) = false;
   // The trace split list is on disk (open wrote or read it); touched by open, then the seal thread.
   bool split_list_written_ = false;
   // Open could not rewrite every older side file: the list is not written this run.
   bool split_list_blocked_ = false;
-  bool seal_stop_ = false;       // guarded by seal_mu_
-  uint64_t seals_finished_ = 0;  // guarded by seal_mu_
-  Status last_seal_status_;      // guarded by seal_mu_
+  bool seal_stop_ ARIADNE_GUARDED_BY(seal_mu_) = false;
+  uint64_t seals_finished_ ARIADNE_GUARDED_BY(seal_mu_) = 0;
+  Status last_seal_status_ ARIADNE_GUARDED_BY(seal_mu_);
   std::atomic<uint64_t> blocks_count_{0};
   std::atomic<uint64_t> stats_block_bytes_{0};
   std::atomic<uint64_t> stats_block_spans_{0};

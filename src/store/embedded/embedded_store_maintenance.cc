@@ -14,7 +14,7 @@ using columnar::SectionInfo;
 
 void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
                                   std::vector<NewBlockFile> added) {
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  WriterMutexLock lock(&state_mu_);
   for (uint64_t id : removed) {
     auto it = std::find_if(blocks_.begin(), blocks_.end(),
                            [&](const BlockEntry& e) { return e.meta.id == id; });
@@ -39,7 +39,7 @@ void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
 
 void EmbeddedStore::RememberSections(uint64_t id, const std::vector<SectionInfo>& sections,
                                      uint32_t version) {
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  WriterMutexLock lock(&state_mu_);
   for (BlockEntry& entry : blocks_) {
     if (entry.meta.id != id) continue;
     if (entry.meta.sections.empty()) {
@@ -53,7 +53,7 @@ void EmbeddedStore::RememberSections(uint64_t id, const std::vector<SectionInfo>
 void EmbeddedStore::QuarantineBlock(uint64_t id, const Status& why) {
   std::optional<BlockEntry> removed;
   {
-    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    WriterMutexLock lock(&state_mu_);
     auto it = std::find_if(blocks_.begin(), blocks_.end(),
                            [&](const BlockEntry& e) { return e.meta.id == id; });
     if (it == blocks_.end()) return;  // another query got there first

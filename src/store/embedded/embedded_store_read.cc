@@ -40,7 +40,7 @@ Status EmbeddedStore::ForEachTrace(uint64_t start_unix_nano, uint64_t end_unix_n
   };
   std::vector<BlockEntry> candidates;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads()) {
       if (!environment.empty() && env != environment) continue;
       for (size_t row = 0; row < head->num_rows(); ++row) note(head->block(), row);
@@ -113,7 +113,7 @@ Result<query::QueryResult> EmbeddedStore::RunQuery(const query::QuerySpec& spec,
     head_executor.RestrictToTraces(traces);
   }
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads()) {
       if (!spec.environment.empty() && env != spec.environment) continue;
       ARIADNE_RETURN_IF_ERROR(head_executor.Consume(head->block()));
@@ -215,7 +215,7 @@ Result<std::vector<TraceSummary>> EmbeddedStore::SearchTraces(const TraceSearchR
   ColumnSet needed = query::ColumnsForSelect(spec);
   needed.fixed |= ColumnSet::kTraceId | ColumnSet::kStart;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads())
       if (spec.environment.empty() || env == spec.environment)
         collect(head->block(), std::string(env));
@@ -257,7 +257,7 @@ Result<query::BubbleUpCounts> EmbeddedStore::ScanBubbleUp(const query::BubbleUpR
   const query::QuerySpec& spec = request.base;
   query::exec::BubbleUpScan head_scan(request, &budget);
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads()) {
       if (!spec.environment.empty() && env != spec.environment) continue;
       ARIADNE_RETURN_IF_ERROR(head_scan.Consume(head->block()));
@@ -292,7 +292,7 @@ Result<std::vector<ColumnInfo>> EmbeddedStore::ListColumns(std::string_view envi
     }
   };
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads())
       if (environment.empty() || env == environment) merge(head->block().ComputeColumns());
     for (const BlockEntry& entry : blocks_) {
@@ -312,7 +312,7 @@ Result<std::vector<ColumnInfo>> EmbeddedStore::ListColumns(std::string_view envi
 Result<ServiceGraph> EmbeddedStore::GetServiceGraph(std::string_view environment,
                                                     uint64_t start_unix_nano,
                                                     uint64_t end_unix_nano) {
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  WriterMutexLock lock(&state_mu_);
   graph_.Expire(WallClockNano());
   return graph_.Get(environment, start_unix_nano, end_unix_nano);
 }
@@ -320,7 +320,7 @@ Result<ServiceGraph> EmbeddedStore::GetServiceGraph(std::string_view environment
 Result<std::vector<ServiceSummary>> EmbeddedStore::ListServices(std::string_view environment) {
   std::map<std::pair<std::string, std::string>, ServiceCounts> merged;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& entry : blocks_) {
       if (!environment.empty() && entry.meta.environment != environment) continue;
       for (const auto& [name, counts] : entry.meta.services)
@@ -376,7 +376,7 @@ std::vector<BlockEntry> EmbeddedStore::CandidateBlocks(const query::QuerySpec& s
   std::vector<BlockEntry> candidates;
   uint64_t pruned = 0;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& entry : blocks_) {
       const BlockMeta& meta = entry.meta;
       if (!spec.environment.empty() && meta.environment != spec.environment) continue;

@@ -28,7 +28,7 @@ std::vector<BlockEntry> EmbeddedStore::TraceCandidates(const model::TraceId& id,
                                                        std::string_view environment,
                                                        TraceResult* result) {
   std::vector<BlockEntry> candidates;
-  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  ReaderMutexLock lock(&state_mu_);
   for (const auto& [env, head] : AllHeads()) {
     if (!environment.empty() && env != environment) continue;
     std::vector<uint32_t> rows = head->RowsOfTrace(id);

@@ -36,7 +36,7 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
   const size_t spans = batch.spans.size();
   pending.batch = std::move(batch);
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (closed_) {
       pending.done(Status::Unavailable("store is shutting down"));
       return;
@@ -77,16 +77,17 @@ void EmbeddedStore::AppendAsync(std::string environment, model::SpanBatch batch,
 }
 
 Status EmbeddedStore::Flush() {
-  std::unique_lock<std::mutex> lock(queue_mu_);
+  MutexLock lock(&queue_mu_);
   if (closed_) return Status::FailedPrecondition("store is closed");
   uint64_t ticket = ++flush_requested_;
   queue_cv_.notify_one();
-  flush_done_cv_.wait(lock, [&] { return flush_completed_ >= ticket; });
+  flush_done_cv_.wait(queue_mu_,
+                      [&]() ARIADNE_REQUIRES(queue_mu_) { return flush_completed_ >= ticket; });
   return flush_status_;
 }
 
 void EmbeddedStore::ApplyToHead(const std::string& environment, const model::SpanBatch& batch) {
-  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  WriterMutexLock lock(&state_mu_);
   auto& head = heads_[environment];
   if (!head) head = std::make_unique<BlockBuilder>(environment);
   head->Append(batch);
@@ -102,8 +103,8 @@ void EmbeddedStore::CommitLoop() {
     uint64_t flush_ticket = 0;
     bool closing = false;
     {
-      std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [&] {
+      MutexLock lock(&queue_mu_);
+      queue_cv_.wait(queue_mu_, [&]() ARIADNE_REQUIRES(queue_mu_) {
         return !queue_.empty() || closed_ || flush_requested_ > flush_completed_ ||
                seal_finished_recheck_;
       });
@@ -123,7 +124,7 @@ void EmbeddedStore::CommitLoop() {
       // the rest (a failed earlier seal is retried first).
       Status s = WaitForSeal();
       for (int round = 0; round < 2 && StartSeal(); ++round) s = WaitForSeal();
-      std::lock_guard<std::mutex> lock(queue_mu_);
+      MutexLock lock(&queue_mu_);
       flush_status_ = s;
       flush_completed_ = flush_ticket;
       flush_completed_snapshot_ = flush_ticket;
@@ -132,7 +133,7 @@ void EmbeddedStore::CommitLoop() {
       StartSeal();  // in the background; appends go on into fresh heads
     }
     if (closing) {
-      std::lock_guard<std::mutex> lock(queue_mu_);
+      MutexLock lock(&queue_mu_);
       if (queue_.empty()) return;
     }
   }
@@ -156,7 +157,7 @@ void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* f
     append_errors_ += work->size();
   }
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     queued_spans_ -= spans;
   }
   uint64_t records = 0;
@@ -171,7 +172,7 @@ void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* f
 }
 
 bool EmbeddedStore::StartSeal() {
-  std::unique_lock<std::mutex> seal_lock(seal_mu_);
+  MutexLock seal_lock(&seal_mu_);
   if (seal_running_) return false;
   if (seal_job_) {  // a failed job: retry it as it was
     seal_running_ = true;
@@ -179,7 +180,7 @@ bool EmbeddedStore::StartSeal() {
     return true;
   }
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     if (heads_.empty()) return false;
   }
   uint64_t covered_segment = 0;
@@ -191,7 +192,7 @@ bool EmbeddedStore::StartSeal() {
   job.seal = ++last_seal_;
   job.covered_segment = covered_segment;
   {
-    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    WriterMutexLock lock(&state_mu_);
     for (auto& [env, head] : heads_) sealing_heads_.emplace_back(env, std::move(head));
     heads_.clear();
     sealing_spans_ += head_spans_.exchange(0);
@@ -205,8 +206,8 @@ bool EmbeddedStore::StartSeal() {
 }
 
 Status EmbeddedStore::WaitForSeal() {
-  std::unique_lock<std::mutex> lock(seal_mu_);
-  seal_cv_.wait(lock, [&] { return !seal_running_; });
+  MutexLock lock(&seal_mu_);
+  seal_cv_.wait(seal_mu_, [&]() ARIADNE_REQUIRES(seal_mu_) { return !seal_running_; });
   return seal_job_ ? last_seal_status_ : Status::Ok();
 }
 
@@ -214,13 +215,14 @@ void EmbeddedStore::SealLoop() {
   for (;;) {
     SealJob* job = nullptr;  // only this thread touches it while seal_running_
     {
-      std::unique_lock<std::mutex> lock(seal_mu_);
-      seal_cv_.wait(lock, [&] { return seal_stop_ || seal_running_; });
+      MutexLock lock(&seal_mu_);
+      seal_cv_.wait(seal_mu_,
+                    [&]() ARIADNE_REQUIRES(seal_mu_) { return seal_stop_ || seal_running_; });
       if (!seal_running_) return;
       job = &*seal_job_;
     }
     Status s = Seal(job);
-    std::lock_guard<std::mutex> lock(seal_mu_);
+    MutexLock lock(&seal_mu_);
     last_seal_status_ = s;
     if (s.ok()) {
       seal_job_.reset();
@@ -235,7 +237,7 @@ void EmbeddedStore::SealLoop() {
     seal_cv_.notify_all();
     {
       // The heads may have outgrown the limit while this seal ran: let the commit thread look.
-      std::lock_guard<std::mutex> queue_lock(queue_mu_);
+      MutexLock queue_lock(&queue_mu_);
       seal_finished_recheck_ = true;
     }
     queue_cv_.notify_one();
@@ -243,9 +245,13 @@ void EmbeddedStore::SealLoop() {
 }
 
 Status EmbeddedStore::Seal(SealJob* job) {
-  // The sealing heads are immutable and only this thread removes them: no lock needed to read.
+  // The sealing heads are immutable and only this thread removes them: the builders stay valid
+  // after the lock is released.
   std::vector<const BlockBuilder*> heads;
-  for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+  {
+    ReaderMutexLock lock(&state_mu_);
+    for (const auto& [env, head] : sealing_heads_) heads.push_back(head.get());
+  }
   SealTraceHooks hooks;
   hooks.have_sealed_spans = [this](const std::string& environment,
                                    const std::vector<model::TraceId>& ids) {
@@ -269,7 +275,7 @@ Status EmbeddedStore::Seal(SealJob* job) {
   std::vector<std::string> environments;
   for (const SealedBlock& b : job->written) environments.push_back(b.meta.environment);
   {
-    std::unique_lock<std::shared_mutex> lock(state_mu_);
+    WriterMutexLock lock(&state_mu_);
     for (SealedBlock& b : job->written) {
       stats_block_bytes_ += b.meta.file_bytes;
       stats_block_spans_ += b.meta.num_rows;

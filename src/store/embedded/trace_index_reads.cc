@@ -21,7 +21,7 @@ Status EmbeddedStore::BuildTraceIndex() {
   // Open runs alone: no other thread touches the block set or the heads yet.
   std::vector<BlockEntry> blocks;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& entry : blocks_) blocks.push_back(ReadRef(entry));
   }
   const std::vector<BlockEntry> without_side_file = RemoveOrphanSummaryFiles(blocks);
@@ -192,7 +192,7 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
   // hits pass both), then each block still hit has its trace-id column read.
   std::vector<std::pair<BlockEntry, std::vector<uint32_t>>> hits;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& entry : blocks_) {
       if (entry.meta.environment != environment || entry.meta.id == exclude) continue;
       std::vector<uint32_t> maybe;
@@ -250,7 +250,7 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
 
 std::vector<TraceIndex::SearchBlock> EmbeddedStore::SearchBlocks() {
   std::vector<TraceIndex::SearchBlock> out;
-  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  ReaderMutexLock lock(&state_mu_);
   out.reserve(blocks_.size());
   for (const BlockEntry& entry : blocks_)
     out.push_back(TraceIndex::SearchBlock{entry.meta.id, entry.meta.environment,
@@ -294,7 +294,7 @@ Result<TraceIndex::TraceIdSet> EmbeddedStore::TracesWithMatchingSpan(
   ColumnSet needed = query::ColumnsForSelect(spec);
   needed.fixed |= ColumnSet::kTraceId | ColumnSet::kStart;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const auto& [env, head] : AllHeads())
       if (spec.environment.empty() || env == spec.environment)
         ARIADNE_RETURN_IF_ERROR(collect(head->block()));
@@ -336,7 +336,7 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   if (!damaged && !undecided && !undigested) return parts;
   std::optional<BlockEntry> entry;
   {
-    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& e : blocks_)
       if (e.meta.id == block) entry = ReadRef(e);
   }
