@@ -22,11 +22,11 @@ int64_t AttributeColumn::Find(uint32_t row) const {
   return it - rows.begin();
 }
 
-model::Value AttributeColumn::ValueAt(size_t entry) const {
+model::Value AttributeColumn::Decode(model::ValueType type, uint64_t bits,
+                                     const std::vector<std::string>& dict) {
   model::Value v;
-  v.type = types[entry];
-  uint64_t bits = values[entry];
-  switch (v.type) {
+  v.type = type;
+  switch (type) {
     case model::ValueType::kEmpty:
       break;
     case model::ValueType::kBool:

@@ -61,7 +61,11 @@ struct AttributeColumn {
   // Index into rows/types/values of `row`, or -1 when the row lacks this attribute.
   int64_t Find(uint32_t row) const;
   // Decoded value of entry `entry` with string_views into this column.
-  model::Value ValueAt(size_t entry) const;
+  model::Value ValueAt(size_t entry) const { return Decode(types[entry], values[entry], dict); }
+  // A value from its type and stored bits (string kinds: a code into `dict`), for columns kept in
+  // other forms (the column cache's narrowed parts).
+  static model::Value Decode(model::ValueType type, uint64_t bits,
+                             const std::vector<std::string>& dict);
 };
 
 struct ServiceCounts {

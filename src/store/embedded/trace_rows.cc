@@ -1,7 +1,6 @@
 #include "store/embedded/trace_rows.h"
 
 #include <algorithm>
-#include <cstring>
 #include <unordered_map>
 
 namespace ariadne::store::embedded {
@@ -22,30 +21,6 @@ const DictColumn& DictOf(const Block& block, uint32_t bit) {
     default:
       return block.trace_state;
   }
-}
-
-// AttributeColumn::ValueAt for a value kept apart from its column (a narrowed part's).
-model::Value DecodeValue(model::ValueType type, uint64_t bits,
-                         const std::vector<std::string>& dict) {
-  model::Value v;
-  v.type = type;
-  switch (type) {
-    case model::ValueType::kEmpty:
-      break;
-    case model::ValueType::kBool:
-      v.bool_value = bits != 0;
-      break;
-    case model::ValueType::kInt:
-      v.int_value = static_cast<int64_t>(bits);
-      break;
-    case model::ValueType::kDouble:
-      std::memcpy(&v.double_value, &bits, 8);
-      break;
-    default:
-      v.str = dict[bits];
-      break;
-  }
-  return v;
 }
 
 }  // namespace
@@ -181,12 +156,13 @@ void TraceRows::Materialize(uint32_t begin, uint32_t end, model::SpanBatch* out)
         if (entry >= column.rows.size() || column.rows[entry] != row) continue;
       }
       ++cursor.entry;
-      model::Value v = narrowed ? DecodeValue(narrowed->attribute_type,
-                                              narrowed->attribute_values32.empty()
-                                                  ? uint64_t{narrowed->attribute_values[entry]}
-                                                  : uint64_t{narrowed->attribute_values32[entry]},
-                                              column.dict)
-                                : column.ValueAt(entry);
+      model::Value v =
+          narrowed ? AttributeColumn::Decode(narrowed->attribute_type,
+                                             narrowed->attribute_values32.empty()
+                                                 ? uint64_t{narrowed->attribute_values[entry]}
+                                                 : uint64_t{narrowed->attribute_values32[entry]},
+                                             column.dict)
+                   : column.ValueAt(entry);
       v.str = out->arena.Copy(v.str);
       out->attributes.push_back({out->arena.Copy(column.key), v});
     }
