@@ -12,13 +12,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "block_files.h"
 #include "columnar/block.h"
 #include "columnar/block_internal.h"  // EncodeMeta: the pre-aggregates' stored size
 #include "common/env.h"
@@ -65,45 +67,29 @@ double DecodeSeconds(const std::string& file) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(
-        stderr,
-        "usage: block_sizes DATA_DIR [--reencode [--level N] [--dump-pre FILE]] [--limit N]\n");
-    return 2;
-  }
+  CLI::App app{"Bytes per span of a data directory's block files, per column section"};
+  std::string data_dir;
   bool reencode = false;
   size_t limit = SIZE_MAX;
-  int level = columnar::kCompactionZstdLevel;  // --level N: re-encode at zstd level N
-  std::string dump;  // --dump-pre FILE: the first block's raw pre-aggregates
-  for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--reencode") == 0) {
-      reencode = true;
-    } else if (std::strcmp(argv[i], "--level") == 0 && i + 1 < argc) {
-      level = std::atoi(argv[++i]);
-    } else if (std::strcmp(argv[i], "--dump-pre") == 0 && i + 1 < argc) {
-      dump = argv[++i];
-    } else if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-      limit = std::strtoull(argv[++i], nullptr, 10);
-    } else {
-      std::fprintf(stderr, "unknown argument %s\n", argv[i]);
-      return 2;
-    }
-  }
-  const std::string dir = std::string(argv[1]) + "/blocks";
-  auto names = Env::Default()->ListDir(dir);
-  if (!names.ok()) {
-    std::fprintf(stderr, "%s\n", names.status().ToString().c_str());
+  int level = columnar::kCompactionZstdLevel;
+  std::string dump;
+  app.add_option("data_dir", data_dir, "the store's data directory")->required();
+  app.add_flag("--reencode", reencode, "also encode each block again with the current encoder");
+  app.add_option("--level", level, "zstd level of the re-encoding (default: compaction's)");
+  app.add_option("--dump-pre", dump, "write the first block's raw pre-aggregates to this file");
+  app.add_option("--limit", limit, "read only the first N block files");
+  CLI11_PARSE(app, argc, argv);
+  auto paths = bench::BlockFilesOf(data_dir, limit);
+  if (!paths.ok()) {
+    std::fprintf(stderr, "%s\n", paths.status().ToString().c_str());
     return 1;
   }
-  std::sort(names->begin(), names->end());
   Sizes before, after;
   uint64_t spans = 0;
   size_t blocks = 0;
   double encode_seconds = 0;
-  for (const std::string& name : *names) {
-    if (blocks >= limit) break;
-    if (name.size() < 4 || name.substr(name.size() - 4) != ".blk") continue;
-    std::ifstream in(dir + "/" + name, std::ios::binary);
+  for (const std::string& name : *paths) {
+    std::ifstream in(name, std::ios::binary);
     std::stringstream buffer;
     buffer << in.rdbuf();
     const std::string file = buffer.str();

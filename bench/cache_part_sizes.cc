@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "block_files.h"
 #include "columnar/block.h"
 #include "common/env.h"
 #include "store/embedded/column_parts.h"
@@ -20,19 +22,12 @@ using namespace ariadne;
 using store::embedded::ColumnUnit;
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: cache_part_sizes DATA_DIR [--limit N]\n");
-    return 2;
-  }
+  CLI::App app{"What the column cache holds per span for the filtered COUNTs' columns"};
+  std::string data_dir;
   size_t limit = SIZE_MAX;
-  for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-      limit = std::strtoull(argv[++i], nullptr, 10);
-    } else {
-      std::fprintf(stderr, "unknown argument %s\n", argv[i]);
-      return 2;
-    }
-  }
+  app.add_option("data_dir", data_dir, "the store's data directory")->required();
+  app.add_option("--limit", limit, "read only the first N block files");
+  CLI11_PARSE(app, argc, argv);
   using columnar::ColumnSet;
   const std::vector<ColumnUnit> units = {
       {ColumnSet::kStart, false, {}},
@@ -42,20 +37,15 @@ int main(int argc, char** argv) {
       {0, false, "user.id"},
       {0, false, "app.feature_flag"},
   };
-  const std::string dir = std::string(argv[1]) + "/blocks";
-  auto names = Env::Default()->ListDir(dir);
-  if (!names.ok()) {
-    std::fprintf(stderr, "%s\n", names.status().ToString().c_str());
+  auto paths = bench::BlockFilesOf(data_dir, limit);
+  if (!paths.ok()) {
+    std::fprintf(stderr, "%s\n", paths.status().ToString().c_str());
     return 1;
   }
-  std::sort(names->begin(), names->end());
   std::map<std::string, std::pair<uint64_t, uint64_t>> bytes;  // unit: (now, earlier forms)
   uint64_t spans = 0;
   size_t blocks = 0;
-  for (const std::string& name : *names) {
-    if (blocks >= limit) break;
-    if (name.size() < 4 || name.substr(name.size() - 4) != ".blk") continue;
-    const std::string path = dir + "/" + name;
+  for (const std::string& path : *paths) {
     auto meta = columnar::ReadBlockMeta(Env::Default(), path);
     if (!meta.ok()) continue;
     for (const ColumnUnit& unit : units) {
