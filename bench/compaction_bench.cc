@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "columnar/block.h"
-#include "store/embedded/embedded_store.h"
 #include "common/env.h"
-#include "tools/gen/realistic_spans.h"
+#include "sealed_spans.h"
+#include "store/embedded/embedded_store.h"
 
 using namespace ariadne;
 
@@ -60,9 +60,7 @@ void PrintSections(const std::string& dir, uint64_t spans) {
 int main(int argc, char** argv) {
   const size_t spans = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
   const size_t per_seal = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 16'384;
-  const std::string dir = std::filesystem::temp_directory_path() /
-                          ("ariadne-compaction-bench-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const std::string dir = bench::ScratchDataDir("compaction-bench");
   store::embedded::EmbeddedStoreOptions options;
   options.data_dir = dir;
   options.sync = false;
@@ -76,19 +74,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& store = **opened;
-  gen::RealisticOptions gen_options;
-  gen_options.start_unix_nano = 1'700'000'000'000'000'000ULL;  // long past: its windows ended
-  gen::RealisticSpans gen(7, gen_options);
-  size_t sent = 0, since_seal = 0;
-  while (sent < spans) {
-    model::SpanBatch batch = gen.Batch(512);
-    sent += batch.spans.size();
-    since_seal += batch.spans.size();
-    if (!store.Append("prod", std::move(batch)).ok()) return 1;
-    if (since_seal >= per_seal) {
-      if (!store.Flush().ok()) return 1;
-      since_seal = 0;
-    }
+  Result<size_t> sent = bench::AppendWithSeals(&store, spans, per_seal);
+  if (!sent.ok()) {
+    std::fprintf(stderr, "%s\n", sent.status().ToString().c_str());
+    return 1;
   }
   if (!store.Flush().ok()) return 1;
   store::StoreStats before = store.Stats();
@@ -99,7 +88,7 @@ int main(int argc, char** argv) {
   std::printf(
       "spans=%zu seal_every=%zu before: blocks=%llu bytes/span=%.2f after: blocks=%llu "
       "bytes/span=%.2f spans_after=%llu %s\n",
-      sent, per_seal, static_cast<unsigned long long>(before.blocks),
+      *sent, per_seal, static_cast<unsigned long long>(before.blocks),
       static_cast<double>(before.block_bytes) / static_cast<double>(before.block_spans),
       static_cast<unsigned long long>(after.blocks),
       static_cast<double>(after.block_bytes) / static_cast<double>(after.block_spans),

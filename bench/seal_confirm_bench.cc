@@ -18,8 +18,8 @@
 #include <string>
 
 #include "common/env_wrapper.h"
+#include "sealed_spans.h"
 #include "store/embedded/embedded_store.h"
-#include "tools/gen/realistic_spans.h"
 
 using namespace ariadne;
 using Clock = std::chrono::steady_clock;
@@ -46,9 +46,7 @@ int main(int argc, char** argv) {
   const size_t spans = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 3'000'000;
   const size_t per_seal = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 16'384;
   const size_t group = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 25;
-  const std::string dir =
-      std::filesystem::temp_directory_path() / ("ariadne-seal-bench-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const std::string dir = bench::ScratchDataDir("seal-bench");
   ReadCountingEnv env;
   store::embedded::EmbeddedStoreOptions options;
   options.data_dir = dir;
@@ -68,29 +66,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& store = **opened;
-  gen::RealisticOptions gen_options;
-  gen_options.start_unix_nano = 1'700'000'000'000'000'000ULL;
-  gen::RealisticSpans gen(7, gen_options);
-  size_t sent = 0, since_seal = 0, blocks = 0;
+  size_t blocks = 0;
   double group_ms = 0, max_ms = 0;
   uint64_t group_bytes = 0, group_reads = 0, group_block_reads = 0;
+  uint64_t bytes0 = 0, reads0 = 0, block_reads0 = 0;  // the counters at the last seal's end
   std::printf("%-14s %14s %14s %18s %14s %20s\n", "blocks", "seal ms (avg)", "seal ms (max)",
               "bytes read/seal", "reads/seal", "block reads/seal");
-  while (sent < spans) {
-    model::SpanBatch batch = gen.Batch(512);
-    sent += batch.spans.size();
-    since_seal += batch.spans.size();
-    if (!store.Append("prod", std::move(batch)).ok()) return 1;
-    if (since_seal < per_seal) continue;
-    const uint64_t bytes0 = env.bytes.load(), reads0 = env.reads.load();
-    const uint64_t block_reads0 = env.block_reads.load();
-    const Clock::time_point t0 = Clock::now();
-    if (!store.Flush().ok()) return 1;
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  // Appends read nothing, so what the env read since the last seal is this seal's.
+  Result<size_t> appended = bench::AppendWithSeals(&store, spans, per_seal, [&](double ms) {
     group_bytes += env.bytes.load() - bytes0;
     group_reads += env.reads.load() - reads0;
     group_block_reads += env.block_reads.load() - block_reads0;
-    since_seal = 0;
+    bytes0 = env.bytes.load(), reads0 = env.reads.load(), block_reads0 = env.block_reads.load();
     ++blocks;
     group_ms += ms;
     max_ms = std::max(max_ms, ms);
@@ -103,9 +90,13 @@ int main(int argc, char** argv) {
       group_ms = max_ms = 0;
       group_bytes = group_reads = group_block_reads = 0;
     }
+  });
+  if (!appended.ok()) {
+    std::fprintf(stderr, "%s\n", appended.status().ToString().c_str());
+    return 1;
   }
   store::StoreStats stats = store.Stats();
-  std::printf("spans=%zu blocks=%llu split_traces=%llu\n", sent,
+  std::printf("spans=%zu blocks=%llu split_traces=%llu\n", *appended,
               static_cast<unsigned long long>(stats.blocks),
               static_cast<unsigned long long>(stats.trace_index_split));
   (void)store.Close();
