@@ -6,6 +6,7 @@
 // digest written before it (no flag bit 2) still reads and never rules a block out by fields.
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "query/xray_filter/filter.h"
 #include "query/xray_filter/filter_ast.h"
