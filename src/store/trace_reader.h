@@ -19,6 +19,7 @@
 #include "query/exec_context.h"
 #include "query/query_spec.h"
 #include "query/xray_filter/annotation_need.h"
+#include "query/xray_filter/field_need.h"
 #include "query/xray_filter/trace_facts.h"
 
 namespace ariadne::store {
@@ -74,6 +75,11 @@ struct TraceFilter {
   // admits does not pass (one whose summary dropped annotations does). The embedded engine also
   // passes over whole blocks by them (their side files' digests, trace_block_digest.h).
   std::vector<query::xray_filter::AnnotationNeed> annotation_needs;
+  // What the expression's other top-level terms ask of a trace (query/xray_filter/field_need.h:
+  // flags, responsetime/duration/http.status ranges, root strings, users, services). Only a hint
+  // for passing over whole blocks (the embedded engine's digests); `refine` still decides each
+  // trace.
+  std::vector<query::xray_filter::FieldNeed> field_needs;
   // "Some span matches": one span starting in the window passes every filter (the rule of
   // SearchTraces). Empty: no span condition.
   std::vector<query::Filter> span_filters;

@@ -58,6 +58,7 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
   if (request.filter) {
     search.filter.annotations = request.filter->RequiredAnnotations();
     search.filter.annotation_needs = request.filter->AnnotationNeeds();
+    search.filter.field_needs = request.filter->FieldNeeds();
   }
   if (request.after)
     search.after = store::TracePageToken{request.after->first_start_nano, request.after->trace_id};

@@ -40,6 +40,7 @@
 
 #include "common/status.h"
 #include "query/xray_filter/annotation_need.h"
+#include "query/xray_filter/field_need.h"
 #include "query/xray_filter/trace_facts.h"
 #include "query/xray_filter/trace_view.h"
 
@@ -78,6 +79,10 @@ class Filter {
   // OR), whatever its operator, asks of a trace's annotations (annotation_need.h): a trace (or a
   // block of traces) none of whose annotations a need admits cannot match.
   std::vector<AnnotationNeed> AnnotationNeeds() const;
+  // What every other term the whole expression ANDs (outside NOT or OR) and the summary decides
+  // asks of a trace (field_need.h: flags, number ranges, root strings, users, service selectors
+  // with or without a block): a block of traces none of which meets some need cannot match.
+  std::vector<FieldNeed> FieldNeeds() const;
   Verdict Decide(const TraceFacts& facts, const GroupResolver* groups = nullptr) const;
 
   // Exact service names used in service()/edge()/id(name:) selectors, for the "this group matches

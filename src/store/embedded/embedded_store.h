@@ -76,6 +76,9 @@ struct EmbeddedStoreOptions {
   // Searches pass over blocks by their side files' digests (docs/formats/trace-summaries.md,
   // "Digest"). Off only to measure what the digests save (bench/xray_read_bench.cc).
   bool trace_block_digests = true;
+  // Searches pass over blocks by the digests' fields section too (flags, number ranges, services,
+  // users: Filter::FieldNeeds), not only by annotations. Off only to measure what that saves.
+  bool trace_block_field_skips = true;
   // Every file operation goes through this Env; null means Env::Default() (POSIX). Tests pass a
   // fault-injecting one. Must outlive the store.
   Env* env = nullptr;

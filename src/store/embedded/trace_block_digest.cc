@@ -14,6 +14,9 @@ namespace {
 
 using query::xray_filter::AnnotationFact;
 using query::xray_filter::AnnotationNeed;
+using query::xray_filter::FieldNeed;
+using query::xray_filter::NumberField;
+using query::xray_filter::ValueField;
 
 constexpr int kBloomHashes = 7;
 constexpr size_t kBloomBitsPerValue = 10;  // ≈ 1 % false positives at 7 hashes
@@ -27,6 +30,11 @@ static_assert(AnnotationNeed::kNumberBits ==
                AnnotationNeed::TypeBit(AnnotationFact::Type::kDouble)));
 constexpr uint64_t kAnnotationsComplete = 1;
 constexpr uint64_t kKeysDropped = 2;
+constexpr uint64_t kFieldsFollow = 4;  // the fields section follows the trace-id filter
+// The field values' filter: few distinct values a block (services, methods, names; users are the
+// many), so more bits each: ≈ 0.05 % false positives.
+constexpr int kFieldHashes = 11;
+constexpr size_t kFieldBitsPerValue = 16;
 
 std::string ValueKey(std::string_view key, std::string_view value) {
   std::string out;
@@ -39,18 +47,69 @@ std::string ValueKey(std::string_view key, std::string_view value) {
 
 // The bit positions of `item` in a filter of `nbits` bits (double hashing of XXH3-128's halves).
 template <typename Visit>
-bool ForEachBit(std::string_view item, uint64_t nbits, Visit visit) {
+bool ForEachBit(std::string_view item, uint64_t nbits, Visit visit, int hashes = kBloomHashes) {
   const XXH128_hash_t h = XXH3_128bits(item.data(), item.size());
-  for (int i = 0; i < kBloomHashes; ++i)
+  for (int i = 0; i < hashes; ++i)
     if (!visit((h.low64 + static_cast<uint64_t>(i) * h.high64) % nbits)) return false;
   return true;
 }
 
-bool BloomMayContain(const std::string& bloom, std::string_view item) {
+bool BloomMayContain(const std::string& bloom, std::string_view item, int hashes = kBloomHashes) {
   if (bloom.empty()) return true;
-  return ForEachBit(item, bloom.size() * 8, [&](uint64_t bit) {
-    return (static_cast<uint8_t>(bloom[bit / 8]) >> (bit % 8)) & 1;
-  });
+  return ForEachBit(
+      item, bloom.size() * 8,
+      [&](uint64_t bit) { return (static_cast<uint8_t>(bloom[bit / 8]) >> (bit % 8)) & 1; },
+      hashes);
+}
+
+std::string FieldValueKey(ValueField field, std::string_view value) {
+  std::string out;
+  out.reserve(1 + value.size());
+  out.push_back(static_cast<char>(field));
+  out.append(value);
+  return out;
+}
+
+// The fields section of Build: bits, number ranges and the value filter over every part.
+void BuildFields(const std::vector<TraceSummary>& parts, TraceBlockDigest* d) {
+  d->fields_known = true;
+  std::unordered_set<std::string> values;
+  for (const TraceSummary& part : parts) {
+    const query::xray_filter::TraceFacts& f = part.xray;
+    d->fact_bits |= query::xray_filter::FactBitsOf(f);
+    double v = 0;
+    if (FactNumber(f, NumberField::kResponseTime, &v)) d->response_time.Add(v);
+    if (FactNumber(f, NumberField::kDuration, &v)) d->duration.Add(v);
+    if (FactNumber(f, NumberField::kHttpStatus, &v)) d->http_status.Add(v);
+    query::xray_filter::ForEachFactValue(f, [&](ValueField field, std::string_view value) {
+      values.insert(FieldValueKey(field, value));
+    });
+  }
+  const size_t bits = std::max<size_t>(64, values.size() * kFieldBitsPerValue);
+  if (values.empty() || (bits + 7) / 8 > TraceBlockDigest::kMaxBloomBytes) return;
+  d->field_bloom.assign((bits + 7) / 8, '\0');
+  for (const std::string& v : values)
+    ForEachBit(
+        v, d->field_bloom.size() * 8,
+        [&](uint64_t bit) {
+          d->field_bloom[bit / 8] = static_cast<char>(d->field_bloom[bit / 8] | (1 << (bit % 8)));
+          return true;
+        },
+        kFieldHashes);
+}
+
+const TraceBlockDigest::Range* RangeOf(const TraceBlockDigest& d, NumberField field) {
+  switch (field) {
+    case NumberField::kResponseTime:
+      return &d.response_time;
+    case NumberField::kDuration:
+      return &d.duration;
+    case NumberField::kHttpStatus:
+      return &d.http_status;
+    case NumberField::kNone:
+      break;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -109,7 +168,40 @@ TraceBlockDigest TraceBlockDigest::Build(const std::vector<TraceSummary>& parts)
         return true;
       });
   }
+  BuildFields(parts, &d);
   return d;
+}
+
+void TraceBlockDigest::Range::Add(double v) {
+  if (std::isnan(v)) return;
+  if (Empty()) {
+    min = max = v;
+  } else {
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+}
+
+bool TraceBlockDigest::MayMatchFields(const std::vector<FieldNeed>& needs) const {
+  if (!known || !fields_known) return true;
+  for (const FieldNeed& need : needs) {
+    if (need.never) return false;
+    if ((fact_bits & need.bits) != need.bits) return false;
+    if (const Range* range = RangeOf(*this, need.number)) {
+      // No value that is not NaN: a comparison of NaN is false whatever the operator (but !=,
+      // which FieldNeed leaves unbounded: NaN != x is false too in MatchNumber).
+      if (range->Empty()) return false;
+      if (range->max < need.number_min || range->min > need.number_max) return false;
+    }
+    if (need.value != ValueField::kNone) {
+      bool possible = false;
+      for (size_t i = 0; !possible && i < need.values.size(); ++i)
+        possible =
+            BloomMayContain(field_bloom, FieldValueKey(need.value, need.values[i]), kFieldHashes);
+      if (!possible) return false;
+    }
+  }
+  return true;
 }
 
 bool TraceBlockDigest::MayMatch(const std::vector<AnnotationNeed>& needs) const {
@@ -153,8 +245,8 @@ bool TraceBlockDigest::MayHoldTrace(const TraceIdHash& h) const {
 }
 
 size_t TraceBlockDigest::bytes() const {
-  size_t n =
-      sizeof(*this) + bloom.capacity() + trace_ids.capacity() + keys.capacity() * sizeof(Key);
+  size_t n = sizeof(*this) + bloom.capacity() + trace_ids.capacity() + field_bloom.capacity() +
+             keys.capacity() * sizeof(Key);
   for (const Key& k : keys) n += k.key.size() > 15 ? k.key.capacity() + 1 : 0;
   return n;
 }
@@ -163,6 +255,7 @@ void TraceBlockDigest::EncodeTo(std::string* out) const {
   uint64_t flags = 0;
   if (annotations_complete) flags |= kAnnotationsComplete;
   if (keys_dropped) flags |= kKeysDropped;
+  if (fields_known) flags |= kFieldsFollow;
   columnar::PutVarint(out, flags);
   columnar::PutVarint(out, keys.size());
   for (const Key& k : keys) {
@@ -173,6 +266,16 @@ void TraceBlockDigest::EncodeTo(std::string* out) const {
   }
   columnar::PutString(out, bloom);
   columnar::PutString(out, trace_ids);
+  if (!fields_known) return;
+  // Length-prefixed, so a later reader may add to it.
+  std::string fields;
+  columnar::PutVarint(&fields, fact_bits);
+  for (const Range* r : {&response_time, &duration, &http_status}) {
+    columnar::PutDouble(&fields, r->min);
+    columnar::PutDouble(&fields, r->max);
+  }
+  columnar::PutString(&fields, field_bloom);
+  columnar::PutString(out, fields);
 }
 
 Result<TraceBlockDigest> TraceBlockDigest::Decode(std::string_view data) {
@@ -205,6 +308,21 @@ Result<TraceBlockDigest> TraceBlockDigest::Decode(std::string_view data) {
   std::string_view ids;
   if (!r.GetString(&ids)) return damaged("bad trace-id filter");
   d.trace_ids.assign(ids);
+  if (flags & kFieldsFollow) {
+    std::string_view fields;
+    if (!r.GetString(&fields)) return damaged("bad fields section");
+    columnar::ByteReader f(fields);
+    uint64_t bits = 0;
+    std::string_view field_bloom;
+    if (!f.GetVarint(&bits) || bits > UINT32_MAX) return damaged("bad field bits");
+    for (Range* range : {&d.response_time, &d.duration, &d.http_status})
+      if (!f.GetDouble(&range->min) || !f.GetDouble(&range->max)) return damaged("bad ranges");
+    if (!f.GetString(&field_bloom) || field_bloom.size() > kMaxBloomBytes)
+      return damaged("bad field value filter");
+    d.fields_known = true;
+    d.fact_bits = static_cast<uint32_t>(bits);
+    d.field_bloom.assign(field_bloom);
+  }
   if (!r.empty()) return damaged("trailing bytes");
   return d;
 }

@@ -10,6 +10,9 @@
 // a block with a part whose annotations were capped, or key/value lists too large to keep answer
 // true. A string value is checked through a Bloom filter (≈ 1 % false positives: a block read
 // for nothing, never a match lost); keys, their types and their number ranges are exact.
+// MayMatchFields(needs) is the same for the filter's other terms (field_need.h): the OR of the
+// parts' FactBits, the range of each number and a Bloom filter of the exact string values. A
+// digest written before these fields (`fields_known` false) answers true.
 //
 // Threads: a value type.
 #pragma once
@@ -22,6 +25,7 @@
 
 #include "common/status.h"
 #include "query/xray_filter/annotation_need.h"
+#include "query/xray_filter/field_need.h"
 #include "store/trace_reader.h"
 
 namespace ariadne::store::embedded {
@@ -48,8 +52,23 @@ struct TraceBlockDigest {
   // kept (the column is read).
   std::string trace_ids;
 
+  // The fields section (flag bit 2; older digests lack it): what the parts' summaries hold
+  // beyond annotations, for Filter::FieldNeeds.
+  struct Range {
+    double min = 0, max = -1;  // over the values that are not NaN (min > max: none)
+    void Add(double v);
+    bool Empty() const { return !(min <= max); }
+  };
+  bool fields_known = false;
+  uint32_t fact_bits = 0;  // OR of every part's query::xray_filter::FactBitsOf
+  Range response_time, duration, http_status;
+  // "<ValueField char><value>" of every exact string value (field_need.h ForEachFactValue);
+  // empty: not kept (too many values), every value may be there.
+  std::string field_bloom;
+
   static TraceBlockDigest Build(const std::vector<TraceSummary>& parts);
   bool MayMatch(const std::vector<query::xray_filter::AnnotationNeed>& needs) const;
+  bool MayMatchFields(const std::vector<query::xray_filter::FieldNeed>& needs) const;
 
   // A trace id hashed once for MayHoldTrace over many blocks.
   struct TraceIdHash {

@@ -50,15 +50,21 @@ std::shared_ptr<const BlockParts> TracePartCache::Get(uint64_t block) {
   };
   std::vector<size_t> order(loaded->parts.size());
   std::iota(order.begin(), order.end(), 0);
-  if (!std::is_sorted(order.begin(), order.end(), before))
+  if (std::is_sorted(order.begin(), order.end(), before)) {
+    // The usual case: the decoded vectors are taken as they are (no summary moved one by one
+    // into a second vector of the same size).
+    parts->parts = std::move(loaded->parts);
+    parts->whole = std::move(loaded->whole);
+  } else {
     std::stable_sort(order.begin(), order.end(), before);
-  parts->parts.reserve(order.size());
-  parts->whole.reserve(order.size());
-  for (size_t i : order) {
-    parts->bytes += SummaryBytes(loaded->parts[i]) + 1;
-    parts->parts.push_back(std::move(loaded->parts[i]));
-    parts->whole.push_back(loaded->whole[i]);
+    parts->parts.reserve(order.size());
+    parts->whole.reserve(order.size());
+    for (size_t i : order) {
+      parts->parts.push_back(std::move(loaded->parts[i]));
+      parts->whole.push_back(loaded->whole[i]);
+    }
   }
+  for (const TraceSummary& s : parts->parts) parts->bytes += SummaryBytes(s) + 1;
   MutexLock lock(&mu_);
   ++loads_;
   auto it = slots_.find(block);

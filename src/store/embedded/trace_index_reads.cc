@@ -321,8 +321,14 @@ Result<TracePage> EmbeddedStore::SearchTracePage(const TracePageRequest& request
   }
   ARIADNE_RETURN_IF_ERROR(RefreshTraceIndex(request.environment, request.start_unix_nano,
                                             request.end_unix_nano, context.cancel));
-  return trace_index_.Search(request, span_matches ? &*span_matches : nullptr, context.cancel,
-                             [this] { return SearchBlocks(); });
+  const TraceIndex::TraceIdSet* matches = span_matches ? &*span_matches : nullptr;
+  if (!options_.trace_block_field_skips && !request.filter.field_needs.empty()) {
+    TracePageRequest annotations_only = request;  // skips by annotation needs only, as before
+    annotations_only.filter.field_needs.clear();
+    return trace_index_.Search(annotations_only, matches, context.cancel,
+                               [this] { return SearchBlocks(); });
+  }
+  return trace_index_.Search(request, matches, context.cancel, [this] { return SearchBlocks(); });
 }
 
 Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {

@@ -167,6 +167,7 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
   uint64_t* skipped = &blocks_skipped_;
   std::unordered_set<uint64_t>* counted = &cursor->skipped;
   const std::vector<query::xray_filter::AnnotationNeed>& needs = request.filter.annotation_needs;
+  const std::vector<query::xray_filter::FieldNeed>& field_needs = request.filter.field_needs;
   for (size_t b = 0; b < cursor->blocks.size(); ++b)
     block_env[b] = FindEnvironment(cursor->blocks[b].environment);
   // Opens the next block of cursor->blocks; false when its side file must be read first.
@@ -180,15 +181,15 @@ void TraceIndex::SearchStep(const TracePageRequest& request, const TraceIdSet* s
       ++next_block;
       return true;
     }
-    if (!needs.empty() && !cursor->no_digest.count(b.id)) {
-      // The block's digest first: a block none of whose parts can meet the filter's annotation
-      // needs is passed over without reading its parts.
+    if ((!needs.empty() || !field_needs.empty()) && !cursor->no_digest.count(b.id)) {
+      // The block's digest first: a block none of whose parts can meet one of the filter's
+      // annotation or field needs is passed over without reading its parts.
       auto digest = digests->find(b.id);
       if (digest == digests->end()) {
         cursor->missing_digest = b.id;
         return false;
       }
-      if (!digest->second->MayMatch(needs)) {
+      if (!digest->second->MayMatch(needs) || !digest->second->MayMatchFields(field_needs)) {
         if (counted->insert(b.id).second) ++*skipped;
         cursor->pinned.erase(b.id);
         ++next_block;

@@ -433,6 +433,73 @@ TEST_F(XrayIndexOracleTest, VersionThreeSideFilesAreReadThenGivenTheirDigest) {
   EXPECT_EQ(Indexed(*gold, 3), Oracle(*gold));
 }
 
+// Terms the summaries decide besides annotations (query/xray_filter/field_need.h): rare ones
+// (absent from some blocks) and absent ones (the last four), to combine.
+const char* const kFieldTerms[] = {"fault",
+                                   "!fault",
+                                   "throttle",
+                                   "partial",
+                                   "ok",
+                                   "inferred",
+                                   "responsetime > 0.0685",
+                                   "responsetime <= 0.0105",
+                                   "duration >= 0.069",
+                                   "http.status = 429",
+                                   "http.status IN (404, 503)",
+                                   "http.status != 200",
+                                   "http.method = \"POST\"",
+                                   "user = \"alice\"",
+                                   "user != \"bob\"",
+                                   "name = \"svc-3\"",
+                                   "type = \"AWS::EC2::Instance\"",
+                                   "service(\"db\")",
+                                   "service(\"svc-4\") { fault }",
+                                   "service(id(name: \"svc-1\", type: \"AWS::EC2::Instance\"))",
+                                   "edge(\"svc-1\", \"svc-2\")",
+                                   "rootcause.fault.service",
+                                   "http.url ENDSWITH \"2\"",
+                                   "responsetime > 2",
+                                   "service(\"nope\")",
+                                   "http.status = 599",
+                                   "user = \"nobody\""};
+
+// Field terms alone and in generated AND/OR/NOT combinations over small blocks: blocks are passed
+// over by their digests' fields section (flags, number ranges, value filter), the answers equal
+// the oracle in one page and in pages of 7, and a filter no trace matches decodes no side file.
+TEST_F(XrayIndexOracleTest, FieldSearchesSkipBlocksAndEqualTheOracle) {
+  Load(/*small_blocks=*/true);
+  for (const char* text :
+       {"responsetime > 2", "service(\"nope\")", "http.status = 599", "user = \"nobody\""}) {
+    auto none = Filter::Parse(text);
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(Indexed(*none, 5).empty()) << text;
+  }
+  EXPECT_EQ(SideFilesLoaded(*store_), 0u);
+  const uint64_t no_match_skips = BlocksSkipped(*store_);
+  EXPECT_GE(no_match_skips, 4 * 8u);
+  std::mt19937_64 rng(15);
+  std::vector<std::string> filters(std::begin(kFieldTerms), std::end(kFieldTerms));
+  for (int i = 0; i < 100; ++i) {
+    std::string text = kFieldTerms[rng() % std::size(kFieldTerms)];
+    for (int k = 1 + static_cast<int>(rng() % 2); k > 0; --k) {
+      const char* joins[] = {" AND ", " ", " OR ", " AND !"};
+      text += joins[rng() % 4];
+      text += kFieldTerms[rng() % std::size(kFieldTerms)];
+    }
+    filters.push_back(text);
+  }
+  for (size_t i = 0; i < filters.size(); ++i) {
+    SCOPED_TRACE(filters[i]);
+    auto filter = Filter::Parse(filters[i]);
+    ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+    const std::vector<model::TraceId> want = Oracle(*filter);
+    EXPECT_EQ(Indexed(*filter, 0), want);
+    if (i % 3 == 0) EXPECT_EQ(Indexed(*filter, 7), want);
+  }
+  // Rare terms passed over blocks too, not only the absent ones.
+  EXPECT_GT(BlocksSkipped(*store_), no_match_skips + 20);
+}
+
 class XrayClickHouseOracleTest : public XrayIndexOracleTest {
  protected:
   void SetUp() override {
