@@ -4,6 +4,7 @@
 // Every benchmark checks its result before timing.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "columnar/block.h"
 #include "receivers/otlp/otlp_codec.h"
 #include "store/embedded/embedded_store.h"
+#include "store/service_graph.h"
 #include "tools/gen/otlp_request.h"
 #include "tools/gen/realistic_spans.h"
 
@@ -129,6 +131,48 @@ BENCHMARK(BM_StoreAppendDurable)
     ->Threads(1)
     ->Threads(8)
     ->UseRealTime();
+
+// The service-graph builder as ingest drives it: 400 batches of 512 spans seen 5 ms apart (≈ 100 k
+// spans/s; children before parents, as SDKs export them) with a pairing window of 1 s, so after the
+// first fifth of the run every batch expires what arrived a window earlier. With a delay of D
+// batches, the spans of every other resource (service process) arrive D batches late, as a
+// process's own exporter holds them (OTel's batch processor waits up to 5 s): their children and
+// parents in the other processes wait in the pairing tables meanwhile.
+void BM_ServiceGraphObserve(benchmark::State& state) {
+  const size_t delay = static_cast<size_t>(state.range(0));
+  static const std::vector<std::pair<model::SpanBatch, model::SpanBatch>> halves = [] {
+    gen::RealisticSpans gen(42);
+    std::vector<std::pair<model::SpanBatch, model::SpanBatch>> out;
+    for (int i = 0; i < 400; ++i) {
+      model::SpanBatch batch = gen.Batch(kBatchSpans);
+      // SDKs export a span when it ends, so children usually come before their parents.
+      std::reverse(batch.spans.begin(), batch.spans.end());
+      model::SpanBatch on_time = batch.Clone(), late = std::move(batch);
+      std::erase_if(on_time.spans, [](const model::Span& s) { return s.resource_index % 2; });
+      std::erase_if(late.spans, [](const model::Span& s) { return s.resource_index % 2 == 0; });
+      out.emplace_back(std::move(on_time), std::move(late));
+    }
+    return out;
+  }();
+  constexpr uint64_t kStepNano = 5'000'000;
+  size_t spans = 0;
+  for (auto _ : state) {
+    store::ServiceGraphBuilder::Options options;
+    options.pairing_window_nano = 1'000'000'000;
+    store::ServiceGraphBuilder graph(options);
+    uint64_t now = 1'700'000'000'000'000'000ULL;
+    for (size_t step = 0; step < halves.size() + delay; ++step) {
+      if (step < halves.size()) graph.Observe("prod", halves[step].first, now);
+      if (step >= delay) graph.Observe("prod", halves[step - delay].second, now);
+      now += kStepNano;
+    }
+    spans += 400 * kBatchSpans;
+    graph.Expire(now + 2 * options.pairing_window_nano);
+    if (graph.Get("prod", 0, UINT64_MAX).edges.empty()) state.SkipWithError("no edges");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(spans));
+}
+BENCHMARK(BM_ServiceGraphObserve)->Unit(benchmark::kMillisecond)->Arg(0)->Arg(100);
 
 }  // namespace
 }  // namespace ariadne

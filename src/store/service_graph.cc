@@ -165,6 +165,7 @@ void ServiceGraphBuilder::Observe(std::string_view environment, const model::Spa
       } else {
         if (unresolved_count_ < options_.max_unpaired) {
           unresolved_[parent_key].push_back(span);
+          unresolved_expiry_.Push(now_unix_nano, parent_key);
           ++unresolved_count_;
         }
         continue;
@@ -198,11 +199,12 @@ void ServiceGraphBuilder::Settle(Unresolved first, uint64_t first_parent_key, bo
         Pair(parent->second, w.parent_key, info);
       } else if (waiting_children_.size() < options_.max_unpaired) {
         waiting_children_[w.parent_key].push_back(info);
+        waiting_expiry_.Push(info.seen_at, w.parent_key);
       }
     }
     if (recent_.size() < options_.max_unpaired) {
       recent_[key] = info;
-      expiry_queue_.emplace_back(info.seen_at, key);
+      recent_expiry_.Push(info.seen_at, key);
     }
     auto waiting = waiting_children_.find(key);
     if (waiting != waiting_children_.end()) {
@@ -222,48 +224,51 @@ void ServiceGraphBuilder::Settle(Unresolved first, uint64_t first_parent_key, bo
   }
 }
 
+template <typename Visit>
+void ServiceGraphBuilder::ExpiryQueue::PopBefore(uint64_t cutoff, Visit visit) {
+  while (head < entries.size() && entries[head].first < cutoff) visit(entries[head++].second);
+  if (head > 4096 && head * 2 > entries.size()) {
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
+  }
+}
+
 void ServiceGraphBuilder::Expire(uint64_t now_unix_nano) {
   const uint64_t cutoff = now_unix_nano > options_.pairing_window_nano
                               ? now_unix_nano - options_.pairing_window_nano
                               : 0;
-  bool advanced = false;
-  while (expiry_head_ < expiry_queue_.size() && expiry_queue_[expiry_head_].first < cutoff) {
-    const uint64_t key = expiry_queue_[expiry_head_].second;
-    ++expiry_head_;
-    advanced = true;
+  recent_expiry_.PopBefore(cutoff, [&](uint64_t key) {
     auto it = recent_.find(key);
-    if (it == recent_.end() || it->second.seen_at >= cutoff) continue;
+    if (it == recent_.end() || it->second.seen_at >= cutoff) return;  // seen again since
     const SpanInfo& info = it->second;
     if (info.kind == model::SpanKind::kClient && info.peer != kNoName && !info.answered) {
       AddEdge(info.environment, info.minute, info.service, info.peer, info.error, info.duration_ms);
       AddNode(info.environment, info.minute, info.peer, kRemote, info.error);
     }
     recent_.erase(it);
-  }
-  if (!advanced) return;
-  // Children whose parent never came are dropped with the same window.
-  for (auto it = waiting_children_.begin(); it != waiting_children_.end();) {
+  });
+  // Children whose parent never came are dropped with the same window, and so are spans whose
+  // service never came. A key may be queued more than once; a later visit finds nothing left.
+  waiting_expiry_.PopBefore(cutoff, [&](uint64_t parent_key) {
+    auto it = waiting_children_.find(parent_key);
+    if (it == waiting_children_.end()) return;
     auto& children = it->second;
     children.erase(std::remove_if(children.begin(), children.end(),
                                   [&](const SpanInfo& c) { return c.seen_at < cutoff; }),
                    children.end());
-    it = children.empty() ? waiting_children_.erase(it) : std::next(it);
-  }
-  // So are spans whose service never came.
-  for (auto it = unresolved_.begin(); it != unresolved_.end();) {
+    if (children.empty()) waiting_children_.erase(it);
+  });
+  unresolved_expiry_.PopBefore(cutoff, [&](uint64_t parent_key) {
+    auto it = unresolved_.find(parent_key);
+    if (it == unresolved_.end()) return;
     auto& spans = it->second;
     const size_t before = spans.size();
     spans.erase(std::remove_if(spans.begin(), spans.end(),
                                [&](const Unresolved& u) { return u.info.seen_at < cutoff; }),
                 spans.end());
     unresolved_count_ -= before - spans.size();
-    it = spans.empty() ? unresolved_.erase(it) : std::next(it);
-  }
-  if (expiry_head_ > 4096 && expiry_head_ * 2 > expiry_queue_.size()) {
-    expiry_queue_.erase(expiry_queue_.begin(),
-                        expiry_queue_.begin() + static_cast<std::ptrdiff_t>(expiry_head_));
-    expiry_head_ = 0;
-  }
+    if (spans.empty()) unresolved_.erase(it);
+  });
 }
 
 ServiceGraph ServiceGraphBuilder::Get(std::string_view environment, uint64_t start_unix_nano,

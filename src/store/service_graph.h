@@ -145,8 +145,17 @@ class ServiceGraphBuilder {
   // parent id → spans waiting for their service from that parent
   std::unordered_map<uint64_t, std::vector<Unresolved>> unresolved_;
   size_t unresolved_count_ = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> expiry_queue_;  // (seen_at, span id), FIFO
-  size_t expiry_head_ = 0;
+  // (seen_at, span id) of recent_, and (seen_at, parent id) of each span put into
+  // waiting_children_ / unresolved_, in arrival order: Expire visits only what the window left.
+  struct ExpiryQueue {
+    std::vector<std::pair<uint64_t, uint64_t>> entries;
+    size_t head = 0;
+    void Push(uint64_t seen_at, uint64_t key) { entries.emplace_back(seen_at, key); }
+    // Calls visit(key) for each entry seen before `cutoff`, oldest first, and drops them.
+    template <typename Visit>
+    void PopBefore(uint64_t cutoff, Visit visit);
+  };
+  ExpiryQueue recent_expiry_, waiting_expiry_, unresolved_expiry_;
 };
 
 }  // namespace ariadne::store
