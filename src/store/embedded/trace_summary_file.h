@@ -32,6 +32,8 @@
 namespace ariadne::store::embedded {
 
 inline constexpr std::string_view kTraceSummarySuffix = ".tsum";
+// The version EncodeTraceSummaries writes (docs/formats/trace-summaries.md).
+inline constexpr uint64_t kTraceSummaryVersion = 5;
 
 // `block_path` + ".tsum".
 std::string TraceSummaryPath(const std::string& block_path);
@@ -50,8 +52,9 @@ struct TraceSummaryParts {
   std::vector<uint8_t> whole;  // parallel to parts; 1 = whole
 };
 
-// Serializes / parses a side file (version 4: the block's digest then, as version 3, a flags byte
-// per part, zstd-compressed; version 2,
+// Serializes / parses a side file (version 5: the block's digest then, as version 3, a flags byte
+// per part, zstd-compressed, each summary with its per-node facts; version 4, without them (its
+// facts read with nodes_complete false), version 3 without the digest, version 2,
 // compressed without flags, and version 1, uncompressed, written by earlier releases, still read).
 // `whole` is parallel to `parts` (empty: none whole). Decode answers kDataLoss (saying what is
 // wrong) for anything that is not a whole, checksummed side file of a known version; it never
@@ -60,6 +63,9 @@ std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
                                  const std::vector<uint8_t>& whole = {});
 Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data);
 Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+// Version 4, with the digest but without the per-node facts (for tests of reading it).
+std::string EncodeTraceSummariesVersion4(const std::vector<TraceSummary>& parts,
+                                         const std::vector<uint8_t>& whole);
 // Version 3, flagged but without the digest (for tests of reading it).
 std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
                                          const std::vector<uint8_t>& whole);
