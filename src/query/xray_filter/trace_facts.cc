@@ -36,6 +36,7 @@ TraceFacts TraceFacts::FromView(const TraceView& view) {
     f.http_client_ip = std::string(root.http.client_ip);
     f.http_status = root.http.status;
   }
+  static_assert(kMaxNodes <= 127, "node indexes are 8-bit");
   f.nodes_complete = view.segments().size() <= kMaxNodes;
   if (f.nodes_complete) f.nodes.reserve(view.segments().size());
   for (const SegmentInfo& seg : view.segments()) {
@@ -55,14 +56,16 @@ TraceFacts TraceFacts::FromView(const TraceView& view) {
     }
     if (!f.nodes_complete) continue;
     NodeFact node;
-    node.segment = static_cast<uint32_t>(known - f.segments.begin());
-    node.parent = seg.parent_segment;
-    node.user = seg.user.empty() ? -1 : static_cast<int32_t>(user - f.users.begin());
+    // Indexes below kMaxNodes: the segments and users lists hold at most one entry per segment.
+    node.segment = static_cast<uint8_t>(known - f.segments.begin());
+    node.parent = static_cast<int8_t>(seg.parent_segment);
+    node.user = seg.user.empty() ? -1 : static_cast<int8_t>(user - f.users.begin());
     node.error = seg.error;
     node.fault = seg.fault;
     node.throttle = seg.throttle;
     node.inferred = seg.inferred;
-    node.http_status = seg.http.status;
+    node.http_status = static_cast<int16_t>(seg.http.status);
+    if (node.http_status != seg.http.status) f.nodes_complete = false;
     const model::Span& span = batch.spans[seg.span];
     node.start_unix_nano = span.start_time_unix_nano;
     node.end_unix_nano = span.end_time_unix_nano;

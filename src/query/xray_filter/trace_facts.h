@@ -39,15 +39,17 @@ struct AnnotationFact {
   bool boolean = false;
 };
 
-// One segment of the trace (an X-Ray service-graph node visit).
+// One segment of the trace (an X-Ray service-graph node visit). Packed into 24 bytes: summaries
+// are held by the thousands in the part cache, and a trace keeps nodes only up to kMaxNodes (64)
+// segments, so every index fits in 8 bits; a status outside 16 bits keeps no nodes.
 struct NodeFact {
-  uint32_t segment = 0;  // its identity: index into TraceFacts::segments
-  int32_t parent = -1;   // the calling segment: index into TraceFacts::nodes, or -1
-  int32_t user = -1;     // index into TraceFacts::users, or -1 (no user)
-  bool error = false, fault = false, throttle = false, inferred = false;
-  int64_t http_status = 0;  // 0 when absent
   // The segment span's times; start()/end() are SegmentInfo::start/end bit for bit.
   uint64_t start_unix_nano = 0, end_unix_nano = 0;
+  int16_t http_status = 0;  // 0 when absent
+  uint8_t segment = 0;      // its identity: index into TraceFacts::segments
+  int8_t parent = -1;       // the calling segment: index into TraceFacts::nodes, or -1
+  int8_t user = -1;         // index into TraceFacts::users, or -1 (no user)
+  bool error : 1 = false, fault : 1 = false, throttle : 1 = false, inferred : 1 = false;
   double start() const { return static_cast<double>(start_unix_nano) / 1e9; }
   double end() const { return static_cast<double>(end_unix_nano) / 1e9; }
 };

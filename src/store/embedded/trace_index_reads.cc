@@ -106,7 +106,12 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
       whole[i] = s.blocks == 1 && s.spans == parts->parts[i].span_count;
     }
     if (parts->version >= 3 && whole == parts->whole) continue;
-    Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole);
+    // Parts of an older side file have no node facts: written as the version without them, so
+    // the first search that reads them rebuilds the file from its block (LoadBlockParts).
+    Result<uint64_t> written = WriteTraceSummaryFile(
+        env_, blocks[b].path, parts->parts, whole,
+        parts->version >= kTraceSummaryVersion ? kTraceSummaryVersion
+                                               : kTraceSummaryVersionWithoutNodes);
     if (written.ok()) continue;
     // Its traces stay resident this run (the file on disk has no flags), and the list is not
     // written, so the next open decides again.
@@ -364,8 +369,8 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   for (const TraceSummary& part : parts->parts) ids.push_back(part.trace_id);
   parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
   for (uint8_t& w : parts->whole) w = !w;
-  parts->version = kTraceSummaryVersion;
-  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
+  parts->version = kTraceSummaryVersionWithoutNodes;
+  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole, parts->version);
   return parts;
 }
 

@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include "columnar/coding.h"
@@ -29,7 +30,7 @@ constexpr std::string_view kMagic = "ATSM";
 constexpr uint64_t kPlainVersion = 1;
 constexpr uint64_t kUnflaggedVersion = 2;
 constexpr uint64_t kFlaggedVersion = 3;
-constexpr uint64_t kDigestVersion = 4;
+constexpr uint64_t kDigestVersion = kTraceSummaryVersionWithoutNodes;
 constexpr uint64_t kVersion = kTraceSummaryVersion;
 constexpr uint64_t kNodesCompleteFlag = uint64_t{1} << 9;  // in a version 5 summary's fact flags
 // The first read of a digest: most digests fit (a larger one costs a second read).
@@ -147,16 +148,20 @@ bool GetNodes(ByteReader* r, TraceFacts* f) {
         !r->GetByte(&flags) || !r->GetVarint(&status) || !r->GetVarint(&start) ||
         !r->GetVarint(&duration))
       return false;
-    // Indexes into the lists read before: out of range is damage.
-    if (segment >= f->segments.size() || parent > n || user > f->users.size()) return false;
-    node.segment = static_cast<uint32_t>(segment);
-    node.parent = static_cast<int32_t>(parent) - 1;
-    node.user = static_cast<int32_t>(user) - 1;
+    // Indexes into the lists read before, within the node cap: out of range is damage.
+    const int64_t zig_status = columnar::UnZigZag(status);
+    if (n > TraceFacts::kMaxNodes || segment >= f->segments.size() || parent > n ||
+        user > f->users.size() || user > TraceFacts::kMaxNodes || zig_status < INT16_MIN ||
+        zig_status > INT16_MAX)
+      return false;
+    node.segment = static_cast<uint8_t>(segment);
+    node.parent = static_cast<int8_t>(static_cast<int>(parent) - 1);
+    node.user = static_cast<int8_t>(static_cast<int>(user) - 1);
     node.error = flags & 1;
     node.fault = flags & 2;
     node.throttle = flags & 4;
     node.inferred = flags & 8;
-    node.http_status = columnar::UnZigZag(status);
+    node.http_status = static_cast<int16_t>(zig_status);
     node.start_unix_nano = previous_start + static_cast<uint64_t>(columnar::UnZigZag(start));
     node.end_unix_nano = node.start_unix_nano + static_cast<uint64_t>(columnar::UnZigZag(duration));
     previous_start = node.start_unix_nano;
@@ -398,8 +403,9 @@ Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
 
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
                                        const std::vector<TraceSummary>& parts,
-                                       const std::vector<uint8_t>& whole) {
-  const std::string data = EncodeTraceSummaries(parts, whole);
+                                       const std::vector<uint8_t>& whole, uint64_t version) {
+  const std::string data = version == kDigestVersion ? EncodeTraceSummariesVersion4(parts, whole)
+                                                     : EncodeTraceSummaries(parts, whole);
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, TraceSummaryPath(block_path), data)
                               .WithContext("writing the trace summaries of " + block_path));
   return static_cast<uint64_t>(data.size());
