@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/xray_filter/trace_facts.h"
 #include "query/xray_filter/trace_view.h"
 
 namespace ariadne::query::xray {
@@ -43,6 +44,10 @@ struct XrayGraphNode {
 class XrayServiceGraph {
  public:
   void Add(const xray_filter::TraceView& view);
+  // The same from a trace's summary (TraceFacts::nodes: one per segment of the view, in its
+  // order, with the segment's flags, times, identity and caller); false, adding nothing, when
+  // the facts have no complete nodes.
+  bool AddNodes(const xray_filter::TraceFacts& facts);
   const std::vector<XrayGraphNode>& nodes() const { return nodes_; }
 
  private:

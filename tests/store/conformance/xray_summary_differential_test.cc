@@ -404,6 +404,55 @@ TEST(XraySummaryDifferentialTest, BlockTermsAreUnknownWithoutNodeFacts) {
   EXPECT_EQ(absent->Decide(many), Filter::Verdict::kNo);
 }
 
+void ExpectSameStats(const query::xray::XrayGraphStats& a, const query::xray::XrayGraphStats& b) {
+  EXPECT_EQ(a.ok, b.ok);
+  EXPECT_EQ(a.throttle, b.throttle);
+  EXPECT_EQ(a.error_other, b.error_other);
+  EXPECT_EQ(a.fault, b.fault);
+  EXPECT_EQ(a.total, b.total);
+  EXPECT_EQ(a.total_response_time, b.total_response_time);
+  EXPECT_EQ(a.start, b.start);
+  EXPECT_EQ(a.end, b.end);
+  EXPECT_EQ(a.histogram, b.histogram);
+}
+
+// GetServiceGraph's graph from the summaries' per-node facts equals the one from the whole
+// traces (TraceView): the same nodes in the same order, the same statistics bit for bit, the
+// same edges; facts without complete nodes add nothing and say so.
+TEST(XraySummaryDifferentialTest, ServiceGraphFromNodeFactsEqualsTheWholeTraces) {
+  Fixture fixture;
+  query::xray::XrayServiceGraph from_views, from_facts;
+  for (const model::SpanBatch& batch : fixture.traces) {
+    TraceView view = TraceView::Build(batch);
+    from_views.Add(view);
+    ASSERT_TRUE(from_facts.AddNodes(TraceFacts::FromView(view)));
+  }
+  const auto& a = from_views.nodes();
+  const auto& b = from_facts.nodes();
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 4u);
+  size_t edges = 0;
+  for (size_t n = 0; n < a.size(); ++n) {
+    SCOPED_TRACE(a[n].name + "/" + a[n].type);
+    EXPECT_EQ(a[n].name, b[n].name);
+    EXPECT_EQ(a[n].type, b[n].type);
+    EXPECT_EQ(a[n].inferred, b[n].inferred);
+    EXPECT_EQ(a[n].root, b[n].root);
+    ExpectSameStats(a[n].stats, b[n].stats);
+    ASSERT_EQ(a[n].edges.size(), b[n].edges.size());
+    for (const auto& [callee, stats] : a[n].edges) {
+      ASSERT_EQ(b[n].edges.count(callee), 1u);
+      ExpectSameStats(stats, b[n].edges.at(callee));
+      ++edges;
+    }
+  }
+  EXPECT_GT(edges, 4u);
+  TraceFacts incomplete = TraceFacts::FromView(TraceView::Build(fixture.traces[0]));
+  incomplete.nodes_complete = false;
+  EXPECT_FALSE(from_facts.AddNodes(incomplete));
+  EXPECT_EQ(from_facts.nodes().size(), a.size());
+}
+
 class XrayIndexOracleTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
