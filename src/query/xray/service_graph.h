@@ -7,7 +7,9 @@
 // resolution) and the time span.
 //
 // Nodes are keyed by (name, type) and numbered in the order they were first seen, which is the
-// ReferenceId the X-Ray API returns.
+// ReferenceId the X-Ray API returns. A trace can also be added from its summary's per-node facts
+// (AddNodes: the same segments in the same order, so the same graph bit for bit), which is how
+// GetServiceGraph avoids fetching the traces the trace-summary index decides.
 //
 // Threads: not synchronized; one instance per request.
 #pragma once
