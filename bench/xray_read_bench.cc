@@ -170,6 +170,11 @@ int main() {
       if (e.path().extension() == ".tsum") dropped += std::filesystem::remove(e.path());
     std::printf("deleted %zu trace-summary side files\n", dropped);
   }
+  uintmax_t side_bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(options.data_dir + "/blocks"))
+    if (e.path().extension() == ".tsum") side_bytes += std::filesystem::file_size(e.path());
+  std::printf("trace-summary side files: %.1f MiB, %.2f bytes per span\n", side_bytes / 1048576.0,
+              static_cast<double>(side_bytes) / static_cast<double>(std::max<uint64_t>(1, spans)));
   auto reopen_start = Clock::now();
   opened = store::embedded::OpenEmbeddedStore(options);
   if (!opened.ok()) {
@@ -198,8 +203,9 @@ int main() {
             static_cast<double>(std::max<size_t>(1, embedded->trace_index_traces())),
         store->Stats().trace_summary_bytes / 1048576.0);
   }
-  // Filters, with the number of traces each matches: one the summaries decide alone, and one
-  // (service() with a block) they decide only for traces that do not touch the service.
+  // Filters, with the number of traces each matches: annotation and root-segment terms, and
+  // service()/edge()/root-cause terms the summaries decide from their per-node facts (side files
+  // of version 5; before them, only for traces that do not touch the service).
   struct Case {
     const char* expression;
     size_t matches;
@@ -211,6 +217,9 @@ int main() {
       {"fault AND http.url CONTAINS \"api/3\"", 0},
       {"responsetime > 0.14 AND http.status = 500", 0},
       {"service(\"svc-3\") { fault }", 0},
+      {"service(\"svc-0\") { fault }", traces / 100},
+      {"edge(\"svc-3\", \"postgres\") { responsetime > 0.01 }", 0},
+      {"rootcause.fault.service", traces / 100},
       // No trace has these: blocks passed over by the digests' fields section.
       {"responsetime > 2", 0},
       {"service(\"nope\")", 0},

@@ -205,7 +205,7 @@ TEST(TraceBlockDigestTest, SideFileVersion4ReadsItsDigestByRangeAndVersion3Still
   EXPECT_EQ(env.whole_reads.load(), 0);
   Result<TraceSummaryParts> read = ReadTraceSummaryParts(Env::Default(), block);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
-  EXPECT_EQ(read->version, 4u);
+  EXPECT_EQ(read->version, kTraceSummaryVersion);
   EXPECT_EQ(read->parts.size(), 2u);
   EXPECT_EQ(read->whole, (std::vector<uint8_t>{1, 1}));
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/env_wrapper.h"
+#include "query/xray_filter/filter.h"
 #include "store/embedded/embedded_store.h"
 #include "store/embedded/trace_summary_file.h"
 #include "tests/common/random_spans.h"
@@ -142,6 +143,25 @@ std::vector<std::string> Oracle(SpanStore& store) {
   return out;
 }
 
+void ExpectSameNodes(const query::xray_filter::TraceFacts& a,
+                     const query::xray_filter::TraceFacts& b) {
+  EXPECT_EQ(a.nodes_complete, b.nodes_complete);
+  ASSERT_EQ(a.nodes.size(), b.nodes.size());
+  for (size_t k = 0; k < a.nodes.size(); ++k) {
+    const query::xray_filter::NodeFact &x = a.nodes[k], &y = b.nodes[k];
+    EXPECT_EQ(x.segment, y.segment);
+    EXPECT_EQ(x.parent, y.parent);
+    EXPECT_EQ(x.user, y.user);
+    EXPECT_EQ(x.error, y.error);
+    EXPECT_EQ(x.fault, y.fault);
+    EXPECT_EQ(x.throttle, y.throttle);
+    EXPECT_EQ(x.inferred, y.inferred);
+    EXPECT_EQ(x.http_status, y.http_status);
+    EXPECT_EQ(x.start_unix_nano, y.start_unix_nano);
+    EXPECT_EQ(x.end_unix_nano, y.end_unix_nano);
+  }
+}
+
 TEST(TraceSummaryFileTest, CodecRoundTripsEveryFieldAndRefusesDamage) {
   model::SpanBatch batch = testing::RandomSpans(7).Batch(300);
   columnar::BlockBuilder builder("prod");
@@ -149,6 +169,7 @@ TEST(TraceSummaryFileTest, CodecRoundTripsEveryFieldAndRefusesDamage) {
   std::shared_ptr<const columnar::Block> block = builder.Seal();
   std::vector<TraceSummary> parts = SummarizeBlockTraces("prod", *block);
   ASSERT_GT(parts.size(), 5u);
+  size_t with_nodes = 0;
   const std::string file = EncodeTraceSummaries(parts);
   Result<std::vector<TraceSummary>> back = DecodeTraceSummaries(file);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -183,13 +204,59 @@ TEST(TraceSummaryFileTest, CodecRoundTripsEveryFieldAndRefusesDamage) {
       EXPECT_EQ(a.xray.annotations[k].type, b.xray.annotations[k].type);
     }
     EXPECT_EQ(a.xray.annotations_complete, b.xray.annotations_complete);
+    ExpectSameNodes(a.xray, b.xray);
+    with_nodes += a.xray.nodes_complete && !a.xray.nodes.empty();
   }
+  EXPECT_GT(with_nodes, 0u);
   // Every truncation and a flipped byte anywhere: kDataLoss, never a crash or a wrong answer.
   for (size_t cut = 0; cut < file.size(); cut += 1 + file.size() / 97)
     EXPECT_EQ(DecodeTraceSummaries(file.substr(0, cut)).status().code(), StatusCode::kDataLoss);
   std::string flipped = file;
   flipped[flipped.size() / 2] ^= 0x20;
   EXPECT_EQ(DecodeTraceSummaries(flipped).status().code(), StatusCode::kDataLoss);
+}
+
+// Version 4 (before the per-node facts) still reads: every other field the same, no nodes, and a
+// service() block over its facts answers "unknown" (the trace is then fetched whole). A node
+// whose indexes point past the lists before it is damage.
+TEST(TraceSummaryFileTest, VersionFourReadsWithoutNodeFactsAndBadNodeIndexesAreDamage) {
+  model::SpanBatch batch = testing::RandomSpans(9).Batch(300);
+  columnar::BlockBuilder builder("prod");
+  builder.Append(batch);
+  std::vector<TraceSummary> parts = SummarizeBlockTraces("prod", *builder.Seal());
+  Result<TraceSummaryParts> v4 =
+      DecodeTraceSummaryParts(EncodeTraceSummariesVersion4(parts, std::vector<uint8_t>(1, 1)));
+  ASSERT_TRUE(v4.ok()) << v4.status().ToString();
+  EXPECT_EQ(v4->version, 4u);
+  ASSERT_EQ(v4->parts.size(), parts.size());
+  EXPECT_EQ(v4->whole[0], 1);
+  auto block_filter = query::xray_filter::Filter::Parse("service() { fault OR !fault }");
+  ASSERT_TRUE(block_filter.ok());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const query::xray_filter::TraceFacts& old = v4->parts[i].xray;
+    EXPECT_FALSE(old.nodes_complete);
+    EXPECT_TRUE(old.nodes.empty());
+    EXPECT_EQ(old.segments.size(), parts[i].xray.segments.size());
+    EXPECT_EQ(old.users, parts[i].xray.users);
+    if (!parts[i].xray.segments.empty()) {
+      EXPECT_EQ(block_filter->Decide(parts[i].xray), query::xray_filter::Filter::Verdict::kYes);
+      EXPECT_EQ(block_filter->Decide(old), query::xray_filter::Filter::Verdict::kUnknown);
+    }
+  }
+  // Re-encoded as version 5, facts without nodes stay without them (never "no node matches").
+  Result<TraceSummaryParts> again = DecodeTraceSummaryParts(EncodeTraceSummaries(v4->parts));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, kTraceSummaryVersion);
+  for (const TraceSummary& part : again->parts) EXPECT_FALSE(part.xray.nodes_complete);
+
+  std::vector<TraceSummary> bad(1, parts[0]);
+  ASSERT_TRUE(bad[0].xray.nodes_complete);
+  ASSERT_FALSE(bad[0].xray.nodes.empty());
+  bad[0].xray.nodes[0].segment = static_cast<uint32_t>(bad[0].xray.segments.size());
+  EXPECT_EQ(DecodeTraceSummaries(EncodeTraceSummaries(bad)).status().code(), StatusCode::kDataLoss);
+  bad[0] = parts[0];
+  bad[0].xray.nodes[0].parent = static_cast<int32_t>(bad[0].xray.nodes.size());
+  EXPECT_EQ(DecodeTraceSummaries(EncodeTraceSummaries(bad)).status().code(), StatusCode::kDataLoss);
 }
 
 // Side files are zstd-compressed (version 2) and the version 1 files earlier releases wrote
@@ -200,7 +267,8 @@ TEST(TraceSummaryFileTest, CompressedSideFilesAreSmallerAndVersionOneStillReads)
   builder.Append(batch);
   std::shared_ptr<const columnar::Block> block = builder.Seal();
   std::vector<TraceSummary> parts = SummarizeBlockTraces("prod", *block);
-  const std::string v2 = EncodeTraceSummaries(parts);
+  // The same content both ways (the current version adds flags, the digest and node facts).
+  const std::string v2 = EncodeTraceSummariesVersion2(parts);
   const std::string v1 = EncodeTraceSummariesVersion1(parts);
   EXPECT_LT(v2.size() * 2, v1.size()) << "compressed " << v2.size() << " vs plain " << v1.size();
   for (const std::string* file : {&v1, &v2}) {

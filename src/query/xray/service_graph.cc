@@ -52,4 +52,48 @@ void XrayServiceGraph::Add(const TraceView& view) {
   }
 }
 
+bool XrayServiceGraph::AddNodes(const xray_filter::TraceFacts& facts) {
+  if (!facts.nodes_complete) return false;
+  for (const xray_filter::NodeFact& n : facts.nodes) {
+    if (n.segment >= facts.segments.size() || n.parent >= static_cast<int>(facts.nodes.size()))
+      return false;  // not as FromView builds them: the caller fetches the trace
+  }
+  // As TraceView numbers its nodes: by (name, type), in the order of their first segment.
+  std::vector<int> ref(facts.nodes.size());
+  for (size_t k = 0; k < facts.nodes.size(); ++k) {
+    const xray_filter::NodeFact& n = facts.nodes[k];
+    const xray_filter::SegmentKey& key = facts.segments[n.segment];
+    auto [it, inserted] =
+        index_.emplace(std::make_pair(key.name, key.type), static_cast<int>(nodes_.size()));
+    if (inserted) {
+      XrayGraphNode added;
+      added.name = key.name;
+      added.type = key.type;
+      added.inferred = n.inferred;
+      nodes_.push_back(std::move(added));
+    }
+    ref[k] = it->second;
+  }
+  auto segment_of = [](const xray_filter::NodeFact& n) {
+    SegmentInfo s;
+    s.start = n.start();
+    s.end = n.end();
+    s.error = n.error;
+    s.fault = n.fault;
+    s.throttle = n.throttle;
+    return s;
+  };
+  for (size_t k = 0; k < facts.nodes.size(); ++k) {
+    XrayGraphNode& node = nodes_[ref[k]];
+    node.stats.Add(segment_of(facts.nodes[k]));
+    if (facts.nodes[k].parent < 0) node.root = true;
+  }
+  for (size_t k = 0; k < facts.nodes.size(); ++k) {
+    const int parent = facts.nodes[k].parent;
+    if (parent < 0) continue;
+    nodes_[ref[parent]].edges[ref[k]].Add(segment_of(facts.nodes[k]));
+  }
+  return true;
+}
+
 }  // namespace ariadne::query::xray

@@ -7,7 +7,9 @@
 // resolution) and the time span.
 //
 // Nodes are keyed by (name, type) and numbered in the order they were first seen, which is the
-// ReferenceId the X-Ray API returns.
+// ReferenceId the X-Ray API returns. A trace can also be added from its summary's per-node facts
+// (AddNodes: the same segments in the same order, so the same graph bit for bit), which is how
+// GetServiceGraph avoids fetching the traces the trace-summary index decides.
 //
 // Threads: not synchronized; one instance per request.
 #pragma once
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/xray_filter/trace_facts.h"
 #include "query/xray_filter/trace_view.h"
 
 namespace ariadne::query::xray {
@@ -43,6 +46,10 @@ struct XrayGraphNode {
 class XrayServiceGraph {
  public:
   void Add(const xray_filter::TraceView& view);
+  // The same from a trace's summary (TraceFacts::nodes: one per segment of the view, in its
+  // order, with the segment's flags, times, identity and caller); false, adding nothing, when
+  // the facts have no complete nodes.
+  bool AddNodes(const xray_filter::TraceFacts& facts);
   const std::vector<XrayGraphNode>& nodes() const { return nodes_; }
 
  private:

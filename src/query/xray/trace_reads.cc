@@ -100,10 +100,7 @@ Result<MatchingTracesPage> XrayTraceReader::MatchingTraces(
       if (request.cancel && request.cancel->cancelled())
         return Status(StatusCode::kCancelled, "the client went away");
       const store::TraceSummary& summary = entry.summary;
-      if (request.visit_summary && entry.decided) {
-        request.visit_summary(summary);
-        continue;
-      }
+      if (request.visit_summary && entry.decided && request.visit_summary(summary)) continue;
       // The engine may have sent the spans with the entry (ClickHouse reads them to summarize).
       const store::TraceResult* whole = entry.trace.get();
       Result<store::TraceResult> fetched = Status::NotFound("");
@@ -159,6 +156,11 @@ Result<XrayServiceGraph> XrayTraceReader::ServiceGraph(uint64_t start_nano, uint
   request.groups = groups;
   request.limit = 0;
   request.cancel = cancel;
+  // A trace the summary decides adds its per-node facts (the same nodes, edges and statistics as
+  // its TraceView): fetched whole only when they are incomplete.
+  request.visit_summary = [&graph](const store::TraceSummary& summary) {
+    return graph.AddNodes(summary.xray);
+  };
   auto page = MatchingTraces(request, [&graph](const TraceView& view) { graph.Add(view); });
   if (!page.ok()) return page.status();
   return graph;
@@ -185,7 +187,7 @@ Result<std::map<uint64_t, XrayGraphStats>> XrayTraceReader::TimeSeries(
     // The entry segment's statistics are in the summary's root facts: no fetch.
     request.visit_summary = [&](const store::TraceSummary& summary) {
       const xray_filter::TraceFacts& facts = summary.xray;
-      if (!facts.has_root) return;
+      if (!facts.has_root) return true;
       xray_filter::SegmentInfo root;
       root.start = facts.root_start;
       root.end = facts.root_end;
@@ -193,6 +195,7 @@ Result<std::map<uint64_t, XrayGraphStats>> XrayTraceReader::TimeSeries(
       root.fault = facts.root_fault;
       root.throttle = facts.root_throttle;
       add(root);
+      return true;
     };
   } else {
     // A trace with no segment of the services adds nothing: not fetched.

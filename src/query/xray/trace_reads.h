@@ -60,10 +60,10 @@ struct MatchingTracesRequest {
   // Set: a trace whose summary this answers false for is skipped before it is fetched (the caller
   // needs nothing from it, e.g. a time series of services it has no segment of).
   std::function<bool(const store::TraceSummary&)> wanted;
-  // Set: a matching trace whose summary decided the filter is passed here instead of being
-  // fetched and passed to `visit` (a caller that needs only the summary's facts); the traces the
-  // summary cannot decide are still fetched, evaluated and passed to `visit`.
-  std::function<void(const store::TraceSummary&)> visit_summary;
+  // Set: a matching trace whose summary decided the filter is passed here first (a caller that
+  // needs only the summary's facts); when it answers false (the facts do not hold what it needs)
+  // the trace is fetched and passed to `visit`, as the traces the summary cannot decide are.
+  std::function<bool(const store::TraceSummary&)> visit_summary;
 };
 
 struct MatchingTracesPage {

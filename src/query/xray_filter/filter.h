@@ -66,9 +66,11 @@ class Filter {
   // The expression against a trace's summary (summary_eval.cc): kYes/kNo when the facts decide it
   // exactly as Matches would on the whole trace, kUnknown when they cannot (the caller then
   // fetches the trace and calls Matches). Undecidable from facts: message, resource.arn,
-  // availabilityzone, instance.id, service()/edge() with a { } block, edge() and the root-cause
-  // terms of a trace that has a flagged (or, for responsetime, any) segment, and annotations of a
-  // trace with more than TraceFacts::kMaxAnnotations distinct values.
+  // availabilityzone, instance.id; inside a service()/edge() block also the HTTP strings and
+  // annotations a segment's spans may carry; root-cause terms with a block (and the exception
+  // entity) when the trace has a root cause; annotations of a trace with more than
+  // TraceFacts::kMaxAnnotations distinct values; and every block, edge() and root-cause term of
+  // a trace without per-node facts (TraceFacts::nodes_complete false).
   enum class Verdict { kNo, kYes, kUnknown };
 
   // {KEY, value} of every `annotation.KEY = "value"` term the whole expression ANDs (outside any

@@ -3,7 +3,10 @@
 // keywords that read the root segment, the trace bounds, every segment's user, the segment
 // identities and the annotations are exact; whatever needs the spans answers kUnknown, and
 // AND/OR/NOT combine the three values (a kNo in an AND or a kYes in an OR decides regardless of
-// the unknown side).
+// the unknown side). Inside a service()/edge() block the focus is one segment, as in Eval: with
+// the trace's per-node facts (TraceFacts::nodes) the block is evaluated per node exactly as Eval
+// evaluates it per segment; what a node does not carry (its HTTP strings, its spans' annotations,
+// messages and resource attributes) answers kUnknown.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -55,19 +58,147 @@ bool SelectorMatches(const Selector& sel, const SegmentKey& s) {
 struct SummaryCtx {
   const TraceFacts& f;
   const GroupResolver* groups;
+  const NodeFact* node = nullptr;  // the segment in scope (service()/edge() block), or the trace
 };
 
 V Decide(const Expr& e, const SummaryCtx& c);
 
-V DecideKeyword(const Expr& e, const SummaryCtx& c) {
-  const TraceFacts& f = c.f;
+V DecideAnnotation(const Expr& e, const TraceFacts& f) {
+  for (const AnnotationFact& a : f.annotations)
+    if (a.key == e.keyword && AnnotationMatches(a, e)) return V::kYes;
+  return f.annotations_complete ? V::kNo : V::kUnknown;
+}
+
+// A keyword with one segment in scope, as EvalKeyword reads it with a focus segment (no root
+// cause in scope: remote, first, last, index and coverage have no value).
+V DecideNodeKeyword(const Expr& e, const TraceFacts& f, const NodeFact& node) {
   const std::string& k = e.keyword;
   switch (e.kw_type) {
-    case KwType::kAnnotation: {
-      for (const AnnotationFact& a : f.annotations)
-        if (a.key == k && AnnotationMatches(a, e)) return V::kYes;
-      return f.annotations_complete ? V::kNo : V::kUnknown;
+    case KwType::kAnnotation:
+      // The segment's spans are some of the trace's: no annotation anywhere is none here.
+      return DecideAnnotation(e, f) == V::kNo ? V::kNo : V::kUnknown;
+    case KwType::kGroup:
+      return V::kUnknown;  // handled by Decide (a group's filter applies to the whole trace)
+    case KwType::kBool: {
+      bool value = false;
+      if (k == "partial")
+        value = f.partial;
+      else if (k == "root")
+        value = node.parent < 0;
+      else if (k == "ok")
+        value = !node.error && !node.fault && !node.throttle;
+      else if (k == "error")
+        value = node.error;
+      else if (k == "fault")
+        value = node.fault;
+      else if (k == "throttle")
+        value = node.throttle;
+      else if (k == "inferred")
+        value = node.inferred;
+      if (e.op == Op::kNone) return Of(value);
+      return Of(e.op == Op::kEq ? value == e.literals[0].b : value != e.literals[0].b);
     }
+    case KwType::kNumber: {
+      std::optional<double> value;
+      if (k == "duration")
+        value = f.end - f.start;
+      else if (k == "responsetime")
+        value = node.end() - node.start();
+      else if (k == "http.status" && node.http_status != 0)
+        value = static_cast<double>(node.http_status);
+      return Of(CompareNumber(value, e));
+    }
+    case KwType::kString: {
+      std::vector<std::string_view> values;
+      auto add = [&](std::string_view s) {
+        if (!s.empty()) values.push_back(s);
+      };
+      if (k == "user") {
+        if (node.user >= 0) add(f.users[node.user]);
+      } else if (k == "name") {
+        add(f.segments[node.segment].name);
+      } else if (k == "type") {
+        add(f.segments[node.segment].type);
+      } else {
+        return V::kUnknown;  // HTTP strings, message and resource attributes: not per node
+      }
+      return Of(CompareStrings(values, e));
+    }
+  }
+  return V::kUnknown;
+}
+
+// Whether the node entries can be trusted as a whole: complete, and every index in range (a
+// damaged side file is caught by its checksum; this guards a hand-built TraceFacts).
+bool NodesUsable(const TraceFacts& f) {
+  if (!f.nodes_complete) return false;
+  for (const NodeFact& n : f.nodes) {
+    if (n.segment >= f.segments.size() || n.parent >= static_cast<int64_t>(f.nodes.size()) ||
+        n.user >= static_cast<int64_t>(f.users.size()))
+      return false;
+  }
+  return true;
+}
+
+// service()/edge() with nodes: any node (edge: callee node) the selectors pick whose block is
+// kYes decides kYes; all kNo decide kNo.
+V DecideOverNodes(const Expr& e, const SummaryCtx& c) {
+  const TraceFacts& f = c.f;
+  V out = V::kNo;
+  for (const NodeFact& node : f.nodes) {
+    if (e.kind == ExprKind::kEdge) {
+      if (node.parent < 0) continue;
+      if (!SelectorMatches(e.a, f.segments[f.nodes[node.parent].segment]) ||
+          !SelectorMatches(e.b, f.segments[node.segment]))
+        continue;
+    } else if (!SelectorMatches(e.a, f.segments[node.segment])) {
+      continue;
+    }
+    if (!e.left) return V::kYes;
+    SummaryCtx inner{f, c.groups, &node};
+    V v = Decide(*e.left, inner);
+    if (v == V::kYes) return V::kYes;
+    if (v == V::kUnknown) out = V::kUnknown;
+  }
+  return out;
+}
+
+// Whether Eval's RootCauses list is empty, from the nodes (the same walk: a flagged segment none
+// of whose child segments is flagged; for responsetime, a segment whose exclusive time, summed in
+// the same order, exceeds -1). A non-empty list decides a term without a block; a block, or the
+// exception entity (one cause per exception event), needs the spans.
+V DecideRootCauseOverNodes(const Expr& e, const TraceFacts& f) {
+  const std::vector<NodeFact>& nodes = f.nodes;
+  bool any = false;
+  if (e.rc_kind == "responsetime") {
+    for (size_t k = 0; k < nodes.size() && !any; ++k) {
+      double own = nodes[k].end() - nodes[k].start();
+      for (const NodeFact& child : nodes)
+        if (child.parent == static_cast<int32_t>(k)) own -= child.end() - child.start();
+      any = own > -1;
+    }
+  } else {
+    const bool fault = e.rc_kind == "fault";
+    auto flagged = [&](const NodeFact& n) { return fault ? n.fault : (n.error || n.throttle); };
+    for (size_t k = 0; k < nodes.size() && !any; ++k) {
+      if (!flagged(nodes[k])) continue;
+      bool child_flagged = false;
+      for (const NodeFact& child : nodes)
+        child_flagged |= child.parent == static_cast<int32_t>(k) && flagged(child);
+      any = !child_flagged;
+    }
+  }
+  if (!any) return V::kNo;
+  return e.left || e.rc_entity == "exception" ? V::kUnknown : V::kYes;
+}
+
+V DecideKeyword(const Expr& e, const SummaryCtx& c) {
+  const TraceFacts& f = c.f;
+  if (c.node != nullptr) return DecideNodeKeyword(e, f, *c.node);
+  const std::string& k = e.keyword;
+  switch (e.kw_type) {
+    case KwType::kAnnotation:
+      return DecideAnnotation(e, f);
     case KwType::kGroup:
       return V::kUnknown;  // handled by Filter::Decide's caller path below
     case KwType::kBool: {
@@ -160,11 +291,22 @@ V Decide(const Expr& e, const SummaryCtx& c) {
       bool any = false;
       for (const SegmentKey& s : c.f.segments) any |= SelectorMatches(e.a, s);
       if (!any) return V::kNo;
-      return e.left ? V::kUnknown : V::kYes;
+      if (!e.left) return V::kYes;
+      return NodesUsable(c.f) ? DecideOverNodes(e, c) : V::kUnknown;
     }
-    case ExprKind::kEdge:
-      return c.f.segments.size() < 2 ? V::kNo : V::kUnknown;
+    case ExprKind::kEdge: {
+      if (NodesUsable(c.f)) return DecideOverNodes(e, c);
+      // Without nodes: no edge when no segment is the caller's or the callee's service (the two
+      // may be one identity: a service calling itself).
+      bool caller = false, callee = false;
+      for (const SegmentKey& s : c.f.segments) {
+        caller |= SelectorMatches(e.a, s);
+        callee |= SelectorMatches(e.b, s);
+      }
+      return caller && callee ? V::kUnknown : V::kNo;
+    }
     case ExprKind::kRootCause:
+      if (NodesUsable(c.f)) return DecideRootCauseOverNodes(e, c.f);
       if (e.rc_kind == "fault" && !c.f.any_fault) return V::kNo;
       if (e.rc_kind == "error" && !c.f.any_error && !c.f.any_throttle) return V::kNo;
       if (e.rc_kind == "responsetime" && c.f.segments.empty()) return V::kNo;

@@ -36,17 +36,45 @@ TraceFacts TraceFacts::FromView(const TraceView& view) {
     f.http_client_ip = std::string(root.http.client_ip);
     f.http_status = root.http.status;
   }
+  static_assert(kMaxNodes <= 127, "node indexes are 8-bit");
+  f.nodes_complete = view.segments().size() <= kMaxNodes;
+  if (f.nodes_complete) f.nodes.reserve(view.segments().size());
   for (const SegmentInfo& seg : view.segments()) {
     f.any_error |= seg.error;
     f.any_fault |= seg.fault;
     f.any_throttle |= seg.throttle;
-    if (!seg.user.empty() && std::find(f.users.begin(), f.users.end(), seg.user) == f.users.end()) {
+    auto user = std::find(f.users.begin(), f.users.end(), seg.user);
+    if (!seg.user.empty() && user == f.users.end()) {
       f.users.emplace_back(seg.user);
+      user = f.users.end() - 1;
     }
     SegmentKey key{std::string(seg.name), std::string(seg.type), std::string(seg.account_id)};
-    if (std::find(f.segments.begin(), f.segments.end(), key) == f.segments.end())
+    auto known = std::find(f.segments.begin(), f.segments.end(), key);
+    if (known == f.segments.end()) {
       f.segments.push_back(std::move(key));
+      known = f.segments.end() - 1;
+    }
+    if (!f.nodes_complete) continue;
+    NodeFact node;
+    // Indexes below kMaxNodes: the segments and users lists hold at most one entry per segment.
+    node.segment = static_cast<uint8_t>(known - f.segments.begin());
+    node.parent = static_cast<int8_t>(seg.parent_segment);
+    node.user = seg.user.empty() ? -1 : static_cast<int8_t>(user - f.users.begin());
+    node.error = seg.error;
+    node.fault = seg.fault;
+    node.throttle = seg.throttle;
+    node.inferred = seg.inferred;
+    node.http_status = static_cast<int16_t>(seg.http.status);
+    if (node.http_status != seg.http.status) f.nodes_complete = false;
+    const model::Span& span = batch.spans[seg.span];
+    node.start_unix_nano = span.start_time_unix_nano;
+    node.end_unix_nano = span.end_time_unix_nano;
+    // The view's times come from the same span; should that ever change, answer "unknown" rather
+    // than a response time that differs from Matches'.
+    if (node.start() != seg.start || node.end() != seg.end) f.nodes_complete = false;
+    f.nodes.push_back(node);
   }
+  if (!f.nodes_complete) f.nodes.clear();
   const std::string_view prefix = model::xray::kAnnotationPrefix;
   for (size_t i : view.spans()) {
     const model::Span& span = batch.spans[i];
@@ -100,6 +128,7 @@ size_t TraceFacts::ApproximateBytes() const {
     bytes += sizeof(SegmentKey) + heap(k.name) + heap(k.type) + heap(k.account);
   for (const AnnotationFact& a : annotations)
     bytes += sizeof(AnnotationFact) + heap(a.key) + heap(a.str);
+  bytes += nodes.capacity() * sizeof(NodeFact);
   return bytes;
 }
 

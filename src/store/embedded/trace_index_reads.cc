@@ -106,7 +106,12 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
       whole[i] = s.blocks == 1 && s.spans == parts->parts[i].span_count;
     }
     if (parts->version >= 3 && whole == parts->whole) continue;
-    Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole);
+    // Parts of an older side file have no node facts: written as the version without them, so
+    // the first search that reads them rebuilds the file from its block (LoadBlockParts).
+    Result<uint64_t> written = WriteTraceSummaryFile(
+        env_, blocks[b].path, parts->parts, whole,
+        parts->version >= kTraceSummaryVersion ? kTraceSummaryVersion
+                                               : kTraceSummaryVersionWithoutNodes);
     if (written.ok()) continue;
     // Its traces stay resident this run (the file on disk has no flags), and the list is not
     // written, so the next open decides again.
@@ -144,7 +149,7 @@ Result<TraceSummaryParts> EmbeddedStore::RebuildSideFile(const BlockEntry& entry
     return block.status();
   }
   TraceSummaryParts parts;
-  parts.version = 3;
+  parts.version = kTraceSummaryVersion;
   parts.parts = SummarizeBlockTraces(entry.meta.environment, **block);
   std::vector<model::TraceId> ids;
   ids.reserve(parts.parts.size());
@@ -338,8 +343,10 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   const bool damaged = !parts.ok() && (parts.status().IsNotFound() ||
                                        parts.status().code() == StatusCode::kDataLoss);
   const bool undecided = parts.ok() && parts->version < 3;
-  const bool undigested = parts.ok() && parts->version == 3;
-  if (!damaged && !undecided && !undigested) return parts;
+  // Versions 3 and 4: decided, but without the per-node facts block filters are decided by
+  // (version 5) and, for 3, without the digest searches skip blocks by.
+  const bool outdated = parts.ok() && parts->version >= 3 && parts->version < kTraceSummaryVersion;
+  if (!damaged && !undecided && !outdated) return parts;
   std::optional<BlockEntry> entry;
   {
     ReaderMutexLock lock(&state_mu_);
@@ -347,12 +354,12 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
       if (e.meta.id == block) entry = ReadRef(e);
   }
   if (!entry) return parts;  // compacted or removed: the search plans again
-  if (undigested) {
-    // Decided but without the digest searches skip blocks by: rewritten with it (same flags), so
-    // the next annotation search passes over the block without decoding it. A failed write only
-    // leaves the block unskippable.
-    (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
-    parts->version = 4;
+  if (outdated) {
+    // Summarized again from the block's columns (the node facts need the spans) and rewritten at
+    // the current version, with its digest; the flags are decided as a seal would. Should the
+    // block not read, the old parts still answer (their block terms "unknown").
+    Result<TraceSummaryParts> rebuilt = RebuildSideFile(*entry);
+    if (rebuilt.ok()) return rebuilt;
     return parts;
   }
   if (damaged) {
@@ -368,8 +375,8 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   for (const TraceSummary& part : parts->parts) ids.push_back(part.trace_id);
   parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
   for (uint8_t& w : parts->whole) w = !w;
-  parts->version = 4;
-  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole);
+  parts->version = kTraceSummaryVersionWithoutNodes;
+  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole, parts->version);
   return parts;
 }
 

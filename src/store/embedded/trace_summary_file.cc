@@ -4,6 +4,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include "columnar/coding.h"
@@ -17,17 +18,21 @@ using columnar::PutDouble;
 using columnar::PutFixed32;
 using columnar::PutVarint;
 using query::xray_filter::AnnotationFact;
+using query::xray_filter::NodeFact;
 using query::xray_filter::SegmentKey;
 using query::xray_filter::TraceFacts;
 
 constexpr std::string_view kMagic = "ATSM";
 // Version 1: the summaries uncompressed; version 2: zstd-compressed; version 3: compressed, a
-// flags byte (bit 0: whole) before each summary; version 4 (written now): version 3 with the
-// block's digest (trace_block_digest.h) in front, checksummed on its own so it reads by range.
+// flags byte (bit 0: whole) before each summary; version 4: version 3 with the block's digest
+// (trace_block_digest.h) in front, checksummed on its own so it reads by range; version 5 (written
+// now): version 4 whose summaries end with the trace's per-node facts (TraceFacts::nodes).
 constexpr uint64_t kPlainVersion = 1;
 constexpr uint64_t kUnflaggedVersion = 2;
 constexpr uint64_t kFlaggedVersion = 3;
-constexpr uint64_t kVersion = 4;
+constexpr uint64_t kDigestVersion = kTraceSummaryVersionWithoutNodes;
+constexpr uint64_t kVersion = kTraceSummaryVersion;
+constexpr uint64_t kNodesCompleteFlag = uint64_t{1} << 9;  // in a version 5 summary's fact flags
 // The first read of a digest: most digests fit (a larger one costs a second read).
 constexpr size_t kDigestFirstRead = 32 << 10;
 constexpr uint64_t kMaxDigestBytes = uint64_t{1} << 24;
@@ -46,7 +51,24 @@ uint32_t Crc(std::string_view data) {
 
 void PutStr(std::string* out, std::string_view s) { columnar::PutString(out, s); }
 
-void PutFacts(std::string* out, const TraceFacts& f) {
+// Version 5's node entries: each node's identity, caller and user as indexes (+1, 0 = none), its
+// flags, HTTP status, start (as a delta from the previous node's) and duration in nanoseconds.
+void PutNodes(std::string* out, const std::vector<NodeFact>& nodes) {
+  PutVarint(out, nodes.size());
+  uint64_t previous_start = 0;
+  for (const NodeFact& n : nodes) {
+    PutVarint(out, n.segment);
+    PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(n.parent) + 1));
+    PutVarint(out, static_cast<uint64_t>(static_cast<int64_t>(n.user) + 1));
+    out->push_back(static_cast<char>(n.error | n.fault << 1 | n.throttle << 2 | n.inferred << 3));
+    PutVarint(out, columnar::ZigZag(n.http_status));
+    PutVarint(out, columnar::ZigZag(static_cast<int64_t>(n.start_unix_nano - previous_start)));
+    PutVarint(out, columnar::ZigZag(static_cast<int64_t>(n.end_unix_nano - n.start_unix_nano)));
+    previous_start = n.start_unix_nano;
+  }
+}
+
+void PutFacts(std::string* out, const TraceFacts& f, bool with_nodes) {
   PutDouble(out, f.start);
   PutDouble(out, f.end);
   uint64_t flags = 0;
@@ -54,6 +76,7 @@ void PutFacts(std::string* out, const TraceFacts& f) {
   for (bool b : {f.partial, f.has_root, f.root_error, f.root_fault, f.root_throttle, f.any_error,
                  f.any_fault, f.any_throttle, f.annotations_complete})
     flags |= static_cast<uint64_t>(b) << bit++;
+  if (with_nodes && f.nodes_complete) flags |= kNodesCompleteFlag;
   PutVarint(out, flags);
   PutStr(out, f.root_name);
   PutStr(out, f.root_type);
@@ -80,9 +103,11 @@ void PutFacts(std::string* out, const TraceFacts& f) {
     PutDouble(out, a.number);
     out->push_back(a.boolean ? 1 : 0);
   }
+  if (with_nodes) PutNodes(out, f.nodes_complete ? f.nodes : std::vector<NodeFact>());
 }
 
-void PutSummary(std::string* out, const TraceSummary& s) {
+// `with_nodes`: version 5 (the per-node facts); earlier versions end with the annotations.
+void PutSummary(std::string* out, const TraceSummary& s, bool with_nodes) {
   out->append(reinterpret_cast<const char*>(s.trace_id.bytes.data()), s.trace_id.bytes.size());
   PutStr(out, s.environment);
   PutStr(out, s.root_service);
@@ -95,7 +120,7 @@ void PutSummary(std::string* out, const TraceSummary& s) {
   PutVarint(out, s.last_span_start_unix_nano);
   PutVarint(out, s.services.size());
   for (const std::string& service : s.services) PutStr(out, service);
-  PutFacts(out, s.xray);
+  PutFacts(out, s.xray, with_nodes);
 }
 
 // Reads a string into `out`; false (reader failed) at the end of the input.
@@ -111,7 +136,40 @@ bool GetCount(ByteReader* r, uint64_t* n) {
   return r->GetVarint(n) && *n <= kMaxListItems && *n <= r->remaining();
 }
 
-bool GetFacts(ByteReader* r, TraceFacts* f) {
+bool GetNodes(ByteReader* r, TraceFacts* f) {
+  uint64_t n = 0;
+  if (!GetCount(r, &n)) return false;
+  f->nodes.resize(n);
+  uint64_t previous_start = 0;
+  for (NodeFact& node : f->nodes) {
+    uint64_t segment = 0, parent = 0, user = 0, status = 0, start = 0, duration = 0;
+    uint8_t flags = 0;
+    if (!r->GetVarint(&segment) || !r->GetVarint(&parent) || !r->GetVarint(&user) ||
+        !r->GetByte(&flags) || !r->GetVarint(&status) || !r->GetVarint(&start) ||
+        !r->GetVarint(&duration))
+      return false;
+    // Indexes into the lists read before, within the node cap: out of range is damage.
+    const int64_t zig_status = columnar::UnZigZag(status);
+    if (n > TraceFacts::kMaxNodes || segment >= f->segments.size() || parent > n ||
+        user > f->users.size() || user > TraceFacts::kMaxNodes || zig_status < INT16_MIN ||
+        zig_status > INT16_MAX)
+      return false;
+    node.segment = static_cast<uint8_t>(segment);
+    node.parent = static_cast<int8_t>(static_cast<int>(parent) - 1);
+    node.user = static_cast<int8_t>(static_cast<int>(user) - 1);
+    node.error = flags & 1;
+    node.fault = flags & 2;
+    node.throttle = flags & 4;
+    node.inferred = flags & 8;
+    node.http_status = static_cast<int16_t>(zig_status);
+    node.start_unix_nano = previous_start + static_cast<uint64_t>(columnar::UnZigZag(start));
+    node.end_unix_nano = node.start_unix_nano + static_cast<uint64_t>(columnar::UnZigZag(duration));
+    previous_start = node.start_unix_nano;
+  }
+  return true;
+}
+
+bool GetFacts(ByteReader* r, TraceFacts* f, bool with_nodes) {
   uint64_t flags = 0, zig = 0, n = 0;
   if (!r->GetDouble(&f->start) || !r->GetDouble(&f->end) || !r->GetVarint(&flags)) return false;
   bool* bits[] = {&f->partial,    &f->has_root,      &f->root_error,
@@ -143,10 +201,12 @@ bool GetFacts(ByteReader* r, TraceFacts* f) {
     a.type = static_cast<AnnotationFact::Type>(type);
     a.boolean = boolean != 0;
   }
-  return true;
+  // Before version 5 no node facts: block terms answer "unknown" (TraceFacts::nodes_complete).
+  f->nodes_complete = with_nodes && (flags & kNodesCompleteFlag) != 0;
+  return !with_nodes || GetNodes(r, f);
 }
 
-bool GetSummary(ByteReader* r, TraceSummary* s) {
+bool GetSummary(ByteReader* r, TraceSummary* s, bool with_nodes) {
   std::string_view id;
   uint64_t n = 0;
   if (!r->GetBytes(s->trace_id.bytes.size(), &id)) return false;
@@ -160,7 +220,7 @@ bool GetSummary(ByteReader* r, TraceSummary* s) {
   s->services.resize(n);
   for (std::string& service : s->services)
     if (!GetStr(r, &service)) return false;
-  return GetFacts(r, &s->xray);
+  return GetFacts(r, &s->xray, with_nodes);
 }
 
 Status Damaged(const std::string& why) {
@@ -228,33 +288,40 @@ std::string Compressed(uint64_t version, const std::string& body,
 
 }  // namespace
 
-// The body of versions 3 and 4: the part count, then each part's flag byte and summary.
-std::string FlaggedBody(const std::vector<TraceSummary>& parts, const std::vector<uint8_t>& whole) {
+// The body of versions 3 to 5: the part count, then each part's flag byte and summary.
+std::string FlaggedBody(const std::vector<TraceSummary>& parts, const std::vector<uint8_t>& whole,
+                        bool with_nodes) {
   std::string body;
   PutVarint(&body, parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
     body.push_back(static_cast<char>(i < whole.size() && whole[i] ? kWholeFlag : 0));
-    PutSummary(&body, parts[i]);
+    PutSummary(&body, parts[i], with_nodes);
   }
   return body;
 }
 
 std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
                                  const std::vector<uint8_t>& whole) {
-  const std::string body = FlaggedBody(parts, whole);
+  const std::string body = FlaggedBody(parts, whole, /*with_nodes=*/true);
   const TraceBlockDigest digest = TraceBlockDigest::Build(parts);
   return Compressed(kVersion, body, &digest);
 }
 
+std::string EncodeTraceSummariesVersion4(const std::vector<TraceSummary>& parts,
+                                         const std::vector<uint8_t>& whole) {
+  const TraceBlockDigest digest = TraceBlockDigest::Build(parts);
+  return Compressed(kDigestVersion, FlaggedBody(parts, whole, false), &digest);
+}
+
 std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
                                          const std::vector<uint8_t>& whole) {
-  return Compressed(kFlaggedVersion, FlaggedBody(parts, whole));
+  return Compressed(kFlaggedVersion, FlaggedBody(parts, whole, false));
 }
 
 std::string EncodeTraceSummariesVersion2(const std::vector<TraceSummary>& parts) {
   std::string body;
   PutVarint(&body, parts.size());
-  for (const TraceSummary& s : parts) PutSummary(&body, s);
+  for (const TraceSummary& s : parts) PutSummary(&body, s, false);
   return Compressed(kUnflaggedVersion, body);
 }
 
@@ -262,7 +329,7 @@ std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts)
   std::string out(kMagic);
   PutVarint(&out, kPlainVersion);
   PutVarint(&out, parts.size());
-  for (const TraceSummary& s : parts) PutSummary(&out, s);
+  for (const TraceSummary& s : parts) PutSummary(&out, s, false);
   PutFixed32(&out, Crc(out));
   return out;
 }
@@ -280,7 +347,8 @@ Status DecodeBody(std::string_view body, bool flagged, TraceSummaryParts* out) {
     uint8_t flags = 0;
     if (flagged && !r.GetByte(&flags)) return Damaged("truncated part flags");
     out->whole[i] = (flags & kWholeFlag) != 0;
-    if (!GetSummary(&r, &out->parts[i])) return Damaged("truncated or malformed summary");
+    if (!GetSummary(&r, &out->parts[i], out->version >= kVersion))
+      return Damaged("truncated or malformed summary");
   }
   if (!r.empty()) return Damaged("trailing bytes after the last summary");
   return Status::Ok();
@@ -302,10 +370,11 @@ Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data) {
         DecodeBody(checked.substr(checked.size() - r.remaining()), false, &out));
     return out;
   }
-  if (out.version != kVersion && out.version != kFlaggedVersion && out.version != kUnflaggedVersion)
+  if (out.version != kVersion && out.version != kDigestVersion && out.version != kFlaggedVersion &&
+      out.version != kUnflaggedVersion)
     return Damaged("unknown version " + std::to_string(out.version) +
                    " (written by a newer release)");
-  if (out.version == kVersion) {
+  if (out.version >= kDigestVersion) {
     // The digest section (checked by the whole file's CRC here; its own CRC serves range reads).
     uint64_t digest_size = 0;
     std::string_view section, crc;
@@ -334,8 +403,9 @@ Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data) {
 
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
                                        const std::vector<TraceSummary>& parts,
-                                       const std::vector<uint8_t>& whole) {
-  const std::string data = EncodeTraceSummaries(parts, whole);
+                                       const std::vector<uint8_t>& whole, uint64_t version) {
+  const std::string data = version == kDigestVersion ? EncodeTraceSummariesVersion4(parts, whole)
+                                                     : EncodeTraceSummaries(parts, whole);
   ARIADNE_RETURN_IF_ERROR(WriteFileAtomically(env, TraceSummaryPath(block_path), data)
                               .WithContext("writing the trace summaries of " + block_path));
   return static_cast<uint64_t>(data.size());
@@ -362,7 +432,8 @@ Result<TraceBlockDigest> DecodeTraceBlockDigest(std::string_view prefix, size_t*
   ByteReader r(prefix.substr(kMagic.size()));
   uint64_t version = 0, digest_size = 0;
   if (!r.GetVarint(&version)) return Damaged("no version");
-  if (version != kVersion) return TraceBlockDigest{};  // older: no digest, never skipped
+  // Older: no digest, never skipped.
+  if (version != kDigestVersion && version != kVersion) return TraceBlockDigest{};
   if (!r.GetVarint(&digest_size) || digest_size > kMaxDigestBytes)
     return Damaged("bad digest size");
   const size_t header = prefix.size() - r.remaining();

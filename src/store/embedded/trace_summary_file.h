@@ -32,6 +32,11 @@
 namespace ariadne::store::embedded {
 
 inline constexpr std::string_view kTraceSummarySuffix = ".tsum";
+// The version EncodeTraceSummaries writes (docs/formats/trace-summaries.md), and the one before
+// it (no per-node facts), written for parts read from an older side file (their facts have no
+// nodes, so a search that reads them rebuilds the side file from its block).
+inline constexpr uint64_t kTraceSummaryVersion = 5;
+inline constexpr uint64_t kTraceSummaryVersionWithoutNodes = 4;
 
 // `block_path` + ".tsum".
 std::string TraceSummaryPath(const std::string& block_path);
@@ -50,8 +55,9 @@ struct TraceSummaryParts {
   std::vector<uint8_t> whole;  // parallel to parts; 1 = whole
 };
 
-// Serializes / parses a side file (version 4: the block's digest then, as version 3, a flags byte
-// per part, zstd-compressed; version 2,
+// Serializes / parses a side file (version 5: the block's digest then, as version 3, a flags byte
+// per part, zstd-compressed, each summary with its per-node facts; version 4, without them (its
+// facts read with nodes_complete false), version 3 without the digest, version 2,
 // compressed without flags, and version 1, uncompressed, written by earlier releases, still read).
 // `whole` is parallel to `parts` (empty: none whole). Decode answers kDataLoss (saying what is
 // wrong) for anything that is not a whole, checksummed side file of a known version; it never
@@ -60,6 +66,10 @@ std::string EncodeTraceSummaries(const std::vector<TraceSummary>& parts,
                                  const std::vector<uint8_t>& whole = {});
 Result<TraceSummaryParts> DecodeTraceSummaryParts(std::string_view data);
 Result<std::vector<TraceSummary>> DecodeTraceSummaries(std::string_view data);
+// Version 4, with the digest but without the per-node facts (WriteTraceSummaryFile's older
+// version; tests of reading it).
+std::string EncodeTraceSummariesVersion4(const std::vector<TraceSummary>& parts,
+                                         const std::vector<uint8_t>& whole);
 // Version 3, flagged but without the digest (for tests of reading it).
 std::string EncodeTraceSummariesVersion3(const std::vector<TraceSummary>& parts,
                                          const std::vector<uint8_t>& whole);
@@ -72,9 +82,12 @@ std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts)
 // answers the side file's size: the store counts it with its block's bytes (BlockMeta::file_bytes
 // and the manifest's record of the block are block file + side file), so --max-disk, retention by
 // size and /metrics' block bytes include the side files.
+// `version`: kTraceSummaryVersion, or kTraceSummaryVersionWithoutNodes for parts whose facts
+// were read from an older side file.
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
                                        const std::vector<TraceSummary>& parts,
-                                       const std::vector<uint8_t>& whole = {});
+                                       const std::vector<uint8_t>& whole = {},
+                                       uint64_t version = kTraceSummaryVersion);
 // The side file's size on disk (a stat, not a read); 0 when the block has none.
 uint64_t TraceSummaryFileBytes(Env* env, const std::string& block_path);
 // kNotFound when the block has no side file; kDataLoss when it does not parse.
