@@ -13,9 +13,6 @@
 namespace ariadne::query::xray_filter {
 namespace {
 
-// MatchNumber's tolerance (1e-9) and a little more for its rounding.
-constexpr double kSlack = 2e-9;
-
 FieldNeed Never() {
   FieldNeed need;
   need.never = true;
@@ -78,25 +75,8 @@ void NumberNeed(const Expr& e, std::vector<FieldNeed>* out) {
     lo = std::min(lo, lit.n);
     hi = std::max(hi, lit.n);
   }
-  if (!e.literals.empty()) {
-    switch (e.op) {
-      case Op::kEq:
-      case Op::kIn:
-        need.number_min = lo - kSlack;
-        need.number_max = hi + kSlack;
-        break;
-      case Op::kLt:
-      case Op::kLe:
-        need.number_max = hi + kSlack;
-        break;
-      case Op::kGt:
-      case Op::kGe:
-        need.number_min = lo - kSlack;
-        break;
-      default:
-        break;  // != : present
-    }
-  }
+  if (!e.literals.empty())  // !=: present, unbounded
+    NarrowToMatchingNumbers(e.op, lo, hi, &need.number_min, &need.number_max);
   out->push_back(std::move(need));
 }
 

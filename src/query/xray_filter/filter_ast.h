@@ -78,6 +78,30 @@ inline bool MatchNumber(double value, Op op, double lit) {
   }
 }
 
+// Narrows [*min, *max] to where a value must lie for MatchNumber(value, op, lit) to hold for some
+// literal in [lo, hi] (IN: any of them), widened by its tolerance and a little more for rounding.
+// An operator that bounds nothing (!=, the string ones) leaves both as they are.
+inline void NarrowToMatchingNumbers(Op op, double lo, double hi, double* min, double* max) {
+  constexpr double kSlack = 2e-9;
+  switch (op) {
+    case Op::kEq:
+    case Op::kIn:
+      *min = lo - kSlack;
+      *max = hi + kSlack;
+      break;
+    case Op::kLt:
+    case Op::kLe:
+      *max = hi + kSlack;
+      break;
+    case Op::kGt:
+    case Op::kGe:
+      *min = lo - kSlack;
+      break;
+    default:
+      break;
+  }
+}
+
 // A keyword's values compared with the term's literal(s); IN means "= any of", kNone "is set".
 // Shared by the whole-trace (filter.cc) and the summary (summary_eval.cc) evaluators.
 inline bool CompareStrings(const std::vector<std::string_view>& values, const Expr& e) {

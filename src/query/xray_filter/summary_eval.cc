@@ -330,12 +330,11 @@ void CollectRequired(const Expr& e, std::vector<std::pair<std::string, std::stri
 
 // The need of one annotation term (annotation_need.h), mirroring AnnotationMatches: a literal's
 // type decides the annotation's, = and IN name the strings, and a number comparison bounds the
-// value (widened by MatchNumber's tolerance, and a little more for its rounding).
+// value (NarrowToMatchingNumbers).
 AnnotationNeed NeedOf(const Expr& e) {
   AnnotationNeed need;
   need.key = e.keyword;
   if (e.op == Op::kNone) return need;  // "is set": any type (a bool must be true: not checked)
-  constexpr double kSlack = 2e-9;
   const bool exact = e.op == Op::kEq || e.op == Op::kIn;
   need.types = 0;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -356,24 +355,8 @@ AnnotationNeed NeedOf(const Expr& e) {
     }
   }
   if (!exact) need.strings.clear();
-  if (hi >= lo && !std::isnan(lo) && !std::isnan(hi)) {
-    switch (e.op == Op::kIn ? Op::kEq : e.op) {
-      case Op::kEq:
-        need.number_min = lo - kSlack;
-        need.number_max = hi + kSlack;
-        break;
-      case Op::kLt:
-      case Op::kLe:
-        need.number_max = hi + kSlack;
-        break;
-      case Op::kGt:
-      case Op::kGe:
-        need.number_min = lo - kSlack;
-        break;
-      default:
-        break;
-    }
-  }
+  if (hi >= lo && !std::isnan(lo) && !std::isnan(hi))
+    NarrowToMatchingNumbers(e.op, lo, hi, &need.number_min, &need.number_max);
   return need;
 }
 
