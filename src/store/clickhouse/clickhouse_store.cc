@@ -51,7 +51,8 @@ class ClickHouseStoreImpl final : public ClickHouseStore {
   void Start() {
     for (size_t i = 0; i < options_.insert_threads; ++i)
       writers_.emplace_back([this] { WriteLoop(); });
-    if (options_.retention_nano > 0) retention_thread_ = std::thread([this] { RetentionLoop(); });
+    if (options_.retention_nano > 0 && options_.retention_thread)
+      retention_thread_ = std::thread([this] { RetentionLoop(); });
   }
 
   ClickHouseClient* client() { return &client_; }

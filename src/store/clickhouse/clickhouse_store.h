@@ -35,6 +35,9 @@ namespace ariadne::store::clickhouse {
 struct ClickHouseStoreOptions {
   ClickHouseConfig config;
   uint64_t retention_nano = 0;  // 0: keep forever
+  // false: no background retention thread; the owner calls ApplyRetention (a test that must see
+  // the data before the drop it asks for).
+  bool retention_thread = true;
   size_t insert_threads = 2;
   size_t max_spans_per_insert = 100'000;
   size_t max_queued_spans = 500'000;
