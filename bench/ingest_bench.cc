@@ -5,8 +5,10 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -173,6 +175,57 @@ void BM_ServiceGraphObserve(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(spans));
 }
 BENCHMARK(BM_ServiceGraphObserve)->Unit(benchmark::kMillisecond)->Arg(0)->Arg(100);
+
+// A seal's first step of the `whole` check (EmbeddedStore::HaveSealedSpans): every trace of the
+// sealing head probed against every sealed block's trace-id Bloom filter (600 blocks of 16,384
+// traces, as 100 M spans make; 16,384 head traces, none sealed before). Arg 0 hashes the id for
+// each block (as the seal did), arg 1 once per trace (TraceIdBloom::HashOf). Items: probes.
+void BM_SealBloomProbe(benchmark::State& state) {
+  constexpr size_t kBlocks = 600, kTracesPerBlock = 16'384, kHeadTraces = 16'384;
+  const bool hash_once = state.range(0) == 1;
+  static const std::pair<std::vector<columnar::TraceIdBloom>, std::vector<model::TraceId>> data =
+      [] {
+        std::mt19937_64 rng(42);
+        auto random_id = [&] {
+          model::TraceId id;
+          for (size_t b = 0; b < id.bytes.size(); b += 8) {
+            const uint64_t word = rng();
+            std::memcpy(id.bytes.data() + b, &word, 8);
+          }
+          return id;
+        };
+        std::vector<columnar::TraceIdBloom> blooms;
+        for (size_t b = 0; b < kBlocks; ++b) {
+          columnar::TraceIdBloom bloom(kTracesPerBlock);
+          for (size_t t = 0; t < kTracesPerBlock; ++t) bloom.Add(random_id());
+          blooms.push_back(std::move(bloom));
+        }
+        std::vector<model::TraceId> head;
+        for (size_t t = 0; t < kHeadTraces; ++t) head.push_back(random_id());
+        return std::make_pair(std::move(blooms), std::move(head));
+      }();
+  const auto& [blooms, head] = data;
+  auto probe = [&](bool once) {
+    size_t hits = 0;
+    std::vector<columnar::TraceIdBloom::Hash> hashes;
+    if (once) {
+      hashes.resize(head.size());
+      for (size_t i = 0; i < head.size(); ++i) hashes[i] = columnar::TraceIdBloom::HashOf(head[i]);
+    }
+    for (const columnar::TraceIdBloom& bloom : blooms)
+      for (size_t i = 0; i < head.size(); ++i)
+        hits += once ? bloom.MayContain(hashes[i]) : bloom.MayContain(head[i]);
+    return hits;
+  };
+  // Both ways give the same answer, and about the filters' 1 % of false positives.
+  const size_t expected = probe(false);
+  if (probe(true) != expected || expected > kBlocks * kHeadTraces / 50)
+    state.SkipWithError("probe answers differ or too many false positives");
+  for (auto _ : state) benchmark::DoNotOptimize(probe(hash_once));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBlocks * kHeadTraces));
+  state.counters["false_positives"] = static_cast<double>(expected);
+}
+BENCHMARK(BM_SealBloomProbe)->Unit(benchmark::kMillisecond)->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace ariadne

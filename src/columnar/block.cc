@@ -61,21 +61,25 @@ TraceIdBloom::TraceIdBloom(size_t expected_items) {
   bits_.assign((bits + 7) / 8, '\0');
 }
 
+TraceIdBloom::Hash TraceIdBloom::HashOf(const model::TraceId& id) {
+  const XXH128_hash_t h = XXH3_128bits(id.bytes.data(), id.bytes.size());
+  return Hash{h.low64, h.high64};
+}
+
 void TraceIdBloom::Add(const model::TraceId& id) {
-  XXH128_hash_t h = XXH3_128bits(id.bytes.data(), id.bytes.size());
+  const Hash h = HashOf(id);
   const uint64_t nbits = bits_.size() * 8;
   for (int i = 0; i < kHashes; ++i) {
-    uint64_t bit = (h.low64 + static_cast<uint64_t>(i) * h.high64) % nbits;
+    uint64_t bit = (h.low + static_cast<uint64_t>(i) * h.high) % nbits;
     bits_[bit / 8] = static_cast<char>(bits_[bit / 8] | (1 << (bit % 8)));
   }
 }
 
-bool TraceIdBloom::MayContain(const model::TraceId& id) const {
+bool TraceIdBloom::MayContain(const Hash& h) const {
   if (bits_.empty()) return true;
-  XXH128_hash_t h = XXH3_128bits(id.bytes.data(), id.bytes.size());
   const uint64_t nbits = bits_.size() * 8;
   for (int i = 0; i < kHashes; ++i) {
-    uint64_t bit = (h.low64 + static_cast<uint64_t>(i) * h.high64) % nbits;
+    uint64_t bit = (h.low + static_cast<uint64_t>(i) * h.high) % nbits;
     if ((bits_[bit / 8] & (1 << (bit % 8))) == 0) return false;
   }
   return true;

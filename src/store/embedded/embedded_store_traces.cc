@@ -36,9 +36,10 @@ std::vector<BlockEntry> EmbeddedStore::TraceCandidates(const model::TraceId& id,
     head->block().Materialize(rows, &result->spans);
     result->environments.resize(result->spans.spans.size(), std::string(env));
   }
+  const columnar::TraceIdBloom::Hash hash = columnar::TraceIdBloom::HashOf(id);
   for (const BlockEntry& entry : blocks_) {
     if (!environment.empty() && entry.meta.environment != environment) continue;
-    if (!entry.meta.bloom.MayContain(id)) continue;
+    if (!entry.meta.bloom.MayContain(hash)) continue;
     candidates.push_back(ReadRef(entry));
   }
   return candidates;

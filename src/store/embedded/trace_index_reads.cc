@@ -108,10 +108,10 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
     if (parts->version >= 3 && whole == parts->whole) continue;
     // Parts of an older side file have no node facts: written as the version without them, so
     // the first search that reads them rebuilds the file from its block (LoadBlockParts).
-    Result<uint64_t> written = WriteTraceSummaryFile(
-        env_, blocks[b].path, parts->parts, whole,
-        parts->version >= kTraceSummaryVersion ? kTraceSummaryVersion
-                                               : kTraceSummaryVersionWithoutNodes);
+    Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole,
+                                                     parts->version >= kTraceSummaryVersion
+                                                         ? kTraceSummaryVersion
+                                                         : kTraceSummaryVersionWithoutNodes);
     if (written.ok()) continue;
     // Its traces stay resident this run (the file on disk has no flags), and the list is not
     // written, so the next open decides again.
@@ -196,13 +196,15 @@ std::vector<uint8_t> EmbeddedStore::HaveSealedSpans(const std::string& environme
   // filter (trace_block_digest.h: kept in memory once read, hashed independently, so few meta
   // hits pass both), then each block still hit has its trace-id column read.
   std::vector<std::pair<BlockEntry, std::vector<uint32_t>>> hits;
+  std::vector<columnar::TraceIdBloom::Hash> bloom_hashes(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) bloom_hashes[i] = columnar::TraceIdBloom::HashOf(ids[i]);
   {
     ReaderMutexLock lock(&state_mu_);
     for (const BlockEntry& entry : blocks_) {
       if (entry.meta.environment != environment || entry.meta.id == exclude) continue;
       std::vector<uint32_t> maybe;
       for (uint32_t i = 0; i < ids.size(); ++i)
-        if (entry.meta.bloom.MayContain(ids[i])) maybe.push_back(i);
+        if (entry.meta.bloom.MayContain(bloom_hashes[i])) maybe.push_back(i);
       if (!maybe.empty()) hits.emplace_back(ReadRef(entry), std::move(maybe));
     }
   }
