@@ -26,20 +26,23 @@ void XrayGraphStats::Add(const SegmentInfo& segment) {
   end = std::max(end, segment.end);
 }
 
+int XrayServiceGraph::NodeRef(const std::string& name, const std::string& type, bool inferred) {
+  auto [it, inserted] = index_.emplace(std::make_pair(name, type), static_cast<int>(nodes_.size()));
+  if (inserted) {
+    XrayGraphNode added;
+    added.name = name;
+    added.type = type;
+    added.inferred = inferred;
+    nodes_.push_back(std::move(added));
+  }
+  return it->second;
+}
+
 void XrayServiceGraph::Add(const TraceView& view) {
   std::vector<int> ref(view.nodes().size());
   for (size_t n = 0; n < view.nodes().size(); ++n) {
     const auto& node = view.nodes()[n];
-    auto [it, inserted] =
-        index_.emplace(std::make_pair(node.name, node.type), static_cast<int>(nodes_.size()));
-    if (inserted) {
-      XrayGraphNode added;
-      added.name = node.name;
-      added.type = node.type;
-      added.inferred = node.inferred;
-      nodes_.push_back(std::move(added));
-    }
-    ref[n] = it->second;
+    ref[n] = NodeRef(node.name, node.type, node.inferred);
   }
   for (size_t k = 0; k < view.segments().size(); ++k) {
     const SegmentInfo& segment = view.segments()[k];
@@ -63,16 +66,7 @@ bool XrayServiceGraph::AddNodes(const xray_filter::TraceFacts& facts) {
   for (size_t k = 0; k < facts.nodes.size(); ++k) {
     const xray_filter::NodeFact& n = facts.nodes[k];
     const xray_filter::SegmentKey& key = facts.segments[n.segment];
-    auto [it, inserted] =
-        index_.emplace(std::make_pair(key.name, key.type), static_cast<int>(nodes_.size()));
-    if (inserted) {
-      XrayGraphNode added;
-      added.name = key.name;
-      added.type = key.type;
-      added.inferred = n.inferred;
-      nodes_.push_back(std::move(added));
-    }
-    ref[k] = it->second;
+    ref[k] = NodeRef(key.name, key.type, n.inferred);
   }
   auto segment_of = [](const xray_filter::NodeFact& n) {
     SegmentInfo s;

@@ -53,6 +53,10 @@ class XrayServiceGraph {
   const std::vector<XrayGraphNode>& nodes() const { return nodes_; }
 
  private:
+  // The graph node named (name, type), added (with `inferred`) when it is new: as TraceView numbers
+  // its nodes, by (name, type) in the order of their first segment.
+  int NodeRef(const std::string& name, const std::string& type, bool inferred);
+
   std::map<std::pair<std::string, std::string>, int> index_;
   std::vector<XrayGraphNode> nodes_;
 };

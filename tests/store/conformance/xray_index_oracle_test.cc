@@ -55,10 +55,14 @@ class XrayIndexOracleTest : public ::testing::Test {
         ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
         batch = std::move(later);
         later = model::SpanBatch();
-        if (small_blocks) ASSERT_TRUE(store_->Admin()->Flush().ok());
+        if (small_blocks) {
+          ASSERT_TRUE(store_->Admin()->Flush().ok());
+        }
       }
       if (n == fixture_.documents.size() / 2) {
-        if (store::StoreAdmin* admin = store_->Admin()) ASSERT_TRUE(admin->Flush().ok());
+        if (store::StoreAdmin* admin = store_->Admin()) {
+          ASSERT_TRUE(admin->Flush().ok());
+        }
       }
     }
     ASSERT_TRUE(store_->Append("default", std::move(batch)).ok());
@@ -109,6 +113,19 @@ class XrayIndexOracleTest : public ::testing::Test {
     return ids;
   }
 
+  // The index's answer for `text` in one page and, when `paged`, in pages of 7, equals the
+  // oracle's.
+  void ExpectIndexedEqualsOracle(const std::string& text, bool paged) {
+    SCOPED_TRACE(text);
+    auto filter = Filter::Parse(text);
+    ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+    const std::vector<model::TraceId> want = Oracle(*filter);
+    EXPECT_EQ(Indexed(*filter, 0), want);
+    if (paged) {
+      EXPECT_EQ(Indexed(*filter, 7), want);
+    }
+  }
+
   TempDir dir_;
   Fixture fixture_;
   std::unique_ptr<store::SpanStore> store_;
@@ -116,14 +133,7 @@ class XrayIndexOracleTest : public ::testing::Test {
 
 TEST_F(XrayIndexOracleTest, IndexedMatchingTracesEqualTheWholeTraceOracle) {
   Load();
-  for (const char* text : kExpressions) {
-    SCOPED_TRACE(text);
-    auto filter = Filter::Parse(text);
-    ASSERT_TRUE(filter.ok());
-    const std::vector<model::TraceId> want = Oracle(*filter);
-    EXPECT_EQ(Indexed(*filter, 0), want);
-    EXPECT_EQ(Indexed(*filter, 7), want);
-  }
+  for (const char* text : kExpressions) ExpectIndexedEqualsOracle(text, /*paged=*/true);
 }
 
 TEST_F(XrayIndexOracleTest, ReopenedStoreRebuildsTheIndexFromBlocksAndWal) {
@@ -184,14 +194,7 @@ TEST_F(XrayIndexOracleTest, AnnotationSearchesSkipBlocksAndEqualTheOracle) {
   EXPECT_TRUE(Indexed(*none, 5).empty());
   EXPECT_EQ(SideFilesLoaded(*store_), 0u);
   EXPECT_GE(BlocksSkipped(*store_), 8u);
-  for (const char* text : kAnnotationExpressions) {
-    SCOPED_TRACE(text);
-    auto filter = Filter::Parse(text);
-    ASSERT_TRUE(filter.ok());
-    const std::vector<model::TraceId> want = Oracle(*filter);
-    EXPECT_EQ(Indexed(*filter, 0), want);
-    EXPECT_EQ(Indexed(*filter, 7), want);
-  }
+  for (const char* text : kAnnotationExpressions) ExpectIndexedEqualsOracle(text, /*paged=*/true);
 }
 
 // Side files of version 3 (no digest, as the previous release wrote them): the answers are the
@@ -288,14 +291,7 @@ TEST_F(XrayIndexOracleTest, FieldSearchesSkipBlocksAndEqualTheOracle) {
     }
     filters.push_back(text);
   }
-  for (size_t i = 0; i < filters.size(); ++i) {
-    SCOPED_TRACE(filters[i]);
-    auto filter = Filter::Parse(filters[i]);
-    ASSERT_TRUE(filter.ok()) << filter.status().ToString();
-    const std::vector<model::TraceId> want = Oracle(*filter);
-    EXPECT_EQ(Indexed(*filter, 0), want);
-    if (i % 3 == 0) EXPECT_EQ(Indexed(*filter, 7), want);
-  }
+  for (size_t i = 0; i < filters.size(); ++i) ExpectIndexedEqualsOracle(filters[i], i % 3 == 0);
   // Rare terms passed over blocks too, not only the absent ones.
   EXPECT_GT(BlocksSkipped(*store_), no_match_skips + 20);
 }
@@ -363,7 +359,9 @@ class XrayClickHouseOracleTest : public XrayIndexOracleTest {
     ASSERT_NE(store_, nullptr);
   }
   void TearDown() override {
-    if (store_) EXPECT_TRUE(store_->Close().ok());
+    if (store_) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
   }
 };
 
@@ -375,12 +373,7 @@ TEST_F(XrayClickHouseOracleTest, PagedMatchingTracesEqualTheWholeTraceOracle) {
   size_t n = 0;
   for (const char* text : kExpressions) {
     if (n++ % 4 != 0) continue;
-    SCOPED_TRACE(text);
-    auto filter = Filter::Parse(text);
-    ASSERT_TRUE(filter.ok());
-    const std::vector<model::TraceId> want = Oracle(*filter);
-    EXPECT_EQ(Indexed(*filter, 0), want);
-    if (n % 8 == 1) EXPECT_EQ(Indexed(*filter, 7), want);
+    ExpectIndexedEqualsOracle(text, n % 8 == 1);
   }
 }
 
