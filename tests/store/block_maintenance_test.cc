@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unordered_map>
+
+#include "store_test_util.h"
+
 namespace ariadne::store::embedded {
 
 using columnar::Block;
@@ -51,6 +55,49 @@ TEST(BlockMaintenanceTest, MaxDiskRemovesOldestFirstPerEnvironmentThenGlobally) 
   EXPECT_EQ(why[1], "store over its max-disk");
   config = RetentionConfig{};
   EXPECT_TRUE(PlanRetention(state, config, kNow, &why).empty()) << "no limits, nothing removed";
+}
+
+// The host's blocks as retention sees them: sizes on disk by id, and what it was told to drop.
+class BlockSizesHost final : public BlockSetHost {
+ public:
+  explicit BlockSizesHost(std::unordered_map<uint64_t, uint64_t> bytes)
+      : bytes_(std::move(bytes)) {}
+  void ReplaceBlocks(const std::vector<uint64_t>& removed, std::vector<NewBlockFile>) override {
+    dropped.insert(dropped.end(), removed.begin(), removed.end());
+  }
+  std::unordered_map<uint64_t, uint64_t> BlockFileBytes() const override { return bytes_; }
+  std::vector<uint64_t> dropped;
+
+ private:
+  std::unordered_map<uint64_t, uint64_t> bytes_;
+};
+
+// A side file rewritten at a newer version after its seal (larger than the manifest records):
+// max-disk counts the bytes on disk the host reports, not the sealed figure.
+TEST(BlockMaintenanceTest, MaxDiskCountsTheBytesOnDiskOverTheManifestsRecord) {
+  testing::TempDir dir;
+  ManifestState sealed = State({Block(1, "prod", 3, 100), Block(2, "prod", 2, 100)});
+  auto manifest = Manifest::Create(Env::Default(), dir.path(), sealed);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  MaintenanceOptions options;
+  options.background = false;
+  options.compaction.enabled = false;
+  options.unlink_delay = std::chrono::milliseconds(0);
+  options.retention.global.max_disk_bytes = 250;  // the records (200) fit; the disk (280) does not
+  {
+    BlockSizesHost host({{1, 100}, {2, 100}});
+    BlockMaintenance maintenance(Env::Default(), dir.path() + "/blocks", manifest->get(), &host,
+                                 options);
+    ASSERT_TRUE(maintenance.RunOnce().ok());
+    EXPECT_TRUE(host.dropped.empty());
+  }
+  BlockSizesHost host({{1, 100}, {2, 180}});
+  BlockMaintenance maintenance(Env::Default(), dir.path() + "/blocks", manifest->get(), &host,
+                               options);
+  ASSERT_TRUE(maintenance.RunOnce().ok());
+  EXPECT_EQ(host.dropped, (std::vector<uint64_t>{1}));
+  EXPECT_EQ((*manifest)->state().blocks.count(1), 0u);
+  EXPECT_EQ(maintenance.stats().retention_bytes_removed, 100u);
 }
 
 TEST(BlockMaintenanceTest, CompactionMergesSmallBlocksOfOneEndedWindow) {

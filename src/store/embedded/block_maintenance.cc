@@ -215,6 +215,10 @@ Status BlockMaintenance::RunOnce() {
 Status BlockMaintenance::RetentionPass() {
   if (options_.retention.empty()) return Status::Ok();
   ManifestState state = manifest_->state();
+  for (const auto& [id, bytes] : host_->BlockFileBytes()) {
+    auto it = state.blocks.find(id);
+    if (it != state.blocks.end()) it->second.file_bytes = bytes;
+  }
   std::vector<std::string> why;
   std::vector<uint64_t> ids = PlanRetention(state, options_.retention, WallClockNano(), &why);
   if (ids.empty()) return Status::Ok();

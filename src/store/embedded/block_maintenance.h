@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "columnar/block.h"
@@ -105,6 +106,10 @@ class BlockSetHost {
   virtual ~BlockSetHost() = default;
   virtual void ReplaceBlocks(const std::vector<uint64_t>& removed,
                              std::vector<NewBlockFile> added) = 0;
+  // Each listed block's bytes on disk now (block file and side file), by id. The manifest records
+  // them as sealed; a side file rewritten since (an older version upgraded) has another size, and
+  // retention's max-disk counts what is on disk. Blocks left out keep the manifest's figure.
+  virtual std::unordered_map<uint64_t, uint64_t> BlockFileBytes() const { return {}; }
 };
 
 // Pure planning (unit-testable). Ids of blocks retention removes, oldest first; `why` gets one

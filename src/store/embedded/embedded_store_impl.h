@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -139,6 +140,7 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // BlockSetHost: called by maintenance after its manifest edit is durable.
   void ReplaceBlocks(const std::vector<uint64_t>& removed,
                      std::vector<NewBlockFile> added) override;
+  std::unordered_map<uint64_t, uint64_t> BlockFileBytes() const override;
 
  private:
   static uint64_t WallClockNano() {
@@ -264,6 +266,12 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   // A block's parts from its columns, flagged whole unless another block holds the trace, written
   // as its side file (best effort).
   Result<TraceSummaryParts> RebuildSideFile(const BlockEntry& entry);
+  // Writes a listed block's side file again and keeps the block's bytes (its entry, /metrics,
+  // BlockFileBytes) equal to what is on disk: an upgraded side file is larger than the one sealed.
+  Result<uint64_t> RewriteSideFile(const BlockEntry& entry, const std::vector<TraceSummary>& parts,
+                                   const std::vector<uint8_t>& whole,
+                                   uint64_t version = kTraceSummaryVersion)
+      ARIADNE_EXCLUDES(state_mu_);
   // The sealed blocks as the trace index's search sees them.
   std::vector<TraceIndex::SearchBlock> SearchBlocks();
 

@@ -12,6 +12,13 @@ namespace ariadne::store::embedded {
 using columnar::BlockMeta;
 using columnar::SectionInfo;
 
+std::unordered_map<uint64_t, uint64_t> EmbeddedStore::BlockFileBytes() const {
+  std::unordered_map<uint64_t, uint64_t> bytes;
+  ReaderMutexLock lock(&state_mu_);
+  for (const BlockEntry& entry : blocks_) bytes[entry.meta.id] = entry.meta.file_bytes;
+  return bytes;
+}
+
 void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
                                   std::vector<NewBlockFile> added) {
   WriterMutexLock lock(&state_mu_);

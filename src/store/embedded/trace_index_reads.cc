@@ -80,7 +80,7 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
     TraceSummaryParts rebuilt;
     rebuilt.parts = SummarizeBlockTraces(entry.meta.environment, **block);
     rebuilt.whole.assign(rebuilt.parts.size(), 0);
-    (void)WriteTraceSummaryFile(env_, entry.path, rebuilt.parts, rebuilt.whole);
+    (void)RewriteSideFile(entry, rebuilt.parts, rebuilt.whole);
     return rebuilt;
   };
   std::vector<uint8_t> readable(blocks.size(), 0);
@@ -108,10 +108,10 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
     if (parts->version >= 3 && whole == parts->whole) continue;
     // Parts of an older side file have no node facts: written as the version without them, so
     // the first search that reads them rebuilds the file from its block (LoadBlockParts).
-    Result<uint64_t> written = WriteTraceSummaryFile(env_, blocks[b].path, parts->parts, whole,
-                                                     parts->version >= kTraceSummaryVersion
-                                                         ? kTraceSummaryVersion
-                                                         : kTraceSummaryVersionWithoutNodes);
+    Result<uint64_t> written =
+        RewriteSideFile(blocks[b], parts->parts, whole,
+                        parts->version >= kTraceSummaryVersion ? kTraceSummaryVersion
+                                                               : kTraceSummaryVersionWithoutNodes);
     if (written.ok()) continue;
     // Its traces stay resident this run (the file on disk has no flags), and the list is not
     // written, so the next open decides again.
@@ -136,6 +136,23 @@ Status EmbeddedStore::ConvertTraceIndex(const std::vector<BlockEntry>& blocks) {
   return Status::Ok();
 }
 
+Result<uint64_t> EmbeddedStore::RewriteSideFile(const BlockEntry& entry,
+                                                const std::vector<TraceSummary>& parts,
+                                                const std::vector<uint8_t>& whole,
+                                                uint64_t version) {
+  const uint64_t before = TraceSummaryFileBytes(env_, entry.path);
+  Result<uint64_t> written = WriteTraceSummaryFile(env_, entry.path, parts, whole, version);
+  if (!written.ok() || *written == before) return written;
+  WriterMutexLock lock(&state_mu_);
+  for (BlockEntry& listed : blocks_) {
+    if (listed.meta.id != entry.meta.id) continue;
+    // Signed arithmetic modulo 2^64: the file may have shrunk.
+    listed.meta.file_bytes += *written - before;
+    stats_block_bytes_ += *written - before;
+  }
+  return written;
+}
+
 Result<TraceSummaryParts> EmbeddedStore::RebuildSideFile(const BlockEntry& entry) {
   // Read through the Env like any block read, but outside the column cache. A block that does
   // not read back is left alone here: the first query that reads it quarantines it.
@@ -158,7 +175,7 @@ Result<TraceSummaryParts> EmbeddedStore::RebuildSideFile(const BlockEntry& entry
   // put it there), so the flags alone decide; nothing is added to the list.
   parts.whole = HaveSealedSpans(entry.meta.environment, ids, entry.meta.id);
   for (uint8_t& w : parts.whole) w = !w;
-  Result<uint64_t> written = WriteTraceSummaryFile(env_, entry.path, parts.parts, parts.whole);
+  Result<uint64_t> written = RewriteSideFile(entry, parts.parts, parts.whole);
   if (!written.ok())
     std::fprintf(stderr, "ariadne: trace index: %s (the next open retries)\n",
                  written.status().ToString().c_str());
@@ -378,7 +395,7 @@ Result<TraceSummaryParts> EmbeddedStore::LoadBlockParts(uint64_t block) {
   parts->whole = HaveSealedSpans(entry->meta.environment, ids, block);
   for (uint8_t& w : parts->whole) w = !w;
   parts->version = kTraceSummaryVersionWithoutNodes;
-  (void)WriteTraceSummaryFile(env_, path, parts->parts, parts->whole, parts->version);
+  (void)RewriteSideFile(*entry, parts->parts, parts->whole, parts->version);
   return parts;
 }
 

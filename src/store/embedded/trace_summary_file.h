@@ -81,7 +81,8 @@ std::string EncodeTraceSummariesVersion1(const std::vector<TraceSummary>& parts)
 // Durable write (temp file, sync, rename, directory sync) and read through `env`. The write
 // answers the side file's size: the store counts it with its block's bytes (BlockMeta::file_bytes
 // and the manifest's record of the block are block file + side file), so --max-disk, retention by
-// size and /metrics' block bytes include the side files.
+// size and /metrics' block bytes include the side files. A side file written again later (an older
+// version upgraded) is counted at its new size (EmbeddedStore::RewriteSideFile, BlockFileBytes).
 // `version`: kTraceSummaryVersion, or kTraceSummaryVersionWithoutNodes for parts whose facts
 // were read from an older side file.
 Result<uint64_t> WriteTraceSummaryFile(Env* env, const std::string& block_path,
