@@ -229,6 +229,52 @@ TEST(TraceIndexResidentTest, SplitTracesPagedExactlyAcrossSealsCompactionAndRest
   ASSERT_TRUE(store->Close().ok());
 }
 
+// Retention removes the blocks a trace was split across: the trace leaves the index at once (no
+// search of that window needed), and the next seal writes the persisted list without it.
+TEST(TraceIndexResidentTest, RetentionTakesSplitTracesOutOfTheIndexAndTheList) {
+  testing::TempDir dir;
+  model::SpanBatch old_spans = testing::RandomSpans(91).Batch(900);  // at kBase: long expired
+  testing::RandomSpanOptions recent;
+  recent.base_time_unix_nano =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()) -
+      kHour;
+  EmbeddedStoreOptions options = Options(dir.path(), nullptr);
+  options.maintenance.compaction.enabled = false;  // the parts stay in their three blocks
+  options.maintenance.retention.global.retention_nanos = 30 * 24 * kHour;
+  {
+    auto store = Open(options);
+    ASSERT_NE(store, nullptr);
+    for (size_t k = 0; k < 3; ++k) {
+      ASSERT_TRUE(
+          store->Append("prod", Pick(old_spans, [k](size_t i) { return i % 3 == k; })).ok());
+      ASSERT_TRUE(store->Flush().ok());
+    }
+    const size_t split = store->Stats().trace_index_split;
+    EXPECT_GT(split, 20u);
+    Result<std::vector<SplitTrace>> listed = ReadTraceSplitFile(Env::Default(), dir.path());
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    EXPECT_EQ(listed->size(), split);
+    ASSERT_TRUE(RunBlockMaintenance(store.get()).ok());
+    EXPECT_EQ(store->Stats().blocks, 0u);
+    EXPECT_EQ(store->Stats().trace_index_split, 0u);
+    EXPECT_EQ(store->Stats().trace_index_resident, 0u);
+    ASSERT_TRUE(store->Append("prod", testing::RandomSpans(92, recent).Batch(300)).ok());
+    ASSERT_TRUE(store->Flush().ok());
+    listed = ReadTraceSplitFile(Env::Default(), dir.path());
+    ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+    EXPECT_TRUE(listed->empty()) << listed->size() << " traces still listed";
+    ASSERT_TRUE(store->Close().ok());
+  }
+  auto store = Open(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Stats().trace_index_split, 0u);
+  EXPECT_EQ(store->Stats().trace_index_resident, 0u);
+  EXPECT_EQ(store->Stats().blocks, 1u);
+  ASSERT_TRUE(store->Close().ok());
+}
+
 // kill -9 at every disk operation of a seal whose head continues traces of a sealed block: the
 // restarted store's index answers exactly what the whole traces say.
 TEST(TraceIndexResidentTest, CrashAtEveryDiskOperationOfASealLeavesACorrectIndex) {

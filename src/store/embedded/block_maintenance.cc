@@ -226,6 +226,7 @@ Status BlockMaintenance::RetentionPass() {
   edit.removed = ids;
   ARIADNE_RETURN_IF_ERROR(manifest_->Apply(edit).WithContext("retention"));
   host_->ReplaceBlocks(ids, {});
+  host_->AfterRetention();
   MutexLock lock(&stats_mu_);
   for (size_t i = 0; i < ids.size(); ++i) {
     const BlockRecord& b = state.blocks.at(ids[i]);

@@ -110,6 +110,9 @@ class BlockSetHost {
   // them as sealed; a side file rewritten since (an older version upgraded) has another size, and
   // retention's max-disk counts what is on disk. Blocks left out keep the manifest's figure.
   virtual std::unordered_map<uint64_t, uint64_t> BlockFileBytes() const { return {}; }
+  // After retention's ReplaceBlocks, with no lock of the host held: the host may now refetch what
+  // it kept about the removed blocks' spans (the trace index's split traces).
+  virtual void AfterRetention() {}
 };
 
 // Pure planning (unit-testable). Ids of blocks retention removes, oldest first; `why` gets one

@@ -141,6 +141,9 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   void ReplaceBlocks(const std::vector<uint64_t>& removed,
                      std::vector<NewBlockFile> added) override;
   std::unordered_map<uint64_t, uint64_t> BlockFileBytes() const override;
+  // Refetches the stale traces of the windows retention removed: those gone leave the index, and
+  // split ones leave the persisted list at the next seal, without waiting for a search there.
+  void AfterRetention() override;
 
  private:
   static uint64_t WallClockNano() {
@@ -316,6 +319,13 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   std::vector<std::pair<std::string, std::unique_ptr<columnar::BlockBuilder>>> sealing_heads_
       ARIADNE_GUARDED_BY(state_mu_);
   std::vector<BlockEntry> blocks_ ARIADNE_GUARDED_BY(state_mu_);
+  // Windows of blocks retention removed, for AfterRetention: environment, min start, max end.
+  struct RemovedWindow {
+    std::string environment;
+    uint64_t min_start = 0;
+    uint64_t max_end = 0;
+  };
+  std::vector<RemovedWindow> removed_windows_ ARIADNE_GUARDED_BY(state_mu_);
   ServiceGraphBuilder graph_ ARIADNE_GUARDED_BY(state_mu_);
 
   ColumnCache column_cache_;
@@ -347,6 +357,8 @@ class EmbeddedStore final : public EmbeddedSpanStore, public BlockSetHost {
   bool seal_running_ ARIADNE_GUARDED_BY(seal_mu_) = false;
   // The trace split list is on disk (open wrote or read it); touched by open, then the seal thread.
   bool split_list_written_ = false;
+  // trace_index_.split_drops() when the list was last written (the seal thread's).
+  uint64_t split_drops_written_ = 0;
   // Open could not rewrite every older side file: the list is not written this run.
   bool split_list_blocked_ = false;
   bool seal_stop_ ARIADNE_GUARDED_BY(seal_mu_) = false;

@@ -19,6 +19,23 @@ std::unordered_map<uint64_t, uint64_t> EmbeddedStore::BlockFileBytes() const {
   return bytes;
 }
 
+void EmbeddedStore::AfterRetention() {
+  std::vector<RemovedWindow> windows;
+  {
+    WriterMutexLock lock(&state_mu_);
+    windows.swap(removed_windows_);
+  }
+  for (const RemovedWindow& w : windows) {
+    // Best effort: what is not refreshed here stays stale, and the next search of the window
+    // refetches it.
+    const uint64_t end = w.max_end == UINT64_MAX ? UINT64_MAX : w.max_end + 1;
+    Status refreshed = RefreshTraceIndex(w.environment, w.min_start, end, nullptr);
+    if (!refreshed.ok())
+      std::fprintf(stderr, "ariadne: trace index after retention: %s\n",
+                   refreshed.ToString().c_str());
+  }
+}
+
 void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
                                   std::vector<NewBlockFile> added) {
   WriterMutexLock lock(&state_mu_);
@@ -29,9 +46,13 @@ void EmbeddedStore::ReplaceBlocks(const std::vector<uint64_t>& removed,
     stats_block_bytes_ -= it->meta.file_bytes;
     stats_block_spans_ -= it->meta.num_rows;
     // Retention (nothing added): the traces that had spans there are refetched by the next read.
-    if (added.empty())
+    if (added.empty()) {
       trace_index_.MarkStale(it->meta.environment, it->meta.min_start_unix_nano,
                              it->meta.max_end_unix_nano);
+      if (options_.trace_index)
+        removed_windows_.push_back(RemovedWindow{it->meta.environment, it->meta.min_start_unix_nano,
+                                                 it->meta.max_end_unix_nano});
+    }
     blocks_.erase(it);
     column_cache_.Erase(id);
     trace_index_.ForgetBlock(id);

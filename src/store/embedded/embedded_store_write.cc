@@ -259,14 +259,19 @@ Status EmbeddedStore::Seal(SealJob* job) {
   };
   hooks.persist_splits = [this](const std::vector<SplitTrace>& split) {
     // Only the seal thread (and open, before it starts) writes the list. Not at all when open
-    // could not decide every side file (its presence would say they are).
-    if (split_list_blocked_ || (split.empty() && split_list_written_)) {
+    // could not decide every side file (its presence would say they are). Written when the seal
+    // adds to it, or when traces left it since the last write (found gone: retention), so it
+    // shrinks; a drop that races this write only leaves an entry too many until the next.
+    const uint64_t drops = trace_index_.split_drops();
+    if (split_list_blocked_ ||
+        (split.empty() && split_list_written_ && drops == split_drops_written_)) {
       if (!split.empty()) (void)trace_index_.AddSplits(split);
       return Status::Ok();
     }
     ARIADNE_RETURN_IF_ERROR(
         WriteTraceSplitFile(env_, options_.data_dir, trace_index_.AddSplits(split)));
     split_list_written_ = true;
+    split_drops_written_ = drops;
     return Status::Ok();
   };
   ARIADNE_RETURN_IF_ERROR(WriteSeal(env_, manifest_.get(), options_.data_dir, blocks_dir_, heads,

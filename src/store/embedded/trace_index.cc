@@ -216,6 +216,7 @@ void TraceIndex::Kill(Node* node) {
   if (e.split) {
     e.split = false;
     --splits_;
+    ++split_drops_;
   }
   e.spans = 0;
   e.start = UINT64_MAX;
@@ -367,6 +368,11 @@ size_t TraceIndex::traces() const {
 size_t TraceIndex::split_traces() const {
   MutexLock lock(&mu_);
   return splits_;
+}
+
+uint64_t TraceIndex::split_drops() const {
+  MutexLock lock(&mu_);
+  return split_drops_;
 }
 
 }  // namespace ariadne::store::embedded

@@ -144,6 +144,9 @@ class TraceIndex {
   // Resident entries (heads' and split traces), and of them the split ones.
   size_t traces() const ARIADNE_EXCLUDES(mu_);
   size_t split_traces() const ARIADNE_EXCLUDES(mu_);
+  // How many split traces have left the list (a refetch found them gone) since the index began:
+  // the seal rewrites the persisted list when this moved, so the file shrinks too.
+  uint64_t split_drops() const ARIADNE_EXCLUDES(mu_);
 
  private:
   struct Key {
@@ -226,6 +229,7 @@ class TraceIndex {
   size_t obsolete_items_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t dead_ ARIADNE_GUARDED_BY(mu_) = 0;
   size_t splits_ ARIADNE_GUARDED_BY(mu_) = 0;
+  uint64_t split_drops_ ARIADNE_GUARDED_BY(mu_) = 0;
   uint64_t max_spread_ ARIADNE_GUARDED_BY(mu_) = 0;  // largest last_start - start
   // Bumped whenever the blocks change under the resident entries (Sealed, ForgetBlock): a running
   // search takes the block list again.
