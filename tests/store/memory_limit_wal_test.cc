@@ -5,6 +5,7 @@
 // is lost, and once the commit goes on appends are taken again. Also: a running seal's sorted copy
 // and encoded file are counted in the head bytes /metrics shows, and dropped when the seal ends.
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -184,6 +185,40 @@ TEST(MemoryLimitWalTest, AppendsPastTheWalBufferBoundAreRefusedAndNothingAcknowl
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(testing::TotalSpans(**reopened), 4 * kSpansPerBatch);
   for (int i = 0; i < 4; ++i) testing::ExpectAllTracesReadable(**reopened, batches[i], "prod");
+}
+
+// An answered append's record leaves the WAL buffers before its callback runs: a client that sends
+// its next request the moment one is acknowledged (here, from the callback itself) is never refused
+// for buffers nothing else holds. With a bound of one byte any record waiting refuses the next.
+TEST(MemoryLimitWalTest, AnAcknowledgedAppendNoLongerCountsAgainstTheBound) {
+  testing::TempDir dir;
+  EmbeddedStoreOptions options;
+  options.data_dir = dir.path();
+  options.max_wal_buffer_bytes = 1;
+  auto store = OpenEmbeddedStore(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  constexpr int kChain = 5;
+  std::vector<model::SpanBatch> batches;
+  for (int i = 0; i < kChain; ++i) batches.push_back(testing::RandomSpans(40 + i).Batch(100));
+  Outcomes outcomes;
+  // The next append goes out only from an accepted one's callback (a refusal answers inside
+  // AppendAsync, where appending again would wait on the store's queue lock): the chain ends at
+  // the first refusal.
+  std::function<void(int)> send = [&](int i) {
+    (*store)->AppendAsync("prod", batches[i].Clone(), [&, i](Status s) {
+      if (s.ok() && i + 1 < kChain) send(i + 1);
+      outcomes.Record(s);
+    });
+  };
+  send(0);
+  {
+    std::unique_lock<std::mutex> lock(outcomes.mu);
+    outcomes.cv.wait(lock, [&] { return outcomes.done == kChain || !outcomes.errors.empty(); });
+    EXPECT_EQ(outcomes.ok, kChain);
+    for (const Status& s : outcomes.errors) ADD_FAILURE() << s.ToString();
+  }
+  EXPECT_EQ((*store)->Stats().appends_refused_wal_buffer, 0u);
+  ASSERT_TRUE((*store)->Close().ok());
 }
 
 TEST(MemoryLimitWalTest, ASealsSortedCopyCountsInHeadBytesUntilTheSealEnds) {

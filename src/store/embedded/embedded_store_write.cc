@@ -160,13 +160,14 @@ void EmbeddedStore::CommitGroup(std::vector<PendingAppend>* work, std::string* f
     MutexLock lock(&queue_mu_);
     queued_spans_ -= spans;
   }
+  // The group's records leave the WAL buffers before any append is answered: a client that sends
+  // its next request as soon as this one is acknowledged must not find them still counted (it was
+  // refused with 503 "WAL buffers are full" with nothing else in flight).
   uint64_t records = 0;
-  for (PendingAppend& p : *work) {
-    records += p.framed.capacity();
-    p.done(status);
-  }
-  work->clear();
+  for (const PendingAppend& p : *work) records += p.framed.capacity();
   wal_buffer_bytes_ -= records;
+  for (PendingAppend& p : *work) p.done(status);
+  work->clear();
   // The group's concatenation keeps its capacity for the next group: counted, not given back.
   commit_buffer_bytes_ = framed->capacity();
 }
